@@ -1,0 +1,47 @@
+"""The audit log helper: every view that reads or writes clinical data calls record()."""
+
+from django.db import models
+from django.http import HttpRequest
+
+from clinic.models import AuditEvent
+
+Action = AuditEvent.Action
+
+
+def record(
+    request: HttpRequest | None,
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    patient=None,
+    detail: str = "",
+    actor_role: str = "",
+) -> AuditEvent:
+    """Append one audit event and return it.
+
+    ``patient`` defaults to ``obj.patient`` (or ``obj`` itself when it is a patient).
+    ``actor_role`` names a non-staff actor, e.g. "patient" for a signed patient link.
+    """
+    from clinic.roles import primary_role
+
+    user = getattr(request, "user", None)
+    if user is not None and not user.is_authenticated:
+        user = None
+    role = primary_role(user) if user is not None else None
+    if patient is None and obj is not None:
+        if obj._meta.label == "intake.Patient":
+            patient = obj
+        else:
+            patient = getattr(obj, "patient", None)
+    match = getattr(request, "resolver_match", None)
+    return AuditEvent.objects.create(
+        user=user,
+        role=role.value if role else actor_role,
+        action=action,
+        patient=patient,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        url_name=(match.view_name if match else "")[:200],
+        ip=request.META.get("REMOTE_ADDR") or None if request is not None else None,
+        detail=detail[:300],
+    )

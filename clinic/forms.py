@@ -1,0 +1,41 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from clinic.models import AuditEvent
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("username"), required=False
+    )
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
+    )
+    patient = forms.IntegerField(label="Patient number", required=False, min_value=1)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filter(self, qs):
+        """Apply the valid filters; dates are days in the clinic's time zone."""
+        data = self.cleaned_data
+        if data.get("user"):
+            qs = qs.filter(user=data["user"])
+        if data.get("action"):
+            qs = qs.filter(action=data["action"])
+        if data.get("patient"):
+            qs = qs.filter(patient_id=data["patient"])
+        if data.get("date_from"):
+            qs = qs.filter(at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            qs = qs.filter(at__date__lte=data["date_to"])
+        return qs

@@ -1,0 +1,102 @@
+"""Run the development stack: web server, Celery worker and Celery beat.
+
+Used by `make run`. Stops all three on Ctrl-C, or when any one of them exits.
+"""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Start the web server, a Celery worker and Celery beat together (development)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args, host: str, port: int, **options):
+        if not port_is_free(host, port):
+            raise CommandError(
+                f"Port {port} on {host} is in use. Stop what uses it, or run `make run PORT=8001`."
+            )
+        celery = [sys.executable, "-m", "celery", "-A", "clinic"]
+        commands = {
+            "web": [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [*celery, "worker", "--loglevel=INFO", "--pool=solo"],
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+            ],
+        }
+        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        self.print_banner(host, port)
+        # Ctrl-C reaches the whole process group; SIGTERM takes the same path.
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
+        exit_code = 0
+        try:
+            while True:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        if proc.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
+                            self.stderr.write(f"{name} failed (exit code {proc.returncode}).")
+                            exit_code = proc.returncode
+                        raise KeyboardInterrupt
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop(procs)
+        if exit_code:
+            raise CommandError("The development stack stopped because a part of it failed.")
+
+    def stop(self, procs: dict[str, subprocess.Popen]) -> None:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 10
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.stdout.write("Stopped web server, worker and beat.")
+
+    def print_banner(self, host: str, port: int) -> None:
+        logins = "\n".join(
+            f"    {role.value:<16} {username:<10} password: {DEMO_PASSWORD}"
+            for username, _first, _last, role in DEMO_STAFF
+        )
+        mail = getattr(settings, "EMAIL_FILE_PATH", None) or f"SMTP at {settings.EMAIL_HOST}"
+        self.stdout.write(
+            "\n"
+            f"  {settings.CLINIC_NAME} is starting at  http://{host}:{port}/\n"
+            f"  Demo logins:\n{logins}\n"
+            f"  Outgoing mail is written to:  {mail}\n"
+            f"  Celery worker and beat run alongside (broker: {settings.CELERY_BROKER_URL}).\n"
+            "  Press Ctrl-C to stop everything.\n"
+        )

@@ -1,0 +1,102 @@
+"""Demo data for a development setup. Idempotent: running it again changes nothing."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from clinic.roles import Role
+from intake.models import Patient
+from sessions.models import Location, NeedlingAuthorisation
+
+DEMO_PASSWORD = "demo-clinic-2026"
+
+# username, first, last, role
+DEMO_STAFF = [
+    ("admin", "Amara", "Okafor", Role.ADMIN),
+    ("physio", "Priya", "Shah", Role.PHYSIO),
+    ("physio2", "Tom", "Becker", Role.PHYSIO),
+    ("frontdesk", "Fiona", "Nguyen", Role.FRONT_DESK),
+]
+
+DEMO_LOCATIONS = [
+    ("Calgary – Kensington", "1120 Kensington Rd NW, Calgary AB", "403-555-0110"),
+    ("Cochrane", "205 First St W, Cochrane AB", "403-555-0120"),
+]
+
+# first, last, date of birth, phone, email
+DEMO_PATIENTS = [
+    ("Hélène", "Tremblay", date(1978, 4, 12), "403-555-0141", "helene.t@example.com"),
+    ("Marcus", "Lee", date(1990, 9, 3), "403-555-0142", "marcus.lee@example.com"),
+    ("Aisha", "Rahman", date(1985, 1, 27), "587-555-0143", "aisha.r@example.com"),
+    ("Gordon", "MacLeod", date(1956, 11, 8), "403-555-0144", ""),
+    ("Sofia", "Castillo", date(1998, 6, 19), "403-555-0145", "sofia.c@example.com"),
+    ("Daniel", "Whitehorse", date(1972, 3, 2), "780-555-0146", "d.whitehorse@example.com"),
+    ("Mei", "Chen", date(1969, 12, 24), "403-555-0147", "mei.chen@example.com"),
+    ("Oliver", "Brandt", date(2001, 8, 30), "587-555-0148", "oliver.b@example.com"),
+    ("Zoë", "Kowalski", date(1988, 5, 5), "403-555-0149", "zoe.k@example.com"),
+    ("Ravi", "Patel", date(1964, 2, 14), "403-555-0150", "ravi.patel@example.com"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo clinic: staff for each role, two locations, ten patients."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with DEBUG off (the demo accounts have a published password).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, allow_production: bool = False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "Refusing to create demo accounts with DEBUG off: their password is public."
+            )
+        User = get_user_model()
+        created = 0
+        for username, first, last, role in DEMO_STAFF:
+            user, is_new = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@clinic.example.com",
+                },
+            )
+            if is_new:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user.groups.add(Group.objects.get(name=role.value))
+                created += 1
+
+        for name, address, phone in DEMO_LOCATIONS:
+            created += Location.objects.get_or_create(
+                name=name, defaults={"address": address, "phone": phone}
+            )[1]
+
+        physio = User.objects.get(username="physio")
+        created += NeedlingAuthorisation.objects.get_or_create(
+            practitioner=physio,
+            number="IMS-2024-0117",
+            defaults={
+                "issuing_body": "Physiotherapy Alberta College + Association",
+                "valid_from": date(2024, 1, 15),
+                "valid_until": date(2028, 1, 14),
+            },
+        )[1]
+
+        for first, last, dob, phone, email in DEMO_PATIENTS:
+            created += Patient.objects.get_or_create(
+                legal_first_name=first,
+                legal_last_name=last,
+                date_of_birth=dob,
+                defaults={"phone": phone, "email": email, "city": "Calgary"},
+            )[1]
+
+        self.stdout.write(f"Demo data ready ({created} new records).")

@@ -1,0 +1,72 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One read or write of clinical data (or a refused attempt). Append-only.
+
+    On PostgreSQL a trigger refuses UPDATE and DELETE as well (migration 0003).
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "View"
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update"
+        SIGN = "sign", "Sign"
+        EXPORT = "export", "Export"
+        DENIED = "denied", "Denied"
+
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    role = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    patient = models.ForeignKey(
+        "intake.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    url_name = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_at_idx"),
+            models.Index(fields=["patient", "-at"], name="audit_patient_at_idx"),
+            models.Index(fields=["user", "-at"], name="audit_user_at_idx"),
+            models.Index(fields=["action", "-at"], name="audit_action_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user or self.role or "anonymous"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditLogIsAppendOnly("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from clinic import health
+from clinic.forms import AuditFilterForm
+from clinic.models import AuditEvent
+from clinic.roles import STAFF, Role, primary_role, public, require_roles
+from sessions.models import NeedlingAuthorisation
+
+
+@require_roles(*STAFF)
+def home(request):
+    role = primary_role(request.user)
+    ctx = {}
+    if role == Role.PHYSIO:
+        ctx["authorisation"] = (
+            NeedlingAuthorisation.objects.filter(practitioner=request.user)
+            .valid_on(timezone.localdate())
+            .first()
+        )
+    return render(request, f"clinic/home_{role.slug}.html", ctx)
+
+
+@require_roles(Role.ADMIN)
+def audit_log(request):
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("user", "patient")
+    if form.is_bound and form.is_valid():
+        events = form.filter(events)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "clinic/audit_log.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@public
+@never_cache
+@require_GET
+def healthz(request):
+    problems = {
+        "database": health.check_database(),
+        "broker": health.check_broker(
+            settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ),
+    }
+    body = {part: ("ok" if error is None else error) for part, error in problems.items()}
+    failing = [part for part, error in problems.items() if error is not None]
+    body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
+    return JsonResponse(body, status=503 if failing else 200)
