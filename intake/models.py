@@ -69,14 +69,6 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def clean(self) -> None:
-        today = timezone.localdate()
-        if self.date_of_birth:
-            if self.date_of_birth > today:
-                raise ValidationError({"date_of_birth": "The date of birth is in the future."})
-            if self.date_of_birth.year < today.year - 120:
-                raise ValidationError({"date_of_birth": "Please check the year of birth."})
-
     def save(self, *args, **kwargs):
         names = " ".join(
             filter(None, [self.legal_first_name, self.preferred_name, self.legal_last_name])
@@ -84,6 +76,14 @@ class Patient(models.Model):
         self.search_name = fold(names)
         self.search_phone = "".join(c for c in self.phone if c.isdigit())
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        today = timezone.localdate()
+        if self.date_of_birth:
+            if self.date_of_birth > today:
+                raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+            if self.date_of_birth.year < today.year - 120:
+                raise ValidationError({"date_of_birth": "Please check the year of birth."})
 
     @property
     def full_name(self) -> str:
