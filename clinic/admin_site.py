@@ -1,7 +1,11 @@
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinic.roles import Role, has_role
 
@@ -15,10 +19,28 @@ class ClinicAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         return request.user.is_active and has_role(request.user, Role.ADMIN)
 
-    def login(self, request, extra_context=None):
-        if request.user.is_authenticated:
-            from clinic import audit
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
 
-            audit.record(request, audit.Action.DENIED, detail="admin site: not a clinic admin")
-            raise PermissionDenied("The admin site is for clinic admins.")
-        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not self.has_permission(request):
+                return self._refuse(request, request.get_full_path())
+            return inner(request, *args, **kwargs)
+
+        return guarded
+
+    def login(self, request, extra_context=None):
+        next_url = request.GET.get("next") or reverse("admin:index")
+        if self.has_permission(request):
+            return redirect(next_url if url_has_allowed_host_and_scheme(next_url, None) else "/")
+        return self._refuse(request, next_url)
+
+    def _refuse(self, request, next_url: str):
+        """Anonymous visitors sign in on the app's page; other staff get a 403."""
+        if not request.user.is_authenticated:
+            return redirect_to_login(next_url)
+        from clinic import audit
+
+        audit.record(request, audit.Action.DENIED, detail="admin site: not a clinic admin")
+        raise PermissionDenied("The admin site is for clinic admins.")

@@ -1,0 +1,41 @@
+import json
+
+from django.db.utils import OperationalError
+from django.urls import reverse
+
+from clinic import health
+
+
+def test_healthz_is_200_when_database_and_broker_answer(client, db):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"database": "ok", "broker": "ok", "status": "ok"}
+
+
+def test_healthz_is_503_naming_the_broker_when_it_is_down(client, db, settings):
+    # Nothing listens on port 1 of loopback: the connection is refused at once.
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    body = json.loads(response.content)
+    assert body["database"] == "ok"
+    assert body["broker"] != "ok"
+    assert body["status"] == "failing: broker"
+
+
+class UnreachableDatabase:
+    def cursor(self):
+        raise OperationalError("connection refused")
+
+
+def test_healthz_is_503_naming_the_database_when_it_is_down(client, db, monkeypatch):
+    monkeypatch.setattr(health, "connection", UnreachableDatabase())
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert json.loads(response.content)["status"] == "failing: database"
+
+
+def test_healthz_needs_no_login_and_is_not_cached(client, db):
+    response = client.get(reverse("healthz"))
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]

@@ -1,0 +1,34 @@
+"""Settings refuse unsafe production starts (run in a subprocess: settings load once)."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+CHECK = [sys.executable, "-c", "import django; django.setup()"]
+
+
+def run_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean.update(DJANGO_SETTINGS_MODULE="clinic.settings", **env)
+    return subprocess.run(
+        CHECK, env=clean, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_without_debug_the_app_refuses_to_start_without_a_secret_key():
+    result = run_settings(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_with_a_secret_key_and_debug_off_the_app_starts():
+    result = run_settings(DEBUG="0", SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_malformed_boolean_names_the_variable():
+    result = run_settings(DEBUG="perhaps")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr

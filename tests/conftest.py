@@ -1,0 +1,52 @@
+import pytest
+from django.conf import settings
+
+from clinic.roles import Role
+from tests.factories import UserFactory
+
+
+def _broker_is_redis() -> bool:
+    return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that need real services skip with a reason when they are not configured."""
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    needs = {
+        "postgres": (on_postgres, "needs PostgreSQL: set DATABASE_URL=postgres://..."),
+        "redis": (_broker_is_redis(), "needs Redis: set CELERY_BROKER_URL=redis://..."),
+        "celery_worker": (
+            _broker_is_redis(),
+            "needs a real broker for a Celery worker: set CELERY_BROKER_URL=redis://...",
+        ),
+    }
+    for item in items:
+        for marker, (available, reason) in needs.items():
+            if marker in item.keywords and not available:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def clinic_admin(db):
+    return UserFactory(username="clinicadmin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def physio(db):
+    return UserFactory(username="physio", role=Role.PHYSIO)
+
+
+@pytest.fixture
+def front_desk(db):
+    return UserFactory(username="frontdesk", role=Role.FRONT_DESK)
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user): the test client, signed in as that user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
