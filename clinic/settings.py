@@ -257,3 +257,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Absolute links in emails (intake, aftercare, check-ins) start with this.
+SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+INTAKE_LINK_DAYS = envint("INTAKE_LINK_DAYS", 7, minimum=1)

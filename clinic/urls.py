@@ -41,5 +41,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("audit/", views.audit_log, name="audit-log"),
     path("accounts/", include(auth_urls)),
+    path("", include("intake.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,8 @@
+import re
 import unicodedata
+from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -15,6 +18,37 @@ def fold(text: str) -> str:
 alberta_health_number = RegexValidator(
     r"^\d{9}$", "An Alberta health number has exactly 9 digits (no spaces or dashes)."
 )
+
+
+class PatientQuerySet(models.QuerySet):
+    def search(self, query: str):
+        """Patients matching a name, phone, email, health number or ISO date of birth.
+
+        Names match accent- and case-insensitively, every word anywhere in the name.
+        On PostgreSQL trigram indexes serve the substring matches (migration 0002).
+        """
+        query = query.strip()[:100]
+        if not query:
+            return self.none()
+        if "@" in query:
+            return self.filter(email=query.lower())
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", query):
+            try:
+                return self.filter(date_of_birth=date.fromisoformat(query))
+            except ValueError:
+                return self.none()
+        digits = re.sub(r"[\s().+-]", "", query)
+        if digits.isdigit():
+            if len(digits) < 3:
+                return self.none()
+            match = models.Q(search_phone__contains=digits)
+            if len(digits) == 9:
+                match |= models.Q(health_number=digits)
+            return self.filter(match)
+        qs = self
+        for word in fold(query).split():
+            qs = qs.filter(search_name__contains=word)
+        return qs
 
 
 class Patient(models.Model):
@@ -54,6 +88,8 @@ class Patient(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PatientQuerySet.as_manager()
+
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]
         indexes = [
@@ -61,6 +97,7 @@ class Patient(models.Model):
             models.Index(fields=["search_phone"], name="patient_search_phone_idx"),
             models.Index(fields=["email"], name="patient_email_idx"),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(fields=["health_number"], name="patient_health_number_idx"),
             models.Index(
                 fields=["legal_last_name", "legal_first_name", "id"], name="patient_name_idx"
             ),
@@ -75,7 +112,23 @@ class Patient(models.Model):
         )
         self.search_name = fold(names)
         self.search_phone = "".join(c for c in self.phone if c.isdigit())
+        self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+    def possible_duplicates(self):
+        """Other patients with the same legal name and date of birth, or the same email."""
+        same_birthday = Patient.objects.filter(date_of_birth=self.date_of_birth)
+        name = (fold(self.legal_first_name), fold(self.legal_last_name))
+        matches = [
+            p
+            for p in same_birthday.exclude(pk=self.pk)
+            if (fold(p.legal_first_name), fold(p.legal_last_name)) == name
+        ]
+        if self.email:
+            matches += Patient.objects.filter(email=self.email.strip().lower()).exclude(
+                pk__in=[self.pk, *(p.pk for p in matches)]
+            )
+        return matches
 
     def clean(self) -> None:
         today = timezone.localdate()
@@ -93,3 +146,134 @@ class Patient(models.Model):
     @property
     def initials(self) -> str:
         return f"{self.legal_first_name[:1]}{self.legal_last_name[:1]}".upper()
+
+
+class ConsentText(models.Model):
+    """A version of the clinic's IMS consent wording. Versions are never edited."""
+
+    version = models.PositiveIntegerField(unique=True, editable=False)
+    title = models.CharField(max_length=200, default="Consent to intramuscular stimulation")
+    body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.version})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("A consent version cannot be changed; add a new version.")
+        if not self.version:
+            latest = ConsentText.objects.aggregate(models.Max("version"))["version__max"]
+            self.version = (latest or 0) + 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> "ConsentText | None":
+        return cls.objects.order_by("-version").first()
+
+
+class IntakeQuerySet(models.QuerySet):
+    def submitted(self):
+        return self.filter(status=Intake.Status.SUBMITTED)
+
+
+class Intake(models.Model):
+    """One intake questionnaire of a patient. Submitted intakes never change."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    number = models.PositiveIntegerField(editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Per step: "answers" holds validated values, "drafts" what was typed but not yet valid.
+    answers = models.JSONField(default=dict, blank=True)
+    drafts = models.JSONField(default=dict, blank=True)
+    consent = models.ForeignKey(ConsentText, null=True, blank=True, on_delete=models.PROTECT)
+    signature_name = models.CharField(max_length=200, blank=True)
+    signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntakeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "number"], name="intake_patient_number_uniq")
+        ]
+        indexes = [models.Index(fields=["patient", "status", "-number"], name="intake_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"Intake #{self.number} of {self.patient}"
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "_stored_status", None) == self.Status.SUBMITTED:
+            raise ValidationError("A submitted intake cannot be changed; send a new intake.")
+        if not self.number:
+            latest = Intake.objects.filter(patient=self.patient).aggregate(models.Max("number"))
+            self.number = (latest["number__max"] or 0) + 1
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.status if "status" in field_names else None
+        return instance
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class IntakeInvitation(models.Model):
+    """A signed link that lets one patient fill one intake, until it expires or is revoked."""
+
+    class State(models.TextChoices):
+        SENT = "sent", "Sent"
+        OPENED = "opened", "Opened"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="invitations")
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["intake", "-created_at"], name="invitation_intake_idx")]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.intake}"
+
+    def state(self, now=None) -> "IntakeInvitation.State":
+        now = now or timezone.now()
+        if self.intake.is_submitted:
+            return self.State.SUBMITTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if now >= self.expires_at:
+            return self.State.EXPIRED
+        if self.intake.answers or self.intake.drafts:
+            return self.State.IN_PROGRESS
+        if self.opened_at:
+            return self.State.OPENED
+        return self.State.SENT
+
+    def is_usable(self, now=None) -> bool:
+        return self.state(now) in {self.State.SENT, self.State.OPENED, self.State.IN_PROGRESS}

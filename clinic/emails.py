@@ -1,0 +1,24 @@
+"""One function per message. Each renders templates/emails/<name>-subject.txt,
+-body.txt and -body.html. Bodies never carry health information."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+def _send(name: str, to: str, context: dict) -> None:
+    context = {"clinic_name": settings.CLINIC_NAME, **context}
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    text = render_to_string(f"emails/{name}-body.txt", context)
+    html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def intake_invitation(*, to: str, first_name: str, link: str, expires_on) -> None:
+    _send(
+        "intake-invitation",
+        to,
+        {"first_name": first_name, "link": link, "expires_on": expires_on},
+    )

@@ -1,0 +1,371 @@
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from intake.models import Patient
+from intake.screening import CONDITIONS, Pregnancy
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+SHORT_TEXT = 200
+LONG_TEXT = 2000
+
+
+def long_text(label: str, help_text: str = "", required: bool = False) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        max_length=LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PatientForm(forms.ModelForm):
+    confirm_not_duplicate = forms.BooleanField(
+        required=False,
+        label="This is a different person: create the record anyway",
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "gender",
+            "phone",
+            "email",
+            "email_reminders",
+            "address",
+            "city",
+            "province",
+            "postal_code",
+            "health_number",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relationship",
+        ]
+        widgets = {"date_of_birth": DATE_INPUT}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates: list[Patient] = []
+        if self.instance.pk:
+            del self.fields["confirm_not_duplicate"]
+
+    def clean_health_number(self) -> str:
+        return "".join(self.cleaned_data["health_number"].split())
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk or self.errors:
+            return data
+        self.duplicates = self.instance.possible_duplicates()
+        if self.duplicates and not data.get("confirm_not_duplicate"):
+            raise forms.ValidationError(
+                "A patient with the same name and date of birth, or the same email, is "
+                "already registered. Open that record, or tick the box below if this is "
+                "a different person."
+            )
+        return data
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find a patient",
+        required=False,
+        max_length=100,
+        help_text="Name, phone, email, health number or date of birth (YYYY-MM-DD).",
+    )
+
+
+class EligibilityForm(forms.Form):
+    day = forms.DateField(label="Visit date", widget=DATE_INPUT)
+
+    def clean_day(self) -> date:
+        day = self.cleaned_data["day"]
+        today = timezone.localdate()
+        if not (today - timedelta(days=366) <= day <= today + timedelta(days=730)):
+            raise forms.ValidationError("Choose a date within a year before or two years ahead.")
+        return day
+
+
+# --- The patient's intake, one form per step --------------------------------------
+
+PAIN_AREAS = [
+    ("head_jaw", "Head or jaw"),
+    ("neck", "Neck"),
+    ("upper_back", "Upper back"),
+    ("low_back", "Low back"),
+    ("chest", "Chest or ribs"),
+    ("shoulder_left", "Left shoulder"),
+    ("shoulder_right", "Right shoulder"),
+    ("elbow_left", "Left elbow or forearm"),
+    ("elbow_right", "Right elbow or forearm"),
+    ("hand_left", "Left wrist or hand"),
+    ("hand_right", "Right wrist or hand"),
+    ("hip_left", "Left hip or buttock"),
+    ("hip_right", "Right hip or buttock"),
+    ("knee_left", "Left thigh or knee"),
+    ("knee_right", "Right thigh or knee"),
+    ("calf_left", "Left calf, ankle or foot"),
+    ("calf_right", "Right calf, ankle or foot"),
+]
+ONSET = [
+    ("injury", "After an injury or accident"),
+    ("gradual", "Gradually, for no clear reason"),
+    ("surgery", "After surgery"),
+    ("unknown", "I don't know"),
+]
+YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
+PAIN_SCALE = [(str(i), str(i)) for i in range(11)]
+
+
+def pain_field(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=PAIN_SCALE,
+        coerce=int,
+        widget=forms.Select,
+        help_text="0 = no pain, 10 = the worst pain imaginable.",
+    )
+
+
+class IntakeStepForm(forms.Form):
+    """A step of the intake. ``answers()`` gives JSON-ready values to keep."""
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        self.patient = patient
+        super().__init__(*args, **kwargs)
+
+    def answers(self) -> dict:
+        return {
+            name: value.isoformat() if isinstance(value, date) else value
+            for name, value in self.cleaned_data.items()
+        }
+
+
+class VisitStep(IntakeStepForm):
+    title = "Your reason for coming"
+    reason = long_text("What brings you to the clinic?", required=True)
+    goals = long_text("What would you like to be able to do again?")
+    pain_areas = forms.MultipleChoiceField(
+        label="Where is the pain?",
+        choices=PAIN_AREAS,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    onset_date = forms.DateField(
+        label="When did it start?",
+        widget=DATE_INPUT,
+        help_text="An approximate date is fine.",
+    )
+    onset = forms.ChoiceField(label="How did it start?", choices=ONSET, widget=forms.RadioSelect)
+    pain_now = pain_field("Pain right now")
+    pain_best = pain_field("Pain at its best")
+    pain_worst = pain_field("Pain at its worst")
+    worse_with = long_text("What makes it worse?")
+    better_with = long_text("What makes it better?")
+
+    def clean_onset_date(self) -> date:
+        day = self.cleaned_data["onset_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The start date cannot be in the future.")
+        if day < self.patient.date_of_birth:
+            raise forms.ValidationError("The start date is before your date of birth.")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        best, worst = data.get("pain_best"), data.get("pain_worst")
+        if best is not None and worst is not None and best > worst:
+            self.add_error("pain_best", "Pain at its best cannot be higher than at its worst.")
+        return data
+
+
+class NerveStep(IntakeStepForm):
+    title = "How the pain behaves"
+    intro = (
+        "These questions help the physiotherapist tell whether the pain may come from an "
+        "irritated nerve, which is what IMS treats."
+    )
+    pain_outlasts_injury = forms.ChoiceField(
+        label="The pain has gone on after any injury should have healed.",
+        choices=YES_NO_UNSURE,
+        widget=forms.RadioSelect,
+    )
+    delayed_onset = forms.ChoiceField(
+        label="The pain began some time after the injury, not straight away.",
+        choices=YES_NO_UNSURE,
+        widget=forms.RadioSelect,
+    )
+    light_touch_hurts = forms.ChoiceField(
+        label="Light touch or gentle pressure on the area is very painful.",
+        choices=YES_NO_UNSURE,
+        widget=forms.RadioSelect,
+    )
+    builds_and_lingers = forms.ChoiceField(
+        label="The pain builds up with activity and lingers long afterwards.",
+        choices=YES_NO_UNSURE,
+        widget=forms.RadioSelect,
+    )
+    skin_changes = forms.ChoiceField(
+        label="The painful area sweats more, or feels colder or warmer, than the other side.",
+        choices=YES_NO_UNSURE,
+        widget=forms.RadioSelect,
+    )
+
+
+class HistoryStep(IntakeStepForm):
+    title = "Your health"
+    conditions = forms.MultipleChoiceField(
+        label="Do any of these apply to you?",
+        choices=list(CONDITIONS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Tick all that apply; leave all empty if none do.",
+    )
+    medications = long_text("Medications you take", "Include blood thinners and supplements.")
+    allergies = long_text("Allergies")
+
+
+class SurgeryRow(forms.Form):
+    date = forms.DateField(label="Date", widget=DATE_INPUT, required=False)
+    description = forms.CharField(
+        label="Surgery or procedure", max_length=SHORT_TEXT, required=False
+    )
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        self.patient = patient
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        day, what = data.get("date"), data.get("description")
+        if what and not day and "date" not in self.errors:
+            self.add_error("date", "Please give the date (an approximate one is fine).")
+        if day and not what:
+            self.add_error("description", "Please say what the surgery or procedure was.")
+        if day:
+            today = timezone.localdate()
+            if day < self.patient.date_of_birth:
+                self.add_error("date", "This date is before your date of birth.")
+            elif day > today + timedelta(days=366):
+                self.add_error("date", "Planned surgeries more than a year ahead can wait.")
+        return data
+
+
+class BaseSurgeryFormSet(forms.BaseFormSet):
+    def rows(self) -> list[dict]:
+        return [
+            {
+                "date": f.cleaned_data["date"].isoformat(),
+                "description": f.cleaned_data["description"],
+            }
+            for f in self.forms
+            if f.cleaned_data.get("date") and f.cleaned_data.get("description")
+        ]
+
+
+SurgeryFormSet = forms.formset_factory(
+    SurgeryRow, formset=BaseSurgeryFormSet, extra=1, max_num=30, validate_max=True
+)
+
+
+class NeedlesStep(IntakeStepForm):
+    title = "Pregnancy and needles"
+    pregnancy = forms.ChoiceField(
+        label="Are you pregnant, or could you be?",
+        choices=[
+            (Pregnancy.NO.value, "No"),
+            (Pregnancy.YES.value, "Yes"),
+            (Pregnancy.POSSIBLY.value, "Possibly"),
+            (Pregnancy.DISCUSS.value, "I would rather talk about it in person"),
+            (Pregnancy.NOT_APPLICABLE.value, "Does not apply to me"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=(
+            "We ask because IMS is not given during pregnancy. You may skip this question; "
+            "your physiotherapist will ask again in private before any needling."
+        ),
+    )
+    needle_fear = forms.ChoiceField(
+        label="How do you feel about needles?",
+        choices=[("none", "Fine"), ("some", "A little nervous"), ("strong", "Very afraid")],
+        widget=forms.RadioSelect,
+    )
+    previous_treatment = forms.MultipleChoiceField(
+        label="Have you had any of these before?",
+        choices=[
+            ("ims", "IMS"),
+            ("dry_needling", "Dry needling"),
+            ("acupuncture", "Acupuncture"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    previous_experience = long_text("If so, how did it go?")
+
+
+class ConsentStep(forms.Form):
+    agree = forms.BooleanField(
+        label="I have read the information above and agree to IMS treatment.",
+        error_messages={"required": "Please tick the box to give your consent."},
+    )
+    signature_name = forms.CharField(
+        label="Your full name, as your signature",
+        max_length=SHORT_TEXT,
+    )
+
+    def clean_signature_name(self) -> str:
+        name = " ".join(self.cleaned_data["signature_name"].split())
+        if len(name) < 3:
+            raise forms.ValidationError("Please type your full name.")
+        return name
+
+
+# (slug, form class); the surgeries step is a formset, the consent step submits.
+STEPS: list[tuple[str, type]] = [
+    ("visit", VisitStep),
+    ("nerve", NerveStep),
+    ("history", HistoryStep),
+    ("surgeries", SurgeryFormSet),
+    ("needles", NeedlesStep),
+]
+STEP_TITLES = {
+    "visit": VisitStep.title,
+    "nerve": NerveStep.title,
+    "history": HistoryStep.title,
+    "surgeries": "Surgeries and procedures",
+    "needles": NeedlesStep.title,
+    "consent": "Consent and signature",
+}
+STEP_SLUGS = [slug for slug, _ in STEPS]
+
+
+def answer_sections(intake) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The intake's answers as (step title, [(question, answer as text)]) for reading."""
+    sections = []
+    for slug, form_class in STEPS:
+        stored = intake.answers.get(slug, {})
+        if form_class is SurgeryFormSet:
+            rows = stored.get("rows", [])
+            items = [(row["date"], row["description"]) for row in rows] or [("Surgeries", "None")]
+            sections.append((STEP_TITLES[slug], items))
+            continue
+        items = []
+        for name, field in form_class.base_fields.items():
+            value = stored.get(name)
+            choices = dict(getattr(field, "choices", []) or [])
+            if isinstance(value, list):
+                text = ", ".join(str(choices.get(v, v)) for v in value) or "None"
+            elif value in (None, ""):
+                text = "—"
+            else:
+                text = str(choices.get(value, choices.get(str(value), value)))
+            items.append((str(field.label), text))
+        sections.append((STEP_TITLES[slug], items))
+    return sections

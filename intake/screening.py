@@ -1,0 +1,243 @@
+"""Contraindication screening for IMS: plain functions over plain values, no database.
+
+``screen(facts, visit_date)`` gives a ``Verdict``: ``clear``, ``precautions`` (each
+needs the physiotherapist's acknowledgement) or ``contraindicated`` (no needling on
+that date). Each reason names its source and, when it runs out, the first date on
+which it no longer applies. ``RULES`` describes every rule for the clinic admin.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+SURGERY_WINDOW_DAYS = 84  # 12 weeks
+
+
+class Status(StrEnum):
+    CLEAR = "clear"
+    PRECAUTIONS = "precautions"
+    CONTRAINDICATED = "contraindicated"
+
+
+class Pregnancy(StrEnum):
+    NO = "no"
+    YES = "yes"
+    POSSIBLY = "possibly"
+    DISCUSS = "discuss"
+    NOT_APPLICABLE = "not_applicable"
+
+
+# Medical history checklist: code -> label shown to the patient.
+CONDITIONS: dict[str, str] = {
+    "bleeding_disorder": "A bleeding or clotting disorder",
+    "anticoagulants": "Blood thinners (anticoagulant or antiplatelet medication)",
+    "diabetes": "Diabetes",
+    "immune": "A weakened immune system (illness or medication)",
+    "epilepsy_fainting": "Epilepsy, seizures or fainting",
+    "lymphoedema": "Lymphoedema (swelling after lymph node removal or damage)",
+    "metal_allergy": "Allergy to metal (for example nickel)",
+    "implant": "A pacemaker or other implanted device",
+    "skin": "A skin infection or skin condition",
+    "cancer": "Cancer (now or in the past)",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    kind: Status
+    title: str
+    explanation: str
+
+
+RULES: list[Rule] = [
+    Rule(
+        "no_intake",
+        Status.PRECAUTIONS,
+        "No health questionnaire on file",
+        "Without a submitted intake nothing is known about contraindications; the "
+        "physiotherapist screens the patient in person before needling.",
+    ),
+    Rule(
+        "pregnancy",
+        Status.CONTRAINDICATED,
+        "Pregnancy (yes or possibly)",
+        "IMS is not given during pregnancy because needling can bring on labour. "
+        "Status can change, so it is confirmed again on the day of every needling visit.",
+    ),
+    Rule(
+        "recent_surgery",
+        Status.CONTRAINDICATED,
+        f"Surgery in the last {SURGERY_WINDOW_DAYS // 7} weeks",
+        f"No needling within {SURGERY_WINDOW_DAYS} days after surgery. The window runs from "
+        "the surgery date to the visit date, so the verdict names the first date needling "
+        "may be considered again.",
+    ),
+    Rule(
+        "planned_surgery",
+        Status.PRECAUTIONS,
+        "Surgery planned after the visit",
+        "A surgery dated after the visit is flagged for the physiotherapist to review "
+        "(needling shortly before an operation may not be wise).",
+    ),
+    Rule(
+        "pregnancy_discuss",
+        Status.PRECAUTIONS,
+        "Pregnancy: patient prefers to discuss",
+        "The physiotherapist confirms pregnancy status in person before needling.",
+    ),
+    *(
+        Rule(
+            code,
+            Status.PRECAUTIONS,
+            label,
+            "Reported on the medical history checklist; needling may still be possible, "
+            "but the physiotherapist must weigh it and acknowledge it first.",
+        )
+        for code, label in CONDITIONS.items()
+    ),
+    Rule(
+        "needle_fear",
+        Status.PRECAUTIONS,
+        "Fear of needles",
+        "Fainting and distress are more likely; the physiotherapist adapts the approach.",
+    ),
+]
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class Surgery:
+    day: date
+    description: str
+    source: str  # e.g. "intake #3"
+
+
+@dataclass(frozen=True)
+class HealthFacts:
+    """What screening needs to know about a patient, with where each fact came from."""
+
+    source: str = ""  # e.g. "intake #3, submitted 2026-11-02"
+    screened: bool = False  # False: no submitted health questionnaire yet
+    pregnancy: Pregnancy | None = None
+    conditions: frozenset[str] = frozenset()
+    needle_fear: bool = False
+    surgeries: tuple[Surgery, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    kind: Status
+    message: str
+    source: str
+    until: date | None = None  # first date on which the reason no longer applies
+
+    @property
+    def title(self) -> str:
+        return RULES_BY_CODE[self.code].title
+
+
+@dataclass(frozen=True)
+class Verdict:
+    visit_date: date
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+
+    @property
+    def contraindications(self) -> list[Reason]:
+        return [r for r in self.reasons if r.kind == Status.CONTRAINDICATED]
+
+    @property
+    def precautions(self) -> list[Reason]:
+        return [r for r in self.reasons if r.kind == Status.PRECAUTIONS]
+
+    @property
+    def status(self) -> Status:
+        if self.contraindications:
+            return Status.CONTRAINDICATED
+        if self.precautions:
+            return Status.PRECAUTIONS
+        return Status.CLEAR
+
+    @property
+    def eligible_from(self) -> date | None:
+        """The first date every contraindication has run out, if all of them do."""
+        blocking = self.contraindications
+        if not blocking or any(r.until is None for r in blocking):
+            return None
+        return max(r.until for r in blocking)
+
+    def front_desk_answer(self) -> str:
+        """Whether needling may go ahead on the date, without any clinical detail."""
+        if self.status == Status.CLEAR:
+            return "Yes"
+        if self.status == Status.PRECAUTIONS:
+            return "Yes, physiotherapist to review first"
+        if self.eligible_from:
+            return f"Not before {self.eligible_from.isoformat()}, physiotherapist to review"
+        return "No, physiotherapist to review"
+
+
+def screen(facts: HealthFacts, visit_date: date) -> Verdict:
+    reasons: list[Reason] = []
+    if not facts.screened:
+        reasons.append(
+            Reason("no_intake", Status.PRECAUTIONS, "No submitted intake yet.", "patient record")
+        )
+    if facts.pregnancy in (Pregnancy.YES, Pregnancy.POSSIBLY):
+        reasons.append(
+            Reason(
+                "pregnancy",
+                Status.CONTRAINDICATED,
+                f"Pregnancy reported as '{facts.pregnancy.value}'.",
+                facts.source,
+            )
+        )
+    elif facts.pregnancy == Pregnancy.DISCUSS:
+        reasons.append(
+            Reason(
+                "pregnancy_discuss",
+                Status.PRECAUTIONS,
+                "Patient prefers to discuss pregnancy in person.",
+                facts.source,
+            )
+        )
+    for surgery in sorted(facts.surgeries, key=lambda s: s.day):
+        label = surgery.description or "Surgery"
+        if surgery.day > visit_date:
+            reasons.append(
+                Reason(
+                    "planned_surgery",
+                    Status.PRECAUTIONS,
+                    f"{label} dated {surgery.day.isoformat()}, after the visit.",
+                    surgery.source,
+                )
+            )
+            continue
+        until = surgery.day + timedelta(days=SURGERY_WINDOW_DAYS)
+        if visit_date < until:
+            reasons.append(
+                Reason(
+                    "recent_surgery",
+                    Status.CONTRAINDICATED,
+                    f"{label} on {surgery.day.isoformat()}, "
+                    f"{(visit_date - surgery.day).days} days before the visit.",
+                    surgery.source,
+                    until=until,
+                )
+            )
+    for code in CONDITIONS:
+        if code in facts.conditions:
+            reasons.append(
+                Reason(
+                    code,
+                    Status.PRECAUTIONS,
+                    "Ticked on the medical history checklist.",
+                    facts.source,
+                )
+            )
+    if facts.needle_fear:
+        reasons.append(
+            Reason("needle_fear", Status.PRECAUTIONS, "Reports fear of needles.", facts.source)
+        )
+    return Verdict(visit_date=visit_date, reasons=tuple(reasons))

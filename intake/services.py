@@ -1,0 +1,165 @@
+"""Writes that touch several intake models, and the patient's screening facts."""
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import emails
+from clinic.links import make_token, read_token
+from intake import screening
+from intake.models import ConsentText, Intake, IntakeInvitation, Patient
+
+INVITATION_PURPOSE = "intake"
+
+
+def invitation_link(invitation: IntakeInvitation) -> str:
+    token = make_token(INVITATION_PURPOSE, invitation.pk, invitation.nonce)
+    return settings.SITE_URL + reverse("intake:fill", args=[token])
+
+
+def invitation_from_token(token: str) -> IntakeInvitation | None:
+    """The invitation a token names, if the token is genuine (usable or not)."""
+    found = read_token(INVITATION_PURPOSE, token)
+    if found is None:
+        return None
+    pk, nonce = found
+    invitation = IntakeInvitation.objects.select_related("intake__patient").filter(pk=pk).first()
+    if invitation is None or not secrets.compare_digest(invitation.nonce, nonce):
+        return None
+    return invitation
+
+
+@transaction.atomic
+def intake_invite(*, patient: Patient, sent_by, now: datetime | None = None) -> IntakeInvitation:
+    """Email the patient a fresh link to their open intake (a new intake if none is open).
+
+    Earlier links to the same intake stop working. The email leaves after commit.
+    """
+    now = now or timezone.now()
+    if not patient.email:
+        raise ValidationError("This patient has no email address; add one to send the intake.")
+    intake = patient.intakes.filter(status=Intake.Status.DRAFT).order_by("-number").first()
+    if intake is None:
+        intake = Intake(patient=patient)
+        intake.full_clean()
+        intake.save()
+    intake.invitations.filter(revoked_at__isnull=True).update(revoked_at=now)
+    invitation = IntakeInvitation(
+        intake=intake,
+        nonce=secrets.token_urlsafe(24),
+        email=patient.email,
+        created_by=sent_by,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INTAKE_LINK_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    link = invitation_link(invitation)
+    expires_on = timezone.localtime(invitation.expires_at).date()
+    transaction.on_commit(
+        lambda: emails.intake_invitation(
+            to=invitation.email,
+            first_name=patient.preferred_name or patient.legal_first_name,
+            link=link,
+            expires_on=expires_on,
+        )
+    )
+    return invitation
+
+
+def invitation_revoke(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
+    if invitation.revoked_at is None:
+        invitation.revoked_at = now or timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
+    if invitation.opened_at is None:
+        invitation.opened_at = now or timezone.now()
+        invitation.save(update_fields=["opened_at"])
+
+
+@transaction.atomic
+def intake_save_step(
+    *, intake: Intake, step: str, answers: dict | None, typed: dict | None
+) -> None:
+    """Keep a step: its validated ``answers``, or what was ``typed`` when it was not valid."""
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    if intake.is_submitted:
+        raise ValidationError("This questionnaire has already been sent to the clinic.")
+    if answers is not None:
+        intake.answers[step] = answers
+        intake.drafts.pop(step, None)
+    else:
+        intake.drafts[step] = typed or {}
+    intake.save(update_fields=["answers", "drafts", "updated_at"])
+
+
+@transaction.atomic
+def intake_submit(
+    *,
+    intake: Intake,
+    consent: ConsentText,
+    signature_name: str,
+    ip: str | None,
+    required_steps: list[str],
+    now: datetime | None = None,
+) -> Intake:
+    """Sign and submit. Refuses a second submission and a questionnaire with gaps."""
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    if intake.is_submitted:
+        raise ValidationError("This questionnaire has already been sent to the clinic.")
+    missing = [step for step in required_steps if step not in intake.answers]
+    if missing:
+        raise ValidationError(f"Some steps are not complete yet: {', '.join(missing)}.")
+    intake.consent = consent
+    intake.signature_name = signature_name
+    intake.signed_ip = ip
+    intake.submitted_at = now or timezone.now()
+    intake.status = Intake.Status.SUBMITTED
+    intake.drafts = {}
+    intake.full_clean()
+    intake.save()
+    return intake
+
+
+def latest_submitted_intake(patient: Patient) -> Intake | None:
+    return patient.intakes.submitted().order_by("-number").first()
+
+
+def health_facts(intake: Intake | None) -> screening.HealthFacts:
+    """Screening facts from a submitted intake (an empty set when there is none)."""
+    if intake is None:
+        return screening.HealthFacts()
+    answers = intake.answers
+    submitted_on = timezone.localtime(intake.submitted_at).date().isoformat()
+    source = f"intake #{intake.number}, submitted {submitted_on}"
+    history = answers.get("history", {})
+    needles = answers.get("needles", {})
+    surgeries = tuple(
+        screening.Surgery(
+            day=date.fromisoformat(row["date"]),
+            description=row.get("description", ""),
+            source=source,
+        )
+        for row in answers.get("surgeries", {}).get("rows", [])
+    )
+    pregnancy = needles.get("pregnancy")
+    return screening.HealthFacts(
+        source=source,
+        screened=True,
+        pregnancy=screening.Pregnancy(pregnancy) if pregnancy else None,
+        conditions=frozenset(history.get("conditions", [])),
+        needle_fear=needles.get("needle_fear") in {"some", "strong"},
+        surgeries=surgeries,
+    )
+
+
+def patient_verdict(patient: Patient, day: date) -> tuple[screening.Verdict, Intake | None]:
+    intake = latest_submitted_intake(patient)
+    return screening.screen(health_facts(intake), day), intake

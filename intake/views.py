@@ -1,0 +1,289 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from django.views.decorators.http import require_POST
+
+from clinic import audit
+from clinic.roles import Role, has_role, public, require_roles
+from intake import services
+from intake.forms import (
+    STEP_SLUGS,
+    STEP_TITLES,
+    STEPS,
+    ConsentStep,
+    EligibilityForm,
+    PatientForm,
+    PatientSearchForm,
+    SurgeryFormSet,
+    answer_sections,
+)
+from intake.models import ConsentText, Intake, IntakeInvitation, Patient
+from intake.screening import RULES
+
+REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
+
+
+@require_roles(*REGISTRY)
+def patient_list(request):
+    form = PatientSearchForm(request.GET or None)
+    patients = Patient.objects.none()
+    query = ""
+    if form.is_valid() and form.cleaned_data["q"]:
+        query = form.cleaned_data["q"]
+        patients = Patient.objects.search(query)
+    elif not request.GET.get("q"):
+        patients = Patient.objects.order_by("-created_at", "-id")
+    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    return render(request, "intake/patient_list.html", {"form": form, "page": page, "query": query})
+
+
+@require_roles(*REGISTRY)
+def patient_create(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = form.save()
+        audit.record(request, audit.Action.CREATE, obj=patient)
+        messages.success(request, f"{patient} is registered.")
+        return redirect("intake:patient-detail", patient.pk)
+    return render(request, "intake/patient_form.html", {"form": form})
+
+
+@require_roles(*REGISTRY)
+def patient_edit(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record(request, audit.Action.UPDATE, obj=patient)
+        messages.success(request, "The patient's details are saved.")
+        return redirect("intake:patient-detail", patient.pk)
+    return render(request, "intake/patient_form.html", {"form": form, "patient": patient})
+
+
+@require_roles(*REGISTRY)
+def patient_detail(request, pk: int):
+    invitations = IntakeInvitation.objects.order_by("-created_at", "-id")
+    patient = get_object_or_404(
+        Patient.objects.prefetch_related(
+            Prefetch(
+                "intakes",
+                queryset=Intake.objects.order_by("-number").prefetch_related(
+                    Prefetch("invitations", queryset=invitations)
+                ),
+            )
+        ),
+        pk=pk,
+    )
+    is_physio = has_role(request.user, Role.PHYSIO)
+    eligibility = EligibilityForm(request.GET or None)
+    day = eligibility.cleaned_data["day"] if eligibility.is_valid() else timezone.localdate()
+    verdict, screened_intake = services.patient_verdict(patient, day)
+    audit.record(
+        request,
+        audit.Action.VIEW,
+        obj=patient,
+        detail="screening verdict" if is_physio else "eligibility answer",
+    )
+    intakes = list(patient.intakes.all())
+    for intake in intakes:
+        intake.latest_invitation = next(iter(intake.invitations.all()), None)
+    return render(
+        request,
+        "intake/patient_detail.html",
+        {
+            "patient": patient,
+            "intakes": intakes,
+            "verdict": verdict,
+            "screened_intake": screened_intake,
+            "eligibility": eligibility,
+            "day": day,
+            "show_clinical": is_physio,
+        },
+    )
+
+
+@require_roles(*REGISTRY)
+@require_POST
+def intake_send(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    try:
+        invitation = services.intake_invite(patient=patient, sent_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        audit.record(request, audit.Action.CREATE, obj=invitation.intake, detail="link sent")
+        messages.success(request, f"The intake link was sent to {invitation.email}.")
+    return redirect("intake:patient-detail", patient.pk)
+
+
+@require_roles(*REGISTRY)
+@require_POST
+def invitation_revoke(request, pk: int):
+    invitation = get_object_or_404(IntakeInvitation.objects.select_related("intake"), pk=pk)
+    services.invitation_revoke(invitation=invitation)
+    audit.record(request, audit.Action.UPDATE, obj=invitation.intake, detail="link revoked")
+    messages.success(request, "The link is revoked; it no longer opens the intake.")
+    return redirect("intake:patient-detail", invitation.intake.patient_id)
+
+
+@require_roles(Role.PHYSIO)
+def intake_summary(request, pk: int):
+    intake = get_object_or_404(
+        Intake.objects.select_related("patient", "consent"), pk=pk, status=Intake.Status.SUBMITTED
+    )
+    audit.record(request, audit.Action.VIEW, obj=intake)
+    verdict, _ = services.patient_verdict(intake.patient, timezone.localdate())
+    return render(
+        request,
+        "intake/intake_summary.html",
+        {"intake": intake, "sections": answer_sections(intake), "verdict": verdict},
+    )
+
+
+@require_roles(Role.ADMIN, Role.PHYSIO)
+def screening_rules(request):
+    return render(request, "intake/screening_rules.html", {"rules": RULES})
+
+
+# --- The patient's side: reached only through a signed link -----------------------
+
+
+def _typed(request) -> dict:
+    return {k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"}
+
+
+def _step_form(step: str, intake: Intake, data=None):
+    """The step's form: bound to ``data``, else to unfinished typing, else the answers."""
+    form_class = dict(STEPS)[step]
+    if data is None and step in intake.drafts:
+        data = MultiValueDict(intake.drafts[step])
+    if form_class is SurgeryFormSet:
+        rows = intake.answers.get("surgeries", {}).get("rows", [])
+        return SurgeryFormSet(
+            data, initial=rows, prefix="surgeries", form_kwargs={"patient": intake.patient}
+        )
+    return form_class(data, initial=intake.answers.get(step), patient=intake.patient)
+
+
+def _answers(form) -> dict:
+    return {"rows": form.rows()} if isinstance(form, SurgeryFormSet) else form.answers()
+
+
+def _open_intake(request, token: str):
+    """(invitation, None) for a usable link, else (None, the page to show instead)."""
+    invitation = services.invitation_from_token(token)
+    if invitation is None:
+        return None, render(request, "intake/link_invalid.html", status=404)
+    if invitation.intake.is_submitted:
+        return None, render(request, "intake/fill_done.html", {"intake": invitation.intake})
+    if not invitation.is_usable():
+        return None, render(request, "intake/link_invalid.html", status=404)
+    services.invitation_mark_opened(invitation=invitation)
+    return invitation, None
+
+
+def _steps_nav(intake: Intake, current: str) -> list[dict]:
+    return [
+        {
+            "slug": slug,
+            "title": STEP_TITLES[slug],
+            "done": slug in intake.answers,
+            "current": slug == current,
+        }
+        for slug in [*STEP_SLUGS, "consent"]
+    ]
+
+
+@public
+def intake_fill(request, token: str, step: str | None = None):
+    invitation, refusal = _open_intake(request, token)
+    if refusal:
+        return refusal
+    intake = invitation.intake
+    if step is None:
+        step = next((s for s in STEP_SLUGS if s not in intake.answers), "consent")
+        return redirect("intake:fill-step", token, step)
+    if step == "consent":
+        return _consent(request, token, invitation)
+    if step not in STEP_SLUGS:
+        raise Http404("No such step")
+    form = _step_form(step, intake, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        valid = form.is_valid()
+        services.intake_save_step(
+            intake=intake,
+            step=step,
+            answers=_answers(form) if valid else None,
+            typed=None if valid else _typed(request),
+        )
+        audit.record(
+            request, audit.Action.UPDATE, obj=intake, actor_role="patient", detail=f"step {step}"
+        )
+        if "later" in request.POST:
+            return render(request, "intake/fill_saved.html", {"intake": intake, "token": token})
+        if valid:
+            if "add_row" in request.POST:
+                return redirect("intake:fill-step", token, step)
+            index = STEP_SLUGS.index(step)
+            following = STEP_SLUGS[index + 1] if index + 1 < len(STEP_SLUGS) else "consent"
+            return redirect("intake:fill-step", token, following)
+    index = STEP_SLUGS.index(step)
+    return render(
+        request,
+        "intake/fill_step.html",
+        {
+            "intake": intake,
+            "token": token,
+            "step": step,
+            "title": STEP_TITLES[step],
+            "form": form,
+            "is_formset": isinstance(form, SurgeryFormSet),
+            "number": index + 1,
+            "total": len(STEP_SLUGS) + 1,
+            "previous": STEP_SLUGS[index - 1] if index else None,
+            "nav": _steps_nav(intake, step),
+        },
+    )
+
+
+def _consent(request, token: str, invitation: IntakeInvitation):
+    intake = invitation.intake
+    consent = ConsentText.current()
+    form = ConsentStep(request.POST or None)
+    missing = [s for s in STEP_SLUGS if s not in intake.answers]
+    if request.method == "POST" and form.is_valid() and consent and not missing:
+        try:
+            services.intake_submit(
+                intake=intake,
+                consent=consent,
+                signature_name=form.cleaned_data["signature_name"],
+                ip=request.META.get("REMOTE_ADDR"),
+                required_steps=STEP_SLUGS,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit.record(
+                request, audit.Action.SIGN, obj=intake, actor_role="patient", detail="submitted"
+            )
+            return redirect("intake:fill-step", token, "consent")
+    return render(
+        request,
+        "intake/fill_consent.html",
+        {
+            "intake": intake,
+            "token": token,
+            "consent": consent,
+            "form": form,
+            "missing": [(s, STEP_TITLES[s]) for s in missing],
+            "number": len(STEP_SLUGS) + 1,
+            "total": len(STEP_SLUGS) + 1,
+            "nav": _steps_nav(intake, "consent"),
+            "title": STEP_TITLES["consent"],
+        },
+    )
