@@ -1,5 +1,6 @@
 """The audit log helper: every view that reads or writes clinical data calls record()."""
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
@@ -42,6 +43,18 @@ def record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         url_name=(match.view_name if match else "")[:200],
-        ip=request.META.get("REMOTE_ADDR") or None if request is not None else None,
+        ip=client_ip(request),
         detail=detail[:300],
     )
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address; behind our TLS proxy, the hop that proxy appended."""
+    if request is None:
+        return None
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.META.get("REMOTE_ADDR") or None

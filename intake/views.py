@@ -262,7 +262,7 @@ def _consent(request, token: str, invitation: IntakeInvitation):
                 intake=intake,
                 consent=consent,
                 signature_name=form.cleaned_data["signature_name"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=audit.client_ip(request),
                 required_steps=STEP_SLUGS,
             )
         except ValidationError as exc:

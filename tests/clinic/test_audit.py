@@ -119,3 +119,19 @@ class TestAuditLogPage:
             response = client.get(reverse("audit-log"))
         assert response.status_code == 200
         assert response.content.decode().count("<tr>") == 51  # header + a page of 50
+
+
+def test_behind_the_tls_proxy_the_last_forwarded_hop_is_recorded(settings, physio):
+    settings.BEHIND_TLS_PROXY = True
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7"
+    )
+    request.user = physio
+    assert audit.record(request, audit.Action.VIEW).ip == "198.51.100.7"
+
+
+def test_without_a_proxy_forwarded_headers_are_ignored(settings, physio):
+    settings.BEHIND_TLS_PROXY = False
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    request.user = physio
+    assert audit.record(request, audit.Action.VIEW).ip == "203.0.113.5"
