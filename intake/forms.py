@@ -22,6 +22,12 @@ def long_text(label: str, help_text: str = "", required: bool = False) -> forms.
 
 
 class PatientForm(forms.ModelForm):
+    health_number = forms.CharField(
+        label="Alberta health number",
+        max_length=20,
+        required=False,
+        help_text="9 digits; spaces and dashes are ignored.",
+    )
     confirm_not_duplicate = forms.BooleanField(
         required=False,
         label="This is a different person: create the record anyway",
@@ -57,13 +63,19 @@ class PatientForm(forms.ModelForm):
             del self.fields["confirm_not_duplicate"]
 
     def clean_health_number(self) -> str:
-        return "".join(self.cleaned_data["health_number"].split())
+        return "".join(c for c in self.cleaned_data["health_number"] if c not in " -")
 
     def clean(self):
         data = super().clean()
         if self.instance.pk or self.errors:
             return data
-        self.duplicates = self.instance.possible_duplicates()
+        candidate = Patient(
+            legal_first_name=data["legal_first_name"],
+            legal_last_name=data["legal_last_name"],
+            date_of_birth=data["date_of_birth"],
+            email=data.get("email", ""),
+        )
+        self.duplicates = candidate.possible_duplicates()
         if self.duplicates and not data.get("confirm_not_duplicate"):
             raise forms.ValidationError(
                 "A patient with the same name and date of birth, or the same email, is "
