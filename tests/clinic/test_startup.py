@@ -32,3 +32,26 @@ def test_a_malformed_boolean_names_the_variable():
     result = run_settings(DEBUG="perhaps")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_production_configuration_passes_the_deploy_check():
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean.update(
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+        DEBUG="0",
+        SECRET_KEY="a-production-secret-key-that-is-long-and-random-0123456789abcdefgh",
+        ALLOWED_HOSTS="clinic.example.com",
+        HTTPS="1",
+        BEHIND_TLS_PROXY="1",
+        SECURE_HSTS_PRELOAD="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=clean,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

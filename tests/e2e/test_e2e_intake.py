@@ -41,20 +41,11 @@ def reopened_phone_page(browser: Browser, request: pytest.FixtureRequest) -> Ite
     yield from _open_page(browser, request, PHONE)
 
 
-def expect_step(page: Page, heading: str) -> None:
+def expect_phone_step(page: Page, heading: str) -> None:
+    """The step is on screen and fits the phone's width."""
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    import os
-
-    n = os.environ.get("SHOTN", "0")
-    os.environ["SHOTN"] = str(int(n) + 1)
-    page.screenshot(path=f"/tmp/intake_shot_{n}.png", full_page=True)
-    print(
-        "WIDTH",
-        heading,
-        page.evaluate(
-            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        ),
-    )
+    # Nothing may stick out sideways on a phone: the patient would have to pan.
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def save_and_continue(page: Page) -> None:
@@ -99,7 +90,7 @@ def test_patient_fills_the_mailed_intake_on_a_phone_in_two_sittings_and_physio_s
 
     # First sitting on the phone: two steps, then the patient closes the page.
     phone_page.goto(link)
-    expect_step(phone_page, "Your reason for coming")
+    expect_phone_step(phone_page, "Your reason for coming")
     phone_page.get_by_label("What brings you to the clinic?").fill("Aching low back for months.")
     phone_page.get_by_label("Low back").check()
     phone_page.get_by_label("When did it start?").fill((today - timedelta(days=120)).isoformat())
@@ -107,39 +98,37 @@ def test_patient_fills_the_mailed_intake_on_a_phone_in_two_sittings_and_physio_s
     phone_page.get_by_label("Pain right now").select_option("5")
     phone_page.get_by_label("Pain at its best").select_option("2")
     phone_page.get_by_label("Pain at its worst").select_option("8")
-    phone_page.screenshot(path="/tmp/intake_phone_step.png")
-    phone_page.screenshot(path="/tmp/intake_phone_step_full.png", full_page=True)
     save_and_continue(phone_page)
 
-    expect_step(phone_page, "How the pain behaves")
+    expect_phone_step(phone_page, "How the pain behaves")
     for question in NERVE_QUESTIONS:
         phone_page.get_by_role("group", name=question).get_by_label("Yes").check()
     save_and_continue(phone_page)
-    expect_step(phone_page, "Your health")
+    expect_phone_step(phone_page, "Your health")
     phone_page.close()
 
     # Second sitting, in a fresh browser context: the link resumes at step 3.
     patient = reopened_phone_page
     patient.goto(link)
     expect(patient).to_have_url(re.compile(r"/history/$"))
-    expect_step(patient, "Your health")
+    expect_phone_step(patient, "Your health")
     patient.get_by_label("Diabetes", exact=True).check()
     save_and_continue(patient)
 
-    expect_step(patient, "Surgeries and procedures")
+    expect_phone_step(patient, "Surgeries and procedures")
     surgery = patient.get_by_role("group", name="Surgery 1")
     surgery.get_by_label("Date").fill(surgery_day.isoformat())
     surgery.get_by_label("Surgery or procedure").fill("Knee arthroscopy")
     save_and_continue(patient)
 
-    expect_step(patient, "Pregnancy and needles")
+    expect_phone_step(patient, "Pregnancy and needles")
     patient.get_by_role("group", name="Are you pregnant, or could you be?").get_by_label(
         "No", exact=True
     ).check()
     patient.get_by_label("A little nervous").check()
     save_and_continue(patient)
 
-    expect_step(patient, "Consent and signature")
+    expect_phone_step(patient, "Consent and signature")
     patient.get_by_label("I have read the information above and agree to IMS treatment.").check()
     patient.get_by_label("Your full name, as your signature").fill("Jordan Ellis")
     patient.get_by_role("button", name="Sign and send to the clinic").click()
@@ -181,10 +170,11 @@ def test_invalid_intake_link_shows_no_patient_data(
     settings.SITE_URL = live_server.url
     patient = PatientFactory(legal_first_name="Noor", legal_last_name="Haddad")
     invitation = services.intake_invite(patient=patient, sent_by=UserFactory(role=Role.FRONT_DESK))
+    genuine = services.invitation_link(invitation)
     link = f"{live_server.url}/i/garbage/"
     if tamper:
-        # A genuine token with one character of its signature changed.
-        payload, signature = services.invitation_link(invitation).rstrip("/").rsplit(":", 1)
+        # The genuine token with one character of its signature changed.
+        payload, signature = genuine.rstrip("/").rsplit(":", 1)
         link = f"{payload}:{'B' if signature[0] == 'A' else 'A'}{signature[1:]}/"
 
     response = phone_page.goto(link)
@@ -194,3 +184,6 @@ def test_invalid_intake_link_shows_no_patient_data(
     body = phone_page.locator("body")
     for private in ["Noor", "Haddad", patient.email, "questionnaire ·"]:
         expect(body).not_to_contain_text(private)
+    # The refusal is the link's fault: the genuine one opens the questionnaire.
+    phone_page.goto(genuine)
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Your reason for coming")
