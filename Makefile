@@ -21,13 +21,13 @@ install: $(STAMP)
 
 # Development server: SQLite in var/, a filesystem broker, mail to var/mail/.
 run: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py devserver --port $(PORT)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py devserver --port $(PORT)
 
-# DEBUG=1 only lets settings fall back to a generated key; tests run with DEBUG off.
+# pytest-django runs the tests themselves with DEBUG off.
 test: install
-	DEBUG=$${DEBUG:-1} $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

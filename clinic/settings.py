@@ -54,7 +54,9 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-DEBUG = envbool("DEBUG", False)
+# On by default for a development checkout; production sets DEBUG=0 (and the check
+# below refuses debug mode for any host that is not this machine).
+DEBUG = envbool("DEBUG", True)
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 
 
@@ -77,7 +79,13 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _development_secret_key()
 
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+_LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", _LOCAL_HOSTS if DEBUG else [])
+if DEBUG and not set(ALLOWED_HOSTS) <= {*_LOCAL_HOSTS, "testserver"}:
+    raise ImproperlyConfigured(
+        "DEBUG is on while ALLOWED_HOSTS names other hosts: debug pages would show patient "
+        "data to the network. Set DEBUG=0 for any deployment."
+    )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

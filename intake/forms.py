@@ -136,13 +136,9 @@ YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
 PAIN_SCALE = [(str(i), str(i)) for i in range(11)]
 
 
-def pain_field(label: str) -> forms.TypedChoiceField:
+def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
-        label=label,
-        choices=PAIN_SCALE,
-        coerce=int,
-        widget=forms.Select,
-        help_text="0 = no pain, 10 = the worst pain imaginable.",
+        label=label, choices=PAIN_SCALE, coerce=int, widget=forms.Select, help_text=help_text
     )
 
 
@@ -175,7 +171,9 @@ class VisitStep(IntakeStepForm):
         help_text="An approximate date is fine.",
     )
     onset = forms.ChoiceField(label="How did it start?", choices=ONSET, widget=forms.RadioSelect)
-    pain_now = pain_field("Pain right now")
+    pain_now = pain_field(
+        "Pain right now", help_text="0 = no pain, 10 = the worst pain imaginable."
+    )
     pain_best = pain_field("Pain at its best")
     pain_worst = pain_field("Pain at its worst")
     worse_with = long_text("What makes it worse?")

@@ -9,11 +9,23 @@ from django.conf import settings
 CHECK = [sys.executable, "-c", "import django; django.setup()"]
 
 
+# Variables the test run itself sets (the browser tests allow async-unsafe ORM calls).
+NOT_INHERITED = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def environment(**env) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    return {**clean, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env}
+
+
 def run_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    clean.update(DJANGO_SETTINGS_MODULE="clinic.settings", **env)
     return subprocess.run(
-        CHECK, env=clean, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60
+        CHECK,
+        env=environment(**env),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -35,9 +47,7 @@ def test_a_malformed_boolean_names_the_variable():
 
 
 def test_production_configuration_passes_the_deploy_check():
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    clean.update(
-        DJANGO_SETTINGS_MODULE="clinic.settings",
+    clean = environment(
         DEBUG="0",
         SECRET_KEY="a-production-secret-key-that-is-long-and-random-0123456789abcdefgh",
         ALLOWED_HOSTS="clinic.example.com",
@@ -55,3 +65,20 @@ def test_production_configuration_passes_the_deploy_check():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_debug_mode_is_refused_for_a_public_host_name():
+    result = run_settings(DEBUG="1", ALLOWED_HOSTS="clinic.example.com")
+    assert result.returncode != 0
+    assert "Set DEBUG=0 for any deployment" in result.stderr
+
+
+def test_a_bare_checkout_starts_in_development_mode():
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    clean["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    result = subprocess.run(
+        CHECK, env=clean, cwd=settings.BASE_DIR, capture_output=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
