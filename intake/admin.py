@@ -1,12 +1,9 @@
 from django.contrib import admin
 
-from intake.models import ConsentText, Patient
+from intake.models import ConsentText
 
-
-@admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
-    list_display = ["legal_last_name", "legal_first_name", "date_of_birth", "phone", "email"]
-    search_fields = ["search_name", "email", "search_phone"]
+# Patients and intakes are not in the admin: their pages check roles and write the
+# audit log, and clinic admins do not read patient records.
 
 
 @admin.register(ConsentText)

@@ -232,6 +232,10 @@ def intake_fill(request, token: str, step: str | None = None):
             index = STEP_SLUGS.index(step)
             following = STEP_SLUGS[index + 1] if index + 1 < len(STEP_SLUGS) else "consent"
             return redirect("intake:fill-step", token, following)
+    else:
+        audit.record(
+            request, audit.Action.VIEW, obj=intake, actor_role="patient", detail=f"step {step}"
+        )
     index = STEP_SLUGS.index(step)
     return render(
         request,

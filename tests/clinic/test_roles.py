@@ -66,7 +66,7 @@ def test_front_desk_is_refused_on_the_admin_site(client_for, front_desk):
 
 
 def test_physio_is_refused_on_the_admin_site(client_for, physio):
-    assert client_for(physio).get("/admin/intake/patient/").status_code == 403
+    assert client_for(physio).get("/admin/intake/consenttext/").status_code == 403
 
 
 def test_anonymous_visitor_on_admin_is_sent_to_the_app_login(client, db):
@@ -78,7 +78,7 @@ def test_anonymous_visitor_on_admin_is_sent_to_the_app_login(client, db):
 def test_clinic_admin_can_use_the_admin_site(client_for, clinic_admin):
     client = client_for(clinic_admin)
     assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/intake/patient/").status_code == 200
+    assert client.get("/admin/intake/consenttext/").status_code == 200
 
 
 def test_inactive_user_has_no_roles(db):

@@ -373,3 +373,9 @@ def test_front_desk_asks_about_a_date_without_clinical_detail(client_for, front_
 def test_screening_rules_are_readable_by_admin(client_for, clinic_admin):
     page = client_for(clinic_admin).get(reverse("intake:screening-rules")).content.decode()
     assert "Surgery in the last 12 weeks" in page
+
+
+def test_patient_reading_their_own_step_is_audited(client, link, invitation):
+    client.get(step_url(link, "visit"))
+    event = AuditEvent.objects.get(action="view")
+    assert (event.role, event.patient, event.user) == ("patient", invitation.intake.patient, None)

@@ -3,6 +3,7 @@
 Used by `make run`. Stops all three on Ctrl-C, or when any one of them exits.
 """
 
+import os
 import signal
 import socket
 import subprocess
@@ -52,7 +53,9 @@ class Command(BaseCommand):
                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             ],
         }
-        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        # Links in mails point at this server unless SITE_URL says otherwise.
+        env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", f"http://{host}:{port}")}
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.print_banner(host, port)
         # Ctrl-C reaches the whole process group; SIGTERM takes the same path.
         signal.signal(signal.SIGINT, _interrupt)
