@@ -136,6 +136,10 @@ YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
 PAIN_SCALE = [(str(i), str(i)) for i in range(11)]
 
 
+def yes_no_unsure(label: str) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, choices=YES_NO_UNSURE, widget=forms.RadioSelect)
+
+
 def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label, choices=PAIN_SCALE, coerce=int, widget=forms.Select, help_text=help_text
@@ -201,30 +205,16 @@ class NerveStep(IntakeStepForm):
         "These questions help the physiotherapist tell whether the pain may come from an "
         "irritated nerve, which is what IMS treats."
     )
-    pain_outlasts_injury = forms.ChoiceField(
-        label="The pain has gone on after any injury should have healed.",
-        choices=YES_NO_UNSURE,
-        widget=forms.RadioSelect,
+    pain_outlasts_injury = yes_no_unsure(
+        "The pain has gone on after any injury should have healed."
     )
-    delayed_onset = forms.ChoiceField(
-        label="The pain began some time after the injury, not straight away.",
-        choices=YES_NO_UNSURE,
-        widget=forms.RadioSelect,
+    delayed_onset = yes_no_unsure("The pain began some time after the injury, not straight away.")
+    light_touch_hurts = yes_no_unsure("Light touch or gentle pressure on the area is very painful.")
+    builds_and_lingers = yes_no_unsure(
+        "The pain builds up with activity and lingers long afterwards."
     )
-    light_touch_hurts = forms.ChoiceField(
-        label="Light touch or gentle pressure on the area is very painful.",
-        choices=YES_NO_UNSURE,
-        widget=forms.RadioSelect,
-    )
-    builds_and_lingers = forms.ChoiceField(
-        label="The pain builds up with activity and lingers long afterwards.",
-        choices=YES_NO_UNSURE,
-        widget=forms.RadioSelect,
-    )
-    skin_changes = forms.ChoiceField(
-        label="The painful area sweats more, or feels colder or warmer, than the other side.",
-        choices=YES_NO_UNSURE,
-        widget=forms.RadioSelect,
+    skin_changes = yes_no_unsure(
+        "The painful area sweats more, or feels colder or warmer, than the other side."
     )
 
 
