@@ -22,3 +22,18 @@ def intake_invitation(*, to: str, first_name: str, link: str, expires_on) -> Non
         to,
         {"first_name": first_name, "link": link, "expires_on": expires_on},
     )
+
+
+def appointment_confirmation(
+    *, to: str, first_name: str, start, practitioner: str, location
+) -> None:
+    _send(
+        "appointment-confirmation",
+        to,
+        {
+            "first_name": first_name,
+            "start": start,
+            "practitioner": practitioner,
+            "location": location,
+        },
+    )

@@ -42,5 +42,6 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit-log"),
     path("accounts/", include(auth_urls)),
     path("", include("intake.urls")),
+    path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -167,6 +167,14 @@ class Verdict:
             return None
         return max(r.until for r in blocking)
 
+    def booking_badge(self) -> tuple[str, str]:
+        """(label, level) for a calendar badge: eligible, not before <date>, needs review."""
+        if self.status == Status.CLEAR:
+            return "eligible", "success"
+        if self.status == Status.CONTRAINDICATED and self.eligible_from:
+            return f"not before {self.eligible_from.isoformat()}", "danger"
+        return "needs review", "danger" if self.contraindications else "warning"
+
     def front_desk_answer(self) -> str:
         """Whether needling may go ahead on the date, without any clinical detail."""
         if self.status == Status.CLEAR:

@@ -128,6 +128,22 @@ def intake_submit(
     return intake
 
 
+def intake_state_label(intakes: list[Intake]) -> str:
+    """The front-desk state of a patient's newest intake, from prefetched intakes
+    (each with its invitations prefetched, newest first)."""
+    if not intakes:
+        return "No intake"
+    latest = max(intakes, key=lambda i: i.number)
+    if latest.is_submitted:
+        return "Intake submitted"
+    invitations = list(latest.invitations.all())
+    if not invitations:
+        return "Intake not sent"
+    newest = max(invitations, key=lambda i: i.created_at)
+    newest.intake = latest  # state() reads it; avoid a query per row
+    return f"Intake {newest.state().label.lower()}"
+
+
 def latest_submitted_intake(patient: Patient) -> Intake | None:
     return patient.intakes.submitted().order_by("-number").first()
 

@@ -24,6 +24,7 @@ from intake.forms import (
 )
 from intake.models import ConsentText, Intake, IntakeInvitation, Patient
 from intake.screening import RULES
+from sessions.models import Appointment
 
 REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -89,6 +90,13 @@ def patient_detail(request, pk: int):
         obj=patient,
         detail="screening verdict" if is_physio else "eligibility answer",
     )
+    appointments = list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("practitioner", "location", "type", "course")
+        .with_visit_number()
+        .order_by("-start")[:50]
+    )
+    course = patient.courses.filter(closed_on__isnull=True).first()
     intakes = list(patient.intakes.all())
     for intake in intakes:
         intake.latest_invitation = next(iter(intake.invitations.all()), None)
@@ -103,6 +111,8 @@ def patient_detail(request, pk: int):
             "eligibility": eligibility,
             "day": day,
             "show_clinical": is_physio,
+            "appointments": appointments,
+            "course": course,
         },
     )
 

@@ -379,3 +379,9 @@ def test_patient_reading_their_own_step_is_audited(client, link, invitation):
     client.get(step_url(link, "visit"))
     event = AuditEvent.objects.get(action="view")
     assert (event.role, event.patient, event.user) == ("patient", invitation.intake.patient, None)
+
+
+def test_plain_text_mail_is_not_html_escaped(invitation, settings):
+    (message,) = mail.outbox
+    assert "&amp;" not in message.subject + message.body
+    assert settings.CLINIC_NAME in message.subject

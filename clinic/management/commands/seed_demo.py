@@ -1,16 +1,24 @@
 """Demo data for a development setup. Idempotent: running it again changes nothing."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.roles import Role
 from intake.models import Patient
-from sessions.models import Location, NeedlingAuthorisation
+from sessions.models import (
+    Appointment,
+    AppointmentType,
+    Location,
+    NeedlingAuthorisation,
+    WorkingHours,
+)
+from sessions.services import active_course
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -25,6 +33,13 @@ DEMO_STAFF = [
 DEMO_LOCATIONS = [
     ("Calgary – Kensington", "1120 Kensington Rd NW, Calgary AB", "403-555-0110"),
     ("Cochrane", "205 First St W, Cochrane AB", "403-555-0120"),
+]
+
+# practitioner, location index, weekdays (0 = Monday), from, to
+DEMO_HOURS = [
+    ("physio", 0, [0, 1, 2, 3, 4], time(8), time(16)),
+    ("physio2", 0, [0, 2, 4], time(9), time(17)),
+    ("physio2", 1, [1, 3], time(9), time(17)),
 ]
 
 # first, last, date of birth, phone, email
@@ -99,4 +114,39 @@ class Command(BaseCommand):
                 defaults={"phone": phone, "email": email, "city": "Calgary"},
             )[1]
 
+        locations = list(Location.objects.order_by("name"))
+        for username, index, weekdays, starts, ends in DEMO_HOURS:
+            for weekday in weekdays:
+                created += WorkingHours.objects.get_or_create(
+                    practitioner=User.objects.get(username=username),
+                    location=locations[index],
+                    weekday=weekday,
+                    defaults={"starts": starts, "ends": ends},
+                )[1]
+        created += self.seed_appointments(physio, locations[0])
         self.stdout.write(f"Demo data ready ({created} new records).")
+
+    def seed_appointments(self, physio, location) -> int:
+        """A few visits on the next working day, once (later runs leave them be)."""
+        if Appointment.objects.exists():
+            return 0
+        day = timezone.localdate() + timedelta(days=1)
+        while day.weekday() > 4:
+            day += timedelta(days=1)
+        tz = timezone.get_current_timezone()
+        initial = AppointmentType.objects.order_by("-duration_minutes").first()
+        treatment = AppointmentType.objects.order_by("duration_minutes").first()
+        patients = list(Patient.objects.order_by("id")[:4])
+        plan = [(9, 0, initial), (10, 0, treatment), (10, 30, treatment), (13, 0, initial)]
+        for patient, (hour, minute, kind) in zip(patients, plan, strict=True):
+            start = datetime.combine(day, time(hour, minute), tzinfo=tz)
+            Appointment.objects.create(
+                patient=patient,
+                practitioner=physio,
+                location=location,
+                type=kind,
+                start=start,
+                end=start + kind.duration,
+                course=active_course(patient),
+            )
+        return len(plan)

@@ -1,0 +1,67 @@
+"""Time arithmetic for the calendar: plain functions over aware datetimes, no database.
+
+Working hours are wall-clock times in the clinic's zone; they become aware datetimes
+per day, so a daylight-saving day has its real length (23 or 25 hours).
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[datetime, datetime]
+
+
+def at(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """The aware moment of a wall-clock time on a day (the earlier one if it repeats)."""
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> Interval:
+    return at(day, time(0), tz), at(day + timedelta(days=1), time(0), tz)
+
+
+def subtract(intervals: list[Interval], busy: list[Interval]) -> list[Interval]:
+    """The parts of ``intervals`` that no ``busy`` interval covers (half-open)."""
+    result = []
+    for start, end in intervals:
+        pieces = [(start, end)]
+        for b_start, b_end in busy:
+            next_pieces = []
+            for p_start, p_end in pieces:
+                if b_end <= p_start or b_start >= p_end:
+                    next_pieces.append((p_start, p_end))
+                    continue
+                if p_start < b_start:
+                    next_pieces.append((p_start, b_start))
+                if b_end < p_end:
+                    next_pieces.append((b_end, p_end))
+            pieces = next_pieces
+        result.extend(pieces)
+    return sorted(result)
+
+
+def free_slots(
+    working: list[Interval], busy: list[Interval], length: timedelta, not_before: datetime
+) -> list[Interval]:
+    """Bookable slots of ``length`` inside working time, clear of ``busy``, after ``not_before``."""
+    slots = []
+    for start, end in subtract(working, busy):
+        cursor = start
+        while cursor + length <= end:
+            if cursor >= not_before:
+                slots.append((cursor, cursor + length))
+            cursor += length
+    return slots
+
+
+def covers(intervals: list[Interval], start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies entirely inside one of ``intervals``."""
+    return any(i_start <= start and end <= i_end for i_start, i_end in intervals)
+
+
+def week_of(day: date) -> list[date]:
+    monday = day - timedelta(days=day.weekday())
+    return [monday + timedelta(days=i) for i in range(7)]
+
+
+def ical_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")

@@ -1,0 +1,491 @@
+"""Booking: writes that touch appointments, courses and outgoing messages, and the
+read helpers behind the calendars."""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import emails
+from clinic.links import make_token, read_token
+from clinic.roles import Role
+from intake import services as intake_services
+from intake.models import Intake, IntakeInvitation, Patient
+from intake.screening import Status, screen
+from sessions import schedule
+from sessions.models import (
+    Appointment,
+    AppointmentType,
+    CalendarFeed,
+    Course,
+    Location,
+    TimeOff,
+    WorkingHours,
+)
+
+SLOT_LENGTH = timedelta(minutes=30)
+BOOKING_HORIZON = timedelta(days=730)
+FEED_PURPOSE = "calendar-feed"
+
+
+def practitioners():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.PHYSIO.value, is_active=True)
+        .order_by("first_name", "last_name", "id")
+    )
+
+
+def clinic_tz():
+    return timezone.get_current_timezone()
+
+
+# --- Working time -------------------------------------------------------------------
+
+
+def working_intervals(
+    hours: list[WorkingHours], time_off: list[TimeOff], day: date
+) -> list[schedule.Interval]:
+    """A practitioner's working time on ``day`` from their hours and time off there."""
+    tz = clinic_tz()
+    working = [
+        (schedule.at(day, h.starts, tz), schedule.at(day, h.ends, tz))
+        for h in hours
+        if h.weekday == day.weekday()
+    ]
+    off = []
+    for t in time_off:
+        if t.day != day:
+            continue
+        if t.starts is None:
+            return []
+        off.append((schedule.at(day, t.starts, tz), schedule.at(day, t.ends, tz)))
+    return schedule.subtract(working, off)
+
+
+def practitioner_working_time(practitioner_id: int, location_id: int, day: date):
+    hours = list(
+        WorkingHours.objects.filter(practitioner_id=practitioner_id, location_id=location_id)
+    )
+    off = list(TimeOff.objects.filter(practitioner_id=practitioner_id, day=day))
+    return working_intervals(hours, off, day)
+
+
+# --- Booking --------------------------------------------------------------------------
+
+
+def _clash_message(other: Appointment) -> str:
+    local = timezone.localtime(other.start)
+    return (
+        f"{other.practitioner.get_full_name() or other.practitioner} is already booked "
+        f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(other.end):%H:%M} "
+        f"({other.patient.full_name}, {other.type.name})."
+    )
+
+
+def _first_clash(practitioner_id: int, start, end, exclude_id=None) -> Appointment | None:
+    qs = Appointment.objects.overlapping(practitioner_id, start, end).select_related(
+        "patient", "practitioner", "type"
+    )
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.first()
+
+
+def _check_booking(
+    *,
+    appointment: Appointment,
+    override_note: str,
+    allow_outside_hours: bool,
+    now: datetime,
+) -> None:
+    """Refuse a booking the clinic would not want, with messages for the form."""
+    errors: dict[str, list[ValidationError]] = {}
+    start, end = appointment.start, appointment.end
+    if not appointment.practitioner.groups.filter(name=Role.PHYSIO.value).exists():
+        errors.setdefault("practitioner", []).append(
+            ValidationError("Only physiotherapists can be booked.", code="not_practitioner")
+        )
+    if start < now:
+        errors.setdefault("start", []).append(
+            ValidationError("This time has already passed.", code="past")
+        )
+    elif start > now + BOOKING_HORIZON:
+        errors.setdefault("start", []).append(
+            ValidationError("Bookings can be made up to two years ahead.", code="too_far")
+        )
+    day = timezone.localtime(start).date()
+    working = practitioner_working_time(appointment.practitioner_id, appointment.location_id, day)
+    if not allow_outside_hours and not schedule.covers(working, start, end):
+        errors.setdefault("allow_outside_hours", []).append(
+            ValidationError(
+                "This time is outside the practitioner's working hours at this location. "
+                "Tick the box to book it anyway.",
+                code="outside_hours",
+            )
+        )
+    if appointment.type.involves_needling and not override_note.strip():
+        verdict, _ = intake_services.patient_verdict(appointment.patient, day)
+        if verdict.status == Status.CONTRAINDICATED:
+            errors.setdefault("eligibility_override", []).append(
+                ValidationError(
+                    f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}. "
+                    "Add a note (for example “physiotherapist to reassess”) to book anyway.",
+                    code="not_eligible",
+                )
+            )
+    clash = _first_clash(appointment.practitioner_id, start, end, exclude_id=appointment.pk)
+    if clash:
+        errors.setdefault("start", []).append(ValidationError(_clash_message(clash), code="clash"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_guarded(appointment: Appointment) -> None:
+    """Save. Two bookings racing past the check above: on PostgreSQL the exclusion
+    constraint refuses the second; SQLite serialises write transactions (IMMEDIATE)."""
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if "appt_no_double_booking" not in str(exc):
+            raise
+        clash = _first_clash(
+            appointment.practitioner_id, appointment.start, appointment.end, appointment.pk
+        )
+        message = _clash_message(clash) if clash else "That time was just booked by someone else."
+        raise ValidationError({"start": [ValidationError(message, code="clash")]}) from None
+
+
+def active_course(patient: Patient) -> Course:
+    course = patient.courses.filter(closed_on__isnull=True).order_by("-started_on", "-id").first()
+    if course is None:
+        course = Course(patient=patient)
+        course.full_clean()
+        course.save()
+    return course
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient: Patient,
+    practitioner,
+    location: Location,
+    type: AppointmentType,
+    start: datetime,
+    created_by,
+    front_desk_note: str = "",
+    override_note: str = "",
+    allow_outside_hours: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a visit. Sends the intake link (first visit, no intake yet) and a
+    confirmation (patients who agreed to email) once the booking has committed."""
+    now = now or timezone.now()
+    appointment = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        location=location,
+        type=type,
+        start=start,
+        end=start + type.duration,
+        front_desk_note=front_desk_note.strip(),
+        eligibility_override=override_note.strip(),
+        created_by=created_by,
+    )
+    _check_booking(
+        appointment=appointment,
+        override_note=override_note,
+        allow_outside_hours=allow_outside_hours,
+        now=now,
+    )
+    appointment.course = active_course(patient)
+    appointment.full_clean(exclude=["course"])
+    _save_guarded(appointment)
+    _after_booking(appointment, created_by, now)
+    return appointment
+
+
+def _after_booking(appointment: Appointment, booked_by, now: datetime) -> None:
+    patient = appointment.patient
+    if not patient.email:
+        return
+    has_intake = patient.intakes.filter(status=Intake.Status.SUBMITTED).exists()
+    open_link = IntakeInvitation.objects.filter(
+        intake__patient=patient,
+        intake__status=Intake.Status.DRAFT,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    ).exists()
+    if not has_intake and not open_link:
+        intake_services.intake_invite(patient=patient, sent_by=booked_by, now=now)
+    if patient.email_reminders:
+        transaction.on_commit(lambda: send_confirmation(appointment.pk))
+
+
+def send_confirmation(appointment_id: int) -> None:
+    appointment = Appointment.objects.select_related("patient", "practitioner", "location").get(
+        pk=appointment_id
+    )
+    if appointment.status != Appointment.Status.BOOKED:
+        return
+    emails.appointment_confirmation(
+        to=appointment.patient.email,
+        first_name=appointment.patient.preferred_name or appointment.patient.legal_first_name,
+        start=timezone.localtime(appointment.start),
+        practitioner=appointment.practitioner.get_full_name(),
+        location=appointment.location,
+    )
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    practitioner,
+    location: Location,
+    type: AppointmentType,
+    start: datetime,
+    front_desk_note: str = "",
+    override_note: str = "",
+    allow_outside_hours: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    now = now or timezone.now()
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Appointment.Status.BOOKED:
+        raise ValidationError("Only a booked appointment can be moved.")
+    appointment.practitioner = practitioner
+    appointment.location = location
+    appointment.type = type
+    appointment.start = start
+    appointment.end = start + type.duration
+    appointment.front_desk_note = front_desk_note.strip()
+    appointment.eligibility_override = override_note.strip()
+    _check_booking(
+        appointment=appointment,
+        override_note=override_note,
+        allow_outside_hours=allow_outside_hours,
+        now=now,
+    )
+    appointment.full_clean()
+    _save_guarded(appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not appointment.can_become(Appointment.Status.CANCELLED):
+        raise ValidationError(
+            f"A {appointment.get_status_display().lower()} visit cannot be cancelled."
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Please give the reason for cancelling."})
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancellation_reason = reason.strip()
+    appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(*, appointment: Appointment, status: str) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if status == Appointment.Status.CANCELLED or not appointment.can_become(status):
+        raise ValidationError(
+            f"A {appointment.get_status_display().lower()} visit cannot be marked "
+            f"{Appointment.Status(status).label.lower()}."
+        )
+    appointment.status = status
+    appointment.save(update_fields=["status", "updated_at"])
+    return appointment
+
+
+# --- Calendars ------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    start: datetime
+    end: datetime
+    appointment: Appointment | None = None
+    badge: tuple[str, str] | None = None
+    intake_state: str = ""
+
+    @property
+    def is_free(self) -> bool:
+        return self.appointment is None
+
+
+@dataclass
+class Column:
+    title: str
+    practitioner: object
+    location: Location
+    day: date
+    entries: list[Entry] = field(default_factory=list)
+    working: bool = False
+
+
+def _appointments(qs):
+    intakes = Intake.objects.order_by("-number").prefetch_related(
+        Prefetch("invitations", queryset=IntakeInvitation.objects.order_by("-created_at"))
+    )
+    return (
+        qs.select_related("patient", "practitioner", "type", "location", "course")
+        .with_visit_number()
+        .prefetch_related(Prefetch("patient__intakes", queryset=intakes))
+        .order_by("start", "id")
+    )
+
+
+def _entry(appointment: Appointment) -> Entry:
+    intakes = list(appointment.patient.intakes.all())
+    badge = None
+    if appointment.type.involves_needling and appointment.is_active:
+        submitted = next((i for i in intakes if i.is_submitted), None)
+        facts = intake_services.health_facts(submitted)
+        badge = screen(facts, timezone.localtime(appointment.start).date()).booking_badge()
+    return Entry(
+        appointment.start,
+        appointment.end,
+        appointment,
+        badge=badge,
+        intake_state=intake_services.intake_state_label(intakes),
+    )
+
+
+def _column(title, practitioner, location, day, appointments, hours, time_off, now) -> Column:
+    working = working_intervals(hours, time_off, day)
+    busy = [(a.start, a.end) for a in appointments if a.is_active]
+    entries = [_entry(a) for a in appointments]
+    entries += [Entry(s, e) for s, e in schedule.free_slots(working, busy, SLOT_LENGTH, now)]
+    entries.sort(key=lambda e: (e.start, e.is_free))
+    return Column(title, practitioner, location, day, entries, working=bool(working))
+
+
+def calendar_day(location: Location, day: date, now: datetime | None = None) -> list[Column]:
+    """One column per practitioner who works at the location that day or has visits there."""
+    now = now or timezone.now()
+    start, end = schedule.day_bounds(day, clinic_tz())
+    appointments = list(
+        _appointments(
+            Appointment.objects.filter(location=location, start__gte=start, start__lt=end)
+        )
+    )
+    hours = list(WorkingHours.objects.filter(location=location, weekday=day.weekday()))
+    staff = list(
+        practitioners().filter(
+            Q(pk__in=[h.practitioner_id for h in hours])
+            | Q(pk__in=[a.practitioner_id for a in appointments])
+        )
+    )
+    time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
+    return [
+        _column(
+            p.get_full_name() or p.username,
+            p,
+            location,
+            day,
+            [a for a in appointments if a.practitioner_id == p.pk],
+            [h for h in hours if h.practitioner_id == p.pk],
+            [t for t in time_off if t.practitioner_id == p.pk],
+            now,
+        )
+        for p in staff
+    ]
+
+
+def calendar_week(practitioner, location: Location, day: date, now: datetime | None = None):
+    """One column per day of the week of ``day``, for one practitioner (all locations;
+    free slots shown for ``location``)."""
+    now = now or timezone.now()
+    days = schedule.week_of(day)
+    start = schedule.day_bounds(days[0], clinic_tz())[0]
+    end = schedule.day_bounds(days[-1], clinic_tz())[1]
+    appointments = list(
+        _appointments(
+            Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end)
+        )
+    )
+    hours = list(WorkingHours.objects.filter(practitioner=practitioner, location=location))
+    time_off = list(TimeOff.objects.filter(practitioner=practitioner, day__in=days))
+    columns = []
+    for d in days:
+        todays = [a for a in appointments if timezone.localtime(a.start).date() == d]
+        columns.append(
+            _column(f"{d:%a %b} {d.day}", practitioner, location, d, todays, hours, time_off, now)
+        )
+    return columns
+
+
+# --- Practitioner calendar feed ---------------------------------------------------------
+
+
+@transaction.atomic
+def feed_create(*, practitioner) -> CalendarFeed:
+    """A new secret feed address; the previous one stops working."""
+    feed_revoke(practitioner=practitioner)
+    return CalendarFeed.objects.create(practitioner=practitioner, nonce=secrets.token_urlsafe(24))
+
+
+def feed_revoke(*, practitioner) -> None:
+    CalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def feed_url(feed: CalendarFeed) -> str:
+    token = make_token(FEED_PURPOSE, feed.pk, feed.nonce)
+    return settings.SITE_URL + reverse("sessions:calendar-feed", args=[token])
+
+
+def feed_from_token(token: str) -> CalendarFeed | None:
+    found = read_token(FEED_PURPOSE, token)
+    if found is None:
+        return None
+    feed = CalendarFeed.objects.select_related("practitioner").filter(pk=found[0]).first()
+    if feed is None or feed.revoked_at or not secrets.compare_digest(feed.nonce, found[1]):
+        return None
+    return feed
+
+
+def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> str:
+    """iCalendar text of the practitioner's active visits from 30 days back: patient
+    initials and visit type only, never clinical detail."""
+    now = now or timezone.now()
+    appointments = (
+        Appointment.objects.active()
+        .filter(practitioner=feed.practitioner, start__gte=now - timedelta(days=30))
+        .select_related("patient", "type", "location")
+        .order_by("start")[:2000]
+    )
+    stamp = now.astimezone(UTC)
+    fmt = "%Y%m%dT%H%M%SZ"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//IMS Clinic//Calendar feed//EN",
+        f"X-WR-CALNAME:{schedule.ical_escape(settings.CLINIC_NAME)}",
+    ]
+    for a in appointments:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:appointment-{a.pk}@{settings.SITE_URL.split('://')[-1]}",
+            f"DTSTAMP:{stamp:{fmt}}",
+            f"DTSTART:{a.start.astimezone(UTC):{fmt}}",
+            f"DTEND:{a.end.astimezone(UTC):{fmt}}",
+            f"SUMMARY:{schedule.ical_escape(f'{a.patient.initials} – {a.type.name}')}",
+            f"LOCATION:{schedule.ical_escape(a.location.name)}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"

@@ -1,0 +1,306 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from clinic import audit
+from clinic.roles import Role, has_role, public, require_roles
+from intake.models import Patient
+from sessions import services
+from sessions.forms import (
+    ONE_DAY,
+    ONE_WEEK,
+    AppointmentForm,
+    CancelForm,
+    CourseForm,
+    DayForm,
+    QuickPatientForm,
+    WeekForm,
+)
+from sessions.models import Appointment, AppointmentType, Location
+
+SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
+
+
+def _book_url(**params) -> str:
+    return reverse("sessions:appointment-new") + "?" + urlencode(params)
+
+
+@require_roles(*SCHEDULERS)
+def calendar_day(request):
+    form = DayForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    day = data.get("date") or timezone.localdate()
+    location = data.get("location") or Location.objects.filter(is_active=True).first()
+    if location is None:
+        messages.info(request, "Add a clinic location in Administration first.")
+        return render(request, "sessions/calendar_day.html", {"form": form, "columns": []})
+    columns = services.calendar_day(location, day)
+    audit.record(request, audit.Action.VIEW, detail=f"day calendar {location.pk} {day}")
+    return render(
+        request,
+        "sessions/calendar_day.html",
+        {
+            "form": form,
+            "day": day,
+            "location": location,
+            "columns": columns,
+            "base_query": urlencode({"location": location.pk}),
+            "previous": day - ONE_DAY,
+            "next": day + ONE_DAY,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_roles(*SCHEDULERS)
+def calendar_week(request):
+    form = WeekForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    day = data.get("date") or timezone.localdate()
+    location = data.get("location") or Location.objects.filter(is_active=True).first()
+    practitioner = data.get("practitioner")
+    if practitioner is None and has_role(request.user, Role.PHYSIO):
+        practitioner = request.user
+    practitioner = practitioner or services.practitioners().first()
+    columns = []
+    if practitioner and location:
+        columns = services.calendar_week(practitioner, location, day)
+        audit.record(request, audit.Action.VIEW, detail=f"week calendar {practitioner.pk} {day}")
+    return render(
+        request,
+        "sessions/calendar_week.html",
+        {
+            "form": form,
+            "day": day,
+            "location": location,
+            "practitioner": practitioner,
+            "columns": columns,
+            "base_query": urlencode(
+                {
+                    "practitioner": getattr(practitioner, "pk", ""),
+                    "location": getattr(location, "pk", ""),
+                }
+            ),
+            "previous": day - ONE_WEEK,
+            "next": day + ONE_WEEK,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_roles(*SCHEDULERS)
+def appointment_new(request):
+    """Book: pick (or quick-create) the patient, then the visit details."""
+    params = request.GET.copy()
+    patient = None
+    if params.get("patient", "").isdigit():
+        patient = Patient.objects.filter(pk=params["patient"]).first()
+    if patient is None:
+        return _choose_patient(request, params)
+
+    initial = {
+        "practitioner": params.get("practitioner"),
+        "location": params.get("location"),
+        "start": params.get("start"),
+        "type": _default_type(patient),
+    }
+    form = AppointmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.appointment_book(
+                patient=patient,
+                practitioner=data["practitioner"],
+                location=data["location"],
+                type=data["type"],
+                start=data["start"],
+                created_by=request.user,
+                front_desk_note=data["front_desk_note"],
+                override_note=data["eligibility_override"],
+                allow_outside_hours=data["allow_outside_hours"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit.record(request, audit.Action.CREATE, obj=appointment)
+            messages.success(request, f"Booked {patient} on {_when(appointment)}.")
+            return redirect(_day_url(appointment))
+    keep = {k: v for k, v in params.items() if k in {"start", "practitioner", "location"}}
+    return render(
+        request,
+        "sessions/appointment_form.html",
+        {"form": form, "patient": patient, "other_patient_url": _book_url(**keep)},
+    )
+
+
+def _default_type(patient: Patient) -> AppointmentType | None:
+    """The long first-visit type for a new patient, the short treatment type after."""
+    types = AppointmentType.objects.filter(is_active=True)
+    longest_first = not patient.appointments.active().exists()
+    return types.order_by("-duration_minutes" if longest_first else "duration_minutes").first()
+
+
+def _choose_patient(request, params):
+    query = params.get("q", "").strip()[:100]
+    found = list(Patient.objects.search(query)[:20]) if query else []
+    quick = QuickPatientForm(request.POST or None)
+    if request.method == "POST" and quick.is_valid():
+        patient = quick.save()
+        audit.record(request, audit.Action.CREATE, obj=patient, detail="quick-create at booking")
+        params["patient"] = patient.pk
+        return redirect(reverse("sessions:appointment-new") + "?" + params.urlencode())
+    keep = {k: v for k, v in params.items() if k in {"start", "practitioner", "location"}}
+    return render(
+        request,
+        "sessions/choose_patient.html",
+        {
+            "query": query,
+            "found": [(p, _book_url(**keep, patient=p.pk)) for p in found],
+            "quick": quick,
+            "keep": keep,
+        },
+    )
+
+
+def _when(appointment: Appointment) -> str:
+    return f"{timezone.localtime(appointment.start):%Y-%m-%d %H:%M}"
+
+
+def _day_url(appointment: Appointment) -> str:
+    day = timezone.localtime(appointment.start).date()
+    return (
+        reverse("sessions:calendar-day")
+        + "?"
+        + urlencode({"date": day.isoformat(), "location": appointment.location_id})
+    )
+
+
+def _get_appointment(pk: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.select_related(
+            "patient", "practitioner", "location", "type", "course"
+        ).with_visit_number(),
+        pk=pk,
+    )
+
+
+@require_roles(*SCHEDULERS)
+def appointment_detail(request, pk: int):
+    appointment = _get_appointment(pk)
+    initial = {
+        "practitioner": appointment.practitioner_id,
+        "location": appointment.location_id,
+        "type": appointment.type_id,
+        "start": timezone.localtime(appointment.start).strftime("%Y-%m-%dT%H:%M"),
+        "front_desk_note": appointment.front_desk_note,
+        "eligibility_override": appointment.eligibility_override,
+    }
+    form = AppointmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.appointment_reschedule(
+                appointment=appointment,
+                practitioner=data["practitioner"],
+                location=data["location"],
+                type=data["type"],
+                start=data["start"],
+                front_desk_note=data["front_desk_note"],
+                override_note=data["eligibility_override"],
+                allow_outside_hours=data["allow_outside_hours"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit.record(request, audit.Action.UPDATE, obj=appointment, detail="rescheduled")
+            messages.success(request, f"Moved to {_when(appointment)}.")
+            return redirect(_day_url(appointment))
+    return render(
+        request,
+        "sessions/appointment_detail.html",
+        {"appointment": appointment, "form": form, "cancel_form": CancelForm()},
+    )
+
+
+@require_roles(*SCHEDULERS)
+@require_POST
+def appointment_cancel(request, pk: int):
+    appointment = _get_appointment(pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_cancel(appointment=appointment, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            audit.record(request, audit.Action.UPDATE, obj=appointment, detail="cancelled")
+            messages.success(request, "The appointment is cancelled; the time is free again.")
+            return redirect(_day_url(appointment))
+    return render(
+        request,
+        "sessions/appointment_detail.html",
+        {"appointment": appointment, "form": AppointmentForm(), "cancel_form": form},
+        status=200,
+    )
+
+
+@require_roles(*SCHEDULERS)
+@require_POST
+def appointment_status(request, pk: int, status: str):
+    appointment = _get_appointment(pk)
+    try:
+        services.appointment_set_status(appointment=appointment, status=status)
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        audit.record(request, audit.Action.UPDATE, obj=appointment, detail=f"marked {status}")
+        messages.success(request, f"{appointment.patient} marked {status.replace('_', '-')}.")
+    return redirect(_day_url(appointment))
+
+
+@require_roles(*SCHEDULERS)
+def course_edit(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    course = services.active_course(patient)
+    form = CourseForm(request.POST or None, instance=course)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record(request, audit.Action.UPDATE, obj=course)
+        messages.success(request, "The planned number of visits is saved.")
+        return redirect("intake:patient-detail", patient.pk)
+    return render(request, "sessions/course_form.html", {"form": form, "patient": patient})
+
+
+@require_roles(Role.PHYSIO)
+def feed_settings(request):
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            services.feed_revoke(practitioner=request.user)
+            messages.success(request, "The calendar address no longer works.")
+        else:
+            services.feed_create(practitioner=request.user)
+            messages.success(request, "A new calendar address is ready; the old one stopped.")
+        return redirect("sessions:feed-settings")
+    feed = request.user.calendar_feeds.filter(revoked_at__isnull=True).first()
+    return render(
+        request,
+        "sessions/feed_settings.html",
+        {"feed_url": services.feed_url(feed) if feed else None},
+    )
+
+
+@public
+def calendar_feed(request, token: str):
+    feed = services.feed_from_token(token)
+    if feed is None:
+        return HttpResponse(
+            "This calendar address is not valid.", status=404, content_type="text/plain"
+        )
+    response = HttpResponse(services.feed_ics(feed), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
