@@ -1,18 +1,19 @@
 """Time arithmetic for the calendar: plain functions over aware datetimes, no database.
 
-Working hours are wall-clock times in the clinic's zone; they become aware datetimes
-per day, so a daylight-saving day has its real length (23 or 25 hours).
+Working hours are wall-clock times in the clinic's zone; they become moments in UTC
+per day, so a daylight-saving day has its real length (23 or 25 hours). UTC matters:
+Python compares and subtracts datetimes sharing one tzinfo by wall clock.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 Interval = tuple[datetime, datetime]
 
 
 def at(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """The aware moment of a wall-clock time on a day (the earlier one if it repeats)."""
-    return datetime.combine(day, clock, tzinfo=tz)
+    """The moment (in UTC) of a wall-clock time on a day (the earlier one if it repeats)."""
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> Interval:

@@ -190,6 +190,7 @@ def appointment_book(
     """Book a visit. Sends the intake link (first visit, no intake yet) and a
     confirmation (patients who agreed to email) once the booking has committed."""
     now = now or timezone.now()
+    start = start.astimezone(UTC)  # durations are real time, also across DST changes
     appointment = Appointment(
         patient=patient,
         practitioner=practitioner,
@@ -266,8 +267,8 @@ def appointment_reschedule(
     appointment.practitioner = practitioner
     appointment.location = location
     appointment.type = type
-    appointment.start = start
-    appointment.end = start + type.duration
+    appointment.start = start.astimezone(UTC)
+    appointment.end = appointment.start + type.duration
     appointment.front_desk_note = front_desk_note.strip()
     appointment.eligibility_override = override_note.strip()
     _check_booking(

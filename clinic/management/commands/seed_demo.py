@@ -134,8 +134,12 @@ class Command(BaseCommand):
         while day.weekday() > 4:
             day += timedelta(days=1)
         tz = timezone.get_current_timezone()
-        initial = AppointmentType.objects.order_by("-duration_minutes").first()
-        treatment = AppointmentType.objects.order_by("duration_minutes").first()
+        initial, _ = AppointmentType.objects.get_or_create(
+            name="Initial assessment + IMS", defaults={"duration_minutes": 60}
+        )
+        treatment, _ = AppointmentType.objects.get_or_create(
+            name="IMS treatment", defaults={"duration_minutes": 30}
+        )
         patients = list(Patient.objects.order_by("id")[:4])
         plan = [(9, 0, initial), (10, 0, treatment), (10, 30, treatment), (13, 0, initial)]
         for patient, (hour, minute, kind) in zip(patients, plan, strict=True):

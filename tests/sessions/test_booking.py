@@ -1,0 +1,243 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from intake.models import IntakeInvitation
+from sessions import services
+from sessions.models import Appointment, TimeOff
+from tests.factories import PatientFactory, UserFactory
+from tests.sessions.conftest import local, submitted_intake
+
+
+@pytest.fixture
+def book(physio, location, treatment, front_desk, hours):
+    def _book(start, patient=None, type=None, **kwargs):
+        return services.appointment_book(
+            patient=patient or PatientFactory(email=""),
+            practitioner=kwargs.pop("practitioner", physio),
+            location=location,
+            type=type or treatment,
+            start=start,
+            created_by=front_desk,
+            **kwargs,
+        )
+
+    return _book
+
+
+def error_codes(exc: ValidationError) -> set[str]:
+    return {e.code for errors in exc.error_dict.values() for e in errors}
+
+
+def test_booking_takes_the_type_duration_and_starts_a_course(book, patient, initial):
+    appointment = book(local(2026, 11, 23, 9), patient=patient, type=initial)
+    assert appointment.end - appointment.start == timedelta(minutes=60)
+    assert appointment.course.patient == patient
+    assert appointment.course.planned_label == "8–10"
+
+
+def test_clash_is_refused_naming_the_other_visit(book):
+    book(local(2026, 11, 23, 9))
+    with pytest.raises(ValidationError) as caught:
+        book(local(2026, 11, 23, 9, 15))
+    assert error_codes(caught.value) == {"clash"}
+    assert "already booked 2026-11-23 09:00–09:30" in str(caught.value)
+
+
+def test_back_to_back_visits_are_allowed(book):
+    book(local(2026, 11, 23, 9))
+    book(local(2026, 11, 23, 9, 30))
+    assert Appointment.objects.count() == 2
+
+
+def test_a_cancelled_slot_can_be_booked_again(book):
+    first = book(local(2026, 11, 23, 9))
+    services.appointment_cancel(appointment=first, reason="Unwell")
+    book(local(2026, 11, 23, 9))
+    assert Appointment.objects.active().count() == 1
+
+
+def test_another_practitioner_at_the_same_time_is_fine(book, location):
+    other = UserFactory(role=services.Role.PHYSIO)
+    book(local(2026, 11, 23, 9))
+    book(local(2026, 11, 23, 9), practitioner=other, allow_outside_hours=True)
+    assert Appointment.objects.count() == 2
+
+
+def test_outside_working_hours_needs_confirmation(book):
+    with pytest.raises(ValidationError) as caught:
+        book(local(2026, 11, 23, 15, 45))  # would end 16:15
+    assert error_codes(caught.value) == {"outside_hours"}
+    book(local(2026, 11, 23, 15, 45), allow_outside_hours=True)
+
+
+def test_a_day_off_counts_as_outside_hours(book, physio):
+    TimeOff.objects.create(practitioner=physio, day="2026-11-23", reason="Course")
+    with pytest.raises(ValidationError) as caught:
+        book(local(2026, 11, 23, 9))
+    assert error_codes(caught.value) == {"outside_hours"}
+
+
+def test_past_and_far_future_times_are_refused(book):
+    with pytest.raises(ValidationError) as caught:
+        book(local(2026, 11, 20, 9, 30))
+    assert "already passed" in str(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        book(local(2029, 1, 8, 9))
+    assert "two years ahead" in str(caught.value)
+
+
+def test_only_physiotherapists_can_be_booked(book, front_desk):
+    with pytest.raises(ValidationError) as caught:
+        book(local(2026, 11, 23, 9), practitioner=front_desk, allow_outside_hours=True)
+    assert "not_practitioner" in error_codes(caught.value)
+
+
+class TestEligibility:
+    @pytest.fixture
+    def recently_operated(self, patient):
+        surgery = {"rows": [{"date": "2026-11-01", "description": "Hernia repair"}]}
+        submitted_intake(patient, surgeries=surgery)
+        return patient
+
+    def test_needling_on_a_blocked_date_needs_an_override_note(self, book, recently_operated):
+        with pytest.raises(ValidationError) as caught:
+            book(local(2026, 11, 23, 9), patient=recently_operated)
+        message = str(caught.value)
+        assert error_codes(caught.value) == {"not_eligible"}
+        assert "Not before 2027-01-24, physiotherapist to review" in message
+        assert "Hernia" not in message
+
+    def test_with_an_override_note_it_is_booked_and_kept(self, book, recently_operated):
+        appointment = book(
+            local(2026, 11, 23, 9),
+            patient=recently_operated,
+            override_note="Physiotherapist to reassess; no needling",
+        )
+        assert appointment.eligibility_override.startswith("Physiotherapist to reassess")
+
+    def test_eligible_from_the_day_the_window_ends(self, book, recently_operated):
+        book(local(2027, 1, 24, 9), patient=recently_operated)
+
+    def test_a_type_without_needling_is_not_screened(self, book, recently_operated, talk):
+        book(local(2026, 11, 23, 9), patient=recently_operated, type=talk)
+
+
+class TestMessages:
+    def test_first_booking_sends_intake_link_and_confirmation_after_commit(
+        self, book, patient, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            book(local(2026, 11, 23, 9), patient=patient)
+        subjects = sorted(m.subject for m in mail.outbox)
+        assert subjects[0].startswith("Your appointment on Monday 23 November at 09:00")
+        assert subjects[1].startswith("Your health questionnaire")
+        assert IntakeInvitation.objects.filter(intake__patient=patient).count() == 1
+
+    def test_confirmation_holds_no_health_information(
+        self, book, patient, django_capture_on_commit_callbacks
+    ):
+        submitted_intake(patient)
+        with django_capture_on_commit_callbacks(execute=True):
+            book(local(2026, 11, 23, 9), patient=patient)
+        (message,) = mail.outbox
+        assert "IMS" not in message.body.replace("& IMS", "")
+        assert "needl" not in message.body.lower()
+
+    def test_a_rolled_back_booking_sends_nothing(self, book, patient):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            book(local(2026, 11, 23, 9), patient=patient)
+            raise RuntimeError("something after the booking failed")
+        assert mail.outbox == []
+        assert not Appointment.objects.exists()
+
+    def test_no_confirmation_for_a_patient_who_declined_email(
+        self, book, django_capture_on_commit_callbacks
+    ):
+        patient = PatientFactory(email="x@example.com", email_reminders=False)
+        submitted_intake(patient)
+        with django_capture_on_commit_callbacks(execute=True):
+            book(local(2026, 11, 23, 9), patient=patient)
+        assert mail.outbox == []
+
+    def test_an_open_intake_link_is_not_sent_twice(
+        self, book, patient, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            book(local(2026, 11, 23, 9), patient=patient)
+            book(local(2026, 11, 24, 9), patient=patient)
+        assert IntakeInvitation.objects.filter(intake__patient=patient).count() == 1
+
+
+class TestChanges:
+    def test_reschedule_moves_and_checks_for_clashes(self, book, physio, location, treatment):
+        other = book(local(2026, 11, 23, 11))
+        moving = book(local(2026, 11, 23, 9))
+        services.appointment_reschedule(
+            appointment=moving,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 23, 10),
+        )
+        moving.refresh_from_db()
+        assert moving.start == local(2026, 11, 23, 10)
+        with pytest.raises(ValidationError, match="already booked"):
+            services.appointment_reschedule(
+                appointment=moving,
+                practitioner=physio,
+                location=location,
+                type=treatment,
+                start=other.start,
+            )
+
+    def test_reschedule_into_its_own_time_is_fine(self, book, physio, location, treatment):
+        appointment = book(local(2026, 11, 23, 9))
+        services.appointment_reschedule(
+            appointment=appointment,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 23, 9, 15),
+        )
+
+    def test_status_follows_the_visit(self, book):
+        appointment = book(local(2026, 11, 23, 9))
+        services.appointment_set_status(appointment=appointment, status="arrived")
+        services.appointment_set_status(appointment=appointment, status="completed")
+        with pytest.raises(ValidationError, match="cannot be marked"):
+            services.appointment_set_status(appointment=appointment, status="no_show")
+
+    def test_cancel_needs_a_reason_and_is_final(self, book):
+        appointment = book(local(2026, 11, 23, 9))
+        with pytest.raises(ValidationError):
+            services.appointment_cancel(appointment=appointment, reason="  ")
+        services.appointment_cancel(appointment=appointment, reason="Unwell")
+        with pytest.raises(ValidationError, match="cannot be marked"):
+            services.appointment_set_status(appointment=appointment, status="arrived")
+
+    def test_visit_numbers_count_only_kept_visits(self, book, patient):
+        visits = [book(local(2026, 11, 23 + i, 9), patient=patient) for i in range(4)]
+        services.appointment_cancel(appointment=visits[1], reason="Unwell")
+        services.appointment_set_status(appointment=visits[2], status="no_show")
+        numbers = dict(Appointment.objects.with_visit_number().values_list("pk", "visit_number"))
+        assert numbers[visits[0].pk] == 1
+        assert numbers[visits[3].pk] == 2
+
+
+class TestDaylightSaving:
+    def test_a_visit_after_spring_forward_is_stored_in_real_time(self, book):
+        with_time = book(local(2027, 3, 15, 9))  # MDT, UTC-6
+        assert with_time.start.utcoffset() is not None
+        assert with_time.start.astimezone(local(2027, 1, 1, 0).tzinfo).hour == 9
+        assert (with_time.end - with_time.start) == timedelta(minutes=30)
+
+    @pytest.mark.parametrize("day, utc_hour", [((2026, 11, 1), 16), ((2027, 3, 14), 15)])
+    def test_nine_oclock_on_a_change_day_is_nine_local(self, book, frozen_now, day, utc_hour):
+        frozen_now.move_to(local(*day, 9) - timedelta(days=5))
+        appointment = book(local(*day, 9))
+        appointment.refresh_from_db()
+        assert appointment.start.hour == utc_hour  # stored as UTC

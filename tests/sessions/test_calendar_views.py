@@ -1,0 +1,315 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.urls import reverse
+
+from clinic.models import AuditEvent
+from sessions import services
+from sessions.models import Appointment
+from tests.factories import PatientFactory
+from tests.sessions.conftest import local, submitted_intake
+
+
+def seed_day(physio, location, treatment, count, day=(2026, 11, 23), first=0):
+    """``count`` back-to-back visits from 08:00, each for its own patient, one in
+    three with a submitted intake (so the calendar computes real verdicts)."""
+    for i in range(count):
+        patient = PatientFactory()
+        if i % 3 == 0:
+            submitted_intake(
+                patient, surgeries={"rows": [{"date": "2026-11-01", "description": "x"}]}
+            )
+        start = local(*day, 8) + timedelta(minutes=10 * (first + i))
+        Appointment.objects.create(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=start,
+            end=start + timedelta(minutes=10),
+            course=services.active_course(patient),
+        )
+
+
+def day_url(location, day="2026-11-23"):
+    return reverse("sessions:calendar-day") + f"?date={day}&location={location.pk}"
+
+
+class TestDayView:
+    def test_shows_visits_badges_intake_state_and_free_slots(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        seed_day(physio, location, treatment, 3)
+        page = client_for(front_desk).get(day_url(location)).content.decode()
+        assert page.count("Needling: not before 2027-01-24") == 1
+        assert page.count("Needling: needs review") == 2  # no intake yet
+        assert "Intake submitted" in page and "No intake" in page
+        assert "visit 1 of 8–10" in page
+        assert 'aria-label="Book 08:30 with' in page
+        assert "x</" not in page  # no surgery detail reaches front desk
+
+    def test_query_count_does_not_grow_with_visits(
+        self,
+        client_for,
+        front_desk,
+        physio,
+        location,
+        treatment,
+        hours,
+        django_assert_max_num_queries,
+    ):
+        client = client_for(front_desk)
+        seed_day(physio, location, treatment, 30)
+        with django_assert_max_num_queries(14) as small:
+            assert client.get(day_url(location)).status_code == 200
+        seed_day(physio, location, treatment, 30, first=30)
+        with django_assert_max_num_queries(len(small.captured_queries)):
+            page = client.get(day_url(location)).content.decode()
+        assert page.count("appt appt-booked") == 60
+
+    def test_fall_back_day_lists_slots_in_clinic_time(
+        self, client_for, front_desk, location, hours, frozen_now
+    ):
+        frozen_now.move_to(local(2026, 10, 30, 10))
+        page = client_for(front_desk).get(day_url(location, "2026-11-01")).content.decode()
+        assert 'aria-label="Book 08:00 with' in page
+        assert 'aria-label="Book 15:30 with' in page
+        assert page.count("Book</a>") == 16
+
+    def test_spring_forward_day_lists_slots_in_clinic_time(
+        self, client_for, front_desk, location, hours, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 3, 10, 10) - timedelta(days=5))
+        page = client_for(front_desk).get(day_url(location, "2027-03-14")).content.decode()
+        assert 'aria-label="Book 08:00 with' in page
+        assert page.count("Book</a>") == 16
+
+    @pytest.mark.parametrize(
+        "junk", ["date=2026-02-30", "date=yesterday", "location=999", "location=x"]
+    )
+    def test_odd_parameters_fall_back_to_today(self, client_for, front_desk, location, junk):
+        response = client_for(front_desk).get(reverse("sessions:calendar-day") + "?" + junk)
+        assert response.status_code == 200
+
+    def test_week_view_shows_the_practitioners_week(
+        self, client_for, physio, location, treatment, hours
+    ):
+        seed_day(physio, location, treatment, 2)
+        page = (
+            client_for(physio)
+            .get(reverse("sessions:calendar-week") + "?date=2026-11-25")
+            .content.decode()
+        )
+        assert "week of 23 November 2026" in page
+        assert page.count("appt appt-booked") == 2
+
+
+class TestAccess:
+    def test_anonymous_and_patient_link_holders_are_sent_to_login(self, client, db):
+        for name in ("sessions:calendar-day", "sessions:calendar-week", "sessions:appointment-new"):
+            response = client.get(reverse(name))
+            assert response.status_code == 302 and "/accounts/login/" in response.url
+
+    def test_clinic_admin_is_refused_the_calendar(self, client_for, clinic_admin):
+        assert client_for(clinic_admin).get(reverse("sessions:calendar-day")).status_code == 403
+
+    def test_views_of_the_calendar_are_audited(self, client_for, front_desk, location):
+        client_for(front_desk).get(reverse("sessions:calendar-day"))
+        assert AuditEvent.objects.filter(
+            user=front_desk, detail__startswith="day calendar"
+        ).exists()
+
+
+class TestBookingForm:
+    @pytest.fixture
+    def url(self, physio, location):
+        return reverse("sessions:appointment-new")
+
+    def post(self, client, patient, physio, location, treatment, start, **extra):
+        return client.post(
+            reverse("sessions:appointment-new") + f"?patient={patient.pk}",
+            {
+                "practitioner": physio.pk,
+                "location": location.pk,
+                "type": treatment.pk,
+                "start": start,
+                **extra,
+            },
+        )
+
+    def test_books_and_returns_to_the_day(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        patient = PatientFactory()
+        response = self.post(
+            client_for(front_desk), patient, physio, location, treatment, "2026-11-23T09:00"
+        )
+        assert response.status_code == 302
+        assert "date=2026-11-23" in response.url
+        assert Appointment.objects.get().created_by == front_desk
+
+    def test_clash_message_keeps_what_was_typed(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        client = client_for(front_desk)
+        self.post(client, PatientFactory(), physio, location, treatment, "2026-11-23T09:00")
+        response = self.post(
+            client,
+            PatientFactory(),
+            physio,
+            location,
+            treatment,
+            "2026-11-23T09:15",
+            front_desk_note="Prefers mornings",
+        )
+        page = response.content.decode()
+        assert "is already booked 2026-11-23 09:00–09:30" in page
+        assert 'value="2026-11-23T09:15"' in page
+        assert 'value="Prefers mornings"' in page
+
+    def test_a_time_that_does_not_exist_gets_a_message(
+        self, client_for, front_desk, physio, location, treatment, hours, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 3, 1, 10))
+        response = self.post(
+            client_for(front_desk),
+            PatientFactory(),
+            physio,
+            location,
+            treatment,
+            "2027-03-14T02:30",
+        )
+        assert response.status_code == 200
+        assert "couldn’t be interpreted in time zone" in response.content.decode()
+
+    def test_quick_create_then_book(self, client_for, front_desk):
+        client = client_for(front_desk)
+        response = client.post(
+            reverse("sessions:appointment-new") + "?start=2026-11-23T09:00",
+            {
+                "legal_first_name": "Nia",
+                "legal_last_name": "Obi",
+                "date_of_birth": "1990-02-03",
+                "phone": "403-555-0000",
+                "email": "",
+            },
+        )
+        assert response.status_code == 302
+        assert "patient=" in response.url and "start=2026-11-23T09%3A00" in response.url
+
+    def test_patient_search_when_choosing(self, client_for, front_desk):
+        PatientFactory(legal_first_name="Zoë", legal_last_name="Kowalski")
+        page = (
+            client_for(front_desk)
+            .get(reverse("sessions:appointment-new") + "?q=zoe")
+            .content.decode()
+        )
+        assert "Kowalski, Zoë" in page
+
+    def test_cancel_without_reason_is_explained(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        client = client_for(front_desk)
+        self.post(client, PatientFactory(), physio, location, treatment, "2026-11-23T09:00")
+        appointment = Appointment.objects.get()
+        response = client.post(
+            reverse("sessions:appointment-cancel", args=[appointment.pk]), {"reason": ""}
+        )
+        assert "Please give the reason for cancelling." in response.content.decode()
+        assert Appointment.objects.get().status == "booked"
+
+
+class TestCalendarFeed:
+    def test_feed_shows_initials_and_type_only_and_can_be_revoked(
+        self, client_for, client, physio, location, treatment, hours
+    ):
+        patient = PatientFactory(legal_first_name="Zoë", legal_last_name="Kowalski")
+        Appointment.objects.create(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 23, 9),
+            end=local(2026, 11, 23, 9, 30),
+        )
+        feed = services.feed_create(practitioner=physio)
+        path = services.feed_url(feed).removeprefix("http://127.0.0.1:8000")
+        body = client.get(path).content.decode()
+        assert "SUMMARY:ZK – IMS treatment" in body
+        assert "DTSTART:20261123T160000Z" in body
+        assert "Kowalski" not in body
+        services.feed_revoke(practitioner=physio)
+        assert client.get(path).status_code == 404
+
+    def test_tampered_feed_token_is_refused(self, client, db):
+        assert client.get(reverse("sessions:calendar-feed", args=["nope"])).status_code == 404
+
+    def test_front_desk_has_no_feed_settings(self, client_for, front_desk):
+        assert client_for(front_desk).get(reverse("sessions:feed-settings")).status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class TestNoDoubleBookingOnPostgres:
+    def test_the_database_refuses_an_overlap_even_without_the_service(
+        self, physio, location, treatment
+    ):
+        start = local(2026, 11, 23, 9)
+        common = dict(practitioner=physio, location=location, type=treatment)
+        Appointment.objects.create(
+            patient=PatientFactory(), start=start, end=start + timedelta(minutes=30), **common
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Appointment.objects.create(
+                patient=PatientFactory(),
+                start=start + timedelta(minutes=29),
+                end=start + timedelta(minutes=59),
+                **common,
+            )
+        Appointment.objects.create(  # back-to-back is fine
+            patient=PatientFactory(),
+            start=start + timedelta(minutes=30),
+            end=start + timedelta(minutes=60),
+            **common,
+        )
+
+    def test_many_threads_booking_at_once_exactly_one_wins(
+        self, physio, location, treatment, hours, front_desk
+    ):
+        patients = [PatientFactory(email="") for _ in range(8)]
+        barrier = threading.Barrier(len(patients))
+        results: list[str] = []
+
+        def attempt(patient, offset):
+            close_old_connections()
+            try:
+                barrier.wait()
+                services.appointment_book(
+                    patient=patient,
+                    practitioner=physio,
+                    location=location,
+                    type=treatment,
+                    start=local(2026, 11, 23, 9) + timedelta(minutes=offset),
+                    created_by=front_desk,
+                )
+                results.append("booked")
+            except services.ValidationError as exc:
+                results.append(
+                    "clash"
+                    if "already booked" in str(exc) or "just booked" in str(exc)
+                    else repr(exc)
+                )
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=attempt, args=(p, i * 3)) for i, p in enumerate(patients)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(results) == ["booked"] + ["clash"] * 7
+        assert Appointment.objects.count() == 1
