@@ -6,22 +6,26 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import health
+from clinic import audit, health
 from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role, public, require_roles
+from sessions import services as sessions_services
 from sessions.models import NeedlingAuthorisation
 
 
 @require_roles(*STAFF)
 def home(request):
     role = primary_role(request.user)
-    ctx = {}
+    today = timezone.localdate()
+    ctx = {"today": today}
+    if role in (Role.PHYSIO, Role.FRONT_DESK):
+        mine = request.user if role == Role.PHYSIO else None
+        ctx["visits"] = sessions_services.visits_on(today, practitioner=mine)
+        audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.PHYSIO:
         ctx["authorisation"] = (
-            NeedlingAuthorisation.objects.filter(practitioner=request.user)
-            .valid_on(timezone.localdate())
-            .first()
+            NeedlingAuthorisation.objects.filter(practitioner=request.user).valid_on(today).first()
         )
     return render(request, f"clinic/home_{role.slug}.html", ctx)
 

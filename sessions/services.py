@@ -405,6 +405,15 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
     ]
 
 
+def visits_on(day: date, practitioner=None) -> list[Entry]:
+    """The day's visits at every location (one practitioner's, if given), as entries."""
+    start, end = schedule.day_bounds(day, clinic_tz())
+    qs = Appointment.objects.filter(start__gte=start, start__lt=end)
+    if practitioner is not None:
+        qs = qs.filter(practitioner=practitioner)
+    return [_entry(a) for a in _appointments(qs)]
+
+
 def calendar_week(practitioner, location: Location, day: date, now: datetime | None = None):
     """One column per day of the week of ``day``, for one practitioner (all locations;
     free slots shown for ``location``)."""

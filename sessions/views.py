@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from clinic import audit
@@ -260,6 +260,9 @@ def appointment_status(request, pk: int, status: str):
     else:
         audit.record(request, audit.Action.UPDATE, obj=appointment, detail=f"marked {status}")
         messages.success(request, f"{appointment.patient} marked {status.replace('_', '-')}.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
     return redirect(_day_url(appointment))
 
 

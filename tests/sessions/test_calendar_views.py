@@ -313,3 +313,43 @@ class TestNoDoubleBookingOnPostgres:
             t.join(timeout=30)
         assert sorted(results) == ["booked"] + ["clash"] * 7
         assert Appointment.objects.count() == 1
+
+
+class TestHomePages:
+    def test_front_desk_home_lists_todays_visits_and_checks_in(
+        self,
+        client_for,
+        front_desk,
+        physio,
+        location,
+        treatment,
+        hours,
+        frozen_now,
+        django_assert_max_num_queries,
+    ):
+        seed_day(physio, location, treatment, 12, day=(2026, 11, 20), first=18)  # from 11:00
+        client = client_for(front_desk)
+        with django_assert_max_num_queries(12):
+            page = client.get(reverse("home")).content.decode()
+        assert page.count("appt appt-booked") == 12
+        visit = Appointment.objects.order_by("start").first()
+        response = client.post(
+            reverse("sessions:appointment-status", args=[visit.pk, "arrived"]), {"next": "/"}
+        )
+        assert response.url == "/"
+        visit.refresh_from_db()
+        assert visit.status == "arrived"
+
+    def test_offsite_next_is_ignored(self, client_for, front_desk, physio, location, treatment):
+        seed_day(physio, location, treatment, 1)
+        visit = Appointment.objects.get()
+        response = client_for(front_desk).post(
+            reverse("sessions:appointment-status", args=[visit.pk, "no_show"]),
+            {"next": "https://evil.example.com/"},
+        )
+        assert response.url.startswith(reverse("sessions:calendar-day"))
+
+    def test_physio_home_lists_only_their_visits(self, client_for, physio, location, treatment):
+        seed_day(physio, location, treatment, 2, day=(2026, 11, 20), first=18)
+        page = client_for(physio).get(reverse("home")).content.decode()
+        assert page.count("appt appt-booked") == 2
