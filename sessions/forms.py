@@ -83,7 +83,12 @@ class DayForm(forms.Form):
 
 
 class WeekForm(DayForm):
-    practitioner = forms.ModelChoiceField(queryset=None, required=False, label="Physiotherapist")
+    practitioner = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Physiotherapist",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

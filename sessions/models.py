@@ -275,6 +275,11 @@ class Appointment(models.Model):
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
 
+    @property
+    def counts_as_visit(self) -> bool:
+        """Whether it takes a place in the course ("visit k of N")."""
+        return self.status not in (self.Status.CANCELLED, self.Status.NO_SHOW)
+
 
 class CalendarFeed(models.Model):
     """A practitioner's secret iCalendar address for their phone; revocable."""

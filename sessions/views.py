@@ -131,10 +131,16 @@ def appointment_new(request):
             messages.success(request, f"Booked {patient} on {_when(appointment)}.")
             return redirect(_day_url(appointment))
     keep = {k: v for k, v in params.items() if k in {"start", "practitioner", "location"}}
+    back = {"date": keep.get("start", "")[:10], "location": keep.get("location", "")}
     return render(
         request,
         "sessions/appointment_form.html",
-        {"form": form, "patient": patient, "other_patient_url": _book_url(**keep)},
+        {
+            "form": form,
+            "patient": patient,
+            "other_patient_url": _book_url(**keep),
+            "back_url": reverse("sessions:calendar-day") + "?" + urlencode(back),
+        },
     )
 
 
@@ -189,10 +195,8 @@ def _get_appointment(pk: int) -> Appointment:
     )
 
 
-@require_roles(*SCHEDULERS)
-def appointment_detail(request, pk: int):
-    appointment = _get_appointment(pk)
-    initial = {
+def _reschedule_initial(appointment: Appointment) -> dict:
+    return {
         "practitioner": appointment.practitioner_id,
         "location": appointment.location_id,
         "type": appointment.type_id,
@@ -200,7 +204,12 @@ def appointment_detail(request, pk: int):
         "front_desk_note": appointment.front_desk_note,
         "eligibility_override": appointment.eligibility_override,
     }
-    form = AppointmentForm(request.POST or None, initial=initial)
+
+
+@require_roles(*SCHEDULERS)
+def appointment_detail(request, pk: int):
+    appointment = _get_appointment(pk)
+    form = AppointmentForm(request.POST or None, initial=_reschedule_initial(appointment))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -244,8 +253,11 @@ def appointment_cancel(request, pk: int):
     return render(
         request,
         "sessions/appointment_detail.html",
-        {"appointment": appointment, "form": AppointmentForm(), "cancel_form": form},
-        status=200,
+        {
+            "appointment": appointment,
+            "form": AppointmentForm(initial=_reschedule_initial(appointment)),
+            "cancel_form": form,
+        },
     )
 
 

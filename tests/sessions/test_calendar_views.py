@@ -353,3 +353,26 @@ class TestHomePages:
         seed_day(physio, location, treatment, 2, day=(2026, 11, 20), first=18)
         page = client_for(physio).get(reverse("home")).content.decode()
         assert page.count("appt appt-booked") == 2
+
+
+def test_a_refused_cancel_keeps_the_reschedule_form_filled(
+    client_for, front_desk, physio, location, treatment
+):
+    seed_day(physio, location, treatment, 1)
+    visit = Appointment.objects.get()
+    page = (
+        client_for(front_desk)
+        .post(reverse("sessions:appointment-cancel", args=[visit.pk]), {"reason": ""})
+        .content.decode()
+    )
+    assert 'value="2026-11-23T08:00"' in page
+    assert f'action="{reverse("sessions:appointment-detail", args=[visit.pk])}"' in page
+
+
+def test_cancelled_visits_carry_no_visit_number(
+    client_for, front_desk, physio, location, treatment
+):
+    seed_day(physio, location, treatment, 1)
+    services.appointment_cancel(appointment=Appointment.objects.get(), reason="Unwell")
+    page = client_for(front_desk).get(day_url(location)).content.decode()
+    assert "visit 1 of" not in page
