@@ -37,3 +37,7 @@ def appointment_confirmation(
             "location": location,
         },
     )
+
+
+def aftercare(*, to: str, first_name: str, link: str) -> None:
+    _send("aftercare", to, {"first_name": first_name, "link": link})

@@ -11,7 +11,7 @@ from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role, public, require_roles
 from sessions import services as sessions_services
-from sessions.models import NeedlingAuthorisation
+from sessions.models import NeedlingAuthorisation, Visit
 
 
 @require_roles(*STAFF)
@@ -24,6 +24,7 @@ def home(request):
         ctx["visits"] = sessions_services.visits_on(today, practitioner=mine)
         audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.PHYSIO:
+        ctx["to_sign"] = Visit.objects.to_sign(request.user).select_related("appointment__patient")
         ctx["authorisation"] = (
             NeedlingAuthorisation.objects.filter(practitioner=request.user).valid_on(today).first()
         )

@@ -277,3 +277,29 @@ class IntakeInvitation(models.Model):
 
     def is_usable(self, now=None) -> bool:
         return self.state(now) in {self.State.SENT, self.State.OPENED, self.State.IN_PROGRESS}
+
+
+class HealthUpdate(models.Model):
+    """Health facts reported after the intake, e.g. at the day-of-visit safety check.
+
+    Screening combines the latest submitted intake with these (intake.services).
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="health_updates")
+    reported_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=100)
+    pregnancy = models.CharField(max_length=16, blank=True)
+    surgery_date = models.DateField(null=True, blank=True)
+    surgery_description = models.CharField(max_length=200, blank=True)
+    anticoagulants = models.BooleanField(default=False)
+    medication_notes = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "reported_at"]
+        indexes = [models.Index(fields=["patient", "reported_at"], name="healthupdate_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} for {self.patient}"

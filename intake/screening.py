@@ -120,6 +120,7 @@ class HealthFacts:
     source: str = ""  # e.g. "intake #3, submitted 2026-11-02"
     screened: bool = False  # False: no submitted health questionnaire yet
     pregnancy: Pregnancy | None = None
+    pregnancy_source: str = ""
     conditions: frozenset[str] = frozenset()
     needle_fear: bool = False
     surgeries: tuple[Surgery, ...] = ()
@@ -198,7 +199,7 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
                 "pregnancy",
                 Status.CONTRAINDICATED,
                 f"Pregnancy reported as '{facts.pregnancy.value}'.",
-                facts.source,
+                facts.pregnancy_source or facts.source,
             )
         )
     elif facts.pregnancy == Pregnancy.DISCUSS:
@@ -207,7 +208,7 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
                 "pregnancy_discuss",
                 Status.PRECAUTIONS,
                 "Patient prefers to discuss pregnancy in person.",
-                facts.source,
+                facts.pregnancy_source or facts.source,
             )
         )
     for surgery in sorted(facts.surgeries, key=lambda s: s.day):

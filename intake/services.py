@@ -12,7 +12,7 @@ from django.utils import timezone
 from clinic import emails
 from clinic.links import make_token, read_token
 from intake import screening
-from intake.models import ConsentText, Intake, IntakeInvitation, Patient
+from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
 
 INVITATION_PURPOSE = "intake"
 
@@ -148,34 +148,53 @@ def latest_submitted_intake(patient: Patient) -> Intake | None:
     return patient.intakes.submitted().order_by("-number").first()
 
 
-def health_facts(intake: Intake | None) -> screening.HealthFacts:
-    """Screening facts from a submitted intake (an empty set when there is none)."""
-    if intake is None:
-        return screening.HealthFacts()
-    answers = intake.answers
-    submitted_on = timezone.localtime(intake.submitted_at).date().isoformat()
-    source = f"intake #{intake.number}, submitted {submitted_on}"
-    history = answers.get("history", {})
+def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> screening.HealthFacts:
+    """Screening facts from the latest submitted intake and later health updates.
+
+    Surgeries count from every source; pregnancy is the latest answer; blood thinners
+    reported after the intake add to its checklist.
+    """
+    answers = intake.answers if intake else {}
+    source = ""
+    surgeries: list[screening.Surgery] = []
+    if intake is not None:
+        submitted_on = timezone.localtime(intake.submitted_at).date().isoformat()
+        source = f"intake #{intake.number}, submitted {submitted_on}"
+        surgeries = [
+            screening.Surgery(date.fromisoformat(row["date"]), row.get("description", ""), source)
+            for row in answers.get("surgeries", {}).get("rows", [])
+        ]
+    conditions = set(answers.get("history", {}).get("conditions", []))
     needles = answers.get("needles", {})
-    surgeries = tuple(
-        screening.Surgery(
-            day=date.fromisoformat(row["date"]),
-            description=row.get("description", ""),
-            source=source,
-        )
-        for row in answers.get("surgeries", {}).get("rows", [])
-    )
-    pregnancy = needles.get("pregnancy")
+    pregnancy = needles.get("pregnancy") or None
+    pregnancy_source = source
+    for update in sorted(updates, key=lambda u: u.reported_at):
+        if update.surgery_date:
+            surgeries.append(
+                screening.Surgery(update.surgery_date, update.surgery_description, update.source)
+            )
+        if intake is not None and update.reported_at < intake.submitted_at:
+            continue  # the newer intake answered pregnancy and medication again
+        if update.pregnancy:
+            pregnancy, pregnancy_source = update.pregnancy, update.source
+        if update.anticoagulants:
+            conditions.add("anticoagulants")
     return screening.HealthFacts(
-        source=source,
-        screened=True,
+        source=source or pregnancy_source,
+        screened=intake is not None,
         pregnancy=screening.Pregnancy(pregnancy) if pregnancy else None,
-        conditions=frozenset(history.get("conditions", [])),
+        pregnancy_source=pregnancy_source,
+        conditions=frozenset(conditions),
         needle_fear=needles.get("needle_fear") in {"some", "strong"},
-        surgeries=surgeries,
+        surgeries=tuple(surgeries),
     )
+
+
+def patient_facts(patient: Patient) -> tuple[screening.HealthFacts, Intake | None]:
+    intake = latest_submitted_intake(patient)
+    return health_facts(intake, list(patient.health_updates.all())), intake
 
 
 def patient_verdict(patient: Patient, day: date) -> tuple[screening.Verdict, Intake | None]:
-    intake = latest_submitted_intake(patient)
-    return screening.screen(health_facts(intake), day), intake
+    facts, intake = patient_facts(patient)
+    return screening.screen(facts, day), intake

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
 from sessions.models import (
+    AftercareTemplate,
     AppointmentType,
     Location,
+    Muscle,
     NeedlingAuthorisation,
     TimeOff,
     WorkingHours,
@@ -37,3 +39,21 @@ class TimeOffAdmin(admin.ModelAdmin):
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "duration_minutes", "involves_needling", "is_active"]
+
+
+@admin.register(Muscle)
+class MuscleAdmin(admin.ModelAdmin):
+    list_display = ["name", "region", "nerve_roots", "is_paraspinal", "is_active"]
+    list_filter = ["region", "is_paraspinal", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(AftercareTemplate)
+class AftercareTemplateAdmin(admin.ModelAdmin):
+    """Clinic wording for aftercare; physiotherapists adapt it per visit when signing."""
+
+    list_display = ["name", "is_active", "updated_at"]
+
+
+# Visits, needling sites and addenda are deliberately not in the admin: the chart
+# pages check roles, write the audit log and keep signed notes locked.

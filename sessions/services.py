@@ -343,7 +343,7 @@ def _appointments(qs):
     return (
         qs.select_related("patient", "practitioner", "type", "location", "course")
         .with_visit_number()
-        .prefetch_related(Prefetch("patient__intakes", queryset=intakes))
+        .prefetch_related(Prefetch("patient__intakes", queryset=intakes), "patient__health_updates")
         .order_by("start", "id")
     )
 
@@ -353,7 +353,9 @@ def _entry(appointment: Appointment) -> Entry:
     badge = None
     if appointment.type.involves_needling and appointment.is_active:
         submitted = next((i for i in intakes if i.is_submitted), None)
-        facts = intake_services.health_facts(submitted)
+        facts = intake_services.health_facts(
+            submitted, list(appointment.patient.health_updates.all())
+        )
         badge = screen(facts, timezone.localtime(appointment.start).date()).booking_badge()
     return Entry(
         appointment.start,

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sessions import views
+from sessions import chart_views, views
 
 app_name = "sessions"
 
@@ -18,4 +18,19 @@ urlpatterns = [
         name="appointment-status",
     ),
     path("patients/<int:pk>/course/", views.course_edit, name="course-edit"),
+    # Charting (physiotherapists).
+    path("appointments/<int:appointment_pk>/chart/", chart_views.chart, name="chart"),
+    path("visits/<int:pk>/safety-check/", chart_views.safety_check, name="safety-check"),
+    path("visits/<int:pk>/acknowledge/", chart_views.acknowledge, name="acknowledge"),
+    path("visits/<int:pk>/note/", chart_views.note_save, name="note-save"),
+    path("visits/<int:pk>/sites/", chart_views.site_add, name="site-add"),
+    path("sites/<int:pk>/remove/", chart_views.site_remove, name="site-remove"),
+    path("visits/<int:pk>/adverse-events/", chart_views.adverse_event_add, name="adverse-add"),
+    path("visits/<int:pk>/sign/", chart_views.sign, name="sign"),
+    path("visits/<int:pk>/addenda/", chart_views.addendum_add, name="addendum-add"),
+    path("visits/<int:pk>/print/", chart_views.visit_print, name="visit-print"),
+    path("patients/<int:patient_pk>/timeline/", chart_views.timeline, name="timeline"),
+    path("adverse-events/", chart_views.adverse_events, name="adverse-events"),
+    # The patient's aftercare page, reached through a signed link.
+    path("a/<str:token>/", chart_views.aftercare, name="aftercare"),
 ]

@@ -1,0 +1,147 @@
+"""Forms of the visit chart (kept apart from the booking forms)."""
+
+from django import forms
+from django.utils import timezone
+
+from intake.forms import DATE_INPUT
+from intake.screening import Pregnancy
+from sessions.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
+
+
+class SafetyCheckForm(forms.Form):
+    pregnancy = forms.ChoiceField(
+        label="Pregnant today, or could be?",
+        choices=[
+            (Pregnancy.NO.value, "No"),
+            (Pregnancy.YES.value, "Yes"),
+            (Pregnancy.POSSIBLY.value, "Possibly"),
+            (Pregnancy.NOT_APPLICABLE.value, "Does not apply"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    surgery_since_last = forms.BooleanField(
+        label="Surgery or a procedure since the last visit", required=False
+    )
+    surgery_date = forms.DateField(label="Its date", required=False, widget=DATE_INPUT)
+    surgery_description = forms.CharField(label="What was it?", required=False, max_length=200)
+    anticoagulants = forms.BooleanField(
+        label="New blood thinners (anticoagulant or antiplatelet)", required=False
+    )
+    medication_notes = forms.CharField(label="Medication changes", required=False, max_length=500)
+    consent_today = forms.BooleanField(
+        label="The patient consents to IMS today, after the risks and benefits were explained",
+        required=False,
+    )
+
+    def __init__(self, *args, visit: Visit, **kwargs):
+        self.visit = visit
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("surgery_since_last"):
+            day = data.get("surgery_date")
+            if not day:
+                self.add_error("surgery_date", "Give the date of the surgery or procedure.")
+            elif day > timezone.localdate():
+                self.add_error("surgery_date", "The date cannot be in the future.")
+            elif day < self.visit.patient.date_of_birth:
+                self.add_error("surgery_date", "The date is before the patient's birth.")
+            if not data.get("surgery_description"):
+                self.add_error("surgery_description", "Say what the surgery or procedure was.")
+        else:
+            data["surgery_date"] = None
+            data["surgery_description"] = ""
+        return data
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = [
+            "pain_today",
+            "change_since_last",
+            "soreness_after_last",
+            "subjective",
+            "objective",
+            "assessment",
+            "plan",
+            "pain_after",
+            "needle_product",
+            "needle_size",
+            "needle_lot",
+            "needles_out",
+            "needles_back",
+            "single_use_sterile",
+            "skin_antisepsis",
+            "gloves",
+            "sharps_disposal",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in ["subjective", "objective", "assessment", "plan"]
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("needles_out", "needles_back"):
+            self.fields[name].widget.attrs.update({"min": 0, "max": 200})
+            self.fields[name].max_value = 200
+
+
+def muscle_choices():
+    groups: dict[str, list] = {}
+    labels = dict(Muscle.Region.choices)
+    for muscle in Muscle.objects.filter(is_active=True).order_by("region", "name"):
+        groups.setdefault(labels[muscle.region], []).append((muscle.pk, str(muscle)))
+    return [("", "Choose a muscle"), *groups.items()]
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = NeedlingSite
+        fields = ["muscle", "side", "spinal_level", "depth_cm", "insertions", "twitch", "tolerance"]
+        widgets = {"twitch": forms.RadioSelect, "side": forms.RadioSelect}
+        help_texts = {"spinal_level": "Paraspinal sites only, for example L4-L5."}
+
+    def __init__(self, *args, visit: Visit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.visit = visit
+        self.fields["muscle"].choices = muscle_choices()
+        self.fields["depth_cm"].widget.attrs.update({"step": "0.1", "min": "0.5", "max": "12"})
+
+    def clean_spinal_level(self) -> str:
+        return self.cleaned_data["spinal_level"].strip().upper().replace("–", "-").replace(" ", "")
+
+
+class AdverseEventForm(forms.ModelForm):
+    class Meta:
+        model = AdverseEvent
+        fields = ["kind", "description", "action_taken"]
+
+
+class SignForm(forms.Form):
+    aftercare_template = forms.ModelChoiceField(
+        queryset=AftercareTemplate.objects.filter(is_active=True),
+        label="Aftercare template",
+        required=False,
+        help_text="Pick one, then adapt the text below for this patient.",
+    )
+    aftercare_text = forms.CharField(
+        label="Aftercare for this patient",
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=6000,
+    )
+    home_exercises = forms.CharField(
+        label="Home exercises",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+    )
+
+
+class AddendumForm(forms.Form):
+    reason = forms.CharField(label="Why the correction", max_length=300)
+    text = forms.CharField(
+        label="Addendum", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )

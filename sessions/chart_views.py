@@ -1,0 +1,342 @@
+"""Views of the visit chart: physiotherapists only; every read and write is audited."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clinic import audit
+from clinic.roles import Role, public, require_roles
+from intake.models import Patient
+from sessions import charting
+from sessions.chart_forms import (
+    AddendumForm,
+    AdverseEventForm,
+    NoteForm,
+    SafetyCheckForm,
+    SignForm,
+    SiteForm,
+)
+from sessions.models import (
+    AdverseEvent,
+    AftercareTemplate,
+    Appointment,
+    NeedlingSite,
+    Visit,
+)
+
+CLINICIAN = (Role.PHYSIO,)
+
+
+def _visit(pk: int) -> Visit:
+    return get_object_or_404(
+        Visit.objects.select_related(
+            "appointment__patient",
+            "appointment__practitioner",
+            "appointment__location",
+            "appointment__type",
+            "appointment__course",
+            "safety_check",
+            "author",
+            "acknowledged_by",
+        ),
+        pk=pk,
+    )
+
+
+def _chart_url(visit: Visit, anchor: str = "") -> str:
+    url = reverse("sessions:chart", args=[visit.appointment_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _safety_initial(visit: Visit) -> dict:
+    check = visit.safety_check
+    if check is None:
+        return {}
+    return {
+        "pregnancy": check.pregnancy,
+        "surgery_since_last": bool(check.surgery_date),
+        "surgery_date": check.surgery_date,
+        "surgery_description": check.surgery_description,
+        "anticoagulants": check.anticoagulants,
+        "medication_notes": check.medication_notes,
+        "consent_today": visit.consent_today,
+    }
+
+
+def _render_chart(request, visit: Visit, status: int = 200, **forms):
+    appointment = Appointment.objects.with_visit_number().get(pk=visit.appointment_id)
+    verdict = charting.visit_verdict(visit)
+    sites = list(visit.sites.select_related("muscle"))
+    previous = (
+        Visit.objects.filter(
+            appointment__patient=visit.patient,
+            status=Visit.Status.SIGNED,
+            appointment__start__lt=appointment.start,
+        )
+        .select_related("appointment")
+        .order_by("-appointment__start")
+        .first()
+    )
+    templates = AftercareTemplate.objects.filter(is_active=True)
+    chosen = request.GET.get("template", "")
+    template = (
+        templates.filter(pk=chosen).first() if chosen.isdigit() else None
+    ) or templates.first()
+    sign_initial = {
+        "aftercare_template": template,
+        "aftercare_text": template.body if template else "",
+    }
+    context = {
+        "visit": visit,
+        "appointment": appointment,
+        "patient": visit.patient,
+        "verdict": verdict,
+        "blockers": [] if visit.is_signed else charting.needling_blockers(visit, verdict),
+        "unacknowledged": charting.unacknowledged(visit, verdict),
+        "authorisation": charting.authorisation_on(visit.author, visit.day),
+        "sites": sites,
+        "adverse_events": list(visit.adverse_events.all()),
+        "addenda": list(visit.addenda.select_related("author")),
+        "deliveries": list(visit.aftercare_deliveries.all()),
+        "previous": previous,
+        "sign_problems": [] if visit.is_signed else charting.sign_problems(visit, sites),
+        "safety_form": forms.get("safety_form")
+        or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
+        "note_form": forms.get("note_form") or NoteForm(instance=visit),
+        "site_form": forms.get("site_form") or SiteForm(visit=visit),
+        "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
+        "sign_form": forms.get("sign_form") or SignForm(initial=sign_initial),
+        "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        "templates": templates,
+    }
+    return render(request, "sessions/chart.html", context, status=status)
+
+
+@require_roles(*CLINICIAN)
+def chart(request, appointment_pk: int):
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("patient"), pk=appointment_pk
+    )
+    try:
+        visit = charting.visit_open(appointment=appointment, author=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("intake:patient-detail", appointment.patient_id)
+    visit = _visit(visit.pk)
+    audit.record(request, audit.Action.VIEW, obj=visit)
+    return _render_chart(request, visit)
+
+
+def _refuse_if_signed(request, visit: Visit):
+    if visit.is_signed:
+        messages.error(request, "This note is signed; add an addendum instead.")
+        return redirect(_chart_url(visit, "addenda"))
+    return None
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def safety_check(request, pk: int):
+    visit = _visit(pk)
+    if refusal := _refuse_if_signed(request, visit):
+        return refusal
+    form = SafetyCheckForm(request.POST, visit=visit)
+    if not form.is_valid():
+        return _render_chart(request, visit, safety_form=form)
+    data = form.cleaned_data
+    charting.visit_safety_check(
+        visit=visit,
+        by=request.user,
+        pregnancy=data["pregnancy"],
+        surgery_date=data["surgery_date"],
+        surgery_description=data["surgery_description"],
+        anticoagulants=data["anticoagulants"],
+        medication_notes=data["medication_notes"],
+        consent_today=data["consent_today"],
+    )
+    audit.record(request, audit.Action.UPDATE, obj=visit, detail="safety check")
+    messages.success(request, "Safety check recorded; the screening below is up to date.")
+    return redirect(_chart_url(visit, "screening"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def acknowledge(request, pk: int):
+    visit = _visit(pk)
+    if refusal := _refuse_if_signed(request, visit):
+        return refusal
+    codes = charting.visit_acknowledge(visit=visit, by=request.user)
+    audit.record(request, audit.Action.UPDATE, obj=visit, detail="precautions: " + ", ".join(codes))
+    messages.success(request, "Precautions acknowledged.")
+    return redirect(_chart_url(visit, "screening"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def note_save(request, pk: int):
+    """Save the draft note; answers JSON to the autosave script."""
+    visit = _visit(pk)
+    autosave = request.headers.get("X-Autosave") == "1"
+    if visit.is_signed:
+        if autosave:
+            return JsonResponse({"error": "This note is signed."}, status=409)
+        return _refuse_if_signed(request, visit)
+    form = NoteForm(request.POST, instance=visit)
+    if not form.is_valid():
+        if autosave:
+            return JsonResponse({"errors": form.errors}, status=400)
+        return _render_chart(request, visit, note_form=form)
+    form.save()
+    audit.record(request, audit.Action.UPDATE, obj=visit, detail="autosave" if autosave else "note")
+    if autosave:
+        return JsonResponse({"saved": timezone.localtime().strftime("%H:%M:%S")})
+    messages.success(request, "Draft saved.")
+    return redirect(_chart_url(visit, "note"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def site_add(request, pk: int):
+    visit = _visit(pk)
+    if refusal := _refuse_if_signed(request, visit):
+        return refusal
+    form = SiteForm(request.POST, visit=visit)
+    if not form.is_valid():  # the model's clean() holds the hard stops
+        return _render_chart(request, visit, site_form=form)
+    site = charting.site_add(visit=visit, **form.cleaned_data)
+    audit.record(request, audit.Action.CREATE, obj=site, patient=visit.patient)
+    messages.success(request, f"Site added: {site}.")
+    return redirect(_chart_url(visit, "sites"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def site_remove(request, pk: int):
+    site = get_object_or_404(NeedlingSite.objects.select_related("visit"), pk=pk)
+    if refusal := _refuse_if_signed(request, site.visit):
+        return refusal
+    charting.site_remove(site=site)
+    audit.record(request, audit.Action.UPDATE, obj=site.visit, detail=f"site removed: {site}")
+    return redirect(_chart_url(site.visit, "sites"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def adverse_event_add(request, pk: int):
+    visit = _visit(pk)
+    if refusal := _refuse_if_signed(request, visit):
+        return refusal
+    form = AdverseEventForm(request.POST)
+    if not form.is_valid():
+        return _render_chart(request, visit, adverse_form=form)
+    event = charting.adverse_event_add(visit=visit, **form.cleaned_data)
+    audit.record(request, audit.Action.CREATE, obj=event, patient=visit.patient)
+    messages.success(request, "Adverse event recorded.")
+    return redirect(_chart_url(visit, "adverse"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def sign(request, pk: int):
+    visit = _visit(pk)
+    if refusal := _refuse_if_signed(request, visit):
+        return refusal
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            charting.visit_sign(visit=visit, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit.record(request, audit.Action.SIGN, obj=visit)
+            messages.success(request, "The note is signed and locked; the aftercare is on its way.")
+            return redirect(_chart_url(visit))
+    return _render_chart(request, visit, sign_form=form)
+
+
+@require_roles(*CLINICIAN)
+@require_POST
+def addendum_add(request, pk: int):
+    visit = _visit(pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            addendum = charting.addendum_add(visit=visit, author=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"addendum {addendum.pk}")
+            messages.success(request, "Addendum added.")
+            return redirect(_chart_url(visit, "addenda"))
+    return _render_chart(request, visit, addendum_form=form)
+
+
+@require_roles(*CLINICIAN)
+def timeline(request, patient_pk: int):
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    visits = list(
+        Visit.objects.filter(appointment__patient=patient)
+        .select_related("appointment__type", "appointment__course", "author")
+        .prefetch_related(
+            Prefetch("sites", queryset=NeedlingSite.objects.select_related("muscle")),
+            "adverse_events",
+            "addenda",
+        )
+        .order_by("appointment__start")
+    )
+    numbers = dict(
+        Appointment.objects.filter(patient=patient)
+        .with_visit_number()
+        .values_list("pk", "visit_number")
+    )
+    for visit in visits:
+        visit.number = numbers.get(visit.appointment_id)
+    audit.record(request, audit.Action.VIEW, obj=patient, detail="chart timeline")
+    return render(
+        request,
+        "sessions/timeline.html",
+        {"patient": patient, "visits": visits, "chart": charting.pain_chart(visits)},
+    )
+
+
+@require_roles(*CLINICIAN)
+def visit_print(request, pk: int):
+    visit = _visit(pk)
+    audit.record(request, audit.Action.EXPORT, obj=visit, detail="printable record")
+    return render(
+        request,
+        "sessions/visit_print.html",
+        {
+            "visit": visit,
+            "sites": visit.sites.select_related("muscle"),
+            "adverse_events": visit.adverse_events.all(),
+            "addenda": visit.addenda.select_related("author"),
+        },
+    )
+
+
+@require_roles(*CLINICIAN)
+def adverse_events(request):
+    events = AdverseEvent.objects.select_related(
+        "visit__appointment__patient", "visit__author"
+    ).order_by("-created_at")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    audit.record(request, audit.Action.VIEW, detail="adverse events list")
+    return render(request, "sessions/adverse_events.html", {"page": page})
+
+
+@public
+def aftercare(request, token: str):
+    delivery = charting.delivery_from_token(token)
+    if delivery is None:
+        return render(request, "intake/link_invalid.html", status=404)
+    audit.record(
+        request, audit.Action.VIEW, obj=delivery.visit, actor_role="patient", detail="aftercare"
+    )
+    return render(request, "sessions/aftercare.html", {"visit": delivery.visit})

@@ -1,0 +1,319 @@
+"""Charting a visit: the day-of-visit safety check, the hard stops before needling,
+signing, addenda and aftercare. Writes are service functions; views stay thin."""
+
+import secrets
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import emails
+from clinic.links import make_token, read_token
+from clinic.roles import Role, has_role
+from intake import services as intake_services
+from intake.models import HealthUpdate
+from intake.screening import Status, Verdict
+from sessions.models import (
+    Addendum,
+    AdverseEvent,
+    AftercareDelivery,
+    AftercareTemplate,
+    Appointment,
+    NeedlingAuthorisation,
+    NeedlingSite,
+    Visit,
+)
+
+AFTERCARE_PURPOSE = "aftercare"
+
+
+def visit_verdict(visit: Visit) -> Verdict:
+    """The screening verdict for the visit's date, from everything known now."""
+    verdict, _ = intake_services.patient_verdict(visit.patient, visit.day)
+    return verdict
+
+
+def authorisation_on(practitioner, day: date) -> NeedlingAuthorisation | None:
+    return NeedlingAuthorisation.objects.filter(practitioner=practitioner).valid_on(day).first()
+
+
+def needling_blockers(visit: Visit, verdict: Verdict | None = None) -> list[str]:
+    """Why needling cannot be recorded on this visit now; empty when it can.
+
+    The one place for the hard stops: site forms, the admin (model clean) and the
+    services all ask here.
+    """
+    reasons = []
+    day = visit.day
+    if visit.safety_check_id is None or not visit.consent_today:
+        reasons.append("Complete the day-of-visit safety check, with consent for today, first.")
+    if authorisation_on(visit.author, day) is None:
+        reasons.append(
+            f"You hold no needling authorisation valid on {day.isoformat()}; "
+            "the clinic admin records authorisations."
+        )
+    verdict = verdict or visit_verdict(visit)
+    if verdict.status == Status.CONTRAINDICATED:
+        titles = "; ".join(r.title for r in verdict.contraindications)
+        reasons.append(f"Needling is contraindicated on {day.isoformat()}: {titles}.")
+    missing = unacknowledged(visit, verdict)
+    if missing:
+        reasons.append(
+            "Acknowledge the precautions first: " + "; ".join(r.title for r in missing) + "."
+        )
+    return reasons
+
+
+def unacknowledged(visit: Visit, verdict: Verdict):
+    done = set(visit.acknowledged_precautions or [])
+    return [r for r in verdict.precautions if r.code not in done]
+
+
+def _require_draft(visit: Visit) -> None:
+    if visit.is_signed:
+        raise ValidationError("This visit note is signed; add an addendum instead.")
+
+
+@transaction.atomic
+def visit_open(*, appointment: Appointment, author) -> Visit:
+    """The visit note of an appointment, started as a draft by the first physio to open it."""
+    if not has_role(author, Role.PHYSIO):
+        raise ValidationError("Only a physiotherapist can chart a visit.")
+    visit = Visit.objects.filter(appointment=appointment).first()
+    if visit is not None:
+        return visit
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise ValidationError("This appointment was cancelled; there is no visit to chart.")
+    return Visit.objects.create(appointment=appointment, author=author)
+
+
+@transaction.atomic
+def visit_safety_check(
+    *,
+    visit: Visit,
+    by,
+    pregnancy: str,
+    surgery_date: date | None,
+    surgery_description: str,
+    anticoagulants: bool,
+    medication_notes: str,
+    consent_today: bool,
+    now: datetime | None = None,
+) -> HealthUpdate:
+    """Record today's answers; they feed screening at once (intake.HealthUpdate)."""
+    _require_draft(visit)
+    now = now or timezone.now()
+    update = HealthUpdate(
+        patient=visit.patient,
+        reported_at=now,
+        source=f"safety check {visit.day.isoformat()}",
+        pregnancy=pregnancy,
+        surgery_date=surgery_date,
+        surgery_description=surgery_description.strip(),
+        anticoagulants=anticoagulants,
+        medication_notes=medication_notes.strip(),
+        recorded_by=by,
+    )
+    update.full_clean()
+    update.save()
+    visit.safety_check = update
+    visit.consent_today = consent_today
+    # New answers may bring new precautions: they must be weighed again.
+    visit.acknowledged_precautions = []
+    visit.acknowledged_by = None
+    visit.acknowledged_at = None
+    visit.save()
+    return update
+
+
+def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[str]:
+    """The physiotherapist has weighed every current precaution."""
+    _require_draft(visit)
+    codes = [r.code for r in visit_verdict(visit).precautions]
+    visit.acknowledged_precautions = codes
+    visit.acknowledged_by = by
+    visit.acknowledged_at = now or timezone.now()
+    visit.save(
+        update_fields=[
+            "acknowledged_precautions",
+            "acknowledged_by",
+            "acknowledged_at",
+            "updated_at",
+        ]
+    )
+    return codes
+
+
+def site_add(*, visit: Visit, **fields) -> NeedlingSite:
+    _require_draft(visit)
+    site = NeedlingSite(visit=visit, **fields)
+    site.full_clean()  # includes the hard stops (NeedlingSite.clean)
+    site.save()
+    return site
+
+
+def site_remove(*, site: NeedlingSite) -> None:
+    site.delete()  # refused by the model once the visit is signed
+
+
+def adverse_event_add(
+    *, visit: Visit, kind: str, description: str, action_taken: str
+) -> AdverseEvent:
+    _require_draft(visit)
+    event = AdverseEvent(visit=visit, kind=kind, description=description, action_taken=action_taken)
+    event.full_clean()
+    event.save()
+    return event
+
+
+def sign_problems(visit: Visit, sites: list[NeedlingSite]) -> list[str]:
+    """What stands between this draft and a signature."""
+    problems = []
+    if visit.pain_today is None:
+        problems.append("Record today's pain (0-10).")
+    if sites:
+        problems += needling_blockers(visit)
+        if not visit.needle_product or not visit.needle_size:
+            problems.append("Record the needle product and size.")
+        if not visit.clean_technique_complete:
+            problems.append("Tick every item of the clean-technique checklist.")
+        if not visit.needle_count_matches:
+            out = "—" if visit.needles_out is None else visit.needles_out
+            back = "—" if visit.needles_back is None else visit.needles_back
+            problems.append(
+                f"Needle count mismatch: {out} taken out, {back} counted back. "
+                "Find every needle before signing."
+            )
+    return problems
+
+
+@transaction.atomic
+def visit_sign(
+    *,
+    visit: Visit,
+    by,
+    aftercare_template: AftercareTemplate | None,
+    aftercare_text: str,
+    home_exercises: str,
+    now: datetime | None = None,
+) -> Visit:
+    """Lock the note and send the aftercare (after commit)."""
+    now = now or timezone.now()
+    visit = (
+        Visit.objects.select_for_update().select_related("appointment__patient").get(pk=visit.pk)
+    )
+    _require_draft(visit)
+    if visit.author_id != by.pk:
+        raise ValidationError("Only the author of the note can sign it.")
+    problems = sign_problems(visit, list(visit.sites.all()))
+    if problems:
+        raise ValidationError(problems)
+    visit.aftercare_template = aftercare_template
+    visit.aftercare_text = aftercare_text.strip()
+    visit.home_exercises = home_exercises.strip()
+    visit.status = Visit.Status.SIGNED
+    visit.signed_at = now
+    visit.full_clean()
+    visit.save()
+    if visit.appointment.status in (Appointment.Status.BOOKED, Appointment.Status.ARRIVED):
+        Appointment.objects.filter(pk=visit.appointment_id).update(
+            status=Appointment.Status.COMPLETED, updated_at=now
+        )
+    aftercare_send(visit=visit, now=now)
+    return visit
+
+
+def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDelivery:
+    """Record the aftercare delivery and email the link once the transaction commits."""
+    patient = visit.patient
+    delivery = AftercareDelivery.objects.create(
+        visit=visit, email=patient.email, nonce=secrets.token_urlsafe(24)
+    )
+    if not patient.email:
+        delivery.skipped_reason = "No email address on file; give the printed page."
+        delivery.save(update_fields=["skipped_reason"])
+        return delivery
+    link = aftercare_link(delivery)
+
+    def send():
+        emails.aftercare(
+            to=patient.email,
+            first_name=patient.preferred_name or patient.legal_first_name,
+            link=link,
+        )
+        AftercareDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
+
+    transaction.on_commit(send)
+    return delivery
+
+
+def aftercare_link(delivery: AftercareDelivery) -> str:
+    token = make_token(AFTERCARE_PURPOSE, delivery.pk, delivery.nonce)
+    return settings.SITE_URL + reverse("sessions:aftercare", args=[token])
+
+
+def delivery_from_token(token: str) -> AftercareDelivery | None:
+    found = read_token(AFTERCARE_PURPOSE, token)
+    if found is None:
+        return None
+    delivery = (
+        AftercareDelivery.objects.select_related("visit__appointment__patient", "visit__author")
+        .filter(pk=found[0])
+        .first()
+    )
+    if delivery is None or not secrets.compare_digest(delivery.nonce, found[1]):
+        return None
+    return delivery
+
+
+def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
+    if not visit.is_signed:
+        raise ValidationError("Change the draft directly; addenda are for signed notes.")
+    if visit.author_id != author.pk:
+        raise ValidationError("Only the author of the note can add an addendum.")
+    addendum = Addendum(visit=visit, author=author, reason=reason.strip(), text=text.strip())
+    addendum.full_clean()
+    addendum.save()
+    return addendum
+
+
+def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
+    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10)."""
+    pad = 32
+    n = len(visits)
+    step = (width - 2 * pad) / max(n - 1, 1)
+
+    def y(value: int) -> float:
+        return round(pad + (10 - value) * (height - 2 * pad) / 10, 1)
+
+    series = []
+    for field, name, css in (
+        ("pain_today", "Pain before", "before"),
+        ("pain_after", "Pain after", "after"),
+    ):
+        dots = [
+            (round(pad + i * step, 1), y(getattr(v, field)), getattr(v, field), v.day.isoformat())
+            for i, v in enumerate(visits)
+            if getattr(v, field) is not None
+        ]
+        series.append(
+            {
+                "name": name,
+                "css": css,
+                "dots": dots,
+                "points": " ".join(f"{x},{yy}" for x, yy, *_ in dots),
+            }
+        )
+    grid = [{"value": v, "y": y(v)} for v in (0, 5, 10)]
+    labels = [(round(pad + i * step, 1), i + 1) for i in range(n)]
+    return {
+        "width": width,
+        "height": height,
+        "series": series,
+        "grid": grid,
+        "labels": labels,
+        "pad": pad,
+    }
