@@ -1,0 +1,505 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from clinic.models import AuditEvent
+from intake.screening import Status
+from sessions import charting, services
+from sessions.models import (
+    Addendum,
+    Appointment,
+    Muscle,
+    NeedlingSite,
+    NoteIsSigned,
+    Visit,
+)
+from tests.factories import NeedlingAuthorisationFactory, PatientFactory
+from tests.sessions.conftest import local, submitted_intake
+
+SITE = {
+    "side": "left",
+    "depth_cm": Decimal("4.5"),
+    "insertions": 2,
+    "twitch": "strong",
+    "tolerance": "good",
+}
+CLEAN = {
+    "single_use_sterile": True,
+    "skin_antisepsis": True,
+    "gloves": True,
+    "sharps_disposal": True,
+}
+
+
+@pytest.fixture
+def authorised(physio):
+    return NeedlingAuthorisationFactory(
+        practitioner=physio, valid_from=date(2024, 1, 1), valid_until=date(2027, 1, 1)
+    )
+
+
+@pytest.fixture
+def patient(db):
+    patient = PatientFactory(email="marcus@example.com")
+    submitted_intake(patient, needles={"pregnancy": "no", "needle_fear": "none"})
+    return patient
+
+
+@pytest.fixture
+def visit(physio, patient, location, treatment):
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner=physio,
+        location=location,
+        type=treatment,
+        start=local(2026, 11, 20, 9, 30),
+        end=local(2026, 11, 20, 10, 0),
+        course=services.active_course(patient),
+    )
+    return charting.visit_open(appointment=appointment, author=physio)
+
+
+@pytest.fixture
+def gluteus(db):
+    return Muscle.objects.get_or_create(
+        name="Gluteus medius", defaults={"region": "hip", "nerve_roots": "L4-S1"}
+    )[0]
+
+
+@pytest.fixture
+def multifidus(db):
+    return Muscle.objects.get_or_create(
+        name="Lumbar multifidus",
+        defaults={"region": "spine", "nerve_roots": "L1-S1", "is_paraspinal": True},
+    )[0]
+
+
+def check(visit, physio, **changes):
+    answers = dict(
+        pregnancy="no",
+        surgery_date=None,
+        surgery_description="",
+        anticoagulants=False,
+        medication_notes="",
+        consent_today=True,
+    )
+    answers.update(changes)
+    return charting.visit_safety_check(visit=visit, by=physio, **answers)
+
+
+@pytest.fixture
+def ready(visit, physio, authorised):
+    """A draft on which needling may be recorded."""
+    check(visit, physio)
+    charting.visit_acknowledge(visit=visit, by=physio)
+    visit.refresh_from_db()
+    return visit
+
+
+def make_signable(visit, sites=1, out=None, back=None):
+    visit.pain_today = 6
+    visit.needle_product, visit.needle_size = "Seirin J", "0.30 × 50 mm"
+    visit.needles_out = out if out is not None else sites
+    visit.needles_back = back if back is not None else sites
+    for name, value in CLEAN.items():
+        setattr(visit, name, value)
+    visit.save()
+
+
+def sign(visit, physio):
+    return charting.visit_sign(
+        visit=visit,
+        by=physio,
+        aftercare_template=None,
+        aftercare_text="Soreness for a day or two is normal.",
+        home_exercises="Walk daily",
+    )
+
+
+class TestHardStops:
+    def test_no_needling_before_the_safety_check(self, visit, authorised, gluteus):
+        with pytest.raises(ValidationError, match="safety check"):
+            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+
+    def test_no_needling_without_consent_today(self, visit, physio, authorised, gluteus):
+        check(visit, physio, consent_today=False)
+        with pytest.raises(ValidationError, match="consent for today"):
+            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+
+    def test_no_needling_on_a_contraindicated_date(self, ready, physio, gluteus):
+        check(ready, physio, surgery_date=date(2026, 11, 1), surgery_description="Hernia repair")
+        charting.visit_acknowledge(visit=ready, by=physio)
+        assert charting.visit_verdict(ready).status == Status.CONTRAINDICATED
+        with pytest.raises(ValidationError, match="contraindicated on 2026-11-20"):
+            charting.site_add(visit=ready, muscle=gluteus, **SITE)
+
+    def test_pregnancy_reported_today_stops_needling_at_once(self, ready, physio, gluteus):
+        check(ready, physio, pregnancy="possibly")
+        charting.visit_acknowledge(visit=ready, by=physio)
+        with pytest.raises(ValidationError, match="Pregnancy"):
+            charting.site_add(visit=ready, muscle=gluteus, **SITE)
+
+    def test_no_needling_with_an_expired_authorisation(self, visit, physio, authorised, gluteus):
+        authorised.valid_until = date(2026, 11, 19)
+        authorised.save()
+        check(visit, physio)
+        charting.visit_acknowledge(visit=visit, by=physio)
+        with pytest.raises(ValidationError, match="no needling authorisation valid on 2026-11-20"):
+            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+
+    def test_authorisation_valid_through_its_last_day(self, visit, physio, authorised, gluteus):
+        authorised.valid_until = date(2026, 11, 20)
+        authorised.save()
+        check(visit, physio)
+        charting.visit_acknowledge(visit=visit, by=physio)
+        charting.site_add(visit=visit, muscle=gluteus, **SITE)
+
+    def test_a_new_precaution_must_be_acknowledged_first(self, ready, physio, gluteus):
+        check(ready, physio, anticoagulants=True)  # a new precaution resets the acknowledgement
+        with pytest.raises(
+            ValidationError, match="Acknowledge the precautions first: Blood thinners"
+        ):
+            charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        codes = charting.visit_acknowledge(visit=ready, by=physio)
+        assert codes == ["anticoagulants"]
+        ready.refresh_from_db()
+        assert ready.acknowledged_by == physio and ready.acknowledged_at is not None
+        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+
+    def test_the_site_form_refuses_too(self, client_for, physio, visit, authorised, gluteus):
+        response = client_for(physio).post(
+            reverse("sessions:site-add", args=[visit.pk]),
+            {
+                "muscle": gluteus.pk,
+                "side": "left",
+                "depth_cm": "4.5",
+                "insertions": "2",
+                "twitch": "weak",
+                "tolerance": "good",
+            },
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Complete the day-of-visit safety check" in page
+        assert not NeedlingSite.objects.exists()
+
+    def test_the_safety_check_is_audited_and_feeds_screening(self, client_for, physio, visit):
+        client_for(physio).post(
+            reverse("sessions:safety-check", args=[visit.pk]),
+            {
+                "pregnancy": "no",
+                "surgery_since_last": "on",
+                "surgery_date": "2026-11-10",
+                "surgery_description": "Wisdom tooth",
+                "consent_today": "on",
+            },
+        )
+        assert charting.visit_verdict(visit).eligible_from == date(2027, 2, 2)
+        assert AuditEvent.objects.filter(action="update", detail="safety check").exists()
+
+    def test_a_future_surgery_date_in_the_check_is_refused(self, client_for, physio, visit):
+        response = client_for(physio).post(
+            reverse("sessions:safety-check", args=[visit.pk]),
+            {
+                "pregnancy": "no",
+                "surgery_since_last": "on",
+                "surgery_date": "2027-01-01",
+                "surgery_description": "Knee",
+                "consent_today": "on",
+            },
+        )
+        assert "cannot be in the future" in response.content.decode()
+
+
+class TestSites:
+    def test_paraspinal_sites_need_a_level(self, ready, multifidus):
+        with pytest.raises(ValidationError, match="spinal level"):
+            charting.site_add(visit=ready, muscle=multifidus, **SITE)
+        site = charting.site_add(visit=ready, muscle=multifidus, spinal_level="L4-L5", **SITE)
+        assert site.spinal_level == "L4-L5"
+
+    @pytest.mark.parametrize("depth", ["0.4", "12.1", "-1"])
+    def test_depth_outside_half_to_twelve_cm_is_refused(self, ready, gluteus, depth):
+        with pytest.raises(ValidationError, match="depth_cm"):
+            charting.site_add(visit=ready, muscle=gluteus, **{**SITE, "depth_cm": Decimal(depth)})
+
+    def test_malformed_level_is_explained(self, ready, multifidus):
+        with pytest.raises(ValidationError, match="C5-C6 or L4-L5"):
+            charting.site_add(visit=ready, muscle=multifidus, spinal_level="L9", **SITE)
+
+
+class TestSigning:
+    def test_needle_count_mismatch_blocks_signing(self, ready, physio, gluteus):
+        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        make_signable(ready, out=3, back=2)
+        with pytest.raises(
+            ValidationError, match="Needle count mismatch: 3 taken out, 2 counted back"
+        ):
+            sign(ready, physio)
+        ready.refresh_from_db()
+        assert not ready.is_signed
+
+    def test_incomplete_clean_technique_blocks_signing(self, ready, physio, gluteus):
+        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        make_signable(ready)
+        ready.gloves = False
+        ready.save()
+        with pytest.raises(ValidationError, match="clean-technique"):
+            sign(ready, physio)
+
+    def test_only_the_author_signs(self, ready, gluteus):
+        from tests.factories import UserFactory
+
+        other = UserFactory(role=services.Role.PHYSIO)
+        make_signable(ready, sites=0)
+        with pytest.raises(ValidationError, match="Only the author"):
+            sign(ready, other)
+
+    def test_signing_completes_the_visit_and_sends_aftercare_after_commit(
+        self, ready, physio, gluteus, django_capture_on_commit_callbacks, client
+    ):
+        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        make_signable(ready)
+        with django_capture_on_commit_callbacks(execute=True):
+            sign(ready, physio)
+        ready.refresh_from_db()
+        assert ready.is_signed and ready.signed_at is not None
+        assert ready.appointment.status == "completed"
+        (message,) = mail.outbox
+        assert message.to == ["marcus@example.com"]
+        assert "Gluteus" not in message.body and "Soreness" not in message.body
+        delivery = ready.aftercare_deliveries.get()
+        assert delivery.sent_at is not None
+        path = charting.aftercare_link(delivery).removeprefix("http://127.0.0.1:8000")
+        page = client.get(path).content.decode()
+        assert "Soreness for a day or two is normal." in page and "Walk daily" in page
+        assert "Gluteus" not in page
+
+    def test_tampered_aftercare_link_is_refused(self, client, db):
+        response = client.get(reverse("sessions:aftercare", args=["nope"]))
+        assert response.status_code == 404
+
+    def test_no_email_is_recorded_as_skipped(self, ready, physio):
+        ready.patient.email = ""
+        ready.patient.save()
+        make_signable(ready, sites=0)
+        sign(ready, physio)
+        assert "No email address" in ready.aftercare_deliveries.get().skipped_reason
+
+
+class TestLock:
+    @pytest.fixture
+    def signed(self, ready, physio, gluteus):
+        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        make_signable(ready)
+        sign(ready, physio)
+        ready.refresh_from_db()
+        return ready
+
+    def test_save_is_refused(self, signed):
+        signed.plan = "changed"
+        with pytest.raises(NoteIsSigned):
+            signed.save()
+
+    def test_queryset_update_and_delete_are_refused(self, signed):
+        with pytest.raises(NoteIsSigned):
+            Visit.objects.filter(pk=signed.pk).update(plan="changed")
+        with pytest.raises(NoteIsSigned):
+            Visit.objects.filter(pk=signed.pk).delete()
+        with pytest.raises(NoteIsSigned):
+            NeedlingSite.objects.filter(visit=signed).update(depth_cm=1)
+
+    def test_sites_under_a_signed_note_cannot_change(self, signed, gluteus):
+        site = signed.sites.get()
+        site.depth_cm = Decimal("1.0")
+        with pytest.raises(NoteIsSigned):
+            site.save()
+        with pytest.raises(NoteIsSigned):
+            site.delete()
+        with pytest.raises((NoteIsSigned, ValidationError)):
+            charting.site_add(visit=signed, muscle=gluteus, **SITE)
+
+    def test_forms_refuse_changes_after_signing(self, client_for, physio, signed):
+        client = client_for(physio)
+        response = client.post(reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"})
+        assert response.status_code == 302
+        signed.refresh_from_db()
+        assert signed.plan == ""
+        autosave = client.post(
+            reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"}, HTTP_X_AUTOSAVE="1"
+        )
+        assert autosave.status_code == 409
+
+    def test_the_admin_has_no_way_to_edit_visits(self, client_for, clinic_admin, signed):
+        client = client_for(clinic_admin)
+        assert client.get("/admin/treatment_sessions/visit/").status_code == 404
+        assert client.get(f"/admin/treatment_sessions/visit/{signed.pk}/change/").status_code == 404
+
+    def test_addenda_by_the_author_keep_the_original(self, signed, physio):
+        addendum = charting.addendum_add(
+            visit=signed, author=physio, reason="Typo", text="Depth 4 cm"
+        )
+        signed.refresh_from_db()
+        assert signed.plan == "" and addendum.created_at is not None
+        with pytest.raises(NoteIsSigned):
+            addendum.save()
+        with pytest.raises(NoteIsSigned):
+            Addendum.objects.all().update(text="x")
+
+    def test_addenda_by_someone_else_are_refused(self, signed):
+        from tests.factories import UserFactory
+
+        with pytest.raises(ValidationError, match="Only the author"):
+            charting.addendum_add(
+                visit=signed, author=UserFactory(role=services.Role.PHYSIO), reason="x", text="y"
+            )
+
+    @pytest.mark.postgres
+    @pytest.mark.parametrize(
+        "sql",
+        [
+            "UPDATE treatment_sessions_visit SET plan = 'edited' WHERE id = {visit}",
+            "DELETE FROM treatment_sessions_visit WHERE id = {visit}",
+            "UPDATE treatment_sessions_needlingsite SET depth_cm = 1 WHERE visit_id = {visit}",
+            "DELETE FROM treatment_sessions_needlingsite WHERE visit_id = {visit}",
+            "INSERT INTO treatment_sessions_needlingsite (visit_id, muscle_id, side,"
+            " spinal_level, depth_cm, insertions, twitch, tolerance, created_at)"
+            " SELECT visit_id, muscle_id, side, '', 2, 1, 'none', 'good', now()"
+            " FROM treatment_sessions_needlingsite WHERE visit_id = {visit}",
+        ],
+    )
+    def test_postgres_refuses_changes_in_sql(self, signed, sql):
+        with pytest.raises(DatabaseError, match="signed"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql.format(visit=signed.pk))
+        assert Visit.objects.get(pk=signed.pk).plan == ""
+
+    @pytest.mark.postgres
+    def test_postgres_refuses_changing_an_addendum_in_sql(self, signed, physio):
+        charting.addendum_add(visit=signed, author=physio, reason="Typo", text="Depth 4 cm")
+        with pytest.raises(DatabaseError, match="addenda"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("UPDATE treatment_sessions_addendum SET text = 'x'")
+
+
+class TestAccess:
+    def test_front_desk_cannot_open_a_chart_and_it_is_audited(self, client_for, front_desk, visit):
+        response = client_for(front_desk).get(
+            reverse("sessions:chart", args=[visit.appointment_id])
+        )
+        assert response.status_code == 403
+        assert AuditEvent.objects.filter(user=front_desk, action="denied").exists()
+
+    @pytest.mark.parametrize(
+        "name", ["sessions:timeline", "sessions:visit-print", "sessions:adverse-events"]
+    )
+    def test_front_desk_cannot_read_clinical_pages(self, client_for, front_desk, visit, name):
+        args = {"sessions:timeline": [visit.patient.pk], "sessions:visit-print": [visit.pk]}
+        url = reverse(name, args=args.get(name, []))
+        assert client_for(front_desk).get(url).status_code == 403
+
+    def test_chart_views_are_audited(self, client_for, physio, visit):
+        client_for(physio).get(reverse("sessions:chart", args=[visit.appointment_id]))
+        assert AuditEvent.objects.filter(
+            user=physio, action="view", object_id=str(visit.pk)
+        ).exists()
+
+    def test_a_cancelled_appointment_has_no_chart(
+        self, client_for, physio, patient, location, treatment
+    ):
+        appointment = Appointment.objects.create(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 20, 11),
+            end=local(2026, 11, 20, 11, 30),
+            status="cancelled",
+        )
+        response = client_for(physio).get(
+            reverse("sessions:chart", args=[appointment.pk]), follow=True
+        )
+        assert "cancelled" in response.content.decode()
+        assert not Visit.objects.exists()
+
+
+class TestDraftsAndTimeline:
+    def test_autosave_keeps_the_draft(self, client_for, physio, visit):
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[visit.pk]),
+            {"subjective": "Better sleep this week", "pain_today": "5"},
+            HTTP_X_AUTOSAVE="1",
+        )
+        assert response.status_code == 200 and "saved" in response.json()
+        visit.refresh_from_db()
+        assert visit.subjective == "Better sleep this week"
+
+    def test_invalid_note_keeps_what_was_typed(self, client_for, physio, visit):
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[visit.pk]),
+            {"subjective": "Typed <b>text</b>", "pain_today": "11"},
+        )
+        page = response.content.decode()
+        assert "Ensure this value is less than or equal to 10" in page
+        assert "Typed &lt;b&gt;text&lt;/b&gt;" in page
+
+    def test_notes_to_sign_on_the_physio_home(self, client_for, physio, visit):
+        page = client_for(physio).get(reverse("home")).content.decode()
+        assert (
+            "Notes to sign" in page
+            and reverse("sessions:chart", args=[visit.appointment_id]) in page
+        )
+
+    def test_timeline_queries_do_not_grow_with_visits_and_sites(
+        self,
+        client_for,
+        physio,
+        patient,
+        location,
+        treatment,
+        authorised,
+        gluteus,
+        django_assert_max_num_queries,
+    ):
+        course = services.active_course(patient)
+        for i in range(20):
+            start = local(2026, 9, 1, 9) + timedelta(days=i)
+            appointment = Appointment.objects.create(
+                patient=patient,
+                practitioner=physio,
+                location=location,
+                type=treatment,
+                start=start,
+                end=start + timedelta(minutes=30),
+                course=course,
+            )
+            visit = Visit.objects.create(
+                appointment=appointment, author=physio, pain_today=7, pain_after=3
+            )
+            NeedlingSite.objects.bulk_create(
+                NeedlingSite(visit=visit, muscle=gluteus, side="left", depth_cm=3, twitch="weak")
+                for _ in range(10)
+            )
+        client = client_for(physio)
+        with django_assert_max_num_queries(12):
+            page = client.get(reverse("sessions:timeline", args=[patient.pk])).content.decode()
+        assert page.count("<circle") == 40
+        assert "visit 20 of 8–10" in page
+
+
+def test_pain_chart_places_points_on_a_zero_to_ten_scale():
+    class V:
+        def __init__(self, before, after, day):
+            self.pain_today, self.pain_after, self.day = before, after, day
+
+    chart = charting.pain_chart(
+        [V(10, 0, date(2026, 1, 1)), V(5, None, date(2026, 1, 8))], width=200, height=132
+    )
+    before, after = chart["series"]
+    assert before["points"] == "32.0,32.0 168.0,66.0"
+    assert after["points"] == "32.0,100.0"
