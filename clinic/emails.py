@@ -41,3 +41,16 @@ def appointment_confirmation(
 
 def aftercare(*, to: str, first_name: str, link: str) -> None:
     _send("aftercare", to, {"first_name": first_name, "link": link})
+
+
+def checkin(*, to: str, first_name: str, link: str) -> None:
+    _send("checkin", to, {"first_name": first_name, "link": link})
+
+
+def reminder(*, to: str, first_name: str, start, location) -> None:
+    _send("reminder", to, {"first_name": first_name, "start": start, "location": location})
+
+
+def checkin_alert(*, to: str, link: str) -> None:
+    """To the physiotherapist; the patient and the answers stay behind the login."""
+    _send("checkin-alert", to, {"link": link})

@@ -47,6 +47,30 @@ def envint(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def envhours(name: str, default: str) -> list[float]:
+    """Comma-separated hours, decimals allowed ("24,48" or "0.5,36")."""
+    raw = os.environ.get(name, default)
+    try:
+        hours = [float(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must list hours like 24,48 (got {raw!r})") from None
+    if not hours or any(h <= 0 or h > 24 * 14 for h in hours):
+        raise ImproperlyConfigured(f"{name} hours must each be above 0 and at most 336 ({raw!r})")
+    return sorted(hours)
+
+
+def envclock(name: str, default: str) -> str:
+    """A wall-clock time "HH:MM"."""
+    raw = os.environ.get(name, default).strip()
+    try:
+        hour, minute = (int(part) for part in raw.split(":"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a time like 08:30 (got {raw!r})") from None
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ImproperlyConfigured(f"{name} must be a time like 08:30 (got {raw!r})")
+    return f"{hour:02d}:{minute:02d}"
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -212,6 +236,7 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = Path(envstr("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", EMAIL_BACKEND)
 
 # Celery: a filesystem broker under var/ unless CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
@@ -240,7 +265,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = envstr(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
 )
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Exactly one beat runs this; it claims due messages and queues their sends.
+    "dispatch-due-messages": {"task": "sessions.tasks.dispatch_due_messages", "schedule": 60.0},
+}
 
 # HTTPS and cookies. HTTPS=1 in production (behind TLS); see README "Security".
 HTTPS = envbool("HTTPS", not DEBUG)
@@ -274,3 +302,12 @@ LOGGING = {
 # Absolute links in emails (intake, aftercare, check-ins) start with this.
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INTAKE_LINK_DAYS = envint("INTAKE_LINK_DAYS", 7, minimum=1)
+
+# Follow-ups (sessions/followups.py): check-ins after a needling visit, reminders.
+FOLLOWUP_CHECKIN_HOURS = envhours("FOLLOWUP_CHECKIN_HOURS", "24,48")
+REMINDER_TIME = envclock("REMINDER_TIME", "10:00")  # the day before the visit
+QUIET_HOURS_START = envclock("QUIET_HOURS_START", "21:00")
+QUIET_HOURS_END = envclock("QUIET_HOURS_END", "08:00")
+FOLLOWUP_LEASE_SECONDS = envint("FOLLOWUP_LEASE_SECONDS", 300, minimum=1)
+FOLLOWUP_MAX_ATTEMPTS = envint("FOLLOWUP_MAX_ATTEMPTS", 6, minimum=1)
+CHECKIN_LINK_DAYS = envint("CHECKIN_LINK_DAYS", 7, minimum=1)

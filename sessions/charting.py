@@ -16,6 +16,7 @@ from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import HealthUpdate
 from intake.screening import Status, Verdict
+from sessions import followups
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -223,6 +224,8 @@ def visit_sign(
             status=Appointment.Status.COMPLETED, updated_at=now
         )
     aftercare_send(visit=visit, now=now)
+    if visit.sites.exists():
+        followups.checkins_schedule(visit=visit)
     return visit
 
 

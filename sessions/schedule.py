@@ -66,3 +66,33 @@ def week_of(day: date) -> list[date]:
 
 def ical_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def clock(text: str) -> time:
+    hour, minute = (int(part) for part in text.split(":"))
+    return time(hour, minute)
+
+
+def out_of_quiet_hours(moment: datetime, start: time, end: time, tz: ZoneInfo) -> datetime:
+    """``moment``, or the end of the quiet hours it falls in (clinic wall-clock)."""
+    local = moment.astimezone(tz)
+    wall = local.time()
+    overnight = start > end  # e.g. 21:00-08:00
+    quiet = (wall >= start or wall < end) if overnight else (start <= wall < end)
+    if not quiet:
+        return moment
+    day = local.date()
+    if overnight and wall >= start:
+        day += timedelta(days=1)
+    return at(day, end, tz)
+
+
+def reminder_due(visit_start: datetime, reminder_at: time, tz: ZoneInfo) -> datetime:
+    """The day before the visit, at the reminder time (clinic wall-clock)."""
+    day_before = visit_start.astimezone(tz).date() - timedelta(days=1)
+    return at(day_before, reminder_at, tz)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Back-off after a failed send: 1, 2, 4, 8... minutes, at most an hour."""
+    return timedelta(minutes=min(2 ** max(attempt - 1, 0), 60))

@@ -19,13 +19,14 @@ from clinic.roles import Role
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.screening import Status, screen
-from sessions import schedule
+from sessions import followups, schedule
 from sessions.models import (
     Appointment,
     AppointmentType,
     CalendarFeed,
     Course,
     Location,
+    ScheduledMessage,
     TimeOff,
     WorkingHours,
 )
@@ -216,6 +217,8 @@ def appointment_book(
 
 
 def _after_booking(appointment: Appointment, booked_by, now: datetime) -> None:
+    # Scheduled even without email: the send records why it was skipped.
+    followups.reminder_schedule(appointment=appointment, now=now)
     patient = appointment.patient
     if not patient.email:
         return
@@ -279,6 +282,7 @@ def appointment_reschedule(
     )
     appointment.full_clean()
     _save_guarded(appointment)
+    followups.reminder_move(appointment=appointment, now=now)
     return appointment
 
 
@@ -294,6 +298,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    followups.messages_cancel_for(appointment=appointment, kinds=list(ScheduledMessage.Kind))
     return appointment
 
 

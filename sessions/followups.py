@@ -1,0 +1,342 @@
+"""Follow-up messages: soreness check-ins after a needling visit and reminders the day
+before a visit. Rows in ScheduledMessage are the schedule; nothing waits in the broker.
+
+A row moves pending -> sending -> sent once. The dispatcher claims due rows with a
+fresh claim token; the send task proceeds only while it holds that claim and renews
+the lease first, so a redelivered task and a re-claimed row never both send. A worker
+that dies mid-send leaves the row "sending" until its lease runs out; then the next
+dispatch claims it again.
+"""
+
+import logging
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import emails
+from clinic.links import make_token, read_token
+from sessions import schedule
+from sessions.models import (
+    Alert,
+    Appointment,
+    CallTask,
+    CheckinAnswer,
+    ScheduledMessage,
+    Visit,
+)
+
+logger = logging.getLogger(__name__)
+CHECKIN_PURPOSE = "checkin"
+# A reminder is not worth sending for a visit closer than this.
+REMINDER_MIN_NOTICE = timedelta(hours=2)
+Status = ScheduledMessage.Status
+
+
+def _tz():
+    return timezone.get_current_timezone()
+
+
+def _deliverable(moment: datetime) -> datetime:
+    return schedule.out_of_quiet_hours(
+        moment,
+        schedule.clock(settings.QUIET_HOURS_START),
+        schedule.clock(settings.QUIET_HOURS_END),
+        _tz(),
+    )
+
+
+def _new(**fields) -> ScheduledMessage:
+    message = ScheduledMessage(nonce=secrets.token_urlsafe(24), **fields)
+    message.due_at = _deliverable(message.due_at)
+    message.full_clean()
+    message.save()
+    return message
+
+
+# --- Scheduling -------------------------------------------------------------------------
+
+
+def checkins_schedule(*, visit: Visit) -> list[ScheduledMessage]:
+    """Check-ins FOLLOWUP_CHECKIN_HOURS after the visit ends (once per visit and offset)."""
+    created = []
+    for hours in settings.FOLLOWUP_CHECKIN_HOURS:
+        key = f"checkin:{visit.pk}:{hours:g}h"
+        if ScheduledMessage.objects.filter(key=key).exists():
+            continue
+        created.append(
+            _new(
+                key=key,
+                kind=ScheduledMessage.Kind.CHECKIN,
+                patient=visit.patient,
+                appointment=visit.appointment,
+                visit=visit,
+                hours_after=Decimal(str(hours)),
+                due_at=visit.appointment.end + timedelta(hours=hours),
+            )
+        )
+    return created
+
+
+def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
+    """A reminder the day before at REMINDER_TIME; sooner if that has passed, none when
+    the visit is too close."""
+    now = now or timezone.now()
+    if appointment.start - now < REMINDER_MIN_NOTICE:
+        return None
+    key = f"reminder:{appointment.pk}:{int(appointment.start.timestamp())}"
+    if ScheduledMessage.objects.filter(key=key).exists():
+        return None
+    due = schedule.reminder_due(appointment.start, schedule.clock(settings.REMINDER_TIME), _tz())
+    return _new(
+        key=key,
+        kind=ScheduledMessage.Kind.REMINDER,
+        patient=appointment.patient,
+        appointment=appointment,
+        due_at=max(due, now),
+    )
+
+
+def messages_cancel_for(
+    *, appointment: Appointment, kinds=(ScheduledMessage.Kind.REMINDER,)
+) -> int:
+    """Cancel what has not gone out yet (a cancelled or moved visit)."""
+    return ScheduledMessage.objects.filter(
+        appointment=appointment, kind__in=kinds, status=Status.PENDING
+    ).update(status=Status.CANCELLED, last_error="The appointment was cancelled or moved.")
+
+
+def reminder_move(*, appointment: Appointment, now: datetime | None = None):
+    messages_cancel_for(appointment=appointment)
+    return reminder_schedule(appointment=appointment, now=now)
+
+
+# --- Dispatch and send ----------------------------------------------------------------------
+
+
+def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> list[tuple[int, str]]:
+    """Claim every due message: (id, claim) pairs to queue, one send task each."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
+    claimed: list[tuple[int, str]] = []
+    while True:
+        with transaction.atomic():
+            candidates = ScheduledMessage.objects.claimable(now).order_by("due_at", "id")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            ids = list(candidates.values_list("pk", flat=True)[:batch])
+            if not ids:
+                return claimed
+            claim = uuid.uuid4().hex
+            # The condition is repeated so the update itself is the guard (SQLite has
+            # no row locks; a concurrent dispatcher simply updates nothing).
+            ScheduledMessage.objects.claimable(now).filter(pk__in=ids).update(
+                status=Status.SENDING, claim=claim, lease_until=lease, attempts=F("attempts") + 1
+            )
+            claimed += [
+                (pk, claim)
+                for pk in ScheduledMessage.objects.filter(pk__in=ids, claim=claim).values_list(
+                    "pk", flat=True
+                )
+            ]
+        if len(ids) < batch:
+            return claimed
+
+
+def _skip_reason(message: ScheduledMessage) -> tuple[str, str] | None:
+    appointment = message.appointment
+    if message.kind == ScheduledMessage.Kind.REMINDER and appointment is not None:
+        if appointment.status != Appointment.Status.BOOKED:
+            return (
+                Status.CANCELLED,
+                f"The appointment is {appointment.get_status_display().lower()}.",
+            )
+    patient = message.patient
+    if not patient.email:
+        return Status.SKIPPED, "The patient has no email address."
+    if not patient.email_reminders:
+        return Status.SKIPPED, "The patient declined email."
+    return None
+
+
+def _finish(message_id: int, claim: str, **fields) -> bool:
+    return bool(
+        ScheduledMessage.objects.filter(pk=message_id, claim=claim, status=Status.SENDING).update(
+            **fields
+        )
+    )
+
+
+def message_send(*, message_id: int, claim: str, now: datetime | None = None) -> str:
+    """Send one claimed message; returns what happened (for logs and tests)."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
+    if not ScheduledMessage.objects.filter(
+        pk=message_id, claim=claim, status=Status.SENDING
+    ).update(lease_until=lease):
+        return "not-claimed"  # sent already, or claimed again by a later dispatch
+    message = ScheduledMessage.objects.select_related("patient", "appointment__location").get(
+        pk=message_id
+    )
+    skip = _skip_reason(message)
+    if skip:
+        _finish(message_id, claim, status=skip[0], last_error=skip[1], claim="")
+        return skip[0]
+    deliverable = _deliverable(now)
+    if deliverable > now:
+        _finish(message_id, claim, status=Status.PENDING, due_at=deliverable, claim="")
+        return "deferred"
+    try:
+        _deliver(message)
+    except Exception as exc:  # the mail server, whatever it raised
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        logger.warning("Message %s not sent (attempt %s): %s", message_id, message.attempts, error)
+        if message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
+            _finish(message_id, claim, status=Status.FAILED, last_error=error, claim="")
+            return "failed"
+        _finish(
+            message_id,
+            claim,
+            status=Status.PENDING,
+            due_at=now + schedule.retry_delay(message.attempts),
+            last_error=error,
+            claim="",
+        )
+        return "retry"
+    _finish(message_id, claim, status=Status.SENT, sent_at=now, last_error="", claim="")
+    return "sent"
+
+
+def _deliver(message: ScheduledMessage) -> None:
+    patient = message.patient
+    first_name = patient.preferred_name or patient.legal_first_name
+    if message.kind == ScheduledMessage.Kind.CHECKIN:
+        emails.checkin(to=patient.email, first_name=first_name, link=checkin_link(message))
+    else:
+        appointment = message.appointment
+        emails.reminder(
+            to=patient.email,
+            first_name=first_name,
+            start=timezone.localtime(appointment.start),
+            location=appointment.location,
+        )
+
+
+# --- Check-in answers and escalation ---------------------------------------------------------
+
+
+def checkin_link(message: ScheduledMessage) -> str:
+    token = make_token(CHECKIN_PURPOSE, message.pk, message.nonce)
+    return settings.SITE_URL + reverse("sessions:checkin", args=[token])
+
+
+def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMessage | None:
+    """The check-in a link opens: genuine, sent, and within CHECKIN_LINK_DAYS."""
+    now = now or timezone.now()
+    found = read_token(CHECKIN_PURPOSE, token)
+    if found is None:
+        return None
+    message = (
+        ScheduledMessage.objects.select_related("patient", "visit__author", "visit__appointment")
+        .filter(pk=found[0], kind=ScheduledMessage.Kind.CHECKIN, status=Status.SENT)
+        .first()
+    )
+    if message is None or not secrets.compare_digest(message.nonce, found[1]):
+        return None
+    if now > message.sent_at + timedelta(days=settings.CHECKIN_LINK_DAYS):
+        return None
+    return message
+
+
+@transaction.atomic
+def checkin_answer(
+    *,
+    message: ScheduledMessage,
+    soreness: int,
+    compared: str,
+    bruising: bool,
+    red_flags: list[str],
+    comment: str,
+    now: datetime | None = None,
+) -> CheckinAnswer:
+    """Keep the answer (earlier ones stay as history); escalate a worrying one."""
+    answer = CheckinAnswer(
+        message=message,
+        soreness=soreness,
+        compared=compared,
+        bruising=bruising,
+        red_flags=[code for code in CheckinAnswer.RED_FLAGS if code in red_flags],
+        comment=comment.strip(),
+        answered_at=now or timezone.now(),
+    )
+    answer.full_clean()
+    answer.save()
+    if answer.needs_attention:
+        open_alert = Alert.objects.filter(
+            visit=message.visit, acknowledged_at__isnull=True
+        ).exists()
+        alert = Alert.objects.create(
+            answer=answer, visit=message.visit, physio=message.visit.author
+        )
+        if not open_alert:
+            CallTask.objects.create(patient=message.patient, alert=alert)
+            link = settings.SITE_URL + reverse("sessions:alert", args=[alert.pk])
+            physio_email = message.visit.author.email
+            if physio_email:
+                transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, link=link))
+    return answer
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by, action_taken: str, now: datetime | None = None) -> Alert:
+    """Acknowledge this alert and any older open ones of the same visit."""
+    now = now or timezone.now()
+    Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
+        acknowledged_by=by, acknowledged_at=now, action_taken=action_taken.strip()
+    )
+    alert.refresh_from_db()
+    return alert
+
+
+def call_task_done(*, task: CallTask, by, note: str, now: datetime | None = None) -> CallTask:
+    task.done_by = by
+    task.done_at = now or timezone.now()
+    task.note = note.strip()
+    task.save(update_fields=["done_by", "done_at", "note"])
+    return task
+
+
+# --- Reporting ----------------------------------------------------------------------------
+
+
+def message_health(now: datetime | None = None) -> dict:
+    """Counts for operations: due, sending, failed, sent in 24 h, oldest overdue."""
+    now = now or timezone.now()
+    counts = ScheduledMessage.objects.aggregate(
+        due=Count("pk", filter=Q(status=Status.PENDING, due_at__lte=now)),
+        sending=Count("pk", filter=Q(status=Status.SENDING)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        sent_24h=Count("pk", filter=Q(status=Status.SENT, sent_at__gte=now - timedelta(hours=24))),
+        oldest_due=Min("due_at", filter=Q(status=Status.PENDING, due_at__lte=now)),
+    )
+    oldest = counts.pop("oldest_due")
+    counts["oldest_overdue_seconds"] = int((now - oldest).total_seconds()) if oldest else 0
+    return counts
+
+
+def checkin_response_rate(physio, now: datetime | None = None, days: int = 30) -> tuple[int, int]:
+    """(answered, sent) check-ins of the physio's visits over the last ``days``."""
+    now = now or timezone.now()
+    sent = ScheduledMessage.objects.filter(
+        kind=ScheduledMessage.Kind.CHECKIN,
+        status=Status.SENT,
+        visit__author=physio,
+        sent_at__gte=now - timedelta(days=days),
+    )
+    return sent.filter(answers__isnull=False).distinct().count(), sent.count()
