@@ -10,8 +10,9 @@ from clinic import audit, health
 from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role, public, require_roles
+from sessions import followups
 from sessions import services as sessions_services
-from sessions.models import NeedlingAuthorisation, Visit
+from sessions.models import Alert, CallTask, NeedlingAuthorisation, Visit
 
 
 @require_roles(*STAFF)
@@ -23,7 +24,13 @@ def home(request):
         mine = request.user if role == Role.PHYSIO else None
         ctx["visits"] = sessions_services.visits_on(today, practitioner=mine)
         audit.record(request, audit.Action.VIEW, detail="today's visits")
+    if role == Role.FRONT_DESK:
+        ctx["calls"] = CallTask.objects.filter(done_at__isnull=True).select_related("patient")
     if role == Role.PHYSIO:
+        ctx["alerts"] = Alert.objects.filter(
+            physio=request.user, acknowledged_at__isnull=True
+        ).select_related("visit__appointment__patient", "answer")
+        ctx["response_rate"] = followups.checkin_response_rate(request.user)
         ctx["to_sign"] = Visit.objects.to_sign(request.user).select_related("appointment__patient")
         ctx["authorisation"] = (
             NeedlingAuthorisation.objects.filter(practitioner=request.user).valid_on(today).first()
@@ -56,6 +63,10 @@ def healthz(request):
         ),
     }
     body = {part: ("ok" if error is None else error) for part, error in problems.items()}
+    if problems["database"] is None:
+        body["oldest_overdue_message_seconds"] = followups.message_health()[
+            "oldest_overdue_seconds"
+        ]
     failing = [part for part, error in problems.items() if error is not None]
     body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
     return JsonResponse(body, status=503 if failing else 200)

@@ -27,6 +27,7 @@ from sessions.models import (
     AftercareTemplate,
     Appointment,
     NeedlingSite,
+    ScheduledMessage,
     Visit,
 )
 
@@ -83,6 +84,14 @@ def _render_chart(request, visit: Visit, status: int = 200, **forms):
         .order_by("-appointment__start")
         .first()
     )
+    previous_checkins = []
+    if previous is not None:
+        for message in previous.messages.filter(
+            kind=ScheduledMessage.Kind.CHECKIN
+        ).prefetch_related("answers"):
+            latest = next(iter(message.answers.all()), None)
+            if latest:
+                previous_checkins.append((message.hours_after, latest))
     templates = AftercareTemplate.objects.filter(is_active=True)
     chosen = request.GET.get("template", "")
     template = (
@@ -105,6 +114,7 @@ def _render_chart(request, visit: Visit, status: int = 200, **forms):
         "addenda": list(visit.addenda.select_related("author")),
         "deliveries": list(visit.aftercare_deliveries.all()),
         "previous": previous,
+        "previous_checkins": previous_checkins,
         "sign_problems": [] if visit.is_signed else charting.sign_problems(visit, sites),
         "safety_form": forms.get("safety_form")
         or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
@@ -287,6 +297,13 @@ def timeline(request, patient_pk: int):
             Prefetch("sites", queryset=NeedlingSite.objects.select_related("muscle")),
             "adverse_events",
             "addenda",
+            Prefetch(
+                "messages",
+                queryset=ScheduledMessage.objects.filter(kind=ScheduledMessage.Kind.CHECKIN)
+                .order_by("due_at")
+                .prefetch_related("answers"),
+                to_attr="checkins",
+            ),
         )
         .order_by("appointment__start")
     )

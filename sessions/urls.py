@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sessions import chart_views, views
+from sessions import chart_views, followup_views, views
 
 app_name = "sessions"
 
@@ -31,6 +31,11 @@ urlpatterns = [
     path("visits/<int:pk>/print/", chart_views.visit_print, name="visit-print"),
     path("patients/<int:patient_pk>/timeline/", chart_views.timeline, name="timeline"),
     path("adverse-events/", chart_views.adverse_events, name="adverse-events"),
+    # Follow-ups.
+    path("alerts/<int:pk>/", followup_views.alert_detail, name="alert"),
+    path("calls/<int:pk>/done/", followup_views.call_done, name="call-done"),
+    path("operations/messages/", followup_views.message_health, name="message-health"),
+    path("c/<str:token>/", followup_views.checkin, name="checkin"),
     # The patient's aftercare page, reached through a signed link.
     path("a/<str:token>/", chart_views.aftercare, name="aftercare"),
 ]

@@ -1,0 +1,130 @@
+"""Check-ins (patients, by signed link), alerts (physiotherapists), call tasks (front
+desk, no clinical detail) and message health (clinic admins)."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from clinic import audit
+from clinic.roles import Role, public, require_roles
+from sessions import followups
+from sessions.models import Alert, CallTask, CheckinAnswer
+
+
+class CheckinForm(forms.Form):
+    soreness = forms.TypedChoiceField(
+        label="How sore are you right now? (0 = not at all, 10 = the worst imaginable)",
+        choices=[(str(i), str(i)) for i in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+    compared = forms.ChoiceField(
+        label="Compared with what we told you to expect, it is",
+        choices=CheckinAnswer.Compared.choices,
+        widget=forms.RadioSelect,
+    )
+    bruising = forms.BooleanField(label="I have some bruising", required=False)
+    red_flags = forms.MultipleChoiceField(
+        label="Do you have any of these?",
+        choices=list(CheckinAnswer.RED_FLAGS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    comment = forms.CharField(
+        label="Anything else you want us to know",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    action_taken = forms.CharField(
+        label="What did you do?",
+        max_length=500,
+        help_text="For example: called the patient, advice given, seen today.",
+    )
+
+
+class CallDoneForm(forms.Form):
+    note = forms.CharField(label="Call note", max_length=300, required=False)
+
+
+@public
+def checkin(request, token: str):
+    message = followups.checkin_from_token(token)
+    if message is None:
+        return render(request, "intake/link_invalid.html", status=404)
+    latest = message.answers.first()
+    initial = (
+        {
+            "soreness": latest.soreness,
+            "compared": latest.compared,
+            "bruising": latest.bruising,
+            "red_flags": latest.red_flags,
+            "comment": latest.comment,
+        }
+        if latest
+        else {}
+    )
+    form = CheckinForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        answer = followups.checkin_answer(message=message, **form.cleaned_data)
+        audit.record(
+            request, audit.Action.CREATE, obj=answer, patient=message.patient, actor_role="patient"
+        )
+        return render(request, "sessions/checkin_thanks.html", {"answer": answer})
+    if request.method == "GET":
+        audit.record(
+            request, audit.Action.VIEW, obj=message, patient=message.patient, actor_role="patient"
+        )
+    return render(request, "sessions/checkin.html", {"form": form, "answered": latest is not None})
+
+
+@require_roles(Role.PHYSIO)
+def alert_detail(request, pk: int):
+    alert = get_object_or_404(
+        Alert.objects.select_related(
+            "answer__message", "visit__appointment__patient", "acknowledged_by", "physio"
+        ),
+        pk=pk,
+    )
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        followups.alert_acknowledge(alert=alert, by=request.user, **form.cleaned_data)
+        audit.record(
+            request,
+            audit.Action.UPDATE,
+            obj=alert,
+            patient=alert.visit.patient,
+            detail="alert acknowledged",
+        )
+        messages.success(request, "Alert acknowledged.")
+        return redirect("home")
+    audit.record(request, audit.Action.VIEW, obj=alert, patient=alert.visit.patient)
+    history = alert.answer.message.answers.all()
+    return render(
+        request, "sessions/alert.html", {"alert": alert, "form": form, "history": history}
+    )
+
+
+@require_roles(Role.FRONT_DESK)
+@require_POST
+def call_done(request, pk: int):
+    task = get_object_or_404(
+        CallTask.objects.select_related("patient"), pk=pk, done_at__isnull=True
+    )
+    form = CallDoneForm(request.POST)
+    if form.is_valid():
+        followups.call_task_done(task=task, by=request.user, note=form.cleaned_data["note"])
+        audit.record(
+            request, audit.Action.UPDATE, obj=task, patient=task.patient, detail="call done"
+        )
+        messages.success(request, f"Call to {task.patient} recorded.")
+    return redirect("home")
+
+
+@require_roles(Role.ADMIN)
+def message_health(request):
+    return render(request, "sessions/message_health.html", {"health": followups.message_health()})
