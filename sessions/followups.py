@@ -165,12 +165,10 @@ def _skip_reason(message: ScheduledMessage) -> tuple[str, str] | None:
     return None
 
 
-def _finish(message_id: int, claim: str, **fields) -> bool:
-    return bool(
-        ScheduledMessage.objects.filter(pk=message_id, claim=claim, status=Status.SENDING).update(
-            **fields
-        )
-    )
+def _finish(message_id: int, held_claim: str, **fields) -> bool:
+    """Leave "sending" (releasing the claim), if this send still holds it."""
+    held = ScheduledMessage.objects.filter(pk=message_id, claim=held_claim, status=Status.SENDING)
+    return bool(held.update(claim="", **fields))
 
 
 def message_send(*, message_id: int, claim: str, now: datetime | None = None) -> str:
@@ -186,11 +184,11 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
     )
     skip = _skip_reason(message)
     if skip:
-        _finish(message_id, claim, status=skip[0], last_error=skip[1], claim="")
+        _finish(message_id, claim, status=skip[0], last_error=skip[1])
         return skip[0]
     deliverable = _deliverable(now)
     if deliverable > now:
-        _finish(message_id, claim, status=Status.PENDING, due_at=deliverable, claim="")
+        _finish(message_id, claim, status=Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
         _deliver(message)
@@ -198,7 +196,7 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
         error = f"{type(exc).__name__}: {exc}"[:500]
         logger.warning("Message %s not sent (attempt %s): %s", message_id, message.attempts, error)
         if message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            _finish(message_id, claim, status=Status.FAILED, last_error=error, claim="")
+            _finish(message_id, claim, status=Status.FAILED, last_error=error)
             return "failed"
         _finish(
             message_id,
@@ -206,10 +204,9 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
             status=Status.PENDING,
             due_at=now + schedule.retry_delay(message.attempts),
             last_error=error,
-            claim="",
         )
         return "retry"
-    _finish(message_id, claim, status=Status.SENT, sent_at=now, last_error="", claim="")
+    _finish(message_id, claim, status=Status.SENT, sent_at=now, last_error="")
     return "sent"
 
 

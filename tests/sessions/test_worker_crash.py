@@ -1,0 +1,114 @@
+"""A Celery worker process dies in the middle of sending: the message still goes out
+exactly once. Real worker processes, real Redis, real PostgreSQL, the real clock."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from sessions import followups
+from sessions.models import Appointment, ScheduledMessage, Visit
+from sessions.tasks import send_message
+from tests.factories import PatientFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.celery_worker,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def frozen_now():
+    """This module runs on the real clock: the workers are other processes."""
+    return None
+
+
+def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, treatment, tmp_path):
+    patient = PatientFactory(email="marcus@example.com", email_reminders=True)
+    now = timezone.now()
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner=physio,
+        location=location,
+        type=treatment,
+        start=now - timedelta(hours=25),
+        end=now - timedelta(hours=24, minutes=30),
+    )
+    visit = Visit.objects.create(appointment=appointment, author=physio)
+    message = ScheduledMessage.objects.create(
+        key=f"checkin:{visit.pk}:24h",
+        kind="checkin",
+        patient=patient,
+        appointment=appointment,
+        visit=visit,
+        due_at=now,
+        nonce=uuid.uuid4().hex,
+    )
+    db = connection.settings_dict
+    queue = f"test-{uuid.uuid4().hex}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "EMAIL_BACKEND": "tests.mail_backends.DieOnceBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "DIE_ONCE_MARKER": str(tmp_path / "died"),
+        "FOLLOWUP_LEASE_SECONDS": "2",
+        # No quiet hours, whatever time of day the suite runs.
+        "QUIET_HOURS_START": "00:00",
+        "QUIET_HOURS_END": "00:00",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "clinic",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queue,
+        "--loglevel=WARNING",
+    ]
+
+    def dispatch():
+        for pk, claim in followups.messages_claim_due():
+            send_message.apply_async((pk, claim), queue=queue)
+
+    settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"
+    first = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    try:
+        dispatch()
+        assert first.wait(timeout=90) == 1  # it died inside the mail backend
+    finally:
+        first.kill()
+    assert (tmp_path / "died").exists()
+    message.refresh_from_db()
+    assert message.status == ScheduledMessage.Status.SENDING  # left behind by the dead worker
+
+    time.sleep(2.5)  # its lease runs out
+    second = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    try:
+        dispatch()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            message.refresh_from_db()
+            if message.status == ScheduledMessage.Status.SENT:
+                break
+            time.sleep(0.2)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    assert message.status == ScheduledMessage.Status.SENT
+    assert message.attempts == 2
+    assert len(list((tmp_path / "mail").iterdir())) == 1
