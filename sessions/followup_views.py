@@ -17,7 +17,6 @@ class CheckinForm(forms.Form):
         label="How sore are you right now? (0 = not at all, 10 = the worst imaginable)",
         choices=[(str(i), str(i)) for i in range(11)],
         coerce=int,
-        widget=forms.RadioSelect(attrs={"class": "scale"}),
     )
     compared = forms.ChoiceField(
         label="Compared with what we told you to expect, it is",
@@ -44,6 +43,9 @@ class AcknowledgeForm(forms.Form):
         label="What did you do?",
         max_length=500,
         help_text="For example: called the patient, advice given, seen today.",
+    )
+    call_handled = forms.BooleanField(
+        label="I have spoken to the patient: front desk need not call", required=False
     )
 
 

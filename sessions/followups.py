@@ -291,12 +291,19 @@ def checkin_answer(
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by, action_taken: str, now: datetime | None = None) -> Alert:
-    """Acknowledge this alert and any older open ones of the same visit."""
+def alert_acknowledge(
+    *, alert: Alert, by, action_taken: str, call_handled: bool = False, now: datetime | None = None
+) -> Alert:
+    """Acknowledge this alert and any older open ones of the same visit; close the
+    front-desk call when the physiotherapist has spoken to the patient."""
     now = now or timezone.now()
     Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
         acknowledged_by=by, acknowledged_at=now, action_taken=action_taken.strip()
     )
+    if call_handled:
+        CallTask.objects.filter(alert__visit=alert.visit, done_at__isnull=True).update(
+            done_by=by, done_at=now, note="Not needed: the physiotherapist spoke to the patient."
+        )
     alert.refresh_from_db()
     return alert
 

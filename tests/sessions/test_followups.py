@@ -505,3 +505,24 @@ def test_a_real_worker_on_redis_delivers_a_due_checkin(
     assert [m.to for m in mailoutbox] == [["marcus@example.com"]]
     message.refresh_from_db()
     assert message.status == Status.SENT
+
+
+def test_acknowledging_after_speaking_to_the_patient_closes_the_call(
+    client, client_for, visit, physio, front_desk
+):
+    message = checkin(visit)
+    dispatch_and_send()
+    message.refresh_from_db()
+    client.post(
+        followups.checkin_link(message).removeprefix("http://127.0.0.1:8000"),
+        {"soreness": "9", "compared": "worse"},
+    )
+    alert = Alert.objects.get()
+    response = client_for(physio).post(
+        reverse("sessions:alert", args=[alert.pk]),
+        {"action_taken": "Phoned, advice given", "call_handled": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()[-800:]
+    task = CallTask.objects.get()
+    assert task.done_by == physio and "spoke to the patient" in task.note
+    assert "Patients to call" not in client_for(front_desk).get(reverse("home")).content.decode()
