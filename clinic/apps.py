@@ -8,6 +8,6 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import roles
+        from . import roles, security  # noqa: F401 (security connects the login signals)
 
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -1,12 +1,13 @@
 """The audit log helper: every view that reads or writes clinical data calls record()."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from clinic.models import AuditEvent
 
 Action = AuditEvent.Action
+CHAIN_LOCK = 7_261_001  # an arbitrary, fixed advisory-lock key for the audit chain
 
 
 def record(
@@ -35,7 +36,7 @@ def record(
         else:
             patient = getattr(obj, "patient", None)
     match = getattr(request, "resolver_match", None)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         user=user,
         role=role.value if role else actor_role,
         action=action,
@@ -46,6 +47,21 @@ def record(
         ip=client_ip(request),
         detail=detail[:300],
     )
+    # No savepoint: if the insert fails, the request's own transaction should fail too.
+    with transaction.atomic(savepoint=False):
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-id").values_list("digest", flat=True).first()
+        event.prev_digest = last or ""
+        event.digest = event.compute_digest()
+        event.save()
+    return event
+
+
+def _lock_chain() -> None:
+    """One writer at a time extends the chain (SQLite already serialises writers)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

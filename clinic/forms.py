@@ -39,3 +39,14 @@ class AuditFilterForm(forms.Form):
         if data.get("date_to"):
             qs = qs.filter(at__date__lte=data["date_to"])
         return qs
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code from your authenticator app (or a backup code)",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split())

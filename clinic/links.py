@@ -4,7 +4,11 @@ A token signs (purpose, object id, nonce). The nonce is random and stored on the
 row, so a token cannot be guessed, and revoking or expiring the row kills it.
 """
 
+from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
@@ -20,3 +24,27 @@ def read_token(purpose: str, token: str) -> tuple[int, str] | None:
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
     return pk, nonce
+
+
+def _bad_link_key(request: HttpRequest) -> str:
+    from clinic.audit import client_ip
+
+    return f"bad-links:{client_ip(request) or 'unknown'}"
+
+
+def is_throttled(request: HttpRequest) -> bool:
+    """Too many bad links from this address lately: refuse even good ones for a while."""
+    return cache.get(_bad_link_key(request), 0) >= settings.BAD_LINK_LIMIT
+
+
+def refuse(request: HttpRequest) -> HttpResponse:
+    """The one plain page for a link that is tampered, expired, revoked or unknown."""
+    key = _bad_link_key(request)
+    if cache.add(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS) is False:
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS)
+    if is_throttled(request):
+        return render(request, "clinic/too_many_links.html", status=429)
+    return render(request, "intake/link_invalid.html", status=404)

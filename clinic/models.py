@@ -1,3 +1,6 @@
+import hashlib
+from datetime import UTC
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -28,6 +31,8 @@ class AuditEvent(models.Model):
         SIGN = "sign", "Sign"
         EXPORT = "export", "Export"
         DENIED = "denied", "Denied"
+        LOGIN = "login", "Signed in"
+        LOGIN_FAILED = "login-fail", "Sign-in failed"
 
     at = models.DateTimeField(default=timezone.now, editable=False)
     user = models.ForeignKey(
@@ -47,6 +52,10 @@ class AuditEvent(models.Model):
     url_name = models.CharField(max_length=200, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    # Hash chain: each row's digest covers its fields and the previous row's digest,
+    # so `manage.py audit_verify` finds a row changed or removed behind the app's back.
+    prev_digest = models.CharField(max_length=64, blank=True, editable=False)
+    digest = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -67,6 +76,22 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise AuditLogIsAppendOnly("Audit events cannot be changed.")
         super().save(*args, **kwargs)
+
+    def compute_digest(self) -> str:
+        fields = [
+            self.prev_digest,
+            self.at.astimezone(UTC).isoformat(),
+            str(self.user_id or ""),
+            self.role,
+            self.action,
+            str(self.patient_id or ""),
+            self.object_type,
+            self.object_id,
+            self.url_name,
+            self.ip or "",
+            self.detail,
+        ]
+        return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("Audit events cannot be deleted.")

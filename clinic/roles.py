@@ -114,7 +114,11 @@ class RoleAccessMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view: Callable, args, kwargs):
-        if getattr(view, "is_public", False) or getattr(view, "allowed_roles", None):
+        if getattr(view, "is_public", False):
+            return None
+        if needs_second_factor(request) and not getattr(view, "mfa_exempt", False):
+            return redirect_to_login(request.get_full_path(), "mfa-verify")
+        if getattr(view, "allowed_roles", None):
             return None
         match = request.resolver_match
         if match is not None and match.namespace == "admin":
@@ -124,6 +128,14 @@ class RoleAccessMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         _deny(request, "view declares no roles")
+
+
+def needs_second_factor(request: HttpRequest) -> bool:
+    """Signed in with a password, but the role calls for a verified second factor."""
+    from clinic.security import mfa_required
+
+    user = request.user
+    return user.is_authenticated and mfa_required(user) and not user.is_verified()
 
 
 def sync_role_permissions(sender, **kwargs) -> None:

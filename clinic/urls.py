@@ -2,12 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import views
+from clinic import mfa, views
 from clinic.roles import STAFF, public, require_roles
 
 auth_urls = [
     path("login/", public(auth_views.LoginView.as_view()), name="login"),
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("mfa/", mfa.verify, name="mfa-verify"),
+    path("mfa/setup/", mfa.setup, name="mfa-setup"),
+    path("staff/", mfa.staff_access, name="staff-access"),
+    path("staff/<int:user_id>/reset-mfa/", mfa.reset_mfa, name="mfa-reset"),
+    path("staff/lockouts/<int:attempt_id>/unlock/", mfa.unlock, name="lockout-unlock"),
     path(
         "password/change/",
         require_roles(*STAFF)(auth_views.PasswordChangeView.as_view()),

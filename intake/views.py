@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, links
 from clinic.roles import Role, has_role, public, require_roles
 from intake import services
 from intake.forms import (
@@ -23,7 +23,7 @@ from intake.forms import (
     answer_sections,
 )
 from intake.models import ConsentText, Intake, IntakeInvitation, Patient
-from intake.screening import RULES
+from intake.screening import RULES, screen
 from sessions.models import Appointment
 
 REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
@@ -83,7 +83,10 @@ def patient_detail(request, pk: int):
     is_physio = has_role(request.user, Role.PHYSIO)
     eligibility = EligibilityForm(request.GET or None)
     day = eligibility.cleaned_data["day"] if eligibility.is_valid() else timezone.localdate()
-    verdict, screened_intake = services.patient_verdict(patient, day)
+    intakes = list(patient.intakes.all())  # newest first, invitations prefetched
+    screened_intake = next((i for i in intakes if i.is_submitted), None)
+    facts = services.health_facts(screened_intake, list(patient.health_updates.all()))
+    verdict = screen(facts, day)
     audit.record(
         request,
         audit.Action.VIEW,
@@ -97,7 +100,6 @@ def patient_detail(request, pk: int):
         .order_by("-start")[:50]
     )
     course = patient.courses.filter(closed_on__isnull=True).first()
-    intakes = list(patient.intakes.all())
     for intake in intakes:
         intake.latest_invitation = next(iter(intake.invitations.all()), None)
     return render(
@@ -186,13 +188,15 @@ def _answers(form) -> dict:
 
 def _open_intake(request, token: str):
     """(invitation, None) for a usable link, else (None, the page to show instead)."""
+    if links.is_throttled(request):
+        return None, links.refuse(request)
     invitation = services.invitation_from_token(token)
     if invitation is None:
-        return None, render(request, "intake/link_invalid.html", status=404)
+        return None, links.refuse(request)
     if invitation.intake.is_submitted:
         return None, render(request, "intake/fill_done.html", {"intake": invitation.intake})
     if not invitation.is_usable():
-        return None, render(request, "intake/link_invalid.html", status=404)
+        return None, links.refuse(request)
     services.invitation_mark_opened(invitation=invitation)
     return invitation, None
 

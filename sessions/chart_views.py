@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, links
 from clinic.roles import Role, public, require_roles
 from intake.models import Patient
 from sessions import charting
@@ -350,9 +350,9 @@ def adverse_events(request):
 
 @public
 def aftercare(request, token: str):
-    delivery = charting.delivery_from_token(token)
+    delivery = None if links.is_throttled(request) else charting.delivery_from_token(token)
     if delivery is None:
-        return render(request, "intake/link_invalid.html", status=404)
+        return links.refuse(request)
     audit.record(
         request, audit.Action.VIEW, obj=delivery.visit, actor_role="patient", detail="aftercare"
     )

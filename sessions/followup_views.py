@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, links
 from clinic.roles import Role, public, require_roles
 from sessions import followups
 from sessions.models import Alert, CallTask, CheckinAnswer
@@ -55,9 +55,9 @@ class CallDoneForm(forms.Form):
 
 @public
 def checkin(request, token: str):
-    message = followups.checkin_from_token(token)
+    message = None if links.is_throttled(request) else followups.checkin_from_token(token)
     if message is None:
-        return render(request, "intake/link_invalid.html", status=404)
+        return links.refuse(request)
     latest = message.answers.first()
     initial = (
         {

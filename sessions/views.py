@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, links
 from clinic.roles import Role, has_role, public, require_roles
 from intake.models import Patient
 from sessions import services
@@ -311,11 +311,9 @@ def feed_settings(request):
 
 @public
 def calendar_feed(request, token: str):
-    feed = services.feed_from_token(token)
+    feed = None if links.is_throttled(request) else services.feed_from_token(token)
     if feed is None:
-        return HttpResponse(
-            "This calendar address is not valid.", status=404, content_type="text/plain"
-        )
+        return links.refuse(request)
     response = HttpResponse(services.feed_ics(feed), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response

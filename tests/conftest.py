@@ -1,5 +1,7 @@
 import pytest
 from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import Role
 from tests.factories import UserFactory
@@ -49,10 +51,18 @@ def front_desk(db):
 
 @pytest.fixture
 def client_for(client):
-    """client_for(user): the test client, signed in as that user."""
+    """client_for(user): the test client, signed in as that user, second factor done
+    (``verified=False`` stops after the password)."""
 
-    def sign_in(user):
+    def sign_in(user, verified: bool = True):
         client.force_login(user)
+        if verified:
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name="test", defaults={"confirmed": True}
+            )
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         return client
 
     return sign_in

@@ -486,7 +486,7 @@ class TestDraftsAndTimeline:
                 for _ in range(10)
             )
         client = client_for(physio)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             page = client.get(reverse("sessions:timeline", args=[patient.pk])).content.decode()
         assert page.count("<circle") == 40
         assert "visit 20 of 8–10" in page

@@ -1,0 +1,156 @@
+"""Staff multi-factor authentication (TOTP through django-otp, backup codes) and the
+clinic admin's page for resetting devices and lifting login lockouts."""
+
+import base64
+
+import segno
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic import audit
+from clinic.forms import TokenForm
+from clinic.roles import STAFF, Role, require_roles
+
+BACKUP_CODES = 10
+MAX_WRONG_CODES = 5
+WRONG_CODES = "clinic_mfa_wrong"
+
+
+def mfa_exempt(view):
+    """Reachable before the second factor (the MFA pages themselves)."""
+    view.mfa_exempt = True
+    return view
+
+
+def _next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return "/"
+
+
+@mfa_exempt
+@require_roles(*STAFF)
+def verify(request):
+    if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect(f"/accounts/mfa/setup/?next={_next(request)}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            request.session.pop(WRONG_CODES, None)
+            audit.record(
+                request,
+                audit.Action.LOGIN,
+                detail=f"second factor ({device.persistent_id.split('/')[0]})",
+            )
+            return redirect(_next(request))
+        wrong = request.session.get(WRONG_CODES, 0) + 1
+        audit.record(request, audit.Action.LOGIN_FAILED, detail="wrong second-factor code")
+        if wrong >= MAX_WRONG_CODES:
+            logout(request)
+            messages.error(request, "Too many wrong codes: you have been signed out.")
+            return redirect("login")
+        request.session[WRONG_CODES] = wrong
+        form.add_error("token", "That code is not right. Codes change every 30 seconds.")
+    return render(request, "registration/mfa_verify.html", {"form": form, "next": _next(request)})
+
+
+@mfa_exempt
+@require_roles(*STAFF)
+def setup(request):
+    """Enrol an authenticator app: scan, confirm with a code, receive backup codes."""
+    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect("mfa-verify")
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
+    )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            codes = _confirm(device)
+            otp_login(request, device)
+            audit.record(request, audit.Action.CREATE, detail="authenticator enrolled")
+            return render(
+                request,
+                "registration/mfa_backup_codes.html",
+                {"codes": codes, "next": _next(request)},
+            )
+        form.add_error(
+            "token", "That code is not right. Check the app's clock and try the next code."
+        )
+    qr = segno.make(device.config_url, error="m")
+    return render(
+        request,
+        "registration/mfa_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr.svg_inline(scale=4, dark="#000", light="#fff"),
+            "secret": base64.b32encode(device.bin_key).decode(),
+            "next": _next(request),
+        },
+    )
+
+
+@transaction.atomic
+def _confirm(device: TOTPDevice) -> list[str]:
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    StaticDevice.objects.filter(user=device.user).delete()
+    backup = StaticDevice.objects.create(user=device.user, name="Backup codes")
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+    return codes
+
+
+@require_roles(Role.ADMIN)
+def staff_access(request):
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .prefetch_related("groups")
+        .order_by("username")
+    )
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    locked = AccessAttempt.objects.order_by("-attempt_time")
+    return render(
+        request,
+        "clinic/staff_access.html",
+        {"users": users, "enrolled": enrolled, "locked": locked},
+    )
+
+
+@require_roles(Role.ADMIN)
+@require_POST
+def reset_mfa(request, user_id: int):
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    audit.record(request, audit.Action.UPDATE, detail=f"MFA reset for {user.username}")
+    messages.success(
+        request, f"{user.username} will set up a new authenticator at the next sign-in."
+    )
+    return redirect("staff-access")
+
+
+@require_roles(Role.ADMIN)
+@require_POST
+def unlock(request, attempt_id: int):
+    attempt = get_object_or_404(AccessAttempt, pk=attempt_id)
+    axes_reset(username=attempt.username, ip=attempt.ip_address)
+    audit.record(
+        request, audit.Action.UPDATE, detail=f"sign-in lockout lifted for {attempt.username}"
+    )
+    messages.success(request, f"{attempt.username} can sign in again from {attempt.ip_address}.")
+    return redirect("staff-access")

@@ -1,0 +1,69 @@
+"""Staff session limits, multi-factor authentication rules and login auditing."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
+
+from clinic.roles import Role, user_roles
+
+LOGIN_AT = "clinic_login_at"
+SEEN_AT = "clinic_seen_at"
+SEEN_RESOLUTION = 60  # seconds
+
+
+def mfa_required(user) -> bool:
+    """Physiotherapists and clinic admins always; front desk when the clinic chooses."""
+    roles = user_roles(user)
+    if roles & {Role.PHYSIO, Role.ADMIN}:
+        return True
+    return Role.FRONT_DESK in roles and settings.MFA_FRONT_DESK
+
+
+class SessionTimeoutMiddleware:
+    """Signs staff out after SESSION_IDLE_SECONDS without a request, and in any case
+    SESSION_COOKIE_AGE after they signed in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            login_at = request.session.get(LOGIN_AT, now)
+            seen_at = request.session.get(SEEN_AT, now)
+            reason = None
+            if now - seen_at > settings.SESSION_IDLE_SECONDS:
+                reason = "You were signed out after a period without activity."
+            elif now - login_at > settings.SESSION_COOKIE_AGE:
+                reason = "Your session reached its time limit; please sign in again."
+            if reason:
+                logout(request)
+                messages.info(request, reason)
+                return redirect_to_login(request.get_full_path())
+            if LOGIN_AT not in request.session:
+                request.session[LOGIN_AT] = login_at
+            if now - seen_at >= SEEN_RESOLUTION or SEEN_AT not in request.session:
+                request.session[SEEN_AT] = now  # a session write at most once a minute
+        return self.get_response(request)
+
+
+@receiver(user_logged_in)
+def record_login(sender, request, user, **kwargs):
+    from clinic import audit
+
+    request.session[LOGIN_AT] = request.session[SEEN_AT] = int(time.time())
+    audit.record(request, audit.Action.LOGIN, detail="signed in")
+
+
+@receiver(user_login_failed)
+def record_failed_login(sender, credentials, request=None, **kwargs):
+    from clinic import audit
+
+    username = str(credentials.get("username", ""))[:150]
+    audit.record(request, audit.Action.LOGIN_FAILED, detail=f"username {username!r}")
