@@ -1,14 +1,16 @@
 from django.conf import settings
 
-from clinic.roles import Role, primary_role, user_roles
+from clinic.roles import Role, needs_second_factor, primary_role, user_roles
 
 
 def clinic(request):
     user = getattr(request, "user", None)
     roles = user_roles(user) if user is not None else frozenset()
+    pending = user is not None and hasattr(user, "is_verified") and needs_second_factor(request)
     return {
         "clinic_name": settings.CLINIC_NAME,
-        "role": primary_role(user) if user is not None else None,
+        # Until the second factor is done, the page shows no staff navigation.
+        "role": primary_role(user) if user is not None and not pending else None,
         "is_clinic_admin": Role.ADMIN in roles,
         "is_physio": Role.PHYSIO in roles,
         "is_front_desk": Role.FRONT_DESK in roles,

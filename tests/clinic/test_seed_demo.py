@@ -33,3 +33,23 @@ def test_demo_data_has_every_role_and_is_idempotent(db, settings):
         "practitioner__username", flat=True
     )
     assert list(authorised) == ["physio"]
+
+
+def test_demo_staff_can_pass_the_second_step_with_the_printed_code(db, settings, client):
+    import io
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    out = io.StringIO()
+    call_command("demo_totp", "physio", stdout=out)
+    code = out.getvalue().strip()
+    client.post("/accounts/login/", {"username": "physio", "password": "demo-clinic-2026"})
+    response = client.post("/accounts/mfa/", {"token": code, "next": "/"})
+    assert response.status_code == 302 and response.url == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_demo_totp_refuses_with_debug_off(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("demo_totp", "physio")

@@ -7,11 +7,15 @@ skipped, with the reason, when that executable is missing.
 
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from clinic.management.commands.seed_demo import DEMO_PASSWORD
@@ -109,12 +113,29 @@ def demo_clinic(transactional_db) -> None:
 
 
 def login(page: Page, live_server, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the real login form; returns once the next page has loaded."""
+    """Sign in through the real login form, and the second step where the role asks for
+    it (with a fresh backup code); returns once the next page has loaded."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
+    if "/accounts/mfa/" in page.url:
+        code = backup_code(username)
+        page.goto(f"{live_server.url}/accounts/mfa/?next=" + page.url.split("next=")[-1])
+        page.get_by_label(re.compile("Code from your authenticator")).fill(code)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
+
+
+def backup_code(username: str) -> str:
+    """A new single-use backup code for the user (and an authenticator, if none yet)."""
+    user = get_user_model().objects.get(username=username)
+    TOTPDevice.objects.get_or_create(user=user, confirmed=True, defaults={"name": "e2e"})
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="e2e")
+    token = StaticToken.random_token()
+    StaticToken.objects.create(device=device, token=token)
+    return token
 
 
 @pytest.fixture(name="login")

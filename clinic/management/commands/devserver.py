@@ -99,6 +99,8 @@ class Command(BaseCommand):
             "\n"
             f"  {settings.CLINIC_NAME} is starting at  http://{host}:{port}/\n"
             f"  Demo logins:\n{logins}\n"
+            "  Physiotherapists and the admin confirm sign-in with a code; print it with\n"
+            "    .venv/bin/python manage.py demo_totp physio   (or admin, physio2)\n"
             f"  Outgoing mail is written to:  {mail}\n"
             f"  Celery worker and beat run alongside (broker: {settings.CELERY_BROKER_URL}).\n"
             "  Press Ctrl-C to stop everything.\n"

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import Role
 from intake.models import Patient
@@ -21,6 +22,9 @@ from sessions.models import (
 from sessions.services import active_course
 
 DEMO_PASSWORD = "demo-clinic-2026"
+# The demo staff's authenticator key (base32 JJJEWRKEKJSVMZJQFVSGK3LPFVVWK6I=). Public, like the
+# password: `manage.py demo_totp <username>` prints the current code.
+DEMO_TOTP_KEY = "4a524b454452655665302d64656d6f2d6b6579"
 
 # username, first, last, role
 DEMO_STAFF = [
@@ -89,6 +93,9 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.add(Group.objects.get(name=role.value))
                 created += 1
+            created += TOTPDevice.objects.get_or_create(
+                user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY}
+            )[1]
 
         for name, address, phone in DEMO_LOCATIONS:
             created += Location.objects.get_or_create(
