@@ -24,6 +24,7 @@ from clinic.roles import STAFF, Role, require_roles
 BACKUP_CODES = 10
 MAX_WRONG_CODES = 5
 WRONG_CODES = "clinic_mfa_wrong"
+THROTTLED = "Too many tries in a row: wait a few seconds, then enter the current code."
 
 
 def mfa_exempt(view):
@@ -42,29 +43,42 @@ def _next(request) -> str:
 @mfa_exempt
 @require_roles(*STAFF)
 def verify(request):
-    if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+    devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
+    if not devices:
         return redirect(f"/accounts/mfa/setup/?next={_next(request)}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["token"])
-        if device is not None:
+        # django-otp slows down guessing: after a wrong code the device waits a moment.
+        if not all(d.verify_is_allowed()[0] for d in devices):
+            return _wrong_code(request, form, THROTTLED) or _render_verify(request, form)
+        if device := match_token(request.user, form.cleaned_data["token"]):
             otp_login(request, device)
             request.session.pop(WRONG_CODES, None)
-            audit.record(
-                request,
-                audit.Action.LOGIN,
-                detail=f"second factor ({device.persistent_id.split('/')[0]})",
-            )
+            kind = device.persistent_id.split("/")[0]
+            audit.record(request, audit.Action.LOGIN, detail=f"second factor ({kind})")
             return redirect(_next(request))
-        wrong = request.session.get(WRONG_CODES, 0) + 1
-        audit.record(request, audit.Action.LOGIN_FAILED, detail="wrong second-factor code")
-        if wrong >= MAX_WRONG_CODES:
-            logout(request)
-            messages.error(request, "Too many wrong codes: you have been signed out.")
-            return redirect("login")
-        request.session[WRONG_CODES] = wrong
-        form.add_error("token", "That code is not right. Codes change every 30 seconds.")
+        else:
+            return _wrong_code(request, form) or _render_verify(request, form)
+    return _render_verify(request, form)
+
+
+def _render_verify(request, form):
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next(request)})
+
+
+def _wrong_code(
+    request, form, message: str = "That code is not right. Codes change every 30 seconds."
+):
+    """Count the miss; after MAX_WRONG_CODES, sign out (a redirect), else None."""
+    wrong = request.session.get(WRONG_CODES, 0) + 1
+    audit.record(request, audit.Action.LOGIN_FAILED, detail="wrong second-factor code")
+    if wrong >= MAX_WRONG_CODES:
+        logout(request)
+        messages.error(request, "Too many wrong codes: you have been signed out.")
+        return redirect("login")
+    request.session[WRONG_CODES] = wrong
+    form.add_error("token", message)
+    return None
 
 
 @mfa_exempt
@@ -78,7 +92,9 @@ def setup(request):
     )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        if not device.verify_is_allowed()[0]:
+            form.add_error("token", THROTTLED)
+        elif device.verify_token(form.cleaned_data["token"]):
             codes = _confirm(device)
             otp_login(request, device)
             audit.record(request, audit.Action.CREATE, detail="authenticator enrolled")
@@ -87,9 +103,8 @@ def setup(request):
                 "registration/mfa_backup_codes.html",
                 {"codes": codes, "next": _next(request)},
             )
-        form.add_error(
-            "token", "That code is not right. Check the app's clock and try the next code."
-        )
+        else:
+            form.add_error("token", "That code is not right. Check the app's clock and try again.")
     qr = segno.make(device.config_url, error="m")
     return render(
         request,

@@ -45,6 +45,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("patients/<int:pk>/export/", views.patient_export, name="patient-export"),
     path("accounts/", include(auth_urls)),
     path("", include("intake.urls")),
     path("", include("sessions.urls")),

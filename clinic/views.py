@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import audit, health
+from clinic import audit, health, privacy
 from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role, public, require_roles
+from intake.models import Patient
 from sessions import followups
 from sessions import services as sessions_services
 from sessions.models import Alert, CallTask, NeedlingAuthorisation, Visit
@@ -70,3 +71,21 @@ def healthz(request):
     failing = [part for part, error in problems.items() if error is not None]
     body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
     return JsonResponse(body, status=503 if failing else 200)
+
+
+@require_roles(Role.PHYSIO)
+def patient_export(request, pk: int):
+    """An access request: everything held about the patient, as JSON or a printable page."""
+    patient = get_object_or_404(Patient, pk=pk)
+    data = privacy.patient_export(patient)
+    audit.record(
+        request,
+        audit.Action.EXPORT,
+        obj=patient,
+        detail=f"export {request.GET.get('format', 'page')}",
+    )
+    if request.GET.get("format") == "json":
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
+        return response
+    return render(request, "clinic/patient_export.html", {"patient": patient, "data": data})
