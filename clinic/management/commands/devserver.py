@@ -6,7 +6,9 @@ Used by `make run`. Stops all three on Ctrl-C, or when any one of them exits.
 import os
 import signal
 import socket
-import subprocess
+
+# Starts our own web server, worker and beat (fixed argument lists, no shell).
+import subprocess  # nosec B404
 import sys
 import time
 
@@ -55,6 +57,7 @@ class Command(BaseCommand):
         }
         # Links in mails point at this server unless SITE_URL says otherwise.
         env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", f"http://{host}:{port}")}
+        # Fixed argument lists of our own interpreter, no shell.
         procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.print_banner(host, port)
         # Ctrl-C reaches the whole process group; SIGTERM takes the same path.

@@ -21,7 +21,8 @@ from sessions.models import (
 )
 from sessions.services import active_course
 
-DEMO_PASSWORD = "demo-clinic-2026"
+# Published in the README on purpose; seed_demo refuses to run with DEBUG off.
+DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
 # The demo staff's authenticator key (base32 JJJEWRKEKJSVMZJQFVSGK3LPFVVWK6I=). Public, like the
 # password: `manage.py demo_totp <username>` prints the current code.
 DEMO_TOTP_KEY = "4a524b454452655665302d64656d6f2d6b6579"
