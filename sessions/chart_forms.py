@@ -108,6 +108,9 @@ class SiteForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.visit = visit
         self.fields["muscle"].choices = muscle_choices()
+        # Radios without a pre-ticked "---------" choice.
+        self.fields["side"].choices = NeedlingSite.Side.choices
+        self.fields["twitch"].choices = NeedlingSite.Twitch.choices
         self.fields["depth_cm"].widget.attrs.update({"step": "0.1", "min": "0.5", "max": "12"})
 
     def clean_spinal_level(self) -> str:

@@ -181,11 +181,12 @@ def sign_problems(visit: Visit, sites: list[NeedlingSite]) -> list[str]:
             problems.append("Record the needle product and size.")
         if not visit.clean_technique_complete:
             problems.append("Tick every item of the clean-technique checklist.")
-        if not visit.needle_count_matches:
-            out = "—" if visit.needles_out is None else visit.needles_out
-            back = "—" if visit.needles_back is None else visit.needles_back
+        if visit.needles_out is None or visit.needles_back is None:
+            problems.append("Record how many needles were taken out and counted back.")
+        elif not visit.needle_count_matches:
             problems.append(
-                f"Needle count mismatch: {out} taken out, {back} counted back. "
+                f"Needle count mismatch: {visit.needles_out} taken out, "
+                f"{visit.needles_back} counted back. "
                 "Find every needle before signing."
             )
     return problems

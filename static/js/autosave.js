@@ -34,6 +34,14 @@
         });
     }
 
+    // Any form sent from this page (Save, Sign, Add site...) carries on normally: the
+    // note's own fields are saved by its Save button, so nothing is pending any more.
+    document.addEventListener("submit", function () {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      dirty = false;
+    });
+
     form.addEventListener("input", function () {
       dirty = true;
       if (timer) clearTimeout(timer);
