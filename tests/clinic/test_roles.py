@@ -125,3 +125,46 @@ def test_signed_in_admin_on_admin_login_page_goes_to_the_admin(client_for, clini
     response = client_for(clinic_admin).get("/admin/login/?next=//evil.example.com/")
     assert response.status_code == 302
     assert response.url == "/"
+
+
+class TestUserAdmin:
+    def change_url(self, user):
+        return f"/admin/auth/user/{user.pk}/change/"
+
+    def post(self, client, user, groups):
+        from django.contrib.auth.models import Group
+
+        return client.post(
+            self.change_url(user),
+            {
+                "username": user.username,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "is_active": "on",
+                "is_superuser": "on",
+                "groups": [Group.objects.get(name=g.value).pk for g in groups],
+                "date_joined_0": "2026-01-01",
+                "date_joined_1": "00:00:00",
+            },
+        )
+
+    def test_a_clinic_admin_cannot_grant_themselves_a_role(self, client_for, clinic_admin):
+        client = client_for(clinic_admin)
+        self.post(client, clinic_admin, [Role.ADMIN, Role.PHYSIO])
+        clinic_admin.refresh_from_db()
+        assert set(clinic_admin.groups.values_list("name", flat=True)) == {Role.ADMIN.value}
+        assert not clinic_admin.is_superuser
+
+    def test_role_changes_of_others_are_audited_and_never_make_superusers(
+        self, client_for, clinic_admin
+    ):
+        colleague = UserFactory(username="newphysio", role=Role.FRONT_DESK)
+        response = self.post(client_for(clinic_admin), colleague, [Role.PHYSIO])
+        assert response.status_code == 302
+        colleague.refresh_from_db()
+        assert set(colleague.groups.values_list("name", flat=True)) == {Role.PHYSIO.value}
+        assert not colleague.is_superuser
+        assert AuditEvent.objects.filter(
+            detail="roles of newphysio: ['Front desk'] -> ['Physiotherapist']"
+        ).exists()
