@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -28,6 +28,19 @@ run: install
 # pytest-django runs the tests themselves with DEBUG off.
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmark at clinic-chain scale (docs/PERFORMANCE.md): needs PostgreSQL, and Redis for
+# the follow-up throughput. Seeds 100,000 patients / 1,000,000 visits once (a few minutes).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/0
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+		{ echo "wrk is needed: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -c "import psycopg2, sys; u = sys.argv[1]; c = psycopg2.connect(u.rsplit('/', 1)[0] + '/postgres'); \
+		c.autocommit = True; cur = c.cursor(); cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', [u.rsplit('/', 1)[1]]); \
+		cur.fetchone() or cur.execute('CREATE DATABASE \"%s\"' % u.rsplit('/', 1)[1])" "$(BENCH_DATABASE_URL)"
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) $(BIN)/python manage.py bench --write-docs $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -370,3 +370,6 @@ QUIET_HOURS_END = envclock("QUIET_HOURS_END", "08:00")
 FOLLOWUP_LEASE_SECONDS = envint("FOLLOWUP_LEASE_SECONDS", 300, minimum=1)
 FOLLOWUP_MAX_ATTEMPTS = envint("FOLLOWUP_MAX_ATTEMPTS", 6, minimum=1)
 CHECKIN_LINK_DAYS = envint("CHECKIN_LINK_DAYS", 7, minimum=1)
+
+# `make bench` serves a reference page (clinic/views.bench_floor) when BENCH=1.
+BENCH = envbool("BENCH", False)

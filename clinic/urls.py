@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -51,3 +52,6 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH:
+    urlpatterns.append(path("bench/floor/", views.bench_floor, name="bench-floor"))

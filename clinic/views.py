@@ -13,7 +13,7 @@ from clinic.roles import STAFF, Role, primary_role, public, require_roles
 from intake.models import Patient
 from sessions import followups
 from sessions import services as sessions_services
-from sessions.models import Alert, CallTask, NeedlingAuthorisation, Visit
+from sessions.models import Alert, CallTask, Location, NeedlingAuthorisation, Visit
 
 
 @require_roles(*STAFF)
@@ -89,3 +89,10 @@ def patient_export(request, pk: int):
         response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
         return response
     return render(request, "clinic/patient_export.html", {"patient": patient, "data": data})
+
+
+@public
+def bench_floor(request):
+    """The benchmark's reference: one indexed query and a small template (BENCH=1 only)."""
+    location = Location.objects.filter(pk=request.GET.get("id", 1)).first()
+    return render(request, "clinic/bench_floor.html", {"location": location})
