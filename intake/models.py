@@ -48,7 +48,10 @@ class PatientQuerySet(models.QuerySet):
         qs = self
         for word in fold(query).split():
             qs = qs.filter(search_name__contains=word)
-        return qs
+        # Ordered by the folded name, which has no b-tree index: PostgreSQL then takes the
+        # matches from the trigram index and sorts them, instead of walking every patient
+        # in name order looking for matches.
+        return qs.order_by("search_name", "id")
 
 
 class Patient(models.Model):
@@ -93,9 +96,9 @@ class Patient(models.Model):
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]
         indexes = [
-            models.Index(fields=["search_name"], name="patient_search_name_idx"),
             models.Index(fields=["search_phone"], name="patient_search_phone_idx"),
             models.Index(fields=["email"], name="patient_email_idx"),
+            models.Index(fields=["-created_at", "-id"], name="patient_recent_idx"),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
             models.Index(fields=["health_number"], name="patient_health_number_idx"),
             models.Index(
@@ -107,8 +110,9 @@ class Patient(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs):
+        # Last name first, so ordering by it reads like a list of patients.
         names = " ".join(
-            filter(None, [self.legal_first_name, self.preferred_name, self.legal_last_name])
+            filter(None, [self.legal_last_name, self.legal_first_name, self.preferred_name])
         )
         self.search_name = fold(names)
         self.search_phone = "".join(c for c in self.phone if c.isdigit())

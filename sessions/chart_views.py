@@ -34,20 +34,21 @@ from sessions.models import (
 CLINICIAN = (Role.PHYSIO,)
 
 
-def _visit(pk: int) -> Visit:
-    return get_object_or_404(
-        Visit.objects.select_related(
-            "appointment__patient",
-            "appointment__practitioner",
-            "appointment__location",
-            "appointment__type",
-            "appointment__course",
-            "safety_check",
-            "author",
-            "acknowledged_by",
-        ),
-        pk=pk,
+def _visits():
+    return Visit.objects.select_related(
+        "appointment__patient",
+        "appointment__practitioner",
+        "appointment__location",
+        "appointment__type",
+        "appointment__course",
+        "safety_check",
+        "author",
+        "acknowledged_by",
     )
+
+
+def _visit(pk: int) -> Visit:
+    return get_object_or_404(_visits(), pk=pk)
 
 
 def _chart_url(visit: Visit, anchor: str = "") -> str:
@@ -71,7 +72,12 @@ def _safety_initial(visit: Visit) -> dict:
 
 
 def _render_chart(request, visit: Visit, status: int = 200, **forms):
-    appointment = Appointment.objects.with_visit_number().get(pk=visit.appointment_id)
+    # The appointment again, with its place in the course ("visit k of N").
+    appointment = (
+        Appointment.objects.select_related("type", "course", "location")
+        .with_visit_number()
+        .get(pk=visit.appointment_id)
+    )
     verdict = charting.visit_verdict(visit)
     sites = list(visit.sites.select_related("muscle"))
     previous = (
@@ -130,15 +136,17 @@ def _render_chart(request, visit: Visit, status: int = 200, **forms):
 
 @require_roles(*CLINICIAN)
 def chart(request, appointment_pk: int):
-    appointment = get_object_or_404(
-        Appointment.objects.select_related("patient"), pk=appointment_pk
-    )
-    try:
-        visit = charting.visit_open(appointment=appointment, author=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("intake:patient-detail", appointment.patient_id)
-    visit = _visit(visit.pk)
+    visit = _visits().filter(appointment_id=appointment_pk).first()
+    if visit is None:  # the first physiotherapist to open it starts the draft
+        appointment = get_object_or_404(
+            Appointment.objects.select_related("patient"), pk=appointment_pk
+        )
+        try:
+            visit = charting.visit_open(appointment=appointment, author=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("intake:patient-detail", appointment.patient_id)
+        visit = _visit(visit.pk)
     audit.record(request, audit.Action.VIEW, obj=visit)
     return _render_chart(request, visit)
 

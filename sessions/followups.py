@@ -194,7 +194,11 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
         _deliver(message)
     except Exception as exc:  # the mail server, whatever it raised
         error = f"{type(exc).__name__}: {exc}"[:500]
-        logger.warning("Message %s not sent (attempt %s): %s", message_id, message.attempts, error)
+        # The log gets the kind of failure only: a mail server's text can name the
+        # recipient. The full text stays with the message row (last_error).
+        logger.warning(
+            "Message %s not sent (attempt %s): %s", message_id, message.attempts, type(exc).__name__
+        )
         if message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
             _finish(message_id, claim, status=Status.FAILED, last_error=error)
             return "failed"

@@ -253,7 +253,7 @@ class Command(BaseCommand):
                     "",
                     True,
                     f"{rng.randrange(10**8, 10**9)}",
-                    fold(f"{first} {last}"),
+                    fold(f"{last} {first}"),
                     phone.replace("-", ""),
                     self.now,
                     self.now,
