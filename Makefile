@@ -40,7 +40,7 @@ bench: install
 		c.autocommit = True; cur = c.cursor(); cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', [u.rsplit('/', 1)[1]]); \
 		cur.fetchone() or cur.execute('CREATE DATABASE \"%s\"' % u.rsplit('/', 1)[1])" "$(BENCH_DATABASE_URL)"
 	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) $(BIN)/python manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) $(BIN)/python manage.py bench --write-docs $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) BENCH=1 $(BIN)/python manage.py bench --write-docs $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
