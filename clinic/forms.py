@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
 from clinic.models import AuditEvent
 
@@ -39,6 +40,13 @@ class AuditFilterForm(forms.Form):
         if data.get("date_to"):
             qs = qs.filter(at__date__lte=data["date_to"])
         return qs
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, with the username's length checked before anything
+    (the lockout table stores at most 255 characters)."""
+
+    username = UsernameField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
 
 
 class TokenForm(forms.Form):

@@ -9,6 +9,7 @@ from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -34,10 +35,10 @@ def mfa_exempt(view):
 
 
 def _next(request) -> str:
+    """A local path to go on to ("/" unless a safe one was asked for)."""
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return "/"
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    return target if safe and target.startswith("/") else "/"
 
 
 @mfa_exempt
@@ -56,7 +57,7 @@ def verify(request):
             request.session.pop(WRONG_CODES, None)
             kind = device.persistent_id.split("/")[0]
             audit.record(request, audit.Action.LOGIN, detail=f"second factor ({kind})")
-            return redirect(_next(request))
+            return HttpResponseRedirect(_next(request))
         else:
             return _wrong_code(request, form) or _render_verify(request, form)
     return _render_verify(request, form)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig
 from django.dispatch import receiver
 
 from clinic.roles import Role, user_roles
@@ -22,6 +23,23 @@ def mfa_required(user) -> bool:
     if roles & {Role.PHYSIO, Role.ADMIN}:
         return True
     return Role.FRONT_DESK in roles and settings.MFA_FRONT_DESK
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses any body over DATA_UPLOAD_MAX_MEMORY_SIZE up front: Django's own limit
+    skips file parts and non-form bodies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        return self.get_response(request)
 
 
 class SessionTimeoutMiddleware:

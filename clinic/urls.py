@@ -4,10 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import mfa, views
+from clinic.forms import LoginForm
 from clinic.roles import STAFF, public, require_roles
 
 auth_urls = [
-    path("login/", public(auth_views.LoginView.as_view()), name="login"),
+    path(
+        "login/",
+        public(auth_views.LoginView.as_view(authentication_form=LoginForm)),
+        name="login",
+    ),
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("mfa/", mfa.verify, name="mfa-verify"),
     path("mfa/setup/", mfa.setup, name="mfa-setup"),

@@ -154,10 +154,14 @@ class IntakeStepForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def answers(self) -> dict:
-        return {
-            name: value.isoformat() if isinstance(value, date) else value
-            for name, value in self.cleaned_data.items()
-        }
+        def plain(value):
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, list):
+                return list(dict.fromkeys(value))  # a box ticked twice counts once
+            return value
+
+        return {name: plain(value) for name, value in self.cleaned_data.items()}
 
 
 class VisitStep(IntakeStepForm):
@@ -270,7 +274,7 @@ class BaseSurgeryFormSet(forms.BaseFormSet):
 
 
 SurgeryFormSet = forms.formset_factory(
-    SurgeryRow, formset=BaseSurgeryFormSet, extra=1, max_num=30, validate_max=True
+    SurgeryRow, formset=BaseSurgeryFormSet, extra=1, max_num=30, validate_max=True, absolute_max=40
 )
 
 

@@ -165,8 +165,13 @@ def screening_rules(request):
 # --- The patient's side: reached only through a signed link -----------------------
 
 
-def _typed(request) -> dict:
-    return {k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"}
+def _typed(request, form) -> dict:
+    """What was typed into this step's own fields (NUL characters dropped), kept as a draft."""
+    if isinstance(form, SurgeryFormSet):
+        keep = [k for k in request.POST if k.startswith(f"{form.prefix}-")]
+    else:
+        keep = [k for k in form.fields if k in request.POST]
+    return {k: [v.replace("\x00", "") for v in request.POST.getlist(k)] for k in keep}
 
 
 def _step_form(step: str, intake: Intake, data=None):
@@ -233,7 +238,7 @@ def intake_fill(request, token: str, step: str | None = None):
             intake=intake,
             step=step,
             answers=_answers(form) if valid else None,
-            typed=None if valid else _typed(request),
+            typed=None if valid else _typed(request, form),
         )
         audit.record(
             request, audit.Action.UPDATE, obj=intake, actor_role="patient", detail=f"step {step}"
