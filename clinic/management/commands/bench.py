@@ -160,7 +160,11 @@ class Command(BaseCommand):
         )
         visit = Visit.objects.filter(appointment__patient=patient).order_by("-id").first()
         invitation = intake_services.intake_invite(patient=Patient.objects.last(), sent_by=desk)
-        message = ScheduledMessage.objects.filter(status="sent").order_by("-id").first()
+        message = (
+            ScheduledMessage.objects.filter(status="sent", key__startswith="scale:")
+            .order_by("-id")
+            .first()
+        )
         message.sent_at = timezone.now()
         message.save(update_fields=["sent_at"])
         csrf = secrets.token_hex(16)
@@ -358,6 +362,7 @@ class Command(BaseCommand):
             return {"skipped": "needs CELERY_BROKER_URL=redis://..."}
         sink = SmtpSink()
         # Earlier runs' messages would be claimed too and skew the figure.
+        CheckinAnswer.objects.filter(message__key__startswith="bench:").delete()
         ScheduledMessage.objects.filter(key__startswith="bench:").delete()
         now = timezone.now()
         visits = list(
