@@ -40,7 +40,7 @@ from clinic.security import LOGIN_AT, SEEN_AT
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import followups
-from sessions.models import Appointment, ScheduledMessage, Visit
+from sessions.models import Appointment, CheckinAnswer, ScheduledMessage, Visit
 
 RESULTS_START = "<!-- bench:start -->"
 RESULTS_END = "<!-- bench:end -->"
