@@ -6,12 +6,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def _send(name: str, to: str, context: dict) -> None:
+def _send(name: str, to: str, context: dict, connection=None) -> None:
     context = {"clinic_name": settings.CLINIC_NAME, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to])
+    message = EmailMultiAlternatives(subject, text, to=[to], connection=connection)
     message.attach_alternative(html, "text/html")
     message.send()
 
@@ -43,12 +43,13 @@ def aftercare(*, to: str, first_name: str, link: str) -> None:
     _send("aftercare", to, {"first_name": first_name, "link": link})
 
 
-def checkin(*, to: str, first_name: str, link: str) -> None:
-    _send("checkin", to, {"first_name": first_name, "link": link})
+def checkin(*, to: str, first_name: str, link: str, connection=None) -> None:
+    _send("checkin", to, {"first_name": first_name, "link": link}, connection)
 
 
-def reminder(*, to: str, first_name: str, start, location) -> None:
-    _send("reminder", to, {"first_name": first_name, "start": start, "location": location})
+def reminder(*, to: str, first_name: str, start, location, connection=None) -> None:
+    context = {"first_name": first_name, "start": start, "location": location}
+    _send("reminder", to, context, connection)
 
 
 def checkin_alert(*, to: str, link: str) -> None:

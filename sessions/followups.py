@@ -10,11 +10,13 @@ dispatch claims it again.
 
 import logging
 import secrets
+import threading
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q
 from django.urls import reverse
@@ -191,7 +193,7 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
         _finish(message_id, claim, status=Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
-        _deliver(message)
+        _deliver_with_retry(message)
     except Exception as exc:  # the mail server, whatever it raised
         error = f"{type(exc).__name__}: {exc}"[:500]
         # The log gets the kind of failure only: a mail server's text can name the
@@ -214,11 +216,52 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
     return "sent"
 
 
-def _deliver(message: ScheduledMessage) -> None:
+_smtp = threading.local()  # one open SMTP connection per worker thread
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def _smtp_connection():
+    """The thread's open SMTP connection (None with other backends, which keep their
+    own behaviour, e.g. one file per message in development)."""
+    if settings.EMAIL_BACKEND != SMTP_BACKEND:
+        return None
+    connection = getattr(_smtp, "connection", None)
+    if connection is None:
+        connection = get_connection(SMTP_BACKEND)
+        connection.open()
+        _smtp.connection = connection
+    return connection
+
+
+def _drop_smtp_connection() -> None:
+    connection = getattr(_smtp, "connection", None)
+    _smtp.connection = None
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # already broken; nothing more to do
+            pass
+
+
+def _deliver_with_retry(message: ScheduledMessage) -> None:
+    """Send on the thread's connection; a connection the server dropped while it sat
+    idle gets one immediate retry on a fresh one."""
+    reused = getattr(_smtp, "connection", None) is not None
+    try:
+        _deliver(message, _smtp_connection())
+    except Exception:
+        _drop_smtp_connection()
+        if not reused:
+            raise
+        _deliver(message, _smtp_connection())
+
+
+def _deliver(message: ScheduledMessage, connection) -> None:
     patient = message.patient
     first_name = patient.preferred_name or patient.legal_first_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
-        emails.checkin(to=patient.email, first_name=first_name, link=checkin_link(message))
+        link = checkin_link(message)
+        emails.checkin(to=patient.email, first_name=first_name, link=link, connection=connection)
     else:
         appointment = message.appointment
         emails.reminder(
@@ -226,6 +269,7 @@ def _deliver(message: ScheduledMessage) -> None:
             first_name=first_name,
             start=timezone.localtime(appointment.start),
             location=appointment.location,
+            connection=connection,
         )
 
 

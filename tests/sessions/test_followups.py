@@ -526,3 +526,39 @@ def test_acknowledging_after_speaking_to_the_patient_closes_the_call(
     task = CallTask.objects.get()
     assert task.done_by == physio and "spoke to the patient" in task.note
     assert "Patients to call" not in client_for(front_desk).get(reverse("home")).content.decode()
+
+
+class TestSmtpConnection:
+    @pytest.fixture
+    def sink(self, settings):
+        from clinic.management.commands.bench import SmtpSink
+
+        sink = SmtpSink()
+        time.sleep(0.2)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
+        yield sink
+        followups._drop_smtp_connection()
+
+    def wait_for(self, sink, count):
+        deadline = time.monotonic() + 5
+        while sink.count < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def test_one_connection_serves_many_sends(self, visit, sink):
+        for i in range(5):
+            checkin(visit, key=f"smtp{i}", nonce=f"smtp{i}")
+        assert dispatch_and_send() == ["sent"] * 5
+        self.wait_for(sink, 5)
+        assert (sink.count, sink.connections) == (5, 1)
+
+    def test_a_connection_dropped_while_idle_is_replaced_at_once(self, visit, sink):
+        checkin(visit, key="a", nonce="a")
+        assert dispatch_and_send() == ["sent"]
+        sink.drop_connections()
+        time.sleep(0.2)
+        checkin(visit, key="b", nonce="b")
+        assert dispatch_and_send() == ["sent"]  # not "retry" a minute later
+        self.wait_for(sink, 2)
+        assert (sink.count, sink.connections) == (2, 2)

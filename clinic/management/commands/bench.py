@@ -75,6 +75,8 @@ class SmtpSink:
     def __init__(self):
         self.port = free_port()
         self.count = 0
+        self.connections = 0
+        self.writers = []
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self._run, daemon=True).start()
 
@@ -85,7 +87,15 @@ class SmtpSink:
         )
         self.loop.run_forever()
 
+    def drop_connections(self):
+        """Close every open connection, as a server's idle timeout would."""
+        for writer in self.writers:
+            self.loop.call_soon_threadsafe(writer.close)
+        self.writers = []
+
     async def _session(self, reader, writer):
+        self.connections += 1
+        self.writers.append(writer)
         writer.write(b"220 sink\r\n")
         data = False
         while line := await reader.readline():
