@@ -8,10 +8,12 @@ SMTP sink, and the bytes a phone loads for the intake step and the check-in page
 """
 
 import asyncio
+import gzip
 import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess  # nosec B404
 import sys
@@ -136,7 +138,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark runs against PostgreSQL: set DATABASE_URL.")
-        if not shutil_which("wrk"):
+        if not shutil.which("wrk"):
             raise CommandError("wrk is not installed (Debian: apt-get install -y wrk).")
         if Patient.objects.count() < opts["patients"]:
             self.stdout.write("Seeding scale data (once)...")
@@ -145,7 +147,7 @@ class Command(BaseCommand):
         results = {"machine": machine(), "date": timezone.now().isoformat(timespec="seconds")}
         results["pages"] = self.pages(opts)
         results["followups"] = self.followups(opts["checkins"])
-        results["weight"] = self.weight()
+        results["weight"] = self.weight_rows  # measured while the server runs
         self.report(results, opts["write_docs"])
 
     # --- what the requests need -----------------------------------------------------
@@ -461,9 +463,6 @@ class Command(BaseCommand):
             self.page_bytes("Check-in form", f"/c/{f['checkin']}/"),
         ]
 
-    def weight(self) -> list[dict]:
-        return self.weight_rows
-
     def page_bytes(self, name: str, path: str) -> dict:
         """Bytes over the wire with gzip, as a phone's browser would fetch: HTML + CSS + JS."""
         html, total = self.fetch(path)
@@ -481,8 +480,6 @@ class Command(BaseCommand):
             raw = response.read()
             text = ""
             if response.headers.get("Content-Encoding") == "gzip":
-                import gzip
-
                 text = gzip.decompress(raw).decode(errors="replace")
             else:
                 text = raw.decode(errors="replace")
@@ -510,12 +507,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def http_error_302(self, req, fp, code, msg, headers):
         return fp
-
-
-def shutil_which(name: str) -> str | None:
-    import shutil
-
-    return shutil.which(name)
 
 
 def wait_for(url: str, timeout: float = 30):
