@@ -49,19 +49,21 @@ def record(
     )
     # No savepoint: if the insert fails, the request's own transaction should fail too.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-id").values_list("digest", flat=True).first()
-        event.prev_digest = last or ""
+        event.prev_digest = _chain_tail()
         event.digest = event.compute_digest()
         event.save()
     return event
 
 
-def _lock_chain() -> None:
-    """One writer at a time extends the chain (SQLite already serialises writers)."""
+def _chain_tail() -> str:
+    """The last event's digest, read holding the chain's lock until the transaction
+    ends: one writer at a time extends the chain. On PostgreSQL one call does both
+    (clinic/migrations/0005); SQLite already serialises writers."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+            cursor.execute("SELECT clinic_audit_chain_tail(%s)", [CHAIN_LOCK])
+            return cursor.fetchone()[0] or ""
+    return AuditEvent.objects.order_by("-id").values_list("digest", flat=True).first() or ""
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

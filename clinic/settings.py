@@ -207,7 +207,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked-out users and IPs first
-    "django.contrib.auth.backends.ModelBackend",
+    "clinic.roles.RoleModelBackend",  # Django's ModelBackend, roles loaded with the user
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -370,6 +370,8 @@ QUIET_HOURS_START = envclock("QUIET_HOURS_START", "21:00")
 QUIET_HOURS_END = envclock("QUIET_HOURS_END", "08:00")
 FOLLOWUP_LEASE_SECONDS = envint("FOLLOWUP_LEASE_SECONDS", 300, minimum=1)
 FOLLOWUP_MAX_ATTEMPTS = envint("FOLLOWUP_MAX_ATTEMPTS", 6, minimum=1)
+# Messages per send task: fewer broker round trips, one mail connection reused.
+FOLLOWUP_SEND_BATCH = envint("FOLLOWUP_SEND_BATCH", 25, minimum=1)
 CHECKIN_LINK_DAYS = envint("CHECKIN_LINK_DAYS", 7, minimum=1)
 
 # `make bench` serves a reference page (clinic/views.bench_floor) when BENCH=1.

@@ -142,6 +142,12 @@ class SignForm(forms.Form):
         required=False,
     )
 
+    def offer(self, templates: list[AftercareTemplate]) -> None:
+        """List templates the page has loaded already (a POST is still checked against
+        the active templates in the database)."""
+        field = self.fields["aftercare_template"]
+        field.choices = [("", field.empty_label), *((t.pk, t.name) for t in templates)]
+
 
 class AddendumForm(forms.Form):
     reason = forms.CharField(label="Why the correction", max_length=300)

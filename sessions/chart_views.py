@@ -26,9 +26,11 @@ from sessions.models import (
     AdverseEvent,
     AftercareTemplate,
     Appointment,
+    CheckinAnswer,
     NeedlingSite,
     ScheduledMessage,
     Visit,
+    visit_number,
 )
 
 CLINICIAN = (Role.PHYSIO,)
@@ -44,7 +46,7 @@ def _visits():
         "safety_check",
         "author",
         "acknowledged_by",
-    )
+    ).annotate(visit_number=visit_number("appointment"))
 
 
 def _visit(pk: int) -> Visit:
@@ -71,67 +73,83 @@ def _safety_initial(visit: Visit) -> dict:
     }
 
 
-def _render_chart(request, visit: Visit, status: int = 200, **forms):
-    # The appointment again, with its place in the course ("visit k of N").
-    appointment = (
-        Appointment.objects.select_related("type", "course", "location")
-        .with_visit_number()
-        .get(pk=visit.appointment_id)
-    )
-    verdict = charting.visit_verdict(visit)
-    sites = list(visit.sites.select_related("muscle"))
+def _previous_visit(visit: Visit) -> tuple[Visit | None, list]:
+    """The patient's last signed visit before this one, and the latest answer to each
+    of its check-ins as (hours after, answer)."""
     previous = (
         Visit.objects.filter(
             appointment__patient=visit.patient,
             status=Visit.Status.SIGNED,
-            appointment__start__lt=appointment.start,
+            appointment__start__lt=visit.appointment.start,
         )
         .select_related("appointment")
         .order_by("-appointment__start")
         .first()
     )
-    previous_checkins = []
-    if previous is not None:
-        for message in previous.messages.filter(
-            kind=ScheduledMessage.Kind.CHECKIN
-        ).prefetch_related("answers"):
-            latest = next(iter(message.answers.all()), None)
-            if latest:
-                previous_checkins.append((message.hours_after, latest))
-    templates = AftercareTemplate.objects.filter(is_active=True)
-    chosen = request.GET.get("template", "")
-    template = (
-        templates.filter(pk=chosen).first() if chosen.isdigit() else None
-    ) or templates.first()
-    sign_initial = {
-        "aftercare_template": template,
-        "aftercare_text": template.body if template else "",
-    }
+    if previous is None:
+        return None, []
+    latest = {}
+    answers = CheckinAnswer.objects.filter(
+        message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
+    ).select_related("message")
+    for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
+        latest[answer.message_id] = answer  # the last one of each check-in stays
+    return previous, [(a.message.hours_after, a) for a in latest.values()]
+
+
+def _render_chart(request, visit: Visit, status: int = 200, **forms):
+    appointment = visit.appointment
+    appointment.visit_number = visit.visit_number  # "visit k of N"
+    verdict = charting.visit_verdict(visit)
+    authorisation = charting.authorisation_on(visit.author, visit.day)
+    previous, previous_checkins = _previous_visit(visit)
     context = {
         "visit": visit,
         "appointment": appointment,
         "patient": visit.patient,
         "verdict": verdict,
-        "blockers": [] if visit.is_signed else charting.needling_blockers(visit, verdict),
         "unacknowledged": charting.unacknowledged(visit, verdict),
-        "authorisation": charting.authorisation_on(visit.author, visit.day),
-        "sites": sites,
+        "authorisation": authorisation,
+        "sites": list(visit.sites.select_related("muscle")),
         "adverse_events": list(visit.adverse_events.all()),
-        "addenda": list(visit.addenda.select_related("author")),
-        "deliveries": list(visit.aftercare_deliveries.all()),
         "previous": previous,
         "previous_checkins": previous_checkins,
-        "sign_problems": [] if visit.is_signed else charting.sign_problems(visit, sites),
+    }
+    if visit.is_signed:  # read-only, with what came after signing
+        context |= {
+            "addenda": list(visit.addenda.select_related("author")),
+            "deliveries": list(visit.aftercare_deliveries.all()),
+            "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        }
+    else:
+        context |= _draft_context(request, visit, verdict, authorisation, context["sites"], forms)
+    return render(request, "sessions/chart.html", context, status=status)
+
+
+def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
+    """What a draft chart adds: the hard stops and the forms to complete it."""
+    blockers = charting.needling_blockers(visit, verdict, authorised=bool(authorisation))
+    templates = list(AftercareTemplate.objects.filter(is_active=True))
+    chosen = request.GET.get("template", "")
+    template = next((t for t in templates if str(t.pk) == chosen), None) or next(
+        iter(templates), None
+    )
+    text = template.body if template else ""
+    sign_form = forms.get("sign_form") or SignForm(
+        initial={"aftercare_template": template, "aftercare_text": text}
+    )
+    sign_form.offer(templates)
+    return {
+        "blockers": blockers,
+        "sign_problems": charting.sign_problems(visit, sites, blockers),
         "safety_form": forms.get("safety_form")
         or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
         "note_form": forms.get("note_form") or NoteForm(instance=visit),
         "site_form": forms.get("site_form") or SiteForm(visit=visit),
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
-        "sign_form": forms.get("sign_form") or SignForm(initial=sign_initial),
-        "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        "sign_form": sign_form,
         "templates": templates,
     }
-    return render(request, "sessions/chart.html", context, status=status)
 
 
 @require_roles(*CLINICIAN)

@@ -41,17 +41,21 @@ def authorisation_on(practitioner, day: date) -> NeedlingAuthorisation | None:
     return NeedlingAuthorisation.objects.filter(practitioner=practitioner).valid_on(day).first()
 
 
-def needling_blockers(visit: Visit, verdict: Verdict | None = None) -> list[str]:
+def needling_blockers(
+    visit: Visit, verdict: Verdict | None = None, *, authorised: bool | None = None
+) -> list[str]:
     """Why needling cannot be recorded on this visit now; empty when it can.
 
     The one place for the hard stops: site forms, the admin (model clean) and the
-    services all ask here.
+    services all ask here. ``verdict`` and ``authorised`` are looked up when not given.
     """
     reasons = []
     day = visit.day
     if visit.safety_check_id is None or not visit.consent_today:
         reasons.append("Complete the day-of-visit safety check, with consent for today, first.")
-    if authorisation_on(visit.author, day) is None:
+    if authorised is None:
+        authorised = authorisation_on(visit.author, day) is not None
+    if not authorised:
         reasons.append(
             f"You hold no needling authorisation valid on {day.isoformat()}; "
             "the clinic admin records authorisations."
@@ -170,13 +174,16 @@ def adverse_event_add(
     return event
 
 
-def sign_problems(visit: Visit, sites: list[NeedlingSite]) -> list[str]:
-    """What stands between this draft and a signature."""
+def sign_problems(
+    visit: Visit, sites: list[NeedlingSite], blockers: list[str] | None = None
+) -> list[str]:
+    """What stands between this draft and a signature (``blockers``: the needling
+    blockers, when the caller has them already)."""
     problems = []
     if visit.pain_today is None:
         problems.append("Record today's pain (0-10).")
     if sites:
-        problems += needling_blockers(visit)
+        problems += needling_blockers(visit) if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:
             problems.append("Record the needle product and size.")
         if not visit.clean_technique_complete:

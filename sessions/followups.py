@@ -11,6 +11,7 @@ dispatch claims it again.
 import logging
 import secrets
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -175,22 +176,60 @@ def _finish(message_id: int, held_claim: str, **fields) -> bool:
 
 def message_send(*, message_id: int, claim: str, now: datetime | None = None) -> str:
     """Send one claimed message; returns what happened (for logs and tests)."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
-    if not ScheduledMessage.objects.filter(
-        pk=message_id, claim=claim, status=Status.SENDING
-    ).update(lease_until=lease):
-        return "not-claimed"  # sent already, or claimed again by a later dispatch
-    message = ScheduledMessage.objects.select_related("patient", "appointment__location").get(
-        pk=message_id
-    )
+    return messages_send(ids=[message_id], claim=claim, now=now)[message_id]
+
+
+def send_batches(claimed: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
+    """Group claimed (id, claim) pairs into send tasks of FOLLOWUP_SEND_BATCH ids."""
+    by_claim: dict[str, list[int]] = {}
+    for pk, claim in claimed:
+        by_claim.setdefault(claim, []).append(pk)
+    size = settings.FOLLOWUP_SEND_BATCH
+    return [
+        (ids[i : i + size], claim)
+        for claim, ids in by_claim.items()
+        for i in range(0, len(ids), size)
+    ]
+
+
+def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) -> dict[int, str]:
+    """Send claimed messages one by one; returns what happened to each id.
+
+    The leases are renewed together first, and again for the rest once half a lease
+    has gone by (a slow mail server), so no row can be claimed again while it is sent.
+    Each row is finished on its own as soon as it is sent.
+    """
+    lease = timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
+
+    def clock() -> datetime:
+        return now or timezone.now()
+
+    def renew(pks) -> None:
+        held(pks).update(lease_until=clock() + lease)
+
+    def held(pks):
+        return ScheduledMessage.objects.filter(pk__in=pks, claim=claim, status=Status.SENDING)
+
+    outcomes = dict.fromkeys(ids, "not-claimed")  # sent already, or claimed again later
+    renew(ids)
+    renewed = time.monotonic()
+    batch = list(held(ids).select_related("patient", "appointment__location").order_by("pk"))
+    for index, message in enumerate(batch):
+        if time.monotonic() - renewed > lease.total_seconds() / 2:
+            renew([m.pk for m in batch[index:]])
+            renewed = time.monotonic()
+        outcomes[message.pk] = _send_held(message, claim, clock())
+    return outcomes
+
+
+def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
     skip = _skip_reason(message)
     if skip:
-        _finish(message_id, claim, status=skip[0], last_error=skip[1])
+        _finish(message.pk, claim, status=skip[0], last_error=skip[1])
         return skip[0]
     deliverable = _deliverable(now)
     if deliverable > now:
-        _finish(message_id, claim, status=Status.PENDING, due_at=deliverable)
+        _finish(message.pk, claim, status=Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
         _deliver_with_retry(message)
@@ -199,20 +238,20 @@ def message_send(*, message_id: int, claim: str, now: datetime | None = None) ->
         # The log gets the kind of failure only: a mail server's text can name the
         # recipient. The full text stays with the message row (last_error).
         logger.warning(
-            "Message %s not sent (attempt %s): %s", message_id, message.attempts, type(exc).__name__
+            "Message %s not sent (attempt %s): %s", message.pk, message.attempts, type(exc).__name__
         )
         if message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            _finish(message_id, claim, status=Status.FAILED, last_error=error)
+            _finish(message.pk, claim, status=Status.FAILED, last_error=error)
             return "failed"
         _finish(
-            message_id,
+            message.pk,
             claim,
             status=Status.PENDING,
             due_at=now + schedule.retry_delay(message.attempts),
             last_error=error,
         )
         return "retry"
-    _finish(message_id, claim, status=Status.SENT, sent_at=now, last_error="")
+    _finish(message.pk, claim, status=Status.SENT, sent_at=now, last_error="")
     return "sent"
 
 

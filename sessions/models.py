@@ -191,17 +191,24 @@ class AppointmentQuerySet(models.QuerySet):
     def with_visit_number(self):
         """Annotate ``visit_number``: this visit's place in its course (cancelled and
         no-show appointments do not count)."""
-        earlier = (
-            Appointment.objects.filter(
-                course=models.OuterRef("course"), start__lt=models.OuterRef("start")
-            )
-            .exclude(status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW])
-            .order_by()
-            .values("course")
-            .annotate(n=models.Count("id"))
-            .values("n")
+        return self.annotate(visit_number=visit_number())
+
+
+def visit_number(appointment: str = ""):
+    """The place in its course of the appointment at ``appointment`` (a lookup path
+    from the query's model; empty for an Appointment query), as an expression."""
+    prefix = f"{appointment}__" if appointment else ""
+    earlier = (
+        Appointment.objects.filter(
+            course=models.OuterRef(f"{prefix}course"), start__lt=models.OuterRef(f"{prefix}start")
         )
-        return self.annotate(visit_number=Coalesce(models.Subquery(earlier), 0) + 1)
+        .exclude(status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW])
+        .order_by()
+        .values("course")
+        .annotate(n=models.Count("id"))
+        .values("n")
+    )
+    return Coalesce(models.Subquery(earlier), 0) + 1
 
 
 class Appointment(models.Model):

@@ -7,13 +7,13 @@ from sessions import followups
 
 @shared_task
 def dispatch_due_messages() -> int:
-    """Run by beat every minute: claim due messages, queue one send task each."""
+    """Run by beat every minute: claim due messages, queue them in small batches."""
     claimed = followups.messages_claim_due()
-    for message_id, claim in claimed:
-        send_message.delay(message_id, claim)
+    for ids, claim in followups.send_batches(claimed):
+        send_messages.delay(ids, claim)
     return len(claimed)
 
 
 @shared_task
-def send_message(message_id: int, claim: str) -> str:
-    return followups.message_send(message_id=message_id, claim=claim)
+def send_messages(ids: list[int], claim: str) -> dict[int, str]:
+    return followups.messages_send(ids=ids, claim=claim)

@@ -1,4 +1,8 @@
+import threading
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 from django.urls import resolve, reverse
@@ -78,6 +82,38 @@ def test_postgres_refuses_update_and_delete_in_sql(request_as, sql):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert AuditEvent.objects.get().detail == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_extend_one_unbroken_chain(request_as):
+    """Writers that race (each in its own transaction) still form one chain: each
+    reads the last digest only once it holds the chain's lock."""
+    request = request_as()
+    start = threading.Barrier(4)
+    errors = []
+
+    def writer():
+        try:
+            start.wait()
+            for _ in range(15):
+                with transaction.atomic():
+                    audit.record(request, audit.Action.VIEW)
+        except Exception as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "intact: 60 rows" in out.getvalue()
+    assert AuditEvent.objects.values("prev_digest").distinct().count() == 60
 
 
 class TestAuditLogPage:

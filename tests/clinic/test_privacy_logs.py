@@ -163,9 +163,10 @@ def task_payloads(monkeypatch):
 def run_queued_sends(queued: list, start: int = 0) -> list[str]:
     """Run the send tasks queued since ``start`` here, as a worker would."""
     return [
-        tasks.send_message(*args, **kwargs)
+        outcome
         for name, args, kwargs, _ in queued[start:]
-        if name == "sessions.tasks.send_message"
+        if name == "sessions.tasks.send_messages"
+        for outcome in tasks.send_messages(*args, **kwargs).values()
     ]
 
 
@@ -403,12 +404,14 @@ def test_main_journeys_leave_no_health_information_in_logs_or_task_payloads(
     subjects = " ".join(m.subject for m in mail.outbox)
     for expected in ("questionnaire", "appointment", "Reminder", "aftercare", "How are you"):
         assert expected in subjects, subjects
-    assert any(name == "sessions.tasks.send_message" for name, *_ in task_payloads)
+    assert any(name == "sessions.tasks.send_messages" for name, *_ in task_payloads)
 
     # Task payloads: ids and claims only.
     for name, args, kwargs, _ in task_payloads:
         assert kwargs == {}, (name, kwargs)
-        assert all(isinstance(a, int) or re.fullmatch(r"[0-9a-f]{32}", a) for a in args), args
+        for arg in args:
+            ids = arg if isinstance(arg, list) else [arg]
+            assert all(isinstance(a, int) or re.fullmatch(r"[0-9a-f]{32}", a) for a in ids), args
     assert leaks([repr(payload) for payload in task_payloads]) == []
 
     # Logs: plenty were written (requests, sign-in throttling), none with health data.

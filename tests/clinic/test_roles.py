@@ -4,7 +4,14 @@ from django.urls import path, reverse
 
 from clinic import urls as project_urls
 from clinic.models import AuditEvent
-from clinic.roles import Role, primary_role, public, require_roles, user_roles
+from clinic.roles import (
+    Role,
+    RoleModelBackend,
+    primary_role,
+    public,
+    require_roles,
+    user_roles,
+)
 from tests.factories import UserFactory
 
 
@@ -84,6 +91,26 @@ def test_clinic_admin_can_use_the_admin_site(client_for, clinic_admin):
 def test_inactive_user_has_no_roles(db):
     user = UserFactory(role=Role.PHYSIO, is_active=False)
     assert user_roles(user) == frozenset()
+
+
+def test_the_backend_loads_the_user_with_their_roles_in_one_query(db, django_assert_num_queries):
+    user = UserFactory(role=Role.FRONT_DESK)
+    user.groups.add(*UserFactory(role=Role.ADMIN).groups.all())
+    user.groups.create(name="Book club")  # not a role
+    with django_assert_num_queries(1):
+        loaded = RoleModelBackend().get_user(user.pk)
+        assert user_roles(loaded) == {Role.FRONT_DESK, Role.ADMIN}
+    assert user_roles(RoleModelBackend().get_user(UserFactory().pk)) == frozenset()
+    user.is_active = False
+    user.save()
+    assert RoleModelBackend().get_user(user.pk) is None
+
+
+def test_a_role_taken_away_is_gone_on_the_next_request(client_for, physio):
+    client = client_for(physio)
+    assert client.get(reverse("sessions:adverse-events")).status_code == 200
+    physio.groups.clear()
+    assert client.get(reverse("sessions:adverse-events")).status_code == 403
 
 
 def test_primary_role_prefers_admin(db):

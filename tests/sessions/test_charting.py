@@ -12,10 +12,13 @@ from intake.screening import Status
 from sessions import charting, services
 from sessions.models import (
     Addendum,
+    AdverseEvent,
     Appointment,
+    CheckinAnswer,
     Muscle,
     NeedlingSite,
     NoteIsSigned,
+    ScheduledMessage,
     Visit,
 )
 from tests.factories import NeedlingAuthorisationFactory, PatientFactory
@@ -490,6 +493,73 @@ class TestDraftsAndTimeline:
             page = client.get(reverse("sessions:timeline", args=[patient.pk])).content.decode()
         assert page.count("<circle") == 40
         assert "visit 20 of 8–10" in page
+
+    def test_chart_queries_do_not_grow_with_the_record(
+        self,
+        client_for,
+        physio,
+        patient,
+        location,
+        treatment,
+        authorised,
+        gluteus,
+        django_assert_max_num_queries,
+    ):
+        """A long course, a previous visit with check-ins, many sites, events and addenda."""
+        course = services.active_course(patient)
+
+        def visit_on(day, **fields):
+            start = local(2026, 9, 1, 9) + timedelta(days=day)
+            appointment = Appointment.objects.create(
+                patient=patient,
+                practitioner=physio,
+                location=location,
+                type=treatment,
+                start=start,
+                end=start + timedelta(minutes=30),
+                course=course,
+            )
+            return Visit.objects.create(appointment=appointment, author=physio, **fields)
+
+        for day in range(12):
+            earlier = visit_on(day, pain_today=6, pain_after=2)
+            for hours in (24, 48):
+                message = ScheduledMessage.objects.create(
+                    key=f"checkin:{earlier.pk}:{hours}",
+                    kind="checkin",
+                    patient=patient,
+                    appointment=earlier.appointment,
+                    visit=earlier,
+                    hours_after=hours,
+                    due_at=earlier.appointment.end + timedelta(hours=hours),
+                    nonce=f"n{earlier.pk}-{hours}",
+                )
+                CheckinAnswer.objects.bulk_create(
+                    CheckinAnswer(message=message, soreness=s, compared="expected") for s in (4, 3)
+                )
+            Visit.objects.filter(pk=earlier.pk).update(status=Visit.Status.SIGNED)
+        current = visit_on(40)
+        NeedlingSite.objects.bulk_create(
+            NeedlingSite(visit=current, muscle=gluteus, side="left", depth_cm=3, twitch="weak")
+            for _ in range(10)
+        )
+        AdverseEvent.objects.bulk_create(
+            AdverseEvent(visit=current, kind="bruising", action_taken="Ice") for _ in range(5)
+        )
+        client = client_for(physio)
+        url = reverse("sessions:chart", args=[current.appointment_id])
+        with django_assert_max_num_queries(15):
+            page = client.get(url).content.decode()
+        assert page.count("Gluteus medius") >= 10
+        assert "visit 13 of 8–10" in page
+        assert "Check-in at 48 h: soreness" in page  # the previous visit's answers
+
+        Visit.objects.filter(pk=current.pk).update(status=Visit.Status.SIGNED)
+        for n in range(4):
+            Addendum.objects.create(visit=current, author=physio, reason="Typo", text=f"Fix {n}")
+        with django_assert_max_num_queries(15):
+            page = client.get(url).content.decode()
+        assert page.count("reason: Typo") == 4
 
 
 def test_pain_chart_places_points_on_a_zero_to_ten_scale():

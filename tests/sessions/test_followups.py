@@ -332,13 +332,56 @@ class TestSending:
         message.refresh_from_db()
         assert message.attempts == 2
 
+    def test_claims_are_sent_in_batches_and_a_row_claimed_again_is_left_alone(
+        self, visit, settings
+    ):
+        settings.FOLLOWUP_SEND_BATCH = 2
+        first, second, third = (checkin(visit) for _ in range(3))
+        batches = followups.send_batches(followups.messages_claim_due())
+        assert [ids for ids, _ in batches] == [[first.pk, second.pk], [third.pk]]
+        (ids, claim), (rest, _) = batches
+        # The second row's lease ran out and a later dispatch holds it now.
+        ScheduledMessage.objects.filter(pk=second.pk).update(claim="later-dispatch")
+        assert followups.messages_send(ids=ids, claim=claim) == {
+            first.pk: "sent",
+            second.pk: "not-claimed",
+        }
+        assert followups.messages_send(ids=rest, claim=claim) == {third.pk: "sent"}
+        assert len(mail.outbox) == 2
+        second.refresh_from_db()
+        assert (second.status, second.claim) == (Status.SENDING, "later-dispatch")
+
+    def test_a_slow_batch_renews_the_leases_of_the_rows_still_to_send(
+        self, visit, monkeypatch, frozen_now
+    ):
+        messages = [checkin(visit) for _ in range(3)]
+        ((_, claim),) = {(None, c) for _, c in followups.messages_claim_due()}
+        lease = django_settings.FOLLOWUP_LEASE_SECONDS
+
+        class SlowMailServer:  # every step takes a good part of a lease
+            now = 0.0
+
+            def monotonic(self):
+                self.now += lease * 0.4
+                frozen_now.shift(timedelta(seconds=lease * 0.4))
+                return self.now
+
+        monkeypatch.setattr(followups, "time", SlowMailServer())
+        outcomes = followups.messages_send(ids=[m.pk for m in messages], claim=claim)
+        assert list(outcomes.values()) == ["sent"] * 3
+        rows = ScheduledMessage.objects.order_by("pk")
+        # No row was sent after its lease ran out (another dispatch could have had it).
+        assert all(row.sent_at < row.lease_until for row in rows)
+        assert rows[2].sent_at > rows[0].lease_until  # without renewal it would have
+
     def test_the_dispatch_task_queues_ids_only(self, visit, monkeypatch):
         checkin(visit)
         queued = []
-        monkeypatch.setattr("sessions.tasks.send_message.delay", lambda *args: queued.append(args))
+        monkeypatch.setattr("sessions.tasks.send_messages.delay", lambda *args: queued.append(args))
         assert dispatch_due_messages() == 1
-        ((message_id, claim),) = queued
-        assert isinstance(message_id, int) and isinstance(claim, str) and len(claim) == 32
+        ((ids, claim),) = queued
+        assert ids == [ScheduledMessage.objects.get().pk]
+        assert isinstance(claim, str) and len(claim) == 32
 
     def test_message_health_and_healthz_report_the_oldest_overdue(self, visit, client):
         checkin(visit, due_at=NOW - timedelta(minutes=7))
@@ -495,10 +538,10 @@ def test_a_real_worker_on_redis_delivers_a_due_checkin(
     message = checkin(visit)
     queue = f"test-{uuid.uuid4().hex}"
     with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
-        for pk, claim in followups.messages_claim_due():
-            from sessions.tasks import send_message
+        from sessions.tasks import send_messages
 
-            send_message.apply_async((pk, claim), queue=queue)
+        for ids, claim in followups.send_batches(followups.messages_claim_due()):
+            send_messages.apply_async((ids, claim), queue=queue)
         deadline = time.monotonic() + 20
         while not mailoutbox and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sessions import followups
 from sessions.models import Appointment, ScheduledMessage, Visit
-from sessions.tasks import send_message
+from sessions.tasks import send_messages
 from tests.factories import PatientFactory
 
 pytestmark = [
@@ -82,8 +82,8 @@ def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, tre
     ]
 
     def dispatch():
-        for pk, claim in followups.messages_claim_due():
-            send_message.apply_async((pk, claim), queue=queue)
+        for ids, claim in followups.send_batches(followups.messages_claim_due()):
+            send_messages.apply_async((ids, claim), queue=queue)
 
     settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"
     first = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)

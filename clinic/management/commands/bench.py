@@ -43,6 +43,7 @@ from intake import services as intake_services
 from intake.models import Patient
 from sessions import followups
 from sessions.models import Appointment, CheckinAnswer, ScheduledMessage, Visit
+from sessions.tasks import send_messages
 
 RESULTS_START = "<!-- bench:start -->"
 RESULTS_END = "<!-- bench:end -->"
@@ -197,7 +198,7 @@ class Command(BaseCommand):
     def cookie(self, user, csrf: str, otp: bool) -> str:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "clinic.roles.RoleModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session[LOGIN_AT] = session[SEEN_AT] = int(time.time())
         if otp:
@@ -416,22 +417,18 @@ class Command(BaseCommand):
                 "--loglevel=WARNING",
                 "-Q",
                 "bench-followups",
-                # Sends wait on the mail server, not the CPU: threads, not processes.
-                "--pool",
-                "threads",
+                # As docker-compose runs it: the prefork pool, CELERY_WORKER_CONCURRENCY.
                 "--concurrency",
-                "8",
+                os.environ.get("CELERY_WORKER_CONCURRENCY", "2"),
             ],
             env=env,
             cwd=settings.BASE_DIR,
         )
         try:
             time.sleep(3)
-            from sessions.tasks import send_message
-
             started = time.monotonic()
-            for pk, claim in followups.messages_claim_due():
-                send_message.apply_async((pk, claim), queue="bench-followups")
+            for ids, claim in followups.send_batches(followups.messages_claim_due()):
+                send_messages.apply_async((ids, claim), queue="bench-followups")
             keys = [f"bench:{now.timestamp()}:{v}" for v, _, _ in visits]
             while time.monotonic() - started < 600:
                 pending = (
