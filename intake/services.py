@@ -128,15 +128,12 @@ def intake_submit(
     return intake
 
 
-def intake_state_label(intakes: list[Intake]) -> str:
-    """The front-desk state of a patient's newest intake, from prefetched intakes
-    (each with its invitations prefetched, newest first)."""
-    if not intakes:
+def intake_state_label(latest: Intake | None, invitations: list[IntakeInvitation]) -> str:
+    """The front-desk state of a patient's newest intake, given its invitations."""
+    if latest is None:
         return "No intake"
-    latest = max(intakes, key=lambda i: i.number)
     if latest.is_submitted:
         return "Intake submitted"
-    invitations = list(latest.invitations.all())
     if not invitations:
         return "Intake not sent"
     newest = max(invitations, key=lambda i: i.created_at)

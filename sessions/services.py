@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from clinic import emails
 from clinic.links import make_token, read_token
@@ -330,6 +331,11 @@ class Entry:
     def is_free(self) -> bool:
         return self.appointment is None
 
+    @property
+    def times(self) -> str:
+        """ "09:00–09:30" in the clinic's time zone."""
+        return f"{timezone.localtime(self.start):%H:%M}–{timezone.localtime(self.end):%H:%M}"
+
 
 @dataclass
 class Column:
@@ -340,34 +346,55 @@ class Column:
     entries: list[Entry] = field(default_factory=list)
     working: bool = False
 
+    @property
+    def book_url(self) -> str:
+        """Booking from one of this column's free slots (the template adds the start)."""
+        query = urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
+        return f"{reverse('sessions:appointment-new')}?{query}"
+
 
 def _appointments(qs):
-    intakes = Intake.objects.order_by("-number").prefetch_related(
-        Prefetch("invitations", queryset=IntakeInvitation.objects.order_by("-created_at"))
+    # Prefetched into plain lists (to_attr): a calendar holds a hundred visits or more,
+    # and a prefetched manager costs a queryset clone per patient and relation.
+    intakes = (
+        Intake.objects.defer("drafts")
+        .order_by("-number")
+        .prefetch_related(
+            Prefetch(
+                "invitations",
+                queryset=IntakeInvitation.objects.order_by("-created_at"),
+                to_attr="invitation_list",
+            )
+        )
     )
     return (
         qs.select_related("patient", "practitioner", "type", "location", "course")
         .with_visit_number()
-        .prefetch_related(Prefetch("patient__intakes", queryset=intakes), "patient__health_updates")
+        .prefetch_related(
+            Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
+            Prefetch("patient__health_updates", to_attr="health_update_list"),
+        )
         .order_by("start", "id")
     )
 
 
 def _entry(appointment: Appointment) -> Entry:
-    intakes = list(appointment.patient.intakes.all())
+    patient = appointment.patient
+    intakes = patient.intake_list  # newest first
     badge = None
     if appointment.type.involves_needling and appointment.is_active:
         submitted = next((i for i in intakes if i.is_submitted), None)
-        facts = intake_services.health_facts(
-            submitted, list(appointment.patient.health_updates.all())
-        )
+        facts = intake_services.health_facts(submitted, patient.health_update_list)
         badge = screen(facts, timezone.localtime(appointment.start).date()).booking_badge()
+    latest = intakes[0] if intakes else None
     return Entry(
         appointment.start,
         appointment.end,
         appointment,
         badge=badge,
-        intake_state=intake_services.intake_state_label(intakes),
+        intake_state=intake_services.intake_state_label(
+            latest, latest.invitation_list if latest else []
+        ),
     )
 
 

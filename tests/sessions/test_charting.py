@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from intake.models import HealthUpdate
 from intake.screening import Status
 from sessions import charting, services
 from sessions.models import (
@@ -539,6 +540,10 @@ class TestDraftsAndTimeline:
                 )
             Visit.objects.filter(pk=earlier.pk).update(status=Visit.Status.SIGNED)
         current = visit_on(40)
+        check = HealthUpdate.objects.create(
+            patient=patient, source="Day-of-visit safety check", pregnancy="no", recorded_by=physio
+        )
+        Visit.objects.filter(pk=current.pk).update(safety_check=check, consent_today=True)
         NeedlingSite.objects.bulk_create(
             NeedlingSite(visit=current, muscle=gluteus, side="left", depth_cm=3, twitch="weak")
             for _ in range(10)
