@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -37,6 +38,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.celery import app
 from clinic.roles import Role
 from clinic.security import LOGIN_AT, SEEN_AT
 from intake import services as intake_services
@@ -391,7 +393,7 @@ class Command(BaseCommand):
                 appointment_id=a,
                 visit_id=v,
                 hours_after=24,
-                due_at=now,
+                due_at=now + timedelta(days=1),  # due once the worker is up
                 nonce=secrets.token_urlsafe(16),
             )
             for v, a, p in visits
@@ -399,6 +401,10 @@ class Command(BaseCommand):
         Patient.objects.filter(pk__in=[p for _, _, p in visits]).update(email_reminders=True)
         env = {
             **os.environ,
+            "DEBUG": "0",  # as in production (DEBUG keeps every query in memory)
+            "SECRET_KEY": settings.SECRET_KEY,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "HTTPS": "0",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(sink.port),
             "EMAIL_USE_TLS": "0",
@@ -425,11 +431,15 @@ class Command(BaseCommand):
             cwd=settings.BASE_DIR,
         )
         try:
-            time.sleep(3)
+            # A running worker, as in production: the clock starts when they fall due.
+            deadline = time.monotonic() + 120
+            while not app.control.ping(timeout=1) and time.monotonic() < deadline:
+                pass
+            keys = [f"bench:{now.timestamp()}:{v}" for v, _, _ in visits]
+            ScheduledMessage.objects.filter(key__in=keys).update(due_at=timezone.now())
             started = time.monotonic()
             for ids, claim in followups.send_batches(followups.messages_claim_due()):
                 send_messages.apply_async((ids, claim), queue="bench-followups")
-            keys = [f"bench:{now.timestamp()}:{v}" for v, _, _ in visits]
             while time.monotonic() - started < 600:
                 pending = (
                     ScheduledMessage.objects.filter(key__in=keys).exclude(status="sent").count()
