@@ -280,9 +280,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = envstr(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
 )
+# How often beat claims due follow-ups: no message waits longer than this to be claimed.
+FOLLOWUP_DISPATCH_SECONDS = envint("FOLLOWUP_DISPATCH_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # Exactly one beat runs this; it claims due messages and queues their sends.
-    "dispatch-due-messages": {"task": "sessions.tasks.dispatch_due_messages", "schedule": 60.0},
+    "dispatch-due-messages": {
+        "task": "sessions.tasks.dispatch_due_messages",
+        "schedule": float(FOLLOWUP_DISPATCH_SECONDS),
+    },
 }
 
 # HTTPS and cookies. HTTPS=1 in production (behind TLS); see README "Security".
