@@ -4,6 +4,7 @@ read helpers behind the calendars."""
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -333,7 +334,7 @@ class Entry:
 
     @property
     def times(self) -> str:
-        """ "09:00–09:30" in the clinic's time zone."""
+        """The time range, e.g. 09:00–09:30, in the clinic's time zone."""
         return f"{timezone.localtime(self.start):%H:%M}–{timezone.localtime(self.end):%H:%M}"
 
 
@@ -346,7 +347,7 @@ class Column:
     entries: list[Entry] = field(default_factory=list)
     working: bool = False
 
-    @property
+    @cached_property
     def book_url(self) -> str:
         """Booking from one of this column's free slots (the template adds the start)."""
         query = urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
@@ -356,15 +357,11 @@ class Column:
 def _appointments(qs):
     # Prefetched into plain lists (to_attr): a calendar holds a hundred visits or more,
     # and a prefetched manager costs a queryset clone per patient and relation.
-    intakes = (
-        Intake.objects.defer("drafts")
-        .order_by("-number")
-        .prefetch_related(
-            Prefetch(
-                "invitations",
-                queryset=IntakeInvitation.objects.order_by("-created_at"),
-                to_attr="invitation_list",
-            )
+    intakes = Intake.objects.order_by("-number").prefetch_related(
+        Prefetch(
+            "invitations",
+            queryset=IntakeInvitation.objects.order_by("-created_at"),
+            to_attr="invitation_list",
         )
     )
     return (

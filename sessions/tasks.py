@@ -7,7 +7,8 @@ from sessions import followups
 
 @shared_task
 def dispatch_due_messages() -> int:
-    """Run by beat every FOLLOWUP_DISPATCH_SECONDS: claim due messages, queue them in small batches."""
+    """Run by beat every FOLLOWUP_DISPATCH_SECONDS: claim due messages, queue them
+    in small batches."""
     claimed = followups.messages_claim_due()
     for ids, claim in followups.send_batches(claimed):
         send_messages.delay(ids, claim)

@@ -6,6 +6,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from intake import services as intake_services
 from sessions import services
 from sessions.models import Appointment
 from tests.factories import PatientFactory
@@ -14,13 +15,16 @@ from tests.sessions.conftest import local, submitted_intake
 
 def seed_day(physio, location, treatment, count, day=(2026, 11, 23), first=0):
     """``count`` back-to-back visits from 08:00, each for its own patient, one in
-    three with a submitted intake (so the calendar computes real verdicts)."""
+    three with a submitted intake (so the calendar computes real verdicts) and one in
+    three invited to an intake not yet started."""
     for i in range(count):
         patient = PatientFactory()
         if i % 3 == 0:
             submitted_intake(
                 patient, surgeries={"rows": [{"date": "2026-11-01", "description": "x"}]}
             )
+        elif i % 3 == 1:
+            intake_services.intake_invite(patient=patient, sent_by=physio)
         start = local(*day, 8) + timedelta(minutes=10 * (first + i))
         Appointment.objects.create(
             patient=patient,
@@ -45,7 +49,7 @@ class TestDayView:
         page = client_for(front_desk).get(day_url(location)).content.decode()
         assert page.count("Needling: not before 2027-01-24") == 1
         assert page.count("Needling: needs review") == 2  # no intake yet
-        assert "Intake submitted" in page and "No intake" in page
+        assert "Intake submitted" in page and "No intake" in page and "Intake sent" in page
         assert "visit 1 of 8–10" in page
         assert 'aria-label="Book 08:30 with' in page
         assert "x</" not in page  # no surgery detail reaches front desk
