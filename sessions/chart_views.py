@@ -26,7 +26,6 @@ from sessions.models import (
     AdverseEvent,
     AftercareTemplate,
     Appointment,
-    CheckinAnswer,
     NeedlingSite,
     ScheduledMessage,
     Visit,
@@ -74,36 +73,12 @@ def _safety_initial(visit: Visit) -> dict:
     }
 
 
-def _previous_visit(visit: Visit) -> tuple[Visit | None, list]:
-    """The patient's last signed visit before this one, and the latest answer to each
-    of its check-ins as (hours after, answer)."""
-    previous = (
-        Visit.objects.filter(
-            appointment__patient=visit.patient,
-            status=Visit.Status.SIGNED,
-            appointment__start__lt=visit.appointment.start,
-        )
-        .select_related("appointment")
-        .order_by("-appointment__start")
-        .first()
-    )
-    if previous is None:
-        return None, []
-    latest = {}
-    answers = CheckinAnswer.objects.filter(
-        message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
-    ).select_related("message")
-    for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
-        latest[answer.message_id] = answer  # the last one of each check-in stays
-    return previous, [(a.message.hours_after, a) for a in latest.values()]
-
-
 def _render_chart(request, visit: Visit, status: int = 200, **forms):
     appointment = visit.appointment
     appointment.visit_number = visit.visit_number  # "visit k of N"
     verdict = charting.visit_verdict(visit)
     authorisation = charting.authorisation_on(visit.author, visit.day)
-    previous, previous_checkins = _previous_visit(visit)
+    previous, previous_checkins = charting.previous_visit(visit)
     context = {
         "visit": visit,
         "appointment": appointment,

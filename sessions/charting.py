@@ -23,8 +23,10 @@ from sessions.models import (
     AftercareDelivery,
     AftercareTemplate,
     Appointment,
+    CheckinAnswer,
     NeedlingAuthorisation,
     NeedlingSite,
+    ScheduledMessage,
     Visit,
 )
 
@@ -70,6 +72,30 @@ def needling_blockers(
             "Acknowledge the precautions first: " + "; ".join(r.title for r in missing) + "."
         )
     return reasons
+
+
+def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
+    """The patient's last signed visit before this one, and the latest answer to each
+    of its check-ins as (hours after, answer)."""
+    previous = (
+        Visit.objects.filter(
+            appointment__patient=visit.patient,
+            status=Visit.Status.SIGNED,
+            appointment__start__lt=visit.appointment.start,
+        )
+        .select_related("appointment")
+        .order_by("-appointment__start")
+        .first()
+    )
+    if previous is None:
+        return None, []
+    latest = {}
+    answers = CheckinAnswer.objects.filter(
+        message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
+    ).select_related("message")
+    for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
+        latest[answer.message_id] = answer  # the last one of each check-in stays
+    return previous, [(a.message.hours_after, a) for a in latest.values()]
 
 
 def unacknowledged(visit: Visit, verdict: Verdict):

@@ -68,6 +68,21 @@ def visit(physio, patient, location, treatment):
     return charting.visit_open(appointment=appointment, author=physio)
 
 
+def visit_in_course(physio, patient, location, treatment, day: int, **fields) -> Visit:
+    """A visit ``day`` days after 2026-09-01 in the patient's active course."""
+    start = local(2026, 9, 1, 9) + timedelta(days=day)
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner=physio,
+        location=location,
+        type=treatment,
+        start=start,
+        end=start + timedelta(minutes=30),
+        course=services.active_course(patient),
+    )
+    return Visit.objects.create(appointment=appointment, author=physio, **fields)
+
+
 @pytest.fixture
 def gluteus(db):
     return Muscle.objects.get_or_create(
@@ -470,20 +485,9 @@ class TestDraftsAndTimeline:
         gluteus,
         django_assert_max_num_queries,
     ):
-        course = services.active_course(patient)
         for i in range(20):
-            start = local(2026, 9, 1, 9) + timedelta(days=i)
-            appointment = Appointment.objects.create(
-                patient=patient,
-                practitioner=physio,
-                location=location,
-                type=treatment,
-                start=start,
-                end=start + timedelta(minutes=30),
-                course=course,
-            )
-            visit = Visit.objects.create(
-                appointment=appointment, author=physio, pain_today=7, pain_after=3
+            visit = visit_in_course(
+                physio, patient, location, treatment, i, pain_today=7, pain_after=3
             )
             NeedlingSite.objects.bulk_create(
                 NeedlingSite(visit=visit, muscle=gluteus, side="left", depth_cm=3, twitch="weak")
@@ -507,23 +511,10 @@ class TestDraftsAndTimeline:
         django_assert_max_num_queries,
     ):
         """A long course, a previous visit with check-ins, many sites, events and addenda."""
-        course = services.active_course(patient)
-
-        def visit_on(day, **fields):
-            start = local(2026, 9, 1, 9) + timedelta(days=day)
-            appointment = Appointment.objects.create(
-                patient=patient,
-                practitioner=physio,
-                location=location,
-                type=treatment,
-                start=start,
-                end=start + timedelta(minutes=30),
-                course=course,
-            )
-            return Visit.objects.create(appointment=appointment, author=physio, **fields)
-
         for day in range(12):
-            earlier = visit_on(day, pain_today=6, pain_after=2)
+            earlier = visit_in_course(
+                physio, patient, location, treatment, day, pain_today=6, pain_after=2
+            )
             for hours in (24, 48):
                 message = ScheduledMessage.objects.create(
                     key=f"checkin:{earlier.pk}:{hours}",
@@ -539,7 +530,7 @@ class TestDraftsAndTimeline:
                     CheckinAnswer(message=message, soreness=s, compared="expected") for s in (4, 3)
                 )
             Visit.objects.filter(pk=earlier.pk).update(status=Visit.Status.SIGNED)
-        current = visit_on(40)
+        current = visit_in_course(physio, patient, location, treatment, 40)
         check = HealthUpdate.objects.create(
             patient=patient, source="Day-of-visit safety check", pregnancy="no", recorded_by=physio
         )
