@@ -9,6 +9,7 @@ which it no longer applies. ``RULES`` describes every rule for the clinic admin.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 SURGERY_WINDOW_DAYS = 84  # 12 weeks
 
@@ -139,6 +140,13 @@ class Reason:
         return RULES_BY_CODE[self.code].title
 
 
+class Badge(NamedTuple):
+    """A needling badge on calendars: its words and its Bootstrap colour."""
+
+    label: str
+    level: str
+
+
 @dataclass(frozen=True)
 class Verdict:
     visit_date: date
@@ -168,13 +176,13 @@ class Verdict:
             return None
         return max(r.until for r in blocking)
 
-    def booking_badge(self) -> tuple[str, str]:
-        """(label, level) for a calendar badge: eligible, not before <date>, needs review."""
+    def booking_badge(self) -> "Badge":
+        """The calendar badge: eligible, not before <date>, needs review."""
         if self.status == Status.CLEAR:
-            return "eligible", "success"
+            return Badge("eligible", "success")
         if self.status == Status.CONTRAINDICATED and self.eligible_from:
-            return f"not before {self.eligible_from.isoformat()}", "danger"
-        return "needs review", "danger" if self.contraindications else "warning"
+            return Badge(f"not before {self.eligible_from.isoformat()}", "danger")
+        return Badge("needs review", "danger" if self.contraindications else "warning")
 
     def front_desk_answer(self) -> str:
         """Whether needling may go ahead on the date, without any clinical detail."""

@@ -295,27 +295,25 @@ def timeline(request, patient_pk: int):
     visits = list(
         Visit.objects.filter(appointment__patient=patient)
         .select_related("appointment__type", "appointment__course", "author")
+        .annotate(number=visit_number("appointment"))
+        # Into plain lists (to_attr): a prefetched manager costs a queryset clone per visit
+        # each time the template reads it.
         .prefetch_related(
-            Prefetch("sites", queryset=NeedlingSite.objects.select_related("muscle")),
-            "adverse_events",
-            "addenda",
+            Prefetch(
+                "sites", queryset=NeedlingSite.objects.select_related("muscle"), to_attr="site_list"
+            ),
+            Prefetch("adverse_events", to_attr="adverse_event_list"),
+            Prefetch("addenda", to_attr="addendum_list"),
             Prefetch(
                 "messages",
                 queryset=ScheduledMessage.objects.filter(kind=ScheduledMessage.Kind.CHECKIN)
                 .order_by("due_at")
-                .prefetch_related("answers"),
+                .prefetch_related(Prefetch("answers", to_attr="answer_list")),
                 to_attr="checkins",
             ),
         )
         .order_by("appointment__start")
     )
-    numbers = dict(
-        Appointment.objects.filter(patient=patient)
-        .with_visit_number()
-        .values_list("pk", "visit_number")
-    )
-    for visit in visits:
-        visit.number = numbers.get(visit.appointment_id)
     audit.record(request, audit.Action.VIEW, obj=patient, detail="chart timeline")
     return render(
         request,

@@ -318,7 +318,10 @@ def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
 
 
 def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
-    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10)."""
+    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10).
+
+    Numbers are given as strings: SVG wants them unlocalised, and the template then
+    prints them as they are instead of formatting each one."""
     pad = 32
     n = len(visits)
     step = (width - 2 * pad) / max(n - 1, 1)
@@ -332,7 +335,12 @@ def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict
         ("pain_after", "Pain after", "after"),
     ):
         dots = [
-            (round(pad + i * step, 1), y(getattr(v, field)), getattr(v, field), v.day.isoformat())
+            (
+                str(round(pad + i * step, 1)),
+                str(y(getattr(v, field))),
+                str(getattr(v, field)),
+                v.day.isoformat(),
+            )
             for i, v in enumerate(visits)
             if getattr(v, field) is not None
         ]
@@ -344,13 +352,13 @@ def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict
                 "points": " ".join(f"{x},{yy}" for x, yy, *_ in dots),
             }
         )
-    grid = [{"value": v, "y": y(v)} for v in (0, 5, 10)]
-    labels = [(round(pad + i * step, 1), i + 1) for i in range(n)]
+    grid = [{"value": str(v), "y": str(y(v))} for v in (0, 5, 10)]
+    labels = [(str(round(pad + i * step, 1)), str(i + 1)) for i in range(n)]
     return {
-        "width": width,
-        "height": height,
+        "width": str(width),
+        "height": str(height),
         "series": series,
         "grid": grid,
         "labels": labels,
-        "pad": pad,
+        "pad": str(pad),
     }

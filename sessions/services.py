@@ -20,7 +20,7 @@ from clinic.links import make_token, read_token
 from clinic.roles import Role
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
-from intake.screening import Status, screen
+from intake.screening import Badge, Status, screen
 from sessions import followups, schedule
 from sessions.models import (
     Appointment,
@@ -325,7 +325,7 @@ class Entry:
     start: datetime
     end: datetime
     appointment: Appointment | None = None
-    badge: tuple[str, str] | None = None
+    badge: Badge | None = None
     intake_state: str = ""
 
     @property
@@ -354,7 +354,9 @@ class Column:
         return f"{reverse('sessions:appointment-new')}?{query}"
 
 
-def _appointments(qs):
+def _appointments(qs, *related: str):
+    """The visits a calendar lists, with what their entries show. ``related``: the
+    practitioner and/or location, where the calendar does not already know them."""
     # Prefetched into plain lists (to_attr): a calendar holds a hundred visits or more,
     # and a prefetched manager costs a queryset clone per patient and relation.
     intakes = Intake.objects.order_by("-number").prefetch_related(
@@ -365,7 +367,7 @@ def _appointments(qs):
         )
     )
     return (
-        qs.select_related("patient", "practitioner", "type", "location", "course")
+        qs.select_related("patient", "type", "course", *related)
         .with_visit_number()
         .prefetch_related(
             Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
@@ -420,6 +422,12 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
             | Q(pk__in=[a.practitioner_id for a in appointments])
         )
     )
+    # The location and practitioners are known: shared, not loaded again for every visit.
+    by_id = {p.pk: p for p in staff}
+    for a in appointments:
+        a.location = location
+        if a.practitioner_id in by_id:
+            a.practitioner = by_id[a.practitioner_id]
     time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
     return [
         _column(
@@ -442,7 +450,7 @@ def visits_on(day: date, practitioner=None) -> list[Entry]:
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
-    return [_entry(a) for a in _appointments(qs)]
+    return [_entry(a) for a in _appointments(qs, "practitioner", "location")]
 
 
 def calendar_week(practitioner, location: Location, day: date, now: datetime | None = None):
@@ -454,9 +462,12 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
     end = schedule.day_bounds(days[-1], clinic_tz())[1]
     appointments = list(
         _appointments(
-            Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end)
+            Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end),
+            "location",
         )
     )
+    for a in appointments:
+        a.practitioner = practitioner
     hours = list(WorkingHours.objects.filter(practitioner=practitioner, location=location))
     time_off = list(TimeOff.objects.filter(practitioner=practitioner, day__in=days))
     columns = []

@@ -569,3 +569,6 @@ def test_pain_chart_places_points_on_a_zero_to_ten_scale():
     before, after = chart["series"]
     assert before["points"] == "32.0,32.0 168.0,66.0"
     assert after["points"] == "32.0,100.0"
+    # Plain strings for the SVG: never localised (a decimal comma would break it).
+    assert before["dots"][0] == ("32.0", "32.0", "10", "2026-01-01")
+    assert chart["labels"] == [("32.0", "1"), ("168.0", "2")]
