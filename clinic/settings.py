@@ -179,6 +179,12 @@ if DATABASE_URL:
             f"DATABASE_URL is not a database URL we understand: {exc}"
         ) from None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's default planner costs assume spinning disks; with them a name search
+        # matching a few thousand patients reads the whole table (27 ms) instead of the
+        # trigram index (8 ms) at 100,000 patients (docs/PERFORMANCE.md). SSD costs.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c random_page_cost=1.1".strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -207,7 +207,7 @@ class Intake(models.Model):
     objects = IntakeQuerySet.as_manager()
 
     class Meta:
-        ordering = ["patient", "-number"]
+        ordering = ["patient_id", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "number"], name="intake_patient_number_uniq")
         ]
@@ -302,7 +302,7 @@ class HealthUpdate(models.Model):
     )
 
     class Meta:
-        ordering = ["patient", "reported_at"]
+        ordering = ["patient_id", "reported_at"]
         indexes = [models.Index(fields=["patient", "reported_at"], name="healthupdate_patient_idx")]
 
     def __str__(self) -> str:

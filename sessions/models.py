@@ -43,7 +43,7 @@ class NeedlingAuthorisation(models.Model):
     objects = NeedlingAuthorisationQuerySet.as_manager()
 
     class Meta:
-        ordering = ["practitioner", "-valid_from"]
+        ordering = ["practitioner_id", "-valid_from"]
         indexes = [
             models.Index(fields=["practitioner", "valid_from"], name="auth_practitioner_idx")
         ]
@@ -80,7 +80,7 @@ class WorkingHours(models.Model):
     ends = models.TimeField()
 
     class Meta:
-        ordering = ["practitioner", "weekday", "starts"]
+        ordering = ["practitioner_id", "weekday", "starts"]
         verbose_name_plural = "working hours"
         indexes = [models.Index(fields=["location", "weekday"], name="hours_location_day_idx")]
         constraints = [
@@ -161,7 +161,7 @@ class Course(models.Model):
     closed_on = models.DateField(null=True, blank=True)
 
     class Meta:
-        ordering = ["patient", "-started_on", "-id"]
+        ordering = ["patient_id", "-started_on", "-id"]
         indexes = [models.Index(fields=["patient", "closed_on"], name="course_patient_idx")]
 
     def __str__(self) -> str:
@@ -566,7 +566,7 @@ class NeedlingSite(UnderVisit):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        ordering = ["visit", "created_at", "id"]
+        ordering = ["visit_id", "created_at", "id"]
         indexes = [models.Index(fields=["visit", "created_at"], name="site_visit_idx")]
 
     def __str__(self) -> str:
@@ -744,7 +744,7 @@ class CheckinAnswer(models.Model):
     answered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["message", "-answered_at", "-id"]
+        ordering = ["message_id", "-answered_at", "-id"]
         indexes = [models.Index(fields=["message", "-answered_at"], name="answer_message_idx")]
 
     def __str__(self) -> str:
