@@ -359,7 +359,7 @@ def checkin_answer(
         comment=comment.strip(),
         answered_at=now or timezone.now(),
     )
-    answer.full_clean()
+    answer.full_clean(exclude=["message"])  # the message was just loaded: no lookup again
     answer.save()
     if answer.needs_attention:
         open_alert = Alert.objects.filter(

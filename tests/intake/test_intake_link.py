@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic.links import make_token
 from clinic.models import AuditEvent
 from intake import services
-from intake.models import ConsentText, Intake
+from intake.models import ConsentText, HealthUpdate, Intake
 from intake.screening import Status
 from tests.factories import PatientFactory
 
@@ -153,6 +153,20 @@ def test_link_opens_the_first_step_then_resumes_where_the_patient_stopped(client
     client.post(step_url(link, "visit"), STEP_DATA["visit"])
     client.post(step_url(link, "nerve"), STEP_DATA["nerve"])
     assert client.get(link).url == step_url(link, "history")
+
+
+def test_saving_a_step_costs_the_same_queries_with_a_long_history(
+    client, link, patient, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8) as first:  # 5-6, + savepoints and the audit lock
+        client.post(step_url(link, "visit"), STEP_DATA["visit"])
+    queries = len(first.captured_queries)  # read now: each request resets the log
+    for n in range(2, 12):  # earlier intakes and health updates of a long-standing patient
+        Intake.objects.create(patient=patient, number=100 + n, status=Intake.Status.SUBMITTED)
+        HealthUpdate.objects.create(patient=patient, source="visit")
+    with django_assert_max_num_queries(queries):
+        response = client.post(step_url(link, "nerve"), STEP_DATA["nerve"])
+    assert response.status_code == 302
 
 
 def test_invalid_step_keeps_what_was_typed_even_after_closing(client, link, invitation):

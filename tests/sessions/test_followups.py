@@ -422,6 +422,20 @@ class TestCheckinAnswers:
         client.post(self.url(sent), {**self.ANSWER, "soreness": "2"})
         assert list(sent.answers.values_list("soreness", flat=True)) == [2, 4]
 
+    def test_answering_costs_the_same_queries_however_many_answers_came_before(
+        self, client, sent, django_assert_max_num_queries
+    ):
+        client.post(self.url(sent), self.ANSWER)
+        with django_assert_max_num_queries(8) as first:  # 5, + savepoints and the audit lock
+            client.post(self.url(sent), self.ANSWER)
+        queries = len(first.captured_queries)  # read now: each request resets the log
+        for soreness in range(10):
+            client.post(self.url(sent), {**self.ANSWER, "soreness": str(soreness)})
+        with django_assert_max_num_queries(queries):
+            response = client.post(self.url(sent), self.ANSWER)
+        assert "your answers are with the clinic" in response.content.decode()
+        assert sent.answers.count() == 13
+
     def test_a_red_flag_alerts_the_physio_and_asks_front_desk_to_call(
         self, client, sent, physio, django_capture_on_commit_callbacks
     ):
