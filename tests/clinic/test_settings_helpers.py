@@ -49,3 +49,14 @@ def test_envlist_splits_on_commas_and_drops_blanks(monkeypatch):
 def test_envstr_default(monkeypatch):
     monkeypatch.delenv("NAME_X", raising=False)
     assert envstr("NAME_X", "fallback") == "fallback"
+
+
+@pytest.mark.postgres
+def test_postgresql_sessions_plan_with_ssd_costs(db):
+    # With the spinning-disk default, name search read every patient instead of its
+    # trigram index at 100,000 patients (docs/PERFORMANCE.md).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
