@@ -176,7 +176,7 @@ class Verdict:
             return None
         return max(r.until for r in blocking)
 
-    def booking_badge(self) -> "Badge":
+    def booking_badge(self) -> Badge:
         """The calendar badge: eligible, not before <date>, needs review."""
         if self.status == Status.CLEAR:
             return Badge("eligible", "success")
