@@ -4,11 +4,15 @@ A token signs (purpose, object id, nonce). The nonce is random and stored on the
 row, so a token cannot be guessed, and revoking or expiring the row kills it.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
@@ -24,6 +28,25 @@ def read_token(purpose: str, token: str) -> tuple[int, str] | None:
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
     return pk, nonce
+
+
+def link_to(purpose: str, row, viewname: str) -> str:
+    """The full address of a link to ``row`` (which has a ``nonce``) at view ``viewname``."""
+    token = make_token(purpose, row.pk, row.nonce)
+    return settings.SITE_URL + reverse(viewname, args=[token])
+
+
+def row_from_token(purpose: str, token: str, queryset: QuerySet):
+    """The row of ``queryset`` a genuine token of that purpose names, or None: the
+    signature holds, the row exists and still has the nonce that was signed."""
+    found = read_token(purpose, token)
+    if found is None:
+        return None
+    pk, nonce = found
+    row = queryset.filter(pk=pk).first()
+    if row is None or not secrets.compare_digest(row.nonce, nonce):
+        return None
+    return row
 
 
 def _bad_link_key(request: HttpRequest) -> str:

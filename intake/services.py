@@ -6,11 +6,10 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic import emails
-from clinic.links import make_token, read_token
+from clinic.links import link_to, row_from_token
 from intake import screening
 from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
 
@@ -18,20 +17,13 @@ INVITATION_PURPOSE = "intake"
 
 
 def invitation_link(invitation: IntakeInvitation) -> str:
-    token = make_token(INVITATION_PURPOSE, invitation.pk, invitation.nonce)
-    return settings.SITE_URL + reverse("intake:fill", args=[token])
+    return link_to(INVITATION_PURPOSE, invitation, "intake:fill")
 
 
 def invitation_from_token(token: str) -> IntakeInvitation | None:
     """The invitation a token names, if the token is genuine (usable or not)."""
-    found = read_token(INVITATION_PURPOSE, token)
-    if found is None:
-        return None
-    pk, nonce = found
-    invitation = IntakeInvitation.objects.select_related("intake__patient").filter(pk=pk).first()
-    if invitation is None or not secrets.compare_digest(invitation.nonce, nonce):
-        return None
-    return invitation
+    invitations = IntakeInvitation.objects.select_related("intake__patient")
+    return row_from_token(INVITATION_PURPOSE, token, invitations)
 
 
 @transaction.atomic

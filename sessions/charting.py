@@ -4,14 +4,12 @@ signing, addenda and aftercare. Writes are service functions; views stay thin.""
 import secrets
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic import emails
-from clinic.links import make_token, read_token
+from clinic.links import link_to, row_from_token
 from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import HealthUpdate
@@ -288,22 +286,14 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
 
 
 def aftercare_link(delivery: AftercareDelivery) -> str:
-    token = make_token(AFTERCARE_PURPOSE, delivery.pk, delivery.nonce)
-    return settings.SITE_URL + reverse("sessions:aftercare", args=[token])
+    return link_to(AFTERCARE_PURPOSE, delivery, "sessions:aftercare")
 
 
 def delivery_from_token(token: str) -> AftercareDelivery | None:
-    found = read_token(AFTERCARE_PURPOSE, token)
-    if found is None:
-        return None
-    delivery = (
-        AftercareDelivery.objects.select_related("visit__appointment__patient", "visit__author")
-        .filter(pk=found[0])
-        .first()
+    deliveries = AftercareDelivery.objects.select_related(
+        "visit__appointment__patient", "visit__author"
     )
-    if delivery is None or not secrets.compare_digest(delivery.nonce, found[1]):
-        return None
-    return delivery
+    return row_from_token(AFTERCARE_PURPOSE, token, deliveries)
 
 
 def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:

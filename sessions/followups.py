@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import emails
-from clinic.links import make_token, read_token
+from clinic.links import link_to, row_from_token
 from sessions import schedule
 from sessions.models import (
     Alert,
@@ -316,22 +316,17 @@ def _deliver(message: ScheduledMessage, connection) -> None:
 
 
 def checkin_link(message: ScheduledMessage) -> str:
-    token = make_token(CHECKIN_PURPOSE, message.pk, message.nonce)
-    return settings.SITE_URL + reverse("sessions:checkin", args=[token])
+    return link_to(CHECKIN_PURPOSE, message, "sessions:checkin")
 
 
 def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMessage | None:
     """The check-in a link opens: genuine, sent, and within CHECKIN_LINK_DAYS."""
     now = now or timezone.now()
-    found = read_token(CHECKIN_PURPOSE, token)
-    if found is None:
-        return None
-    message = (
-        ScheduledMessage.objects.select_related("patient", "visit__author", "visit__appointment")
-        .filter(pk=found[0], kind=ScheduledMessage.Kind.CHECKIN, status=Status.SENT)
-        .first()
-    )
-    if message is None or not secrets.compare_digest(message.nonce, found[1]):
+    sent_checkins = ScheduledMessage.objects.select_related(
+        "patient", "visit__author", "visit__appointment"
+    ).filter(kind=ScheduledMessage.Kind.CHECKIN, status=Status.SENT)
+    message = row_from_token(CHECKIN_PURPOSE, token, sent_checkins)
+    if message is None:
         return None
     if now > message.sent_at + timedelta(days=settings.CHECKIN_LINK_DAYS):
         return None

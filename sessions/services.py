@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from clinic import emails
-from clinic.links import make_token, read_token
+from clinic.links import link_to, row_from_token
 from clinic.roles import Role
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
@@ -496,18 +496,12 @@ def feed_revoke(*, practitioner) -> None:
 
 
 def feed_url(feed: CalendarFeed) -> str:
-    token = make_token(FEED_PURPOSE, feed.pk, feed.nonce)
-    return settings.SITE_URL + reverse("sessions:calendar-feed", args=[token])
+    return link_to(FEED_PURPOSE, feed, "sessions:calendar-feed")
 
 
 def feed_from_token(token: str) -> CalendarFeed | None:
-    found = read_token(FEED_PURPOSE, token)
-    if found is None:
-        return None
-    feed = CalendarFeed.objects.select_related("practitioner").filter(pk=found[0]).first()
-    if feed is None or feed.revoked_at or not secrets.compare_digest(feed.nonce, found[1]):
-        return None
-    return feed
+    feeds = CalendarFeed.objects.select_related("practitioner")
+    return row_from_token(FEED_PURPOSE, token, feeds.filter(revoked_at__isnull=True))
 
 
 def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> str:
