@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -416,11 +416,14 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
         )
     )
     hours = list(WorkingHours.objects.filter(location=location, weekday=day.weekday()))
+    # Free slots only for practitioners who can be booked; a column for anyone with a
+    # visit here, so a visit of someone since deactivated is not lost from the day.
+    bookable = practitioners().filter(pk__in=[h.practitioner_id for h in hours])
     staff = list(
-        practitioners().filter(
-            Q(pk__in=[h.practitioner_id for h in hours])
-            | Q(pk__in=[a.practitioner_id for a in appointments])
-        )
+        get_user_model()
+        .objects.filter(Q(pk__in=bookable) | Q(pk__in=[a.practitioner_id for a in appointments]))
+        .annotate(bookable=Exists(bookable.filter(pk=OuterRef("pk"))))
+        .order_by("first_name", "last_name", "id")
     )
     # The location and practitioners are known: shared, not loaded again for every visit.
     by_id = {p.pk: p for p in staff}
@@ -431,12 +434,12 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
     time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
     return [
         _column(
-            p.get_full_name() or p.username,
+            (p.get_full_name() or p.username) + ("" if p.is_active else " (no longer active)"),
             p,
             location,
             day,
             [a for a in appointments if a.practitioner_id == p.pk],
-            [h for h in hours if h.practitioner_id == p.pk],
+            [h for h in hours if h.practitioner_id == p.pk and p.bookable],
             [t for t in time_off if t.practitioner_id == p.pk],
             now,
         )

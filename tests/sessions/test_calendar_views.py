@@ -73,6 +73,17 @@ class TestDayView:
             page = client.get(day_url(location)).content.decode()
         assert page.count("appt appt-booked") == 60
 
+    def test_a_visit_of_a_deactivated_practitioner_stays_on_the_day_without_free_slots(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        seed_day(physio, location, treatment, 1)
+        physio.is_active = False
+        physio.save()
+        page = client_for(front_desk).get(day_url(location)).content.decode()
+        assert "(no longer active)" in page
+        assert page.count("appt appt-booked") == 1
+        assert 'aria-label="Book' not in page
+
     def test_fall_back_day_lists_slots_in_clinic_time(
         self, client_for, front_desk, location, hours, frozen_now
     ):
