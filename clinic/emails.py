@@ -44,7 +44,8 @@ def aftercare(*, to: str, first_name: str, link: str) -> None:
 
 
 def checkin(*, to: str, first_name: str, link: str, connection=None) -> None:
-    _send("checkin", to, {"first_name": first_name, "link": link}, connection)
+    context = {"first_name": first_name, "link": link, "days": settings.CHECKIN_LINK_DAYS}
+    _send("checkin", to, context, connection)
 
 
 def reminder(*, to: str, first_name: str, start, day: str, location, connection=None) -> None:

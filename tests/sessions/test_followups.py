@@ -882,3 +882,11 @@ def test_two_worrying_answers_at_once_raise_one_alert(physio, patient, location,
     assert errors == []
     assert message.answers.count() == 2
     assert Alert.objects.count() == 1 and CallTask.objects.count() == 1
+
+
+def test_the_checkin_email_states_the_configured_link_lifetime(visit, settings):
+    settings.CHECKIN_LINK_DAYS = 3
+    checkin(visit)
+    dispatch_and_send()
+    (email,) = mail.outbox
+    assert "works for 3 days" in email.body and "seven" not in email.body
