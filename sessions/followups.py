@@ -384,6 +384,14 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     return message
 
 
+def _lock_visit(visit_id: int) -> None:
+    """Answers to a visit's check-ins and acknowledgements of its alert are taken one at
+    a time (the visit row is the lock; SQLite serialises writes anyway), so two answers
+    at once cannot both open an alert, and an answer cannot land in an alert that is
+    being acknowledged."""
+    list(Visit.objects.select_for_update().filter(pk=visit_id).order_by().values("pk"))
+
+
 def checkin_takes_answers(message: ScheduledMessage) -> bool:
     """Whether the check-in's link takes another answer (at most CHECKIN_MAX_ANSWERS)."""
     return message.answers.count() < settings.CHECKIN_MAX_ANSWERS
@@ -408,9 +416,7 @@ def checkin_answer(
 ) -> CheckinAnswer:
     """Keep the answer (earlier ones stay as history); escalate a worrying one. Raises
     ValidationError once the link has taken CHECKIN_MAX_ANSWERS answers."""
-    # Answers to a visit's check-ins are taken one at a time (the count and the open
-    # alert below are read under this lock), so two at once cannot both raise an alert.
-    list(Visit.objects.select_for_update().filter(pk=message.visit_id).order_by().values("pk"))
+    _lock_visit(message.visit_id)
     if not checkin_takes_answers(message):
         raise ValidationError(CHECKIN_FULL)
     answer = CheckinAnswer(
@@ -456,6 +462,7 @@ def alert_acknowledge(
     """Acknowledge this alert and any older open ones of the same visit; close the
     front-desk call when the physiotherapist has spoken to the patient."""
     now = now or timezone.now()
+    _lock_visit(alert.visit_id)
     Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
         acknowledged_by=by, acknowledged_at=now, action_taken=action_taken.strip()
     )
