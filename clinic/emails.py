@@ -44,11 +44,14 @@ def aftercare(*, to: str, first_name: str, link: str) -> None:
 
 
 def checkin(*, to: str, first_name: str, link: str, connection=None) -> None:
-    _send("checkin", to, {"first_name": first_name, "link": link}, connection)
+    context = {"first_name": first_name, "link": link, "days": settings.CHECKIN_LINK_DAYS}
+    _send("checkin", to, context, connection)
 
 
-def reminder(*, to: str, first_name: str, start, location, connection=None) -> None:
-    context = {"first_name": first_name, "start": start, "location": location}
+def reminder(*, to: str, first_name: str, start, day: str, location, connection=None) -> None:
+    """``day`` names the visit's day as seen when the reminder leaves ("today", "tomorrow",
+    "on Tuesday 24 November")."""
+    context = {"first_name": first_name, "start": start, "day": day, "location": location}
     _send("reminder", to, context, connection)
 
 

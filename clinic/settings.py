@@ -384,6 +384,12 @@ FOLLOWUP_MAX_ATTEMPTS = envint("FOLLOWUP_MAX_ATTEMPTS", 6, minimum=1)
 # Messages per send task: fewer broker round trips, one mail connection reused.
 FOLLOWUP_SEND_BATCH = envint("FOLLOWUP_SEND_BATCH", 25, minimum=1)
 CHECKIN_LINK_DAYS = envint("CHECKIN_LINK_DAYS", 7, minimum=1)
+# Answers one check-in link takes (a patient may correct an answer; no link takes
+# unlimited writes).
+CHECKIN_MAX_ANSWERS = envint("CHECKIN_MAX_ANSWERS", 20, minimum=1)
+# Checked again at send time: a reminder for a visit that has started, or starts
+# within this many minutes, is skipped (the reason is kept on the message row).
+REMINDER_SKIP_WITHIN_MINUTES = envint("REMINDER_SKIP_WITHIN_MINUTES", 30, minimum=0)
 
 # `make bench` serves a reference page (clinic/views.bench_floor) when BENCH=1.
 BENCH = envbool("BENCH", False)

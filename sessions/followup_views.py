@@ -3,6 +3,7 @@ desk, no clinical detail) and message health (clinic admins)."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -71,17 +72,32 @@ def checkin(request, token: str):
         else {}
     )
     form = CheckinForm(request.POST or None, initial=initial)
+    refused = ""
     if request.method == "POST" and form.is_valid():
-        answer = followups.checkin_answer(message=message, **form.cleaned_data)
-        audit.record(
-            request, audit.Action.CREATE, obj=answer, patient=message.patient, actor_role="patient"
-        )
-        return render(request, "sessions/checkin_thanks.html", {"answer": answer})
+        try:
+            answer = followups.checkin_answer(message=message, **form.cleaned_data)
+        except ValidationError as error:
+            refused = " ".join(error.messages)
+        else:
+            audit.record(
+                request,
+                audit.Action.CREATE,
+                obj=answer,
+                patient=message.patient,
+                actor_role="patient",
+            )
+            return render(request, "sessions/checkin_thanks.html", {"answer": answer})
     if request.method == "GET":
         audit.record(
             request, audit.Action.VIEW, obj=message, patient=message.patient, actor_role="patient"
         )
-    return render(request, "sessions/checkin.html", {"form": form, "answered": latest is not None})
+        if latest is not None and not followups.checkin_takes_answers(message):
+            refused = followups.CHECKIN_FULL
+    return render(
+        request,
+        "sessions/checkin.html",
+        {"form": form, "answered": latest is not None, "refused": refused},
+    )
 
 
 @require_roles(Role.PHYSIO)
@@ -105,7 +121,11 @@ def alert_detail(request, pk: int):
         messages.success(request, "Alert acknowledged.")
         return redirect("home")
     audit.record(request, audit.Action.VIEW, obj=alert, patient=alert.visit.patient)
-    history = alert.answer.message.answers.all()
+    # Every answer to the visit's check-ins: the open alert follows the latest worrying
+    # one, and what came before must stay in view.
+    history = CheckinAnswer.objects.filter(message__visit=alert.visit).order_by(
+        "-answered_at", "-id"
+    )
     return render(
         request, "sessions/alert.html", {"alert": alert, "form": form, "history": history}
     )

@@ -6,6 +6,12 @@ fresh claim token; the send task proceeds only while it holds that claim and ren
 the lease first, so a redelivered task and a re-claimed row never both send. A worker
 that dies mid-send leaves the row "sending" until its lease runs out; then the next
 dispatch claims it again.
+
+A key names a message's purpose (a reminder for this visit at this time, the 24-hour
+check-in of this visit). Only live rows hold it: a cancelled or skipped row is history,
+so a visit moved away and back gets its reminder again. What was decided when a message
+was scheduled is decided again when it is sent (``send_problem``): the visit may have
+moved, been cancelled or be about to start, and the patient may have declined email.
 """
 
 import logging
@@ -17,8 +23,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -55,11 +62,20 @@ def _deliverable(moment: datetime) -> datetime:
     )
 
 
-def _new(**fields) -> ScheduledMessage:
+def _schedule_once(**fields) -> ScheduledMessage | None:
+    """A new pending message, unless a live one holds its key already."""
+    if ScheduledMessage.objects.live().filter(key=fields["key"]).exists():
+        return None
     message = ScheduledMessage(nonce=secrets.token_urlsafe(24), **fields)
     message.due_at = _deliverable(message.due_at)
-    message.full_clean()
-    message.save()
+    try:
+        with transaction.atomic():  # a savepoint: a twin that raced past leaves ours usable
+            message.full_clean()
+            message.save()
+    except (IntegrityError, ValidationError):
+        if ScheduledMessage.objects.live().filter(key=message.key).exists():
+            return None
+        raise
     return message
 
 
@@ -70,21 +86,23 @@ def checkins_schedule(*, visit: Visit) -> list[ScheduledMessage]:
     """Check-ins FOLLOWUP_CHECKIN_HOURS after the visit ends (once per visit and offset)."""
     created = []
     for hours in settings.FOLLOWUP_CHECKIN_HOURS:
-        key = f"checkin:{visit.pk}:{hours:g}h"
-        if ScheduledMessage.objects.filter(key=key).exists():
-            continue
-        created.append(
-            _new(
-                key=key,
-                kind=ScheduledMessage.Kind.CHECKIN,
-                patient=visit.patient,
-                appointment=visit.appointment,
-                visit=visit,
-                hours_after=Decimal(str(hours)),
-                due_at=visit.appointment.end + timedelta(hours=hours),
-            )
+        message = _schedule_once(
+            key=f"checkin:{visit.pk}:{hours:g}h",
+            kind=ScheduledMessage.Kind.CHECKIN,
+            patient=visit.patient,
+            appointment=visit.appointment,
+            visit=visit,
+            hours_after=Decimal(str(hours)),
+            due_at=visit.appointment.end + timedelta(hours=hours),
         )
+        if message is not None:
+            created.append(message)
     return created
+
+
+def reminder_key(appointment: Appointment) -> str:
+    """The purpose of a reminder: this appointment at its current time."""
+    return f"reminder:{appointment.pk}:{int(appointment.start.timestamp())}"
 
 
 def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
@@ -93,12 +111,9 @@ def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
     now = now or timezone.now()
     if appointment.start - now < REMINDER_MIN_NOTICE:
         return None
-    key = f"reminder:{appointment.pk}:{int(appointment.start.timestamp())}"
-    if ScheduledMessage.objects.filter(key=key).exists():
-        return None
     due = schedule.reminder_due(appointment.start, schedule.clock(settings.REMINDER_TIME), _tz())
-    return _new(
-        key=key,
+    return _schedule_once(
+        key=reminder_key(appointment),
         kind=ScheduledMessage.Kind.REMINDER,
         patient=appointment.patient,
         appointment=appointment,
@@ -152,14 +167,47 @@ def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> lis
             return claimed
 
 
-def _skip_reason(message: ScheduledMessage) -> tuple[str, str] | None:
+# --- Still to send? -------------------------------------------------------------------------
+# One function per kind checks a message against the current state of its visit at send
+# time; a new kind (a wait-list offer) adds its own to SEND_CHECKS. Each returns the
+# status to finish with and the reason kept on the row, or None to send.
+
+
+def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
     appointment = message.appointment
-    if message.kind == ScheduledMessage.Kind.REMINDER and appointment is not None:
-        if appointment.status != Appointment.Status.BOOKED:
-            return (
-                Status.CANCELLED,
-                f"The appointment is {appointment.get_status_display().lower()}.",
-            )
+    if appointment.status != Appointment.Status.BOOKED:
+        return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
+    if message.key != reminder_key(appointment):
+        return Status.CANCELLED, "The appointment was moved; the reminder for its new time counts."
+    if appointment.start <= now:
+        return Status.SKIPPED, "The visit had started before the reminder could go out."
+    margin = settings.REMINDER_SKIP_WITHIN_MINUTES
+    if appointment.start - now < timedelta(minutes=margin):
+        reason = f"The visit starts in less than {margin} minutes: too late to remind."
+        return Status.SKIPPED, reason
+    return None
+
+
+def _checkin_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
+    appointment = message.appointment  # the visit's own
+    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
+        return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
+    if not message.visit.is_signed:
+        return Status.SKIPPED, "The visit's note is not signed."
+    return None
+
+
+SEND_CHECKS = {
+    ScheduledMessage.Kind.REMINDER: _reminder_problem,
+    ScheduledMessage.Kind.CHECKIN: _checkin_problem,
+}
+
+
+def send_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
+    """Why ``message`` must not go out at ``now``: (status, reason), or None to send it."""
+    problem = SEND_CHECKS[message.kind](message, now)
+    if problem:
+        return problem
     patient = message.patient
     if not patient.email:
         return Status.SKIPPED, "The patient has no email address."
@@ -213,7 +261,9 @@ def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) ->
     outcomes = dict.fromkeys(ids, "not-claimed")  # sent already, or claimed again later
     renew(ids)
     renewed = time.monotonic()
-    batch = list(held(ids).select_related("patient", "appointment__location").order_by("pk"))
+    batch = list(
+        held(ids).select_related("patient", "appointment__location", "visit").order_by("pk")
+    )
     for index, message in enumerate(batch):
         if time.monotonic() - renewed > lease.total_seconds() / 2:
             renew([m.pk for m in batch[index:]])
@@ -223,7 +273,7 @@ def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) ->
 
 
 def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
-    skip = _skip_reason(message)
+    skip = send_problem(message, now)
     if skip:
         _finish(message.pk, claim, status=skip[0], last_error=skip[1])
         return skip[0]
@@ -232,7 +282,7 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
         _finish(message.pk, claim, status=Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
-        _deliver_with_retry(message)
+        _deliver_with_retry(message, now)
     except Exception as exc:  # the mail server, whatever it raised
         error = f"{type(exc).__name__}: {exc}"[:500]
         # The log gets the kind of failure only: a mail server's text can name the
@@ -282,20 +332,20 @@ def _drop_smtp_connection() -> None:
             pass
 
 
-def _deliver_with_retry(message: ScheduledMessage) -> None:
+def _deliver_with_retry(message: ScheduledMessage, now: datetime) -> None:
     """Send on the thread's connection; a connection the server dropped while it sat
     idle gets one immediate retry on a fresh one."""
     reused = getattr(_smtp, "connection", None) is not None
     try:
-        _deliver(message, _smtp_connection())
+        _deliver(message, _smtp_connection(), now)
     except Exception:
         _drop_smtp_connection()
         if not reused:
             raise
-        _deliver(message, _smtp_connection())
+        _deliver(message, _smtp_connection(), now)
 
 
-def _deliver(message: ScheduledMessage, connection) -> None:
+def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
     patient = message.patient
     first_name = patient.preferred_name or patient.legal_first_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
@@ -307,6 +357,7 @@ def _deliver(message: ScheduledMessage, connection) -> None:
             to=patient.email,
             first_name=first_name,
             start=timezone.localtime(appointment.start),
+            day=schedule.day_words(appointment.start, now, _tz()),
             location=appointment.location,
             connection=connection,
         )
@@ -333,6 +384,25 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     return message
 
 
+def _lock_visit(visit_id: int) -> None:
+    """Answers to a visit's check-ins and acknowledgements of its alert are taken one at
+    a time (the visit row is the lock; SQLite serialises writes anyway), so two answers
+    at once cannot both open an alert, and an answer cannot land in an alert that is
+    being acknowledged."""
+    list(Visit.objects.select_for_update().filter(pk=visit_id).order_by().values("pk"))
+
+
+def checkin_takes_answers(message: ScheduledMessage) -> bool:
+    """Whether the check-in's link takes another answer (at most CHECKIN_MAX_ANSWERS)."""
+    return message.answers.count() < settings.CHECKIN_MAX_ANSWERS
+
+
+CHECKIN_FULL = (
+    "This check-in has been answered as many times as it can be, so this answer was not "
+    "saved. If anything has changed, please call the clinic; in an emergency call 911."
+)
+
+
 @transaction.atomic
 def checkin_answer(
     *,
@@ -344,7 +414,11 @@ def checkin_answer(
     comment: str,
     now: datetime | None = None,
 ) -> CheckinAnswer:
-    """Keep the answer (earlier ones stay as history); escalate a worrying one."""
+    """Keep the answer (earlier ones stay as history); escalate a worrying one. Raises
+    ValidationError once the link has taken CHECKIN_MAX_ANSWERS answers."""
+    _lock_visit(message.visit_id)
+    if not checkin_takes_answers(message):
+        raise ValidationError(CHECKIN_FULL)
     answer = CheckinAnswer(
         message=message,
         soreness=soreness,
@@ -357,19 +431,28 @@ def checkin_answer(
     answer.full_clean(exclude=["message"])  # the message was just loaded: no lookup again
     answer.save()
     if answer.needs_attention:
-        open_alert = Alert.objects.filter(
-            visit=message.visit, acknowledged_at__isnull=True
-        ).exists()
-        alert = Alert.objects.create(
-            answer=answer, visit=message.visit, physio=message.visit.author
-        )
-        if not open_alert:
-            CallTask.objects.create(patient=message.patient, alert=alert)
-            link = settings.SITE_URL + reverse("sessions:alert", args=[alert.pk])
-            physio_email = message.visit.author.email
-            if physio_email:
-                transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, link=link))
+        _alert_raise(answer=answer, message=message)
     return answer
+
+
+def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
+    """The visit's open alert, updated to this answer; or a new one, with a call task
+    for front desk (unless one is still open) and an email to the physiotherapist.
+    Called under the visit's lock (checkin_answer)."""
+    visit = message.visit
+    alert = Alert.objects.filter(visit=visit, acknowledged_at__isnull=True).first()
+    if alert is not None:
+        alert.answer = answer
+        alert.save(update_fields=["answer"])
+        return alert
+    alert = Alert.objects.create(answer=answer, visit=visit, physio=visit.author)
+    if not CallTask.objects.filter(alert__visit=visit, done_at__isnull=True).exists():
+        CallTask.objects.create(patient=message.patient, alert=alert)
+    link = settings.SITE_URL + reverse("sessions:alert", args=[alert.pk])
+    physio_email = visit.author.email
+    if physio_email:
+        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, link=link))
+    return alert
 
 
 @transaction.atomic
@@ -379,6 +462,7 @@ def alert_acknowledge(
     """Acknowledge this alert and any older open ones of the same visit; close the
     front-desk call when the physiotherapist has spoken to the patient."""
     now = now or timezone.now()
+    _lock_visit(alert.visit_id)
     Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
         acknowledged_by=by, acknowledged_at=now, action_taken=action_taken.strip()
     )

@@ -660,7 +660,15 @@ class AftercareDelivery(models.Model):
 # --- Follow-ups ---------------------------------------------------------------------------
 
 
+# Messages that will never go out: they do not hold their key (see the constraint).
+DEAD_STATUSES = ("cancelled", "skipped")
+
+
 class ScheduledMessageQuerySet(models.QuerySet):
+    def live(self):
+        """Rows that hold their key: everything except cancelled and skipped ones."""
+        return self.exclude(status__in=DEAD_STATUSES)
+
     def claimable(self, now):
         """Due and waiting, or left "sending" by a worker whose lease ran out."""
         return self.filter(
@@ -685,7 +693,11 @@ class ScheduledMessage(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         SKIPPED = "skipped", "Skipped"
 
-    key = models.CharField(max_length=80, unique=True, help_text="One message per purpose, ever.")
+    key = models.CharField(
+        max_length=80,
+        db_index=True,
+        help_text="One live message per purpose; cancelled and skipped rows do not count.",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="+")
     appointment = models.ForeignKey(
@@ -713,6 +725,15 @@ class ScheduledMessage(models.Model):
             models.Index(fields=["status", "due_at"], name="message_status_due_idx"),
             models.Index(fields=["status", "lease_until"], name="message_status_lease_idx"),
             models.Index(fields=["status", "sent_at"], name="message_status_sent_idx"),
+        ]
+        constraints = [
+            # A visit moved away and back, or check-ins cancelled and scheduled again,
+            # must get a new live row under the old key: dead rows stay as history.
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=~models.Q(status__in=DEAD_STATUSES),
+                name="message_live_key_uniq",
+            )
         ]
 
     def __str__(self) -> str:
@@ -760,7 +781,8 @@ class CheckinAnswer(models.Model):
 
 
 class Alert(models.Model):
-    """A worrying check-in for the treating physiotherapist, until acknowledged."""
+    """A worrying check-in for the treating physiotherapist, until acknowledged. A visit
+    has at most one open alert; it points at the latest worrying answer."""
 
     answer = models.OneToOneField(CheckinAnswer, on_delete=models.PROTECT, related_name="alert")
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="alerts")
@@ -777,6 +799,15 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["physio", "acknowledged_at"], name="alert_open_idx")]
+        constraints = [
+            # A worrying answer given again updates the visit's open alert (see
+            # followups.checkin_answer); this refuses a second one that races past.
+            models.UniqueConstraint(
+                fields=["visit"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="alert_one_open_per_visit",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Alert for {self.visit}"

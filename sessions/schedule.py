@@ -93,6 +93,18 @@ def reminder_due(visit_start: datetime, reminder_at: time, tz: ZoneInfo) -> date
     return at(day_before, reminder_at, tz)
 
 
+def day_words(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """How a message sent at ``now`` names the day of ``moment``: "today", "tomorrow",
+    or "on Tuesday 24 November" (clinic calendar days, not 24-hour spans)."""
+    local = moment.astimezone(tz)
+    days = (local.date() - now.astimezone(tz).date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"on {local:%A} {local.day} {local:%B}"
+
+
 def retry_delay(attempt: int) -> timedelta:
     """Back-off after a failed send: 1, 2, 4, 8... minutes, at most an hour."""
     return timedelta(minutes=min(2 ** max(attempt - 1, 0), 60))

@@ -507,7 +507,10 @@ def sent_checkin(patient, physio, settings):
         end=start + timedelta(minutes=30),
         course=sessions_services.active_course(patient),
     )
-    visit = Visit.objects.create(appointment=appointment, author=physio)
+    # Check-ins belong to signed notes (a draft's is skipped at send time).
+    visit = Visit.objects.create(
+        appointment=appointment, author=physio, status=Visit.Status.SIGNED, signed_at=start
+    )
     message = ScheduledMessage.objects.create(
         key=f"checkin:{visit.pk}:24h",
         kind=ScheduledMessage.Kind.CHECKIN,
@@ -1072,12 +1075,14 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     audit = signed_in(clinic_admin).get(reverse("audit-log")).content.decode()
     assert_escaped(audit, "audit log")
 
-    # The reminder names the location: send one (booking scheduled it).
+    # The reminder names the location: send one (booking scheduled it), before the
+    # visit (one sent after the visit started is skipped).
     reminder = ScheduledMessage.objects.get(kind="reminder", appointment=appointment)
     Appointment.objects.filter(pk=appointment.pk).update(status="booked")
-    ScheduledMessage.objects.filter(pk=reminder.pk).update(status="pending", due_at=later)
-    for pk, claim in followups.messages_claim_due(now=later):
-        followups.message_send(message_id=pk, claim=claim, now=later)
+    before = appointment.start - timedelta(minutes=45)
+    ScheduledMessage.objects.filter(pk=reminder.pk).update(status="pending", due_at=before)
+    for pk, claim in followups.messages_claim_due(now=before):
+        followups.message_send(message_id=pk, claim=claim, now=before)
 
     # Every email's HTML part escapes; those to the patient greet her by the typed name.
     subjects = [m.subject for m in mail.outbox]

@@ -70,7 +70,13 @@ def due_checkin(demo_clinic, settings, live_server) -> ScheduledMessage:
         status=Appointment.Status.COMPLETED,
         course=active_course(patient),
     )
-    visit = Visit.objects.create(appointment=appointment, author=physio)
+    # Check-ins belong to signed notes (a draft's is skipped at send time).
+    visit = Visit.objects.create(
+        appointment=appointment,
+        author=physio,
+        status=Visit.Status.SIGNED,
+        signed_at=appointment.end,
+    )
     return ScheduledMessage.objects.create(
         key=f"checkin:{visit.pk}:24h",
         kind=ScheduledMessage.Kind.CHECKIN,

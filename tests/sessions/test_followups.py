@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.urls import reverse
 
 from clinic.models import AuditEvent
@@ -46,7 +46,12 @@ def visit(physio, patient, location, treatment):
     return make_visit(physio, patient, location, treatment, local(2026, 11, 20, 9, 30))
 
 
-def checkin(visit, **fields) -> ScheduledMessage:
+def checkin(visit, *, sign=True, **fields) -> ScheduledMessage:
+    """A check-in of ``visit``, whose note is signed (only a signed note has them)."""
+    if sign:
+        Visit.objects.filter(pk=visit.pk, status=Visit.Status.DRAFT).update(
+            status=Visit.Status.SIGNED, signed_at=NOW
+        )
     defaults = dict(
         key=f"checkin:{visit.pk}:{uuid.uuid4().hex[:6]}",
         kind="checkin",
@@ -426,7 +431,8 @@ class TestCheckinAnswers:
         self, client, sent, django_assert_max_num_queries
     ):
         client.post(self.url(sent), self.ANSWER)
-        with django_assert_max_num_queries(8) as first:  # 5, + savepoints and the audit lock
+        # 7 (the visit lock and the answer count included), + savepoints and the audit lock
+        with django_assert_max_num_queries(10) as first:
             client.post(self.url(sent), self.ANSWER)
         queries = len(first.captured_queries)  # read now: each request resets the log
         for soreness in range(10):
@@ -504,6 +510,68 @@ class TestCheckinAnswers:
         response = client.post(self.url(sent), {"soreness": "11", "compared": "nope"})
         page = response.content.decode()
         assert response.status_code == 200 and "Select a valid choice" in page
+
+    RED_FLAG = {**ANSWER, "red_flags": ["fever"]}
+
+    def test_a_worrying_answer_given_twice_keeps_one_alert_call_and_email(
+        self, client, sent, physio, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(self.url(sent), self.RED_FLAG)
+            client.post(self.url(sent), {**self.RED_FLAG, "soreness": "9"})
+        alert = Alert.objects.get()
+        assert alert.answer == sent.answers.first()  # the latest, soreness 9
+        assert alert.answer.soreness == 9
+        assert CallTask.objects.count() == 1
+        assert len([m for m in mail.outbox if m.to == [physio.email]]) == 1
+
+    def test_the_two_checkins_of_a_visit_share_its_open_alert(self, client, sent, visit):
+        later = checkin(visit, key=f"checkin:{visit.pk}:48h", due_at=NOW)
+        dispatch_and_send()
+        later.refresh_from_db()
+        client.post(self.url(sent), self.RED_FLAG)
+        client.post(self.url(later), {**self.ANSWER, "soreness": "8"})
+        alert = Alert.objects.get()
+        assert alert.answer.message == later
+        assert CallTask.objects.count() == 1
+
+    def test_the_alert_page_keeps_an_earlier_red_flag_in_view(
+        self, client, client_for, sent, physio
+    ):
+        client.post(self.url(sent), self.RED_FLAG)
+        client.post(self.url(sent), {**self.ANSWER, "soreness": "9"})
+        alert = Alert.objects.get()
+        page = client_for(physio).get(reverse("sessions:alert", args=[alert.pk])).content
+        assert "Fever or chills" in page.decode()
+
+    def test_a_worrying_answer_after_acknowledgement_opens_a_new_alert_but_no_second_call(
+        self, client, client_for, sent, physio
+    ):
+        client.post(self.url(sent), self.RED_FLAG)
+        first = Alert.objects.get()
+        followups.alert_acknowledge(alert=first, by=physio, action_taken="Advice by email")
+        client.post(self.url(sent), {**self.ANSWER, "soreness": "9"})
+        assert Alert.objects.count() == 2
+        assert Alert.objects.filter(acknowledged_at__isnull=True).get().answer.soreness == 9
+        assert CallTask.objects.filter(done_at__isnull=True).count() == 1
+
+    def test_the_database_refuses_a_second_open_alert_for_a_visit(self, client, sent, visit):
+        client.post(self.url(sent), self.RED_FLAG)
+        client.post(self.url(sent), self.ANSWER)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Alert.objects.create(answer=sent.answers.first(), visit=visit, physio=visit.author)
+
+    def test_a_link_takes_at_most_the_configured_number_of_answers(self, client, sent, settings):
+        settings.CHECKIN_MAX_ANSWERS = 3
+        for soreness in ("1", "2", "3"):
+            client.post(self.url(sent), {**self.ANSWER, "soreness": soreness})
+        response = client.post(self.url(sent), {**self.ANSWER, "comment": "Much worse now"})
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "answered as many times as it can be" in page and "call the clinic" in page
+        assert "Much worse now" in page  # what the patient typed is still in the form
+        assert sent.answers.count() == 3
+        assert "answered as many times" in client.get(self.url(sent)).content.decode()
 
     def test_response_rate(self, client, sent, physio):
         assert followups.checkin_response_rate(physio) == (0, 1)
@@ -619,3 +687,206 @@ class TestSmtpConnection:
         assert dispatch_and_send() == ["sent"]  # not "retry" a minute later
         self.wait_for(sink, 2)
         assert (sink.count, sink.connections) == (2, 2)
+
+
+def reschedule(appointment, start):
+    return services.appointment_reschedule(
+        appointment=appointment,
+        practitioner=appointment.practitioner,
+        location=appointment.location,
+        type=appointment.type,
+        start=start,
+    )
+
+
+class TestKeysCountLiveRowsOnly:
+    def test_a_visit_moved_away_and_back_has_one_pending_reminder_for_its_time(self, book_any):
+        appointment = book_any(local(2026, 11, 24, 10))
+        reschedule(appointment, local(2026, 11, 24, 11))
+        reschedule(appointment, local(2026, 11, 24, 10))
+        (pending,) = ScheduledMessage.objects.filter(kind="reminder", status=Status.PENDING)
+        assert pending.key == followups.reminder_key(appointment)
+        assert pending.due_at == local(2026, 11, 23, 10)
+        assert ScheduledMessage.objects.filter(status=Status.CANCELLED).count() == 2
+
+    def test_the_pending_reminder_for_the_old_time_goes_out_for_the_new_one(
+        self, book_any, frozen_now
+    ):
+        appointment = book_any(local(2026, 11, 24, 10))
+        reschedule(appointment, local(2026, 11, 24, 11))
+        reschedule(appointment, local(2026, 11, 24, 10))
+        frozen_now.move_to(local(2026, 11, 23, 10))
+        assert dispatch_and_send() == ["sent"]
+        (email,) = mail.outbox
+        assert "tomorrow at 10:00" in email.subject
+
+    @pytest.mark.parametrize("dead", [Status.CANCELLED, Status.SKIPPED])
+    def test_checkins_scheduled_again_after_their_rows_died_are_pending(self, visit, dead):
+        followups.checkins_schedule(visit=visit)
+        ScheduledMessage.objects.update(status=dead)
+        again = followups.checkins_schedule(visit=visit)
+        assert len(again) == 2
+        assert ScheduledMessage.objects.filter(status=Status.PENDING).count() == 2
+
+    @pytest.mark.parametrize("live", [Status.PENDING, Status.SENDING, Status.SENT, Status.FAILED])
+    def test_a_live_row_still_holds_its_key(self, visit, live):
+        followups.checkins_schedule(visit=visit)
+        ScheduledMessage.objects.update(status=live)
+        assert followups.checkins_schedule(visit=visit) == []
+        assert ScheduledMessage.objects.count() == 2
+
+    def test_the_database_refuses_a_second_live_row_under_one_key(self, visit):
+        checkin(visit, key="k", status=Status.CANCELLED)
+        checkin(visit, key="k", status=Status.SKIPPED)
+        checkin(visit, key="k")  # one live row next to dead ones is fine
+        with pytest.raises(IntegrityError), transaction.atomic():
+            checkin(visit, key="k", status=Status.SENT)
+
+
+class TestCheckedAgainWhenSent:
+    """What was decided at scheduling is decided again at send time (time pinned)."""
+
+    def test_a_reminder_pushed_past_quiet_hours_to_the_visit_day_says_today(
+        self, book_any, frozen_now
+    ):
+        frozen_now.move_to(local(2026, 11, 20, 22, 30))
+        book_any(local(2026, 11, 21, 9))
+        reminder = ScheduledMessage.objects.get(kind="reminder")
+        assert reminder.due_at == local(2026, 11, 21, 8)
+        frozen_now.move_to(local(2026, 11, 21, 8))
+        assert dispatch_and_send() == ["sent"]
+        (email,) = mail.outbox
+        assert "today at 09:00" in email.subject and "tomorrow" not in email.subject
+        assert "appointment today at" in email.body
+
+    def test_a_reminder_sent_the_day_before_says_tomorrow(self, book_any, frozen_now):
+        book_any(local(2026, 11, 24, 9))
+        frozen_now.move_to(local(2026, 11, 23, 10))
+        dispatch_and_send()
+        assert "tomorrow at 09:00" in mail.outbox[0].subject
+
+    def test_a_reminder_held_back_two_days_names_the_day(self, book_any, frozen_now):
+        appointment = book_any(local(2026, 11, 24, 9))
+        ScheduledMessage.objects.update(due_at=local(2026, 11, 22, 10))
+        frozen_now.move_to(local(2026, 11, 22, 10))
+        dispatch_and_send()
+        assert "on Tuesday 24 November at 09:00" in mail.outbox[0].subject
+        assert appointment.start == local(2026, 11, 24, 9)
+
+    def test_a_reminder_dispatched_after_the_visit_started_is_skipped_with_the_reason(
+        self, book_any, frozen_now
+    ):
+        book_any(local(2026, 11, 24, 9))
+        frozen_now.move_to(local(2026, 11, 24, 12))  # the worker was down
+        assert dispatch_and_send() == [Status.SKIPPED]
+        assert mail.outbox == []
+        reminder = ScheduledMessage.objects.get(kind="reminder")
+        assert reminder.status == Status.SKIPPED
+        assert "had started" in reminder.last_error
+
+    def test_a_reminder_exactly_the_margin_before_the_visit_goes_out(
+        self, book_any, frozen_now, settings
+    ):
+        settings.REMINDER_SKIP_WITHIN_MINUTES = 30
+        book_any(local(2026, 11, 24, 9))
+        frozen_now.move_to(local(2026, 11, 24, 8, 30))
+        assert dispatch_and_send() == ["sent"]
+        assert "today at 09:00" in mail.outbox[0].subject
+
+    def test_a_reminder_a_second_inside_the_margin_is_skipped(self, book_any, frozen_now, settings):
+        settings.REMINDER_SKIP_WITHIN_MINUTES = 30
+        book_any(local(2026, 11, 24, 9))
+        frozen_now.move_to(local(2026, 11, 24, 8, 30) + timedelta(seconds=1))
+        assert dispatch_and_send() == [Status.SKIPPED]
+        reminder = ScheduledMessage.objects.get(kind="reminder")
+        assert reminder.last_error == (
+            "The visit starts in less than 30 minutes: too late to remind."
+        )
+
+    def test_a_reminder_claimed_before_its_visit_moved_is_not_sent(self, book_any, frozen_now):
+        appointment = book_any(local(2026, 11, 24, 9))
+        frozen_now.move_to(local(2026, 11, 23, 10))
+        ((pk, claim),) = followups.messages_claim_due()
+        reschedule(appointment, local(2026, 11, 26, 9))  # while the send task waits
+        assert followups.message_send(message_id=pk, claim=claim) == Status.CANCELLED
+        assert mail.outbox == []
+        assert "moved" in ScheduledMessage.objects.get(pk=pk).last_error
+        (pending,) = ScheduledMessage.objects.filter(status=Status.PENDING)
+        assert pending.due_at == local(2026, 11, 25, 10)
+
+    def test_a_reminder_for_a_no_show_is_not_sent(self, book_any, frozen_now):
+        appointment = book_any(local(2026, 11, 24, 9))
+        frozen_now.move_to(local(2026, 11, 23, 10))
+        Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.NO_SHOW)
+        assert dispatch_and_send() == [Status.CANCELLED]
+
+    def test_a_reminder_for_a_patient_who_declined_email_since_booking_is_skipped(
+        self, book_any, frozen_now, patient
+    ):
+        book_any(local(2026, 11, 24, 9))
+        patient.email_reminders = False
+        patient.save()
+        frozen_now.move_to(local(2026, 11, 23, 10))
+        assert dispatch_and_send() == [Status.SKIPPED]
+        assert mail.outbox == []
+
+    def test_a_checkin_of_a_cancelled_visit_is_not_sent(self, visit):
+        message = checkin(visit)
+        Appointment.objects.filter(pk=visit.appointment_id).update(
+            status=Appointment.Status.CANCELLED
+        )
+        assert dispatch_and_send() == [Status.CANCELLED]
+        message.refresh_from_db()
+        assert message.last_error == "The appointment is cancelled."
+
+    def test_a_checkin_of_an_unsigned_note_is_not_sent(self, visit):
+        message = checkin(visit, sign=False)  # the app schedules check-ins at signing only
+        assert dispatch_and_send() == [Status.SKIPPED]
+        message.refresh_from_db()
+        assert message.last_error == "The visit's note is not signed."
+
+    def test_every_kind_has_a_send_check(self):
+        assert set(followups.SEND_CHECKS) == set(ScheduledMessage.Kind)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_worrying_answers_at_once_raise_one_alert(physio, patient, location, treatment):
+    visit = make_visit(physio, patient, location, treatment, local(2026, 11, 20, 9, 30))
+    message = checkin(visit, status=Status.SENT, sent_at=NOW)
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def run(soreness):
+        close_old_connections()
+        try:
+            barrier.wait()
+            followups.checkin_answer(
+                message=ScheduledMessage.objects.get(pk=message.pk),
+                soreness=soreness,
+                compared="worse",
+                bruising=False,
+                red_flags=["fever"],
+                comment="",
+            )
+        except Exception as exc:  # collected: the test fails on any
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (8, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert message.answers.count() == 2
+    assert Alert.objects.count() == 1 and CallTask.objects.count() == 1
+
+
+def test_the_checkin_email_states_the_configured_link_lifetime(visit, settings):
+    settings.CHECKIN_LINK_DAYS = 3
+    checkin(visit)
+    dispatch_and_send()
+    (email,) = mail.outbox
+    assert "works for 3 days" in email.body and "seven" not in email.body

@@ -80,3 +80,23 @@ def test_week_starts_on_monday():
 
 def test_ical_text_is_escaped():
     assert schedule.ical_escape("A, B; C\\n") == "A\\, B\\; C\\\\n"
+
+
+def test_a_visit_later_the_same_clinic_day_is_today():
+    assert schedule.day_words(at(9), at(8), TZ) == "today"
+
+
+def test_a_visit_the_next_clinic_day_is_tomorrow_even_minutes_after_midnight():
+    # 23:59 on the 23rd to 00:01 on the 24th: tomorrow, though two minutes apart.
+    assert schedule.day_words(at(0, 1, DAY + timedelta(days=1)), at(23, 59), TZ) == "tomorrow"
+
+
+def test_late_evening_utc_is_still_the_clinic_day():
+    # 22:00 in Calgary is already the 24th in UTC; the visit at 09:00 on the 24th is
+    # tomorrow, not today.
+    assert schedule.day_words(at(9, day=DAY + timedelta(days=1)), at(22), TZ) == "tomorrow"
+
+
+def test_a_visit_two_days_away_is_named_by_weekday_and_date():
+    wednesday = at(9, day=date(2026, 11, 25))
+    assert schedule.day_words(wednesday, at(10), TZ) == "on Wednesday 25 November"

@@ -43,7 +43,9 @@ def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, tre
         start=now - timedelta(hours=25),
         end=now - timedelta(hours=24, minutes=30),
     )
-    visit = Visit.objects.create(appointment=appointment, author=physio)
+    visit = Visit.objects.create(
+        appointment=appointment, author=physio, status=Visit.Status.SIGNED, signed_at=now
+    )
     message = ScheduledMessage.objects.create(
         key=f"checkin:{visit.pk}:24h",
         kind="checkin",

@@ -381,10 +381,12 @@ class Command(BaseCommand):
         CheckinAnswer.objects.filter(message__key__startswith="bench:").delete()
         ScheduledMessage.objects.filter(key__startswith="bench:").delete()
         now = timezone.now()
+        # Check-ins as the app makes them: of signed notes of visits that took place
+        # (others are skipped at send time and would never count as sent).
         visits = list(
-            Visit.objects.filter(messages__isnull=True).values_list(
-                "id", "appointment_id", "appointment__patient_id"
-            )[:count]
+            Visit.objects.filter(messages__isnull=True, status="signed")
+            .exclude(appointment__status__in=["cancelled", "no_show"])
+            .values_list("id", "appointment_id", "appointment__patient_id")[:count]
         )
         ScheduledMessage.objects.bulk_create(
             ScheduledMessage(
