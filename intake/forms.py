@@ -59,30 +59,23 @@ class PatientForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Patient] = []
-        if self.instance.pk:
-            del self.fields["confirm_not_duplicate"]
+        # The confirmation only makes sense once a possible duplicate has been shown.
+        self._confirm_field = self.fields.pop("confirm_not_duplicate")
+        if not self.instance.pk and self.data.get(self.add_prefix("confirm_not_duplicate")):
+            self.fields["confirm_not_duplicate"] = self._confirm_field
 
     def clean_health_number(self) -> str:
         return "".join(c for c in self.cleaned_data["health_number"] if c not in " -")
 
-    def clean(self):
-        data = super().clean()
-        if self.instance.pk or self.errors:
-            return data
-        candidate = Patient(
-            legal_first_name=data["legal_first_name"],
-            legal_last_name=data["legal_last_name"],
-            date_of_birth=data["date_of_birth"],
-            email=data.get("email", ""),
-        )
-        self.duplicates = candidate.possible_duplicates()
-        if self.duplicates and not data.get("confirm_not_duplicate"):
-            raise forms.ValidationError(
-                "A patient with the same name and date of birth, or the same email, is "
-                "already registered. Open that record, or tick the box below if this is "
-                "a different person."
-            )
-        return data
+    @property
+    def confirmed_different(self) -> bool:
+        return bool(self.cleaned_data.get("confirm_not_duplicate"))
+
+    def show_duplicates(self, error) -> None:
+        """Show the possible duplicates (intake.services.PossibleDuplicates) and the box."""
+        self.duplicates = error.patients
+        self.fields.setdefault("confirm_not_duplicate", self._confirm_field)
+        self.add_error(None, error)
 
 
 class PatientSearchForm(forms.Form):
