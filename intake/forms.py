@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
+from clinic.text import IdentityCharField
 from intake.models import Patient
 from intake.screening import CONDITIONS, Pregnancy
 
@@ -55,6 +56,18 @@ class PatientForm(forms.ModelForm):
             "emergency_contact_relationship",
         ]
         widgets = {"date_of_birth": DATE_INPUT}
+        field_classes = {
+            name: IdentityCharField
+            for name in [
+                "legal_first_name",
+                "legal_last_name",
+                "preferred_name",
+                "gender",
+                "city",
+                "emergency_contact_name",
+                "emergency_contact_relationship",
+            ]
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -312,13 +325,13 @@ class ConsentStep(forms.Form):
         label="I have read the information above and agree to IMS treatment.",
         error_messages={"required": "Please tick the box to give your consent."},
     )
-    signature_name = forms.CharField(
+    signature_name = IdentityCharField(
         label="Your full name, as your signature",
         max_length=SHORT_TEXT,
     )
 
     def clean_signature_name(self) -> str:
-        name = " ".join(self.cleaned_data["signature_name"].split())
+        name = self.cleaned_data["signature_name"]
         if len(name) < 3:
             raise forms.ValidationError("Please type your full name.")
         return name

@@ -1,5 +1,6 @@
 """Writes that touch several intake models, and the patient's screening facts."""
 
+import json
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -14,6 +15,13 @@ from intake import screening
 from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
 
 INVITATION_PURPOSE = "intake"
+# What one step may keep as unfinished typing (characters of JSON). The longest valid
+# step (four 2,000-character answers, or 40 surgery rows) stays well below it.
+MAX_DRAFT_CHARS = 20_000
+DRAFT_TOO_LONG = (
+    "This page holds more text than we can keep as a draft. Please shorten the longer "
+    "answers (a few sentences are enough) and save again."
+)
 
 
 class PossibleDuplicates(ValidationError):
@@ -140,7 +148,12 @@ def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None
 def intake_save_step(
     *, intake: Intake, step: str, answers: dict | None, typed: dict | None
 ) -> None:
-    """Keep a step: its validated ``answers``, or what was ``typed`` when it was not valid."""
+    """Keep a step: its validated ``answers``, or what was ``typed`` when it was not valid.
+
+    Refuses a draft over ``MAX_DRAFT_CHARS`` (a patient link is open to anyone holding it).
+    """
+    if typed and len(json.dumps(typed, ensure_ascii=False)) > MAX_DRAFT_CHARS:
+        raise ValidationError(DRAFT_TOO_LONG, code="draft_too_long")
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if intake.is_submitted:
         raise ValidationError("This questionnaire has already been sent to the clinic.")

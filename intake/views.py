@@ -249,17 +249,27 @@ def intake_fill(request, token: str, step: str | None = None):
         raise Http404("No such step")
     form = _step_form(step, intake, request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        valid = form.is_valid()
-        services.intake_save_step(
-            intake=intake,
-            step=step,
-            answers=_answers(form) if valid else None,
-            typed=None if valid else _typed(request, form),
-        )
-        audit.record(
-            request, audit.Action.UPDATE, obj=intake, actor_role="patient", detail=f"step {step}"
-        )
-        if "later" in request.POST:
+        valid, later = form.is_valid(), "later" in request.POST
+        try:
+            services.intake_save_step(
+                intake=intake,
+                step=step,
+                answers=_answers(form) if valid else None,
+                typed=None if valid else _typed(request, form),
+            )
+        except ValidationError as exc:
+            # Not kept: the page is shown again with everything typed and the reason.
+            messages.error(request, " ".join(exc.messages))
+            valid = later = False
+        else:
+            audit.record(
+                request,
+                audit.Action.UPDATE,
+                obj=intake,
+                actor_role="patient",
+                detail=f"step {step}",
+            )
+        if later:
             return render(request, "intake/fill_saved.html", {"intake": intake, "token": token})
         if valid:
             if "add_row" in request.POST:
