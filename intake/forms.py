@@ -77,6 +77,14 @@ class PatientForm(forms.ModelForm):
         if not self.instance.pk and self.data.get(self.add_prefix("confirm_not_duplicate")):
             self.fields["confirm_not_duplicate"] = self._confirm_field
 
+    def clean_email(self) -> str:
+        # Stored lower-cased (Patient.save); lower-casing can lengthen text ("İ" -> "i̇").
+        email = self.cleaned_data["email"].strip().lower()
+        limit = Patient._meta.get_field("email").max_length
+        if len(email) > limit:
+            raise forms.ValidationError(f"An email address has at most {limit} characters.")
+        return email
+
     def clean_health_number(self) -> str:
         return "".join(c for c in self.cleaned_data["health_number"] if c not in " -")
 

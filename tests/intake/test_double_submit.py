@@ -175,3 +175,14 @@ class TestRacesOnPostgres:
         assert sorted(r is None for r in results) == [False, True], results
         assert IntakeInvitation.objects.filter(intake__patient=patient).count() == 1
         assert Intake.objects.filter(patient=patient).count() == 1
+
+
+def test_quick_create_at_booking_warns_of_an_apostrophe_variant(desk):
+    PatientFactory(
+        legal_first_name="Aoife", legal_last_name="O'Donnell", date_of_birth="1984-06-30"
+    )
+    response = desk.post(reverse("sessions:appointment-new"), NEW)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Possibly already registered" in page and "This is a different person" in page
+    assert Patient.objects.count() == 1

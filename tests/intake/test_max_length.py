@@ -97,3 +97,12 @@ def test_the_booking_form_at_its_limits_is_not_an_error(desk):
         reverse("sessions:appointment-new") + f"?patient={patient.pk}", at_max(AppointmentForm)
     )
     assert response.status_code == 200  # refused with messages (no time chosen), not a 500
+
+
+def test_an_email_that_lengthens_when_lower_cased_gets_a_message_not_a_500(desk):
+    domain = ".".join(["İ" * 60] * 3) + ".ca"  # each İ lower-cases to two characters
+    data = {**PATIENT_FIXED, "legal_first_name": "A", "legal_last_name": "B"}
+    response = desk.post(reverse("intake:patient-create"), {**data, "email": f"a@{domain}"})
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.content.decode()
+    assert not Patient.objects.exists()
