@@ -20,3 +20,16 @@ def test_double_click_on_save_registers_one_patient(page: Page, live_server, log
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("O’Donnell")
     assert Patient.objects.filter(legal_last_name="O’Donnell").count() == 1
+
+
+def test_save_goes_inactive_once_the_form_is_sent(page: Page, live_server, login):
+    login(page, live_server, "frontdesk")
+    page.goto(f"{live_server.url}/patients/new/")
+    # Keep the page: a listener after ours stops the navigation the click starts.
+    page.evaluate("document.addEventListener('submit', (e) => e.preventDefault())")
+    save = page.get_by_role("button", name="Save")
+    expect(save).to_be_enabled()
+
+    save.click()
+
+    expect(save).to_be_disabled()
