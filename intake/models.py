@@ -4,9 +4,10 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from clinic import locks
 from intake.names import fold_name, name_key
 
 alberta_health_number = RegexValidator(
@@ -171,10 +172,13 @@ class ConsentText(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError("A consent version cannot be changed; add a new version.")
-        if not self.version:
-            latest = ConsentText.objects.aggregate(models.Max("version"))["version__max"]
-            self.version = (latest or 0) + 1
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if not self.version:
+                # Two versions published at once must not both take the next number.
+                locks.hold("consent-version")
+                latest = ConsentText.objects.aggregate(models.Max("version"))["version__max"]
+                self.version = (latest or 0) + 1
+            super().save(*args, **kwargs)
 
     @classmethod
     def current(cls) -> "ConsentText | None":

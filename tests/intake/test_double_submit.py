@@ -186,3 +186,14 @@ def test_quick_create_at_booking_warns_of_an_apostrophe_variant(desk):
     assert response.status_code == 200
     assert "Possibly already registered" in page and "This is a different person" in page
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_consent_versions_published_at_once_get_distinct_numbers():
+    from intake.models import ConsentText
+
+    ConsentText.objects.all().delete()
+    results = at_once([lambda i=i: ConsentText.objects.create(body=f"v{i}") for i in range(4)])
+    assert all(isinstance(r, ConsentText) for r in results), results
+    assert sorted(ConsentText.objects.values_list("version", flat=True)) == [1, 2, 3, 4]
