@@ -88,9 +88,13 @@ def setup(request):
     """Enrol an authenticator app: scan, confirm with a code, receive backup codes."""
     if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("mfa-verify")
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
-    )
+    with transaction.atomic():
+        # Two tabs opening enrolment at once must find one pending device, not make two
+        # (get_or_create would then fail on every later visit): the user's row serialises.
+        get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
+        )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not device.verify_is_allowed()[0]:

@@ -95,3 +95,24 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class FormSubmission(models.Model):
+    """A one-time form token that has been used, and where its first submission led.
+
+    ``clinic.once`` inserts the row in the same transaction as the record the form
+    creates, so a resubmission (double click, reload, back and send) finds it.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True
+    )
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="formsubmission_created_idx")]
+
+    def __str__(self) -> str:
+        return f"form token used {self.created_at:%Y-%m-%d %H:%M}"

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
+from clinic.text import IdentityCharField
 from intake.models import Patient
 from intake.screening import CONDITIONS, Pregnancy
 
@@ -55,34 +56,47 @@ class PatientForm(forms.ModelForm):
             "emergency_contact_relationship",
         ]
         widgets = {"date_of_birth": DATE_INPUT}
+        field_classes = {
+            name: IdentityCharField
+            for name in [
+                "legal_first_name",
+                "legal_last_name",
+                "preferred_name",
+                "gender",
+                "city",
+                "emergency_contact_name",
+                "emergency_contact_relationship",
+            ]
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Patient] = []
-        if self.instance.pk:
-            del self.fields["confirm_not_duplicate"]
+        # The confirmation only makes sense once a possible duplicate has been shown.
+        self._confirm_field = self.fields.pop("confirm_not_duplicate")
+        if not self.instance.pk and self.data.get(self.add_prefix("confirm_not_duplicate")):
+            self.fields["confirm_not_duplicate"] = self._confirm_field
+
+    def clean_email(self) -> str:
+        # Stored lower-cased (Patient.save); lower-casing can lengthen text ("İ" -> "i̇").
+        email = self.cleaned_data["email"].strip().lower()
+        limit = Patient._meta.get_field("email").max_length
+        if len(email) > limit:
+            raise forms.ValidationError(f"An email address has at most {limit} characters.")
+        return email
 
     def clean_health_number(self) -> str:
         return "".join(c for c in self.cleaned_data["health_number"] if c not in " -")
 
-    def clean(self):
-        data = super().clean()
-        if self.instance.pk or self.errors:
-            return data
-        candidate = Patient(
-            legal_first_name=data["legal_first_name"],
-            legal_last_name=data["legal_last_name"],
-            date_of_birth=data["date_of_birth"],
-            email=data.get("email", ""),
-        )
-        self.duplicates = candidate.possible_duplicates()
-        if self.duplicates and not data.get("confirm_not_duplicate"):
-            raise forms.ValidationError(
-                "A patient with the same name and date of birth, or the same email, is "
-                "already registered. Open that record, or tick the box below if this is "
-                "a different person."
-            )
-        return data
+    @property
+    def confirmed_different(self) -> bool:
+        return bool(self.cleaned_data.get("confirm_not_duplicate"))
+
+    def show_duplicates(self, error) -> None:
+        """Show the possible duplicates (intake.services.PossibleDuplicates) and the box."""
+        self.duplicates = error.patients
+        self.fields.setdefault("confirm_not_duplicate", self._confirm_field)
+        self.add_error(None, error)
 
 
 class PatientSearchForm(forms.Form):
@@ -319,13 +333,13 @@ class ConsentStep(forms.Form):
         label="I have read the information above and agree to IMS treatment.",
         error_messages={"required": "Please tick the box to give your consent."},
     )
-    signature_name = forms.CharField(
+    signature_name = IdentityCharField(
         label="Your full name, as your signature",
         max_length=SHORT_TEXT,
     )
 
     def clean_signature_name(self) -> str:
-        name = " ".join(self.cleaned_data["signature_name"].split())
+        name = self.cleaned_data["signature_name"]
         if len(name) < 3:
             raise forms.ValidationError("Please type your full name.")
         return name

@@ -1,19 +1,14 @@
 import re
-import unicodedata
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free form of a name, for search ("Hélène" -> "helene")."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
+from clinic import locks
+from intake.names import fold_name, name_key
 
 alberta_health_number = RegexValidator(
     r"^\d{9}$", "An Alberta health number has exactly 9 digits (no spaces or dashes)."
@@ -24,7 +19,8 @@ class PatientQuerySet(models.QuerySet):
     def search(self, query: str):
         """Patients matching a name, phone, email, health number or ISO date of birth.
 
-        Names match accent- and case-insensitively, every word anywhere in the name.
+        Names match as ``intake.names`` folds them (case, accents, apostrophes, hyphens,
+        punctuation), every word anywhere in the name, so "Last, First" finds the patient.
         On PostgreSQL trigram indexes serve the substring matches (migration 0002).
         """
         query = query.strip()[:100]
@@ -46,7 +42,10 @@ class PatientQuerySet(models.QuerySet):
                 match |= models.Q(health_number=digits)
             return self.filter(match)
         qs = self
-        for word in fold(query).split():
+        words = fold_name(query).split()
+        if not words:
+            return self.none()
+        for word in words:
             qs = qs.filter(search_name__contains=word)
         # Ordered by the folded name, which has no b-tree index: PostgreSQL then takes the
         # matches from the trigram index and sorts them, instead of walking every patient
@@ -86,7 +85,8 @@ class Patient(models.Model):
         validators=[alberta_health_number],
     )
     # Folded copies of the names and digits-only phone, kept by save(), for indexed search.
-    search_name = models.CharField(max_length=300, editable=False, default="")
+    # Text, not a sized column: folding can lengthen a name (NFKD: "ﬃ" -> "ffi").
+    search_name = models.TextField(editable=False, default="")
     search_phone = models.CharField(max_length=30, editable=False, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -114,25 +114,28 @@ class Patient(models.Model):
         names = " ".join(
             filter(None, [self.legal_last_name, self.legal_first_name, self.preferred_name])
         )
-        self.search_name = fold(names)
+        self.search_name = fold_name(names)
         self.search_phone = "".join(c for c in self.phone if c.isdigit())
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
     def possible_duplicates(self):
-        """Other patients with the same legal name and date of birth, or the same email."""
+        """Other patients with the same legal name and date of birth, or the same email.
+
+        Names compare as ``intake.names.name_key`` folds them ("O’Donnell" is "ODonnell").
+        """
         same_birthday = Patient.objects.filter(date_of_birth=self.date_of_birth)
-        name = (fold(self.legal_first_name), fold(self.legal_last_name))
-        matches = [
-            p
-            for p in same_birthday.exclude(pk=self.pk)
-            if (fold(p.legal_first_name), fold(p.legal_last_name)) == name
-        ]
+        name = self.identity_key()
+        matches = [p for p in same_birthday.exclude(pk=self.pk) if p.identity_key() == name]
         if self.email:
             matches += Patient.objects.filter(email=self.email.strip().lower()).exclude(
                 pk__in=[self.pk, *(p.pk for p in matches)]
             )
         return matches
+
+    def identity_key(self) -> tuple[str, str]:
+        """The folded legal first and last name, as the duplicate check compares them."""
+        return name_key(self.legal_first_name), name_key(self.legal_last_name)
 
     def clean(self) -> None:
         today = timezone.localdate()
@@ -169,10 +172,13 @@ class ConsentText(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError("A consent version cannot be changed; add a new version.")
-        if not self.version:
-            latest = ConsentText.objects.aggregate(models.Max("version"))["version__max"]
-            self.version = (latest or 0) + 1
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if not self.version:
+                # Two versions published at once must not both take the next number.
+                locks.hold("consent-version")
+                latest = ConsentText.objects.aggregate(models.Max("version"))["version__max"]
+                self.version = (latest or 0) + 1
+            super().save(*args, **kwargs)
 
     @classmethod
     def current(cls) -> "ConsentText | None":
@@ -209,7 +215,9 @@ class Intake(models.Model):
     class Meta:
         ordering = ["patient_id", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "number"], name="intake_patient_number_uniq")
+            models.UniqueConstraint(
+                fields=["patient", "number"], name="intake_patient_number_uniq"
+            ),
         ]
         indexes = [models.Index(fields=["patient", "status", "-number"], name="intake_latest_idx")]
 
@@ -261,6 +269,14 @@ class IntakeInvitation(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["intake", "-created_at"], name="invitation_intake_idx")]
+        constraints = [
+            # Sending a new link revokes the earlier ones: at most one live link per intake.
+            models.UniqueConstraint(
+                fields=["intake"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="invitation_one_unrevoked_per_intake",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Invitation to {self.intake}"

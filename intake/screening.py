@@ -141,10 +141,77 @@ class Reason:
 
 
 class Badge(NamedTuple):
-    """A needling badge on calendars: its words and its Bootstrap colour."""
+    """A needling badge on calendars: its words, its Bootstrap colour and its symbol."""
 
     label: str
     level: str
+    icon: str = ""
+
+
+class Level(StrEnum):
+    """The three answers a verdict comes down to, for every role and page."""
+
+    GO = "go"  # needling may go ahead
+    REVIEW = "review"  # the physiotherapist reviews first (or nothing is known yet)
+    STOP = "stop"  # not on this date
+
+
+# Colour and symbol per level: the same on the patient page, calendars and home pages.
+LEVEL_LOOK: dict[Level, tuple[str, str]] = {
+    Level.GO: ("success", "✓"),
+    Level.REVIEW: ("warning", "!"),
+    Level.STOP: ("danger", "✕"),
+}
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one verdict is shown: the one mapping from a verdict to words and colours."""
+
+    level: Level
+    answer: str  # front desk: may needling go ahead on the date (no clinical detail)
+    badge: str  # calendar badge, after "Needling:"
+    title: str  # the physiotherapist's status label
+
+    @property
+    def colour(self) -> str:
+        return LEVEL_LOOK[self.level][0]
+
+    @property
+    def icon(self) -> str:
+        return LEVEL_LOOK[self.level][1]
+
+
+def verdict_wording(verdict: "Verdict") -> Wording:
+    """Words per level. Never a "yes" unless screening found nothing: an unscreened
+    patient, or one who would rather discuss pregnancy, is a review, not a go-ahead."""
+    if verdict.status == Status.CONTRAINDICATED:
+        if verdict.eligible_from:
+            day = verdict.eligible_from.isoformat()
+            return Wording(
+                Level.STOP,
+                f"Not before {day}, physiotherapist to review",
+                f"not before {day}",
+                "Contraindicated",
+            )
+        return Wording(
+            Level.STOP,
+            "Not on this date, physiotherapist to review",
+            "not on this date",
+            "Contraindicated",
+        )
+    if verdict.status == Status.PRECAUTIONS:
+        if any(r.code == "no_intake" for r in verdict.reasons):
+            return Wording(
+                Level.REVIEW,
+                "Not known yet: no health questionnaire on file, physiotherapist to screen first",
+                "not screened",
+                "Not screened",
+            )
+        return Wording(
+            Level.REVIEW, "Physiotherapist to review first", "review first", "Precautions"
+        )
+    return Wording(Level.GO, "Yes", "may go ahead", "Clear")
 
 
 @dataclass(frozen=True)
@@ -176,23 +243,18 @@ class Verdict:
             return None
         return max(r.until for r in blocking)
 
+    @property
+    def wording(self) -> Wording:
+        return verdict_wording(self)
+
     def booking_badge(self) -> Badge:
-        """The calendar badge: eligible, not before <date>, needs review."""
-        if self.status == Status.CLEAR:
-            return Badge("eligible", "success")
-        if self.status == Status.CONTRAINDICATED and self.eligible_from:
-            return Badge(f"not before {self.eligible_from.isoformat()}", "danger")
-        return Badge("needs review", "danger" if self.contraindications else "warning")
+        """The calendar badge: may go ahead, review first, not screened, not before <date>."""
+        wording = self.wording
+        return Badge(wording.badge, wording.colour, wording.icon)
 
     def front_desk_answer(self) -> str:
         """Whether needling may go ahead on the date, without any clinical detail."""
-        if self.status == Status.CLEAR:
-            return "Yes"
-        if self.status == Status.PRECAUTIONS:
-            return "Yes, physiotherapist to review first"
-        if self.eligible_from:
-            return f"Not before {self.eligible_from.isoformat()}, physiotherapist to review"
-        return "No, physiotherapist to review"
+        return self.wording.answer
 
 
 def screen(facts: HealthFacts, visit_date: date) -> Verdict:

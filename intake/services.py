@@ -1,5 +1,6 @@
 """Writes that touch several intake models, and the patient's screening facts."""
 
+import json
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -8,12 +9,51 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic import emails
+from clinic import emails, locks
 from clinic.links import link_to, row_from_token
 from intake import screening
 from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
 
 INVITATION_PURPOSE = "intake"
+# What one step may keep as unfinished typing (characters of JSON). The longest valid
+# step (four 2,000-character answers, or 40 surgery rows) stays well below it.
+MAX_DRAFT_CHARS = 20_000
+DRAFT_TOO_LONG = (
+    "This page holds more text than we can keep as a draft. Please shorten the longer "
+    "answers (a few sentences are enough) and save again."
+)
+
+
+class PossibleDuplicates(ValidationError):
+    """The patient looks registered already; ``patients`` are the likely matches."""
+
+    def __init__(self, patients: list[Patient]):
+        super().__init__(
+            "A patient with the same name and date of birth, or the same email, is already "
+            "registered. Open that record, or tick the box below if this is a different person."
+        )
+        self.patients = patients
+
+
+@transaction.atomic
+def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Patient:
+    """Register ``patient`` unless it looks like someone registered already.
+
+    The duplicate check and the insert are serialised per folded name and birth date and
+    per email (``clinic.locks``), so simultaneous submissions of one person create one
+    record; the later ones raise ``PossibleDuplicates`` naming it.
+    """
+    first, last = patient.identity_key()
+    keys = [f"patient:{last}:{first}:{patient.date_of_birth}"]
+    if patient.email:
+        keys.append(f"patient-email:{patient.email.strip().lower()}")
+    locks.hold(*keys)
+    duplicates = patient.possible_duplicates()
+    if duplicates and not confirmed_different:
+        raise PossibleDuplicates(duplicates)
+    patient.full_clean()
+    patient.save()
+    return patient
 
 
 def invitation_link(invitation: IntakeInvitation) -> str:
@@ -35,6 +75,10 @@ def intake_invite(*, patient: Patient, sent_by, now: datetime | None = None) -> 
     now = now or timezone.now()
     if not patient.email:
         raise ValidationError("This patient has no email address; add one to send the intake.")
+    # One sender at a time per patient: the open intake found below is the one reused, and
+    # the earlier links revoked below are all of them (constraints in Intake and
+    # IntakeInvitation back this up).
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
     intake = patient.intakes.filter(status=Intake.Status.DRAFT).order_by("-number").first()
     if intake is None:
         intake = Intake(patient=patient)
@@ -64,6 +108,30 @@ def intake_invite(*, patient: Patient, sent_by, now: datetime | None = None) -> 
     return invitation
 
 
+@transaction.atomic
+def intake_invite_unless_open(
+    *, patient: Patient, sent_by, now: datetime | None = None
+) -> IntakeInvitation | None:
+    """Send an intake link unless one is usable or an intake is on file (then None).
+
+    The check and the send hold the patient's row, so two bookings made at once for a new
+    patient send one link, not two.
+    """
+    now = now or timezone.now()
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if patient.intakes.filter(status=Intake.Status.SUBMITTED).exists():
+        return None
+    open_link = IntakeInvitation.objects.filter(
+        intake__patient=patient,
+        intake__status=Intake.Status.DRAFT,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    ).exists()
+    if open_link:
+        return None
+    return intake_invite(patient=patient, sent_by=sent_by, now=now)
+
+
 def invitation_revoke(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = now or timezone.now()
@@ -80,7 +148,12 @@ def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None
 def intake_save_step(
     *, intake: Intake, step: str, answers: dict | None, typed: dict | None
 ) -> None:
-    """Keep a step: its validated ``answers``, or what was ``typed`` when it was not valid."""
+    """Keep a step: its validated ``answers``, or what was ``typed`` when it was not valid.
+
+    Refuses a draft over ``MAX_DRAFT_CHARS`` (a patient link is open to anyone holding it).
+    """
+    if typed and len(json.dumps(typed, ensure_ascii=False)) > MAX_DRAFT_CHARS:
+        raise ValidationError(DRAFT_TOO_LONG, code="draft_too_long")
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if intake.is_submitted:
         raise ValidationError("This questionnaire has already been sent to the clinic.")

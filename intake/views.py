@@ -4,11 +4,12 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
-from clinic import audit, links
+from clinic import audit, links, once
 from clinic.roles import Role, has_role, public, require_roles
 from intake import services
 from intake.forms import (
@@ -47,10 +48,20 @@ def patient_list(request):
 def patient_create(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        patient = form.save()
-        audit.record(request, audit.Action.CREATE, obj=patient)
-        messages.success(request, f"{patient} is registered.")
-        return redirect("intake:patient-detail", patient.pk)
+        try:
+            with once.claim(request) as claim:
+                patient = services.patient_create(
+                    patient=form.save(commit=False), confirmed_different=form.confirmed_different
+                )
+                claim.result_url = reverse("intake:patient-detail", args=[patient.pk])
+        except once.Replayed as replay:
+            return replay.response(request, fallback=reverse("intake:patient-list"))
+        except services.PossibleDuplicates as exc:
+            form.show_duplicates(exc)
+        else:
+            audit.record(request, audit.Action.CREATE, obj=patient)
+            messages.success(request, f"{patient} is registered.")
+            return redirect(claim.result_url)
     return render(request, "intake/patient_form.html", {"form": form})
 
 
@@ -123,14 +134,19 @@ def patient_detail(request, pk: int):
 @require_POST
 def intake_send(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
+    detail_url = reverse("intake:patient-detail", args=[patient.pk])
     try:
-        invitation = services.intake_invite(patient=patient, sent_by=request.user)
+        with once.claim(request) as claim:
+            invitation = services.intake_invite(patient=patient, sent_by=request.user)
+            claim.result_url = detail_url
+    except once.Replayed as replay:
+        return replay.response(request, fallback=detail_url)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         audit.record(request, audit.Action.CREATE, obj=invitation.intake, detail="link sent")
         messages.success(request, f"The intake link was sent to {invitation.email}.")
-    return redirect("intake:patient-detail", patient.pk)
+    return redirect(detail_url)
 
 
 @require_roles(*REGISTRY)
@@ -233,17 +249,27 @@ def intake_fill(request, token: str, step: str | None = None):
         raise Http404("No such step")
     form = _step_form(step, intake, request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        valid = form.is_valid()
-        services.intake_save_step(
-            intake=intake,
-            step=step,
-            answers=_answers(form) if valid else None,
-            typed=None if valid else _typed(request, form),
-        )
-        audit.record(
-            request, audit.Action.UPDATE, obj=intake, actor_role="patient", detail=f"step {step}"
-        )
-        if "later" in request.POST:
+        valid, later = form.is_valid(), "later" in request.POST
+        try:
+            services.intake_save_step(
+                intake=intake,
+                step=step,
+                answers=_answers(form) if valid else None,
+                typed=None if valid else _typed(request, form),
+            )
+        except ValidationError as exc:
+            # Not kept: the page is shown again with everything typed and the reason.
+            messages.error(request, " ".join(exc.messages))
+            valid = later = False
+        else:
+            audit.record(
+                request,
+                audit.Action.UPDATE,
+                obj=intake,
+                actor_role="patient",
+                detail=f"step {step}",
+            )
+        if later:
             return render(request, "intake/fill_saved.html", {"intake": intake, "token": token})
         if valid:
             if "add_row" in request.POST:

@@ -224,15 +224,7 @@ def _after_booking(appointment: Appointment, booked_by, now: datetime) -> None:
     patient = appointment.patient
     if not patient.email:
         return
-    has_intake = patient.intakes.filter(status=Intake.Status.SUBMITTED).exists()
-    open_link = IntakeInvitation.objects.filter(
-        intake__patient=patient,
-        intake__status=Intake.Status.DRAFT,
-        revoked_at__isnull=True,
-        expires_at__gt=now,
-    ).exists()
-    if not has_intake and not open_link:
-        intake_services.intake_invite(patient=patient, sent_by=booked_by, now=now)
+    intake_services.intake_invite_unless_open(patient=patient, sent_by=booked_by, now=now)
     if patient.email_reminders:
         transaction.on_commit(lambda: send_confirmation(appointment.pk))
 

@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
-from clinic import audit, links
+from clinic import audit, links, once
 from clinic.roles import Role, has_role, public, require_roles
+from intake import services as intake_services
 from intake.models import Patient
 from sessions import services
 from sessions.forms import (
@@ -113,17 +114,21 @@ def appointment_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            appointment = services.appointment_book(
-                patient=patient,
-                practitioner=data["practitioner"],
-                location=data["location"],
-                type=data["type"],
-                start=data["start"],
-                created_by=request.user,
-                front_desk_note=data["front_desk_note"],
-                override_note=data["eligibility_override"],
-                allow_outside_hours=data["allow_outside_hours"],
-            )
+            with once.claim(request) as claim:
+                appointment = services.appointment_book(
+                    patient=patient,
+                    practitioner=data["practitioner"],
+                    location=data["location"],
+                    type=data["type"],
+                    start=data["start"],
+                    created_by=request.user,
+                    front_desk_note=data["front_desk_note"],
+                    override_note=data["eligibility_override"],
+                    allow_outside_hours=data["allow_outside_hours"],
+                )
+                claim.result_url = reverse("sessions:appointment-detail", args=[appointment.pk])
+        except once.Replayed as replay:
+            return replay.response(request, fallback=reverse("sessions:calendar-day"))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -156,10 +161,21 @@ def _choose_patient(request, params):
     found = list(Patient.objects.search(query)[:20]) if query else []
     quick = QuickPatientForm(request.POST or None)
     if request.method == "POST" and quick.is_valid():
-        patient = quick.save()
-        audit.record(request, audit.Action.CREATE, obj=patient, detail="quick-create at booking")
-        params["patient"] = patient.pk
-        return redirect(reverse("sessions:appointment-new") + "?" + params.urlencode())
+        try:
+            with once.claim(request) as claim:
+                patient = intake_services.patient_create(
+                    patient=quick.save(commit=False), confirmed_different=quick.confirmed_different
+                )
+                params["patient"] = patient.pk
+                claim.result_url = reverse("sessions:appointment-new") + "?" + params.urlencode()
+        except once.Replayed as replay:
+            return replay.response(request, fallback=request.get_full_path())
+        except intake_services.PossibleDuplicates as exc:
+            quick.show_duplicates(exc)
+        else:
+            detail = "quick-create at booking"
+            audit.record(request, audit.Action.CREATE, obj=patient, detail=detail)
+            return redirect(claim.result_url)
     keep = {k: v for k, v in params.items() if k in {"start", "practitioner", "location"}}
     return render(
         request,

@@ -53,3 +53,17 @@ def test_demo_totp_refuses_with_debug_off(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="development only"):
         call_command("demo_totp", "physio")
+
+
+def test_demo_patients_look_real_with_a_number_to_call(db, settings):
+    from clinic.management.commands.seed_demo import DEMO_PATIENTS
+
+    settings.DEBUG = True
+    first, last, dob, phone, _ = DEMO_PATIENTS[2]
+    Patient.objects.create(legal_first_name=first, legal_last_name=last, date_of_birth=dob)
+    call_command("seed_demo")  # also fills the blanks of a demo record seeded earlier
+    for patient in Patient.objects.all():
+        assert patient.phone and patient.address and patient.postal_code, patient
+        assert patient.emergency_contact_name and patient.emergency_contact_phone, patient
+        assert patient.full_clean() is None
+    assert Patient.objects.get(legal_last_name=last).phone == phone

@@ -5,8 +5,11 @@ from datetime import date, timedelta
 import pytest
 
 from intake.screening import (
+    LEVEL_LOOK,
     RULES,
+    Badge,
     HealthFacts,
+    Level,
     Pregnancy,
     Status,
     Surgery,
@@ -96,7 +99,7 @@ def test_pregnancy_yes_or_possibly_is_contraindicated_without_end_date(status):
     verdict = screen(facts(pregnancy=status), VISIT)
     assert verdict.status == Status.CONTRAINDICATED
     assert verdict.eligible_from is None
-    assert verdict.front_desk_answer() == "No, physiotherapist to review"
+    assert verdict.front_desk_answer() == "Not on this date, physiotherapist to review"
 
 
 def test_pregnancy_and_surgery_no_end_date_while_pregnant():
@@ -126,7 +129,7 @@ def test_checklist_items_and_needle_fear_are_precautions_with_source():
         "needle_fear",
     }
     assert all(r.source == "intake #1, submitted 2027-01-05" for r in verdict.reasons)
-    assert verdict.front_desk_answer() == "Yes, physiotherapist to review first"
+    assert verdict.front_desk_answer() == "Physiotherapist to review first"
 
 
 def test_every_reason_code_has_a_rule_the_admin_can_read():
@@ -139,3 +142,68 @@ def test_every_reason_code_has_a_rule_the_admin_can_read():
     )
     assert {r.code for r in screen(fs, VISIT).reasons} <= codes
     assert all(rule.explanation for rule in RULES)
+
+
+# --- One mapping from a verdict to what each role sees -----------------------------
+
+WORDING_CASES = {
+    "clear": (facts(), Level.GO, "Yes", "may go ahead", "success"),
+    "no intake": (
+        HealthFacts(),
+        Level.REVIEW,
+        "Not known yet: no health questionnaire on file, physiotherapist to screen first",
+        "not screened",
+        "warning",
+    ),
+    "discuss pregnancy": (
+        facts(pregnancy=Pregnancy.DISCUSS),
+        Level.REVIEW,
+        "Physiotherapist to review first",
+        "review first",
+        "warning",
+    ),
+    "precaution": (
+        facts(needle_fear=True),
+        Level.REVIEW,
+        "Physiotherapist to review first",
+        "review first",
+        "warning",
+    ),
+    "pregnancy possibly": (
+        facts(pregnancy=Pregnancy.POSSIBLY),
+        Level.STOP,
+        "Not on this date, physiotherapist to review",
+        "not on this date",
+        "danger",
+    ),
+    "recent surgery": (
+        facts(surgeries=(surgery(80),)),
+        Level.STOP,
+        f"Not before {(VISIT + timedelta(days=4)).isoformat()}, physiotherapist to review",
+        f"not before {(VISIT + timedelta(days=4)).isoformat()}",
+        "danger",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", WORDING_CASES, ids=list(WORDING_CASES))
+def test_each_verdict_has_one_wording_for_front_desk_and_calendar(case):
+    fs, level, answer, badge, colour = WORDING_CASES[case]
+    verdict = screen(fs, VISIT)
+    assert verdict.wording.level == level
+    assert verdict.front_desk_answer() == answer
+    assert verdict.booking_badge() == Badge(badge, colour, LEVEL_LOOK[level][1])
+
+
+@pytest.mark.parametrize("case", ["no intake", "discuss pregnancy"])
+def test_front_desk_never_hears_yes_when_nothing_is_known(case):
+    assert not screen(WORDING_CASES[case][0], VISIT).front_desk_answer().startswith("Yes")
+
+
+def test_the_three_levels_differ_in_words_colour_and_symbol():
+    shown = {
+        screen(WORDING_CASES[c][0], VISIT).wording
+        for c in ["clear", "precaution", "pregnancy possibly"]
+    }
+    assert len({w.badge for w in shown}) == len({w.colour for w in shown}) == 3
+    assert len({w.icon for w in shown}) == len({w.answer for w in shown}) == 3

@@ -48,7 +48,7 @@ class TestDayView:
         seed_day(physio, location, treatment, 3)
         page = client_for(front_desk).get(day_url(location)).content.decode()
         assert page.count("Needling: not before 2027-01-24") == 1
-        assert page.count("Needling: needs review") == 2  # no intake yet
+        assert page.count("Needling: not screened") == 2  # no intake yet
         assert "Intake submitted" in page and "No intake" in page and "Intake sent" in page
         assert "visit 1 of 8–10" in page
         assert 'aria-label="Book 08:30 with' in page

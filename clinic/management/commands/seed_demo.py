@@ -62,6 +62,37 @@ DEMO_PATIENTS = [
 ]
 
 
+# Street, postal code, emergency contact (name, relationship), one per demo patient, so
+# the demo looks like a real registry (a call-back task shows a number to call).
+DEMO_DETAILS = [
+    ("112 10 St NW", "T2N 1V3", "Luc Tremblay", "Spouse"),
+    ("2207 Kensington Rd NW", "T2N 3R9", "Grace Lee", "Mother"),
+    ("48 Hillcrest Ave SW", "T2S 0N1", "Yusuf Rahman", "Brother"),
+    ("915 Memorial Dr NW", "T2N 3E3", "Fiona MacLeod", "Daughter"),
+    ("330 5 Ave SW", "T2P 0L4", "Diego Castillo", "Partner"),
+    ("77 Railway St W", "T4C 2K1", "Rose Whitehorse", "Sister"),
+    ("1404 Centre St NW", "T2E 2R9", "Wei Chen", "Husband"),
+    ("19 Quigley Dr", "T4C 1R2", "Karin Brandt", "Mother"),
+    ("605 Crowchild Tr NW", "T2N 4R3", "Piotr Kowalski", "Father"),
+    ("2828 Parkdale Blvd NW", "T2N 3S8", "Anita Patel", "Wife"),
+]
+
+
+def demo_patient_details(index: int, phone: str) -> dict:
+    """Everything a front-desk record holds for the index-th demo patient."""
+    address, postal_code, contact, relationship = DEMO_DETAILS[index]
+    return {
+        "phone": phone,
+        "address": address,
+        "city": "Cochrane" if postal_code.startswith("T4C") else "Calgary",
+        "postal_code": postal_code,
+        "health_number": f"{910_000_100 + index * 37:09d}",
+        "emergency_contact_name": contact,
+        "emergency_contact_relationship": relationship,
+        "emergency_contact_phone": f"403-555-{170 + index:04d}",
+    }
+
+
 class Command(BaseCommand):
     help = "Create the demo clinic: staff for each role, two locations, ten patients."
 
@@ -114,13 +145,21 @@ class Command(BaseCommand):
             },
         )[1]
 
-        for first, last, dob, phone, email in DEMO_PATIENTS:
-            created += Patient.objects.get_or_create(
+        for index, (first, last, dob, phone, email) in enumerate(DEMO_PATIENTS):
+            details = demo_patient_details(index, phone)
+            patient, is_new = Patient.objects.get_or_create(
                 legal_first_name=first,
                 legal_last_name=last,
                 date_of_birth=dob,
-                defaults={"phone": phone, "email": email, "city": "Calgary"},
-            )[1]
+                defaults={"email": email, **details},
+            )
+            created += is_new
+            # A demo patient seeded by an older version: fill what is blank, keep edits.
+            blank = {k: v for k, v in details.items() if not getattr(patient, k)}
+            if blank:
+                for field, value in blank.items():
+                    setattr(patient, field, value)
+                patient.save()
 
         locations = list(Location.objects.order_by("name"))
         for username, index, weekdays, starts, ends in DEMO_HOURS:

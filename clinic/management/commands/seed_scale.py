@@ -11,7 +11,6 @@ import json
 import random
 import secrets
 import time
-import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from clinic.roles import Role
 from intake.models import Intake, Patient
+from intake.names import fold_name
 from sessions.models import (
     Appointment,
     AppointmentType,
@@ -46,11 +46,6 @@ LAST = (
     "Mendes Novak Oduya"
 ).split()
 BATCH = 50_000
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class Command(BaseCommand):
@@ -253,7 +248,7 @@ class Command(BaseCommand):
                     "",
                     True,
                     f"{rng.randrange(10**8, 10**9)}",
-                    fold(f"{last} {first}"),
+                    fold_name(f"{last} {first}"),
                     phone.replace("-", ""),
                     self.now,
                     self.now,
