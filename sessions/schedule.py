@@ -64,10 +64,6 @@ def week_of(day: date) -> list[date]:
     return [monday + timedelta(days=i) for i in range(7)]
 
 
-def ical_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
 def clock(text: str) -> time:
     hour, minute = (int(part) for part in text.split(":"))
     return time(hour, minute)

@@ -2,10 +2,12 @@
 read helpers behind the calendars."""
 
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
+import icalendar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -507,9 +509,10 @@ def feed_from_token(token: str) -> CalendarFeed | None:
     return row_from_token(FEED_PURPOSE, token, feeds.filter(revoked_at__isnull=True))
 
 
-def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> str:
-    """iCalendar text of the practitioner's active visits from 30 days back: patient
-    initials and visit type only, never clinical detail."""
+def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> bytes:
+    """iCalendar (RFC 5545) text of the practitioner's active visits from 30 days back:
+    patient initials and visit type only, never clinical detail. The ``icalendar``
+    library escapes, folds long lines and writes CRLF; times are in UTC."""
     now = now or timezone.now()
     appointments = (
         Appointment.objects.active()
@@ -517,24 +520,25 @@ def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> str:
         .select_related("patient", "type", "location")
         .order_by("start")[:2000]
     )
-    stamp = now.astimezone(UTC)
-    fmt = "%Y%m%dT%H%M%SZ"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//IMS Clinic//Calendar feed//EN",
-        f"X-WR-CALNAME:{schedule.ical_escape(settings.CLINIC_NAME)}",
-    ]
+    host = settings.SITE_URL.split("://")[-1]
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//IMS Clinic//Calendar feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", _feed_text(settings.CLINIC_NAME))
     for a in appointments:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:appointment-{a.pk}@{settings.SITE_URL.split('://')[-1]}",
-            f"DTSTAMP:{stamp:{fmt}}",
-            f"DTSTART:{a.start.astimezone(UTC):{fmt}}",
-            f"DTEND:{a.end.astimezone(UTC):{fmt}}",
-            f"SUMMARY:{schedule.ical_escape(f'{a.patient.initials} – {a.type.name}')}",
-            f"LOCATION:{schedule.ical_escape(a.location.name)}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+        event = icalendar.Event()
+        event.add("uid", f"appointment-{a.pk}@{host}")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", a.start.astimezone(UTC))
+        event.add("dtend", a.end.astimezone(UTC))
+        event.add("summary", _feed_text(f"{a.patient.initials} – {a.type.name}"))
+        event.add("location", _feed_text(a.location.name))
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _feed_text(text: str) -> str:
+    """Line breaks of any kind as one newline (the library writes it as \\n); other
+    control characters are not allowed in iCalendar text and are dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in text if c in "\t\n" or unicodedata.category(c) != "Cc")

@@ -1,6 +1,7 @@
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import icalendar
 import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.urls import reverse
@@ -8,9 +9,9 @@ from django.urls import reverse
 from clinic.models import AuditEvent
 from intake import services as intake_services
 from sessions import services
-from sessions.models import Appointment
+from sessions.models import Appointment, AppointmentType
 from tests.factories import PatientFactory
-from tests.sessions.conftest import local, submitted_intake
+from tests.sessions.conftest import TZ, local, submitted_intake
 
 
 def seed_day(physio, location, treatment, count, day=(2026, 11, 23), first=0):
@@ -257,6 +258,100 @@ class TestCalendarFeed:
         assert "Kowalski" not in body
         services.feed_revoke(practitioner=physio)
         assert client.get(path).status_code == 404
+
+    def feed(self, client, physio) -> icalendar.Calendar:
+        path = services.feed_url(services.feed_create(practitioner=physio))
+        response = client.get(path.removeprefix("http://127.0.0.1:8000"))
+        assert response["Content-Type"] == "text/calendar; charset=utf-8"
+        raw = response.content
+        # RFC 5545: CRLF line ends, no bare CR or LF, lines folded at 75 octets.
+        lines = raw.split(b"\r\n")
+        assert lines[-1] == b"" and all(b"\r" not in ln and b"\n" not in ln for ln in lines)
+        assert max(len(ln) for ln in lines) <= 75
+        return icalendar.Calendar.from_ical(raw)
+
+    def test_long_accented_names_are_folded_and_read_back_whole(
+        self, client, physio, location, treatment
+    ):
+        long_type = AppointmentType.objects.create(
+            name="Évaluation initiale – aiguilles sèches, épaule et cou " * 2,
+            duration_minutes=30,
+        )
+        location.name = "Clinique de physiothérapie Montréal-Nord – Pavillon Saint-Jérôme"
+        location.save()
+        start = local(2026, 11, 23, 9)
+        Appointment.objects.create(
+            patient=PatientFactory(legal_first_name="Élodie", legal_last_name="Ångström"),
+            practitioner=physio,
+            location=location,
+            type=long_type,
+            start=start,
+            end=start + timedelta(minutes=30),
+        )
+        (event,) = self.feed(client, physio).walk("VEVENT")
+        assert str(event["SUMMARY"]) == f"ÉÅ – {long_type.name}"
+        assert str(event["LOCATION"]) == location.name
+
+    @pytest.mark.parametrize(
+        "name",
+        ["Room 1\rback", "Room 1\r\nback", "Room 1\nback", "A, B; C \\ D", "Bell\x07 room"],
+    )
+    def test_line_breaks_and_special_characters_in_names_are_escaped(
+        self, client, physio, location, treatment, name
+    ):
+        location.name = name
+        location.save()
+        start = local(2026, 11, 23, 9)
+        Appointment.objects.create(
+            patient=PatientFactory(),
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=start,
+            end=start + timedelta(minutes=30),
+        )
+        (event,) = self.feed(client, physio).walk("VEVENT")
+        expected = name.replace("\r\n", "\n").replace("\r", "\n").replace("\x07", "")
+        assert str(event["LOCATION"]) == expected
+
+    def test_visits_across_the_fall_back_night_keep_their_real_times(
+        self, client, physio, location, treatment, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 11, 1, 9))
+        first = datetime(2027, 11, 7, 1, 30, tzinfo=TZ)  # 01:30 MDT
+        second = datetime(2027, 11, 7, 1, 30, fold=1, tzinfo=TZ)  # 01:30 MST, an hour later
+        for start in (first, second, local(2027, 11, 6, 23, 45)):
+            Appointment.objects.create(
+                patient=PatientFactory(),
+                practitioner=physio,
+                location=location,
+                type=treatment,
+                start=start,
+                end=start + timedelta(minutes=30),
+            )
+        starts = sorted(e.decoded("DTSTART") for e in self.feed(client, physio).walk("VEVENT"))
+        assert starts == [
+            datetime(2027, 11, 7, 5, 45, tzinfo=UTC),
+            datetime(2027, 11, 7, 7, 30, tzinfo=UTC),
+            datetime(2027, 11, 7, 8, 30, tzinfo=UTC),
+        ]
+
+    def test_cancelled_visits_leave_the_feed(self, client, physio, location, treatment):
+        start = local(2026, 11, 23, 9)
+        kept, cancelled = (
+            Appointment.objects.create(
+                patient=PatientFactory(),
+                practitioner=physio,
+                location=location,
+                type=treatment,
+                start=start + timedelta(hours=i),
+                end=start + timedelta(hours=i, minutes=30),
+            )
+            for i in range(2)
+        )
+        services.appointment_cancel(appointment=cancelled, reason="Unwell")
+        (event,) = self.feed(client, physio).walk("VEVENT")
+        assert str(event["UID"]).startswith(f"appointment-{kept.pk}@")
 
     def test_tampered_feed_token_is_refused(self, client, db):
         assert client.get(reverse("sessions:calendar-feed", args=["nope"])).status_code == 404

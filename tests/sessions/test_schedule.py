@@ -76,7 +76,3 @@ def test_working_hours_keep_wall_clock_times_across_daylight_saving():
 def test_week_starts_on_monday():
     week = schedule.week_of(date(2026, 11, 26))
     assert week[0] == date(2026, 11, 23) and week[-1] == date(2026, 11, 29)
-
-
-def test_ical_text_is_escaped():
-    assert schedule.ical_escape("A, B; C\\n") == "A\\, B\\; C\\\\n"
