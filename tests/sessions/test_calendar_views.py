@@ -274,7 +274,7 @@ class TestCalendarFeed:
         self, client, physio, location, treatment
     ):
         long_type = AppointmentType.objects.create(
-            name="Évaluation initiale – aiguilles sèches, épaule et cou " * 2,
+            name="Évaluation initiale et aiguilles sèches – épaule, cou, dos, hanche à gauche",
             duration_minutes=30,
         )
         location.name = "Clinique de physiothérapie Montréal-Nord – Pavillon Saint-Jérôme"
@@ -321,6 +321,7 @@ class TestCalendarFeed:
         first = datetime(2027, 11, 7, 1, 30, tzinfo=TZ)  # 01:30 MDT
         second = datetime(2027, 11, 7, 1, 30, fold=1, tzinfo=TZ)  # 01:30 MST, an hour later
         for start in (first, second, local(2027, 11, 6, 23, 45)):
+            start = start.astimezone(UTC)  # so that +30 minutes is real time
             Appointment.objects.create(
                 patient=PatientFactory(),
                 practitioner=physio,
