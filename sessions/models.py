@@ -249,8 +249,10 @@ class Appointment(models.Model):
         blank=True,
         help_text="Why a needling visit was booked on a date the patient is not cleared for.",
     )
+    # Empty for visits not booked through the form (demo data, imports); they can still
+    # be moved.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

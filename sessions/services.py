@@ -169,6 +169,57 @@ def _save_guarded(appointment: Appointment) -> None:
         raise ValidationError({"start": [ValidationError(message, code="clash")]}) from None
 
 
+@dataclass
+class TypeFit:
+    """Whether a visit of ``type`` from a given start would fit the practitioner's day."""
+
+    type: AppointmentType
+    runs_into: Appointment | None = None  # the visit it would overlap
+    outside_hours: bool = False
+
+    @property
+    def fits(self) -> bool:
+        return self.runs_into is None and not self.outside_hours
+
+
+def types_at(
+    *, practitioner_id: int, location_id: int, start: datetime, exclude_id: int | None = None
+) -> list[TypeFit]:
+    """Each active visit type, with what a booking of it from ``start`` would run into:
+    the rules ``_check_booking`` applies (clash, working hours), before the form is sent."""
+    types = list(AppointmentType.objects.filter(is_active=True))
+    if not types:
+        return []
+    longest = max(t.duration for t in types)
+    others = list(
+        Appointment.objects.overlapping(practitioner_id, start, start + longest)
+        .exclude(pk=exclude_id)
+        .order_by("start")
+    )
+    working = practitioner_working_time(
+        practitioner_id, location_id, timezone.localtime(start).date()
+    )
+    fits = []
+    for t in types:
+        end = start + t.duration
+        runs_into = next((o for o in others if o.start < end), None)
+        fits.append(TypeFit(t, runs_into, not schedule.covers(working, start, end)))
+    return fits
+
+
+def type_default(*, patient: Patient, fits: list[TypeFit] | None) -> AppointmentType | None:
+    """The long first-visit type for a new patient, the short treatment type after; only
+    of the types that fit, when the start is known (``fits``), so none if none fits."""
+    if fits is None:
+        fitting = list(AppointmentType.objects.filter(is_active=True))
+    else:
+        fitting = [f.type for f in fits if f.fits]
+    if not fitting:
+        return None
+    first_visit = not patient.appointments.active().exists()
+    return max(fitting, key=lambda t: t.duration_minutes if first_visit else -t.duration_minutes)
+
+
 def active_course(patient: Patient) -> Course:
     course = patient.courses.filter(closed_on__isnull=True).order_by("-started_on", "-id").first()
     if course is None:
@@ -335,9 +386,23 @@ class Entry:
         return self.appointment is None
 
     @property
+    def book_query(self) -> str:
+        """The start for the booking form, as the clinic's wall clock (and which one of a
+        repeated time, on the night the clocks go back)."""
+        local = timezone.localtime(self.start)
+        return urlencode({"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold})
+
+    @property
     def times(self) -> str:
-        """The time range, e.g. 09:00–09:30, in the clinic's time zone."""
-        return f"{timezone.localtime(self.start):%H:%M}–{timezone.localtime(self.end):%H:%M}"
+        """The time range, e.g. 09:00–09:30, in the clinic's time zone (with the zone's
+        abbreviation for a time that happens twice, the night the clocks go back)."""
+        return f"{_clock(self.start)}–{_clock(self.end)}"
+
+
+def _clock(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), clinic_tz())
+    return f"{local:%H:%M} {local:%Z}" if repeats else f"{local:%H:%M}"
 
 
 @dataclass

@@ -1,5 +1,6 @@
+import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import icalendar
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from clinic.models import AuditEvent
 from intake import services as intake_services
 from sessions import services
-from sessions.models import Appointment, AppointmentType
+from sessions.models import Appointment, AppointmentType, WorkingHours
 from tests.factories import PatientFactory
 from tests.sessions.conftest import TZ, local, submitted_intake
 
@@ -101,6 +102,22 @@ class TestDayView:
         page = client_for(front_desk).get(day_url(location, "2027-03-14")).content.decode()
         assert 'aria-label="Book 08:00 with' in page
         assert page.count("Book</a>") == 16
+
+    def test_fall_back_night_offers_both_half_past_ones_each_bookable(
+        self, client_for, front_desk, physio, location, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 11, 1, 10))
+        WorkingHours.objects.create(
+            practitioner=physio, location=location, weekday=6, starts=time(0), ends=time(3)
+        )
+        client = client_for(front_desk)
+        page = client.get(day_url(location, "2027-11-07")).content.decode()
+        links = re.findall(r'href="([^"]*start=2027-11-07T01%3A30[^"]*)"', page)
+        assert len(links) == 2
+        assert "01:30 MDT–01:00 MST free" in page and "01:30 MST–02:00 free" in page
+        second = links[1].replace("&amp;", "&") + f"&patient={PatientFactory().pk}"
+        form = client.get(second).content.decode()
+        assert re.search(r'value="1"[^>]*checked', form)  # the second 01:30 (MST)
 
     @pytest.mark.parametrize(
         "junk", ["date=2026-02-30", "date=yesterday", "location=999", "location=x"]
@@ -197,8 +214,142 @@ class TestBookingForm:
             treatment,
             "2027-03-14T02:30",
         )
+        page = response.content.decode()
         assert response.status_code == 200
-        assert "couldn’t be interpreted in time zone" in response.content.decode()
+        assert "There is no 02:30 on 2027-03-14 in clinic time" in page
+        assert "for example 03:30" in page
+        assert "interpreted in time zone" not in page
+        assert 'value="2027-03-14T02:30"' in page  # what was typed stays
+        assert not Appointment.objects.exists()
+
+    def test_a_repeated_time_asks_which_one_in_words(
+        self, client_for, front_desk, physio, location, treatment, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 11, 1, 10))
+        client = client_for(front_desk)
+        args = (client, PatientFactory(), physio, location, treatment, "2027-11-07T01:30")
+        page = self.post(*args, allow_outside_hours="on").content.decode()
+        assert "01:30 on 2027-11-07 happens twice" in page
+        assert "interpreted in time zone" not in page
+        assert "first 01:30 (MDT)" in page and "second 01:30 (MST)" in page
+        assert not Appointment.objects.exists()
+        response = self.post(*args, allow_outside_hours="on", start_fold="1")
+        assert response.status_code == 302
+        assert Appointment.objects.get().start == datetime(2027, 11, 7, 8, 30, tzinfo=UTC)
+
+    def test_the_first_of_a_repeated_time_can_be_booked(
+        self, client_for, front_desk, physio, location, treatment, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 11, 1, 10))
+        client = client_for(front_desk)
+        args = (client, PatientFactory(), physio, location, treatment, "2027-11-07T01:30")
+        assert self.post(*args, allow_outside_hours="on", start_fold="0").status_code == 302
+        appointment = Appointment.objects.get()
+        assert appointment.start == datetime(2027, 11, 7, 7, 30, tzinfo=UTC)
+        assert appointment.end - appointment.start == timedelta(minutes=30)
+
+    def test_an_ordinary_time_does_not_ask_which_one(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        patient = PatientFactory()
+        url = reverse("sessions:appointment-new") + f"?patient={patient.pk}&start=2026-11-23T09:00"
+        page = client_for(front_desk).get(url).content.decode()
+        assert "happens twice" not in page and 'type="radio"' not in page
+
+    def test_moving_a_visit_at_the_second_half_past_one_keeps_it_there(
+        self, client_for, front_desk, physio, location, treatment, frozen_now
+    ):
+        frozen_now.move_to(local(2027, 11, 1, 10))
+        start = datetime(2027, 11, 7, 8, 30, tzinfo=UTC)  # the second 01:30 (MST)
+        visit = Appointment.objects.create(
+            patient=PatientFactory(),
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=start,
+            end=start + timedelta(minutes=30),
+        )
+        client = client_for(front_desk)
+        url = reverse("sessions:appointment-detail", args=[visit.pk])
+        page = client.get(url).content.decode()
+        assert "second 01:30 (MST)" in page
+        assert re.search(r'value="1"[^>]*checked', page)
+        response = client.post(
+            url,
+            {
+                "practitioner": physio.pk,
+                "location": location.pk,
+                "type": treatment.pk,
+                "start": "2027-11-07T01:30",
+                "start_fold": "1",
+                "front_desk_note": "Night shift worker",
+                "allow_outside_hours": "on",
+            },
+        )
+        assert response.status_code == 302
+        visit.refresh_from_db()
+        assert visit.start == start and visit.front_desk_note == "Night shift worker"
+
+    def test_a_free_half_hour_preselects_a_type_that_fits(
+        self, client_for, front_desk, physio, location, treatment, initial, hours
+    ):
+        services.appointment_book(
+            patient=PatientFactory(),
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 23, 9, 30),
+            created_by=front_desk,
+        )
+        new_patient = PatientFactory()
+        url = (
+            reverse("sessions:appointment-new")
+            + f"?patient={new_patient.pk}&practitioner={physio.pk}&location={location.pk}"
+            + "&start=2026-11-23T09:00"
+        )
+        page = client_for(front_desk).get(url).content.decode()
+        assert re.search(rf'<option value="{treatment.pk}"[^>]*selected', page)
+        assert re.search(
+            rf'<option value="{initial.pk}"[^>]*disabled[^>]*>\s*'
+            r"Initial assessment \+ IMS \(60 min\) — not free: runs into the 09:30 visit",
+            page,
+        )
+
+    def test_a_free_hour_preselects_the_first_visit_type_for_a_new_patient(
+        self, client_for, front_desk, physio, location, treatment, initial, hours
+    ):
+        url = (
+            reverse("sessions:appointment-new")
+            + f"?patient={PatientFactory().pk}&practitioner={physio.pk}&location={location.pk}"
+            + "&start=2026-11-23T09:00"
+        )
+        page = client_for(front_desk).get(url).content.decode()
+        assert re.search(rf'<option value="{initial.pk}"[^>]*selected', page)
+        assert "disabled" not in page
+
+    def test_a_type_running_past_working_hours_is_explained_not_disabled(
+        self, client_for, front_desk, physio, location, treatment, initial, hours
+    ):
+        url = (
+            reverse("sessions:appointment-new")
+            + f"?patient={PatientFactory().pk}&practitioner={physio.pk}&location={location.pk}"
+            + "&start=2026-11-23T15:30"
+        )
+        page = client_for(front_desk).get(url).content.decode()
+        assert "(60 min) — ends outside working hours" in page
+        assert re.search(rf'<option value="{treatment.pk}"[^>]*selected', page)
+        assert "disabled" not in page
+
+    def test_a_chosen_type_that_no_longer_fits_stays_chosen_with_the_reason(
+        self, client_for, front_desk, physio, location, treatment, initial, hours
+    ):
+        client = client_for(front_desk)
+        self.post(client, PatientFactory(), physio, location, treatment, "2026-11-23T09:30")
+        page = self.post(
+            client, PatientFactory(), physio, location, initial, "2026-11-23T09:00"
+        ).content.decode()
+        assert "is already booked 2026-11-23 09:30" in page
+        assert re.search(rf'<option value="{initial.pk}" selected>', page)  # not disabled
 
     def test_quick_create_then_book(self, client_for, front_desk):
         client = client_for(front_desk)
