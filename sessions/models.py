@@ -163,6 +163,14 @@ class Course(models.Model):
     class Meta:
         ordering = ["patient_id", "-started_on", "-id"]
         indexes = [models.Index(fields=["patient", "closed_on"], name="course_patient_idx")]
+        constraints = [
+            # Two first bookings racing for a new patient must not open two courses.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(closed_on__isnull=True),
+                name="one_active_course_per_patient",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Course of {self.patient} from {self.started_on}"
@@ -313,6 +321,13 @@ class CalendarFeed(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practitioner"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_feed_per_practitioner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.practitioner}"

@@ -221,11 +221,22 @@ def type_default(*, patient: Patient, fits: list[TypeFit] | None) -> Appointment
 
 
 def active_course(patient: Patient) -> Course:
-    course = patient.courses.filter(closed_on__isnull=True).order_by("-started_on", "-id").first()
-    if course is None:
-        course = Course(patient=patient)
-        course.full_clean()
-        course.save()
+    """The patient's open course, opened now if they have none. One open course per
+    patient is a database constraint: of two bookings racing to open one, the second
+    waits for the first to commit, fails to insert and takes the first one's course."""
+    open_courses = patient.courses.filter(closed_on__isnull=True)
+    course = open_courses.first()
+    if course is not None:
+        return course
+    course = Course(patient=patient)
+    course.full_clean(validate_constraints=False)  # the insert below is the check
+    try:
+        with transaction.atomic():
+            course.save()
+    except IntegrityError:
+        course = open_courses.first()
+        if course is None:
+            raise
     return course
 
 
@@ -554,7 +565,10 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
 
 @transaction.atomic
 def feed_create(*, practitioner) -> CalendarFeed:
-    """A new secret feed address; the previous one stops working."""
+    """A new secret feed address; the previous one stops working. Two requests at once
+    take turns (the practitioner's row is locked), so one address is ever live; the
+    database holds that too (one_live_feed_per_practitioner)."""
+    get_user_model().objects.select_for_update().filter(pk=practitioner.pk).first()
     feed_revoke(practitioner=practitioner)
     return CalendarFeed.objects.create(practitioner=practitioner, nonce=secrets.token_urlsafe(24))
 

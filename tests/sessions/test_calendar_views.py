@@ -10,7 +10,7 @@ from django.urls import reverse
 from clinic.models import AuditEvent
 from intake import services as intake_services
 from sessions import services
-from sessions.models import Appointment, AppointmentType, WorkingHours
+from sessions.models import Appointment, AppointmentType, CalendarFeed, WorkingHours
 from tests.factories import PatientFactory
 from tests.sessions.conftest import TZ, local, submitted_intake
 
@@ -575,6 +575,32 @@ class TestNoDoubleBookingOnPostgres:
             t.join(timeout=30)
         assert sorted(results) == ["booked"] + ["clash"] * 7
         assert Appointment.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_new_feed_addresses_at_once_leave_one_live(physio):
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def attempt():
+        close_old_connections()
+        try:
+            barrier.wait()
+            services.feed_create(practitioner=physio)
+            results.append("created")
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+            results.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == ["created"] * 4
+    assert CalendarFeed.objects.filter(practitioner=physio, revoked_at__isnull=True).count() == 1
 
 
 class TestHomePages:
