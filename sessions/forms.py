@@ -124,12 +124,16 @@ class AppointmentForm(forms.Form):
     def _describe_types(self, fits: list[services.TypeFit]) -> None:
         labels = {}
         for fit in fits:
-            label = f"{fit.type.name} ({fit.type.duration_minutes} min)"
+            label = fit.type.name
             if fit.runs_into:
-                taken = timezone.localtime(fit.runs_into.start)
-                label += f" — not free: runs into the {taken:%H:%M} visit"
+                other = fit.runs_into
+                label += (
+                    f" — {fit.type.duration_minutes} min, not free: overlaps the "
+                    f"{timezone.localtime(other.start):%H:%M}–"
+                    f"{timezone.localtime(other.end):%H:%M} visit"
+                )
             elif fit.outside_hours:
-                label += " — ends outside working hours"
+                label += f" — {fit.type.duration_minutes} min, ends outside working hours"
             labels[fit.type.pk] = label
         field = self.fields["type"]
         field.label_from_instance = lambda t: labels.get(t.pk, t.name)

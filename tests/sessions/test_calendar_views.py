@@ -311,7 +311,7 @@ class TestBookingForm:
         assert re.search(rf'<option value="{treatment.pk}"[^>]*selected', page)
         assert re.search(
             rf'<option value="{initial.pk}"[^>]*disabled[^>]*>\s*'
-            r"Initial assessment \+ IMS \(60 min\) — not free: runs into the 09:30 visit",
+            r"Initial assessment \+ IMS — 60 min, not free: overlaps the 09:30–10:00 visit",
             page,
         )
 
@@ -336,7 +336,7 @@ class TestBookingForm:
             + "&start=2026-11-23T15:30"
         )
         page = client_for(front_desk).get(url).content.decode()
-        assert "(60 min) — ends outside working hours" in page
+        assert "Initial assessment + IMS — 60 min, ends outside working hours" in page
         assert re.search(rf'<option value="{treatment.pk}"[^>]*selected', page)
         assert "disabled" not in page
 
@@ -350,6 +350,82 @@ class TestBookingForm:
         ).content.decode()
         assert "is already booked 2026-11-23 09:30" in page
         assert re.search(rf'<option value="{initial.pk}" selected>', page)  # not disabled
+
+    # Gates that could make typed values be ignored: each with the gate off and the
+    # dependent fields filled. What was typed either counts or stays on the page.
+    def test_an_override_note_for_a_patient_cleared_that_day_is_kept(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        patient = PatientFactory()
+        submitted_intake(patient)  # nothing blocks needling: the note is not needed
+        self.post(
+            client_for(front_desk),
+            patient,
+            physio,
+            location,
+            treatment,
+            "2026-11-23T09:00",
+            eligibility_override="Check the shoulder again first",
+        )
+        assert Appointment.objects.get().eligibility_override == "Check the shoulder again first"
+
+    def test_an_override_note_for_a_visit_without_needling_is_kept(
+        self, client_for, front_desk, physio, location, talk, hours
+    ):
+        self.post(
+            client_for(front_desk),
+            PatientFactory(),
+            physio,
+            location,
+            talk,
+            "2026-11-23T09:00",
+            eligibility_override="Talk about needling next time",
+        )
+        assert Appointment.objects.get().eligibility_override == "Talk about needling next time"
+
+    def test_outside_hours_without_the_box_is_refused_on_the_box_keeping_what_was_typed(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        page = self.post(
+            client_for(front_desk),
+            PatientFactory(),
+            physio,
+            location,
+            treatment,
+            "2026-11-23T17:00",
+            front_desk_note="After work only",
+            eligibility_override="Reassess first",
+        ).content.decode()
+        assert not Appointment.objects.exists()
+        box = page.index('name="allow_outside_hours"')
+        assert "Tick the box to book it anyway" in page[box : box + 1500]
+        for typed in (
+            'value="2026-11-23T17:00"',
+            'value="After work only"',
+            'value="Reassess first"',
+        ):
+            assert typed in page
+
+    def test_moving_outside_hours_without_the_box_keeps_what_was_typed(
+        self, client_for, front_desk, physio, location, treatment, hours
+    ):
+        client = client_for(front_desk)
+        self.post(client, PatientFactory(), physio, location, treatment, "2026-11-23T09:00")
+        visit = Appointment.objects.get()
+        page = client.post(
+            reverse("sessions:appointment-detail", args=[visit.pk]),
+            {
+                "practitioner": physio.pk,
+                "location": location.pk,
+                "type": treatment.pk,
+                "start": "2026-11-23T18:00",
+                "front_desk_note": "Moved to the evening",
+            },
+        ).content.decode()
+        assert "Tick the box to book it anyway" in page
+        assert 'value="2026-11-23T18:00"' in page and 'value="Moved to the evening"' in page
+        visit.refresh_from_db()
+        assert visit.start == local(2026, 11, 23, 9)
 
     def test_quick_create_then_book(self, client_for, front_desk):
         client = client_for(front_desk)
