@@ -518,6 +518,8 @@ class TestCalendarFeed:
         (event,) = self.feed(client, physio).walk("VEVENT")
         assert str(event["SUMMARY"]) == f"ÉÅ – {long_type.name}"
         assert str(event["LOCATION"]) == location.name
+        # Initials and visit type only: nothing else about the patient.
+        assert set(event) == {"UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "LOCATION"}
 
     @pytest.mark.parametrize(
         "name",
