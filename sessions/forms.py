@@ -73,7 +73,7 @@ class AppointmentForm(forms.Form):
         self.fields["practitioner"].queryset = services.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
         tz = timezone.get_current_timezone()
-        wall = self._given_start()
+        wall = self._given_clean("start")
         if wall is not None and schedule.wall_clock_repeats(wall, tz):
             self._offer_which_one(wall, tz)
         fits = self._type_fits(wall, tz, appointment)
@@ -85,9 +85,10 @@ class AppointmentForm(forms.Form):
     def _given(self, name: str):
         return self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
 
-    def _given_start(self) -> datetime | None:
+    def _given_clean(self, name: str):
+        """A field's value as given (data, or initial), cleaned; None if not valid."""
         try:
-            return self.fields["start"].clean(self._given("start"))
+            return self.fields[name].clean(self._given(name))
         except forms.ValidationError:
             return None
 
@@ -109,14 +110,14 @@ class AppointmentForm(forms.Form):
         )
 
     def _type_fits(self, wall, tz, appointment) -> list[services.TypeFit] | None:
-        practitioner, location = str(self._given("practitioner")), str(self._given("location"))
         if wall is None or schedule.wall_clock_missing(wall, tz):
             return None
-        if not (practitioner.isdigit() and location.isdigit()):
+        practitioner, location = self._given_clean("practitioner"), self._given_clean("location")
+        if practitioner is None or location is None:
             return None
         return services.types_at(
-            practitioner_id=int(practitioner),
-            location_id=int(location),
+            practitioner_id=practitioner.pk,
+            location_id=location.pk,
             start=schedule.moment(wall, tz, second=str(self._given("start_fold")) == "1"),
             exclude_id=getattr(appointment, "pk", None),
         )

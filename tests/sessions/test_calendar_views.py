@@ -427,6 +427,23 @@ class TestBookingForm:
         visit.refresh_from_db()
         assert visit.start == local(2026, 11, 23, 9)
 
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "start=2027-11-07T01:30&start_fold=x&practitioner=99999999999999999999",
+            "start=2027-03-14T02:30&location=x",
+            "start=yesterday&practitioner=-1",
+            "start=2027-11-07T01:30%00&start_fold=2",
+        ],
+    )
+    def test_odd_booking_parameters_give_the_form_not_an_error(
+        self, client_for, front_desk, location, treatment, query
+    ):
+        url = reverse("sessions:appointment-new") + f"?patient={PatientFactory().pk}&{query}"
+        client = client_for(front_desk)
+        assert client.get(url).status_code == 200
+        assert client.post(url, dict(p.split("=") for p in query.split("&"))).status_code == 200
+
     def test_quick_create_then_book(self, client_for, front_desk):
         client = client_for(front_desk)
         response = client.post(
