@@ -70,13 +70,14 @@ class AppointmentForm(forms.Form):
         """``patient``: booking, the type is preselected for them; ``appointment``:
         rescheduling it (its own time does not count as taken)."""
         super().__init__(*args, **kwargs)
+        self.appointment_id = getattr(appointment, "pk", None)
         self.fields["practitioner"].queryset = services.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
         tz = timezone.get_current_timezone()
         wall = self._given_clean("start")
         if wall is not None and schedule.wall_clock_repeats(wall, tz):
             self._offer_which_one(wall, tz)
-        fits = self._type_fits(wall, tz, appointment)
+        fits = self._type_fits(wall, tz, patient or getattr(appointment, "patient", None))
         if patient is not None and not self.is_bound:
             self.initial["type"] = services.type_default(patient=patient, fits=fits)
         if fits:
@@ -109,17 +110,18 @@ class AppointmentForm(forms.Form):
             f"night. Choose the first or the second {wall:%H:%M}."
         )
 
-    def _type_fits(self, wall, tz, appointment) -> list[services.TypeFit] | None:
-        if wall is None or schedule.wall_clock_missing(wall, tz):
+    def _type_fits(self, wall, tz, patient) -> list[services.TypeFit] | None:
+        if patient is None or wall is None or schedule.wall_clock_missing(wall, tz):
             return None
         practitioner, location = self._given_clean("practitioner"), self._given_clean("location")
         if practitioner is None or location is None:
             return None
         return services.types_at(
+            patient=patient,
             practitioner_id=practitioner.pk,
             location_id=location.pk,
             start=schedule.moment(wall, tz, second=str(self._given("start_fold")) == "1"),
-            exclude_id=getattr(appointment, "pk", None),
+            exclude_id=self.appointment_id,
         )
 
     def _describe_types(self, fits: list[services.TypeFit]) -> None:
@@ -135,7 +137,14 @@ class AppointmentForm(forms.Form):
                 )
             elif fit.outside_hours:
                 label += f" — {fit.type.duration_minutes} min, ends outside working hours"
+            elif fit.needs_note:
+                label += " — needs an override note that day"
             labels[fit.type.pk] = label
+        blocked = next((f.needs_note for f in fits if f.needs_note), "")
+        if blocked:
+            self.fields[
+                "eligibility_override"
+            ].help_text = f"{blocked}. To book needling anyway, say why here."
         field = self.fields["type"]
         field.label_from_instance = lambda t: labels.get(t.pk, t.name)
         field.widget.unavailable = {str(f.type.pk) for f in fits if f.runs_into}

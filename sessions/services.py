@@ -137,12 +137,12 @@ def _check_booking(
             )
         )
     if appointment.type.involves_needling and not override_note.strip():
-        verdict, _ = intake_services.patient_verdict(appointment.patient, day)
-        if verdict.status == Status.CONTRAINDICATED:
+        blocked = needling_blocked(patient=appointment.patient, day=day)
+        if blocked:
             errors.setdefault("eligibility_override", []).append(
                 ValidationError(
-                    f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}. "
-                    "Add a note (for example “physiotherapist to reassess”) to book anyway.",
+                    f"{blocked}. Add a note (for example “physiotherapist to reassess”) "
+                    "to book anyway.",
                     code="not_eligible",
                 )
             )
@@ -151,6 +151,15 @@ def _check_booking(
         errors.setdefault("start", []).append(ValidationError(_clash_message(clash), code="clash"))
     if errors:
         raise ValidationError(errors)
+
+
+def needling_blocked(*, patient: Patient, day: date) -> str:
+    """Why needling cannot be booked for the patient on ``day`` without an override
+    note, in front-desk words (no clinical detail); empty if it can."""
+    verdict, _ = intake_services.patient_verdict(patient, day)
+    if verdict.status != Status.CONTRAINDICATED:
+        return ""
+    return f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}"
 
 
 def _save_guarded(appointment: Appointment) -> None:
@@ -171,39 +180,48 @@ def _save_guarded(appointment: Appointment) -> None:
 
 @dataclass
 class TypeFit:
-    """Whether a visit of ``type`` from a given start would fit the practitioner's day."""
+    """Whether a visit of ``type`` from a given start would be accepted as it is."""
 
     type: AppointmentType
     runs_into: Appointment | None = None  # the visit it would overlap
     outside_hours: bool = False
+    needs_note: str = ""  # why needling needs an override note that day
 
     @property
     def fits(self) -> bool:
-        return self.runs_into is None and not self.outside_hours
+        return self.runs_into is None and not self.outside_hours and not self.needs_note
 
 
 def types_at(
-    *, practitioner_id: int, location_id: int, start: datetime, exclude_id: int | None = None
+    *,
+    patient: Patient,
+    practitioner_id: int,
+    location_id: int,
+    start: datetime,
+    exclude_id: int | None = None,
 ) -> list[TypeFit]:
     """Each active visit type, with what a booking of it from ``start`` would run into:
-    the rules ``_check_booking`` applies (clash, working hours), before the form is sent."""
+    the rules ``_check_booking`` applies (clash, working hours, needling eligibility),
+    before the form is sent."""
     types = list(AppointmentType.objects.filter(is_active=True))
     if not types:
         return []
+    day = timezone.localtime(start).date()
+    needling = any(t.involves_needling for t in types)
+    blocked = needling_blocked(patient=patient, day=day) if needling else ""
     longest = max(t.duration for t in types)
     others = list(
         Appointment.objects.overlapping(practitioner_id, start, start + longest)
         .exclude(pk=exclude_id)
         .order_by("start")
     )
-    working = practitioner_working_time(
-        practitioner_id, location_id, timezone.localtime(start).date()
-    )
+    working = practitioner_working_time(practitioner_id, location_id, day)
     fits = []
     for t in types:
         end = start + t.duration
         runs_into = next((o for o in others if o.start < end), None)
-        fits.append(TypeFit(t, runs_into, not schedule.covers(working, start, end)))
+        outside = not schedule.covers(working, start, end)
+        fits.append(TypeFit(t, runs_into, outside, blocked if t.involves_needling else ""))
     return fits
 
 

@@ -351,6 +351,27 @@ class TestBookingForm:
         assert "is already booked 2026-11-23 09:30" in page
         assert re.search(rf'<option value="{initial.pk}" selected>', page)  # not disabled
 
+    def test_a_patient_not_cleared_that_day_is_told_before_submitting(
+        self, client_for, front_desk, physio, location, treatment, initial, talk, hours
+    ):
+        patient = PatientFactory()
+        submitted_intake(
+            patient, surgeries={"rows": [{"date": "2026-11-01", "description": "Hernia repair"}]}
+        )
+        url = (
+            reverse("sessions:appointment-new")
+            + f"?patient={patient.pk}&practitioner={physio.pk}&location={location.pk}"
+            + "&start=2026-11-23T09:00"
+        )
+        page = client_for(front_desk).get(url).content.decode()
+        assert (
+            "Needling on 2026-11-23: Not before 2027-01-24, physiotherapist to review. "
+            "To book needling anyway, say why here." in page
+        )
+        assert "IMS treatment — needs an override note that day" in page
+        assert re.search(rf'<option value="{talk.pk}"[^>]*selected', page)  # the one that fits
+        assert "Hernia" not in page
+
     # Gates that could make typed values be ignored: each with the gate off and the
     # dependent fields filled. What was typed either counts or stays on the page.
     def test_an_override_note_for_a_patient_cleared_that_day_is_kept(
