@@ -23,7 +23,8 @@ def seed_day(physio, location, treatment, count, day=(2026, 11, 23), first=0):
         patient = PatientFactory()
         if i % 3 == 0:
             submitted_intake(
-                patient, surgeries={"rows": [{"date": "2026-11-01", "description": "x"}]}
+                patient,
+                surgeries={"rows": [{"date": "2026-11-01", "description": "Hernia repair"}]},
             )
         elif i % 3 == 1:
             intake_services.intake_invite(patient=patient, sent_by=physio)
@@ -54,7 +55,7 @@ class TestDayView:
         assert "Intake submitted" in page and "No intake" in page and "Intake sent" in page
         assert "visit 1 of 8–10" in page
         assert 'aria-label="Book 08:30 with' in page
-        assert "x</" not in page  # no surgery detail reaches front desk
+        assert "Hernia" not in page  # no surgery detail reaches front desk
 
     def test_query_count_does_not_grow_with_visits(
         self,
