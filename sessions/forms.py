@@ -1,26 +1,59 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 
 from intake.forms import PatientForm
-from sessions import services
+from sessions import schedule, services
 from sessions.models import AppointmentType, Course, Location
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class WallClockField(forms.DateTimeField):
+    """A time on the clinic's wall clock, kept naive: the form decides which moment it
+    is, because on the nights the clocks change a time may repeat or not exist."""
+
+    def to_python(self, value):
+        if isinstance(value, datetime):
+            return timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
+        return forms.fields.BaseTemporalField.to_python(self, value)
+
+
+class TypeSelect(forms.Select):
+    """A select whose options in ``unavailable`` are disabled, unless chosen already
+    (a chosen option is never taken away; the booking check then explains it)."""
+
+    unavailable: set[str] = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.unavailable and not selected:
+            option["attrs"]["disabled"] = True
+        return option
 
 
 class AppointmentForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=None, label="Physiotherapist")
     location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
     type = forms.ModelChoiceField(
-        queryset=AppointmentType.objects.filter(is_active=True), label="Visit type"
+        queryset=AppointmentType.objects.filter(is_active=True),
+        label="Visit type",
+        widget=TypeSelect,
     )
-    start = forms.DateTimeField(
+    start = WallClockField(
         label="Starts",
         widget=DATETIME_INPUT,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text="Clinic time.",
+    )
+    # Shown only for a time that happens twice (the night the clocks go back).
+    start_fold = forms.TypedChoiceField(
+        choices=[(0, "first"), (1, "second")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.HiddenInput,
     )
     front_desk_note = forms.CharField(
         label="Front-desk note", max_length=500, required=False, widget=forms.TextInput
@@ -33,10 +66,105 @@ class AppointmentForm(forms.Form):
     )
     allow_outside_hours = forms.BooleanField(label="Book outside working hours", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, appointment=None, **kwargs):
+        """``patient``: booking, the type is preselected for them; ``appointment``:
+        rescheduling it (its own time does not count as taken)."""
         super().__init__(*args, **kwargs)
+        self.appointment_id = getattr(appointment, "pk", None)
         self.fields["practitioner"].queryset = services.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        tz = timezone.get_current_timezone()
+        wall = self._given_clean("start")
+        if wall is not None and schedule.wall_clock_repeats(wall, tz):
+            self._offer_which_one(wall, tz)
+        fits = self._type_fits(wall, tz, patient or getattr(appointment, "patient", None))
+        if patient is not None and not self.is_bound:
+            self.initial["type"] = services.type_default(patient=patient, fits=fits)
+        if fits:
+            self._describe_types(fits)
+
+    def _given(self, name: str):
+        return self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+
+    def _given_clean(self, name: str):
+        """A field's value as given (data, or initial), cleaned; None if not valid."""
+        try:
+            return self.fields[name].clean(self._given(name))
+        except forms.ValidationError:
+            return None
+
+    def _offer_which_one(self, wall: datetime, tz) -> None:
+        first, second = (
+            schedule.moment(wall, tz, second=s).astimezone(tz).tzname() for s in (False, True)
+        )
+        field = self.fields["start_fold"]
+        field.widget = forms.RadioSelect()
+        field.required = True
+        field.label = f"{wall:%H:%M} happens twice that night (the clocks go back): which one?"
+        field.choices = [
+            (0, f"first {wall:%H:%M} ({first})"),
+            (1, f"second {wall:%H:%M} ({second})"),
+        ]
+        field.error_messages["required"] = (
+            f"{wall:%H:%M} on {wall:%Y-%m-%d} happens twice: the clocks go back an hour that "
+            f"night. Choose the first or the second {wall:%H:%M}."
+        )
+
+    def _type_fits(self, wall, tz, patient) -> list[services.TypeFit] | None:
+        if patient is None or wall is None or schedule.wall_clock_missing(wall, tz):
+            return None
+        practitioner, location = self._given_clean("practitioner"), self._given_clean("location")
+        if practitioner is None or location is None:
+            return None
+        return services.types_at(
+            patient=patient,
+            practitioner_id=practitioner.pk,
+            location_id=location.pk,
+            start=schedule.moment(wall, tz, second=str(self._given("start_fold")) == "1"),
+            exclude_id=self.appointment_id,
+        )
+
+    def _describe_types(self, fits: list[services.TypeFit]) -> None:
+        labels = {}
+        for fit in fits:
+            label = fit.type.name
+            if fit.runs_into:
+                other = fit.runs_into
+                label += (
+                    f" — {fit.type.duration_minutes} min, not free: overlaps the "
+                    f"{timezone.localtime(other.start):%H:%M}–"
+                    f"{timezone.localtime(other.end):%H:%M} visit"
+                )
+            elif fit.outside_hours:
+                label += f" — {fit.type.duration_minutes} min, ends outside working hours"
+            elif fit.needs_note:
+                label += " — needs an override note that day"
+            labels[fit.type.pk] = label
+        blocked = next((f.needs_note for f in fits if f.needs_note), "")
+        if blocked:
+            self.fields[
+                "eligibility_override"
+            ].help_text = f"{blocked}. To book needling anyway, say why here."
+        field = self.fields["type"]
+        field.label_from_instance = lambda t: labels.get(t.pk, t.name)
+        field.widget.unavailable = {str(f.type.pk) for f in fits if f.runs_into}
+
+    def clean(self):
+        data = super().clean()
+        wall = data.get("start")
+        if wall is None:
+            return data
+        tz = timezone.get_current_timezone()
+        if schedule.wall_clock_missing(wall, tz):
+            self.add_error(
+                "start",
+                f"There is no {wall:%H:%M} on {wall:%Y-%m-%d} in clinic time: the clocks go "
+                f"forward an hour that night. Choose another time, for example "
+                f"{wall + timedelta(hours=1):%H:%M}.",
+            )
+        elif "start_fold" not in self.errors:
+            data["start"] = schedule.moment(wall, tz, second=data.get("start_fold") == 1)
+        return data
 
 
 class CancelForm(forms.Form):

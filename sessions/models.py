@@ -163,6 +163,14 @@ class Course(models.Model):
     class Meta:
         ordering = ["patient_id", "-started_on", "-id"]
         indexes = [models.Index(fields=["patient", "closed_on"], name="course_patient_idx")]
+        constraints = [
+            # Two first bookings racing for a new patient must not open two courses.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(closed_on__isnull=True),
+                name="one_active_course_per_patient",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Course of {self.patient} from {self.started_on}"
@@ -249,8 +257,10 @@ class Appointment(models.Model):
         blank=True,
         help_text="Why a needling visit was booked on a date the patient is not cleared for.",
     )
+    # Empty for visits not booked through the form (demo data, imports); they can still
+    # be moved.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -311,6 +321,13 @@ class CalendarFeed(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practitioner"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_feed_per_practitioner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.practitioner}"

@@ -16,6 +16,24 @@ def at(day: date, clock: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
+def wall_clock_missing(wall: datetime, tz: ZoneInfo) -> bool:
+    """Whether a naive wall-clock time is skipped when the clocks go forward."""
+    there_and_back = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+    return there_and_back.replace(tzinfo=None) != wall
+
+
+def wall_clock_repeats(wall: datetime, tz: ZoneInfo) -> bool:
+    """Whether a naive wall-clock time happens twice when the clocks go back."""
+    first, second = (wall.replace(tzinfo=tz, fold=fold) for fold in (0, 1))
+    return first.utcoffset() != second.utcoffset() and not wall_clock_missing(wall, tz)
+
+
+def moment(wall: datetime, tz: ZoneInfo, *, second: bool = False) -> datetime:
+    """The moment (in UTC) of a naive wall-clock time; ``second``: the later one of a
+    repeated time. A time that does not exist is the caller's to refuse."""
+    return wall.replace(tzinfo=tz, fold=int(second)).astimezone(UTC)
+
+
 def day_bounds(day: date, tz: ZoneInfo) -> Interval:
     return at(day, time(0), tz), at(day + timedelta(days=1), time(0), tz)
 
@@ -62,10 +80,6 @@ def covers(intervals: list[Interval], start: datetime, end: datetime) -> bool:
 def week_of(day: date) -> list[date]:
     monday = day - timedelta(days=day.weekday())
     return [monday + timedelta(days=i) for i in range(7)]
-
-
-def ical_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def clock(text: str) -> time:

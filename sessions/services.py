@@ -2,10 +2,12 @@
 read helpers behind the calendars."""
 
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
+import icalendar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -135,12 +137,12 @@ def _check_booking(
             )
         )
     if appointment.type.involves_needling and not override_note.strip():
-        verdict, _ = intake_services.patient_verdict(appointment.patient, day)
-        if verdict.status == Status.CONTRAINDICATED:
+        blocked = needling_blocked(patient=appointment.patient, day=day)
+        if blocked:
             errors.setdefault("eligibility_override", []).append(
                 ValidationError(
-                    f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}. "
-                    "Add a note (for example “physiotherapist to reassess”) to book anyway.",
+                    f"{blocked}. Add a note (for example “physiotherapist to reassess”) "
+                    "to book anyway.",
                     code="not_eligible",
                 )
             )
@@ -149,6 +151,15 @@ def _check_booking(
         errors.setdefault("start", []).append(ValidationError(_clash_message(clash), code="clash"))
     if errors:
         raise ValidationError(errors)
+
+
+def needling_blocked(*, patient: Patient, day: date) -> str:
+    """Why needling cannot be booked for the patient on ``day`` without an override
+    note, in front-desk words (no clinical detail); empty if it can."""
+    verdict, _ = intake_services.patient_verdict(patient, day)
+    if verdict.status != Status.CONTRAINDICATED:
+        return ""
+    return f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}"
 
 
 def _save_guarded(appointment: Appointment) -> None:
@@ -167,12 +178,83 @@ def _save_guarded(appointment: Appointment) -> None:
         raise ValidationError({"start": [ValidationError(message, code="clash")]}) from None
 
 
+@dataclass
+class TypeFit:
+    """Whether a visit of ``type`` from a given start would be accepted as it is."""
+
+    type: AppointmentType
+    runs_into: Appointment | None = None  # the visit it would overlap
+    outside_hours: bool = False
+    needs_note: str = ""  # why needling needs an override note that day
+
+    @property
+    def fits(self) -> bool:
+        return self.runs_into is None and not self.outside_hours and not self.needs_note
+
+
+def types_at(
+    *,
+    patient: Patient,
+    practitioner_id: int,
+    location_id: int,
+    start: datetime,
+    exclude_id: int | None = None,
+) -> list[TypeFit]:
+    """Each active visit type, with what a booking of it from ``start`` would run into:
+    the rules ``_check_booking`` applies (clash, working hours, needling eligibility),
+    before the form is sent."""
+    types = list(AppointmentType.objects.filter(is_active=True))
+    if not types:
+        return []
+    day = timezone.localtime(start).date()
+    needling = any(t.involves_needling for t in types)
+    blocked = needling_blocked(patient=patient, day=day) if needling else ""
+    longest = max(t.duration for t in types)
+    others = list(
+        Appointment.objects.overlapping(practitioner_id, start, start + longest)
+        .exclude(pk=exclude_id)
+        .order_by("start")
+    )
+    working = practitioner_working_time(practitioner_id, location_id, day)
+    fits = []
+    for t in types:
+        end = start + t.duration
+        runs_into = next((o for o in others if o.start < end), None)
+        outside = not schedule.covers(working, start, end)
+        fits.append(TypeFit(t, runs_into, outside, blocked if t.involves_needling else ""))
+    return fits
+
+
+def type_default(*, patient: Patient, fits: list[TypeFit] | None) -> AppointmentType | None:
+    """The long first-visit type for a new patient, the short treatment type after; only
+    of the types that fit, when the start is known (``fits``), so none if none fits."""
+    if fits is None:
+        fitting = list(AppointmentType.objects.filter(is_active=True))
+    else:
+        fitting = [f.type for f in fits if f.fits]
+    if not fitting:
+        return None
+    first_visit = not patient.appointments.active().exists()
+    return max(fitting, key=lambda t: t.duration_minutes if first_visit else -t.duration_minutes)
+
+
 def active_course(patient: Patient) -> Course:
-    course = patient.courses.filter(closed_on__isnull=True).order_by("-started_on", "-id").first()
-    if course is None:
-        course = Course(patient=patient)
-        course.full_clean()
-        course.save()
+    """The patient's open course, opened now if they have none. One open course per
+    patient is a database constraint: of two bookings racing to open one, the second
+    waits for the first to commit, fails to insert and takes the first one's course."""
+    open_courses = patient.courses.filter(closed_on__isnull=True)
+    course = open_courses.first()
+    if course is not None:
+        return course
+    course = Course(patient=patient)
+    course.full_clean(validate_constraints=False)  # the insert below is the check
+    try:
+        with transaction.atomic():
+            course.save()
+    except IntegrityError:
+        course = open_courses.first()
+        if course is None:
+            raise
     return course
 
 
@@ -325,9 +407,23 @@ class Entry:
         return self.appointment is None
 
     @property
+    def book_query(self) -> str:
+        """The start for the booking form, as the clinic's wall clock (and which one of a
+        repeated time, on the night the clocks go back)."""
+        local = timezone.localtime(self.start)
+        return urlencode({"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold})
+
+    @property
     def times(self) -> str:
-        """The time range, e.g. 09:00–09:30, in the clinic's time zone."""
-        return f"{timezone.localtime(self.start):%H:%M}–{timezone.localtime(self.end):%H:%M}"
+        """The time range, e.g. 09:00–09:30, in the clinic's time zone (with the zone's
+        abbreviation for a time that happens twice, the night the clocks go back)."""
+        return f"{_clock(self.start)}–{_clock(self.end)}"
+
+
+def _clock(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), clinic_tz())
+    return f"{local:%H:%M} {local:%Z}" if repeats else f"{local:%H:%M}"
 
 
 @dataclass
@@ -479,7 +575,10 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
 
 @transaction.atomic
 def feed_create(*, practitioner) -> CalendarFeed:
-    """A new secret feed address; the previous one stops working."""
+    """A new secret feed address; the previous one stops working. Two requests at once
+    take turns (the practitioner's row is locked), so one address is ever live; the
+    database holds that too (one_live_feed_per_practitioner)."""
+    get_user_model().objects.select_for_update().filter(pk=practitioner.pk).first()
     feed_revoke(practitioner=practitioner)
     return CalendarFeed.objects.create(practitioner=practitioner, nonce=secrets.token_urlsafe(24))
 
@@ -499,9 +598,10 @@ def feed_from_token(token: str) -> CalendarFeed | None:
     return row_from_token(FEED_PURPOSE, token, feeds.filter(revoked_at__isnull=True))
 
 
-def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> str:
-    """iCalendar text of the practitioner's active visits from 30 days back: patient
-    initials and visit type only, never clinical detail."""
+def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> bytes:
+    """iCalendar (RFC 5545) text of the practitioner's active visits from 30 days back:
+    patient initials and visit type only, never clinical detail. The ``icalendar``
+    library escapes, folds long lines and writes CRLF; times are in UTC."""
     now = now or timezone.now()
     appointments = (
         Appointment.objects.active()
@@ -509,24 +609,25 @@ def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> str:
         .select_related("patient", "type", "location")
         .order_by("start")[:2000]
     )
-    stamp = now.astimezone(UTC)
-    fmt = "%Y%m%dT%H%M%SZ"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//IMS Clinic//Calendar feed//EN",
-        f"X-WR-CALNAME:{schedule.ical_escape(settings.CLINIC_NAME)}",
-    ]
+    host = settings.SITE_URL.split("://")[-1]
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//IMS Clinic//Calendar feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", _feed_text(settings.CLINIC_NAME))
     for a in appointments:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:appointment-{a.pk}@{settings.SITE_URL.split('://')[-1]}",
-            f"DTSTAMP:{stamp:{fmt}}",
-            f"DTSTART:{a.start.astimezone(UTC):{fmt}}",
-            f"DTEND:{a.end.astimezone(UTC):{fmt}}",
-            f"SUMMARY:{schedule.ical_escape(f'{a.patient.initials} – {a.type.name}')}",
-            f"LOCATION:{schedule.ical_escape(a.location.name)}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+        event = icalendar.Event()
+        event.add("uid", f"appointment-{a.pk}@{host}")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", a.start.astimezone(UTC))
+        event.add("dtend", a.end.astimezone(UTC))
+        event.add("summary", _feed_text(f"{a.patient.initials} – {a.type.name}"))
+        event.add("location", _feed_text(a.location.name))
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _feed_text(text: str) -> str:
+    """Line breaks of any kind as one newline (the library writes it as \\n); other
+    control characters are not allowed in iCalendar text and are dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in text if c in "\t\n" or unicodedata.category(c) != "Cc")

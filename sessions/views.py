@@ -22,7 +22,7 @@ from sessions.forms import (
     QuickPatientForm,
     WeekForm,
 )
-from sessions.models import Appointment, AppointmentType, Location
+from sessions.models import Appointment, Location
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -108,9 +108,9 @@ def appointment_new(request):
         "practitioner": params.get("practitioner"),
         "location": params.get("location"),
         "start": params.get("start"),
-        "type": _default_type(patient),
+        "start_fold": params.get("start_fold"),
     }
-    form = AppointmentForm(request.POST or None, initial=initial)
+    form = AppointmentForm(request.POST or None, initial=initial, patient=patient)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -147,13 +147,6 @@ def appointment_new(request):
             "back_url": reverse("sessions:calendar-day") + "?" + urlencode(back),
         },
     )
-
-
-def _default_type(patient: Patient) -> AppointmentType | None:
-    """The long first-visit type for a new patient, the short treatment type after."""
-    types = AppointmentType.objects.filter(is_active=True)
-    longest_first = not patient.appointments.active().exists()
-    return types.order_by("-duration_minutes" if longest_first else "duration_minutes").first()
 
 
 def _choose_patient(request, params):
@@ -217,6 +210,7 @@ def _reschedule_initial(appointment: Appointment) -> dict:
         "location": appointment.location_id,
         "type": appointment.type_id,
         "start": timezone.localtime(appointment.start).strftime("%Y-%m-%dT%H:%M"),
+        "start_fold": timezone.localtime(appointment.start).fold,
         "front_desk_note": appointment.front_desk_note,
         "eligibility_override": appointment.eligibility_override,
     }
@@ -225,7 +219,9 @@ def _reschedule_initial(appointment: Appointment) -> dict:
 @require_roles(*SCHEDULERS)
 def appointment_detail(request, pk: int):
     appointment = _get_appointment(pk)
-    form = AppointmentForm(request.POST or None, initial=_reschedule_initial(appointment))
+    form = AppointmentForm(
+        request.POST or None, initial=_reschedule_initial(appointment), appointment=appointment
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -271,7 +267,9 @@ def appointment_cancel(request, pk: int):
         "sessions/appointment_detail.html",
         {
             "appointment": appointment,
-            "form": AppointmentForm(initial=_reschedule_initial(appointment)),
+            "form": AppointmentForm(
+                initial=_reschedule_initial(appointment), appointment=appointment
+            ),
             "cancel_form": form,
         },
     )

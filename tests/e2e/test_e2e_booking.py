@@ -112,7 +112,10 @@ def test_front_desk_books_moves_is_refused_a_clash_and_cancels_with_a_reason(
     expect(starts).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("status")).to_have_count(0)
     expect(starts).to_have_value(f"{iso}T13:30")
-    expect(page.get_by_label("Visit type").locator("option:checked")).to_have_text("IMS treatment")
+    # Still chosen, with why it cannot go there.
+    expect(page.get_by_label("Visit type").locator("option:checked")).to_have_text(
+        "IMS treatment — 30 min, not free: overlaps the 13:00–14:00 visit"
+    )
     expect(page.get_by_label("Front-desk note")).to_have_value("Prefers afternoons")
     assert not Patient.objects.get(legal_last_name="Patel").appointments.exists()
 

@@ -1,13 +1,14 @@
-from datetime import timedelta
+import threading
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 
 from intake.models import IntakeInvitation
 from sessions import services
-from sessions.models import Appointment, TimeOff
+from sessions.models import Appointment, Course, TimeOff
 from tests.factories import PatientFactory, UserFactory
 from tests.sessions.conftest import local, submitted_intake
 
@@ -241,3 +242,48 @@ class TestDaylightSaving:
         appointment = book(local(*day, 9))
         appointment.refresh_from_db()
         assert appointment.start.hour == utc_hour  # stored as UTC
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class TestOneActiveCourseOnPostgres:
+    def test_first_bookings_racing_for_a_new_patient_open_one_course(
+        self, physio, location, treatment, hours, front_desk
+    ):
+        patient = PatientFactory(email="")
+        barrier = threading.Barrier(4)
+        results: list[str] = []
+
+        def attempt(hour):
+            close_old_connections()
+            try:
+                barrier.wait()
+                services.appointment_book(
+                    patient=patient,
+                    practitioner=physio,
+                    location=location,
+                    type=treatment,
+                    start=local(2026, 11, 23, hour),
+                    created_by=front_desk,
+                )
+                results.append("booked")
+            except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+                results.append(repr(exc))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=attempt, args=(h,)) for h in (9, 10, 11, 12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert results == ["booked"] * 4
+        (course,) = Course.objects.filter(patient=patient, closed_on__isnull=True)
+        assert set(Appointment.objects.values_list("course", flat=True)) == {course.pk}
+
+    def test_the_database_refuses_a_second_active_course(self, patient):
+        Course.objects.create(patient=patient)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Course.objects.create(patient=patient)
+        Course.objects.filter(patient=patient).update(closed_on=date(2026, 11, 20))
+        Course.objects.create(patient=patient)  # a new course once the old one is closed

@@ -78,10 +78,6 @@ def test_week_starts_on_monday():
     assert week[0] == date(2026, 11, 23) and week[-1] == date(2026, 11, 29)
 
 
-def test_ical_text_is_escaped():
-    assert schedule.ical_escape("A, B; C\\n") == "A\\, B\\; C\\\\n"
-
-
 def test_a_visit_later_the_same_clinic_day_is_today():
     assert schedule.day_words(at(9), at(8), TZ) == "today"
 
@@ -100,3 +96,36 @@ def test_late_evening_utc_is_still_the_clinic_day():
 def test_a_visit_two_days_away_is_named_by_weekday_and_date():
     wednesday = at(9, day=date(2026, 11, 25))
     assert schedule.day_words(wednesday, at(10), TZ) == "on Wednesday 25 November"
+
+
+def wall(*args) -> datetime:
+    """A naive wall-clock time, as a form gives it."""
+    return datetime(*args, tzinfo=TZ).replace(tzinfo=None)
+
+
+FALL_BACK_0130 = wall(2027, 11, 7, 1, 30)
+SPRING_FORWARD_0230 = wall(2027, 3, 14, 2, 30)
+
+
+def test_half_past_one_on_the_fall_back_night_happens_twice():
+    assert schedule.wall_clock_repeats(FALL_BACK_0130, TZ)
+    assert not schedule.wall_clock_missing(FALL_BACK_0130, TZ)
+    first = schedule.moment(FALL_BACK_0130, TZ)
+    second = schedule.moment(FALL_BACK_0130, TZ, second=True)
+    assert second - first == timedelta(hours=1)
+    assert first.astimezone(TZ).tzname() == "MDT" and second.astimezone(TZ).tzname() == "MST"
+
+
+def test_half_past_two_on_the_spring_forward_night_does_not_exist():
+    assert schedule.wall_clock_missing(SPRING_FORWARD_0230, TZ)
+    assert not schedule.wall_clock_repeats(SPRING_FORWARD_0230, TZ)
+
+
+def test_an_ordinary_time_neither_repeats_nor_is_missing():
+    for time_ in (
+        wall(2027, 11, 7, 2, 0),
+        wall(2027, 11, 7, 0, 59),
+        wall(2027, 3, 14, 3),
+    ):
+        assert not schedule.wall_clock_repeats(time_, TZ)
+        assert not schedule.wall_clock_missing(time_, TZ)
