@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
 from django.dispatch import receiver
+from django.utils.cache import patch_cache_control
 
 from clinic.roles import Role, user_roles
 
@@ -40,6 +41,23 @@ class RequestSizeLimitMiddleware:
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every page defaults to ``Cache-Control: no-store, private``: staff pages and
+    patient links show health data that a shared computer's browser must not keep or
+    show again from its history. The one exception is static files (whitenoise
+    serves them with their long cache before this runs; skipped here by path too).
+    A view that sets its own Cache-Control still gets no-store and private added."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class SessionTimeoutMiddleware:

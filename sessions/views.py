@@ -315,5 +315,4 @@ def calendar_feed(request, token: str):
     if feed is None:
         return links.refuse(request)
     response = HttpResponse(services.feed_ics(feed), content_type="text/calendar; charset=utf-8")
-    response["Cache-Control"] = "private, max-age=300"
     return response

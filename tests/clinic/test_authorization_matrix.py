@@ -508,6 +508,13 @@ def outcome(response) -> str:
     return f"HTTP {status}"
 
 
+def assert_not_cacheable(response, what: str) -> None:
+    """No browser or proxy may keep the page: a shared front-desk computer's history
+    must not show it again."""
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    assert {"no-store", "private"} <= directives, f"{what}: Cache-Control {directives}"
+
+
 def sign_in(actor: str, w: World, client, client_for, *, verified: bool = True):
     if actor in (ANONYMOUS, PATIENT):
         client.logout()
@@ -559,6 +566,7 @@ def test_authorization_matrix(name, actor, world, client, client_for):
     expected = EXPECTED[name][ACTORS.index(actor)]
     client = sign_in(actor, world, client, client_for)
     for response in send(client, name, world, actor):
+        assert_not_cacheable(response, f"{name} as {actor}")
         if isinstance(expected, Refused):
             assert response.status_code == 200, f"{name} as {actor}: expected {expected}"
             errors = response.context[expected.form].non_field_errors()

@@ -206,6 +206,22 @@ class TestHeaders:
             assert " style=" not in text and "<style" not in text, path
             assert " onclick=" not in text and " onload=" not in text, path
 
+    def test_static_files_keep_their_long_cache(self, settings, db):
+        # Whitenoise serves from the finders here, as it does under DEBUG; production
+        # serves the same files from STATIC_ROOT with the same headers.
+        settings.WHITENOISE_USE_FINDERS = True
+        settings.WHITENOISE_AUTOREFRESH = True
+        settings.WHITENOISE_MAX_AGE = 31536000
+        response = Client().get("/static/css/clinic.css")
+        assert response.status_code == 200
+        assert "max-age=31536000" in response["Cache-Control"]
+        assert "no-store" not in response["Cache-Control"]
+
+    def test_the_sign_in_page_and_errors_are_not_stored_either(self, client, db):
+        for url in (reverse("login"), "/no-such-page/", reverse("healthz")):
+            directives = client.get(url)["Cache-Control"]
+            assert "no-store" in directives and "private" in directives, url
+
     def test_hsts_for_a_year_with_subdomains_when_https(self, settings, db):
         settings.SECURE_HSTS_SECONDS = 31536000
         settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
