@@ -1,5 +1,7 @@
 """The audit log helper: every view that reads or writes clinical data calls record()."""
 
+import ipaddress
+
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
@@ -67,12 +69,22 @@ def _chain_tail() -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address; behind our TLS proxy, the hop that proxy appended."""
+    """The client's address, always a valid IP address or None. Behind our TLS proxy,
+    the hop that proxy appended; a hop that is not an address (whatever a client put in
+    the header) falls back to the connection's own address. The audit log, sign-in
+    lockouts and link throttling all key on this one function."""
     if request is None:
         return None
     if settings.BEHIND_TLS_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR") or None
+        if hops and (address := _valid_ip(hops[-1])):
+            return address
+    return _valid_ip(request.META.get("REMOTE_ADDR") or "")
+
+
+def _valid_ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text[:64]))
+    except ValueError:
+        return None

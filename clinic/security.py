@@ -1,13 +1,14 @@
 """Staff session limits, multi-factor authentication rules and login auditing."""
 
 import time
+import unicodedata
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.dispatch import receiver
 from django.utils.cache import patch_cache_control
 
@@ -40,6 +41,30 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        return self.get_response(request)
+
+
+def _has_control_chars(text: str, allowed: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
+class RequestInputMiddleware:
+    """Refuses (400) a request whose path, query string or headers carry control
+    characters: a NUL cannot be stored or searched in PostgreSQL, and no browser sends
+    one there. Form bodies are checked by the forms themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = [text for key, values in request.GET.lists() for text in (key, *values)]
+        headers = [v for k, v in request.META.items() if k.startswith("HTTP_")]
+        if (
+            _has_control_chars(request.path, "")
+            or any(_has_control_chars(text, "\t\r\n") for text in query)
+            or any(_has_control_chars(str(text), "\t") for text in headers)
+        ):
+            raise BadRequest("Control characters in the address or headers.")
         return self.get_response(request)
 
 

@@ -135,6 +135,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clinic.security.RequestSizeLimitMiddleware",
+    "clinic.security.RequestInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clinic.security.NoStoreMiddleware",  # after whitenoise: static files keep their cache
