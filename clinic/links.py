@@ -55,19 +55,23 @@ def _bad_link_key(request: HttpRequest) -> str:
     return f"bad-links:{client_ip(request) or 'unknown'}"
 
 
-def is_throttled(request: HttpRequest) -> bool:
-    """Too many bad links from this address lately: refuse even good ones for a while."""
+def _is_throttled(request: HttpRequest) -> bool:
     return cache.get(_bad_link_key(request), 0) >= settings.BAD_LINK_LIMIT
 
 
 def refuse(request: HttpRequest) -> HttpResponse:
-    """The one plain page for a link that is tampered, expired, revoked or unknown."""
+    """The one plain page for a link that is tampered, expired, revoked or unknown;
+    after too many of them from one address, a "too many" page for a while.
+
+    Only bad links are refused: a genuine link always opens, so a stranger sharing the
+    address (the clinic's Wi-Fi, a phone carrier's) cannot lock patients out. The
+    signature is what makes guessing hopeless; this only slows scanners down."""
     key = _bad_link_key(request)
     if cache.add(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS) is False:
         try:
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS)
-    if is_throttled(request):
+    if _is_throttled(request):
         return render(request, "clinic/too_many_links.html", status=429)
     return render(request, "intake/link_invalid.html", status=404)

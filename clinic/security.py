@@ -117,9 +117,12 @@ class SessionTimeoutMiddleware:
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
     from clinic import audit
+    from clinic.mfa import sign_in_completed
 
     request.session[LOGIN_AT] = request.session[SEEN_AT] = int(time.time())
     audit.record(request, audit.Action.LOGIN, detail="signed in")
+    if request is not None and not mfa_required(user):
+        sign_in_completed(request, user)
 
 
 @receiver(user_login_failed)

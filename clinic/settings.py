@@ -323,12 +323,19 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # clinic admins; for front desk when the clinic chooses.
 MFA_FRONT_DESK = envbool("MFA_FRONT_DESK", False)
 OTP_TOTP_ISSUER = envstr("CLINIC_NAME", "IMS Clinic")
+# No per-device throttling: anyone with the password could then lock the owner out of
+# their own codes. Wrong codes are limited per session and per username and address
+# instead (clinic.mfa.verify).
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Login throttling (django-axes): lock a username from an IP after repeated failures.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgotten only once sign-in is complete (clinic.mfa.sign_in_completed):
+# a right password followed by wrong second-factor codes keeps counting.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "clinic.audit.client_ip"
 AXES_VERBOSE = False
 # Content-Security-Policy (django-csp): our own files only, no inline script or style.
