@@ -8,11 +8,12 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+
+from clinic import throttle
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
@@ -55,10 +56,6 @@ def _bad_link_key(request: HttpRequest) -> str:
     return f"bad-links:{client_ip(request) or 'unknown'}"
 
 
-def _is_throttled(request: HttpRequest) -> bool:
-    return cache.get(_bad_link_key(request), 0) >= settings.BAD_LINK_LIMIT
-
-
 def refuse(request: HttpRequest) -> HttpResponse:
     """The one plain page for a link that is tampered, expired, revoked or unknown;
     after too many of them from one address, a "too many" page for a while.
@@ -66,12 +63,7 @@ def refuse(request: HttpRequest) -> HttpResponse:
     Only bad links are refused: a genuine link always opens, so a stranger sharing the
     address (the clinic's Wi-Fi, a phone carrier's) cannot lock patients out. The
     signature is what makes guessing hopeless; this only slows scanners down."""
-    key = _bad_link_key(request)
-    if cache.add(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS) is False:
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS)
-    if _is_throttled(request):
+    bad = throttle.hit(_bad_link_key(request), window=settings.BAD_LINK_WINDOW_SECONDS)
+    if bad >= settings.BAD_LINK_LIMIT:
         return render(request, "clinic/too_many_links.html", status=429)
     return render(request, "intake/link_invalid.html", status=404)

@@ -20,7 +20,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import audit
+from clinic import accounts, audit
 from clinic.audit import client_ip
 from clinic.forms import TokenForm
 from clinic.roles import STAFF, Role, require_roles
@@ -178,10 +178,23 @@ def reset_mfa(request, user_id: int):
     user = get_object_or_404(get_user_model(), pk=user_id)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    audit.record(request, audit.Action.UPDATE, detail=f"MFA reset for {user.username}")
+    accounts.staff_account_audit(request, user=user, detail="second factor reset")
     messages.success(
         request, f"{user.username} will set up a new authenticator at the next sign-in."
     )
+    return redirect("staff-access")
+
+
+@require_roles(Role.ADMIN)
+@require_POST
+def send_password_link(request, user_id: int):
+    """The person chooses their own password from the link; nobody sets it for them."""
+    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    if not user.email:
+        messages.error(request, f"{user.username} has no email address on file.")
+    else:
+        accounts.password_link_send(request=request, user=user)
+        messages.success(request, f"A link to choose a new password was sent to {user.username}.")
     return redirect("staff-access")
 
 

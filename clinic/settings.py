@@ -357,6 +357,11 @@ CONTENT_SECURITY_POLICY = {
 # from that address are refused for the rest of the window (clinic.links).
 BAD_LINK_LIMIT = envint("BAD_LINK_LIMIT", 20, minimum=1)
 BAD_LINK_WINDOW_SECONDS = envint("BAD_LINK_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Password resets asked on the public page: per requesting address and per account
+# within the window; past either limit no mail goes out and the page answers the same.
+PASSWORD_RESET_ADDRESS_LIMIT = envint("PASSWORD_RESET_ADDRESS_LIMIT", 10, minimum=1)
+PASSWORD_RESET_ACCOUNT_LIMIT = envint("PASSWORD_RESET_ACCOUNT_LIMIT", 3, minimum=1)
+PASSWORD_RESET_WINDOW_SECONDS = envint("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60, minimum=1)
 # A shared cache for those counters across web processes: Redis when REDIS_URL is set.
 REDIS_URL = envstr("REDIS_URL", "")
 CACHES = {

@@ -107,6 +107,7 @@ EXPECTED: dict[str, tuple] = {
     "mfa-setup":                    (LOGIN,    LOGIN,    OK,        OK,        OK),
     "staff-access":                 (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "mfa-reset":                    (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "staff-password-link":          (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "lockout-unlock":               (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "password_change":              (LOGIN,    LOGIN,    OK,        OK,        OK),
     "password_change_done":         (LOGIN,    LOGIN,    OK,        OK,        OK),
@@ -385,6 +386,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "mfa-setup": no_args,
     "staff-access": no_args,
     "mfa-reset": lambda w: {"user_id": w.author.pk},
+    "staff-password-link": lambda w: {"user_id": w.author.pk},
     "lockout-unlock": lambda w: {"attempt_id": w.attempt.pk},
     "password_change": no_args,
     "password_change_done": no_args,
@@ -434,6 +436,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
 POST: dict[str, dict] = {
     "logout": {},
     "mfa-reset": {},
+    "staff-password-link": {},
     "lockout-unlock": {},
     "intake:intake-send": {},
     "intake:invitation-revoke": {},
@@ -612,6 +615,35 @@ def test_staff_pages_wait_for_the_second_factor(actor, world, client, client_for
         expected = OK if name in MFA_PAGES else MFA
         for response in send(signed_in, name, world, actor):
             assert outcome(response) == expected, f"{name} as {actor} without second factor"
+
+
+# Account administration: a clinic admin manages staff accounts but never acts as
+# someone else. Django admin's own password form is refused to everyone, the clinic
+# admin included, for any account.
+ADMIN_PASSWORD_SET = "admin:auth_user_password_change"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_nobody_sets_another_user_s_password_in_the_admin(actor, method, world, client, client_for):
+    url = reverse(ADMIN_PASSWORD_SET, args=[world.author.pk])
+    signed_in = sign_in(actor, world, client, client_for)
+    password = {"password1": "taken-over-2026!", "password2": "taken-over-2026!"}
+    response = getattr(signed_in, method)(url, password if method == "post" else None)
+    assert outcome(response) == (LOGIN if actor in (ANONYMOUS, PATIENT) else DENIED)
+    world.author.refresh_from_db()
+    assert not world.author.check_password("taken-over-2026!")
+    assert_not_cacheable(response, f"{ADMIN_PASSWORD_SET} as {actor}")
+
+
+def test_the_admin_s_user_pages_offer_no_password_to_type(world, client_for):
+    client = client_for(world.admin)
+    change = client.get(reverse("admin:auth_user_change", args=[world.author.pk]))
+    add = client.get(reverse("admin:auth_user_add"))
+    for page in (change, add):
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'type="password"' not in html and "/password/" not in html
 
 
 @pytest.mark.parametrize("name", sorted(LINKS))

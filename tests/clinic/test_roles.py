@@ -193,5 +193,5 @@ class TestUserAdmin:
         assert set(colleague.groups.values_list("name", flat=True)) == {Role.PHYSIO.value}
         assert not colleague.is_superuser
         assert AuditEvent.objects.filter(
-            detail="roles of newphysio: ['Front desk'] -> ['Physiotherapist']"
+            detail="staff account newphysio: roles ['Front desk'] -> ['Physiotherapist']"
         ).exists()

@@ -159,7 +159,9 @@ class TestMultiFactor:
         assert "physio" in client.get(reverse("staff-access")).content.decode()
         client.post(reverse("mfa-reset", args=[physio.pk]))
         assert not TOTPDevice.objects.filter(user=physio).exists()
-        assert AuditEvent.objects.filter(detail="MFA reset for physio").exists()
+        assert AuditEvent.objects.filter(
+            detail="staff account physio: second factor reset", object_id=str(physio.pk)
+        ).exists()
 
     def test_only_admins_reset_devices(self, client_for, physio, front_desk):
         assert (
