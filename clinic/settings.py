@@ -422,6 +422,10 @@ FOLLOWUP_MAX_ATTEMPTS = envint("FOLLOWUP_MAX_ATTEMPTS", 6, minimum=1)
 # Messages per send task: fewer broker round trips, one mail connection reused.
 FOLLOWUP_SEND_BATCH = envint("FOLLOWUP_SEND_BATCH", 25, minimum=1)
 CHECKIN_LINK_DAYS = envint("CHECKIN_LINK_DAYS", 7, minimum=1)
+# Lifetimes of the other patient links (README, "Patient links"): the aftercare page from
+# when it was sent, a practitioner's calendar feed from when the address was made.
+AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
+CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
 
 # `make bench` serves a reference page (clinic/views.bench_floor) when BENCH=1.
 BENCH = envbool("BENCH", False)

@@ -240,6 +240,16 @@ def site_remove(request, pk: int):
 
 @require_roles(*CLINICIAN)
 @require_POST
+def links_revoke(request, pk: int):
+    visit = _visit(pk)
+    stopped = charting.visit_links_revoke(visit=visit)
+    audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"links stopped: {stopped}")
+    messages.success(request, "The aftercare and check-in links of this visit no longer work.")
+    return redirect(_chart_url(visit, "aftercare"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
 def adverse_event_add(request, pk: int):
     visit = _visit(pk)
     if refusal := _refuse_if_signed(request, visit):

@@ -305,7 +305,10 @@ def feed_settings(request):
     return render(
         request,
         "sessions/feed_settings.html",
-        {"feed_url": services.feed_url(feed) if feed else None},
+        {
+            "feed_url": services.feed_url(feed) if feed else None,
+            "feed_expires_at": services.feed_expires_at(feed) if feed else None,
+        },
     )
 
 

@@ -147,6 +147,7 @@ EXPECTED: dict[str, tuple] = {
     "sessions:sign":                (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_SIGN, DENIED),
     "sessions:addendum-add":        (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_ADDENDUM, DENIED),
     "sessions:visit-print":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:links-revoke":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:timeline":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:adverse-events":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     # Follow-ups: another physiotherapist's alert.
@@ -423,6 +424,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:sign": lambda w: {"pk": w.visit.pk},
     "sessions:addendum-add": lambda w: {"pk": w.signed_visit.pk},
     "sessions:visit-print": lambda w: {"pk": w.visit.pk},
+    "sessions:links-revoke": lambda w: {"pk": w.signed_visit.pk},
     "sessions:timeline": lambda w: {"patient_pk": w.patient.pk},
     "sessions:adverse-events": no_args,
     "sessions:alert": lambda w: {"pk": w.alert.pk},
@@ -447,6 +449,7 @@ POST: dict[str, dict] = {
     "sessions:note-save": {},
     "sessions:site-add": {},
     "sessions:site-remove": {},
+    "sessions:links-revoke": {},
     "sessions:adverse-add": {},
     # Valid forms, so that the request reaches the service's author check.
     "sessions:sign": {"aftercare_text": "Soreness for a day or two is normal."},
