@@ -2,7 +2,9 @@
 
 import ipaddress
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
@@ -55,6 +57,82 @@ def record(
         event.digest = event.compute_digest()
         event.save()
     return event
+
+
+_APPOINTMENT = ("treatment_sessions.Appointment", "patient")
+_VISIT = ("treatment_sessions.Visit", "appointment__patient")
+_PATIENT = ("intake.Patient", "pk")
+# What the id in each staff URL names, and the way from that row to its patient. A
+# refused request never reaches its view, so its audit row learns from here whose
+# record was tried. tests/clinic/test_authorization_matrix.py keeps this complete.
+URL_SUBJECTS: dict[str, tuple[str, str]] = {
+    "patient-export": _PATIENT,
+    "mfa-reset": ("auth.User", ""),
+    "staff-password-link": ("auth.User", ""),
+    "lockout-unlock": ("axes.AccessAttempt", ""),
+    "intake:patient-detail": _PATIENT,
+    "intake:patient-edit": _PATIENT,
+    "intake:intake-send": _PATIENT,
+    "intake:invitation-revoke": ("intake.IntakeInvitation", "intake__patient"),
+    "intake:intake-summary": ("intake.Intake", "patient"),
+    "sessions:appointment-detail": _APPOINTMENT,
+    "sessions:appointment-cancel": _APPOINTMENT,
+    "sessions:appointment-status": _APPOINTMENT,
+    "sessions:course-edit": _PATIENT,
+    "sessions:chart": _APPOINTMENT,
+    "sessions:safety-check": _VISIT,
+    "sessions:acknowledge": _VISIT,
+    "sessions:note-save": _VISIT,
+    "sessions:site-add": _VISIT,
+    "sessions:site-remove": ("treatment_sessions.NeedlingSite", "visit__appointment__patient"),
+    "sessions:adverse-add": _VISIT,
+    "sessions:sign": _VISIT,
+    "sessions:addendum-add": _VISIT,
+    "sessions:visit-print": _VISIT,
+    "sessions:links-revoke": _VISIT,
+    "sessions:timeline": _PATIENT,
+    "sessions:alert": ("treatment_sessions.Alert", "visit__appointment__patient"),
+    "sessions:call-done": ("treatment_sessions.CallTask", "patient"),
+}
+
+
+def record_denied(request: HttpRequest, reason: str) -> AuditEvent:
+    """Audit a refused request with the record its URL named and that record's patient,
+    so the log shows whose chart was tried."""
+    match = getattr(request, "resolver_match", None)
+    ids = {k: v for k, v in (match.kwargs if match else {}).items() if k != "status"}
+    subject = None
+    if match is not None and match.view_name in URL_SUBJECTS and len(ids) == 1:
+        label, to_patient = URL_SUBJECTS[match.view_name]
+        subject = (apps.get_model(label), to_patient, next(iter(ids.values())))
+    elif match is not None and match.namespace == "admin" and "object_id" in ids:
+        model = _admin_model(match.url_name)
+        subject = (model, "", ids["object_id"]) if model else None
+    if subject is None:
+        return record(request, Action.DENIED, detail=reason)
+    model, to_patient, pk = subject
+    try:
+        obj = model._default_manager.filter(pk=pk).first()
+    except (ValueError, TypeError, ValidationError):
+        obj = None
+    if obj is None:
+        detail = f"{reason}; {model._meta.label_lower} {str(pk)[:40]} (no such record)"
+        return record(request, Action.DENIED, detail=detail)
+    patient = None
+    if to_patient:
+        patient_id = model._default_manager.filter(pk=obj.pk).values_list(to_patient, flat=True)
+        patient = apps.get_model("intake.Patient")(pk=patient_id.first())
+    return record(request, Action.DENIED, obj=obj, patient=patient, detail=reason)
+
+
+def _admin_model(url_name: str):
+    """The model of a Django admin URL name such as ``intake_patient_change``."""
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        if url_name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_"):
+            return model
+    return None
 
 
 def _chain_tail() -> str:

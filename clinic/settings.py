@@ -227,6 +227,13 @@ USE_I18N = True
 USE_TZ = True
 
 CLINIC_NAME = envstr("CLINIC_NAME", "Bow River Physiotherapy & IMS")
+# The clinic's public web site: where the clinic's name leads on pages for patients
+# (and signed-out visitors). Empty: the name is not a link.
+CLINIC_PUBLIC_URL = envstr("CLINIC_PUBLIC_URL", "").strip()
+if CLINIC_PUBLIC_URL and not CLINIC_PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"CLINIC_PUBLIC_URL must start with https:// (got {CLINIC_PUBLIC_URL!r})"
+    )
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -12,6 +12,7 @@ Visitors (columns):
   author of any visit, alert or calendar feed used here: another physiotherapist is.
 """
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from clinic.audit import URL_SUBJECTS
 from clinic.links import make_token
 from clinic.models import AuditEvent
 from clinic.roles import Role
@@ -581,8 +583,36 @@ def test_authorization_matrix(name, actor, world, client, client_for):
         got = outcome(response)
         assert got == expected, f"{name} as {actor}: expected {expected}, got {got}"
         if expected == DENIED:
-            user = getattr(world, actor)
-            assert AuditEvent.objects.filter(action="denied", user=user).exists()
+            assert_denial_names_the_record(name, world, getattr(world, actor))
+
+
+def assert_denial_names_the_record(name: str, w: World, user: User) -> None:
+    """The refusal is audited, naming the record the URL asked for and its patient."""
+    event = AuditEvent.objects.filter(action="denied", user=user).latest("id")
+    if name not in URL_SUBJECTS:
+        return  # the URL names no record
+    label, to_patient = URL_SUBJECTS[name]
+    (pk,) = [value for key, value in ARGS[name](w).items() if key != "status"]
+    assert (event.object_type, event.object_id) == (label.lower(), str(pk)), name
+    assert event.patient == (w.patient if to_patient else None), name
+
+
+def test_every_url_with_an_id_says_what_the_id_names():
+    """So that a refused request's audit row names whose record was tried."""
+    with_id = {
+        name
+        for name, route in url_patterns().items()
+        if name != ADMIN_SITE and re.search(r"<int:|\(\?P<", route)
+    }
+    assert with_id == URL_SUBJECTS.keys()
+
+
+def test_a_denied_admin_page_names_the_record(world, client_for):
+    client = client_for(world.front_desk)
+    response = client.get(reverse("admin:auth_user_change", args=[world.author.pk]))
+    assert response.status_code == 403
+    event = AuditEvent.objects.filter(action="denied", user=world.front_desk).latest("id")
+    assert (event.object_type, event.object_id) == ("auth.user", str(world.author.pk))
 
 
 def test_a_physio_who_is_not_the_author_neither_signs_nor_adds_an_addendum(world, client_for):

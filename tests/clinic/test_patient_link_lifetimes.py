@@ -84,3 +84,23 @@ def test_the_readme_table_of_link_kinds_matches_the_code():
         assert f"`{setting}`" in row, row
         days = re.search(r"default (\d+)", row)
         assert days and int(days[1]) == getattr(django_settings, setting), row
+
+
+PATIENT_PAGES = ["intake:fill-step", "sessions:checkin", "sessions:aftercare"]
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_the_clinic_name_on_a_patient_page_does_not_lead_to_the_staff_sign_in(name, world):
+    html = Client().get(reverse(name, kwargs=link_args(name, world))).content.decode()
+    brand = re.search(r'<(a|span) class="navbar-brand[^>]*>', html)[0]
+    assert brand.startswith("<span") and reverse("login") not in html
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_the_clinic_name_on_a_patient_page_leads_to_the_public_site_when_set(name, world, settings):
+    settings.CLINIC_PUBLIC_URL = "https://bowriverphysio.example.com/"
+    html = Client().get(reverse(name, kwargs=link_args(name, world))).content.decode()
+    assert (
+        'class="navbar-brand fw-semibold me-auto" href="https://bowriverphysio.example.com/"'
+        in (html)
+    )
