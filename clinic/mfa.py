@@ -123,6 +123,8 @@ def setup(request):
         if device.verify_token(form.cleaned_data["token"]):
             codes = _confirm(device)
             otp_login(request, device)
+            request.session.cycle_key()  # a new session key once fully signed in
+            sign_in_completed(request, request.user)
             audit.record(request, audit.Action.CREATE, detail="authenticator enrolled")
             return render(
                 request,

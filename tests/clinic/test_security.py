@@ -47,8 +47,10 @@ class TestMultiFactor:
         wrong = client.post(reverse("mfa-setup"), {"token": "000000"}).content.decode()
         assert "That code is not right" in wrong
         # Straight after a miss, the right code works (no per-device pause).
+        before = client.session.session_key
         response = client.post(reverse("mfa-setup"), {"token": current_code(device), "next": "/"})
         assert "Your backup codes" in response.content.decode()
+        assert client.session.session_key != before
         assert StaticToken.objects.filter(device__user=physio).count() == 10
         assert client.get("/").status_code == 200
 
