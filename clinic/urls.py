@@ -22,7 +22,7 @@ auth_urls = [
     path("staff/lockouts/<int:attempt_id>/unlock/", mfa.unlock, name="lockout-unlock"),
     path(
         "password/change/",
-        require_roles(*STAFF)(auth_views.PasswordChangeView.as_view()),
+        require_roles(*STAFF)(views.PasswordChangeView.as_view()),
         name="password_change",
     ),
     path(
@@ -42,7 +42,7 @@ auth_urls = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        public(auth_views.PasswordResetConfirmView.as_view()),
+        public(views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(

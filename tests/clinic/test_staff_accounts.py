@@ -67,6 +67,10 @@ def test_a_new_account_gets_a_link_and_no_password_anyone_typed(
     choose_password(message, "nias-own-passphrase-2026")
     user.refresh_from_db()
     assert user.check_password("nias-own-passphrase-2026")
+    assert staff_events(user)[-1] == (
+        "update",
+        "staff account newphysio: password chosen from a mailed link",
+    )
     assert_chain_intact()
 
 
@@ -175,3 +179,12 @@ def test_create_clinic_admin_refuses_a_bad_email(db):
     with pytest.raises(CommandError):
         call_command("create_clinic_admin", "amara", "not-an-email", stdout=StringIO())
     assert not get_user_model().objects.filter(username="amara").exists()
+
+
+def test_changing_one_s_own_password_is_audited(client_for, physio):
+    new = "physios-new-passphrase-5"
+    client_for(physio).post(
+        reverse("password_change"),
+        {"old_password": "a-long-test-password", "new_password1": new, "new_password2": new},
+    )
+    assert staff_events(physio) == [("update", "staff account physio: password changed")]
