@@ -1,5 +1,6 @@
 """Staff session limits, multi-factor authentication rules and login auditing."""
 
+import re
 import time
 import unicodedata
 
@@ -48,6 +49,9 @@ def _has_control_chars(text: str, allowed: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
 
 
+_C0_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # all but the tab
+
+
 class RequestInputMiddleware:
     """Refuses (400) a request whose path, query string or headers carry control
     characters: a NUL cannot be stored or searched in PostgreSQL, and no browser sends
@@ -58,11 +62,13 @@ class RequestInputMiddleware:
 
     def __call__(self, request):
         query = [text for key, values in request.GET.lists() for text in (key, *values)]
-        headers = [v for k, v in request.META.items() if k.startswith("HTTP_")]
+        # Header values arrive as latin-1 text, where a UTF-8 byte such as 0x80 reads as a
+        # C1 control; only C0 controls (and DEL) are refused there.
+        headers = [str(v) for k, v in request.META.items() if k.startswith("HTTP_")]
         if (
             _has_control_chars(request.path, "")
             or any(_has_control_chars(text, "\t\r\n") for text in query)
-            or any(_has_control_chars(str(text), "\t") for text in headers)
+            or any(_C0_CONTROLS.search(text) for text in headers)
         ):
             raise BadRequest("Control characters in the address or headers.")
         return self.get_response(request)

@@ -648,6 +648,7 @@ def test_staff_pages_wait_for_the_second_factor(actor, world, client, client_for
         expected = OK if name in MFA_PAGES else MFA
         for response in send(signed_in, name, world, actor):
             assert outcome(response) == expected, f"{name} as {actor} without second factor"
+            assert_not_cacheable(response, f"{name} as {actor} without second factor")
 
 
 # Account administration: a clinic admin manages staff accounts but never acts as
@@ -696,6 +697,7 @@ def test_forged_and_tampered_patient_links_get_the_plain_invalid_page(name, worl
     for how, kwargs in forged.items():
         response = client.get(reverse(name, kwargs=kwargs))
         assert outcome(response) == BAD_LINK, f"{name}, {how}"
+        assert_not_cacheable(response, f"{name}, {how}")
         assert world.patient.legal_last_name not in response.content.decode(), f"{name}, {how}"
     # The genuine link still opens: the refusals above are about the token, not the row.
     assert outcome(client.get(reverse(name, kwargs=genuine))) == OK

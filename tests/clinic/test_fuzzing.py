@@ -1187,3 +1187,9 @@ def test_a_failed_sign_in_with_a_forwarded_for_that_is_no_address_is_audited(
     assert response.status_code == 200
     event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
     assert event.ip == "127.0.0.1"  # the connection's address, not the header's text
+
+
+def test_a_utf8_user_agent_is_not_mistaken_for_control_characters(client, db):
+    # "Pixel’s browser" as UTF-8 bytes, read as latin-1 by the server: \x80 and \x99 appear.
+    user_agent = "Pixel’s browser".encode().decode("latin-1")
+    assert client.get(reverse("login"), HTTP_USER_AGENT=user_agent).status_code == 200
