@@ -82,7 +82,7 @@ class ClinicUserAdmin(UserAdmin):
 
     def user_change_password(self, request, id, form_url=""):
         """Refused: an admin who set a password could sign in as that person."""
-        audit.record(request, audit.Action.DENIED, detail=f"admin: set the password of user {id}")
+        audit.record_denied(request, "admin: nobody sets another person's password")
         raise PermissionDenied("Send a password-reset link instead; the person chooses.")
 
     def save_model(self, request, obj, form, change):

@@ -105,9 +105,11 @@ def record_denied(request: HttpRequest, reason: str) -> AuditEvent:
     if match is not None and match.view_name in URL_SUBJECTS and len(ids) == 1:
         label, to_patient = URL_SUBJECTS[match.view_name]
         subject = (apps.get_model(label), to_patient, next(iter(ids.values())))
-    elif match is not None and match.namespace == "admin" and "object_id" in ids:
-        model = _admin_model(match.url_name)
-        subject = (model, "", ids["object_id"]) if model else None
+    elif match is not None and match.namespace == "admin" and len(ids) == 1:
+        model = _admin_model(
+            match.url_name
+        )  # an object's page: <object_id>/change/, <id>/password/
+        subject = (model, "", next(iter(ids.values()))) if model else None
     if subject is None:
         return record(request, Action.DENIED, detail=reason)
     model, to_patient, pk = subject

@@ -667,6 +667,9 @@ def test_nobody_sets_another_user_s_password_in_the_admin(actor, method, world, 
     assert outcome(response) == (LOGIN if actor in (ANONYMOUS, PATIENT) else DENIED)
     world.author.refresh_from_db()
     assert not world.author.check_password("taken-over-2026!")
+    if actor not in (ANONYMOUS, PATIENT):
+        event = AuditEvent.objects.filter(action="denied", user=getattr(world, actor)).latest("id")
+        assert (event.object_type, event.object_id) == ("auth.user", str(world.author.pk))
     assert_not_cacheable(response, f"{ADMIN_PASSWORD_SET} as {actor}")
 
 
