@@ -106,9 +106,8 @@ def record_denied(request: HttpRequest, reason: str) -> AuditEvent:
         label, to_patient = URL_SUBJECTS[match.view_name]
         subject = (apps.get_model(label), to_patient, next(iter(ids.values())))
     elif match is not None and match.namespace == "admin" and len(ids) == 1:
-        model = _admin_model(
-            match.url_name
-        )  # an object's page: <object_id>/change/, <id>/password/
+        # An admin page of one object: <object_id>/change/, <id>/password/, ...
+        model = _admin_model(match.url_name)
         subject = (model, "", next(iter(ids.values()))) if model else None
     if subject is None:
         return record(request, Action.DENIED, detail=reason)
