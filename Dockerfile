@@ -45,5 +45,6 @@ EXPOSE 8000
 
 # No HEALTHCHECK here: worker and beat run from this image too and serve no HTTP.
 # docker-compose.yml gives each service its own check.
-# The access log leaves out query strings: a patient search puts names in them.
-CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s %(H)s\" %(s)s %(B)s %(M)sms", "--worker-tmp-dir", "/dev/shm"]
+# The access log leaves out query strings (a patient search puts names in them), and
+# the logger class takes patient-link and password-reset tokens out of paths.
+CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--logger-class", "clinic.logs.GunicornLogger", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s %(H)s\" %(s)s %(B)s %(M)sms", "--worker-tmp-dir", "/dev/shm"]

@@ -42,5 +42,5 @@ class ClinicAdminSite(admin.AdminSite):
             return redirect_to_login(next_url)
         from clinic import audit
 
-        audit.record(request, audit.Action.DENIED, detail="admin site: not a clinic admin")
+        audit.record_denied(request, "admin site: not a clinic admin")
         raise PermissionDenied("The admin site is for clinic admins.")

@@ -1,6 +1,10 @@
 """The audit log helper: every view that reads or writes clinical data calls record()."""
 
+import ipaddress
+
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
@@ -55,6 +59,83 @@ def record(
     return event
 
 
+_APPOINTMENT = ("treatment_sessions.Appointment", "patient")
+_VISIT = ("treatment_sessions.Visit", "appointment__patient")
+_PATIENT = ("intake.Patient", "pk")
+# What the id in each staff URL names, and the way from that row to its patient. A
+# refused request never reaches its view, so its audit row learns from here whose
+# record was tried. tests/clinic/test_authorization_matrix.py keeps this complete.
+URL_SUBJECTS: dict[str, tuple[str, str]] = {
+    "patient-export": _PATIENT,
+    "mfa-reset": ("auth.User", ""),
+    "staff-password-link": ("auth.User", ""),
+    "lockout-unlock": ("axes.AccessAttempt", ""),
+    "intake:patient-detail": _PATIENT,
+    "intake:patient-edit": _PATIENT,
+    "intake:intake-send": _PATIENT,
+    "intake:invitation-revoke": ("intake.IntakeInvitation", "intake__patient"),
+    "intake:intake-summary": ("intake.Intake", "patient"),
+    "sessions:appointment-detail": _APPOINTMENT,
+    "sessions:appointment-cancel": _APPOINTMENT,
+    "sessions:appointment-status": _APPOINTMENT,
+    "sessions:course-edit": _PATIENT,
+    "sessions:chart": _APPOINTMENT,
+    "sessions:safety-check": _VISIT,
+    "sessions:acknowledge": _VISIT,
+    "sessions:note-save": _VISIT,
+    "sessions:site-add": _VISIT,
+    "sessions:site-remove": ("treatment_sessions.NeedlingSite", "visit__appointment__patient"),
+    "sessions:adverse-add": _VISIT,
+    "sessions:sign": _VISIT,
+    "sessions:addendum-add": _VISIT,
+    "sessions:visit-print": _VISIT,
+    "sessions:links-revoke": _VISIT,
+    "sessions:timeline": _PATIENT,
+    "sessions:alert": ("treatment_sessions.Alert", "visit__appointment__patient"),
+    "sessions:call-done": ("treatment_sessions.CallTask", "patient"),
+}
+
+
+def record_denied(request: HttpRequest, reason: str) -> AuditEvent:
+    """Audit a refused request with the record its URL named and that record's patient,
+    so the log shows whose chart was tried."""
+    match = getattr(request, "resolver_match", None)
+    ids = {k: v for k, v in (match.kwargs if match else {}).items() if k != "status"}
+    subject = None
+    if match is not None and match.view_name in URL_SUBJECTS and len(ids) == 1:
+        label, to_patient = URL_SUBJECTS[match.view_name]
+        subject = (apps.get_model(label), to_patient, next(iter(ids.values())))
+    elif match is not None and match.namespace == "admin" and len(ids) == 1:
+        # An admin page of one object: <object_id>/change/, <id>/password/, ...
+        model = _admin_model(match.url_name)
+        subject = (model, "", next(iter(ids.values()))) if model else None
+    if subject is None:
+        return record(request, Action.DENIED, detail=reason)
+    model, to_patient, pk = subject
+    try:
+        obj = model._default_manager.filter(pk=pk).first()
+    except (ValueError, TypeError, ValidationError):
+        obj = None
+    if obj is None:
+        detail = f"{reason}; {model._meta.label_lower} {str(pk)[:40]} (no such record)"
+        return record(request, Action.DENIED, detail=detail)
+    patient = None
+    if to_patient:
+        patient_id = model._default_manager.filter(pk=obj.pk).values_list(to_patient, flat=True)
+        patient = apps.get_model("intake.Patient")(pk=patient_id.first())
+    return record(request, Action.DENIED, obj=obj, patient=patient, detail=reason)
+
+
+def _admin_model(url_name: str):
+    """The model of a Django admin URL name such as ``intake_patient_change``."""
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        if url_name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_"):
+            return model
+    return None
+
+
 def _chain_tail() -> str:
     """The last event's digest, read holding the chain's lock until the transaction
     ends: one writer at a time extends the chain. On PostgreSQL one call does both
@@ -67,12 +148,22 @@ def _chain_tail() -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address; behind our TLS proxy, the hop that proxy appended."""
+    """The client's address, always a valid IP address or None. Behind our TLS proxy,
+    the hop that proxy appended; a hop that is not an address (whatever a client put in
+    the header) falls back to the connection's own address. The audit log, sign-in
+    lockouts and link throttling all key on this one function."""
     if request is None:
         return None
     if settings.BEHIND_TLS_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR") or None
+        if hops and (address := _valid_ip(hops[-1])):
+            return address
+    return _valid_ip(request.META.get("REMOTE_ADDR") or "")
+
+
+def _valid_ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text[:64]))
+    except ValueError:
+        return None

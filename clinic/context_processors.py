@@ -9,6 +9,8 @@ def clinic(request):
     pending = user is not None and hasattr(user, "is_verified") and needs_second_factor(request)
     return {
         "clinic_name": settings.CLINIC_NAME,
+        # Patients (and anyone signed out) are never pointed at the staff sign-in.
+        "clinic_public_url": settings.CLINIC_PUBLIC_URL,
         # Until the second factor is done, the page shows no staff navigation.
         "role": primary_role(user) if user is not None and not pending else None,
         "is_clinic_admin": Role.ADMIN in roles,

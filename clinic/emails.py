@@ -58,3 +58,29 @@ def reminder(*, to: str, first_name: str, start, day: str, location, connection=
 def checkin_alert(*, to: str, link: str) -> None:
     """To the physiotherapist; the patient and the answers stay behind the login."""
     _send("checkin-alert", to, {"link": link})
+
+
+def password_link(*, user, new_account: bool) -> None:
+    """To a staff member: a one-time link to choose their own password (a new account's
+    first, or a reset). Built here, in the worker, so the token never travels the queue."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    _send(
+        "password-link",
+        user.email,
+        {
+            "username": user.get_username(),
+            "link": settings.SITE_URL + path,
+            "new_account": new_account,
+        },
+    )

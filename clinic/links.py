@@ -8,11 +8,12 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+
+from clinic import throttle
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
@@ -28,6 +29,15 @@ def read_token(purpose: str, token: str) -> tuple[int, str] | None:
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
     return pk, nonce
+
+
+def links_revoke(queryset: QuerySet) -> int:
+    """Kill every link already given out for these rows: each gets a new nonce, so no
+    token signed with the old one matches again. Returns how many rows."""
+    rows = list(queryset.only("pk"))
+    for row in rows:
+        queryset.model.objects.filter(pk=row.pk).update(nonce=secrets.token_urlsafe(24))
+    return len(rows)
 
 
 def link_to(purpose: str, row, viewname: str) -> str:
@@ -55,19 +65,14 @@ def _bad_link_key(request: HttpRequest) -> str:
     return f"bad-links:{client_ip(request) or 'unknown'}"
 
 
-def is_throttled(request: HttpRequest) -> bool:
-    """Too many bad links from this address lately: refuse even good ones for a while."""
-    return cache.get(_bad_link_key(request), 0) >= settings.BAD_LINK_LIMIT
-
-
 def refuse(request: HttpRequest) -> HttpResponse:
-    """The one plain page for a link that is tampered, expired, revoked or unknown."""
-    key = _bad_link_key(request)
-    if cache.add(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS) is False:
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.BAD_LINK_WINDOW_SECONDS)
-    if is_throttled(request):
+    """The one plain page for a link that is tampered, expired, revoked or unknown;
+    after too many of them from one address, a "too many" page for a while.
+
+    Only bad links are refused: a genuine link always opens, so a stranger sharing the
+    address (the clinic's Wi-Fi, a phone carrier's) cannot lock patients out. The
+    signature is what makes guessing hopeless; this only slows scanners down."""
+    bad = throttle.hit(_bad_link_key(request), window=settings.BAD_LINK_WINDOW_SECONDS)
+    if bad >= settings.BAD_LINK_LIMIT:
         return render(request, "clinic/too_many_links.html", status=429)
     return render(request, "intake/link_invalid.html", status=404)

@@ -4,8 +4,10 @@ clinic admin's page for resetting devices and lifting login lockouts."""
 import base64
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.db import transaction
@@ -18,14 +20,14 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import audit
+from clinic import accounts, audit
+from clinic.audit import client_ip
 from clinic.forms import TokenForm
 from clinic.roles import STAFF, Role, require_roles
 
 BACKUP_CODES = 10
 MAX_WRONG_CODES = 5
 WRONG_CODES = "clinic_mfa_wrong"
-THROTTLED = "Too many tries in a row: wait a few seconds, then enter the current code."
 
 
 def mfa_exempt(view):
@@ -44,22 +46,26 @@ def _next(request) -> str:
 @mfa_exempt
 @require_roles(*STAFF)
 def verify(request):
+    """The second step of signing in. Wrong codes are limited per session (signed out
+    after MAX_WRONG_CODES) and per username and address (each counts as a failed sign-in
+    for django-axes), never per device: a stranger with the password cannot lock the
+    owner out of their own code or backup codes elsewhere."""
     devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
     if not devices:
         return redirect(f"/accounts/mfa/setup/?next={_next(request)}")
+    if sign_in_paused(request, request.user):
+        return _locked_out(request)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # django-otp slows down guessing: after a wrong code the device waits a moment.
-        if not all(d.verify_is_allowed()[0] for d in devices):
-            return _wrong_code(request, form, THROTTLED) or _render_verify(request, form)
         if device := match_token(request.user, form.cleaned_data["token"]):
             otp_login(request, device)
+            request.session.cycle_key()  # a new session key once fully signed in
             request.session.pop(WRONG_CODES, None)
+            sign_in_completed(request, request.user)
             kind = device.persistent_id.split("/")[0]
             audit.record(request, audit.Action.LOGIN, detail=f"second factor ({kind})")
             return HttpResponseRedirect(_next(request))
-        else:
-            return _wrong_code(request, form) or _render_verify(request, form)
+        return _wrong_code(request, form) or _render_verify(request, form)
     return _render_verify(request, form)
 
 
@@ -67,19 +73,40 @@ def _render_verify(request, form):
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next(request)})
 
 
-def _wrong_code(
-    request, form, message: str = "That code is not right. Codes change every 30 seconds."
-):
-    """Count the miss; after MAX_WRONG_CODES, sign out (a redirect), else None."""
+def _wrong_code(request, form):
+    """Count the miss for this session and, as a failed sign-in, for the username from
+    this address; past either limit, sign out (a response), else None."""
+    user = request.user
     wrong = request.session.get(WRONG_CODES, 0) + 1
     audit.record(request, audit.Action.LOGIN_FAILED, detail="wrong second-factor code")
+    AxesProxyHandler.user_login_failed(
+        sender=verify, credentials={"username": user.get_username()}, request=request
+    )
+    if sign_in_paused(request, user):
+        return _locked_out(request)
     if wrong >= MAX_WRONG_CODES:
         logout(request)
         messages.error(request, "Too many wrong codes: you have been signed out.")
         return redirect("login")
     request.session[WRONG_CODES] = wrong
-    form.add_error("token", message)
+    form.add_error("token", "That code is not right. Codes change every 30 seconds.")
     return None
+
+
+def _locked_out(request):
+    logout(request)
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+
+
+def sign_in_paused(request, user) -> bool:
+    """Too many failed passwords and codes for this username from this address."""
+    return AxesProxyHandler.is_locked(request, {"username": user.get_username()})
+
+
+def sign_in_completed(request, user) -> None:
+    """Password and, where the role needs it, second factor done: forget this address's
+    failures for the username (a right password alone does not, see settings)."""
+    axes_reset(ip=client_ip(request), username=user.get_username())
 
 
 @mfa_exempt
@@ -97,11 +124,11 @@ def setup(request):
         )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not device.verify_is_allowed()[0]:
-            form.add_error("token", THROTTLED)
-        elif device.verify_token(form.cleaned_data["token"]):
+        if device.verify_token(form.cleaned_data["token"]):
             codes = _confirm(device)
             otp_login(request, device)
+            request.session.cycle_key()  # a new session key once fully signed in
+            sign_in_completed(request, request.user)
             audit.record(request, audit.Action.CREATE, detail="authenticator enrolled")
             return render(
                 request,
@@ -157,10 +184,23 @@ def reset_mfa(request, user_id: int):
     user = get_object_or_404(get_user_model(), pk=user_id)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    audit.record(request, audit.Action.UPDATE, detail=f"MFA reset for {user.username}")
+    accounts.staff_account_audit(request, user=user, detail="second factor reset")
     messages.success(
         request, f"{user.username} will set up a new authenticator at the next sign-in."
     )
+    return redirect("staff-access")
+
+
+@require_roles(Role.ADMIN)
+@require_POST
+def send_password_link(request, user_id: int):
+    """The person chooses their own password from the link; nobody sets it for them."""
+    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    if not user.email:
+        messages.error(request, f"{user.username} has no email address on file.")
+    else:
+        accounts.password_link_send(request=request, user=user)
+        messages.success(request, f"A link to choose a new password was sent to {user.username}.")
     return redirect("staff-access")
 
 

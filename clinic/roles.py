@@ -112,7 +112,7 @@ def has_role(user, *roles: Role) -> bool:
 def _deny(request: HttpRequest, reason: str) -> None:
     from clinic import audit
 
-    audit.record(request, audit.Action.DENIED, detail=reason)
+    audit.record_denied(request, reason)
     raise PermissionDenied(reason)
 
 

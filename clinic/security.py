@@ -1,14 +1,17 @@
 """Staff session limits, multi-factor authentication rules and login auditing."""
 
+import re
 import time
+import unicodedata
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.dispatch import receiver
+from django.utils.cache import patch_cache_control
 
 from clinic.roles import Role, user_roles
 
@@ -40,6 +43,52 @@ class RequestSizeLimitMiddleware:
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
         return self.get_response(request)
+
+
+def _has_control_chars(text: str, allowed: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
+_C0_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # all but the tab
+
+
+class RequestInputMiddleware:
+    """Refuses (400) a request whose path, query string or headers carry control
+    characters: a NUL cannot be stored or searched in PostgreSQL, and no browser sends
+    one there. Form bodies are checked by the forms themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = [text for key, values in request.GET.lists() for text in (key, *values)]
+        # Header values arrive as latin-1 text, where a UTF-8 byte such as 0x80 reads as a
+        # C1 control; only C0 controls (and DEL) are refused there.
+        headers = [str(v) for k, v in request.META.items() if k.startswith("HTTP_")]
+        if (
+            _has_control_chars(request.path, "")
+            or any(_has_control_chars(text, "\t\r\n") for text in query)
+            or any(_C0_CONTROLS.search(text) for text in headers)
+        ):
+            raise BadRequest("Control characters in the address or headers.")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every page defaults to ``Cache-Control: no-store, private``: staff pages and
+    patient links show health data that a shared computer's browser must not keep or
+    show again from its history. The one exception is static files (whitenoise
+    serves them with their long cache before this runs; skipped here by path too).
+    A view that sets its own Cache-Control still gets no-store and private added."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class SessionTimeoutMiddleware:
@@ -74,9 +123,12 @@ class SessionTimeoutMiddleware:
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
     from clinic import audit
+    from clinic.mfa import sign_in_completed
 
     request.session[LOGIN_AT] = request.session[SEEN_AT] = int(time.time())
     audit.record(request, audit.Action.LOGIN, detail="signed in")
+    if request is not None and not mfa_required(user):
+        sign_in_completed(request, user)
 
 
 @receiver(user_login_failed)

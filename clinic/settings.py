@@ -135,8 +135,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clinic.security.RequestSizeLimitMiddleware",
+    "clinic.security.RequestInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "clinic.security.NoStoreMiddleware",  # after whitenoise: static files keep their cache
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -225,6 +227,13 @@ USE_I18N = True
 USE_TZ = True
 
 CLINIC_NAME = envstr("CLINIC_NAME", "Bow River Physiotherapy & IMS")
+# The clinic's public web site: where the clinic's name leads on pages for patients
+# (and signed-out visitors). Empty: the name is not a link.
+CLINIC_PUBLIC_URL = envstr("CLINIC_PUBLIC_URL", "").strip()
+if CLINIC_PUBLIC_URL and not CLINIC_PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"CLINIC_PUBLIC_URL must start with https:// (got {CLINIC_PUBLIC_URL!r})"
+    )
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -282,6 +291,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# The worker keeps LOGGING above (its handlers redact link tokens) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = envstr(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
@@ -321,12 +332,19 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # clinic admins; for front desk when the clinic chooses.
 MFA_FRONT_DESK = envbool("MFA_FRONT_DESK", False)
 OTP_TOTP_ISSUER = envstr("CLINIC_NAME", "IMS Clinic")
+# No per-device throttling: anyone with the password could then lock the owner out of
+# their own codes. Wrong codes are limited per session and per username and address
+# instead (clinic.mfa.verify).
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Login throttling (django-axes): lock a username from an IP after repeated failures.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgotten only once sign-in is complete (clinic.mfa.sign_in_completed):
+# a right password followed by wrong second-factor codes keeps counting.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "clinic.audit.client_ip"
 AXES_VERBOSE = False
 # Content-Security-Policy (django-csp): our own files only, no inline script or style.
@@ -348,6 +366,11 @@ CONTENT_SECURITY_POLICY = {
 # from that address are refused for the rest of the window (clinic.links).
 BAD_LINK_LIMIT = envint("BAD_LINK_LIMIT", 20, minimum=1)
 BAD_LINK_WINDOW_SECONDS = envint("BAD_LINK_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Password resets asked on the public page: per requesting address and per account
+# within the window; past either limit no mail goes out and the page answers the same.
+PASSWORD_RESET_ADDRESS_LIMIT = envint("PASSWORD_RESET_ADDRESS_LIMIT", 10, minimum=1)
+PASSWORD_RESET_ACCOUNT_LIMIT = envint("PASSWORD_RESET_ACCOUNT_LIMIT", 3, minimum=1)
+PASSWORD_RESET_WINDOW_SECONDS = envint("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60, minimum=1)
 # A shared cache for those counters across web processes: Redis when REDIS_URL is set.
 REDIS_URL = envstr("REDIS_URL", "")
 CACHES = {
@@ -362,12 +385,34 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_REQUEST_BYTES", 1024 * 1024, minimum=1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 X_FRAME_OPTIONS = "DENY"
 
+# Every handler drops the secrets that travel in URLs (patient-link and password-reset
+# tokens) from what it writes (clinic.logs); gunicorn's logs get the same through
+# --logger-class clinic.logs.GunicornLogger (Dockerfile).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_tokens": {"()": "clinic.logs.RedactTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        # The development server's request log ("GET /i/<token>/ ..."), as Django's own.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Absolute links in emails (intake, aftercare, check-ins) start with this.
@@ -390,6 +435,10 @@ CHECKIN_MAX_ANSWERS = envint("CHECKIN_MAX_ANSWERS", 20, minimum=1)
 # Checked again at send time: a reminder for a visit that has started, or starts
 # within this many minutes, is skipped (the reason is kept on the message row).
 REMINDER_SKIP_WITHIN_MINUTES = envint("REMINDER_SKIP_WITHIN_MINUTES", 30, minimum=0)
+# Lifetimes of the other patient links (README, "Patient links"): the aftercare page from
+# when it was sent, a practitioner's calendar feed from when the address was made.
+AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
+CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
 
 # `make bench` serves a reference page (clinic/views.bench_floor) when BENCH=1.
 BENCH = envbool("BENCH", False)

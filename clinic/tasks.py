@@ -11,3 +11,11 @@ def send_test_email(recipient: str) -> None:
         None,
         [recipient],
     )
+
+
+@shared_task
+def send_password_links(user_ids: list[int], new_account: bool) -> None:
+    """Mail these staff accounts a link to choose their password (ids only)."""
+    from clinic.accounts import password_links_send_now
+
+    password_links_send_now(user_ids, new_account)

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import mfa, views
-from clinic.forms import LoginForm
+from clinic.forms import LoginForm, StaffPasswordResetForm
 from clinic.roles import STAFF, public, require_roles
 
 auth_urls = [
@@ -18,10 +18,11 @@ auth_urls = [
     path("mfa/setup/", mfa.setup, name="mfa-setup"),
     path("staff/", mfa.staff_access, name="staff-access"),
     path("staff/<int:user_id>/reset-mfa/", mfa.reset_mfa, name="mfa-reset"),
+    path("staff/<int:user_id>/password-link/", mfa.send_password_link, name="staff-password-link"),
     path("staff/lockouts/<int:attempt_id>/unlock/", mfa.unlock, name="lockout-unlock"),
     path(
         "password/change/",
-        require_roles(*STAFF)(auth_views.PasswordChangeView.as_view()),
+        require_roles(*STAFF)(views.PasswordChangeView.as_view()),
         name="password_change",
     ),
     path(
@@ -29,7 +30,11 @@ auth_urls = [
         require_roles(*STAFF)(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
-    path("password/reset/", public(auth_views.PasswordResetView.as_view()), name="password_reset"),
+    path(
+        "password/reset/",
+        public(auth_views.PasswordResetView.as_view(form_class=StaffPasswordResetForm)),
+        name="password_reset",
+    ),
     path(
         "password/reset/sent/",
         public(auth_views.PasswordResetDoneView.as_view()),
@@ -37,7 +42,7 @@ auth_urls = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        public(auth_views.PasswordResetConfirmView.as_view()),
+        public(views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -6,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import audit, health, privacy
+from clinic import accounts, audit, health, privacy
 from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role, public, require_roles
@@ -96,3 +97,22 @@ def bench_floor(request):
     """The benchmark's reference: one indexed query and a small template (BENCH=1 only)."""
     location = Location.objects.filter(pk=request.GET.get("id", 1)).first()
     return render(request, "clinic/bench_floor.html", {"location": location})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own-password change (the old password asked), audited."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        accounts.staff_account_audit(self.request, user=form.user, detail="password changed")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a password from a mailed link, audited."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        detail = "password chosen from a mailed link"
+        accounts.staff_account_audit(self.request, user=form.user, detail=detail)
+        return response

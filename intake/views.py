@@ -209,8 +209,6 @@ def _answers(form) -> dict:
 
 def _open_intake(request, token: str):
     """(invitation, None) for a usable link, else (None, the page to show instead)."""
-    if links.is_throttled(request):
-        return None, links.refuse(request)
     invitation = services.invitation_from_token(token)
     if invitation is None:
         return None, links.refuse(request)

@@ -240,6 +240,16 @@ def site_remove(request, pk: int):
 
 @require_roles(*CLINICIAN)
 @require_POST
+def links_revoke(request, pk: int):
+    visit = _visit(pk)
+    stopped = charting.visit_links_revoke(visit=visit)
+    audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"links stopped: {stopped}")
+    messages.success(request, "The aftercare and check-in links of this visit no longer work.")
+    return redirect(_chart_url(visit, "aftercare"))
+
+
+@require_roles(*CLINICIAN)
+@require_POST
 def adverse_event_add(request, pk: int):
     visit = _visit(pk)
     if refusal := _refuse_if_signed(request, visit):
@@ -350,7 +360,7 @@ def adverse_events(request):
 
 @public
 def aftercare(request, token: str):
-    delivery = None if links.is_throttled(request) else charting.delivery_from_token(token)
+    delivery = charting.delivery_from_token(token)
     if delivery is None:
         return links.refuse(request)
     audit.record(

@@ -2,14 +2,15 @@
 signing, addenda and aftercare. Writes are service functions; views stay thin."""
 
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from clinic import emails
-from clinic.links import link_to, row_from_token
+from clinic.links import link_to, links_revoke, row_from_token
 from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import HealthUpdate
@@ -289,11 +290,24 @@ def aftercare_link(delivery: AftercareDelivery) -> str:
     return link_to(AFTERCARE_PURPOSE, delivery, "sessions:aftercare")
 
 
-def delivery_from_token(token: str) -> AftercareDelivery | None:
+def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDelivery | None:
+    """The aftercare a link opens: genuine, not revoked, within AFTERCARE_LINK_DAYS."""
+    now = now or timezone.now()
     deliveries = AftercareDelivery.objects.select_related(
         "visit__appointment__patient", "visit__author"
-    )
+    ).filter(created_at__gte=now - timedelta(days=settings.AFTERCARE_LINK_DAYS))
     return row_from_token(AFTERCARE_PURPOSE, token, deliveries)
+
+
+def visit_links_revoke(*, visit: Visit) -> int:
+    """Stop the links a visit gave the patient (aftercare page, check-ins sent so far):
+    for a wrong address, say. The printed page and later check-ins are unaffected."""
+    from sessions.models import ScheduledMessage
+
+    checkins = ScheduledMessage.objects.filter(visit=visit, kind=ScheduledMessage.Kind.CHECKIN)
+    return links_revoke(visit.aftercare_deliveries.all()) + links_revoke(
+        checkins.exclude(sent_at=None)
+    )
 
 
 def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:

@@ -593,9 +593,17 @@ def feed_url(feed: CalendarFeed) -> str:
     return link_to(FEED_PURPOSE, feed, "sessions:calendar-feed")
 
 
-def feed_from_token(token: str) -> CalendarFeed | None:
-    feeds = CalendarFeed.objects.select_related("practitioner")
-    return row_from_token(FEED_PURPOSE, token, feeds.filter(revoked_at__isnull=True))
+def feed_expires_at(feed: CalendarFeed) -> datetime:
+    return feed.created_at + timedelta(days=settings.CALENDAR_FEED_DAYS)
+
+
+def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | None:
+    """The feed a link opens: genuine, not revoked, within CALENDAR_FEED_DAYS."""
+    now = now or timezone.now()
+    feeds = CalendarFeed.objects.select_related("practitioner").filter(
+        revoked_at__isnull=True, created_at__gt=now - timedelta(days=settings.CALENDAR_FEED_DAYS)
+    )
+    return row_from_token(FEED_PURPOSE, token, feeds)
 
 
 def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> bytes:

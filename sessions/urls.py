@@ -29,6 +29,7 @@ urlpatterns = [
     path("visits/<int:pk>/sign/", chart_views.sign, name="sign"),
     path("visits/<int:pk>/addenda/", chart_views.addendum_add, name="addendum-add"),
     path("visits/<int:pk>/print/", chart_views.visit_print, name="visit-print"),
+    path("visits/<int:pk>/links/stop/", chart_views.links_revoke, name="links-revoke"),
     path("patients/<int:patient_pk>/timeline/", chart_views.timeline, name="timeline"),
     path("adverse-events/", chart_views.adverse_events, name="adverse-events"),
     # Follow-ups.

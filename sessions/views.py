@@ -319,15 +319,17 @@ def feed_settings(request):
     return render(
         request,
         "sessions/feed_settings.html",
-        {"feed_url": services.feed_url(feed) if feed else None},
+        {
+            "feed_url": services.feed_url(feed) if feed else None,
+            "feed_expires_at": services.feed_expires_at(feed) if feed else None,
+        },
     )
 
 
 @public
 def calendar_feed(request, token: str):
-    feed = None if links.is_throttled(request) else services.feed_from_token(token)
+    feed = services.feed_from_token(token)
     if feed is None:
         return links.refuse(request)
     response = HttpResponse(services.feed_ics(feed), content_type="text/calendar; charset=utf-8")
-    response["Cache-Control"] = "private, max-age=300"
     return response

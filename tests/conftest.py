@@ -66,3 +66,17 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """Celery tasks queued after commit run here, as a worker would; use as
+    ``with run_tasks(): ...`` around the request that queues them."""
+    from celery.app.task import Task
+
+    monkeypatch.setattr(
+        Task,
+        "apply_async",
+        lambda self, args=None, kwargs=None, **options: self.apply(args, kwargs),
+    )
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -12,6 +12,7 @@ Visitors (columns):
   author of any visit, alert or calendar feed used here: another physiotherapist is.
 """
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from clinic.audit import URL_SUBJECTS
 from clinic.links import make_token
 from clinic.models import AuditEvent
 from clinic.roles import Role
@@ -107,6 +109,7 @@ EXPECTED: dict[str, tuple] = {
     "mfa-setup":                    (LOGIN,    LOGIN,    OK,        OK,        OK),
     "staff-access":                 (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "mfa-reset":                    (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "staff-password-link":          (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "lockout-unlock":               (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "password_change":              (LOGIN,    LOGIN,    OK,        OK,        OK),
     "password_change_done":         (LOGIN,    LOGIN,    OK,        OK,        OK),
@@ -146,6 +149,7 @@ EXPECTED: dict[str, tuple] = {
     "sessions:sign":                (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_SIGN, DENIED),
     "sessions:addendum-add":        (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_ADDENDUM, DENIED),
     "sessions:visit-print":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:links-revoke":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:timeline":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:adverse-events":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     # Follow-ups: another physiotherapist's alert.
@@ -385,6 +389,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "mfa-setup": no_args,
     "staff-access": no_args,
     "mfa-reset": lambda w: {"user_id": w.author.pk},
+    "staff-password-link": lambda w: {"user_id": w.author.pk},
     "lockout-unlock": lambda w: {"attempt_id": w.attempt.pk},
     "password_change": no_args,
     "password_change_done": no_args,
@@ -421,6 +426,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:sign": lambda w: {"pk": w.visit.pk},
     "sessions:addendum-add": lambda w: {"pk": w.signed_visit.pk},
     "sessions:visit-print": lambda w: {"pk": w.visit.pk},
+    "sessions:links-revoke": lambda w: {"pk": w.signed_visit.pk},
     "sessions:timeline": lambda w: {"patient_pk": w.patient.pk},
     "sessions:adverse-events": no_args,
     "sessions:alert": lambda w: {"pk": w.alert.pk},
@@ -434,6 +440,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
 POST: dict[str, dict] = {
     "logout": {},
     "mfa-reset": {},
+    "staff-password-link": {},
     "lockout-unlock": {},
     "intake:intake-send": {},
     "intake:invitation-revoke": {},
@@ -444,6 +451,7 @@ POST: dict[str, dict] = {
     "sessions:note-save": {},
     "sessions:site-add": {},
     "sessions:site-remove": {},
+    "sessions:links-revoke": {},
     "sessions:adverse-add": {},
     # Valid forms, so that the request reaches the service's author check.
     "sessions:sign": {"aftercare_text": "Soreness for a day or two is normal."},
@@ -508,6 +516,13 @@ def outcome(response) -> str:
     return f"HTTP {status}"
 
 
+def assert_not_cacheable(response, what: str) -> None:
+    """No browser or proxy may keep the page: a shared front-desk computer's history
+    must not show it again."""
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    assert {"no-store", "private"} <= directives, f"{what}: Cache-Control {directives}"
+
+
 def sign_in(actor: str, w: World, client, client_for, *, verified: bool = True):
     if actor in (ANONYMOUS, PATIENT):
         client.logout()
@@ -559,6 +574,7 @@ def test_authorization_matrix(name, actor, world, client, client_for):
     expected = EXPECTED[name][ACTORS.index(actor)]
     client = sign_in(actor, world, client, client_for)
     for response in send(client, name, world, actor):
+        assert_not_cacheable(response, f"{name} as {actor}")
         if isinstance(expected, Refused):
             assert response.status_code == 200, f"{name} as {actor}: expected {expected}"
             errors = response.context[expected.form].non_field_errors()
@@ -567,8 +583,36 @@ def test_authorization_matrix(name, actor, world, client, client_for):
         got = outcome(response)
         assert got == expected, f"{name} as {actor}: expected {expected}, got {got}"
         if expected == DENIED:
-            user = getattr(world, actor)
-            assert AuditEvent.objects.filter(action="denied", user=user).exists()
+            assert_denial_names_the_record(name, world, getattr(world, actor))
+
+
+def assert_denial_names_the_record(name: str, w: World, user: User) -> None:
+    """The refusal is audited, naming the record the URL asked for and its patient."""
+    event = AuditEvent.objects.filter(action="denied", user=user).latest("id")
+    if name not in URL_SUBJECTS:
+        return  # the URL names no record
+    label, to_patient = URL_SUBJECTS[name]
+    (pk,) = [value for key, value in ARGS[name](w).items() if key != "status"]
+    assert (event.object_type, event.object_id) == (label.lower(), str(pk)), name
+    assert event.patient == (w.patient if to_patient else None), name
+
+
+def test_every_url_with_an_id_says_what_the_id_names():
+    """So that a refused request's audit row names whose record was tried."""
+    with_id = {
+        name
+        for name, route in url_patterns().items()
+        if name != ADMIN_SITE and re.search(r"<int:|\(\?P<", route)
+    }
+    assert with_id == URL_SUBJECTS.keys()
+
+
+def test_a_denied_admin_page_names_the_record(world, client_for):
+    client = client_for(world.front_desk)
+    response = client.get(reverse("admin:auth_user_change", args=[world.author.pk]))
+    assert response.status_code == 403
+    event = AuditEvent.objects.filter(action="denied", user=world.front_desk).latest("id")
+    assert (event.object_type, event.object_id) == ("auth.user", str(world.author.pk))
 
 
 def test_a_physio_who_is_not_the_author_neither_signs_nor_adds_an_addendum(world, client_for):
@@ -604,6 +648,39 @@ def test_staff_pages_wait_for_the_second_factor(actor, world, client, client_for
         expected = OK if name in MFA_PAGES else MFA
         for response in send(signed_in, name, world, actor):
             assert outcome(response) == expected, f"{name} as {actor} without second factor"
+            assert_not_cacheable(response, f"{name} as {actor} without second factor")
+
+
+# Account administration: a clinic admin manages staff accounts but never acts as
+# someone else. Django admin's own password form is refused to everyone, the clinic
+# admin included, for any account.
+ADMIN_PASSWORD_SET = "admin:auth_user_password_change"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_nobody_sets_another_user_s_password_in_the_admin(actor, method, world, client, client_for):
+    url = reverse(ADMIN_PASSWORD_SET, args=[world.author.pk])
+    signed_in = sign_in(actor, world, client, client_for)
+    password = {"password1": "taken-over-2026!", "password2": "taken-over-2026!"}
+    response = getattr(signed_in, method)(url, password if method == "post" else None)
+    assert outcome(response) == (LOGIN if actor in (ANONYMOUS, PATIENT) else DENIED)
+    world.author.refresh_from_db()
+    assert not world.author.check_password("taken-over-2026!")
+    if actor not in (ANONYMOUS, PATIENT):
+        event = AuditEvent.objects.filter(action="denied", user=getattr(world, actor)).latest("id")
+        assert (event.object_type, event.object_id) == ("auth.user", str(world.author.pk))
+    assert_not_cacheable(response, f"{ADMIN_PASSWORD_SET} as {actor}")
+
+
+def test_the_admin_s_user_pages_offer_no_password_to_type(world, client_for):
+    client = client_for(world.admin)
+    change = client.get(reverse("admin:auth_user_change", args=[world.author.pk]))
+    add = client.get(reverse("admin:auth_user_add"))
+    for page in (change, add):
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'type="password"' not in html and "/password/" not in html
 
 
 @pytest.mark.parametrize("name", sorted(LINKS))
@@ -623,6 +700,7 @@ def test_forged_and_tampered_patient_links_get_the_plain_invalid_page(name, worl
     for how, kwargs in forged.items():
         response = client.get(reverse(name, kwargs=kwargs))
         assert outcome(response) == BAD_LINK, f"{name}, {how}"
+        assert_not_cacheable(response, f"{name}, {how}")
         assert world.patient.legal_last_name not in response.content.decode(), f"{name}, {how}"
     # The genuine link still opens: the refusals above are about the token, not the row.
     assert outcome(client.get(reverse(name, kwargs=genuine))) == OK

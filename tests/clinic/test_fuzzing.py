@@ -625,7 +625,10 @@ def test_fuzzed_login_never_fails_and_signs_in_only_with_the_password(client, ph
     assert_reached(seen)
 
 
-def test_fuzzed_password_reset_never_fails_and_mails_only_staff(client, physio):
+def test_fuzzed_password_reset_never_fails_and_mails_only_staff(
+    client, physio, run_tasks, settings
+):
+    settings.PASSWORD_RESET_ADDRESS_LIMIT = settings.PASSWORD_RESET_ACCOUNT_LIMIT = 10_000
     seen = Counter()  # outcomes, for assert_reached
 
     @FUZZ
@@ -638,7 +641,8 @@ def test_fuzzed_password_reset_never_fails_and_mails_only_staff(client, physio):
     )
     def check(data, urlencoded):
         mail.outbox.clear()
-        response = post(client, reverse("password_reset"), data, urlencoded)
+        with run_tasks():
+            response = post(client, reverse("password_reset"), data, urlencoded)
         seen[bool(mail.outbox)] += 1
         assert response.status_code in (200, 302), response.status_code
         assert all(message.to == [physio.email] for message in mail.outbox), data
@@ -666,12 +670,11 @@ def test_fuzzed_second_factor_never_fails_and_verifies_only_a_right_code(client,
     )
     def check(data, urlencoded):
         # A fresh session, password done, second factor not; a backup code to guess, and
-        # no throttling left from earlier examples (it would refuse even the right code).
+        # no lockout left from earlier examples (it would refuse even the right code).
         client.logout()
+        axes_reset()  # wrong codes count toward the sign-in lockout
         client.force_login(physio)
         StaticToken.objects.get_or_create(device=backup, token="fuzzcode1")
-        for model in (TOTPDevice, StaticDevice):
-            model.objects.update(throttling_failure_count=0, throttling_failure_timestamp=None)
         response = post(client, reverse("mfa-verify"), data, urlencoded)
         verified = DEVICE_ID_SESSION_KEY in client.session
         seen[verified] += 1
@@ -1093,3 +1096,105 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         html, mimetype = message.alternatives[0]
         assert mimetype == "text/html"
         assert_escaped(html, f"email {message.subject!r}", shown=message.to == [patient.email])
+
+
+# --- Query strings and headers on every URL ----------------------------------------------
+
+# Headers the app reads (X-Forwarded-For for the client address behind the proxy) or that
+# reach the audit log and the lockout table (User-Agent), and others browsers send.
+HEADERS = ["HTTP_X_FORWARDED_FOR", "HTTP_USER_AGENT", "HTTP_REFERER", "HTTP_ACCEPT_LANGUAGE"]
+ODD_ADDRESSES = st.sampled_from(
+    ["not-an-ip", "1.2.3.4, evil", "999.1.1.1", "::1%eth0", "", ",", "1.2.3.4\x00", "[::1]"]
+)
+
+
+@pytest.fixture
+def url_world(db):
+    from tests.clinic.test_authorization_matrix import build_world
+
+    return build_world()
+
+
+def _get_urls(world) -> list[str]:
+    """Every URL of the authorization matrix that answers GET, with real ids."""
+    from tests.clinic.test_authorization_matrix import ADMIN, ARGS, POST, urls_for
+
+    return sorted(url for name in ARGS if name not in POST for url in urls_for(name, world, ADMIN))
+
+
+def test_fuzzed_query_strings_and_headers_never_fail_on_any_url(url_world, settings):
+    settings.BEHIND_TLS_PROXY = True
+    settings.BAD_LINK_LIMIT = 1_000_000
+    browsers = {
+        "anonymous": Client(),
+        "front desk": signed_in(url_world.front_desk),
+        "physio": signed_in(url_world.physio),
+        "admin": signed_in(url_world.admin),
+    }
+    urls = _get_urls(url_world)
+    seen = Counter()
+
+    @FUZZ
+    @given(
+        url=st.sampled_from(urls),
+        who=st.sampled_from(sorted(browsers)),
+        query=st.lists(
+            st.tuples(
+                st.one_of(TEXT, st.sampled_from(["q", "date", "next", "page", "format"])), VALUE
+            ),
+            max_size=4,
+        ),
+        headers=st.dictionaries(
+            st.sampled_from(HEADERS), st.one_of(TEXT, ODD_ADDRESSES), max_size=len(HEADERS)
+        ),
+    )
+    def check(url, who, query, headers):
+        full = f"{url}?{urlencode(query)}" if query else url
+        response = browsers[who].get(full, **headers)
+        seen[response.status_code < 400] += 1
+        assert response.status_code < 500, (full, headers, response.status_code)
+        texts = [t for pair in query for t in pair] + list(headers.values())
+        if any("\x00" in text for text in texts):
+            assert response.status_code == 400, (full, headers)
+
+    check()
+    assert_reached(seen)
+
+
+def test_a_nul_in_the_booking_search_is_a_clear_400(client_for, front_desk):
+    response = client_for(front_desk).get(reverse("sessions:appointment-new") + "?q=a%00b")
+    assert response.status_code == 400
+    assert REFUSED in response.content.decode()
+
+
+def test_a_nul_in_the_patient_search_is_a_clear_400(client_for, front_desk):
+    response = client_for(front_desk).get(reverse("intake:patient-list") + "?q=%00")
+    assert response.status_code == 400
+
+
+def test_a_control_character_in_a_header_is_a_clear_400(client, db):
+    response = client.get(reverse("login"), HTTP_USER_AGENT="Mozilla\x00")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-ip", "1.2.3.4, <script>", "1.2.3.4.5"])
+def test_a_failed_sign_in_with_a_forwarded_for_that_is_no_address_is_audited(
+    client, physio, settings, forwarded
+):
+    from clinic.models import AuditEvent
+
+    settings.BEHIND_TLS_PROXY = True
+    response = client.post(
+        reverse("login"),
+        {"username": "physio", "password": "wrong-password"},
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+    assert event.ip == "127.0.0.1"  # the connection's address, not the header's text
+
+
+def test_a_utf8_user_agent_is_not_mistaken_for_control_characters(client, db):
+    # "Pixel’s browser" as UTF-8 bytes, read as latin-1 by the server: \x80 and \x99 appear.
+    user_agent = "Pixel’s browser".encode().decode("latin-1")
+    assert client.get(reverse("login"), HTTP_USER_AGENT=user_agent).status_code == 200

@@ -193,5 +193,14 @@ class TestUserAdmin:
         assert set(colleague.groups.values_list("name", flat=True)) == {Role.PHYSIO.value}
         assert not colleague.is_superuser
         assert AuditEvent.objects.filter(
-            detail="roles of newphysio: ['Front desk'] -> ['Physiotherapist']"
+            detail="staff account newphysio: roles ['Front desk'] -> ['Physiotherapist']"
         ).exists()
+
+
+def test_a_refusal_for_a_record_that_does_not_exist_is_audited_without_failing(
+    client_for, front_desk
+):
+    response = client_for(front_desk).get(reverse("intake:intake-summary", args=[987654]))
+    assert response.status_code == 403
+    event = AuditEvent.objects.filter(action="denied").latest("id")
+    assert "intake.intake 987654 (no such record)" in event.detail and event.patient is None

@@ -46,15 +46,11 @@ class TestMultiFactor:
         device = TOTPDevice.objects.get(user=physio, confirmed=False)
         wrong = client.post(reverse("mfa-setup"), {"token": "000000"}).content.decode()
         assert "That code is not right" in wrong
-        # Straight after a miss, django-otp makes the user wait a moment, and says so.
-        device.refresh_from_db()
-        too_soon = client.post(reverse("mfa-setup"), {"token": current_code(device)})
-        assert "wait a few seconds" in too_soon.content.decode()
-        device.refresh_from_db()
-        device.throttling_failure_timestamp -= timedelta(seconds=5)
-        device.save()
+        # Straight after a miss, the right code works (no per-device pause).
+        before = client.session.session_key
         response = client.post(reverse("mfa-setup"), {"token": current_code(device), "next": "/"})
         assert "Your backup codes" in response.content.decode()
+        assert client.session.session_key != before
         assert StaticToken.objects.filter(device__user=physio).count() == 10
         assert client.get("/").status_code == 200
 
@@ -72,13 +68,84 @@ class TestMultiFactor:
         assert response.status_code == 200 and "Second step of sign-in" in page
         assert client.get("/").status_code == 302  # still not through
 
-    def test_five_wrong_codes_sign_the_user_out(self, client, physio):
+    def test_five_wrong_codes_sign_the_user_out(self, client, physio, settings):
+        settings.AXES_FAILURE_LIMIT = 10  # the session's own limit, before the lockout's
         TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
         sign_in(client, "physio")
         for _ in range(5):
             response = client.post(reverse("mfa-verify"), {"token": "999999"})
         assert response.url == reverse("login")
         assert client.get(reverse("mfa-verify")).status_code == 302
+
+    def test_five_wrong_codes_also_pause_sign_in_from_that_address(self, client, physio):
+        TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
+        sign_in(client, "physio")
+        for _ in range(5):
+            response = client.post(reverse("mfa-verify"), {"token": "999999"})
+        assert response.status_code == 429 and "Sign-in paused" in response.content.decode()
+        assert client.get(reverse("mfa-verify")).status_code == 302  # signed out
+
+    def test_wrong_codes_from_a_stranger_do_not_lock_the_owner_out(self, physio):
+        device = TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
+        backup = StaticDevice.objects.create(user=physio, name="backup")
+        StaticToken.objects.create(device=backup, token="abcd1234")
+        stranger = Client(REMOTE_ADDR="198.51.100.7")  # has the password, not the phone
+        sign_in(stranger, "physio")
+        for _ in range(4):
+            page = stranger.post(reverse("mfa-verify"), {"token": "999999"}).content.decode()
+            assert "That code is not right" in page
+        owner = Client(REMOTE_ADDR="203.0.113.20")
+        sign_in(owner, "physio")
+        response = owner.post(reverse("mfa-verify"), {"token": current_code(device)})
+        assert response.status_code == 302 and owner.get("/").status_code == 200
+        # ... and the backup code too, from yet another session at the owner's address.
+        spare = Client(REMOTE_ADDR="203.0.113.20")
+        sign_in(spare, "physio")
+        assert spare.post(reverse("mfa-verify"), {"token": "abcd1234"}).status_code == 302
+        assert spare.get("/").status_code == 200
+
+    def test_the_owner_s_right_code_works_in_another_session_at_the_same_address(self, physio):
+        device = TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
+        guesser, owner = Client(), Client()
+        sign_in(guesser, "physio")
+        for _ in range(4):
+            guesser.post(reverse("mfa-verify"), {"token": "999999"})
+        sign_in(owner, "physio")
+        response = owner.post(reverse("mfa-verify"), {"token": current_code(device)})
+        assert response.status_code == 302 and owner.get("/").status_code == 200
+
+    def test_wrong_codes_count_toward_the_sign_in_lockout(self, client, physio, settings):
+        TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
+        for _ in range(settings.AXES_FAILURE_LIMIT - 2):
+            sign_in(client, "physio", "wrong")
+        sign_in(client, "physio")
+        client.post(reverse("mfa-verify"), {"token": "999999"})
+        response = client.post(reverse("mfa-verify"), {"token": "999999"})
+        assert response.status_code == 429
+        assert "Sign-in paused" in response.content.decode()
+        assert "Sign-in paused" in sign_in(client, "physio").content.decode()
+
+    def test_a_right_password_does_not_wipe_the_count_of_wrong_codes(
+        self, client, physio, settings
+    ):
+        """Signing in again with the password cannot buy a guesser more codes."""
+        TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            client.post(reverse("logout"))
+            sign_in(client, "physio")
+            client.post(reverse("mfa-verify"), {"token": "999999"})
+        client.post(reverse("logout"))
+        sign_in(client, "physio")
+        response = client.post(reverse("mfa-verify"), {"token": "999999"})
+        assert response.status_code == 429
+
+    def test_the_second_factor_issues_a_new_session_key(self, client, physio):
+        device = TOTPDevice.objects.create(user=physio, name="phone", confirmed=True)
+        sign_in(client, "physio")
+        before = client.session.session_key
+        client.post(reverse("mfa-verify"), {"token": current_code(device)})
+        assert client.get("/").status_code == 200
+        assert client.session.session_key != before
 
     def test_front_desk_needs_no_second_factor_unless_the_clinic_asks(
         self, client, front_desk, settings
@@ -94,7 +161,9 @@ class TestMultiFactor:
         assert "physio" in client.get(reverse("staff-access")).content.decode()
         client.post(reverse("mfa-reset", args=[physio.pk]))
         assert not TOTPDevice.objects.filter(user=physio).exists()
-        assert AuditEvent.objects.filter(detail="MFA reset for physio").exists()
+        assert AuditEvent.objects.filter(
+            detail="staff account physio: second factor reset", object_id=str(physio.pk)
+        ).exists()
 
     def test_only_admins_reset_devices(self, client_for, physio, front_desk):
         assert (
@@ -206,6 +275,22 @@ class TestHeaders:
             assert " style=" not in text and "<style" not in text, path
             assert " onclick=" not in text and " onload=" not in text, path
 
+    def test_static_files_keep_their_long_cache(self, settings, db):
+        # Whitenoise serves from the finders here, as it does under DEBUG; production
+        # serves the same files from STATIC_ROOT with the same headers.
+        settings.WHITENOISE_USE_FINDERS = True
+        settings.WHITENOISE_AUTOREFRESH = True
+        settings.WHITENOISE_MAX_AGE = 31536000
+        response = Client().get("/static/css/clinic.css")
+        assert response.status_code == 200
+        assert "max-age=31536000" in response["Cache-Control"]
+        assert "no-store" not in response["Cache-Control"]
+
+    def test_the_sign_in_page_and_errors_are_not_stored_either(self, client, db):
+        for url in (reverse("login"), "/no-such-page/", reverse("healthz")):
+            directives = client.get(url)["Cache-Control"]
+            assert "no-store" in directives and "private" in directives, url
+
     def test_hsts_for_a_year_with_subdomains_when_https(self, settings, db):
         settings.SECURE_HSTS_SECONDS = 31536000
         settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -269,8 +354,25 @@ class TestBadLinks:
         for _ in range(2):
             assert client.get(reverse("intake:fill", args=["bad"])).status_code == 404
         assert client.get(reverse("intake:fill", args=["bad"])).status_code == 429
-        assert client.get(good).status_code == 429  # even good links, from that address
-        assert client.get(good, REMOTE_ADDR="198.51.100.20").status_code == 302
+        assert client.get(reverse("intake:fill", args=["bad2"])).status_code == 429
+        assert (
+            client.get(
+                reverse("intake:fill", args=["bad"]), REMOTE_ADDR="198.51.100.20"
+            ).status_code
+            == 404
+        )
+
+    def test_bad_links_from_a_stranger_do_not_lock_patients_out(self, client, front_desk, settings):
+        """The clinic's Wi-Fi is one address for everyone in the waiting room."""
+        cache.clear()
+        settings.BAD_LINK_LIMIT = 3
+        patient = PatientFactory(email="p@example.com")
+        good = intake_services.invitation_link(
+            intake_services.intake_invite(patient=patient, sent_by=front_desk)
+        ).removeprefix("http://127.0.0.1:8000")
+        for _ in range(5):
+            client.get(reverse("intake:fill", args=["bad"]))
+        assert Client().get(good).status_code == 302
         cache.clear()
 
 

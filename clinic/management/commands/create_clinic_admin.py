@@ -1,35 +1,34 @@
-"""Create the first clinic admin of a new installation (asks for the password)."""
+"""Create the first clinic admin of a new installation. Nobody types the person's
+password: they receive a link by email and choose it themselves."""
 
-import getpass
-
-from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from clinic.accounts import staff_account_create
 from clinic.roles import Role
 
 
 class Command(BaseCommand):
-    help = "Create a staff account with the clinic admin role."
+    help = "Create a staff account with the clinic admin role; its owner sets the password."
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("email")
 
     def handle(self, *args, username: str, email: str, **options):
-        User = get_user_model()
-        if User.objects.filter(username=username).exists():
+        if get_user_model().objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists.")
-        user = User(username=username, email=email, is_staff=True)
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Password (again): "):
-            raise CommandError("The passwords do not match.")
         try:
-            password_validation.validate_password(password, user)
+            staff_account_create(
+                request=None,
+                username=username,
+                email=email,
+                roles=[Role.ADMIN],
+                by=" by create_clinic_admin",
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        user.set_password(password)
-        user.save()
-        user.groups.add(Group.objects.get(name=Role.ADMIN.value))
-        self.stdout.write(f"Clinic admin {username!r} created.")
+        self.stdout.write(
+            f"Clinic admin {username!r} created. A link to choose the password was sent to {email}."
+        )

@@ -1,0 +1,106 @@
+"""Every patient link kind expires and can be revoked, as the README's table says
+(issue 13, fault 12)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from clinic.links import make_token
+from clinic.models import AuditEvent
+from sessions.charting import AFTERCARE_PURPOSE
+from tests.clinic.test_authorization_matrix import BAD_LINK, OK, build_world, link_args, outcome
+
+# Link kind -> (URL name, the World attribute of patient A's row, when its clock starts,
+# the setting that says for how many days it works).
+LIFETIMES = {
+    "intake": ("intake:fill", "invitation", "created_at", "INTAKE_LINK_DAYS"),
+    "check-in": ("sessions:checkin", "checkin", "sent_at", "CHECKIN_LINK_DAYS"),
+    "aftercare": ("sessions:aftercare", "delivery", "created_at", "AFTERCARE_LINK_DAYS"),
+    "calendar feed": ("sessions:calendar-feed", "feed", "created_at", "CALENDAR_FEED_DAYS"),
+}
+
+
+@pytest.fixture
+def world(db, settings):
+    settings.BAD_LINK_LIMIT = 1_000_000
+    cache.clear()
+    return build_world()
+
+
+def opens(world, name: str) -> str:
+    return outcome(Client().get(reverse(name, kwargs=link_args(name, world))))
+
+
+@pytest.mark.parametrize("kind", LIFETIMES)
+def test_each_link_kind_works_until_its_lifetime_ends_and_not_after(kind, world):
+    name, attr, start_field, setting = LIFETIMES[kind]
+    start = getattr(getattr(world, attr), start_field)
+    end = start + timedelta(days=getattr(django_settings, setting))
+    with time_machine.travel(end - timedelta(minutes=1), tick=False):
+        assert opens(world, name) == OK, f"{kind} just before it expires"
+    with time_machine.travel(end + timedelta(minutes=1), tick=False):
+        assert opens(world, name) == BAD_LINK, f"{kind} just after it expires"
+
+
+def test_a_physio_stops_a_visit_s_aftercare_and_check_in_links(world, client_for):
+    assert opens(world, "sessions:aftercare") == OK
+    assert opens(world, "sessions:checkin") == OK
+    response = client_for(world.physio).post(
+        reverse("sessions:links-revoke", args=[world.signed_visit.pk])
+    )
+    assert response.status_code == 302
+    assert opens(world, "sessions:aftercare") == BAD_LINK
+    assert opens(world, "sessions:checkin") == BAD_LINK
+    event = AuditEvent.objects.get(url_name="sessions:links-revoke")
+    assert event.patient == world.patient and event.user == world.physio
+    # Another visit's links (patient B's) still open.
+    other = make_token(AFTERCARE_PURPOSE, world.other_delivery.pk, world.other_delivery.nonce)
+    assert outcome(Client().get(reverse("sessions:aftercare", args=[other]))) == OK
+
+
+def test_revoked_intake_links_and_calendar_feeds_stop(world, client_for):
+    client_for(world.front_desk).post(
+        reverse("intake:invitation-revoke", args=[world.invitation.pk])
+    )
+    assert opens(world, "intake:fill") == BAD_LINK
+    world.feed.revoked_at = world.feed.created_at
+    world.feed.save()
+    assert opens(world, "sessions:calendar-feed") == BAD_LINK
+
+
+def test_the_readme_table_of_link_kinds_matches_the_code():
+    readme = (django_settings.BASE_DIR / "README.md").read_text()
+    table = readme[readme.index("| Link kind") :].split("\n\n")[0]
+    rows = [line.strip() for line in table.splitlines()[2:] if line.strip().startswith("|")]
+    assert len(rows) == len(LIFETIMES)
+    for kind, (_, _, _, setting) in LIFETIMES.items():
+        (row,) = [r for r in rows if r.lower().startswith(f"| {kind}")]
+        assert f"`{setting}`" in row, row
+        days = re.search(r"default (\d+)", row)
+        assert days and int(days[1]) == getattr(django_settings, setting), row
+
+
+PATIENT_PAGES = ["intake:fill-step", "sessions:checkin", "sessions:aftercare"]
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_the_clinic_name_on_a_patient_page_does_not_lead_to_the_staff_sign_in(name, world):
+    html = Client().get(reverse(name, kwargs=link_args(name, world))).content.decode()
+    brand = re.search(r'<(a|span) class="navbar-brand[^>]*>', html)[0]
+    assert brand.startswith("<span") and reverse("login") not in html
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_the_clinic_name_on_a_patient_page_leads_to_the_public_site_when_set(name, world, settings):
+    settings.CLINIC_PUBLIC_URL = "https://bowriverphysio.example.com/"
+    html = Client().get(reverse(name, kwargs=link_args(name, world))).content.decode()
+    assert (
+        'class="navbar-brand fw-semibold me-auto" href="https://bowriverphysio.example.com/"'
+        in (html)
+    )
