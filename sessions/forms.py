@@ -15,6 +15,8 @@ class WallClockField(forms.DateTimeField):
     is, because on the nights the clocks change a time may repeat or not exist."""
 
     def to_python(self, value):
+        if value in self.empty_values:
+            return None
         if isinstance(value, datetime):
             return timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
         return forms.fields.BaseTemporalField.to_python(self, value)

@@ -455,7 +455,7 @@ class TestBookingForm:
             "start=2027-11-07T01:30&start_fold=x&practitioner=99999999999999999999",
             "start=2027-03-14T02:30&location=x",
             "start=yesterday&practitioner=-1",
-            "start=2027-11-07T01:30%00&start_fold=2",
+            "start=2027-11-07T25:30&start_fold=2",
         ],
     )
     def test_odd_booking_parameters_give_the_form_not_an_error(
