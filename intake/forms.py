@@ -11,6 +11,17 @@ SHORT_TEXT = 200
 LONG_TEXT = 2000
 
 
+def refuse_ignored_answers(form: forms.Form, *, gate: str, fields: list[str], message: str):
+    """Refuse, on each field typed into, answers that the unset ``gate`` (a box or a
+    choice) would make the form ignore: what a clinician or patient typed is never
+    dropped in silence. Call from ``clean()``."""
+    if form.cleaned_data.get(gate):
+        return
+    for name in fields:
+        if name in form.errors or form.cleaned_data.get(name) not in (None, "", [], ()):
+            form.add_error(name, message)
+
+
 def long_text(label: str, help_text: str = "", required: bool = False) -> forms.CharField:
     return forms.CharField(
         label=label,

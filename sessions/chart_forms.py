@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from intake.forms import DATE_INPUT
+from intake.forms import DATE_INPUT, refuse_ignored_answers
 from intake.screening import Pregnancy
 from sessions.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
 
@@ -50,8 +50,13 @@ class SafetyCheckForm(forms.Form):
             if not data.get("surgery_description"):
                 self.add_error("surgery_description", "Say what the surgery or procedure was.")
         else:
-            data["surgery_date"] = None
-            data["surgery_description"] = ""
+            refuse_ignored_answers(
+                self,
+                gate="surgery_since_last",
+                fields=["surgery_date", "surgery_description"],
+                message="Tick “Surgery or a procedure since the last visit” to record this, "
+                "or clear it.",
+            )
         return data
 
 

@@ -944,11 +944,14 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         "calendar day",
     )
 
+    # The visit starts: moved to a few minutes ago rather than the clock a day on (the
+    # sessions would time out); a note is signed only once its visit has started.
+    began = timezone.now() - timedelta(minutes=5)
+    Appointment.objects.filter(pk=appointment.pk).update(start=began, end=began + kind.duration)
     chart_url = reverse("sessions:chart", args=[appointment.pk])
     assert clinician.get(chart_url).status_code == 200
-    visit = Visit.objects.get(appointment=appointment)
-    response = clinician.post(
-        reverse("sessions:safety-check", args=[visit.pk]),
+    response = clinician.post(  # the first save starts the draft
+        f"{chart_url}?part=safety",
         {
             "pregnancy": "no",
             "surgery_since_last": "on",
@@ -959,6 +962,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         },
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
+    visit = Visit.objects.get(appointment=appointment)
     clinician.post(reverse("sessions:acknowledge", args=[visit.pk]))
     response = clinician.post(
         reverse("sessions:site-add", args=[visit.pk]),
