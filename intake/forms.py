@@ -152,8 +152,16 @@ def yes_no_unsure(label: str) -> forms.ChoiceField:
 
 
 def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
+    """A required 0-10 rating that starts empty: 0 is an answer (no pain), so nothing is
+    chosen until the person chooses it."""
     return forms.TypedChoiceField(
-        label=label, choices=PAIN_SCALE, coerce=int, widget=forms.Select, help_text=help_text
+        label=label,
+        choices=[("", "Choose 0 to 10"), *PAIN_SCALE],
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select,
+        help_text=help_text,
+        error_messages={"required": "Choose a number from 0 to 10."},
     )
 
 
