@@ -778,3 +778,36 @@ class TestRefusedSign:
         form = NoteForm(instance=visit)
         assert form["pain_today"].value() is None and form["pain_after"].value() is None
         assert 'name="pain_today" value=' not in page.content.decode()
+
+
+def test_the_migration_drops_only_drafts_nothing_was_saved_on(physio, visit, ready):
+    """Drafts that opening a chart used to start, with nothing in them, are removed."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "sessions.migrations.0008_drop_drafts_opened_but_never_saved"
+    )
+    looked_at = Visit.objects.create(
+        appointment=Appointment.objects.create(
+            patient=visit.patient,
+            practitioner=physio,
+            location=visit.appointment.location,
+            type=visit.appointment.type,
+            start=local(2026, 11, 27, 9),
+            end=local(2026, 11, 27, 9, 30),
+        ),
+        author=physio,
+    )
+    typed = visit_in_course(
+        physio,
+        visit.patient,
+        visit.appointment.location,
+        visit.appointment.type,
+        30,
+        subjective="Better",
+    )
+    migration.drop_unsaved_drafts(apps, None)
+    assert set(Visit.objects.values_list("pk", flat=True)) == {ready.pk, typed.pk}
+    assert not Visit.objects.filter(pk=looked_at.pk).exists()
