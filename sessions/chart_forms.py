@@ -8,7 +8,18 @@ from intake.screening import Pregnancy
 from sessions.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
 
 
-class SafetyCheckForm(forms.Form):
+class FocusFirstError:
+    """A refused form puts the focus on its first field in error (the chart's forms post
+    to their own section, so the refusal is on screen, not thousands of pixels below)."""
+
+    def full_clean(self):
+        super().full_clean()
+        first = next((name for name in self.errors if name in self.fields), None)
+        if first:
+            self.fields[first].widget.attrs["autofocus"] = True
+
+
+class SafetyCheckForm(FocusFirstError, forms.Form):
     pregnancy = forms.ChoiceField(
         label="Pregnant today, or could be?",
         choices=[
@@ -60,7 +71,7 @@ class SafetyCheckForm(forms.Form):
         return data
 
 
-class NoteForm(forms.ModelForm):
+class NoteForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = Visit
         fields = [
@@ -102,7 +113,7 @@ def muscle_choices():
     return [("", "Choose a muscle"), *groups.items()]
 
 
-class SiteForm(forms.ModelForm):
+class SiteForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = NeedlingSite
         fields = ["muscle", "side", "spinal_level", "depth_cm", "insertions", "twitch", "tolerance"]
@@ -122,7 +133,7 @@ class SiteForm(forms.ModelForm):
         return self.cleaned_data["spinal_level"].strip().upper().replace("–", "-").replace(" ", "")
 
 
-class AdverseEventForm(forms.ModelForm):
+class AdverseEventForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = AdverseEvent
         fields = ["kind", "description", "action_taken"]
@@ -154,7 +165,7 @@ class SignForm(forms.Form):
         field.choices = [("", field.empty_label), *((t.pk, t.name) for t in templates)]
 
 
-class AddendumForm(forms.Form):
+class AddendumForm(FocusFirstError, forms.Form):
     reason = forms.CharField(label="Why the correction", max_length=300)
     text = forms.CharField(
         label="Addendum", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000

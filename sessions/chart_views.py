@@ -60,14 +60,15 @@ def _chart_url(visit: Visit, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-# Each form of a draft chart: the URL name it posts to, and the element a refusal (and
-# a save) lands on, so the answer is on screen without scrolling.
+# Each form of a draft chart: the URL name it posts to, and the id of the summary its
+# refusal shows (the action's #fragment), so the page opens on it, focused. A refusal of
+# one field alone has no summary: that field takes the focus (chart_forms.FocusFirstError).
 PARTS = {
-    "safety": ("sessions:safety-check", "safety"),
+    "safety": ("sessions:safety-check", "safety-errors"),
     "acknowledge": ("sessions:acknowledge", "screening"),
-    "note": ("sessions:note-save", "note"),
-    "sites": ("sessions:site-add", "sites"),
-    "adverse": ("sessions:adverse-add", "adverse"),
+    "note": ("sessions:note-save", "note-errors"),
+    "sites": ("sessions:site-add", "sites-errors"),
+    "adverse": ("sessions:adverse-add", "adverse-errors"),
     "sign": ("sessions:sign", "sign-problems"),
 }
 

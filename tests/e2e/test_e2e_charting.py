@@ -132,9 +132,12 @@ def test_physio_charts_signs_and_amends_a_visit_and_the_patient_reads_the_afterc
     expect(blockers).to_have_count(0)
     expect(add_button).to_be_enabled()
 
-    # A paraspinal site needs its level; the refusal keeps what was typed.
+    # A paraspinal site needs its level; the refusal keeps what was typed and puts the
+    # focus on the field to fix.
     add_site(page, "Lumbar multifidus (L1-S1)", "Right", "4.5", "3", "Strong")
     level = page.get_by_label("Spinal level")
+    expect(level).to_be_focused()
+    expect(level).to_be_in_viewport()
     expect(level).to_have_accessible_description(
         re.compile(re.escape("Give the spinal level for a paraspinal site."))
     )

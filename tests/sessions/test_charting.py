@@ -206,7 +206,8 @@ class TestHardStops:
         )
         page = response.content.decode()
         assert response.status_code == 200
-        assert "Complete the day-of-visit safety check" in page
+        summary = page[page.index('id="sites-errors"') :]  # where the refusal lands, focused
+        assert "Complete the day-of-visit safety check" in summary[: summary.index("</div>")]
         assert not NeedlingSite.objects.exists()
 
     def test_the_safety_check_is_audited_and_feeds_screening(self, client_for, physio, visit):
@@ -599,6 +600,10 @@ class TestGatedFields:
         assert response.status_code == 200
         assert "Tick “Surgery or a procedure since the last visit”" in page
         assert 'value="2026-11-10"' in page and 'value="Knee arthroscopy"' in page
+        date_input = page[page.index('name="surgery_date"') :]
+        assert "autofocus" in date_input[: date_input.index(">")]  # the field to fix
+        url = reverse("sessions:safety-check", args=[visit.pk])
+        assert f'action="{url}#safety-errors"' in page
         assert not HealthUpdate.objects.exists()
 
     def test_a_surgery_description_alone_without_the_box_is_refused(
