@@ -144,7 +144,8 @@ class SignForm(forms.Form):
         queryset=AftercareTemplate.objects.filter(is_active=True),
         label="Aftercare template",
         required=False,
-        help_text="Pick one, then adapt the text below for this patient.",
+        help_text="Pick one and press “Use this template” to put its text below, then adapt "
+        "the text for this patient.",
     )
     aftercare_text = forms.CharField(
         label="Aftercare for this patient",
@@ -158,11 +159,38 @@ class SignForm(forms.Form):
         required=False,
     )
 
+    def clean(self):
+        data = super().clean()
+        chosen, text = data.get("aftercare_template"), data.get("aftercare_text")
+        if chosen and text and _words(text) != _words(chosen.body):
+            # The text is another template, untouched: the choice would be ignored, and the
+            # patient sent advice the physiotherapist did not pick (heat or ice, say).
+            source = next(
+                (
+                    t
+                    for t in self.fields["aftercare_template"].queryset
+                    if _words(t.body) == _words(text)
+                ),
+                None,
+            )
+            if source is not None:
+                self.add_error(
+                    "aftercare_template",
+                    f"The text below is the “{source.name}” template, not “{chosen.name}”: "
+                    f"press “Use this template” to load “{chosen.name}”, or choose "
+                    f"“{source.name}” again.",
+                )
+        return data
+
     def offer(self, templates: list[AftercareTemplate]) -> None:
         """List templates the page has loaded already (a POST is still checked against
         the active templates in the database)."""
         field = self.fields["aftercare_template"]
         field.choices = [("", field.empty_label), *((t.pk, t.name) for t in templates)]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 class AddendumForm(FocusFirstError, forms.Form):

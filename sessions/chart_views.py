@@ -135,13 +135,12 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
     blockers = charting.needling_blockers(visit, verdict, authorised=bool(authorisation))
     problems = charting.sign_problems(visit, sites, blockers)
     templates = list(AftercareTemplate.objects.filter(is_active=True))
-    chosen = request.GET.get("template", "")
-    template = next((t for t in templates if str(t.pk) == chosen), None) or next(
-        iter(templates), None
-    )
-    text = template.body if template else ""
+    template = next(iter(templates), None)
     sign_form = forms.get("sign_form") or SignForm(
-        initial={"aftercare_template": template, "aftercare_text": text}
+        initial={
+            "aftercare_template": template,
+            "aftercare_text": template.body if template else "",
+        }
     )
     sign_form.offer(templates)
     if sign_form.is_bound:  # a refused sign: every reason, each linked to where to fix it
@@ -304,9 +303,27 @@ def _adverse_event_add(request, visit: Visit):
     return redirect(_chart_url(event.visit, "adverse"))
 
 
+def _template_use(request, visit: Visit):
+    """The sign form again with the chosen template's text, the rest as typed (no write)."""
+    template = AftercareTemplate.objects.filter(
+        is_active=True, pk=request.POST.get("aftercare_template") or None
+    ).first()
+    form = SignForm(
+        initial={
+            "aftercare_template": template,
+            "aftercare_text": template.body if template else request.POST.get("aftercare_text"),
+            "home_exercises": request.POST.get("home_exercises", ""),
+        }
+    )
+    audit.record(request, audit.Action.VIEW, obj=visit if visit.pk else visit.appointment)
+    return _render_chart(request, visit, sign_form=form)
+
+
 def _sign(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
+    if "use_template" in request.POST:
+        return _template_use(request, visit)
     form = SignForm(request.POST)
     if form.is_valid():
         try:

@@ -816,3 +816,62 @@ def test_the_migration_drops_only_drafts_nothing_was_saved_on(physio, visit, rea
     migration.drop_unsaved_drafts(apps, None)
     assert set(Visit.objects.values_list("pk", flat=True)) == {ready.pk, typed.pk}
     assert not Visit.objects.filter(pk=looked_at.pk).exists()
+
+
+class TestAftercareTemplateChoice:
+    @pytest.fixture
+    def heat_and_ice(self, db):
+        from sessions.models import AftercareTemplate
+
+        AftercareTemplate.objects.all().delete()
+        return (
+            AftercareTemplate.objects.create(name="Heat", body="Put heat on the area."),
+            AftercareTemplate.objects.create(name="Ice", body="Ice the area, rest."),
+        )
+
+    def test_a_template_chosen_but_not_loaded_is_refused_on_the_field(
+        self, client_for, physio, ready, heat_and_ice
+    ):
+        heat, ice = heat_and_ice
+        make_signable(ready, sites=0)
+        response = client_for(physio).post(
+            reverse("sessions:sign", args=[ready.pk]),
+            {"aftercare_template": ice.pk, "aftercare_text": heat.body, "home_exercises": "Walk"},
+        )
+        page = response.content.decode()
+        assert "The text below is the “Heat” template, not “Ice”" in page
+        assert 'href="#id_aftercare_template"' in page
+        ready.refresh_from_db()
+        assert not ready.is_signed
+
+    def test_an_adapted_text_is_signed_with_the_chosen_template(
+        self, client_for, physio, ready, heat_and_ice
+    ):
+        heat, ice = heat_and_ice
+        make_signable(ready, sites=0)
+        client_for(physio).post(
+            reverse("sessions:sign", args=[ready.pk]),
+            {"aftercare_template": ice.pk, "aftercare_text": "Ice the area; walk later."},
+        )
+        ready.refresh_from_db()
+        assert ready.is_signed and ready.aftercare_template == ice
+
+    def test_using_a_template_loads_it_and_keeps_the_home_exercises(
+        self, client_for, physio, ready, heat_and_ice
+    ):
+        heat, ice = heat_and_ice
+        response = client_for(physio).post(
+            reverse("sessions:sign", args=[ready.pk]),
+            {
+                "aftercare_template": ice.pk,
+                "aftercare_text": heat.body,
+                "home_exercises": "Cat-camel stretch",
+                "use_template": "1",
+            },
+        )
+        form = response.context["sign_form"]
+        assert form["aftercare_text"].value() == ice.body
+        assert form["home_exercises"].value() == "Cat-camel stretch"
+        assert form["aftercare_template"].value() == ice.pk
+        ready.refresh_from_db()
+        assert not ready.is_signed
