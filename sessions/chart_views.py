@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -283,7 +283,13 @@ def _site_add(request, visit: Visit):
 @require_roles(*CLINICIAN)
 @require_POST
 def site_remove(request, pk: int):
-    site = get_object_or_404(NeedlingSite.objects.select_related("visit"), pk=pk)
+    site = NeedlingSite.objects.select_related("visit").filter(pk=pk).first()
+    if site is None:  # removed already (a double click): back to the chart it was on
+        visit_pk = request.POST.get("visit", "")
+        if not (visit_pk.isdecimal() and len(visit_pk) < 10):
+            raise Http404("No such site")
+        messages.info(request, "That site was already removed.")
+        return redirect(_chart_url(_visit(int(visit_pk)), "sites"))
     if refusal := _refuse_if_signed(request, site.visit):
         return refusal
     charting.site_remove(site=site)

@@ -717,6 +717,19 @@ class TestRepeatsCountOnce:
             assert response.status_code == 302
         assert ready.sites.count() == 1
 
+    def test_a_double_clicked_remove_lands_back_on_the_chart(
+        self, client_for, physio, ready, gluteus
+    ):
+        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        client = client_for(physio)
+        url = reverse("sessions:site-remove", args=[site.pk])
+        assert client.post(url, {"visit": ready.pk}).status_code == 302
+        again = client.post(url, {"visit": ready.pk})
+        chart_url = reverse("sessions:chart", args=[ready.appointment_id])
+        assert again.status_code == 302 and again.url == f"{chart_url}#sites"
+        assert client.post(url, {"visit": "9" * 40}).status_code == 404
+        assert not ready.sites.exists()
+
     def test_a_double_clicked_adverse_event_is_recorded_once(self, client_for, physio, visit):
         client = client_for(physio)
         data = {"kind": "bruising", "description": "Left buttock", "action_taken": "Ice"}
