@@ -12,6 +12,17 @@ SHORT_TEXT = 200
 LONG_TEXT = 2000
 
 
+def refuse_ignored_answers(form: forms.Form, *, gate: str, fields: list[str], message: str):
+    """Refuse, on each field typed into, answers that the unset ``gate`` (a box or a
+    choice) would make the form ignore: what a clinician or patient typed is never
+    dropped in silence. Call from ``clean()``."""
+    if form.cleaned_data.get(gate):
+        return
+    for name in fields:
+        if name in form.errors or form.cleaned_data.get(name) not in (None, "", [], ()):
+            form.add_error(name, message)
+
+
 def long_text(label: str, help_text: str = "", required: bool = False) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -155,8 +166,16 @@ def yes_no_unsure(label: str) -> forms.ChoiceField:
 
 
 def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
+    """A required 0-10 rating that starts empty: 0 is an answer (no pain), so nothing is
+    chosen until the person chooses it."""
     return forms.TypedChoiceField(
-        label=label, choices=PAIN_SCALE, coerce=int, widget=forms.Select, help_text=help_text
+        label=label,
+        choices=[("", "Choose 0 to 10"), *PAIN_SCALE],
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select,
+        help_text=help_text,
+        error_messages={"required": "Choose a number from 0 to 10."},
     )
 
 

@@ -213,8 +213,9 @@ def latest_submitted_intake(patient: Patient) -> Intake | None:
 def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> screening.HealthFacts:
     """Screening facts from the latest submitted intake and later health updates.
 
-    Surgeries count from every source; pregnancy is the latest answer; blood thinners
-    reported after the intake add to its checklist.
+    Surgeries count from every source, the same one reported twice (same date, same
+    words) once; pregnancy is the latest answer; blood thinners reported after the
+    intake add to its checklist.
     """
     answers = intake.answers if intake else {}
     source = ""
@@ -241,6 +242,11 @@ def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> scr
             pregnancy, pregnancy_source = update.pregnancy, update.source
         if update.anticoagulants:
             conditions.add("anticoagulants")
+    reported = {}
+    for surgery in surgeries:  # the first report of each surgery names its source
+        reported.setdefault(
+            (surgery.day, " ".join(surgery.description.casefold().split())), surgery
+        )
     return screening.HealthFacts(
         source=source or pregnancy_source,
         screened=intake is not None,
@@ -248,7 +254,7 @@ def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> scr
         pregnancy_source=pregnancy_source,
         conditions=frozenset(conditions),
         needle_fear=needles.get("needle_fear") in {"some", "strong"},
-        surgeries=tuple(surgeries),
+        surgeries=tuple(reported.values()),
     )
 
 

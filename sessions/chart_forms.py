@@ -3,12 +3,23 @@
 from django import forms
 from django.utils import timezone
 
-from intake.forms import DATE_INPUT
+from intake.forms import DATE_INPUT, refuse_ignored_answers
 from intake.screening import Pregnancy
 from sessions.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
 
 
-class SafetyCheckForm(forms.Form):
+class FocusFirstError:
+    """A refused form puts the focus on its first field in error (the chart's forms post
+    to their own section, so the refusal is on screen, not thousands of pixels below)."""
+
+    def full_clean(self):
+        super().full_clean()
+        first = next((name for name in self.errors if name in self.fields), None)
+        if first:
+            self.fields[first].widget.attrs["autofocus"] = True
+
+
+class SafetyCheckForm(FocusFirstError, forms.Form):
     pregnancy = forms.ChoiceField(
         label="Pregnant today, or could be?",
         choices=[
@@ -50,12 +61,17 @@ class SafetyCheckForm(forms.Form):
             if not data.get("surgery_description"):
                 self.add_error("surgery_description", "Say what the surgery or procedure was.")
         else:
-            data["surgery_date"] = None
-            data["surgery_description"] = ""
+            refuse_ignored_answers(
+                self,
+                gate="surgery_since_last",
+                fields=["surgery_date", "surgery_description"],
+                message="Tick “Surgery or a procedure since the last visit” to record this, "
+                "or clear it.",
+            )
         return data
 
 
-class NoteForm(forms.ModelForm):
+class NoteForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = Visit
         fields = [
@@ -97,7 +113,7 @@ def muscle_choices():
     return [("", "Choose a muscle"), *groups.items()]
 
 
-class SiteForm(forms.ModelForm):
+class SiteForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = NeedlingSite
         fields = ["muscle", "side", "spinal_level", "depth_cm", "insertions", "twitch", "tolerance"]
@@ -117,7 +133,7 @@ class SiteForm(forms.ModelForm):
         return self.cleaned_data["spinal_level"].strip().upper().replace("–", "-").replace(" ", "")
 
 
-class AdverseEventForm(forms.ModelForm):
+class AdverseEventForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = AdverseEvent
         fields = ["kind", "description", "action_taken"]
@@ -128,7 +144,8 @@ class SignForm(forms.Form):
         queryset=AftercareTemplate.objects.filter(is_active=True),
         label="Aftercare template",
         required=False,
-        help_text="Pick one, then adapt the text below for this patient.",
+        help_text="Pick one and press “Use this template” to put its text below, then adapt "
+        "the text for this patient.",
     )
     aftercare_text = forms.CharField(
         label="Aftercare for this patient",
@@ -142,6 +159,29 @@ class SignForm(forms.Form):
         required=False,
     )
 
+    def clean(self):
+        data = super().clean()
+        chosen, text = data.get("aftercare_template"), data.get("aftercare_text")
+        if chosen and text and _words(text) != _words(chosen.body):
+            # The text is another template, untouched: the choice would be ignored, and the
+            # patient sent advice the physiotherapist did not pick (heat or ice, say).
+            source = next(
+                (
+                    t
+                    for t in self.fields["aftercare_template"].queryset
+                    if _words(t.body) == _words(text)
+                ),
+                None,
+            )
+            if source is not None:
+                self.add_error(
+                    "aftercare_template",
+                    f"The text below is the “{source.name}” template, not “{chosen.name}”: "
+                    f"press “Use this template” to load “{chosen.name}”, or choose "
+                    f"“{source.name}” again.",
+                )
+        return data
+
     def offer(self, templates: list[AftercareTemplate]) -> None:
         """List templates the page has loaded already (a POST is still checked against
         the active templates in the database)."""
@@ -149,7 +189,11 @@ class SignForm(forms.Form):
         field.choices = [("", field.empty_label), *((t.pk, t.name) for t in templates)]
 
 
-class AddendumForm(forms.Form):
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+class AddendumForm(FocusFirstError, forms.Form):
     reason = forms.CharField(label="Why the correction", max_length=300)
     text = forms.CharField(
         label="Addendum", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000

@@ -1,14 +1,16 @@
 """Views of the visit chart: physiotherapists only; every read and write is audited."""
 
+from functools import wraps
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import audit, links
 from clinic.roles import Role, public, require_roles
@@ -58,6 +60,30 @@ def _chart_url(visit: Visit, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+# Each form of a draft chart: the URL name it posts to, and the id of the summary its
+# refusal shows (the action's #fragment), so the page opens on it, focused. A refusal of
+# one field alone has no summary: that field takes the focus (chart_forms.FocusFirstError).
+PARTS = {
+    "safety": ("sessions:safety-check", "safety-errors"),
+    "acknowledge": ("sessions:acknowledge", "screening"),
+    "note": ("sessions:note-save", "note-errors"),
+    "sites": ("sessions:site-add", "sites-errors"),
+    "adverse": ("sessions:adverse-add", "adverse-errors"),
+    "sign": ("sessions:sign", "sign-problems"),
+}
+
+
+def _form_actions(visit: Visit) -> dict[str, str]:
+    """Where each form posts; an unsaved draft's forms post to the chart itself, whose
+    first save starts the draft."""
+    if visit.pk is None:
+        chart_url = reverse("sessions:chart", args=[visit.appointment_id])
+        return {part: f"{chart_url}?part={part}#{anchor}" for part, (_, anchor) in PARTS.items()}
+    return {
+        part: f"{reverse(name, args=[visit.pk])}#{anchor}" for part, (name, anchor) in PARTS.items()
+    }
+
+
 def _safety_initial(visit: Visit) -> dict:
     check = visit.safety_check
     if check is None:
@@ -79,6 +105,7 @@ def _render_chart(request, visit: Visit, status: int = 200, **forms):
     verdict = charting.visit_verdict(visit)
     authorisation = charting.authorisation_on(visit.author, visit.day)
     previous, previous_checkins = charting.previous_visit(visit)
+    saved = visit.pk is not None
     context = {
         "visit": visit,
         "appointment": appointment,
@@ -86,10 +113,11 @@ def _render_chart(request, visit: Visit, status: int = 200, **forms):
         "verdict": verdict,
         "unacknowledged": charting.unacknowledged(visit, verdict),
         "authorisation": authorisation,
-        "sites": list(visit.sites.select_related("muscle")),
-        "adverse_events": list(visit.adverse_events.all()),
+        "sites": list(visit.sites.select_related("muscle")) if saved else [],
+        "adverse_events": list(visit.adverse_events.all()) if saved else [],
         "previous": previous,
         "previous_checkins": previous_checkins,
+        "actions": _form_actions(visit),
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {
@@ -105,19 +133,31 @@ def _render_chart(request, visit: Visit, status: int = 200, **forms):
 def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
     """What a draft chart adds: the hard stops and the forms to complete it."""
     blockers = charting.needling_blockers(visit, verdict, authorised=bool(authorisation))
+    problems = charting.sign_problems(visit, sites, blockers)
     templates = list(AftercareTemplate.objects.filter(is_active=True))
-    chosen = request.GET.get("template", "")
-    template = next((t for t in templates if str(t.pk) == chosen), None) or next(
-        iter(templates), None
-    )
-    text = template.body if template else ""
+    template = next(iter(templates), None)
     sign_form = forms.get("sign_form") or SignForm(
-        initial={"aftercare_template": template, "aftercare_text": text}
+        initial={
+            "aftercare_template": template,
+            "aftercare_text": template.body if template else "",
+        }
     )
     sign_form.offer(templates)
+    if sign_form.is_bound:  # a refused sign: every reason, each linked to where to fix it
+        listed = {p.message for p in problems}
+        problems = problems + [
+            charting.Problem(
+                error if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
+                "sign" if name == NON_FIELD_ERRORS else sign_form[name].id_for_label,
+            )
+            for name, errors in sign_form.errors.items()
+            for error in errors
+            if error not in listed
+        ]
     return {
         "blockers": blockers,
-        "sign_problems": charting.sign_problems(visit, sites, blockers),
+        "sign_problems": problems,
+        "sign_refused": sign_form.is_bound,
         "safety_form": forms.get("safety_form")
         or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
         "note_form": forms.get("note_form") or NoteForm(instance=visit),
@@ -129,20 +169,43 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
 
 
 @require_roles(*CLINICIAN)
+@require_http_methods(["GET", "POST"])
 def chart(request, appointment_pk: int):
+    """The chart of an appointment. Reading it creates nothing: until something is saved
+    the draft is unsaved, and its forms post here (``?part=``) to start it."""
     visit = _visits().filter(appointment_id=appointment_pk).first()
-    if visit is None:  # the first physiotherapist to open it starts the draft
+    if visit is None:
         appointment = get_object_or_404(
-            Appointment.objects.select_related("patient"), pk=appointment_pk
+            Appointment.objects.select_related(
+                "patient", "location", "type", "course"
+            ).with_visit_number(),
+            pk=appointment_pk,
         )
         try:
-            visit = charting.visit_open(appointment=appointment, author=request.user)
+            visit = charting.visit_for(appointment=appointment, author=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("intake:patient-detail", appointment.patient_id)
-        visit = _visit(visit.pk)
-    audit.record(request, audit.Action.VIEW, obj=visit)
+        visit.visit_number = appointment.visit_number
+    if request.method == "POST":
+        handler = FORM_HANDLERS.get(request.GET.get("part", ""))
+        if handler is None:
+            return HttpResponseBadRequest("Unknown part of the chart.")
+        return handler(request, visit)
+    audit.record(request, audit.Action.VIEW, obj=visit if visit.pk else visit.appointment)
     return _render_chart(request, visit)
+
+
+def _by_visit_id(handler):
+    """The POST view for one form of a saved draft, found by the visit's id."""
+
+    @require_roles(*CLINICIAN)
+    @require_POST
+    @wraps(handler)
+    def view(request, pk: int):
+        return handler(request, _visit(pk))
+
+    return view
 
 
 def _refuse_if_signed(request, visit: Visit):
@@ -152,16 +215,14 @@ def _refuse_if_signed(request, visit: Visit):
     return None
 
 
-@require_roles(*CLINICIAN)
-@require_POST
-def safety_check(request, pk: int):
-    visit = _visit(pk)
+def _safety_check(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
     form = SafetyCheckForm(request.POST, visit=visit)
     if not form.is_valid():
         return _render_chart(request, visit, safety_form=form)
     data = form.cleaned_data
+    visit = charting.visit_start(visit=visit)
     charting.visit_safety_check(
         visit=visit,
         by=request.user,
@@ -177,23 +238,18 @@ def safety_check(request, pk: int):
     return redirect(_chart_url(visit, "screening"))
 
 
-@require_roles(*CLINICIAN)
-@require_POST
-def acknowledge(request, pk: int):
-    visit = _visit(pk)
+def _acknowledge(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
+    visit = charting.visit_start(visit=visit)
     codes = charting.visit_acknowledge(visit=visit, by=request.user)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="precautions: " + ", ".join(codes))
     messages.success(request, "Precautions acknowledged.")
     return redirect(_chart_url(visit, "screening"))
 
 
-@require_roles(*CLINICIAN)
-@require_POST
-def note_save(request, pk: int):
+def _note_save(request, visit: Visit):
     """Save the draft note; answers JSON to the autosave script."""
-    visit = _visit(pk)
     autosave = request.headers.get("X-Autosave") == "1"
     if visit.is_signed:
         if autosave:
@@ -204,7 +260,7 @@ def note_save(request, pk: int):
         if autosave:
             return JsonResponse({"errors": form.errors}, status=400)
         return _render_chart(request, visit, note_form=form)
-    form.save()
+    visit = charting.visit_note_save(visit=visit, **form.cleaned_data)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="autosave" if autosave else "note")
     if autosave:
         return JsonResponse({"saved": timezone.localtime().strftime("%H:%M:%S")})
@@ -212,10 +268,7 @@ def note_save(request, pk: int):
     return redirect(_chart_url(visit, "note"))
 
 
-@require_roles(*CLINICIAN)
-@require_POST
-def site_add(request, pk: int):
-    visit = _visit(pk)
+def _site_add(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
     form = SiteForm(request.POST, visit=visit)
@@ -224,13 +277,19 @@ def site_add(request, pk: int):
     site = charting.site_add(visit=visit, **form.cleaned_data)
     audit.record(request, audit.Action.CREATE, obj=site, patient=visit.patient)
     messages.success(request, f"Site added: {site}.")
-    return redirect(_chart_url(visit, "sites"))
+    return redirect(_chart_url(site.visit, "sites"))
 
 
 @require_roles(*CLINICIAN)
 @require_POST
 def site_remove(request, pk: int):
-    site = get_object_or_404(NeedlingSite.objects.select_related("visit"), pk=pk)
+    site = NeedlingSite.objects.select_related("visit").filter(pk=pk).first()
+    if site is None:  # removed already (a double click): back to the chart it was on
+        visit_pk = request.POST.get("visit", "")
+        if not (visit_pk.isdecimal() and len(visit_pk) < 10):
+            raise Http404("No such site")
+        messages.info(request, "That site was already removed.")
+        return redirect(_chart_url(_visit(int(visit_pk)), "sites"))
     if refusal := _refuse_if_signed(request, site.visit):
         return refusal
     charting.site_remove(site=site)
@@ -248,10 +307,7 @@ def links_revoke(request, pk: int):
     return redirect(_chart_url(visit, "aftercare"))
 
 
-@require_roles(*CLINICIAN)
-@require_POST
-def adverse_event_add(request, pk: int):
-    visit = _visit(pk)
+def _adverse_event_add(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
     form = AdverseEventForm(request.POST)
@@ -260,15 +316,30 @@ def adverse_event_add(request, pk: int):
     event = charting.adverse_event_add(visit=visit, **form.cleaned_data)
     audit.record(request, audit.Action.CREATE, obj=event, patient=visit.patient)
     messages.success(request, "Adverse event recorded.")
-    return redirect(_chart_url(visit, "adverse"))
+    return redirect(_chart_url(event.visit, "adverse"))
 
 
-@require_roles(*CLINICIAN)
-@require_POST
-def sign(request, pk: int):
-    visit = _visit(pk)
+def _template_use(request, visit: Visit):
+    """The sign form again with the chosen template's text, the rest as typed (no write)."""
+    template = AftercareTemplate.objects.filter(
+        is_active=True, pk=request.POST.get("aftercare_template") or None
+    ).first()
+    form = SignForm(
+        initial={
+            "aftercare_template": template,
+            "aftercare_text": template.body if template else request.POST.get("aftercare_text"),
+            "home_exercises": request.POST.get("home_exercises", ""),
+        }
+    )
+    audit.record(request, audit.Action.VIEW, obj=visit if visit.pk else visit.appointment)
+    return _render_chart(request, visit, sign_form=form)
+
+
+def _sign(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
+    if "use_template" in request.POST:
+        return _template_use(request, visit)
     form = SignForm(request.POST)
     if form.is_valid():
         try:
@@ -278,8 +349,24 @@ def sign(request, pk: int):
         else:
             audit.record(request, audit.Action.SIGN, obj=visit)
             messages.success(request, "The note is signed and locked; the aftercare is on its way.")
-            return redirect(_chart_url(visit))
+            return redirect(_chart_url(visit, "top"))
     return _render_chart(request, visit, sign_form=form)
+
+
+FORM_HANDLERS = {
+    "safety": _safety_check,
+    "acknowledge": _acknowledge,
+    "note": _note_save,
+    "sites": _site_add,
+    "adverse": _adverse_event_add,
+    "sign": _sign,
+}
+safety_check = _by_visit_id(_safety_check)
+acknowledge = _by_visit_id(_acknowledge)
+note_save = _by_visit_id(_note_save)
+site_add = _by_visit_id(_site_add)
+adverse_event_add = _by_visit_id(_adverse_event_add)
+sign = _by_visit_id(_sign)
 
 
 @require_roles(*CLINICIAN)

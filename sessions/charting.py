@@ -3,6 +3,7 @@ signing, addenda and aftercare. Writes are service functions; views stay thin.""
 
 import secrets
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,9 +43,20 @@ def authorisation_on(practitioner, day: date) -> NeedlingAuthorisation | None:
     return NeedlingAuthorisation.objects.filter(practitioner=practitioner).valid_on(day).first()
 
 
+class Problem(NamedTuple):
+    """Something that stands in the way, and the id of the chart element that fixes it
+    (the error summary links there)."""
+
+    message: str
+    anchor: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def needling_blockers(
     visit: Visit, verdict: Verdict | None = None, *, authorised: bool | None = None
-) -> list[str]:
+) -> list[Problem]:
     """Why needling cannot be recorded on this visit now; empty when it can.
 
     The one place for the hard stops: site forms, the admin (model clean) and the
@@ -53,23 +65,31 @@ def needling_blockers(
     reasons = []
     day = visit.day
     if visit.safety_check_id is None or not visit.consent_today:
-        reasons.append("Complete the day-of-visit safety check, with consent for today, first.")
+        reasons.append(
+            Problem(
+                "Complete the day-of-visit safety check, with consent for today, first.", "safety"
+            )
+        )
     if authorised is None:
         authorised = authorisation_on(visit.author, day) is not None
     if not authorised:
         reasons.append(
-            f"You hold no needling authorisation valid on {day.isoformat()}; "
-            "the clinic admin records authorisations."
+            Problem(
+                f"You hold no needling authorisation valid on {day.isoformat()}; "
+                "the clinic admin records authorisations.",
+                "screening",
+            )
         )
     verdict = verdict or visit_verdict(visit)
     if verdict.status == Status.CONTRAINDICATED:
         titles = "; ".join(r.title for r in verdict.contraindications)
-        reasons.append(f"Needling is contraindicated on {day.isoformat()}: {titles}.")
+        reasons.append(
+            Problem(f"Needling is contraindicated on {day.isoformat()}: {titles}.", "screening")
+        )
     missing = unacknowledged(visit, verdict)
     if missing:
-        reasons.append(
-            "Acknowledge the precautions first: " + "; ".join(r.title for r in missing) + "."
-        )
+        titles = "; ".join(r.title for r in missing)
+        reasons.append(Problem(f"Acknowledge the precautions first: {titles}.", "screening"))
     return reasons
 
 
@@ -107,17 +127,43 @@ def _require_draft(visit: Visit) -> None:
         raise ValidationError("This visit note is signed; add an addendum instead.")
 
 
-@transaction.atomic
-def visit_open(*, appointment: Appointment, author) -> Visit:
-    """The visit note of an appointment, started as a draft by the first physio to open it."""
-    if not has_role(author, Role.PHYSIO):
-        raise ValidationError("Only a physiotherapist can chart a visit.")
+def visit_for(*, appointment: Appointment, author) -> Visit:
+    """The appointment's visit note; an unsaved draft when no one has saved anything on
+    it yet (reading a chart creates nothing: the first save starts the draft)."""
     visit = Visit.objects.filter(appointment=appointment).first()
     if visit is not None:
         return visit
+    _check_chartable(appointment, author)
+    return Visit(appointment=appointment, author=author)
+
+
+def _check_chartable(appointment: Appointment, author) -> None:
+    if not has_role(author, Role.PHYSIO):
+        raise ValidationError("Only a physiotherapist can chart a visit.")
     if appointment.status == Appointment.Status.CANCELLED:
         raise ValidationError("This appointment was cancelled; there is no visit to chart.")
-    return Visit.objects.create(appointment=appointment, author=author)
+
+
+@transaction.atomic
+def visit_open(*, appointment: Appointment, author) -> Visit:
+    """The visit note of an appointment, started as a draft by the first save on it."""
+    return visit_start(visit=visit_for(appointment=appointment, author=author))
+
+
+@transaction.atomic
+def visit_start(*, visit: Visit) -> Visit:
+    """Save an unsaved draft (with what has been put on it), or give the draft someone
+    else started meanwhile; a saved visit is returned as it is."""
+    if visit.pk is not None:
+        return visit
+    _check_chartable(visit.appointment, visit.author)
+    # The appointment's row serialises two first saves racing on the same chart.
+    list(Appointment.objects.select_for_update().filter(pk=visit.appointment_id).values("pk"))
+    started = Visit.objects.filter(appointment_id=visit.appointment_id).first()
+    if started is not None:
+        return started
+    visit.save()
+    return visit
 
 
 @transaction.atomic
@@ -133,20 +179,22 @@ def visit_safety_check(
     consent_today: bool,
     now: datetime | None = None,
 ) -> HealthUpdate:
-    """Record today's answers; they feed screening at once (intake.HealthUpdate)."""
+    """Record today's answers; they feed screening at once (intake.HealthUpdate).
+
+    Recording the check again replaces the visit's earlier answers (a correction or a
+    repeated submission), so nothing it reported counts twice."""
+    visit = visit_start(visit=visit)
     _require_draft(visit)
     now = now or timezone.now()
-    update = HealthUpdate(
-        patient=visit.patient,
-        reported_at=now,
-        source=f"safety check {visit.day.isoformat()}",
-        pregnancy=pregnancy,
-        surgery_date=surgery_date,
-        surgery_description=surgery_description.strip(),
-        anticoagulants=anticoagulants,
-        medication_notes=medication_notes.strip(),
-        recorded_by=by,
-    )
+    update = visit.safety_check or HealthUpdate(patient=visit.patient)
+    update.reported_at = now
+    update.source = f"safety check {visit.day.isoformat()}"
+    update.pregnancy = pregnancy
+    update.surgery_date = surgery_date
+    update.surgery_description = surgery_description.strip()
+    update.anticoagulants = anticoagulants
+    update.medication_notes = medication_notes.strip()
+    update.recorded_by = by
     update.full_clean()
     update.save()
     visit.safety_check = update
@@ -161,6 +209,7 @@ def visit_safety_check(
 
 def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[str]:
     """The physiotherapist has weighed every current precaution."""
+    visit = visit_start(visit=visit)
     _require_draft(visit)
     codes = [r.code for r in visit_verdict(visit).precautions]
     visit.acknowledged_precautions = codes
@@ -177,10 +226,36 @@ def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[
     return codes
 
 
-def site_add(*, visit: Visit, **fields) -> NeedlingSite:
+@transaction.atomic
+def visit_note_save(*, visit: Visit, **fields) -> Visit:
+    """Keep the draft note's fields (the first save starts the draft)."""
+    visit = visit_start(visit=visit)
     _require_draft(visit)
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    visit.save()
+    return visit
+
+
+def _lock_draft(visit: Visit) -> Visit:
+    """The saved draft, its row locked: a repeated submission waits, then sees the first."""
+    visit = visit_start(visit=visit)
+    status = Visit.objects.select_for_update().values_list("status", flat=True).get(pk=visit.pk)
+    if status == Visit.Status.SIGNED:
+        raise ValidationError("This visit note is signed; add an addendum instead.")
+    return visit
+
+
+@transaction.atomic
+def site_add(*, visit: Visit, **fields) -> NeedlingSite:
+    """Record a needled site; the very same site sent twice (a double click) is kept once."""
     site = NeedlingSite(visit=visit, **fields)
-    site.full_clean()  # includes the hard stops (NeedlingSite.clean)
+    site.full_clean(exclude=["visit"])  # includes the hard stops (NeedlingSite.clean)
+    visit = _lock_draft(visit)
+    same = visit.sites.filter(**fields).first()
+    if same is not None:
+        return same
+    site.visit = visit
     site.save()
     return site
 
@@ -189,37 +264,69 @@ def site_remove(*, site: NeedlingSite) -> None:
     site.delete()  # refused by the model once the visit is signed
 
 
+@transaction.atomic
 def adverse_event_add(
     *, visit: Visit, kind: str, description: str, action_taken: str
 ) -> AdverseEvent:
-    _require_draft(visit)
-    event = AdverseEvent(visit=visit, kind=kind, description=description, action_taken=action_taken)
+    """Record an adverse event; the very same event sent twice is kept once."""
+    fields = {"kind": kind, "description": description.strip(), "action_taken": action_taken}
+    AdverseEvent(**fields).full_clean(exclude=["visit"])
+    visit = _lock_draft(visit)
+    same = visit.adverse_events.filter(**fields).first()
+    if same is not None:
+        return same
+    event = AdverseEvent(visit=visit, **fields)
     event.full_clean()
     event.save()
     return event
 
 
 def sign_problems(
-    visit: Visit, sites: list[NeedlingSite], blockers: list[str] | None = None
-) -> list[str]:
-    """What stands between this draft and a signature (``blockers``: the needling
-    blockers, when the caller has them already)."""
+    visit: Visit,
+    sites: list[NeedlingSite],
+    blockers: list[Problem] | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[Problem]:
+    """What stands between this draft and a signature, each with where to fix it
+    (``blockers``: the needling blockers, when the caller has them already)."""
     problems = []
+    start = visit.appointment.start
+    if (now or timezone.now()) < start:
+        when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
+        problems.append(
+            Problem(
+                f"The visit has not started yet (it starts {when}); "
+                "a note can be signed once the visit has started.",
+                "sign",
+            )
+        )
     if visit.pain_today is None:
-        problems.append("Record today's pain (0-10).")
+        problems.append(Problem("Record today's pain (0-10).", "id_pain_today"))
     if sites:
         problems += needling_blockers(visit) if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:
-            problems.append("Record the needle product and size.")
+            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
         if not visit.clean_technique_complete:
-            problems.append("Tick every item of the clean-technique checklist.")
+            problems.append(
+                Problem(
+                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
+                )
+            )
         if visit.needles_out is None or visit.needles_back is None:
-            problems.append("Record how many needles were taken out and counted back.")
+            problems.append(
+                Problem(
+                    "Record how many needles were taken out and counted back.", "id_needles_out"
+                )
+            )
         elif not visit.needle_count_matches:
             problems.append(
-                f"Needle count mismatch: {visit.needles_out} taken out, "
-                f"{visit.needles_back} counted back. "
-                "Find every needle before signing."
+                Problem(
+                    f"Needle count mismatch: {visit.needles_out} taken out, "
+                    f"{visit.needles_back} counted back. "
+                    "Find every needle before signing.",
+                    "id_needles_back",
+                )
             )
     return problems
 
@@ -236,15 +343,17 @@ def visit_sign(
 ) -> Visit:
     """Lock the note and send the aftercare (after commit)."""
     now = now or timezone.now()
+    if visit.pk is None:  # nothing saved yet: at least today's pain is missing
+        raise ValidationError([str(p) for p in sign_problems(visit, [], now=now)])
     visit = (
         Visit.objects.select_for_update().select_related("appointment__patient").get(pk=visit.pk)
     )
     _require_draft(visit)
     if visit.author_id != by.pk:
         raise ValidationError("Only the author of the note can sign it.")
-    problems = sign_problems(visit, list(visit.sites.all()))
+    problems = sign_problems(visit, list(visit.sites.all()), now=now)
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError([str(p) for p in problems])
     visit.aftercare_template = aftercare_template
     visit.aftercare_text = aftercare_text.strip()
     visit.home_exercises = home_exercises.strip()
@@ -310,12 +419,19 @@ def visit_links_revoke(*, visit: Visit) -> int:
     )
 
 
+@transaction.atomic
 def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
+    """Add a correction to a signed note; the very same addendum sent twice is kept once."""
     if not visit.is_signed:
         raise ValidationError("Change the draft directly; addenda are for signed notes.")
     if visit.author_id != author.pk:
         raise ValidationError("Only the author of the note can add an addendum.")
-    addendum = Addendum(visit=visit, author=author, reason=reason.strip(), text=text.strip())
+    fields = {"author": author, "reason": reason.strip(), "text": text.strip()}
+    list(Visit.objects.select_for_update().filter(pk=visit.pk).values("pk"))
+    same = visit.addenda.filter(**fields).first()
+    if same is not None:
+        return same
+    addendum = Addendum(visit=visit, **fields)
     addendum.full_clean()
     addendum.save()
     return addendum

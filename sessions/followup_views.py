@@ -9,16 +9,13 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, links
 from clinic.roles import Role, public, require_roles
+from intake.forms import pain_field
 from sessions import followups
 from sessions.models import Alert, CallTask, CheckinAnswer
 
 
 class CheckinForm(forms.Form):
-    soreness = forms.TypedChoiceField(
-        label="How sore are you right now? (0 = not at all, 10 = the worst imaginable)",
-        choices=[(str(i), str(i)) for i in range(11)],
-        coerce=int,
-    )
+    soreness = pain_field("How sore are you right now? (0 = not at all, 10 = the worst imaginable)")
     compared = forms.ChoiceField(
         label="Compared with what we told you to expect, it is",
         choices=CheckinAnswer.Compared.choices,

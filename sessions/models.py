@@ -592,12 +592,13 @@ class NeedlingSite(UnderVisit):
     def clean(self) -> None:
         if self.muscle_id and self.muscle.is_paraspinal and not self.spinal_level:
             raise ValidationError({"spinal_level": "Give the spinal level for a paraspinal site."})
-        if self.visit_id:
+        visit = getattr(self, "visit", None)  # may be a draft no one has saved yet
+        if visit is not None:
             from sessions.charting import needling_blockers
 
-            blockers = needling_blockers(self.visit)
+            blockers = needling_blockers(visit)
             if blockers:
-                raise ValidationError(blockers)
+                raise ValidationError([str(b) for b in blockers])
 
 
 class AdverseEvent(UnderVisit):

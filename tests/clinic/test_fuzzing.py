@@ -950,11 +950,14 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         "calendar day",
     )
 
+    # The visit starts: moved to a few minutes ago rather than the clock a day on (the
+    # sessions would time out); a note is signed only once its visit has started.
+    began = timezone.now() - timedelta(minutes=5)
+    Appointment.objects.filter(pk=appointment.pk).update(start=began, end=began + kind.duration)
     chart_url = reverse("sessions:chart", args=[appointment.pk])
     assert clinician.get(chart_url).status_code == 200
-    visit = Visit.objects.get(appointment=appointment)
-    response = clinician.post(
-        reverse("sessions:safety-check", args=[visit.pk]),
+    response = clinician.post(  # the first save starts the draft
+        f"{chart_url}?part=safety",
         {
             "pregnancy": "no",
             "surgery_since_last": "on",
@@ -965,6 +968,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         },
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
+    visit = Visit.objects.get(appointment=appointment)
     clinician.post(reverse("sessions:acknowledge", args=[visit.pk]))
     response = clinician.post(
         reverse("sessions:site-add", args=[visit.pk]),
@@ -1078,10 +1082,13 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     audit = signed_in(clinic_admin).get(reverse("audit-log")).content.decode()
     assert_escaped(audit, "audit log")
 
-    # The reminder names the location: send one (booking scheduled it), before the
-    # visit (one sent after the visit started is skipped).
+    # The reminder names the location: send one (booking scheduled it) before the visit,
+    # back at the time it was booked for (it was moved to be signed; a reminder for a
+    # visit moved since, or already started, is not sent).
     reminder = ScheduledMessage.objects.get(kind="reminder", appointment=appointment)
-    Appointment.objects.filter(pk=appointment.pk).update(status="booked")
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status="booked", start=appointment.start, end=appointment.end
+    )
     before = appointment.start - timedelta(minutes=45)
     ScheduledMessage.objects.filter(pk=reminder.pk).update(status="pending", due_at=before)
     for pk, claim in followups.messages_claim_due(now=before):

@@ -100,8 +100,10 @@ def test_physio_charts_signs_and_amends_a_visit_and_the_patient_reads_the_afterc
     settings.SITE_URL = live_server.url
     login(page, live_server, "physio")
 
-    # Today's visit on the home page opens its chart, where needling is blocked for now.
+    # Today's visit on the home page opens its chart, where needling is blocked for now;
+    # reading the chart starts no draft (the first save does).
     open_chart_from_home(page)
+    assert not Visit.objects.exists()
     blockers = page.get_by_role("alert").filter(has_text="Needling cannot be recorded yet")
     expect(blockers.get_by_role("listitem")).to_have_text(
         [
@@ -130,9 +132,12 @@ def test_physio_charts_signs_and_amends_a_visit_and_the_patient_reads_the_afterc
     expect(blockers).to_have_count(0)
     expect(add_button).to_be_enabled()
 
-    # A paraspinal site needs its level; the refusal keeps what was typed.
+    # A paraspinal site needs its level; the refusal keeps what was typed and puts the
+    # focus on the field to fix.
     add_site(page, "Lumbar multifidus (L1-S1)", "Right", "4.5", "3", "Strong")
     level = page.get_by_label("Spinal level")
+    expect(level).to_be_focused()
+    expect(level).to_be_in_viewport()
     expect(level).to_have_accessible_description(
         re.compile(re.escape("Give the spinal level for a paraspinal site."))
     )
@@ -171,16 +176,23 @@ def test_physio_charts_signs_and_amends_a_visit_and_the_patient_reads_the_afterc
     note.get_by_role("button", name="Save draft").click()
     expect_message(page, "Draft saved.")
 
-    # Signing is refused while a needle is unaccounted for; the note stays a draft.
+    # Signing is refused while a needle is unaccounted for; the note stays a draft, and
+    # the page opens on the reasons, next to the sign button, with the focus on them.
     mismatch = "Needle count mismatch: 3 taken out, 2 counted back."
     signing = page.get_by_role("region", name="Aftercare and signature")
     signing.get_by_label("Home exercises").fill(HOME_EXERCISES)
     signing.get_by_role("button", name="Sign, lock and send aftercare").click()
-    expect(signing.locator("form").get_by_role("listitem")).to_contain_text([mismatch])
-    expect(page.get_by_text("Draft", exact=True)).to_be_visible()
+    reasons = signing.get_by_role("alert").filter(has_text="Not signed yet")
+    expect(reasons).to_be_focused()
+    expect(reasons).to_be_in_viewport()
+    expect(reasons.get_by_role("listitem")).to_contain_text([mismatch])
+    expect(page.get_by_text("Draft", exact=True)).to_have_count(1)
     expect(signing.get_by_label("Home exercises")).to_have_value(HOME_EXERCISES)
     assert Visit.objects.get().status == Visit.Status.DRAFT
     assert mailoutbox == []
+    # Each reason links to the field that fixes it.
+    reasons.get_by_role("link", name=re.compile("^Needle count mismatch")).click()
+    expect(note.get_by_label("Needles counted back")).to_be_in_viewport()
 
     # Every needle found: the note is signed and locked.
     note.get_by_label("Needles counted back").fill("3")

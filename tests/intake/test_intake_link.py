@@ -401,3 +401,40 @@ def test_plain_text_mail_is_not_html_escaped(invitation, settings):
     (message,) = mail.outbox
     assert "&amp;" not in message.subject + message.body
     assert settings.CLINIC_NAME in message.subject
+
+
+# --- Nothing typed is dropped; ratings start empty ---------------------------------
+
+EVERY_FIELD = {
+    "visit": {**STEP_DATA["visit"], "goals": "Lift my child", "worse_with": "Sitting"},
+    "nerve": STEP_DATA["nerve"],
+    "history": {**STEP_DATA["history"], "allergies": "Latex"},
+    # No earlier treatment ticked, yet an experience described: both are kept.
+    "needles": {
+        "pregnancy": "not_applicable",
+        "needle_fear": "some",
+        "previous_experience": "Fainted once at a blood test",
+    },
+}
+
+
+@pytest.mark.parametrize("step", EVERY_FIELD)
+def test_every_answer_typed_on_a_step_is_kept(client, link, step):
+    response = client.post(step_url(link, step), EVERY_FIELD[step])
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    kept = Intake.objects.get().answers[step]
+    for name, value in EVERY_FIELD[step].items():
+        assert str(kept[name]) == value or kept[name] == value, name
+
+
+def test_pain_ratings_start_empty_and_must_be_chosen(client, link):
+    page = client.get(step_url(link, "visit")).content.decode()
+    for name in ("pain_now", "pain_best", "pain_worst"):
+        select = page[page.index(f'name="{name}"') :]
+        select = select[: select.index("</select>")]
+        assert '<option value="" selected>Choose 0 to 10</option>' in select
+        assert '<option value="0" selected>' not in select
+    data = {k: v for k, v in STEP_DATA["visit"].items() if k != "pain_now"}
+    response = client.post(step_url(link, "visit"), data)
+    assert "Choose a number from 0 to 10." in response.content.decode()
+    assert "visit" not in Intake.objects.get().answers

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
@@ -11,6 +12,7 @@ from clinic.models import AuditEvent
 from intake.models import HealthUpdate
 from intake.screening import Status
 from sessions import charting, services
+from sessions.chart_forms import NoteForm
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -204,7 +206,8 @@ class TestHardStops:
         )
         page = response.content.decode()
         assert response.status_code == 200
-        assert "Complete the day-of-visit safety check" in page
+        summary = page[page.index('id="sites-errors"') :]  # where the refusal lands, focused
+        assert "Complete the day-of-visit safety check" in summary[: summary.index("</div>")]
         assert not NeedlingSite.objects.exists()
 
     def test_the_safety_check_is_audited_and_feeds_screening(self, client_for, physio, visit):
@@ -572,3 +575,316 @@ def test_pain_chart_places_points_on_a_zero_to_ten_scale():
     # Plain strings for the SVG: never localised (a decimal comma would break it).
     assert before["dots"][0] == ("32.0", "32.0", "10", "2026-01-01")
     assert chart["labels"] == [("32.0", "1"), ("168.0", "2")]
+
+
+# --- Nothing typed is thrown away; reading writes nothing; repeats count once ---------
+
+SAFETY = {"pregnancy": "no", "consent_today": "on"}
+
+
+def post_check(client, visit, **fields):
+    return client.post(reverse("sessions:safety-check", args=[visit.pk]), SAFETY | fields)
+
+
+class TestGatedFields:
+    def test_a_surgery_date_without_the_box_ticked_is_refused_and_kept(
+        self, client_for, physio, visit
+    ):
+        response = post_check(
+            client_for(physio),
+            visit,
+            surgery_date="2026-11-10",
+            surgery_description="Knee arthroscopy",
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Tick “Surgery or a procedure since the last visit”" in page
+        assert 'value="2026-11-10"' in page and 'value="Knee arthroscopy"' in page
+        date_input = page[page.index('name="surgery_date"') :]
+        assert "autofocus" in date_input[: date_input.index(">")]  # the field to fix
+        url = reverse("sessions:safety-check", args=[visit.pk])
+        assert f'action="{url}#safety-errors"' in page
+        assert not HealthUpdate.objects.exists()
+
+    def test_a_surgery_description_alone_without_the_box_is_refused(
+        self, client_for, physio, visit
+    ):
+        response = post_check(client_for(physio), visit, surgery_description="Colonoscopy")
+        assert "Tick “Surgery or a procedure since the last visit”" in response.content.decode()
+        assert not HealthUpdate.objects.exists()
+
+    def test_the_box_unticked_with_nothing_else_records_the_check(self, client_for, physio, visit):
+        response = post_check(client_for(physio), visit)
+        assert response.status_code == 302
+        assert HealthUpdate.objects.get().surgery_date is None
+
+
+class TestReadingWritesNothing:
+    @pytest.fixture
+    def appointment(self, physio, patient, location, treatment):
+        return Appointment.objects.create(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 27, 9, 30),
+            end=local(2026, 11, 27, 10, 0),
+            course=services.active_course(patient),
+        )
+
+    def test_opening_a_future_chart_creates_no_draft(self, client_for, physio, appointment):
+        client = client_for(physio)
+        response = client.get(reverse("sessions:chart", args=[appointment.pk]))
+        assert response.status_code == 200
+        assert "Day-of-visit safety check" in response.content.decode()
+        assert not Visit.objects.exists()
+        assert AuditEvent.objects.filter(
+            user=physio, action="view", patient=appointment.patient
+        ).exists()
+        home = client.get(reverse("home")).content.decode()
+        assert reverse("sessions:chart", args=[appointment.pk]) not in home
+
+    def test_the_first_save_starts_the_draft(self, client_for, physio, appointment):
+        chart_url = reverse("sessions:chart", args=[appointment.pk])
+        response = client_for(physio).post(f"{chart_url}?part=safety", SAFETY)
+        visit = Visit.objects.get()
+        assert response.status_code == 302 and response.url == f"{chart_url}#screening"
+        assert visit.appointment == appointment and visit.author == physio
+        assert visit.safety_check is not None and visit.consent_today
+
+    def test_a_refused_first_save_starts_no_draft(self, client_for, physio, appointment):
+        chart_url = reverse("sessions:chart", args=[appointment.pk])
+        response = client_for(physio).post(f"{chart_url}?part=safety", {"consent_today": "on"})
+        assert response.status_code == 200
+        assert "This field is required." in response.content.decode()
+        assert not Visit.objects.exists()
+
+    def test_the_first_autosave_starts_the_draft(self, client_for, physio, appointment):
+        chart_url = reverse("sessions:chart", args=[appointment.pk])
+        client = client_for(physio)
+        for text in ("Slept", "Slept better"):
+            response = client.post(
+                f"{chart_url}?part=note", {"subjective": text}, HTTP_X_AUTOSAVE="1"
+            )
+            assert response.status_code == 200
+        assert Visit.objects.get().subjective == "Slept better"
+
+    def test_an_unknown_part_is_refused(self, client_for, physio, appointment):
+        chart_url = reverse("sessions:chart", args=[appointment.pk])
+        response = client_for(physio).post(f"{chart_url}?part=nope", SAFETY)
+        assert response.status_code == 400
+        assert not Visit.objects.exists()
+
+
+class TestRepeatsCountOnce:
+    SURGERY = {
+        "surgery_since_last": "on",
+        "surgery_date": "2026-11-10",
+        "surgery_description": "Wisdom tooth",
+    }
+
+    def test_recording_the_check_twice_lists_the_contraindication_once(
+        self, client_for, physio, visit
+    ):
+        client = client_for(physio)
+        post_check(client, visit, **self.SURGERY)
+        post_check(client, visit, **self.SURGERY)
+        verdict = charting.visit_verdict(visit)
+        assert [r.code for r in verdict.reasons] == ["recent_surgery"]
+        assert HealthUpdate.objects.count() == 1
+
+    def test_a_corrected_check_replaces_the_answers_it_corrects(self, client_for, physio, visit):
+        client = client_for(physio)
+        post_check(client, visit, **self.SURGERY)
+        post_check(client, visit)  # the surgery was a mistake
+        assert charting.visit_verdict(visit).status == Status.CLEAR
+
+    def test_a_surgery_in_the_intake_and_the_check_counts_once(self, physio, patient, visit):
+        intake = patient.intakes.get()
+        intake.answers["surgeries"] = {
+            "rows": [{"date": "2026-11-10", "description": "Wisdom tooth"}]
+        }
+        patient.intakes.update(answers=intake.answers)
+        check(visit, physio, surgery_date=date(2026, 11, 10), surgery_description="wisdom tooth ")
+        verdict = charting.visit_verdict(visit)
+        assert [r.code for r in verdict.reasons] == ["recent_surgery"]
+
+    def test_a_double_clicked_site_is_recorded_once(self, client_for, physio, ready, gluteus):
+        client = client_for(physio)
+        data = {"muscle": gluteus.pk, **SITE}
+        for _ in range(2):
+            response = client.post(reverse("sessions:site-add", args=[ready.pk]), data)
+            assert response.status_code == 302
+        assert ready.sites.count() == 1
+
+    def test_a_double_clicked_remove_lands_back_on_the_chart(
+        self, client_for, physio, ready, gluteus
+    ):
+        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        client = client_for(physio)
+        url = reverse("sessions:site-remove", args=[site.pk])
+        assert client.post(url, {"visit": ready.pk}).status_code == 302
+        again = client.post(url, {"visit": ready.pk})
+        chart_url = reverse("sessions:chart", args=[ready.appointment_id])
+        assert again.status_code == 302 and again.url == f"{chart_url}#sites"
+        assert client.post(url, {"visit": "9" * 40}).status_code == 404
+        assert not ready.sites.exists()
+
+    def test_a_double_clicked_adverse_event_is_recorded_once(self, client_for, physio, visit):
+        client = client_for(physio)
+        data = {"kind": "bruising", "description": "Left buttock", "action_taken": "Ice"}
+        for _ in range(2):
+            client.post(reverse("sessions:adverse-add", args=[visit.pk]), data)
+        assert visit.adverse_events.count() == 1
+
+    def test_a_double_clicked_addendum_is_recorded_once(self, client_for, physio, ready):
+        make_signable(ready, sites=0)
+        sign(ready, physio)
+        client = client_for(physio)
+        data = {"reason": "Typo", "text": "Depth 4 cm"}
+        for _ in range(2):
+            client.post(reverse("sessions:addendum-add", args=[ready.pk]), data)
+        assert ready.addenda.count() == 1
+
+
+class TestSigningTime:
+    def test_a_visit_cannot_be_signed_before_it_starts(self, ready, physio):
+        make_signable(ready, sites=0)
+        start = ready.appointment.start
+        with time_machine.travel(start - timedelta(seconds=1), tick=False):
+            with pytest.raises(ValidationError, match="has not started yet"):
+                sign(ready, physio)
+        ready.refresh_from_db()
+        assert not ready.is_signed
+
+    def test_a_visit_can_be_signed_from_the_moment_it_starts(self, ready, physio):
+        make_signable(ready, sites=0)
+        with time_machine.travel(ready.appointment.start, tick=False):
+            sign(ready, physio)
+        ready.refresh_from_db()
+        assert ready.is_signed
+
+
+class TestRefusedSign:
+    def test_a_refused_sign_lands_on_its_reasons_each_linked_to_its_field(
+        self, client_for, physio, visit
+    ):
+        response = client_for(physio).post(
+            reverse("sessions:sign", args=[visit.pk]), {"aftercare_text": ""}
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        sign_url = reverse("sessions:sign", args=[visit.pk])
+        assert f'action="{sign_url}#sign-problems"' in page
+        summary = page[page.index('id="sign-problems"') :]
+        summary = summary[: summary.index("</div>")]
+        assert 'tabindex="-1"' in summary and "autofocus" in summary
+        assert 'href="#id_pain_today"' in summary and "Record today" in summary
+        assert 'href="#id_aftercare_text"' in summary
+
+    def test_a_draft_lists_what_stands_before_signing_without_grabbing_focus(
+        self, client_for, physio, visit
+    ):
+        page = client_for(physio).get(reverse("sessions:chart", args=[visit.appointment_id]))
+        page = page.content.decode()
+        summary = page[page.index('id="sign-problems"') :]
+        summary = summary[: summary.index("</div>")]
+        assert 'href="#id_pain_today"' in summary and "autofocus" not in summary
+
+    def test_pain_ratings_start_empty(self, client_for, physio, visit):
+        page = client_for(physio).get(reverse("sessions:chart", args=[visit.appointment_id]))
+        form = NoteForm(instance=visit)
+        assert form["pain_today"].value() is None and form["pain_after"].value() is None
+        assert 'name="pain_today" value=' not in page.content.decode()
+
+
+def test_the_migration_drops_only_drafts_nothing_was_saved_on(physio, visit, ready):
+    """Drafts that opening a chart used to start, with nothing in them, are removed."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "sessions.migrations.0010_drop_drafts_opened_but_never_saved"
+    )
+    looked_at = Visit.objects.create(
+        appointment=Appointment.objects.create(
+            patient=visit.patient,
+            practitioner=physio,
+            location=visit.appointment.location,
+            type=visit.appointment.type,
+            start=local(2026, 11, 27, 9),
+            end=local(2026, 11, 27, 9, 30),
+        ),
+        author=physio,
+    )
+    typed = visit_in_course(
+        physio,
+        visit.patient,
+        visit.appointment.location,
+        visit.appointment.type,
+        30,
+        subjective="Better",
+    )
+    migration.drop_unsaved_drafts(apps, None)
+    assert set(Visit.objects.values_list("pk", flat=True)) == {ready.pk, typed.pk}
+    assert not Visit.objects.filter(pk=looked_at.pk).exists()
+
+
+class TestAftercareTemplateChoice:
+    @pytest.fixture
+    def heat_and_ice(self, db):
+        from sessions.models import AftercareTemplate
+
+        AftercareTemplate.objects.all().delete()
+        return (
+            AftercareTemplate.objects.create(name="Heat", body="Put heat on the area."),
+            AftercareTemplate.objects.create(name="Ice", body="Ice the area, rest."),
+        )
+
+    def test_a_template_chosen_but_not_loaded_is_refused_on_the_field(
+        self, client_for, physio, ready, heat_and_ice
+    ):
+        heat, ice = heat_and_ice
+        make_signable(ready, sites=0)
+        response = client_for(physio).post(
+            reverse("sessions:sign", args=[ready.pk]),
+            {"aftercare_template": ice.pk, "aftercare_text": heat.body, "home_exercises": "Walk"},
+        )
+        page = response.content.decode()
+        assert "The text below is the “Heat” template, not “Ice”" in page
+        assert 'href="#id_aftercare_template"' in page
+        ready.refresh_from_db()
+        assert not ready.is_signed
+
+    def test_an_adapted_text_is_signed_with_the_chosen_template(
+        self, client_for, physio, ready, heat_and_ice
+    ):
+        heat, ice = heat_and_ice
+        make_signable(ready, sites=0)
+        client_for(physio).post(
+            reverse("sessions:sign", args=[ready.pk]),
+            {"aftercare_template": ice.pk, "aftercare_text": "Ice the area; walk later."},
+        )
+        ready.refresh_from_db()
+        assert ready.is_signed and ready.aftercare_template == ice
+
+    def test_using_a_template_loads_it_and_keeps_the_home_exercises(
+        self, client_for, physio, ready, heat_and_ice
+    ):
+        heat, ice = heat_and_ice
+        response = client_for(physio).post(
+            reverse("sessions:sign", args=[ready.pk]),
+            {
+                "aftercare_template": ice.pk,
+                "aftercare_text": heat.body,
+                "home_exercises": "Cat-camel stretch",
+                "use_template": "1",
+            },
+        )
+        form = response.context["sign_form"]
+        assert form["aftercare_text"].value() == ice.body
+        assert form["home_exercises"].value() == "Cat-camel stretch"
+        assert form["aftercare_template"].value() == ice.pk
+        ready.refresh_from_db()
+        assert not ready.is_signed

@@ -506,6 +506,15 @@ class TestCheckinAnswers:
         assert client.get(self.url(unsent)).status_code == 404
         assert client.get(reverse("sessions:checkin", args=["x"])).status_code == 404
 
+    def test_soreness_starts_empty_and_must_be_chosen(self, client, sent):
+        page = client.get(self.url(sent)).content.decode()
+        select = page[page.index('name="soreness"') :]
+        select = select[: select.index("</select>")]
+        assert '<option value="" selected>Choose 0 to 10</option>' in select
+        response = client.post(self.url(sent), {"compared": "expected"})
+        assert "Choose a number from 0 to 10." in response.content.decode()
+        assert not sent.answers.exists()
+
     def test_out_of_range_answers_get_messages(self, client, sent):
         response = client.post(self.url(sent), {"soreness": "11", "compared": "nope"})
         page = response.content.decode()
