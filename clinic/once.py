@@ -8,7 +8,9 @@ the same moment (it waits on the unique index, then fails) or later (reload, bac
 send), raises ``Replayed``; ``Replayed.response()`` takes the user to the first result
 with a message. The token is spent only when the write commits: a refused submission can
 be corrected and sent again. POSTs without a token (an old page) are not deduplicated
-here; the database guards in each service (locks, constraints) still apply.
+here; the database guards in each service (locks, constraints) still apply. Spent tokens
+are kept for ``FORM_TOKEN_KEEP_HOURS`` (longer than a signed-in session lasts, so no page
+that could still be sent outlives its token) and then purged daily.
 """
 
 import re
@@ -16,11 +18,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinic.models import FormSubmission
@@ -77,3 +82,11 @@ def claim(request: HttpRequest) -> Iterator[Claim]:
         if submission is not None and result.result_url:
             submission.result_url = result.result_url
             submission.save(update_fields=["result_url"])
+
+
+def tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete spent tokens older than ``FORM_TOKEN_KEEP_HOURS``; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.FORM_TOKEN_KEEP_HOURS)
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -305,6 +305,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sessions.tasks.dispatch_due_messages",
         "schedule": float(FOLLOWUP_DISPATCH_SECONDS),
     },
+    "purge-form-tokens": {"task": "clinic.tasks.purge_form_tokens", "schedule": 24 * 60 * 60.0},
 }
 
 # HTTPS and cookies. HTTPS=1 in production (behind TLS); see README "Security".
@@ -327,6 +328,8 @@ SESSION_COOKIE_HTTPONLY = True
 # Staff sessions: an idle timeout and an absolute lifetime (clinic.security).
 SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 10 * 60 * 60, minimum=60)
+# Spent one-time form tokens (clinic.once) are kept this long: more than a session lasts.
+FORM_TOKEN_KEEP_HOURS = max(48, SESSION_COOKIE_AGE // 3600 + 1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Multi-factor authentication (TOTP, django-otp): always for physiotherapists and
 # clinic admins; for front desk when the clinic chooses.

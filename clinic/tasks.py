@@ -19,3 +19,11 @@ def send_password_links(user_ids: list[int], new_account: bool) -> None:
     from clinic.accounts import password_links_send_now
 
     password_links_send_now(user_ids, new_account)
+
+
+@shared_task
+def purge_form_tokens() -> int:
+    """Daily: forget spent one-time form tokens no page can still send."""
+    from clinic import once
+
+    return once.tokens_purge()
