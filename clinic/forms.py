@@ -14,7 +14,9 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
     )
-    patient = forms.IntegerField(label="Patient number", required=False, min_value=1)
+    patient = forms.IntegerField(
+        label="Patient number", required=False, min_value=1, max_value=2**63 - 1
+    )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

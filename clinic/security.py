@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.dispatch import receiver
 from django.utils.cache import patch_cache_control
+from django.views.defaults import bad_request
 
 from clinic.roles import Role, user_roles
 
@@ -72,6 +73,14 @@ class RequestInputMiddleware:
         ):
             raise BadRequest("Control characters in the address or headers.")
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """A number too large for any column or date (``?at__year=`` followed by thirty
+        nines, in the admin's date drill-down) is the request's fault: a 400, not a 500.
+        Ids in paths never get this far (``clinic.converters.RecordId``)."""
+        if isinstance(exception, OverflowError):
+            return bad_request(request, BadRequest("A number in the request is too large."))
+        return None
 
 
 class NoStoreMiddleware:

@@ -134,11 +134,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response gets no-store, refusals by the middleware below too
+    # (static files, served by whitenoise under STATIC_URL, keep their long cache).
+    "clinic.security.NoStoreMiddleware",
     "clinic.security.RequestSizeLimitMiddleware",
     "clinic.security.RequestInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "clinic.security.NoStoreMiddleware",  # after whitenoise: static files keep their cache
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -414,6 +416,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Django's own console and mail handlers do not redact: its records go to ours.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

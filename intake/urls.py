@@ -7,11 +7,11 @@ app_name = "intake"
 urlpatterns = [
     path("patients/", views.patient_list, name="patient-list"),
     path("patients/new/", views.patient_create, name="patient-create"),
-    path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
-    path("patients/<int:pk>/edit/", views.patient_edit, name="patient-edit"),
-    path("patients/<int:pk>/intake/send/", views.intake_send, name="intake-send"),
-    path("intake-links/<int:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),
-    path("intakes/<int:pk>/", views.intake_summary, name="intake-summary"),
+    path("patients/<id:pk>/", views.patient_detail, name="patient-detail"),
+    path("patients/<id:pk>/edit/", views.patient_edit, name="patient-edit"),
+    path("patients/<id:pk>/intake/send/", views.intake_send, name="intake-send"),
+    path("intake-links/<id:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),
+    path("intakes/<id:pk>/", views.intake_summary, name="intake-summary"),
     path("screening/rules/", views.screening_rules, name="screening-rules"),
     # The patient's own questionnaire, reached through a signed link.
     path("i/<str:token>/", views.intake_fill, name="fill"),

@@ -602,7 +602,7 @@ def test_every_url_with_an_id_says_what_the_id_names():
     with_id = {
         name
         for name, route in url_patterns().items()
-        if name != ADMIN_SITE and re.search(r"<int:|\(\?P<", route)
+        if name != ADMIN_SITE and re.search(r"<(?:int|id):|\(\?P<", route)
     }
     assert with_id == URL_SUBJECTS.keys()
 

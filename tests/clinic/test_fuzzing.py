@@ -1205,3 +1205,37 @@ def test_a_utf8_user_agent_is_not_mistaken_for_control_characters(client, db):
     # "Pixel’s browser" as UTF-8 bytes, read as latin-1 by the server: \x80 and \x99 appear.
     user_agent = "Pixel’s browser".encode().decode("latin-1")
     assert client.get(reverse("login"), HTTP_USER_AGENT=user_agent).status_code == 200
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/appointments/{HUGE}/chart/",
+        f"/patients/{HUGE}/",
+        f"/visits/{HUGE}/print/",
+        f"/patients/{HUGE}/timeline/",
+        f"/staff/{HUGE}/reset-mfa/",
+    ],
+)
+def test_an_id_too_large_for_any_key_is_not_found(client_for, clinic_admin, path):
+    """Thirty nines reached SQLite as an id (OverflowError, a 500): ids in paths are
+    1-18 digits, anything longer matches no URL."""
+    assert client_for(clinic_admin).get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [f"/audit/?patient={HUGE}", f"/admin/clinic/auditevent/?at__year={HUGE}"],
+)
+def test_a_number_too_large_in_a_query_string_is_refused_not_a_500(client_for, clinic_admin, query):
+    response = client_for(clinic_admin).get(query)
+    assert response.status_code in (200, 302, 400)
+
+
+def test_a_refusal_before_any_view_is_not_cacheable_either(client_for, front_desk):
+    response = client_for(front_desk).get(reverse("intake:patient-list") + "?q=%00")
+    assert response.status_code == 400
+    assert "no-store" in response["Cache-Control"]

@@ -591,3 +591,25 @@ def test_every_route_with_a_token_is_redacted():
         path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: f"SeCrEt{m[1]}", route)
         line = f'"GET {path} HTTP/1.1" 404 and {path.rstrip("/")}?x=1'
         assert "SeCrEttoken" not in redact(line), route
+
+
+def test_every_log_handler_redacts_tokens():
+    """Django's own console handler printed "Not Found: /i/<token>/..." a second time,
+    unredacted, beside ours (with DEBUG on, as in `make run`). Every handler that any
+    configured logger writes to carries the redaction."""
+    from clinic.logs import RedactTokens
+
+    loggers = [logging.getLogger(), logging.getLogger("django")]
+    loggers += [
+        logging.getLogger(name)
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger) and name.startswith(("django", "celery", "clinic"))
+    ]
+    handlers = {handler for logger in loggers for handler in logger.handlers}
+    assert handlers
+    for handler in handlers:
+        if isinstance(handler, logging.NullHandler) or type(handler).__module__.startswith(
+            "_pytest"
+        ):
+            continue
+        assert any(isinstance(f, RedactTokens) for f in handler.filters), handler
