@@ -16,9 +16,22 @@ SECRET_KWARGS = {"token", "uidb64"}
 REDACTED = "[redacted]"
 _CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 _SEGMENT = r"[^/\s?#\"']+"
-# Before Django's URLs can be read (the gunicorn master): any path segment shaped like a
-# signed token (Django's signing joins its parts with ":").
-_FALLBACK = re.compile(r"(?<=/)[\w-]{10,}:[\w:-]+")
+# Before Django's URLs can be read (the gunicorn master), and in query strings: any path
+# segment or value shaped like a signed token (Django's signing joins its parts with ":").
+_FALLBACK = re.compile(r"(?<=[/=?&])[\w-]{10,}:[\w:-]+")
+# A path may spell its characters as %XX (`/i%2F<token>/` is served as `/i/<token>/`):
+# those that can be part of a route or a token are read as themselves before matching.
+# Nothing else is decoded, so no control character or newline enters a log line.
+_ESCAPED = re.compile(r"%([0-9A-Fa-f]{2})")
+_ROUTE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:_-.")
+
+
+def _unescape_route_chars(text: str) -> str:
+    def one(match: re.Match) -> str:
+        char = chr(int(match[1], 16))
+        return char if char in _ROUTE_CHARS else match[0]
+
+    return _ESCAPED.sub(one, text)
 
 
 def _route_regex(route: str, groups: itertools.count) -> str:
@@ -72,6 +85,8 @@ def _blank_secrets(match: re.Match) -> str:
 
 def redact(text: str) -> str:
     """``text`` with the secret part of any of our secret-bearing paths replaced."""
+    if "%" in text:
+        text = _unescape_route_chars(text)
     try:
         pattern = _secret_paths()
     except Exception:  # Django not set up yet

@@ -289,6 +289,30 @@ class Appointment(models.Model):
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.Status(self.status)]
 
+    def mark_refusal(self, status: str, now) -> str | None:
+        """Why front desk cannot mark this visit ``status`` (arrived, no-show, completed)
+        at ``now``, as a sentence; None when it can. A patient arrives on the visit's own
+        clinic day; a visit is a no-show or completed only once it has started."""
+        label = self.Status(status).label.lower()
+        if status == self.Status.CANCELLED or not self.can_become(status):
+            return f"A {self.get_status_display().lower()} visit cannot be marked {label}."
+        starts = timezone.localtime(self.start)
+        if status == self.Status.ARRIVED and timezone.localdate(now) < starts.date():
+            return f"The visit is on {starts:%Y-%m-%d}: a patient is marked arrived that day."
+        if status in (self.Status.NO_SHOW, self.Status.COMPLETED) and now < self.start:
+            return (
+                f"The visit has not started yet (it starts {starts:%Y-%m-%d %H:%M}); "
+                f"it can be marked {label} once it has."
+            )
+        return None
+
+    @property
+    def marks_now(self) -> set[str]:
+        """The statuses front desk may mark this visit now (the buttons to show)."""
+        now = timezone.now()
+        marks = (self.Status.ARRIVED, self.Status.NO_SHOW, self.Status.COMPLETED)
+        return {status for status in marks if self.mark_refusal(status, now) is None}
+
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED

@@ -379,13 +379,14 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
 
 
 @transaction.atomic
-def appointment_set_status(*, appointment: Appointment, status: str) -> Appointment:
+def appointment_set_status(
+    *, appointment: Appointment, status: str, now: datetime | None = None
+) -> Appointment:
+    """Mark a visit arrived, no-show or completed; ValidationError with the reason when
+    its state or the time does not allow it (``Appointment.mark_refusal``)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if status == Appointment.Status.CANCELLED or not appointment.can_become(status):
-        raise ValidationError(
-            f"A {appointment.get_status_display().lower()} visit cannot be marked "
-            f"{Appointment.Status(status).label.lower()}."
-        )
+    if refusal := appointment.mark_refusal(status, now or timezone.now()):
+        raise ValidationError(refusal)
     appointment.status = status
     appointment.save(update_fields=["status", "updated_at"])
     return appointment

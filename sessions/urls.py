@@ -13,7 +13,7 @@ urlpatterns = [
     path("appointments/<id:pk>/", views.appointment_detail, name="appointment-detail"),
     path("appointments/<id:pk>/cancel/", views.appointment_cancel, name="appointment-cancel"),
     re_path(
-        r"^appointments/(?P<pk>\d+)/mark/(?P<status>arrived|no_show|completed)/$",
+        r"^appointments/(?P<pk>[0-9]{1,18})/mark/(?P<status>arrived|no_show|completed)/$",
         views.appointment_status,
         name="appointment-status",
     ),

@@ -629,3 +629,31 @@ def test_every_log_handler_redacts_tokens():
         cwd=settings.BASE_DIR,
     ).stdout
     assert out.strip() == "[]", out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"GET /i%2F{t}/ HTTP/1.1" 200',
+        '"GET /i%2f{t}%2Fhealth%2F HTTP/1.1" 200',
+        '"GET /a%2F{t}/ HTTP/1.1" 200',
+        '"GET /calendar%2Ffeed%2F{t}%2F HTTP/1.1" 200',
+        '"GET /accounts/login/?next=%2Fc%2F{t}%2F HTTP/1.1" 302',
+        '"GET /healthz?t={t} HTTP/1.1" 200',
+        '"GET /x?{t} HTTP/1.1" 404',
+    ],
+)
+def test_a_token_spelt_with_escaped_slashes_or_in_a_query_string_is_redacted(line):
+    """`/i%2F<token>/` is served as `/i/<token>/` and was logged whole."""
+    from django.core import signing
+
+    from clinic.logs import redact
+
+    token = signing.dumps([1, "Kz9xNonce"], salt="test")
+    assert token not in redact(line.format(t=token))
+
+
+def test_decoding_for_redaction_lets_no_control_character_into_a_log_line():
+    from clinic.logs import redact
+
+    assert redact("GET /patients/?q=a%0Ab%00c%27") == "GET /patients/?q=a%0Ab%00c%27"

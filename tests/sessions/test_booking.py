@@ -207,10 +207,40 @@ class TestChanges:
 
     def test_status_follows_the_visit(self, book):
         appointment = book(local(2026, 11, 23, 9))
-        services.appointment_set_status(appointment=appointment, status="arrived")
-        services.appointment_set_status(appointment=appointment, status="completed")
+        at = local(2026, 11, 23, 9, 5)
+        services.appointment_set_status(appointment=appointment, status="arrived", now=at)
+        services.appointment_set_status(appointment=appointment, status="completed", now=at)
         with pytest.raises(ValidationError, match="cannot be marked"):
-            services.appointment_set_status(appointment=appointment, status="no_show")
+            services.appointment_set_status(appointment=appointment, status="no_show", now=at)
+
+    def test_a_patient_is_marked_arrived_on_the_visit_day_not_before(self, book):
+        appointment = book(local(2026, 11, 23, 9))
+        with pytest.raises(ValidationError, match="marked arrived that day"):
+            services.appointment_set_status(
+                appointment=appointment, status="arrived", now=local(2026, 11, 22, 23, 59)
+            )
+        services.appointment_set_status(
+            appointment=appointment, status="arrived", now=local(2026, 11, 23, 0, 0)
+        )
+
+    @pytest.mark.parametrize("status", ["no_show", "completed"])
+    def test_a_visit_is_a_no_show_or_completed_only_once_it_has_started(self, book, status):
+        appointment = book(local(2026, 11, 23, 9))
+        if status == "completed":
+            services.appointment_set_status(
+                appointment=appointment, status="arrived", now=local(2026, 11, 23, 8, 50)
+            )
+        with pytest.raises(ValidationError, match="has not started yet"):
+            services.appointment_set_status(
+                appointment=appointment,
+                status=status,
+                now=local(2026, 11, 23, 9) - timedelta(seconds=1),
+            )
+        services.appointment_set_status(
+            appointment=appointment, status=status, now=local(2026, 11, 23, 9)
+        )
+        appointment.refresh_from_db()
+        assert appointment.status == status
 
     def test_cancel_needs_a_reason_and_is_final(self, book):
         appointment = book(local(2026, 11, 23, 9))
@@ -223,7 +253,9 @@ class TestChanges:
     def test_visit_numbers_count_only_kept_visits(self, book, patient):
         visits = [book(local(2026, 11, 23 + i, 9), patient=patient) for i in range(4)]
         services.appointment_cancel(appointment=visits[1], reason="Unwell")
-        services.appointment_set_status(appointment=visits[2], status="no_show")
+        services.appointment_set_status(
+            appointment=visits[2], status="no_show", now=local(2026, 11, 25, 9, 30)
+        )
         numbers = dict(Appointment.objects.with_visit_number().values_list("pk", "visit_number"))
         assert numbers[visits[0].pk] == 1
         assert numbers[visits[3].pk] == 2

@@ -781,3 +781,32 @@ def test_cancelled_visits_carry_no_visit_number(
     services.appointment_cancel(appointment=Appointment.objects.get(), reason="Unwell")
     page = client_for(front_desk).get(day_url(location)).content.decode()
     assert "visit 1 of" not in page
+
+
+def test_a_future_visit_offers_no_arrived_no_show_or_completed(
+    client_for, front_desk, physio, location, treatment
+):
+    """Front desk marked a visit nine days ahead completed; the page offered it."""
+    seed_day(physio, location, treatment, 1, day=(2026, 11, 23))
+    visit = Appointment.objects.get()
+    client = client_for(front_desk)
+    page = client.get(reverse("sessions:appointment-detail", args=[visit.pk])).content.decode()
+    assert "Mark arrived" not in page and "Mark no-show" not in page
+    for status in ("arrived", "no_show"):
+        client.post(reverse("sessions:appointment-status", args=[visit.pk, status]))
+    visit.refresh_from_db()
+    assert visit.status == "booked"
+
+
+def test_an_id_in_other_digits_matches_no_url():
+    """A `\\d` route matched Arabic-Indic digits: /appointments/%D9%A1/mark/... marked
+    visit 1. Ids in paths are ASCII digits only, in every route."""
+    from django.urls import Resolver404, resolve
+
+    for path in (
+        "/appointments/\u0661/mark/arrived/",
+        "/appointments/\u0661/",
+        "/patients/\u0661/",
+    ):
+        with pytest.raises(Resolver404):
+            resolve(path)
