@@ -1,172 +1,388 @@
-"""Everything the clinic holds about one patient, for an access request."""
+"""Everything the clinic holds about one patient, for an access request.
 
-from django.db.models import Prefetch
+``RECORD`` names, for every model of a patient's record, which concrete fields the export
+carries and which it leaves out on purpose (and why). tests/clinic/test_export.py walks the
+models from ``Patient`` and fails when a field is neither, so a new column cannot drift
+out of the export unnoticed.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Model, Prefetch
 from django.utils import timezone
 
-from intake.models import Patient
-from sessions.models import Appointment, NeedlingSite, ScheduledMessage, Visit
+from clinic.models import AuditEvent
+from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.screening import RULES_BY_CODE
+from sessions.models import (
+    Addendum,
+    AdverseEvent,
+    AftercareDelivery,
+    Alert,
+    Appointment,
+    CallTask,
+    CheckinAnswer,
+    Course,
+    NeedlingSite,
+    ScheduledMessage,
+    Visit,
+)
 
-DEMOGRAPHICS = [
-    "legal_first_name",
-    "legal_last_name",
-    "preferred_name",
-    "date_of_birth",
-    "sex",
-    "gender",
-    "phone",
-    "email",
-    "address",
-    "city",
-    "province",
-    "postal_code",
-    "health_number",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "emergency_contact_relationship",
-    "email_reminders",
-    "created_at",
-]
-VISIT_FIELDS = [
-    "status",
-    "consent_today",
-    "pain_today",
-    "change_since_last",
-    "soreness_after_last",
-    "subjective",
-    "objective",
-    "assessment",
-    "plan",
-    "pain_after",
-    "needle_product",
-    "needle_size",
-    "needle_lot",
-    "needles_out",
-    "needles_back",
-    "aftercare_text",
-    "home_exercises",
-    "signed_at",
-]
+# Reasons used for more than one field.
+ROW_ID = "database row number, meaningless outside the clinic's database"
+NESTED = "the record this row sits under: shown by where it appears in the export"
+NONCE = "secret of the patient's signed link: whoever holds it can open the link"
+
+
+@dataclass(frozen=True)
+class Part:
+    """How one model appears in the export.
+
+    ``fields`` are copied under their own name (dates as ISO text); ``shown_as`` maps a
+    field (a foreign key) to the key it appears under, as a name or date instead of an
+    id; ``left_out`` maps each field the export omits to the reason.
+    """
+
+    fields: tuple[str, ...]
+    shown_as: dict[str, str] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
+
+
+RECORD: dict[type[Model], Part] = {
+    Patient: Part(
+        fields=(
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "gender",
+            "phone",
+            "email",
+            "address",
+            "city",
+            "province",
+            "postal_code",
+            "health_number",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relationship",
+            "email_reminders",
+            "created_at",
+            "updated_at",
+        ),
+        left_out={
+            "id": ROW_ID,
+            "search_name": "search helper: a folded copy of the names",
+            "search_phone": "search helper: a digits-only copy of the phone number",
+        },
+    ),
+    Intake: Part(
+        fields=(
+            "number",
+            "status",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "answers",
+            "drafts",
+            "signature_name",
+            "signed_ip",
+        ),
+        shown_as={"consent": "consent_version"},
+        left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    IntakeInvitation: Part(
+        fields=("email", "created_at", "expires_at", "opened_at", "revoked_at"),
+        shown_as={"created_by": "sent_by"},
+        left_out={"id": ROW_ID, "intake": NESTED, "nonce": NONCE},
+    ),
+    HealthUpdate: Part(
+        fields=(
+            "reported_at",
+            "source",
+            "pregnancy",
+            "surgery_date",
+            "surgery_description",
+            "anticoagulants",
+            "medication_notes",
+        ),
+        shown_as={"recorded_by": "recorded_by"},
+        left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    Course: Part(
+        fields=("started_on", "closed_on", "planned_min", "planned_max"),
+        left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    Appointment: Part(
+        fields=(
+            "start",
+            "end",
+            "status",
+            "cancellation_reason",
+            "front_desk_note",
+            "eligibility_override",
+            "created_at",
+            "updated_at",
+        ),
+        shown_as={
+            "type": "type",
+            "location": "location",
+            "practitioner": "practitioner",
+            "course": "course_started_on",
+            "created_by": "booked_by",
+        },
+        left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    Visit: Part(
+        fields=(
+            "status",
+            "consent_today",
+            "acknowledged_precautions",
+            "acknowledged_at",
+            "pain_today",
+            "change_since_last",
+            "soreness_after_last",
+            "subjective",
+            "objective",
+            "assessment",
+            "plan",
+            "pain_after",
+            "needle_product",
+            "needle_size",
+            "needle_lot",
+            "needles_out",
+            "needles_back",
+            "single_use_sterile",
+            "skin_antisepsis",
+            "gloves",
+            "sharps_disposal",
+            "aftercare_text",
+            "home_exercises",
+            "signed_at",
+            "created_at",
+            "updated_at",
+        ),
+        shown_as={
+            "author": "practitioner",
+            "safety_check": "safety_check_reported_at",
+            "acknowledged_by": "acknowledged_by",
+            "aftercare_template": "aftercare_template",
+        },
+        left_out={"id": ROW_ID, "appointment": NESTED},
+    ),
+    NeedlingSite: Part(
+        fields=(
+            "side",
+            "spinal_level",
+            "depth_cm",
+            "insertions",
+            "twitch",
+            "tolerance",
+            "created_at",
+        ),
+        shown_as={"muscle": "muscle"},
+        left_out={"id": ROW_ID, "visit": NESTED},
+    ),
+    AdverseEvent: Part(
+        fields=("kind", "description", "action_taken", "created_at"),
+        left_out={"id": ROW_ID, "visit": NESTED},
+    ),
+    Addendum: Part(
+        fields=("created_at", "reason", "text"),
+        shown_as={"author": "author"},
+        left_out={"id": ROW_ID, "visit": NESTED},
+    ),
+    AftercareDelivery: Part(
+        fields=("email", "created_at", "sent_at", "skipped_reason"),
+        left_out={"id": ROW_ID, "visit": NESTED, "nonce": NONCE},
+    ),
+    ScheduledMessage: Part(
+        fields=("hours_after", "due_at", "status", "sent_at", "created_at"),
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "appointment": NESTED,
+            "visit": NESTED,
+            "kind": "shown by the list it is in: a visit's check-ins, an appointment's reminders",
+            "key": "internal: the purpose key that stops a message being scheduled twice",
+            "attempts": "internal: delivery retry counter",
+            "last_error": "internal: the mail server's last error, for staff",
+            "claim": "internal: a worker's claim token while sending",
+            "lease_until": "internal: how long a worker's claim holds",
+            "nonce": NONCE,
+        },
+    ),
+    CheckinAnswer: Part(
+        fields=("answered_at", "soreness", "compared", "bruising", "red_flags", "comment"),
+        left_out={"id": ROW_ID, "message": NESTED},
+    ),
+    Alert: Part(
+        fields=("created_at", "acknowledged_at", "action_taken"),
+        shown_as={
+            "answer": "answered_at",
+            "physio": "physio",
+            "acknowledged_by": "acknowledged_by",
+        },
+        left_out={"id": ROW_ID, "visit": NESTED},
+    ),
+    CallTask: Part(
+        fields=("created_at", "done_at", "note"),
+        shown_as={"done_by": "done_by"},
+        left_out={"id": ROW_ID, "patient": NESTED, "alert": NESTED},
+    ),
+}
+
+# Models that point at a patient but are not part of the patient's record.
+NOT_RECORD: dict[type[Model], str] = {
+    AuditEvent: (
+        "the clinic's log of who read or changed the record, not the record itself; "
+        "append-only and hash-chained, reviewed by clinic admins"
+    ),
+}
 
 
 def _value(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value
 
 
-def _fields(obj, names) -> dict:
-    return {name: _value(getattr(obj, name)) for name in names}
+def _fields(obj: Model) -> dict:
+    """The fields of ``obj`` that RECORD says the export copies as they are."""
+    return {name: _value(getattr(obj, name)) for name in RECORD[type(obj)].fields}
+
+
+def _name(user) -> str | None:
+    return user.get_full_name() if user is not None else None
+
+
+def _check_in(message: ScheduledMessage) -> dict:
+    return {**_fields(message), "answers": [_fields(a) for a in message.answers.all()]}
+
+
+def _alert(alert: Alert) -> dict:
+    task = getattr(alert, "call_task", None)
+    return {
+        **_fields(alert),
+        "answered_at": _value(alert.answer.answered_at),
+        "physio": _name(alert.physio),
+        "acknowledged_by": _name(alert.acknowledged_by),
+        "call_task": {**_fields(task), "done_by": _name(task.done_by)} if task else None,
+    }
+
+
+def _visit(v: Visit) -> dict:
+    messages = v.messages.all()
+    return {
+        "date": v.day.isoformat(),
+        "practitioner": v.author.get_full_name(),
+        **_fields(v),
+        "safety_check_reported_at": (
+            _value(v.safety_check.reported_at) if v.safety_check else None
+        ),
+        "acknowledged_by": _name(v.acknowledged_by),
+        "acknowledged_precaution_titles": [
+            RULES_BY_CODE[code].title if code in RULES_BY_CODE else code
+            for code in v.acknowledged_precautions or []
+        ],
+        "aftercare_template": v.aftercare_template.name if v.aftercare_template else None,
+        "clean_technique_complete": v.clean_technique_complete,
+        "needling_sites": [{**_fields(s), "muscle": s.muscle.name} for s in v.sites.all()],
+        "adverse_events": [_fields(e) for e in v.adverse_events.all()],
+        "addenda": [{**_fields(a), "author": _name(a.author)} for a in v.addenda.all()],
+        "check_ins": [_check_in(m) for m in messages if m.kind == ScheduledMessage.Kind.CHECKIN],
+        "aftercare_deliveries": [_fields(d) for d in v.aftercare_deliveries.all()],
+        "alerts": [_alert(a) for a in v.alerts.all()],
+    }
+
+
+def _appointment(a: Appointment) -> dict:
+    return {
+        **_fields(a),
+        "type": a.type.name,
+        "location": a.location.name,
+        "practitioner": a.practitioner.get_full_name(),
+        "course_started_on": _value(a.course.started_on) if a.course else None,
+        "booked_by": _name(a.created_by),
+        "reminders": [
+            _fields(m) for m in a.messages.all() if m.kind == ScheduledMessage.Kind.REMINDER
+        ],
+    }
+
+
+def _intake(intake: Intake) -> dict:
+    return {
+        **_fields(intake),
+        "consent_version": intake.consent.version if intake.consent else None,
+        "invitations": [
+            {**_fields(i), "sent_by": _name(i.created_by)} for i in intake.invitations.all()
+        ],
+    }
 
 
 def patient_export(patient: Patient) -> dict:
-    """A JSON-ready dict: demographics, intakes, health updates, visits and follow-ups."""
+    """A JSON-ready dict: demographics, intakes, health updates, courses, appointments,
+    visits and follow-ups. A fixed number of queries, however long the record."""
+    intakes = (
+        patient.intakes.select_related("consent")
+        .prefetch_related(
+            Prefetch(
+                "invitations",
+                queryset=IntakeInvitation.objects.select_related("created_by").order_by(
+                    "created_at", "id"
+                ),
+            )
+        )
+        .order_by("number")
+    )
+    appointments = (
+        Appointment.objects.filter(patient=patient)
+        .select_related("type", "location", "practitioner", "course", "created_by")
+        .prefetch_related(
+            Prefetch("messages", queryset=ScheduledMessage.objects.order_by("due_at", "id"))
+        )
+        .order_by("start")
+    )
     visits = (
         Visit.objects.filter(appointment__patient=patient)
-        .select_related("appointment__type", "appointment__location", "author", "safety_check")
+        .select_related(
+            "appointment",
+            "author",
+            "safety_check",
+            "acknowledged_by",
+            "aftercare_template",
+        )
         .prefetch_related(
             Prefetch("sites", queryset=NeedlingSite.objects.select_related("muscle")),
             "adverse_events",
-            "addenda__author",
+            Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+            "aftercare_deliveries",
             Prefetch(
                 "messages",
                 queryset=ScheduledMessage.objects.prefetch_related("answers"),
+            ),
+            Prefetch(
+                "alerts",
+                queryset=Alert.objects.select_related(
+                    "answer", "physio", "acknowledged_by", "call_task__done_by"
+                ),
             ),
         )
         .order_by("appointment__start")
     )
     return {
         "exported_at": timezone.now().isoformat(),
-        "patient": _fields(patient, DEMOGRAPHICS),
-        "intakes": [
-            {
-                "number": intake.number,
-                "status": intake.status,
-                "submitted_at": _value(intake.submitted_at),
-                "answers": intake.answers,
-                "consent_version": intake.consent.version if intake.consent else None,
-                "signature_name": intake.signature_name,
-            }
-            for intake in patient.intakes.select_related("consent").order_by("number")
-        ],
+        "patient": _fields(patient),
+        "intakes": [_intake(i) for i in intakes],
         "health_updates": [
-            _fields(
-                u,
-                [
-                    "reported_at",
-                    "source",
-                    "pregnancy",
-                    "surgery_date",
-                    "surgery_description",
-                    "anticoagulants",
-                    "medication_notes",
-                ],
-            )
-            for u in patient.health_updates.order_by("reported_at")
+            {**_fields(u), "recorded_by": _name(u.recorded_by)}
+            for u in patient.health_updates.select_related("recorded_by").order_by("reported_at")
         ],
-        "appointments": [
-            {
-                "start": _value(a.start),
-                "type": a.type.name,
-                "location": a.location.name,
-                "practitioner": a.practitioner.get_full_name(),
-                "status": a.status,
-                "cancellation_reason": a.cancellation_reason,
-            }
-            for a in Appointment.objects.filter(patient=patient)
-            .select_related("type", "location", "practitioner")
-            .order_by("start")
-        ],
-        "visits": [
-            {
-                "date": v.day.isoformat(),
-                "practitioner": v.author.get_full_name(),
-                **_fields(v, VISIT_FIELDS),
-                "needling_sites": [
-                    {
-                        "muscle": s.muscle.name,
-                        "side": s.side,
-                        "spinal_level": s.spinal_level,
-                        "depth_cm": str(s.depth_cm),
-                        "insertions": s.insertions,
-                        "twitch": s.twitch,
-                        "tolerance": s.tolerance,
-                    }
-                    for s in v.sites.all()
-                ],
-                "adverse_events": [
-                    _fields(e, ["kind", "description", "action_taken", "created_at"])
-                    for e in v.adverse_events.all()
-                ],
-                "addenda": [
-                    {
-                        **_fields(a, ["created_at", "reason", "text"]),
-                        "author": a.author.get_full_name(),
-                    }
-                    for a in v.addenda.all()
-                ],
-                "check_ins": [
-                    {
-                        "hours_after": str(m.hours_after) if m.hours_after is not None else None,
-                        "sent_at": _value(m.sent_at),
-                        "answers": [
-                            _fields(
-                                ans,
-                                [
-                                    "answered_at",
-                                    "soreness",
-                                    "compared",
-                                    "bruising",
-                                    "red_flags",
-                                    "comment",
-                                ],
-                            )
-                            for ans in m.answers.all()
-                        ],
-                    }
-                    for m in v.messages.all()
-                    if m.kind == ScheduledMessage.Kind.CHECKIN
-                ],
-            }
-            for v in visits
-        ],
+        "courses": [_fields(c) for c in patient.courses.order_by("started_on", "id")],
+        "appointments": [_appointment(a) for a in appointments],
+        "visits": [_visit(v) for v in visits],
     }
