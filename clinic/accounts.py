@@ -1,7 +1,8 @@
 """Staff accounts administered by someone else (a clinic admin, or the operator who
 creates the first admin). Nobody sets another person's password: new accounts and
 resets get a link by email with which the person chooses their own. Every change to a
-staff account is a hash-chained audit event.
+staff account is a hash-chained audit event (``audit.record_staff_account``). The
+links are mailed from the task queue: clinic/password_mail.py is the worker's half.
 """
 
 from django.conf import settings
@@ -13,12 +14,7 @@ from django.http import HttpRequest
 from clinic import audit, throttle
 from clinic.audit import client_ip
 from clinic.roles import Role
-
-
-def staff_account_audit(request: HttpRequest | None, *, user, detail: str, created=False) -> None:
-    """One audit event for a change to ``user``'s account (what changed, in words)."""
-    action = audit.Action.CREATE if created else audit.Action.UPDATE
-    audit.record(request, action, obj=user, detail=f"staff account {user.get_username()}: {detail}")
+from clinic.tasks import send_password_links
 
 
 @transaction.atomic
@@ -48,7 +44,9 @@ def staff_account_created(*, request: HttpRequest | None, user, by: str = "") ->
     """Audit a new account (with its roles) and mail its owner the link to choose a
     password. The account has no usable password until they do."""
     roles = sorted(user.groups.values_list("name", flat=True))
-    staff_account_audit(request, user=user, created=True, detail=f"created{by}, roles {roles}")
+    audit.record_staff_account(
+        request, user=user, created=True, detail=f"created{by}, roles {roles}"
+    )
     if user.email:
         password_link_send(request=request, user=user, new_account=True)
 
@@ -57,10 +55,8 @@ def password_link_send(*, request: HttpRequest | None, user, new_account: bool =
     """Mail ``user`` a link to choose their password, from the task queue after the
     transaction commits. An admin's "send a reset link" is audited here; a new account's
     link is part of its creation event."""
-    from clinic.tasks import send_password_links
-
     if not new_account:
-        staff_account_audit(request, user=user, detail="password-reset link sent")
+        audit.record_staff_account(request, user=user, detail="password-reset link sent")
     transaction.on_commit(lambda: send_password_links.delay([user.pk], new_account))
 
 
@@ -69,29 +65,9 @@ def password_reset_request(*, request: HttpRequest, user_ids: list[int]) -> None
     not the address matched an account: one counter per requesting address, one task
     queued after commit (its list perhaps empty). Past the address's limit nothing is
     sent; the per-account limit is applied by the task. The page answers the same."""
-    from clinic.tasks import send_password_links
-
     hits = throttle.hit(
         f"reset-address:{client_ip(request)}", window=settings.PASSWORD_RESET_WINDOW_SECONDS
     )
     if hits > settings.PASSWORD_RESET_ADDRESS_LIMIT:
         user_ids = []
     transaction.on_commit(lambda: send_password_links.delay(user_ids, False))
-
-
-def password_links_send_now(user_ids: list[int], new_account: bool) -> None:
-    """The task's work: mail each active account its link, at most
-    PASSWORD_RESET_ACCOUNT_LIMIT reset links per account within the window."""
-    from clinic import emails
-
-    for user in get_user_model().objects.filter(pk__in=user_ids, is_active=True):
-        if (
-            not new_account
-            and throttle.hit(
-                f"reset-account:{user.pk}", window=settings.PASSWORD_RESET_WINDOW_SECONDS
-            )
-            > settings.PASSWORD_RESET_ACCOUNT_LIMIT
-        ):
-            staff_account_audit(None, user=user, detail="password-reset link not sent: too many")
-            continue
-        emails.password_link(user=user, new_account=new_account)

@@ -93,7 +93,7 @@ class ClinicUserAdmin(UserAdmin):
             for field in ("username", "first_name", "last_name", "email", "is_active"):
                 if field in form.changed_data:
                     before, after = form.initial.get(field), form.cleaned_data[field]
-                    accounts.staff_account_audit(
+                    audit.record_staff_account(
                         request, user=obj, detail=f"{field} {before!r} -> {after!r}"
                     )
 
@@ -106,7 +106,7 @@ class ClinicUserAdmin(UserAdmin):
             return
         after = set(user.groups.values_list("name", flat=True))
         if before != after:
-            accounts.staff_account_audit(
+            audit.record_staff_account(
                 request, user=user, detail=f"roles {sorted(before)} -> {sorted(after)}"
             )
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from clinic import audit
 from clinic.roles import Role, has_role
 
 
@@ -40,7 +41,5 @@ class ClinicAdminSite(admin.AdminSite):
         """Anonymous visitors sign in on the app's page; other staff get a 403."""
         if not request.user.is_authenticated:
             return redirect_to_login(next_url)
-        from clinic import audit
-
         audit.record_denied(request, "admin site: not a clinic admin")
         raise PermissionDenied("The admin site is for clinic admins.")

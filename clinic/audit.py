@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from clinic.models import AuditEvent
+from clinic.roles import primary_role
 
 Action = AuditEvent.Action
 CHAIN_LOCK = 7_261_001  # an arbitrary, fixed advisory-lock key for the audit chain
@@ -28,8 +29,6 @@ def record(
     ``patient`` defaults to ``obj.patient`` (or ``obj`` itself when it is a patient).
     ``actor_role`` names a non-staff actor, e.g. "patient" for a signed patient link.
     """
-    from clinic.roles import primary_role
-
     user = getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -57,6 +56,17 @@ def record(
         event.digest = event.compute_digest()
         event.save()
     return event
+
+
+def record_staff_account(
+    request: HttpRequest | None, *, user, detail: str, created: bool = False
+) -> AuditEvent:
+    """One audit event for a change to staff member ``user``'s account (what changed,
+    in words)."""
+    action = Action.CREATE if created else Action.UPDATE
+    return record(
+        request, action, obj=user, detail=f"staff account {user.get_username()}: {detail}"
+    )
 
 
 _APPOINTMENT = ("treatment_sessions.Appointment", "patient")

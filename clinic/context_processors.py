@@ -1,6 +1,7 @@
 from django.conf import settings
 
-from clinic.roles import Role, needs_second_factor, primary_role, user_roles
+from clinic.access import needs_second_factor
+from clinic.roles import Role, primary_role, user_roles
 
 
 def clinic(request):

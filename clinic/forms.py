@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 
+from clinic.accounts import password_reset_request
 from clinic.models import AuditEvent
 
 
@@ -82,8 +83,6 @@ class StaffPasswordResetForm(PasswordResetForm):
         return [user for user in users if _same_email(email, user.email)]
 
     def save(self, *, request, **kwargs) -> None:
-        from clinic.accounts import password_reset_request
-
         ids = [user.pk for user in self.get_users(self.cleaned_data["email"])]
         password_reset_request(request=request, user_ids=ids)
 

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from clinic import throttle
+from clinic.audit import client_ip
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
@@ -60,8 +61,6 @@ def row_from_token(purpose: str, token: str, queryset: QuerySet):
 
 
 def _bad_link_key(request: HttpRequest) -> str:
-    from clinic.audit import client_ip
-
     return f"bad-links:{client_ip(request) or 'unknown'}"
 
 

@@ -21,9 +21,10 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import accounts, audit
+from clinic.access import require_roles
 from clinic.audit import client_ip
 from clinic.forms import TokenForm
-from clinic.roles import STAFF, Role, require_roles
+from clinic.roles import STAFF, Role
 
 BACKUP_CODES = 10
 MAX_WRONG_CODES = 5
@@ -184,7 +185,7 @@ def reset_mfa(request, user_id: int):
     user = get_object_or_404(get_user_model(), pk=user_id)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    accounts.staff_account_audit(request, user=user, detail="second factor reset")
+    audit.record_staff_account(request, user=user, detail="second factor reset")
     messages.success(
         request, f"{user.username} will set up a new authenticator at the next sign-in."
     )

@@ -1,22 +1,17 @@
-"""Staff roles and the one way a view says who may use it.
+"""Staff roles: who holds which role, and what each role may do in Django's admin.
 
-Roles are Django groups (created by clinic/migrations/0002_roles.py). A view is
-either decorated with ``@require_roles(...)``, or marked ``@public`` (login,
-health check, patient links that carry their own signed token). Anything else
-is refused by ``RoleAccessMiddleware``: staff views deny by default.
+Roles are Django groups (created by clinic/migrations/0002_roles.py), kept in step with
+``ROLE_PERMISSIONS`` after every migration. How a view says who may use it (the
+decorators and the middleware that enforce them) is in clinic/access.py.
 """
 
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import Group, Permission
 from django.db import models
-from django.http import HttpRequest, HttpResponse
 
 
 class Role(StrEnum):
@@ -109,72 +104,12 @@ def has_role(user, *roles: Role) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def _deny(request: HttpRequest, reason: str) -> None:
-    from clinic import audit
-
-    audit.record_denied(request, reason)
-    raise PermissionDenied(reason)
-
-
-def require_roles(*roles: Role) -> Callable:
-    """Decorator: the view is for signed-in staff holding one of ``roles``."""
-    if not roles:
-        raise ValueError("require_roles needs at least one role")
-    allowed = frozenset(roles)
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not user_roles(request.user) & allowed:
-                _deny(request, "role not allowed")
-            return view(request, *args, **kwargs)
-
-        wrapped.allowed_roles = allowed
-        return wrapped
-
-    return decorator
-
-
-def public(view: Callable) -> Callable:
-    """Mark a view as reachable without a staff login (it guards itself)."""
-    view.is_public = True
-    return view
-
-
-class RoleAccessMiddleware:
-    """Refuses any view that declares neither roles nor ``@public``."""
-
-    def __init__(self, get_response: Callable) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view: Callable, args, kwargs):
-        if getattr(view, "is_public", False):
-            return None
-        if needs_second_factor(request) and not getattr(view, "mfa_exempt", False):
-            return redirect_to_login(request.get_full_path(), "mfa-verify")
-        if getattr(view, "allowed_roles", None):
-            return None
-        match = request.resolver_match
-        if match is not None and match.namespace == "admin":
-            return None  # ClinicAdminSite checks the clinic admin role itself
-        if settings.DEBUG and request.path.startswith(settings.STATIC_URL):
-            return None
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        _deny(request, "view declares no roles")
-
-
-def needs_second_factor(request: HttpRequest) -> bool:
-    """Signed in with a password, but the role calls for a verified second factor."""
-    from clinic.security import mfa_required
-
-    user = request.user
-    return user.is_authenticated and mfa_required(user) and not user.is_verified()
+def mfa_required(user) -> bool:
+    """Physiotherapists and clinic admins always; front desk when the clinic chooses."""
+    roles = user_roles(user)
+    if roles & {Role.PHYSIO, Role.ADMIN}:
+        return True
+    return Role.FRONT_DESK in roles and settings.MFA_FRONT_DESK
 
 
 def sync_role_permissions(sender, **kwargs) -> None:
@@ -183,8 +118,6 @@ def sync_role_permissions(sender, **kwargs) -> None:
     Runs after every app's migrations (permissions of later apps appear later);
     it is idempotent and also recreates the groups after a test flush.
     """
-    from django.contrib.auth.models import Group, Permission
-
     for role, specs in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
         perms = []

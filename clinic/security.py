@@ -14,19 +14,13 @@ from django.dispatch import receiver
 from django.utils.cache import patch_cache_control
 from django.views.defaults import bad_request
 
-from clinic.roles import Role, user_roles
+from clinic import audit
+from clinic.mfa import sign_in_completed
+from clinic.roles import mfa_required
 
 LOGIN_AT = "clinic_login_at"
 SEEN_AT = "clinic_seen_at"
 SEEN_RESOLUTION = 60  # seconds
-
-
-def mfa_required(user) -> bool:
-    """Physiotherapists and clinic admins always; front desk when the clinic chooses."""
-    roles = user_roles(user)
-    if roles & {Role.PHYSIO, Role.ADMIN}:
-        return True
-    return Role.FRONT_DESK in roles and settings.MFA_FRONT_DESK
 
 
 class RequestSizeLimitMiddleware:
@@ -131,9 +125,6 @@ class SessionTimeoutMiddleware:
 
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
-    from clinic import audit
-    from clinic.mfa import sign_in_completed
-
     request.session[LOGIN_AT] = request.session[SEEN_AT] = int(time.time())
     audit.record(request, audit.Action.LOGIN, detail="signed in")
     if request is not None and not mfa_required(user):
@@ -142,7 +133,5 @@ def record_login(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs):
-    from clinic import audit
-
     username = str(credentials.get("username", ""))[:150]
     audit.record(request, audit.Action.LOGIN_FAILED, detail=f"username {username!r}")

@@ -150,7 +150,7 @@ MIDDLEWARE = [
     "clinic.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "clinic.roles.RoleAccessMiddleware",
+    "clinic.access.RoleAccessMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

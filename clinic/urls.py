@@ -4,8 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import mfa, views
+from clinic.access import public, require_roles
 from clinic.forms import LoginForm, StaffPasswordResetForm
-from clinic.roles import STAFF, public, require_roles
+from clinic.roles import STAFF
 
 auth_urls = [
     path(

@@ -7,10 +7,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import accounts, audit, health, privacy
+from clinic import audit, health, privacy
+from clinic.access import public, require_roles
 from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
-from clinic.roles import STAFF, Role, primary_role, public, require_roles
+from clinic.roles import STAFF, Role, primary_role
 from intake.models import Patient
 from sessions import followups
 from sessions import services as sessions_services
@@ -104,7 +105,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        accounts.staff_account_audit(self.request, user=form.user, detail="password changed")
+        audit.record_staff_account(self.request, user=form.user, detail="password changed")
         return response
 
 
@@ -114,5 +115,5 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         detail = "password chosen from a mailed link"
-        accounts.staff_account_audit(self.request, user=form.user, detail=detail)
+        audit.record_staff_account(self.request, user=form.user, detail=detail)
         return response

@@ -10,7 +10,8 @@ from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
 from clinic import audit, links, once
-from clinic.roles import Role, has_role, public, require_roles
+from clinic.access import public, require_roles
+from clinic.roles import Role, has_role
 from intake import services
 from intake.forms import (
     STEP_SLUGS,

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import audit, links
-from clinic.roles import Role, public, require_roles
+from clinic.access import public, require_roles
+from clinic.roles import Role
 from intake.models import Patient
 from sessions import charting
 from sessions.chart_forms import (

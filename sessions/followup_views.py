@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import audit, links
-from clinic.roles import Role, public, require_roles
+from clinic.access import public, require_roles
+from clinic.roles import Role
 from intake.forms import pain_field
 from sessions import followups
 from sessions.models import Alert, CallTask, CheckinAnswer

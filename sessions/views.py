@@ -8,7 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from clinic import audit, links, once
-from clinic.roles import Role, has_role, public, require_roles
+from clinic.access import public, require_roles
+from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import services

@@ -3,15 +3,9 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 
 from clinic import urls as project_urls
+from clinic.access import public, require_roles
 from clinic.models import AuditEvent
-from clinic.roles import (
-    Role,
-    RoleModelBackend,
-    primary_role,
-    public,
-    require_roles,
-    user_roles,
-)
+from clinic.roles import Role, RoleModelBackend, primary_role, user_roles
 from tests.factories import UserFactory
 
 
