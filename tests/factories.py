@@ -1,12 +1,27 @@
-from datetime import date
+import secrets
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from clinic.roles import Role
 from intake.models import Patient
-from sessions.models import Location, NeedlingAuthorisation
+from sessions.models import (
+    Appointment,
+    AppointmentType,
+    CheckinAnswer,
+    Course,
+    Location,
+    Muscle,
+    NeedlingAuthorisation,
+    NeedlingSite,
+    ScheduledMessage,
+    Visit,
+)
 
 PASSWORD = "a-long-test-password"
 
@@ -63,3 +78,117 @@ class NeedlingAuthorisationFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"IMS-{n:05d}")
     valid_from = date(2024, 1, 1)
     valid_until = date(2030, 1, 1)
+
+
+def clinic_time(year, month, day, hour=9, minute=0) -> datetime:
+    """An aware datetime on the clinic's wall clock (settings.TIME_ZONE)."""
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+class AppointmentTypeFactory(factory.django.DjangoModelFactory):
+    """The 30-minute needling treatment the data migration creates (found, not duplicated)."""
+
+    class Meta:
+        model = AppointmentType
+        django_get_or_create = ["name"]
+
+    name = "IMS treatment"
+    duration_minutes = 30
+    involves_needling = True
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    """A new open course; a patient holds at most one open course (a constraint)."""
+
+    class Meta:
+        model = Course
+
+    patient = factory.SubFactory(PatientFactory)
+
+
+def _open_course(appointment) -> Course:
+    """The patient's open course, or a new one: as booking does, so that several
+    appointments of one patient share their course."""
+    course = appointment.patient.courses.filter(closed_on__isnull=True).first()
+    return course or CourseFactory(patient=appointment.patient)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A booked appointment, aware in the clinic time zone, lasting its type's duration
+    (so it ends after it starts). Give each one of a practitioner its own time: on
+    PostgreSQL active appointments of one practitioner must not overlap. ``end`` or
+    ``minutes`` overrides the length."""
+
+    class Meta:
+        model = Appointment
+
+    class Params:
+        minutes = factory.LazyAttribute(lambda a: a.type.duration_minutes)
+
+    patient = factory.SubFactory(PatientFactory)
+    practitioner = factory.SubFactory(UserFactory, role=Role.PHYSIO)
+    location = factory.SubFactory(LocationFactory)
+    type = factory.SubFactory(AppointmentTypeFactory)
+    course = factory.LazyAttribute(_open_course)
+    start = factory.LazyFunction(lambda: clinic_time(2026, 11, 23, 9))
+    end = factory.LazyAttribute(lambda a: a.start + timedelta(minutes=a.minutes))
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """A draft chart note for an appointment, written by its practitioner."""
+
+    class Meta:
+        model = Visit
+
+    appointment = factory.SubFactory(AppointmentFactory)
+    author = factory.LazyAttribute(lambda v: v.appointment.practitioner)
+
+
+class MuscleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Muscle
+        django_get_or_create = ["name"]
+
+    name = "Gluteus medius"
+    region = "hip"
+    nerve_roots = "L4-S1"
+
+
+class NeedlingSiteFactory(factory.django.DjangoModelFactory):
+    """A needled site on a draft visit (saved directly: no hard-stop check runs)."""
+
+    class Meta:
+        model = NeedlingSite
+
+    visit = factory.SubFactory(VisitFactory)
+    muscle = factory.SubFactory(MuscleFactory)
+    side = NeedlingSite.Side.LEFT
+    depth_cm = Decimal("3.0")
+    twitch = NeedlingSite.Twitch.STRONG
+
+
+class ScheduledMessageFactory(factory.django.DjangoModelFactory):
+    """A pending soreness check-in for a visit, due 24 hours after the appointment."""
+
+    class Meta:
+        model = ScheduledMessage
+
+    visit = factory.SubFactory(VisitFactory)
+    appointment = factory.LazyAttribute(lambda m: m.visit.appointment if m.visit else None)
+    patient = factory.LazyAttribute(lambda m: m.appointment.patient)
+    kind = ScheduledMessage.Kind.CHECKIN
+    hours_after = Decimal("24")
+    due_at = factory.LazyAttribute(lambda m: m.appointment.end + timedelta(hours=24))
+    key = factory.Sequence(lambda n: f"checkin:test:{n}")
+    nonce = factory.LazyFunction(lambda: secrets.token_urlsafe(24))
+
+
+class CheckinAnswerFactory(factory.django.DjangoModelFactory):
+    """A patient's answer to a check-in message."""
+
+    class Meta:
+        model = CheckinAnswer
+
+    message = factory.SubFactory(ScheduledMessageFactory)
+    soreness = 3
+    compared = CheckinAnswer.Compared.AS_EXPECTED

@@ -48,16 +48,24 @@ from sessions.models import (
     AftercareDelivery,
     Alert,
     Appointment,
-    AppointmentType,
     CalendarFeed,
     CallTask,
-    CheckinAnswer,
-    Muscle,
     NeedlingSite,
     ScheduledMessage,
     Visit,
 )
-from tests.factories import LocationFactory, PatientFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    AppointmentTypeFactory,
+    CheckinAnswerFactory,
+    LocationFactory,
+    MuscleFactory,
+    NeedlingSiteFactory,
+    PatientFactory,
+    ScheduledMessageFactory,
+    UserFactory,
+    VisitFactory,
+)
 
 # --- Vocabulary ---------------------------------------------------------------------------
 
@@ -197,13 +205,12 @@ class World:
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
-    return Appointment.objects.create(
+    return AppointmentFactory(
         patient=patient,
         practitioner=practitioner,
         location=location,
         type=kind,
         start=start,
-        end=start + timedelta(minutes=30),
         **fields,
     )
 
@@ -212,9 +219,8 @@ def _signed_visit(patient, author, location, kind, start) -> Visit:
     appointment = _appointment(
         patient, author, location, kind, start, status=Appointment.Status.COMPLETED
     )
-    return Visit.objects.create(
+    return VisitFactory(
         appointment=appointment,
-        author=author,
         status=Visit.Status.SIGNED,
         signed_at=start + timedelta(minutes=30),
         pain_today=5,
@@ -228,17 +234,12 @@ def _aftercare(visit) -> AftercareDelivery:
 
 
 def _sent_checkin(visit, now) -> ScheduledMessage:
-    return ScheduledMessage.objects.create(
+    return ScheduledMessageFactory(
         key=f"checkin:{visit.pk}:24h",
-        kind=ScheduledMessage.Kind.CHECKIN,
-        patient=visit.patient,
-        appointment=visit.appointment,
         visit=visit,
-        hours_after=Decimal(24),
         due_at=now - timedelta(hours=1),
         status=ScheduledMessage.Status.SENT,
         sent_at=now - timedelta(hours=1),
-        nonce=secrets.token_urlsafe(24),
     )
 
 
@@ -249,12 +250,8 @@ def build_world() -> World:
     admin = UserFactory(username="clinicadmin", role=Role.ADMIN)
     author = UserFactory(username="author", role=Role.PHYSIO)
     location = LocationFactory(name="Kensington")
-    kind = AppointmentType.objects.get_or_create(
-        name="IMS treatment", defaults={"duration_minutes": 30, "involves_needling": True}
-    )[0]
-    muscle = Muscle.objects.get_or_create(
-        name="Gluteus medius", defaults={"region": "hip", "nerve_roots": "L4-S1"}
-    )[0]
+    kind = AppointmentTypeFactory()
+    muscle = MuscleFactory()
     alice = PatientFactory(email="alice@example.com")
     bob = PatientFactory(email="bob@example.com")
 
@@ -268,15 +265,13 @@ def build_world() -> World:
     other_invitation = intake_services.intake_invite(patient=bob, sent_by=front_desk)
 
     appointment = _appointment(alice, author, location, kind, now - timedelta(hours=1))
-    visit = Visit.objects.create(appointment=appointment, author=author)
-    site = NeedlingSite.objects.create(
-        visit=visit, muscle=muscle, side="left", depth_cm=Decimal("4.5"), twitch="weak"
-    )
+    visit = VisitFactory(appointment=appointment)
+    site = NeedlingSiteFactory(visit=visit, muscle=muscle, depth_cm=Decimal("4.5"), twitch="weak")
     signed_visit = _signed_visit(alice, author, location, kind, now - timedelta(days=1))
     other_signed = _signed_visit(bob, author, location, kind, now - timedelta(days=1, hours=2))
 
     checkin = _sent_checkin(signed_visit, now)
-    answer = CheckinAnswer.objects.create(
+    answer = CheckinAnswerFactory(
         message=checkin, soreness=9, compared="worse", red_flags=["fever"]
     )
     alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)

@@ -50,11 +50,15 @@ from sessions.models import (
     ScheduledMessage,
     Visit,
 )
+from tests.charting_helpers import visit_chart
 from tests.factories import (
     PASSWORD,
+    AppointmentFactory,
     LocationFactory,
     NeedlingAuthorisationFactory,
     PatientFactory,
+    ScheduledMessageFactory,
+    VisitFactory,
 )
 
 FUZZ = settings(
@@ -494,31 +498,20 @@ def sent_checkin(patient, physio, settings):
     """A check-in sent yesterday about a visit the day before."""
     settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"
     location = LocationFactory(name="Fuzz clinic")
-    kind, _ = AppointmentType.objects.get_or_create(
-        name="IMS treatment", defaults={"duration_minutes": 30, "involves_needling": True}
-    )
     start = timezone.now() - timedelta(days=2)
-    appointment = Appointment.objects.create(
-        patient=patient,
-        practitioner=physio,
-        location=location,
-        type=kind,
-        start=start,
-        end=start + timedelta(minutes=30),
-        course=sessions_services.active_course(patient),
-    )
     # Check-ins belong to signed notes (a draft's is skipped at send time).
-    visit = Visit.objects.create(
-        appointment=appointment, author=physio, status=Visit.Status.SIGNED, signed_at=start
+    visit = VisitFactory(
+        appointment=AppointmentFactory(
+            patient=patient, practitioner=physio, location=location, start=start
+        ),
+        status=Visit.Status.SIGNED,
+        signed_at=start,
     )
-    message = ScheduledMessage.objects.create(
+    message = ScheduledMessageFactory(
         key=f"checkin:{visit.pk}:24h",
-        kind=ScheduledMessage.Kind.CHECKIN,
-        patient=patient,
-        appointment=appointment,
         visit=visit,
+        hours_after=None,
         due_at=timezone.now() - timedelta(days=1),
-        nonce="fuzz-checkin-nonce",
     )
     ((pk, claim),) = followups.messages_claim_due()
     assert followups.message_send(message_id=pk, claim=claim) == "sent"
@@ -955,34 +948,6 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     began = timezone.now() - timedelta(minutes=5)
     Appointment.objects.filter(pk=appointment.pk).update(start=began, end=began + kind.duration)
     chart_url = reverse("sessions:chart", args=[appointment.pk])
-    assert clinician.get(chart_url).status_code == 200
-    response = clinician.post(  # the first save starts the draft
-        f"{chart_url}?part=safety",
-        {
-            "pregnancy": "no",
-            "surgery_since_last": "on",
-            "surgery_date": "2024-01-05",
-            "surgery_description": XSS,
-            "medication_notes": XSS,
-            "consent_today": "on",
-        },
-    )
-    assert response.status_code == 302, response.content.decode()[-2000:]
-    visit = Visit.objects.get(appointment=appointment)
-    clinician.post(reverse("sessions:acknowledge", args=[visit.pk]))
-    response = clinician.post(
-        reverse("sessions:site-add", args=[visit.pk]),
-        {
-            "muscle": muscle.pk,
-            "side": "left",
-            "spinal_level": "",
-            "depth_cm": "3",
-            "insertions": "2",
-            "twitch": "weak",
-            "tolerance": "good",
-        },
-    )
-    assert response.status_code == 302, response.content.decode()[-3000:]
     note = {
         "pain_today": "6",
         "change_since_last": "first",
@@ -1002,8 +967,21 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         "gloves": "on",
         "sharps_disposal": "on",
     }
-    response = clinician.post(reverse("sessions:note-save", args=[visit.pk]), note)
-    assert response.status_code == 302, response.content.decode()[-3000:]
+    visit = visit_chart(
+        clinician,
+        appointment,
+        muscle=muscle,
+        safety={
+            "pregnancy": "no",
+            "surgery_since_last": "on",
+            "surgery_date": "2024-01-05",
+            "surgery_description": XSS,
+            "medication_notes": XSS,
+            "consent_today": "on",
+        },
+        note=note,
+        sign=None,
+    )
     rejected = clinician.post(
         reverse("sessions:note-save", args=[visit.pk]), {**note, "pain_today": XSS}
     )

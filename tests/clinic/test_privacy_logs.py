@@ -43,8 +43,8 @@ from sessions.models import (
     CheckinAnswer,
     Muscle,
     ScheduledMessage,
-    Visit,
 )
+from tests.charting_helpers import NOTE, visit_chart
 from tests.factories import LocationFactory, NeedlingAuthorisationFactory, PatientFactory
 
 TZ = ZoneInfo("America/Edmonton")
@@ -319,60 +319,25 @@ def test_main_journeys_leave_no_health_information_in_logs_or_task_payloads(
         clinician = client_for(physio)
         clinician.get(reverse("intake:patient-detail", args=[patient.pk]))
         clinician.get(reverse("intake:intake-summary", args=[intake.pk]))
-        chart_url = reverse("sessions:chart", args=[appointment.pk])
-        clinician.get(chart_url)
-        response = clinician.post(  # the first save starts the draft
-            f"{chart_url}?part=safety",
-            {
+        visit = visit_chart(
+            clinician,
+            appointment,
+            muscle=muscle,
+            safety={
                 "pregnancy": "not_applicable",
                 "medication_notes": FACTS["medication_notes"],
                 "anticoagulants": "on",
                 "consent_today": "on",
             },
-        )
-        assert response.status_code == 302, response.content.decode()[-2000:]
-        visit = Visit.objects.get(appointment=appointment)
-        assert clinician.post(reverse("sessions:acknowledge", args=[visit.pk])).status_code == 302
-        response = clinician.post(
-            reverse("sessions:site-add", args=[visit.pk]),
-            {
-                "muscle": muscle.pk,
-                "side": "left",
-                "depth_cm": "3",
-                "insertions": "2",
-                "twitch": "weak",
-                "tolerance": "good",
+            note={**NOTE, "subjective": FACTS["subjective"]},
+            autosave_first=True,
+            adverse_event={
+                "kind": "fainting",
+                "description": FACTS["adverse"],
+                "action_taken": "Lay flat",
             },
+            sign={"aftercare_text": FACTS["aftercare"], "home_exercises": "Walk daily"},
         )
-        assert response.status_code == 302, response.content.decode()[-2000:]
-        note = {
-            "pain_today": "6",
-            "change_since_last": "first",
-            "subjective": FACTS["subjective"],
-            "pain_after": "3",
-            "needle_product": "Seirin J",
-            "needle_size": "0.30 × 50 mm",
-            "needles_out": "1",
-            "needles_back": "1",
-            "single_use_sterile": "on",
-            "skin_antisepsis": "on",
-            "gloves": "on",
-            "sharps_disposal": "on",
-        }
-        clinician.post(reverse("sessions:note-save", args=[visit.pk]), note, HTTP_X_AUTOSAVE="1")
-        clinician.post(reverse("sessions:note-save", args=[visit.pk]), note)
-        response = clinician.post(
-            reverse("sessions:adverse-add", args=[visit.pk]),
-            {"kind": "fainting", "description": FACTS["adverse"], "action_taken": "Lay flat"},
-        )
-        assert response.status_code == 302, response.content.decode()[-2000:]
-        with django_capture_on_commit_callbacks(execute=True):
-            response = clinician.post(
-                reverse("sessions:sign", args=[visit.pk]),
-                {"aftercare_text": FACTS["aftercare"], "home_exercises": "Walk daily"},
-            )
-        assert response.status_code == 302, response.content.decode()[-2000:]
-        visit.refresh_from_db()
         assert visit.is_signed
         clinician.get(reverse("sessions:timeline", args=[patient.pk]))
         clinician.get(reverse("sessions:visit-print", args=[visit.pk]))

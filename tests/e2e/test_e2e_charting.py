@@ -20,7 +20,7 @@ from sessions.models import (
     Location,
     Visit,
 )
-from sessions.services import active_course
+from tests.factories import AppointmentFactory
 
 PATIENT = "Marcus Lee"
 PATIENT_EMAIL = "marcus.lee@example.com"
@@ -59,15 +59,12 @@ def todays_visit(demo_clinic, catalogues) -> Appointment:
     midnight = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
     start = max(now - timedelta(minutes=5), midnight)
     patient = Patient.objects.get(legal_first_name="Marcus", legal_last_name="Lee")
-    kind = AppointmentType.objects.get(name="IMS treatment")
-    return Appointment.objects.create(
+    return AppointmentFactory(
         patient=patient,
         practitioner=get_user_model().objects.get(username="physio"),
         location=Location.objects.order_by("name").first(),
-        type=kind,
+        type=AppointmentType.objects.get(name="IMS treatment"),
         start=start,
-        end=start + kind.duration,
-        course=active_course(patient),
     )
 
 

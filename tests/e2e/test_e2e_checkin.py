@@ -3,7 +3,6 @@ check-in link on a phone and reports a red flag; the physiotherapist sees the al
 acknowledges it; the front desk calls the patient back without seeing clinical detail."""
 
 import re
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
@@ -23,8 +22,8 @@ from sessions.models import (
     ScheduledMessage,
     Visit,
 )
-from sessions.services import active_course
 from tests.e2e.conftest import DESKTOP, _open_page
+from tests.factories import AppointmentFactory, ScheduledMessageFactory, VisitFactory
 
 PATIENT = "Aisha Rahman"
 PATIENT_EMAIL = "aisha.r@example.com"
@@ -60,32 +59,22 @@ def due_checkin(demo_clinic, settings, live_server) -> ScheduledMessage:
 
     tz = timezone.get_current_timezone()
     start = datetime.combine(timezone.localdate() - timedelta(days=1), time(9), tzinfo=tz)
-    appointment = Appointment.objects.create(
+    appointment = AppointmentFactory(
         patient=patient,
         practitioner=physio,
         location=Location.objects.order_by("name").first(),
         type=AppointmentType.objects.get(name="IMS treatment"),
         start=start,
-        end=start + timedelta(minutes=30),
         status=Appointment.Status.COMPLETED,
-        course=active_course(patient),
     )
     # Check-ins belong to signed notes (a draft's is skipped at send time).
-    visit = Visit.objects.create(
-        appointment=appointment,
-        author=physio,
-        status=Visit.Status.SIGNED,
-        signed_at=appointment.end,
+    visit = VisitFactory(
+        appointment=appointment, status=Visit.Status.SIGNED, signed_at=appointment.end
     )
-    return ScheduledMessage.objects.create(
+    return ScheduledMessageFactory(
         key=f"checkin:{visit.pk}:24h",
-        kind=ScheduledMessage.Kind.CHECKIN,
-        patient=patient,
-        appointment=appointment,
         visit=visit,
-        hours_after=24,
         due_at=timezone.now() - timedelta(minutes=1),
-        nonce=secrets.token_urlsafe(24),
     )
 
 

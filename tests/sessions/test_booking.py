@@ -9,7 +9,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from intake.models import IntakeInvitation
 from sessions import services
 from sessions.models import Appointment, Course, TimeOff
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import CourseFactory, PatientFactory, UserFactory
 from tests.sessions.conftest import local, submitted_intake
 
 
@@ -314,8 +314,8 @@ class TestOneActiveCourseOnPostgres:
         assert set(Appointment.objects.values_list("course", flat=True)) == {course.pk}
 
     def test_the_database_refuses_a_second_active_course(self, patient):
-        Course.objects.create(patient=patient)
+        CourseFactory(patient=patient)
         with pytest.raises(IntegrityError), transaction.atomic():
-            Course.objects.create(patient=patient)
+            CourseFactory(patient=patient)
         Course.objects.filter(patient=patient).update(closed_on=date(2026, 11, 20))
-        Course.objects.create(patient=patient)  # a new course once the old one is closed
+        CourseFactory(patient=patient)  # a new course once the old one is closed

@@ -11,7 +11,7 @@ from clinic.models import AuditEvent
 from intake import services as intake_services
 from sessions import services
 from sessions.models import Appointment, AppointmentType, CalendarFeed, WorkingHours
-from tests.factories import PatientFactory
+from tests.factories import AppointmentFactory, PatientFactory
 from tests.sessions.conftest import TZ, local, submitted_intake
 
 
@@ -28,15 +28,13 @@ def seed_day(physio, location, treatment, count, day=(2026, 11, 23), first=0):
             )
         elif i % 3 == 1:
             intake_services.intake_invite(patient=patient, sent_by=physio)
-        start = local(*day, 8) + timedelta(minutes=10 * (first + i))
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=patient,
             practitioner=physio,
             location=location,
             type=treatment,
-            start=start,
-            end=start + timedelta(minutes=10),
-            course=services.active_course(patient),
+            start=local(*day, 8) + timedelta(minutes=10 * (first + i)),
+            minutes=10,
         )
 
 
@@ -262,13 +260,12 @@ class TestBookingForm:
     ):
         frozen_now.move_to(local(2027, 11, 1, 10))
         start = datetime(2027, 11, 7, 8, 30, tzinfo=UTC)  # the second 01:30 (MST)
-        visit = Appointment.objects.create(
+        visit = AppointmentFactory(
             patient=PatientFactory(),
             practitioner=physio,
             location=location,
             type=treatment,
             start=start,
-            end=start + timedelta(minutes=30),
         )
         client = client_for(front_desk)
         url = reverse("sessions:appointment-detail", args=[visit.pk])
@@ -508,13 +505,12 @@ class TestCalendarFeed:
         self, client_for, client, physio, location, treatment, hours
     ):
         patient = PatientFactory(legal_first_name="Zoë", legal_last_name="Kowalski")
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=patient,
             practitioner=physio,
             location=location,
             type=treatment,
             start=local(2026, 11, 23, 9),
-            end=local(2026, 11, 23, 9, 30),
         )
         feed = services.feed_create(practitioner=physio)
         path = services.feed_url(feed).removeprefix("http://127.0.0.1:8000")
@@ -546,13 +542,12 @@ class TestCalendarFeed:
         location.name = "Clinique de physiothérapie Montréal-Nord – Pavillon Saint-Jérôme"
         location.save()
         start = local(2026, 11, 23, 9)
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=PatientFactory(legal_first_name="Élodie", legal_last_name="Ångström"),
             practitioner=physio,
             location=location,
             type=long_type,
             start=start,
-            end=start + timedelta(minutes=30),
         )
         (event,) = self.feed(client, physio).walk("VEVENT")
         assert str(event["SUMMARY"]) == f"ÉÅ – {long_type.name}"
@@ -570,13 +565,12 @@ class TestCalendarFeed:
         location.name = name
         location.save()
         start = local(2026, 11, 23, 9)
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=PatientFactory(),
             practitioner=physio,
             location=location,
             type=treatment,
             start=start,
-            end=start + timedelta(minutes=30),
         )
         (event,) = self.feed(client, physio).walk("VEVENT")
         expected = name.replace("\r\n", "\n").replace("\r", "\n").replace("\x07", "")
@@ -590,13 +584,12 @@ class TestCalendarFeed:
         second = datetime(2027, 11, 7, 1, 30, fold=1, tzinfo=TZ)  # 01:30 MST, an hour later
         for start in (first, second, local(2027, 11, 6, 23, 45)):
             start = start.astimezone(UTC)  # so that +30 minutes is real time
-            Appointment.objects.create(
+            AppointmentFactory(
                 patient=PatientFactory(),
                 practitioner=physio,
                 location=location,
                 type=treatment,
                 start=start,
-                end=start + timedelta(minutes=30),
             )
         starts = sorted(e.decoded("DTSTART") for e in self.feed(client, physio).walk("VEVENT"))
         assert starts == [
@@ -608,13 +601,12 @@ class TestCalendarFeed:
     def test_cancelled_visits_leave_the_feed(self, client, physio, location, treatment):
         start = local(2026, 11, 23, 9)
         kept, cancelled = (
-            Appointment.objects.create(
+            AppointmentFactory(
                 patient=PatientFactory(),
                 practitioner=physio,
                 location=location,
                 type=treatment,
                 start=start + timedelta(hours=i),
-                end=start + timedelta(hours=i, minutes=30),
             )
             for i in range(2)
         )
@@ -637,17 +629,15 @@ class TestNoDoubleBookingOnPostgres:
     ):
         start = local(2026, 11, 23, 9)
         common = dict(practitioner=physio, location=location, type=treatment)
-        Appointment.objects.create(
-            patient=PatientFactory(), start=start, end=start + timedelta(minutes=30), **common
-        )
+        AppointmentFactory(start=start, **common)
         with pytest.raises(IntegrityError), transaction.atomic():
-            Appointment.objects.create(
+            AppointmentFactory(
                 patient=PatientFactory(),
                 start=start + timedelta(minutes=29),
                 end=start + timedelta(minutes=59),
                 **common,
             )
-        Appointment.objects.create(  # back-to-back is fine
+        AppointmentFactory(  # back-to-back is fine
             patient=PatientFactory(),
             start=start + timedelta(minutes=30),
             end=start + timedelta(minutes=60),

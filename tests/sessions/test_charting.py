@@ -16,15 +16,19 @@ from sessions.chart_forms import NoteForm
 from sessions.models import (
     Addendum,
     AdverseEvent,
-    Appointment,
     CheckinAnswer,
     Muscle,
     NeedlingSite,
     NoteIsSigned,
-    ScheduledMessage,
     Visit,
 )
-from tests.factories import NeedlingAuthorisationFactory, PatientFactory
+from tests.factories import (
+    AppointmentFactory,
+    NeedlingAuthorisationFactory,
+    PatientFactory,
+    ScheduledMessageFactory,
+    VisitFactory,
+)
 from tests.sessions.conftest import local, submitted_intake
 
 SITE = {
@@ -58,14 +62,12 @@ def patient(db):
 
 @pytest.fixture
 def visit(physio, patient, location, treatment):
-    appointment = Appointment.objects.create(
+    appointment = AppointmentFactory(
         patient=patient,
         practitioner=physio,
         location=location,
         type=treatment,
         start=local(2026, 11, 20, 9, 30),
-        end=local(2026, 11, 20, 10, 0),
-        course=services.active_course(patient),
     )
     return charting.visit_open(appointment=appointment, author=physio)
 
@@ -73,16 +75,18 @@ def visit(physio, patient, location, treatment):
 def visit_in_course(physio, patient, location, treatment, day: int, **fields) -> Visit:
     """A visit ``day`` days after 2026-09-01 in the patient's active course."""
     start = local(2026, 9, 1, 9) + timedelta(days=day)
-    appointment = Appointment.objects.create(
-        patient=patient,
-        practitioner=physio,
-        location=location,
-        type=treatment,
-        start=start,
-        end=start + timedelta(minutes=30),
-        course=services.active_course(patient),
+    return VisitFactory(
+        appointment=AppointmentFactory(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=start,
+            minutes=30,
+        ),
+        author=physio,
+        **fields,
     )
-    return Visit.objects.create(appointment=appointment, author=physio, **fields)
 
 
 @pytest.fixture
@@ -434,13 +438,13 @@ class TestAccess:
     def test_a_cancelled_appointment_has_no_chart(
         self, client_for, physio, patient, location, treatment
     ):
-        appointment = Appointment.objects.create(
+        appointment = AppointmentFactory(
             patient=patient,
             practitioner=physio,
             location=location,
             type=treatment,
             start=local(2026, 11, 20, 11),
-            end=local(2026, 11, 20, 11, 30),
+            course=None,
             status="cancelled",
         )
         response = client_for(physio).get(
@@ -519,15 +523,11 @@ class TestDraftsAndTimeline:
                 physio, patient, location, treatment, day, pain_today=6, pain_after=2
             )
             for hours in (24, 48):
-                message = ScheduledMessage.objects.create(
+                message = ScheduledMessageFactory(
                     key=f"checkin:{earlier.pk}:{hours}",
-                    kind="checkin",
-                    patient=patient,
-                    appointment=earlier.appointment,
                     visit=earlier,
                     hours_after=hours,
                     due_at=earlier.appointment.end + timedelta(hours=hours),
-                    nonce=f"n{earlier.pk}-{hours}",
                 )
                 CheckinAnswer.objects.bulk_create(
                     CheckinAnswer(message=message, soreness=s, compared="expected") for s in (4, 3)
@@ -622,14 +622,12 @@ class TestGatedFields:
 class TestReadingWritesNothing:
     @pytest.fixture
     def appointment(self, physio, patient, location, treatment):
-        return Appointment.objects.create(
+        return AppointmentFactory(
             patient=patient,
             practitioner=physio,
             location=location,
             type=treatment,
             start=local(2026, 11, 27, 9, 30),
-            end=local(2026, 11, 27, 10, 0),
-            course=services.active_course(patient),
         )
 
     def test_opening_a_future_chart_creates_no_draft(self, client_for, physio, appointment):
@@ -807,14 +805,14 @@ def test_the_migration_drops_only_drafts_nothing_was_saved_on(physio, visit, rea
     migration = importlib.import_module(
         "sessions.migrations.0010_drop_drafts_opened_but_never_saved"
     )
-    looked_at = Visit.objects.create(
-        appointment=Appointment.objects.create(
+    looked_at = VisitFactory(
+        appointment=AppointmentFactory(
             patient=visit.patient,
             practitioner=physio,
             location=visit.appointment.location,
             type=visit.appointment.type,
             start=local(2026, 11, 27, 9),
-            end=local(2026, 11, 27, 9, 30),
+            course=None,
         ),
         author=physio,
     )

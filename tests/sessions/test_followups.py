@@ -14,7 +14,13 @@ from clinic.models import AuditEvent
 from sessions import charting, followups, services
 from sessions.models import Alert, Appointment, CallTask, ScheduledMessage, Visit
 from sessions.tasks import dispatch_due_messages
-from tests.factories import NeedlingAuthorisationFactory, PatientFactory
+from tests.factories import (
+    AppointmentFactory,
+    NeedlingAuthorisationFactory,
+    PatientFactory,
+    ScheduledMessageFactory,
+    VisitFactory,
+)
 from tests.mail_backends import OutageBackend
 from tests.sessions.conftest import NOW, local, submitted_intake
 
@@ -29,16 +35,15 @@ def patient(db):
 
 
 def make_visit(physio, patient, location, treatment, start, end=None) -> Visit:
-    appointment = Appointment.objects.create(
+    appointment = AppointmentFactory(
         patient=patient,
         practitioner=physio,
         location=location,
         type=treatment,
         start=start,
-        end=end or start + timedelta(minutes=30),
-        course=services.active_course(patient),
+        **({"end": end} if end else {}),
     )
-    return Visit.objects.create(appointment=appointment, author=physio)
+    return VisitFactory(appointment=appointment, author=physio)
 
 
 @pytest.fixture
@@ -53,15 +58,9 @@ def checkin(visit, *, sign=True, **fields) -> ScheduledMessage:
             status=Visit.Status.SIGNED, signed_at=NOW
         )
     defaults = dict(
-        key=f"checkin:{visit.pk}:{uuid.uuid4().hex[:6]}",
-        kind="checkin",
-        patient=visit.patient,
-        appointment=visit.appointment,
-        visit=visit,
-        due_at=NOW,
-        nonce=uuid.uuid4().hex,
+        key=f"checkin:{visit.pk}:{uuid.uuid4().hex[:6]}", visit=visit, hours_after=None, due_at=NOW
     )
-    return ScheduledMessage.objects.create(**{**defaults, **fields})
+    return ScheduledMessageFactory(**{**defaults, **fields})
 
 
 def dispatch_and_send(now=None):
@@ -278,13 +277,13 @@ class TestSending:
         assert dispatch_and_send() == ["skipped"]
 
     def test_a_reminder_for_a_cancelled_visit_is_not_sent(self, visit):
-        message = ScheduledMessage.objects.create(
+        message = ScheduledMessageFactory(
             key="reminder:x",
             kind="reminder",
-            patient=visit.patient,
+            visit=None,
             appointment=visit.appointment,
+            hours_after=None,
             due_at=NOW,
-            nonce="n1",
         )
         Appointment.objects.filter(pk=visit.appointment_id).update(status="cancelled")
         assert dispatch_and_send() == ["cancelled"]

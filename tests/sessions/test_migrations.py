@@ -1,14 +1,19 @@
 """Data migrations run over rows that the old code left behind."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from sessions.models import Alert, Appointment, CheckinAnswer, ScheduledMessage, Visit
-from tests.factories import PatientFactory
+from sessions.models import Alert
+from tests.factories import (
+    AppointmentFactory,
+    CheckinAnswerFactory,
+    PatientFactory,
+    ScheduledMessageFactory,
+    VisitFactory,
+)
 from tests.sessions.conftest import NOW
 
 APP = "treatment_sessions"
@@ -32,27 +37,22 @@ def around(suffix: str):
 @pytest.mark.django_db(transaction=True)
 def test_several_open_alerts_of_a_visit_leave_the_newest_open(physio, location, treatment):
     patient = PatientFactory()
-    appointment = Appointment.objects.create(
-        patient=patient,
-        practitioner=physio,
-        location=location,
-        type=treatment,
-        start=NOW - timedelta(days=1),
-        end=NOW - timedelta(days=1) + timedelta(minutes=30),
+    visit = VisitFactory(
+        appointment=AppointmentFactory(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=NOW - timedelta(days=1),
+            course=None,
+        )
     )
-    visit = Visit.objects.create(appointment=appointment, author=physio)
-    message = ScheduledMessage.objects.create(
-        key="checkin:1:24h",
-        kind="checkin",
-        patient=patient,
-        appointment=appointment,
-        visit=visit,
-        due_at=NOW,
-        nonce=uuid.uuid4().hex,
+    message = ScheduledMessageFactory(
+        key="checkin:1:24h", visit=visit, hours_after=None, due_at=NOW
     )
     alerts = []
     for minutes in (0, 5, 10):
-        answer = CheckinAnswer.objects.create(message=message, soreness=9, compared="worse")
+        answer = CheckinAnswerFactory(message=message, soreness=9, compared="worse")
         alerts.append(
             Alert.objects.create(
                 answer=answer,

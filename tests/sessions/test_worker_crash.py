@@ -14,9 +14,14 @@ from django.db import connection
 from django.utils import timezone
 
 from sessions import followups
-from sessions.models import Appointment, ScheduledMessage, Visit
+from sessions.models import ScheduledMessage, Visit
 from sessions.tasks import send_messages
-from tests.factories import PatientFactory
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScheduledMessageFactory,
+    VisitFactory,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -35,25 +40,16 @@ def frozen_now():
 def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, treatment, tmp_path):
     patient = PatientFactory(email="marcus@example.com", email_reminders=True)
     now = timezone.now()
-    appointment = Appointment.objects.create(
+    appointment = AppointmentFactory(
         patient=patient,
         practitioner=physio,
         location=location,
         type=treatment,
         start=now - timedelta(hours=25),
-        end=now - timedelta(hours=24, minutes=30),
     )
-    visit = Visit.objects.create(
-        appointment=appointment, author=physio, status=Visit.Status.SIGNED, signed_at=now
-    )
-    message = ScheduledMessage.objects.create(
-        key=f"checkin:{visit.pk}:24h",
-        kind="checkin",
-        patient=patient,
-        appointment=appointment,
-        visit=visit,
-        due_at=now,
-        nonce=uuid.uuid4().hex,
+    visit = VisitFactory(appointment=appointment, status=Visit.Status.SIGNED, signed_at=now)
+    message = ScheduledMessageFactory(
+        key=f"checkin:{visit.pk}:24h", visit=visit, hours_after=None, due_at=now
     )
     db = connection.settings_dict
     queue = f"test-{uuid.uuid4().hex}"
