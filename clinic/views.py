@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from clinic import audit, health, privacy
 from clinic.access import public, require_roles
@@ -57,7 +57,7 @@ def audit_log(request):
 
 @public
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     problems = {
         "database": health.check_database(),

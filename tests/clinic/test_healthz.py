@@ -44,3 +44,10 @@ def test_healthz_is_503_naming_the_database_when_it_is_down(client, db, monkeypa
 def test_healthz_needs_no_login_and_is_not_cached(client, db):
     response = client.get(reverse("healthz"))
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_healthz_answers_head_for_monitors(client, db):
+    """Uptime monitors often probe with HEAD; it got 405."""
+    response = client.head(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.content == b""
