@@ -140,46 +140,38 @@ class Reason:
         return RULES_BY_CODE[self.code].title
 
 
-class Badge(NamedTuple):
-    """A needling badge on calendars: its words, its Bootstrap colour and its symbol."""
-
-    label: str
-    level: str
-    icon: str = ""
-
-
 class Level(StrEnum):
-    """The three answers a verdict comes down to, for every role and page."""
+    """The three answers a verdict comes down to, for every role and page. How each
+    looks (colour, symbol) is the presentation layer's: ``intake/templatetags/verdicts.py``."""
 
     GO = "go"  # needling may go ahead
     REVIEW = "review"  # the physiotherapist reviews first (or nothing is known yet)
     STOP = "stop"  # not on this date
 
 
-# Colour and symbol per level: the same on the patient page, calendars and home pages.
-LEVEL_LOOK: dict[Level, tuple[str, str]] = {
-    Level.GO: ("success", "✓"),
-    Level.REVIEW: ("warning", "!"),
-    Level.STOP: ("danger", "✕"),
+# The level a reason of each kind brings a verdict to (a rule's kind on the rules page).
+KIND_LEVEL: dict[Status, Level] = {
+    Status.CLEAR: Level.GO,
+    Status.PRECAUTIONS: Level.REVIEW,
+    Status.CONTRAINDICATED: Level.STOP,
 }
+
+
+class Badge(NamedTuple):
+    """A needling badge on calendars: its words and its level."""
+
+    label: str
+    level: Level
 
 
 @dataclass(frozen=True)
 class Wording:
-    """How one verdict is shown: the one mapping from a verdict to words and colours."""
+    """What one verdict says: the one mapping from a verdict to its level and words."""
 
     level: Level
     answer: str  # front desk: may needling go ahead on the date (no clinical detail)
     badge: str  # calendar badge, after "Needling:"
     title: str  # the physiotherapist's status label
-
-    @property
-    def colour(self) -> str:
-        return LEVEL_LOOK[self.level][0]
-
-    @property
-    def icon(self) -> str:
-        return LEVEL_LOOK[self.level][1]
 
 
 def verdict_wording(verdict: "Verdict") -> Wording:
@@ -250,7 +242,7 @@ class Verdict:
     def booking_badge(self) -> Badge:
         """The calendar badge: may go ahead, review first, not screened, not before <date>."""
         wording = self.wording
-        return Badge(wording.badge, wording.colour, wording.icon)
+        return Badge(wording.badge, wording.level)
 
     def front_desk_answer(self) -> str:
         """Whether needling may go ahead on the date, without any clinical detail."""

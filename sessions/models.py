@@ -318,16 +318,6 @@ class Appointment(models.Model):
         return self.status != self.Status.CANCELLED
 
     @property
-    def status_badge(self) -> str:
-        """The Bootstrap colour of the status badge on calendars and lists."""
-        return {
-            self.Status.CANCELLED: "secondary",
-            self.Status.NO_SHOW: "secondary",
-            self.Status.ARRIVED: "info",
-            self.Status.COMPLETED: "dark",
-        }.get(self.status, "light border")
-
-    @property
     def counts_as_visit(self) -> bool:
         """Whether it takes a place in the course ("visit k of N")."""
         return self.status not in (self.Status.CANCELLED, self.Status.NO_SHOW)

@@ -5,7 +5,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
 
 import icalendar
 from django.conf import settings
@@ -13,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -436,11 +434,11 @@ class Column:
     entries: list[Entry] = field(default_factory=list)
     working: bool = False
 
-    @cached_property
-    def book_url(self) -> str:
-        """Booking from one of this column's free slots (the template adds the start)."""
-        query = urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
-        return f"{reverse('sessions:appointment-new')}?{query}"
+    @property
+    def book_query(self) -> str:
+        """The practitioner and location for the booking form from one of this column's
+        free slots (the entry adds the start; the view gives the booking address)."""
+        return urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
 
 
 def _appointments(qs, *related: str):

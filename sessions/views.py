@@ -51,6 +51,7 @@ def calendar_day(request):
             "day": day,
             "location": location,
             "columns": columns,
+            "new_appointment_url": reverse("sessions:appointment-new"),
             "base_query": urlencode({"location": location.pk}),
             "previous": day - ONE_DAY,
             "next": day + ONE_DAY,
@@ -82,6 +83,7 @@ def calendar_week(request):
             "location": location,
             "practitioner": practitioner,
             "columns": columns,
+            "new_appointment_url": reverse("sessions:appointment-new"),
             "base_query": urlencode(
                 {
                     "practitioner": getattr(practitioner, "pk", ""),

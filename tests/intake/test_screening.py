@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 
 from intake.screening import (
-    LEVEL_LOOK,
     RULES,
     Badge,
     HealthFacts,
@@ -144,55 +143,50 @@ def test_every_reason_code_has_a_rule_the_admin_can_read():
     assert all(rule.explanation for rule in RULES)
 
 
-# --- One mapping from a verdict to what each role sees -----------------------------
+# --- One mapping from a verdict to its level and words -----------------------------
 
 WORDING_CASES = {
-    "clear": (facts(), Level.GO, "Yes", "may go ahead", "success"),
+    "clear": (facts(), Level.GO, "Yes", "may go ahead"),
     "no intake": (
         HealthFacts(),
         Level.REVIEW,
         "Not known yet: no health questionnaire on file, physiotherapist to screen first",
         "not screened",
-        "warning",
     ),
     "discuss pregnancy": (
         facts(pregnancy=Pregnancy.DISCUSS),
         Level.REVIEW,
         "Physiotherapist to review first",
         "review first",
-        "warning",
     ),
     "precaution": (
         facts(needle_fear=True),
         Level.REVIEW,
         "Physiotherapist to review first",
         "review first",
-        "warning",
     ),
     "pregnancy possibly": (
         facts(pregnancy=Pregnancy.POSSIBLY),
         Level.STOP,
         "Not on this date, physiotherapist to review",
         "not on this date",
-        "danger",
     ),
     "recent surgery": (
         facts(surgeries=(surgery(80),)),
         Level.STOP,
         f"Not before {(VISIT + timedelta(days=4)).isoformat()}, physiotherapist to review",
         f"not before {(VISIT + timedelta(days=4)).isoformat()}",
-        "danger",
     ),
 }
 
 
 @pytest.mark.parametrize("case", WORDING_CASES, ids=list(WORDING_CASES))
 def test_each_verdict_has_one_wording_for_front_desk_and_calendar(case):
-    fs, level, answer, badge, colour = WORDING_CASES[case]
+    fs, level, answer, badge = WORDING_CASES[case]
     verdict = screen(fs, VISIT)
     assert verdict.wording.level == level
     assert verdict.front_desk_answer() == answer
-    assert verdict.booking_badge() == Badge(badge, colour, LEVEL_LOOK[level][1])
+    assert verdict.booking_badge() == Badge(badge, level)
 
 
 @pytest.mark.parametrize("case", ["no intake", "discuss pregnancy"])
@@ -200,10 +194,10 @@ def test_front_desk_never_hears_yes_when_nothing_is_known(case):
     assert not screen(WORDING_CASES[case][0], VISIT).front_desk_answer().startswith("Yes")
 
 
-def test_the_three_levels_differ_in_words_colour_and_symbol():
+def test_the_three_levels_differ_in_words():
     shown = {
         screen(WORDING_CASES[c][0], VISIT).wording
         for c in ["clear", "precaution", "pregnancy possibly"]
     }
-    assert len({w.badge for w in shown}) == len({w.colour for w in shown}) == 3
-    assert len({w.icon for w in shown}) == len({w.answer for w in shown}) == 3
+    assert len({w.level for w in shown}) == len({w.badge for w in shown}) == 3
+    assert len({w.answer for w in shown}) == len({w.title for w in shown}) == 3
