@@ -34,6 +34,7 @@ SITE = {
     "twitch": "strong",
     "tolerance": "good",
 }
+SIGNED = "This note is signed; add an addendum instead."
 CLEAN = {
     "single_use_sterile": True,
     "skin_antisepsis": True,
@@ -343,8 +344,30 @@ class TestLock:
             site.save()
         with pytest.raises(NoteIsSigned):
             site.delete()
-        with pytest.raises((NoteIsSigned, ValidationError)):
+        with pytest.raises(NoteIsSigned):
             charting.site_add(visit=signed, muscle=gluteus, **SITE)
+
+    def test_adding_a_site_to_a_signed_note_is_the_one_signed_refusal(self, signed, gluteus):
+        with pytest.raises(NoteIsSigned) as refused:
+            charting.site_add(visit=signed, muscle=gluteus, **SITE)
+        assert refused.value.messages == [SIGNED]
+
+    def test_saving_a_signed_note_is_the_one_signed_refusal(self, signed):
+        with pytest.raises(NoteIsSigned) as refused:
+            charting.visit_note_save(visit=signed, plan="changed")
+        assert refused.value.messages == [SIGNED]
+
+    def test_the_chart_refuses_a_signed_note_in_the_one_wording(self, client_for, physio, signed):
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"}, follow=True
+        )
+        assert [str(m) for m in response.context["messages"]] == [SIGNED]
+
+    def test_autosave_of_a_signed_note_answers_the_one_wording(self, client_for, physio, signed):
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"}, HTTP_X_AUTOSAVE="1"
+        )
+        assert response.json() == {"error": SIGNED}
 
     def test_forms_refuse_changes_after_signing(self, client_for, physio, signed):
         client = client_for(physio)
