@@ -387,7 +387,7 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
     def send():
         emails.aftercare(
             to=patient.email,
-            first_name=patient.preferred_name or patient.legal_first_name,
+            first_name=patient.greeting_name,
             link=link,
         )
         AftercareDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())

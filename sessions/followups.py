@@ -347,7 +347,7 @@ def _deliver_with_retry(message: ScheduledMessage, now: datetime) -> None:
 
 def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
     patient = message.patient
-    first_name = patient.preferred_name or patient.legal_first_name
+    first_name = patient.greeting_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
         link = checkin_link(message)
         emails.checkin(to=patient.email, first_name=first_name, link=link, connection=connection)

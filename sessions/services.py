@@ -319,7 +319,7 @@ def send_confirmation(appointment_id: int) -> None:
         return
     emails.appointment_confirmation(
         to=appointment.patient.email,
-        first_name=appointment.patient.preferred_name or appointment.patient.legal_first_name,
+        first_name=appointment.patient.greeting_name,
         start=timezone.localtime(appointment.start),
         practitioner=appointment.practitioner.get_full_name(),
         location=appointment.location,

@@ -148,6 +148,18 @@ class TestMessages:
         assert "IMS" not in message.body.replace("& IMS", "")
         assert "needl" not in message.body.lower()
 
+    def test_the_confirmation_greets_the_patient_by_their_greeting_name(
+        self, book, django_capture_on_commit_callbacks
+    ):
+        patient = PatientFactory(
+            legal_first_name="Margaret", preferred_name="Peggy", email="peggy@example.com"
+        )
+        submitted_intake(patient)
+        with django_capture_on_commit_callbacks(execute=True):
+            book(local(2026, 11, 23, 9), patient=patient)
+        (message,) = mail.outbox
+        assert message.body.startswith("Hello Peggy,")
+
     def test_a_rolled_back_booking_sends_nothing(self, book, patient):
         with pytest.raises(RuntimeError), transaction.atomic():
             book(local(2026, 11, 23, 9), patient=patient)
