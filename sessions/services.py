@@ -48,10 +48,6 @@ def practitioners():
     )
 
 
-def clinic_tz():
-    return timezone.get_current_timezone()
-
-
 # --- Working time -------------------------------------------------------------------
 
 
@@ -59,7 +55,7 @@ def working_intervals(
     hours: list[WorkingHours], time_off: list[TimeOff], day: date
 ) -> list[schedule.Interval]:
     """A practitioner's working time on ``day`` from their hours and time off there."""
-    tz = clinic_tz()
+    tz = schedule.clinic_tz()
     working = [
         (schedule.at(day, h.starts, tz), schedule.at(day, h.ends, tz))
         for h in hours
@@ -423,7 +419,7 @@ class Entry:
 
 def _clock(moment: datetime) -> str:
     local = timezone.localtime(moment)
-    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), clinic_tz())
+    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), schedule.clinic_tz())
     return f"{local:%H:%M} {local:%Z}" if repeats else f"{local:%H:%M}"
 
 
@@ -498,7 +494,7 @@ def _column(title, practitioner, location, day, appointments, hours, time_off, n
 def calendar_day(location: Location, day: date, now: datetime | None = None) -> list[Column]:
     """One column per practitioner who works at the location that day or has visits there."""
     now = now or timezone.now()
-    start, end = schedule.day_bounds(day, clinic_tz())
+    start, end = schedule.day_bounds(day, schedule.clinic_tz())
     appointments = list(
         _appointments(
             Appointment.objects.filter(location=location, start__gte=start, start__lt=end)
@@ -538,7 +534,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
 
 def visits_on(day: date, practitioner=None) -> list[Entry]:
     """The day's visits at every location (one practitioner's, if given), as entries."""
-    start, end = schedule.day_bounds(day, clinic_tz())
+    start, end = schedule.day_bounds(day, schedule.clinic_tz())
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
@@ -550,8 +546,8 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
     free slots shown for ``location``)."""
     now = now or timezone.now()
     days = schedule.week_of(day)
-    start = schedule.day_bounds(days[0], clinic_tz())[0]
-    end = schedule.day_bounds(days[-1], clinic_tz())[1]
+    start = schedule.day_bounds(days[0], schedule.clinic_tz())[0]
+    end = schedule.day_bounds(days[-1], schedule.clinic_tz())[1]
     appointments = list(
         _appointments(
             Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end),

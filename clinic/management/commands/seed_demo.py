@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import Role
 from intake.models import Patient
+from sessions import schedule
 from sessions.models import (
     Appointment,
     AppointmentType,
@@ -180,7 +181,7 @@ class Command(BaseCommand):
         day = timezone.localdate() + timedelta(days=1)
         while day.weekday() > 4:
             day += timedelta(days=1)
-        tz = timezone.get_current_timezone()
+        tz = schedule.clinic_tz()
         initial, _ = AppointmentType.objects.get_or_create(
             name="Initial assessment + IMS", defaults={"duration_minutes": 60}
         )
