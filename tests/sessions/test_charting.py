@@ -9,10 +9,11 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from intake.forms import NeedlesStep
 from intake.models import HealthUpdate
-from intake.screening import Status
+from intake.screening import Pregnancy, Status
 from sessions import charting, services
-from sessions.chart_forms import NoteForm
+from sessions.chart_forms import NoteForm, SafetyCheckForm
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -911,3 +912,14 @@ class TestAftercareTemplateChoice:
         assert form["aftercare_template"].value() == ice.pk
         ready.refresh_from_db()
         assert not ready.is_signed
+
+
+def test_the_safety_check_offers_the_intake_pregnancy_answers_but_talking_later():
+    intake_answers = dict(NeedlesStep.base_fields["pregnancy"].choices)
+    del intake_answers[Pregnancy.DISCUSS.value]
+    assert dict(SafetyCheckForm.base_fields["pregnancy"].choices) == intake_answers
+
+
+def test_the_intake_offers_every_pregnancy_answer_the_screening_knows():
+    offered = {value for value, _ in NeedlesStep.base_fields["pregnancy"].choices}
+    assert offered == {answer.value for answer in Pregnancy}
