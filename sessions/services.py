@@ -234,12 +234,17 @@ def type_default(*, patient: Patient, fits: list[TypeFit] | None) -> Appointment
     return max(fitting, key=lambda t: t.duration_minutes if first_visit else -t.duration_minutes)
 
 
-def active_course(patient: Patient) -> Course:
-    """The patient's open course, opened now if they have none. One open course per
-    patient is a database constraint: of two bookings racing to open one, the second
-    waits for the first to commit, fails to insert and takes the first one's course."""
-    open_courses = patient.courses.filter(closed_on__isnull=True)
-    course = open_courses.first()
+def course_active(*, patient: Patient) -> Course | None:
+    """The patient's open course (not closed), or None. A read: it creates nothing."""
+    return patient.courses.filter(closed_on__isnull=True).first()
+
+
+def course_open_or_get(*, patient: Patient) -> Course:
+    """The patient's open course, opened (written) now if they have none; for writes
+    only. One open course per patient is a database constraint: of two bookings racing
+    to open one, the second waits for the first to commit, fails to insert and takes
+    the first one's course."""
+    course = course_active(patient=patient)
     if course is not None:
         return course
     course = Course(patient=patient)
@@ -248,9 +253,21 @@ def active_course(patient: Patient) -> Course:
         with transaction.atomic():
             course.save()
     except IntegrityError:
-        course = open_courses.first()
+        course = course_active(patient=patient)
         if course is None:
             raise
+    return course
+
+
+@transaction.atomic
+def course_plan_save(*, patient: Patient, planned_min: int, planned_max: int) -> Course:
+    """Save the planned number of visits on the patient's open course, opening one if
+    they have none. Raises ``ValidationError`` keyed by field (``planned_max`` below
+    ``planned_min``)."""
+    course = course_open_or_get(patient=patient)
+    course.planned_min, course.planned_max = planned_min, planned_max
+    course.full_clean()
+    course.save()
     return course
 
 
@@ -289,7 +306,7 @@ def appointment_book(
         allow_outside_hours=allow_outside_hours,
         now=now,
     )
-    appointment.course = active_course(patient)
+    appointment.course = course_open_or_get(patient=patient)
     appointment.full_clean(exclude=["course"])
     _save_guarded(appointment)
     _after_booking(appointment, created_by, now)

@@ -505,7 +505,7 @@ def sent_checkin(patient, physio, settings):
         type=kind,
         start=start,
         end=start + timedelta(minutes=30),
-        course=sessions_services.active_course(patient),
+        course=sessions_services.course_open_or_get(patient=patient),
     )
     # Check-ins belong to signed notes (a draft's is skipped at send time).
     visit = Visit.objects.create(

@@ -20,7 +20,7 @@ from sessions.models import (
     Location,
     Visit,
 )
-from sessions.services import active_course
+from sessions.services import course_open_or_get
 
 PATIENT = "Marcus Lee"
 PATIENT_EMAIL = "marcus.lee@example.com"
@@ -67,7 +67,7 @@ def todays_visit(demo_clinic, catalogues) -> Appointment:
         type=kind,
         start=start,
         end=start + kind.duration,
-        course=active_course(patient),
+        course=course_open_or_get(patient=patient),
     )
 
 

@@ -23,7 +23,7 @@ from sessions.models import (
     ScheduledMessage,
     Visit,
 )
-from sessions.services import active_course
+from sessions.services import course_open_or_get
 from tests.e2e.conftest import DESKTOP, _open_page
 
 PATIENT = "Aisha Rahman"
@@ -68,7 +68,7 @@ def due_checkin(demo_clinic, settings, live_server) -> ScheduledMessage:
         start=start,
         end=start + timedelta(minutes=30),
         status=Appointment.Status.COMPLETED,
-        course=active_course(patient),
+        course=course_open_or_get(patient=patient),
     )
     # Check-ins belong to signed notes (a draft's is skipped at send time).
     visit = Visit.objects.create(

@@ -36,7 +36,7 @@ def seed_day(physio, location, treatment, count, day=(2026, 11, 23), first=0):
             type=treatment,
             start=start,
             end=start + timedelta(minutes=10),
-            course=services.active_course(patient),
+            course=services.course_open_or_get(patient=patient),
         )
 
 

@@ -67,7 +67,7 @@ def visit(physio, patient, location, treatment):
         type=treatment,
         start=local(2026, 11, 20, 9, 30),
         end=local(2026, 11, 20, 10, 0),
-        course=services.active_course(patient),
+        course=services.course_open_or_get(patient=patient),
     )
     return charting.visit_open(appointment=appointment, author=physio)
 
@@ -82,7 +82,7 @@ def visit_in_course(physio, patient, location, treatment, day: int, **fields) ->
         type=treatment,
         start=start,
         end=start + timedelta(minutes=30),
-        course=services.active_course(patient),
+        course=services.course_open_or_get(patient=patient),
     )
     return Visit.objects.create(appointment=appointment, author=physio, **fields)
 
@@ -653,7 +653,7 @@ class TestReadingWritesNothing:
             type=treatment,
             start=local(2026, 11, 27, 9, 30),
             end=local(2026, 11, 27, 10, 0),
-            course=services.active_course(patient),
+            course=services.course_open_or_get(patient=patient),
         )
 
     def test_opening_a_future_chart_creates_no_draft(self, client_for, physio, appointment):

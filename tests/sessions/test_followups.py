@@ -36,7 +36,7 @@ def make_visit(physio, patient, location, treatment, start, end=None) -> Visit:
         type=treatment,
         start=start,
         end=end or start + timedelta(minutes=30),
-        course=services.active_course(patient),
+        course=services.course_open_or_get(patient=patient),
     )
     return Visit.objects.create(appointment=appointment, author=physio)
 

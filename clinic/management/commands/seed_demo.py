@@ -20,7 +20,7 @@ from sessions.models import (
     NeedlingAuthorisation,
     WorkingHours,
 )
-from sessions.services import active_course
+from sessions.services import course_open_or_get
 
 # Published in the README on purpose; seed_demo refuses to run with DEBUG off.
 DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
@@ -199,6 +199,6 @@ class Command(BaseCommand):
                 type=kind,
                 start=start,
                 end=start + kind.duration,
-                course=active_course(patient),
+                course=course_open_or_get(patient=patient),
             )
         return len(plan)
