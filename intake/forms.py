@@ -311,17 +311,23 @@ SurgeryFormSet = forms.formset_factory(
 )
 
 
+# The answers to "pregnant, or could be?", on the intake and at the visit's safety check.
+PREGNANCY_CHOICES = [
+    (Pregnancy.NO.value, "No"),
+    (Pregnancy.YES.value, "Yes"),
+    (Pregnancy.POSSIBLY.value, "Possibly"),
+    (Pregnancy.DISCUSS.value, "I would rather talk about it in person"),
+    (Pregnancy.NOT_APPLICABLE.value, "Does not apply"),
+]
+# At the visit the question is asked in person: there is no later talk to defer it to.
+PREGNANCY_CHOICES_IN_PERSON = [c for c in PREGNANCY_CHOICES if c[0] != Pregnancy.DISCUSS]
+
+
 class NeedlesStep(IntakeStepForm):
     title = "Pregnancy and needles"
     pregnancy = forms.ChoiceField(
         label="Are you pregnant, or could you be?",
-        choices=[
-            (Pregnancy.NO.value, "No"),
-            (Pregnancy.YES.value, "Yes"),
-            (Pregnancy.POSSIBLY.value, "Possibly"),
-            (Pregnancy.DISCUSS.value, "I would rather talk about it in person"),
-            (Pregnancy.NOT_APPLICABLE.value, "Does not apply to me"),
-        ],
+        choices=PREGNANCY_CHOICES,
         widget=forms.RadioSelect,
         required=False,
         help_text=(

@@ -146,9 +146,13 @@ class Patient(models.Model):
                 raise ValidationError({"date_of_birth": "Please check the year of birth."})
 
     @property
+    def greeting_name(self) -> str:
+        """The name to greet the patient by: their preferred name, else their legal first name."""
+        return self.preferred_name or self.legal_first_name
+
+    @property
     def full_name(self) -> str:
-        first = self.preferred_name or self.legal_first_name
-        return f"{first} {self.legal_last_name}"
+        return f"{self.greeting_name} {self.legal_last_name}"
 
     @property
     def initials(self) -> str:

@@ -100,7 +100,7 @@ def intake_invite(*, patient: Patient, sent_by, now: datetime | None = None) -> 
     transaction.on_commit(
         lambda: emails.intake_invitation(
             to=invitation.email,
-            first_name=patient.preferred_name or patient.legal_first_name,
+            first_name=patient.greeting_name,
             link=link,
             expires_on=expires_on,
         )

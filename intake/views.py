@@ -27,6 +27,7 @@ from intake.forms import (
 from intake.models import ConsentText, Intake, IntakeInvitation, Patient
 from intake.screening import RULES, screen
 from sessions.models import Appointment
+from sessions.services import course_active
 
 REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -111,7 +112,7 @@ def patient_detail(request, pk: int):
         .with_visit_number()
         .order_by("-start")[:50]
     )
-    course = patient.courses.filter(closed_on__isnull=True).first()
+    course = course_active(patient=patient)
     for intake in intakes:
         intake.latest_invitation = next(iter(intake.invitations.all()), None)
     return render(

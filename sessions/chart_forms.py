@@ -3,8 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from intake.forms import DATE_INPUT, refuse_ignored_answers
-from intake.screening import Pregnancy
+from intake.forms import DATE_INPUT, PREGNANCY_CHOICES_IN_PERSON, refuse_ignored_answers
 from sessions.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
 
 
@@ -22,12 +21,7 @@ class FocusFirstError:
 class SafetyCheckForm(FocusFirstError, forms.Form):
     pregnancy = forms.ChoiceField(
         label="Pregnant today, or could be?",
-        choices=[
-            (Pregnancy.NO.value, "No"),
-            (Pregnancy.YES.value, "Yes"),
-            (Pregnancy.POSSIBLY.value, "Possibly"),
-            (Pregnancy.NOT_APPLICABLE.value, "Does not apply"),
-        ],
+        choices=PREGNANCY_CHOICES_IN_PERSON,
         widget=forms.RadioSelect,
     )
     surgery_since_last = forms.BooleanField(

@@ -30,6 +30,7 @@ from sessions.models import (
     AftercareTemplate,
     Appointment,
     NeedlingSite,
+    NoteIsSigned,
     ScheduledMessage,
     Visit,
     visit_number,
@@ -211,7 +212,7 @@ def _by_visit_id(handler):
 
 def _refuse_if_signed(request, visit: Visit):
     if visit.is_signed:
-        messages.error(request, "This note is signed; add an addendum instead.")
+        messages.error(request, NoteIsSigned.MESSAGE)
         return redirect(_chart_url(visit, "addenda"))
     return None
 
@@ -254,7 +255,7 @@ def _note_save(request, visit: Visit):
     autosave = request.headers.get("X-Autosave") == "1"
     if visit.is_signed:
         if autosave:
-            return JsonResponse({"error": "This note is signed."}, status=409)
+            return JsonResponse({"error": NoteIsSigned.MESSAGE}, status=409)
         return _refuse_if_signed(request, visit)
     form = NoteForm(request.POST, instance=visit)
     if not form.is_valid():

@@ -26,6 +26,7 @@ from sessions.models import (
     CheckinAnswer,
     NeedlingAuthorisation,
     NeedlingSite,
+    NoteIsSigned,
     ScheduledMessage,
     Visit,
 )
@@ -124,7 +125,7 @@ def unacknowledged(visit: Visit, verdict: Verdict):
 
 def _require_draft(visit: Visit) -> None:
     if visit.is_signed:
-        raise ValidationError("This visit note is signed; add an addendum instead.")
+        raise NoteIsSigned()
 
 
 def visit_for(*, appointment: Appointment, author) -> Visit:
@@ -242,7 +243,7 @@ def _lock_draft(visit: Visit) -> Visit:
     visit = visit_start(visit=visit)
     status = Visit.objects.select_for_update().values_list("status", flat=True).get(pk=visit.pk)
     if status == Visit.Status.SIGNED:
-        raise ValidationError("This visit note is signed; add an addendum instead.")
+        raise NoteIsSigned()
     return visit
 
 
@@ -386,7 +387,7 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
     def send():
         emails.aftercare(
             to=patient.email,
-            first_name=patient.preferred_name or patient.legal_first_name,
+            first_name=patient.greeting_name,
             link=link,
         )
         AftercareDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())

@@ -49,16 +49,12 @@ REMINDER_MIN_NOTICE = timedelta(hours=2)
 Status = ScheduledMessage.Status
 
 
-def _tz():
-    return timezone.get_current_timezone()
-
-
 def _deliverable(moment: datetime) -> datetime:
     return schedule.out_of_quiet_hours(
         moment,
         schedule.clock(settings.QUIET_HOURS_START),
         schedule.clock(settings.QUIET_HOURS_END),
-        _tz(),
+        schedule.clinic_tz(),
     )
 
 
@@ -111,7 +107,9 @@ def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
     now = now or timezone.now()
     if appointment.start - now < REMINDER_MIN_NOTICE:
         return None
-    due = schedule.reminder_due(appointment.start, schedule.clock(settings.REMINDER_TIME), _tz())
+    due = schedule.reminder_due(
+        appointment.start, schedule.clock(settings.REMINDER_TIME), schedule.clinic_tz()
+    )
     return _schedule_once(
         key=reminder_key(appointment),
         kind=ScheduledMessage.Kind.REMINDER,
@@ -347,7 +345,7 @@ def _deliver_with_retry(message: ScheduledMessage, now: datetime) -> None:
 
 def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
     patient = message.patient
-    first_name = patient.preferred_name or patient.legal_first_name
+    first_name = patient.greeting_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
         link = checkin_link(message)
         emails.checkin(to=patient.email, first_name=first_name, link=link, connection=connection)
@@ -357,7 +355,7 @@ def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
             to=patient.email,
             first_name=first_name,
             start=timezone.localtime(appointment.start),
-            day=schedule.day_words(appointment.start, now, _tz()),
+            day=schedule.day_words(appointment.start, now, schedule.clinic_tz()),
             location=appointment.location,
             connection=connection,
         )

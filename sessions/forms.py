@@ -75,7 +75,7 @@ class AppointmentForm(forms.Form):
         self.appointment_id = getattr(appointment, "pk", None)
         self.fields["practitioner"].queryset = services.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
-        tz = timezone.get_current_timezone()
+        tz = schedule.clinic_tz()
         wall = self._given_clean("start")
         if wall is not None and schedule.wall_clock_repeats(wall, tz):
             self._offer_which_one(wall, tz)
@@ -156,7 +156,7 @@ class AppointmentForm(forms.Form):
         wall = data.get("start")
         if wall is None:
             return data
-        tz = timezone.get_current_timezone()
+        tz = schedule.clinic_tz()
         if schedule.wall_clock_missing(wall, tz):
             self.add_error(
                 "start",

@@ -351,9 +351,12 @@ class CalendarFeed(models.Model):
 
 
 class NoteIsSigned(ValidationError):
-    """A signed visit note, or anything recorded under it, cannot change."""
+    """A signed visit note, or anything recorded under it, cannot change. ``MESSAGE`` is
+    the one wording of that refusal, for services, models and the chart's views alike."""
 
-    def __init__(self, message="This visit note is signed; add an addendum instead."):
+    MESSAGE = "This note is signed; add an addendum instead."
+
+    def __init__(self, message: str = MESSAGE):
         super().__init__(message, code="signed")
 
 

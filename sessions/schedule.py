@@ -8,7 +8,15 @@ Python compares and subtracts datetimes sharing one tzinfo by wall clock.
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 Interval = tuple[datetime, datetime]
+
+
+def clinic_tz() -> ZoneInfo:
+    """The clinic's time zone (``settings.TIME_ZONE``): working hours, quiet hours and
+    the days of the calendar are wall-clock times there."""
+    return timezone.get_current_timezone()
 
 
 def at(day: date, clock: time, tz: ZoneInfo) -> datetime:

@@ -46,10 +46,6 @@ def practitioners():
     )
 
 
-def clinic_tz():
-    return timezone.get_current_timezone()
-
-
 # --- Working time -------------------------------------------------------------------
 
 
@@ -57,7 +53,7 @@ def working_intervals(
     hours: list[WorkingHours], time_off: list[TimeOff], day: date
 ) -> list[schedule.Interval]:
     """A practitioner's working time on ``day`` from their hours and time off there."""
-    tz = clinic_tz()
+    tz = schedule.clinic_tz()
     working = [
         (schedule.at(day, h.starts, tz), schedule.at(day, h.ends, tz))
         for h in hours
@@ -236,12 +232,17 @@ def type_default(*, patient: Patient, fits: list[TypeFit] | None) -> Appointment
     return max(fitting, key=lambda t: t.duration_minutes if first_visit else -t.duration_minutes)
 
 
-def active_course(patient: Patient) -> Course:
-    """The patient's open course, opened now if they have none. One open course per
-    patient is a database constraint: of two bookings racing to open one, the second
-    waits for the first to commit, fails to insert and takes the first one's course."""
-    open_courses = patient.courses.filter(closed_on__isnull=True)
-    course = open_courses.first()
+def course_active(*, patient: Patient) -> Course | None:
+    """The patient's open course (not closed), or None. A read: it creates nothing."""
+    return patient.courses.filter(closed_on__isnull=True).first()
+
+
+def course_open_or_get(*, patient: Patient) -> Course:
+    """The patient's open course, opened (written) now if they have none; for writes
+    only. One open course per patient is a database constraint: of two bookings racing
+    to open one, the second waits for the first to commit, fails to insert and takes
+    the first one's course."""
+    course = course_active(patient=patient)
     if course is not None:
         return course
     course = Course(patient=patient)
@@ -250,9 +251,21 @@ def active_course(patient: Patient) -> Course:
         with transaction.atomic():
             course.save()
     except IntegrityError:
-        course = open_courses.first()
+        course = course_active(patient=patient)
         if course is None:
             raise
+    return course
+
+
+@transaction.atomic
+def course_plan_save(*, patient: Patient, planned_min: int, planned_max: int) -> Course:
+    """Save the planned number of visits on the patient's open course, opening one if
+    they have none. Raises ``ValidationError`` keyed by field (``planned_max`` below
+    ``planned_min``)."""
+    course = course_open_or_get(patient=patient)
+    course.planned_min, course.planned_max = planned_min, planned_max
+    course.full_clean()
+    course.save()
     return course
 
 
@@ -291,7 +304,7 @@ def appointment_book(
         allow_outside_hours=allow_outside_hours,
         now=now,
     )
-    appointment.course = active_course(patient)
+    appointment.course = course_open_or_get(patient=patient)
     appointment.full_clean(exclude=["course"])
     _save_guarded(appointment)
     _after_booking(appointment, created_by, now)
@@ -317,7 +330,7 @@ def send_confirmation(appointment_id: int) -> None:
         return
     emails.appointment_confirmation(
         to=appointment.patient.email,
-        first_name=appointment.patient.preferred_name or appointment.patient.legal_first_name,
+        first_name=appointment.patient.greeting_name,
         start=timezone.localtime(appointment.start),
         practitioner=appointment.practitioner.get_full_name(),
         location=appointment.location,
@@ -421,7 +434,7 @@ class Entry:
 
 def _clock(moment: datetime) -> str:
     local = timezone.localtime(moment)
-    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), clinic_tz())
+    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), schedule.clinic_tz())
     return f"{local:%H:%M} {local:%Z}" if repeats else f"{local:%H:%M}"
 
 
@@ -496,7 +509,7 @@ def _column(title, practitioner, location, day, appointments, hours, time_off, n
 def calendar_day(location: Location, day: date, now: datetime | None = None) -> list[Column]:
     """One column per practitioner who works at the location that day or has visits there."""
     now = now or timezone.now()
-    start, end = schedule.day_bounds(day, clinic_tz())
+    start, end = schedule.day_bounds(day, schedule.clinic_tz())
     appointments = list(
         _appointments(
             Appointment.objects.filter(location=location, start__gte=start, start__lt=end)
@@ -536,7 +549,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
 
 def visits_on(day: date, practitioner=None) -> list[Entry]:
     """The day's visits at every location (one practitioner's, if given), as entries."""
-    start, end = schedule.day_bounds(day, clinic_tz())
+    start, end = schedule.day_bounds(day, schedule.clinic_tz())
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
@@ -548,8 +561,8 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
     free slots shown for ``location``)."""
     now = now or timezone.now()
     days = schedule.week_of(day)
-    start = schedule.day_bounds(days[0], clinic_tz())[0]
-    end = schedule.day_bounds(days[-1], clinic_tz())[1]
+    start = schedule.day_bounds(days[0], schedule.clinic_tz())[0]
+    end = schedule.day_bounds(days[-1], schedule.clinic_tz())[1]
     appointments = list(
         _appointments(
             Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end),

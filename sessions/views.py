@@ -23,7 +23,7 @@ from sessions.forms import (
     QuickPatientForm,
     WeekForm,
 )
-from sessions.models import Appointment, Location
+from sessions.models import Appointment, Course, Location
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -298,10 +298,12 @@ def appointment_status(request, pk: int, status: str):
 @require_roles(*SCHEDULERS)
 def course_edit(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
-    course = services.active_course(patient)
+    # Reading the form creates nothing: without an open course it shows the defaults,
+    # and saving it opens the course.
+    course = services.course_active(patient=patient) or Course(patient=patient)
     form = CourseForm(request.POST or None, instance=course)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        course = services.course_plan_save(patient=patient, **form.cleaned_data)
         audit.record(request, audit.Action.UPDATE, obj=course)
         messages.success(request, "The planned number of visits is saved.")
         return redirect("intake:patient-detail", patient.pk)

@@ -1,5 +1,8 @@
+import uuid
+
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -26,6 +29,17 @@ def pytest_collection_modifyitems(config, items):
         for marker, (available, reason) in needs.items():
             if marker in item.keywords and not available:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_of_this_run():
+    """Rate-limit counters live in the cache: in Redis when REDIS_URL is set, where an
+    earlier run's bad-link count (15-minute window) made this run's links get 429. Each
+    run's keys get a prefix of their own."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches = {alias: {**conf, "KEY_PREFIX": prefix} for alias, conf in settings.CACHES.items()}
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from sessions.models import (
     ScheduledMessage,
     Visit,
 )
+from sessions.services import course_open_or_get
 
 PASSWORD = "a-long-test-password"
 
@@ -107,10 +108,9 @@ class CourseFactory(factory.django.DjangoModelFactory):
 
 
 def _open_course(appointment) -> Course:
-    """The patient's open course, or a new one: as booking does, so that several
+    """The patient's open course, or a new one, by booking's own rule, so that several
     appointments of one patient share their course."""
-    course = appointment.patient.courses.filter(closed_on__isnull=True).first()
-    return course or CourseFactory(patient=appointment.patient)
+    return course_open_or_get(patient=appointment.patient)
 
 
 class AppointmentFactory(factory.django.DjangoModelFactory):

@@ -92,3 +92,18 @@ def test_stored_search_name_uses_the_same_folding(db):
         legal_first_name="Peter", legal_last_name="O’Neil-Chalmers", preferred_name="Pete"
     )
     assert patient.search_name == "oneilchalmers peter pete"
+
+
+def test_a_patient_is_greeted_by_their_preferred_name():
+    patient = Patient(legal_first_name="Margaret", legal_last_name="Ng", preferred_name="Peggy")
+    assert patient.greeting_name == "Peggy"
+
+
+def test_a_patient_without_a_preferred_name_is_greeted_by_their_legal_first_name():
+    patient = Patient(legal_first_name="Margaret", legal_last_name="Ng", preferred_name="")
+    assert patient.greeting_name == "Margaret"
+
+
+def test_the_full_name_begins_with_the_greeting_name():
+    patient = Patient(legal_first_name="Margaret", legal_last_name="Ng", preferred_name="Peggy")
+    assert patient.full_name == "Peggy Ng"

@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.urls import reverse
 
 from intake.models import IntakeInvitation
 from sessions import services
@@ -147,6 +148,18 @@ class TestMessages:
         (message,) = mail.outbox
         assert "IMS" not in message.body.replace("& IMS", "")
         assert "needl" not in message.body.lower()
+
+    def test_the_confirmation_greets_the_patient_by_their_greeting_name(
+        self, book, django_capture_on_commit_callbacks
+    ):
+        patient = PatientFactory(
+            legal_first_name="Margaret", preferred_name="Peggy", email="peggy@example.com"
+        )
+        submitted_intake(patient)
+        with django_capture_on_commit_callbacks(execute=True):
+            book(local(2026, 11, 23, 9), patient=patient)
+        (message,) = mail.outbox
+        assert message.body.startswith("Hello Peggy,")
 
     def test_a_rolled_back_booking_sends_nothing(self, book, patient):
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -319,3 +332,60 @@ class TestOneActiveCourseOnPostgres:
             CourseFactory(patient=patient)
         Course.objects.filter(patient=patient).update(closed_on=date(2026, 11, 20))
         CourseFactory(patient=patient)  # a new course once the old one is closed
+
+
+class TestActiveCourse:
+    def test_the_active_course_is_none_without_an_open_course(self, patient):
+        Course.objects.create(patient=patient, closed_on=date(2026, 11, 1))
+        assert services.course_active(patient=patient) is None
+
+    def test_reading_the_active_course_creates_none(self, patient):
+        services.course_active(patient=patient)
+        assert not Course.objects.exists()
+
+    def test_the_active_course_is_the_open_one(self, patient):
+        Course.objects.create(patient=patient, closed_on=date(2026, 11, 1))
+        course = Course.objects.create(patient=patient)
+        assert services.course_active(patient=patient) == course
+
+    def test_open_or_get_opens_one_course_and_then_returns_it(self, patient):
+        first = services.course_open_or_get(patient=patient)
+        assert services.course_open_or_get(patient=patient) == first
+        assert Course.objects.filter(patient=patient).count() == 1
+
+    def test_a_get_of_the_course_form_creates_no_course(self, client_for, front_desk, patient):
+        response = client_for(front_desk).get(reverse("sessions:course-edit", args=[patient.pk]))
+        assert response.status_code == 200
+        assert not Course.objects.exists()
+
+    def test_saving_the_course_form_opens_the_course_with_the_plan(
+        self, client_for, front_desk, patient
+    ):
+        client_for(front_desk).post(
+            reverse("sessions:course-edit", args=[patient.pk]),
+            {"planned_min": 6, "planned_max": 8},
+        )
+        (course,) = Course.objects.filter(patient=patient)
+        assert (course.planned_min, course.planned_max, course.closed_on) == (6, 8, None)
+
+    def test_saving_the_course_form_changes_the_open_course(self, client_for, front_desk, patient):
+        course = Course.objects.create(patient=patient)
+        client_for(front_desk).post(
+            reverse("sessions:course-edit", args=[patient.pk]),
+            {"planned_min": 4, "planned_max": 5},
+        )
+        course.refresh_from_db()
+        assert (course.planned_min, course.planned_max) == (4, 5)
+        assert Course.objects.filter(patient=patient).count() == 1
+
+    def test_a_refused_course_form_creates_no_course(self, client_for, front_desk, patient):
+        response = client_for(front_desk).post(
+            reverse("sessions:course-edit", args=[patient.pk]),
+            {"planned_min": 8, "planned_max": 2},
+        )
+        assert "cannot be fewer than the least" in response.content.decode()
+        assert not Course.objects.exists()
+
+    def test_the_patient_page_creates_no_course(self, client_for, front_desk, patient):
+        client_for(front_desk).get(reverse("intake:patient-detail", args=[patient.pk]))
+        assert not Course.objects.exists()

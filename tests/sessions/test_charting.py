@@ -9,10 +9,11 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from intake.forms import NeedlesStep
 from intake.models import HealthUpdate
-from intake.screening import Status
+from intake.screening import Pregnancy, Status
 from sessions import charting, services
-from sessions.chart_forms import NoteForm
+from sessions.chart_forms import NoteForm, SafetyCheckForm
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -38,6 +39,7 @@ SITE = {
     "twitch": "strong",
     "tolerance": "good",
 }
+SIGNED = "This note is signed; add an addendum instead."
 CLEAN = {
     "single_use_sterile": True,
     "skin_antisepsis": True,
@@ -347,8 +349,30 @@ class TestLock:
             site.save()
         with pytest.raises(NoteIsSigned):
             site.delete()
-        with pytest.raises((NoteIsSigned, ValidationError)):
+        with pytest.raises(NoteIsSigned):
             charting.site_add(visit=signed, muscle=gluteus, **SITE)
+
+    def test_adding_a_site_to_a_signed_note_is_the_one_signed_refusal(self, signed, gluteus):
+        with pytest.raises(NoteIsSigned) as refused:
+            charting.site_add(visit=signed, muscle=gluteus, **SITE)
+        assert refused.value.messages == [SIGNED]
+
+    def test_saving_a_signed_note_is_the_one_signed_refusal(self, signed):
+        with pytest.raises(NoteIsSigned) as refused:
+            charting.visit_note_save(visit=signed, plan="changed")
+        assert refused.value.messages == [SIGNED]
+
+    def test_the_chart_refuses_a_signed_note_in_the_one_wording(self, client_for, physio, signed):
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"}, follow=True
+        )
+        assert [str(m) for m in response.context["messages"]] == [SIGNED]
+
+    def test_autosave_of_a_signed_note_answers_the_one_wording(self, client_for, physio, signed):
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"}, HTTP_X_AUTOSAVE="1"
+        )
+        assert response.json() == {"error": SIGNED}
 
     def test_forms_refuse_changes_after_signing(self, client_for, physio, signed):
         client = client_for(physio)
@@ -886,3 +910,14 @@ class TestAftercareTemplateChoice:
         assert form["aftercare_template"].value() == ice.pk
         ready.refresh_from_db()
         assert not ready.is_signed
+
+
+def test_the_safety_check_offers_the_intake_pregnancy_answers_but_talking_later():
+    intake_answers = dict(NeedlesStep.base_fields["pregnancy"].choices)
+    del intake_answers[Pregnancy.DISCUSS.value]
+    assert dict(SafetyCheckForm.base_fields["pregnancy"].choices) == intake_answers
+
+
+def test_the_intake_offers_every_pregnancy_answer_the_screening_knows():
+    offered = {value for value, _ in NeedlesStep.base_fields["pregnancy"].choices}
+    assert offered == {answer.value for answer in Pregnancy}

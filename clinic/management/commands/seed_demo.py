@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import Role
 from intake.models import Patient
+from sessions import schedule
 from sessions.models import (
     Appointment,
     AppointmentType,
@@ -19,7 +20,7 @@ from sessions.models import (
     NeedlingAuthorisation,
     WorkingHours,
 )
-from sessions.services import active_course
+from sessions.services import course_open_or_get
 
 # Published in the README on purpose; seed_demo refuses to run with DEBUG off.
 DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
@@ -180,7 +181,7 @@ class Command(BaseCommand):
         day = timezone.localdate() + timedelta(days=1)
         while day.weekday() > 4:
             day += timedelta(days=1)
-        tz = timezone.get_current_timezone()
+        tz = schedule.clinic_tz()
         initial, _ = AppointmentType.objects.get_or_create(
             name="Initial assessment + IMS", defaults={"duration_minutes": 60}
         )
@@ -198,6 +199,6 @@ class Command(BaseCommand):
                 type=kind,
                 start=start,
                 end=start + kind.duration,
-                course=active_course(patient),
+                course=course_open_or_get(patient=patient),
             )
         return len(plan)
