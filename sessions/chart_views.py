@@ -1,5 +1,6 @@
 """Views of the visit chart: physiotherapists only; every read and write is audited."""
 
+import re
 from functools import wraps
 
 from django.contrib import messages
@@ -193,7 +194,7 @@ def chart(request, appointment_pk: int):
         handler = FORM_HANDLERS.get(request.GET.get("part", ""))
         if handler is None:
             return HttpResponseBadRequest("Unknown part of the chart.")
-        return handler(request, visit)
+        return _handle(handler, request, visit)
     audit.record(request, audit.Action.VIEW, obj=visit if visit.pk else visit.appointment)
     return _render_chart(request, visit)
 
@@ -205,9 +206,21 @@ def _by_visit_id(handler):
     @require_POST
     @wraps(handler)
     def view(request, pk: int):
-        return handler(request, _visit(pk))
+        return _handle(handler, request, _visit(pk))
 
     return view
+
+
+def _handle(handler, request, visit: Visit):
+    """Run one chart form's handler. A note signed meanwhile (another tab, a double
+    click on Sign) is refused as any signed note is: 409 to autosave, else the message."""
+    try:
+        return handler(request, visit)
+    except NoteIsSigned:
+        if request.headers.get("X-Autosave") == "1":
+            return JsonResponse({"error": NoteIsSigned.MESSAGE}, status=409)
+        messages.error(request, NoteIsSigned.MESSAGE)
+        return redirect(_chart_url(visit, "addenda"))
 
 
 def _refuse_if_signed(request, visit: Visit):
@@ -288,7 +301,7 @@ def site_remove(request, pk: int):
     site = NeedlingSite.objects.select_related("visit").filter(pk=pk).first()
     if site is None:  # removed already (a double click): back to the chart it was on
         visit_pk = request.POST.get("visit", "")
-        if not (visit_pk.isdecimal() and len(visit_pk) < 10):
+        if not re.fullmatch(r"[0-9]{1,18}", visit_pk):
             raise Http404("No such site")
         messages.info(request, "That site was already removed.")
         return redirect(_chart_url(_visit(int(visit_pk)), "sites"))
@@ -323,9 +336,12 @@ def _adverse_event_add(request, visit: Visit):
 
 def _template_use(request, visit: Visit):
     """The sign form again with the chosen template's text, the rest as typed (no write)."""
-    template = AftercareTemplate.objects.filter(
-        is_active=True, pk=request.POST.get("aftercare_template") or None
-    ).first()
+    chosen = request.POST.get("aftercare_template", "")
+    template = (
+        AftercareTemplate.objects.filter(is_active=True, pk=chosen).first()
+        if re.fullmatch(r"[0-9]{1,18}", chosen)
+        else None
+    )
     form = SignForm(
         initial={
             "aftercare_template": template,

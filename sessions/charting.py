@@ -412,8 +412,6 @@ def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDel
 def visit_links_revoke(*, visit: Visit) -> int:
     """Stop the links a visit gave the patient (aftercare page, check-ins sent so far):
     for a wrong address, say. The printed page and later check-ins are unaffected."""
-    from sessions.models import ScheduledMessage
-
     checkins = ScheduledMessage.objects.filter(visit=visit, kind=ScheduledMessage.Kind.CHECKIN)
     return links_revoke(visit.aftercare_deliveries.all()) + links_revoke(
         checkins.exclude(sent_at=None)

@@ -16,7 +16,7 @@ Interval = tuple[datetime, datetime]
 def clinic_tz() -> ZoneInfo:
     """The clinic's time zone (``settings.TIME_ZONE``): working hours, quiet hours and
     the days of the calendar are wall-clock times there."""
-    return timezone.get_current_timezone()
+    return timezone.get_default_timezone()
 
 
 def at(day: date, clock: time, tz: ZoneInfo) -> datetime:

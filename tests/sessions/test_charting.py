@@ -368,6 +368,27 @@ class TestLock:
         )
         assert [str(m) for m in response.context["messages"]] == [SIGNED]
 
+    @pytest.mark.parametrize("autosave", [False, True])
+    def test_a_note_signed_while_a_form_was_open_is_refused_not_a_500(
+        self, client_for, physio, ready, gluteus, monkeypatch, autosave
+    ):
+        """Signed in another tab between the page's check and the write (the view holds
+        the unsigned copy it loaded): the signed-note refusal, not an error page."""
+        from sessions import chart_views
+
+        stale = Visit.objects.get(pk=ready.pk)
+        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        make_signable(ready)
+        sign(ready, physio)
+        monkeypatch.setattr(chart_views, "_visit", lambda pk: stale)
+        extra = {"HTTP_X_AUTOSAVE": "1"} if autosave else {}
+        response = client_for(physio).post(
+            reverse("sessions:note-save", args=[ready.pk]), {"plan": "changed"}, **extra
+        )
+        assert response.status_code == (409 if autosave else 302)
+        ready.refresh_from_db()
+        assert ready.plan != "changed"
+
     def test_autosave_of_a_signed_note_answers_the_one_wording(self, client_for, physio, signed):
         response = client_for(physio).post(
             reverse("sessions:note-save", args=[signed.pk]), {"plan": "x"}, HTTP_X_AUTOSAVE="1"
@@ -921,3 +942,14 @@ def test_the_safety_check_offers_the_intake_pregnancy_answers_but_talking_later(
 def test_the_intake_offers_every_pregnancy_answer_the_screening_knows():
     offered = {value for value, _ in NeedlesStep.base_fields["pregnancy"].choices}
     assert offered == {answer.value for answer in Pregnancy}
+
+
+@pytest.mark.parametrize("chosen", ["abc", "1.5", "9" * 30, ""])
+def test_an_odd_template_choice_with_use_template_is_no_error(client_for, physio, ready, chosen):
+    """`aftercare_template=abc` with "Use this template" reached the ORM: a 500."""
+    response = client_for(physio).post(
+        reverse("sessions:sign", args=[ready.pk]),
+        {"aftercare_template": chosen, "aftercare_text": "Rest", "use_template": "1"},
+    )
+    assert response.status_code == 200
+    assert response.context["sign_form"]["aftercare_text"].value() == "Rest"
