@@ -2,8 +2,12 @@
 -body.txt and -body.html. Bodies never carry health information."""
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 
 def _send(name: str, to: str, context: dict, connection=None) -> None:
@@ -63,11 +67,6 @@ def checkin_alert(*, to: str, link: str) -> None:
 def password_link(*, user, new_account: bool) -> None:
     """To a staff member: a one-time link to choose their own password (a new account's
     first, or a reset). Built here, in the worker, so the token never travels the queue."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     path = reverse(
         "password_reset_confirm",
         kwargs={
