@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from sessions import followups
 from sessions.models import ScheduledMessage, Visit
 from sessions.tasks import send_messages
 from tests.factories import (
@@ -80,7 +79,7 @@ def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, tre
     ]
 
     def dispatch():
-        for ids, claim in followups.send_batches(followups.messages_claim_due()):
+        for ids, claim in dispatch.send_batches(dispatch.messages_claim_due()):
             send_messages.apply_async((ids, claim), queue=queue)
 
     settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"
