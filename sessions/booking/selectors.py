@@ -100,7 +100,7 @@ def types_at(
     exclude_id: int | None = None,
 ) -> list[TypeFit]:
     """Each active visit type, with what a booking of it from ``start`` would run into:
-    the rules ``services.appointment_book`` applies (clash, working hours, needling eligibility),
+    the rules a booking's save applies (clash, working hours, needling eligibility),
     before the form is sent."""
     types = list(AppointmentType.objects.filter(is_active=True))
     if not types:

@@ -150,7 +150,7 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["physio", "acknowledged_at"], name="alert_open_idx")]
         constraints = [
             # A worrying answer given again updates the visit's open alert (see
-            # followups.services.checkin_answer); this refuses a second one that races past.
+            # services.checkin_answer); this refuses a second one that races past.
             models.UniqueConstraint(
                 fields=["visit"],
                 condition=models.Q(acknowledged_at__isnull=True),
