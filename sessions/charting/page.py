@@ -40,8 +40,8 @@ def _form_actions(visit: Visit) -> dict[str, str]:
     """Where each form posts; an unsaved draft's forms post to the chart itself, whose
     first save starts the draft."""
     if visit.pk is None:
-        chart_url = reverse("sessions:chart", args=[visit.appointment_id])
-        return {part: f"{chart_url}?part={part}#{anchor}" for part, (_, anchor) in PARTS.items()}
+        url = chart_url(visit)
+        return {part: f"{url}?part={part}#{anchor}" for part, (_, anchor) in PARTS.items()}
     return {
         part: f"{reverse(name, args=[visit.pk])}#{anchor}" for part, (name, anchor) in PARTS.items()
     }

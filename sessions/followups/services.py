@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic import emails
@@ -200,10 +199,9 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
     alert = Alert.objects.create(answer=answer, visit=visit, physio=visit.author)
     if not CallTask.objects.filter(alert__visit=visit, done_at__isnull=True).exists():
         CallTask.objects.create(patient=message.patient, alert=alert)
-    link = settings.SITE_URL + reverse("sessions:alert", args=[alert.pk])
     physio_email = visit.author.email
     if physio_email:
-        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, link=link))
+        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, alert_id=alert.pk))
     return alert
 
 
