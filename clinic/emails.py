@@ -59,8 +59,10 @@ def reminder(*, to: str, first_name: str, start, day: str, location, connection=
     _send("reminder", to, context, connection)
 
 
-def checkin_alert(*, to: str, link: str) -> None:
-    """To the physiotherapist; the patient and the answers stay behind the login."""
+def checkin_alert(*, to: str, alert_id: int) -> None:
+    """To the physiotherapist, with a link to the alert; the patient and the answers stay
+    behind the login."""
+    link = settings.SITE_URL + reverse("sessions:alert", args=[alert_id])
     _send("checkin-alert", to, {"link": link})
 
 

@@ -426,7 +426,7 @@ LOGGING = {
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INTAKE_LINK_DAYS = envint("INTAKE_LINK_DAYS", 7, minimum=1)
 
-# Follow-ups (sessions/followups.py): check-ins after a needling visit, reminders.
+# Follow-ups (sessions/followups/): check-ins after a needling visit, reminders.
 FOLLOWUP_CHECKIN_HOURS = envhours("FOLLOWUP_CHECKIN_HOURS", "24,48")
 REMINDER_TIME = envclock("REMINDER_TIME", "10:00")  # the day before the visit
 QUIET_HOURS_START = envclock("QUIET_HOURS_START", "21:00")

@@ -13,8 +13,8 @@ from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role
 from intake.models import Patient
-from sessions import followups
-from sessions import services as sessions_services
+from sessions.booking import selectors as booking_selectors
+from sessions.followups import selectors as followups
 from sessions.models import Alert, CallTask, Location, NeedlingAuthorisation, Visit
 
 
@@ -25,7 +25,7 @@ def home(request):
     ctx = {"today": today}
     if role in (Role.PHYSIO, Role.FRONT_DESK):
         mine = request.user if role == Role.PHYSIO else None
-        ctx["visits"] = sessions_services.visits_on(today, practitioner=mine)
+        ctx["visits"] = booking_selectors.visits_on(today, practitioner=mine)
         audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.FRONT_DESK:
         ctx["calls"] = CallTask.objects.filter(done_at__isnull=True).select_related("patient")

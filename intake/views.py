@@ -26,8 +26,8 @@ from intake.forms import (
 )
 from intake.models import ConsentText, Intake, IntakeInvitation, Patient
 from intake.screening import RULES, screen
+from sessions.booking.selectors import course_active
 from sessions.models import Appointment
-from sessions.services import course_active
 
 REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
 

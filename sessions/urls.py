@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
-from sessions import chart_views, followup_views, views
+from sessions.booking import views
+from sessions.charting import views as chart_views
+from sessions.followups import views as followup_views
 
 app_name = "sessions"
 

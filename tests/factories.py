@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 
 from clinic.roles import Role
 from intake.models import Patient
+from sessions.booking.services import course_open_or_get
 from sessions.models import (
     Appointment,
     AppointmentType,
@@ -22,7 +23,6 @@ from sessions.models import (
     ScheduledMessage,
     Visit,
 )
-from sessions.services import course_open_or_get
 
 PASSWORD = "a-long-test-password"
 

@@ -40,9 +40,9 @@ from clinic.roles import Role
 from intake import services as intake_services
 from intake.forms import STEP_SLUGS
 from intake.models import Intake, IntakeInvitation, Patient
-from sessions import services as sessions_services
-from sessions.charting import AFTERCARE_PURPOSE
-from sessions.followups import CHECKIN_PURPOSE
+from sessions.booking import feeds
+from sessions.charting.services import AFTERCARE_PURPOSE
+from sessions.followups.services import CHECKIN_PURPOSE
 from sessions.models import (
     Addendum,
     AftercareDelivery,
@@ -296,8 +296,8 @@ def build_world() -> World:
         other_checkin=_sent_checkin(other_signed, now),
         alert=alert,
         call=CallTask.objects.create(patient=alice, alert=alert),
-        feed=sessions_services.feed_create(practitioner=author),
-        other_feed=sessions_services.feed_create(practitioner=physio),
+        feed=feeds.feed_create(practitioner=author),
+        other_feed=feeds.feed_create(practitioner=physio),
         attempt=AccessAttempt.objects.create(
             username=author.username,
             ip_address="203.0.113.9",
@@ -354,7 +354,7 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
         "other_invitation",
         {"step": STEP_SLUGS[0]},
     ),
-    "sessions:calendar-feed": (sessions_services.FEED_PURPOSE, "feed", "other_feed", {}),
+    "sessions:calendar-feed": (feeds.FEED_PURPOSE, "feed", "other_feed", {}),
     "sessions:checkin": (CHECKIN_PURPOSE, "checkin", "other_checkin", {}),
     "sessions:aftercare": (AFTERCARE_PURPOSE, "delivery", "other_delivery", {}),
 }

@@ -37,8 +37,10 @@ from intake import services as intake_services
 from intake.forms import ONSET, PAIN_AREAS, STEP_SLUGS
 from intake.models import ConsentText, Intake, Patient
 from intake.screening import CONDITIONS, Pregnancy
-from sessions import charting, followups
-from sessions import services as sessions_services
+from sessions.booking import services as sessions_services
+from sessions.charting import services as charting
+from sessions.followups import dispatch
+from sessions.followups import services as followups
 from sessions.models import (
     AdverseEvent,
     AftercareTemplate,
@@ -513,8 +515,8 @@ def sent_checkin(patient, physio, settings):
         hours_after=None,
         due_at=timezone.now() - timedelta(days=1),
     )
-    ((pk, claim),) = followups.messages_claim_due()
-    assert followups.message_send(message_id=pk, claim=claim) == "sent"
+    ((pk, claim),) = dispatch.messages_claim_due()
+    assert dispatch.message_send(message_id=pk, claim=claim) == "sent"
     message.refresh_from_db()
     return message
 
@@ -1016,8 +1018,8 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     # A check-in, answered with markup and a red flag: the alert.
     first = visit.messages.filter(kind="checkin").order_by("due_at").first()
     later = first.due_at + timedelta(minutes=1)
-    for pk, claim in followups.messages_claim_due(now=later):
-        followups.message_send(message_id=pk, claim=claim, now=later)
+    for pk, claim in dispatch.messages_claim_due(now=later):
+        dispatch.message_send(message_id=pk, claim=claim, now=later)
     message = ScheduledMessage.objects.get(pk=first.pk)
     assert message.status == "sent"
     checkin_url = followups.checkin_link(message).removeprefix(SITE)
@@ -1069,8 +1071,8 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     )
     before = appointment.start - timedelta(minutes=45)
     ScheduledMessage.objects.filter(pk=reminder.pk).update(status="pending", due_at=before)
-    for pk, claim in followups.messages_claim_due(now=before):
-        followups.message_send(message_id=pk, claim=claim, now=before)
+    for pk, claim in dispatch.messages_claim_due(now=before):
+        dispatch.message_send(message_id=pk, claim=claim, now=before)
 
     # Every email's HTML part escapes; those to the patient greet her by the typed name.
     subjects = [m.subject for m in mail.outbox]

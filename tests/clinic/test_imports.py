@@ -1,9 +1,11 @@
-"""The shape of ``clinic/``'s imports: project modules are imported at the top of a
-module, never inside a function, and the clinic modules import each other without a
-circle. A function-level import is how a circle hides; these tests keep both in view.
+"""The shape of the project's imports (``clinic``, ``intake``, ``sessions``): project
+modules are imported at the top of a module, never inside a function, and the project
+modules import each other without a circle. A function-level import is how a circle
+hides; these tests keep both in view.
 
-Read from the source with ``ast``; nothing is imported. Migrations and management
-commands are left out (Django loads them itself, one at a time).
+Read from the source with ``ast``; nothing is imported. Migrations are left out (Django
+loads them itself, and a migration may import what it needs inside a function).
+Management commands are checked like any module.
 """
 
 import ast
@@ -12,8 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLINIC = ROOT / "clinic"
-PROJECT_PACKAGES = {"clinic", "intake", "sessions"}
+PROJECT_PACKAGES = ("clinic", "intake", "sessions")
 
 # (file, function) pairs allowed a project import inside them, each for a reason Django
 # imposes. Keep this short; a new entry needs a reason as good as these.
@@ -25,12 +26,13 @@ FUNCTION_IMPORTS_ALLOWED = {
 }
 
 
-def clinic_modules() -> dict[str, Path]:
-    """Dotted name -> file, for every module of the clinic package we check."""
+def project_modules() -> dict[str, Path]:
+    """Dotted name -> file, for every module of the project packages we check."""
     modules = {}
-    for path in sorted(CLINIC.rglob("*.py")):
+    paths = (path for package in PROJECT_PACKAGES for path in (ROOT / package).rglob("*.py"))
+    for path in sorted(paths):
         parts = path.relative_to(ROOT).with_suffix("").parts
-        if "migrations" in parts or "management" in parts:
+        if "migrations" in parts:
             continue
         if parts[-1] == "__init__":
             parts = parts[:-1]
@@ -81,7 +83,7 @@ class _FunctionImports(ast.NodeVisitor):
 
 def function_level_project_imports() -> list[str]:
     found = []
-    for module, path in clinic_modules().items():
+    for module, path in project_modules().items():
         visitor = _FunctionImports(module, path)
         visitor.visit(ast.parse(path.read_text(), str(path)))
         relative = path.relative_to(ROOT).as_posix()
@@ -104,8 +106,8 @@ def _top_level_imports(tree: ast.Module):
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Clinic module -> the clinic modules it imports at load time."""
-    modules = clinic_modules()
+    """Project module -> the project modules it imports at load time."""
+    modules = project_modules()
     graph = {}
     for module, path in modules.items():
         tree = ast.parse(path.read_text(), str(path))
@@ -141,11 +143,11 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_clinic_modules_import_project_modules_only_at_the_top():
+def test_project_modules_import_project_modules_only_at_the_top():
     assert function_level_project_imports() == []
 
 
-def test_clinic_modules_import_each_other_without_a_circle():
+def test_project_modules_import_each_other_without_a_circle():
     cycle = find_cycle(import_graph())
     assert cycle is None, " -> ".join(cycle)
 
@@ -168,7 +170,6 @@ def test_the_function_level_check_sees_project_imports_in_any_function(
     (package / "__init__.py").write_text("")
     (package / "example.py").write_text(source)
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
-    monkeypatch.setattr(f"{__name__}.CLINIC", package)
     assert bool(function_level_project_imports()) is found
 
 
@@ -179,5 +180,29 @@ def test_the_circle_check_finds_a_circle_through_a_relative_import(tmp_path, mon
     (package / "a.py").write_text("from clinic.b import thing\n")
     (package / "b.py").write_text("try:\n    from . import a\nexcept ImportError:\n    pass\n")
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
-    monkeypatch.setattr(f"{__name__}.CLINIC", package)
     assert find_cycle(import_graph()) == ["clinic.a", "clinic.b", "clinic.a"]
+
+
+def test_the_circle_check_follows_imports_across_the_apps(tmp_path, monkeypatch):
+    for package, source in (
+        ("sessions", "from intake.services import patient_verdict\n"),
+        ("intake", "from sessions import models\n"),
+    ):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+        (tmp_path / package / ("models.py" if package == "sessions" else "services.py")).write_text(
+            source
+        )
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    assert find_cycle(import_graph()) == ["intake.services", "sessions.models", "intake.services"]
+
+
+def test_management_commands_are_checked_and_migrations_are_not(tmp_path, monkeypatch):
+    late_import = "def handle():\n    from sessions import models\n"
+    for folder in ("management/commands", "migrations"):
+        (tmp_path / "intake" / folder).mkdir(parents=True)
+        (tmp_path / "intake" / folder / "example.py").write_text(late_import)
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    assert function_level_project_imports() == [
+        "intake/management/commands/example.py:2 in handle(): from sessions import models"
+    ]

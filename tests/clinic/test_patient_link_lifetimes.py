@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from clinic.links import make_token
 from clinic.models import AuditEvent
-from sessions.charting import AFTERCARE_PURPOSE
+from sessions.charting.services import AFTERCARE_PURPOSE
 from tests.clinic.test_authorization_matrix import BAD_LINK, OK, build_world, link_args, outcome
 
 # Link kind -> (URL name, the World attribute of patient A's row, when its clock starts,

@@ -34,8 +34,9 @@ from django.test import Client
 from django.urls import reverse
 
 from intake.models import Intake, Patient
-from sessions import followups, tasks
-from sessions import services as sessions_services
+from sessions import tasks
+from sessions.booking import services as sessions_services
+from sessions.followups import services as followups
 from sessions.models import (
     Alert,
     AppointmentType,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from intake.models import Patient
-from sessions import followups
+from sessions.followups import dispatch
 from sessions.models import (
     Alert,
     Appointment,
@@ -82,8 +82,8 @@ def dispatch_due_messages() -> list[str]:
     """What sessions.tasks.dispatch_due_messages does, with the sends run in-process
     instead of queued on a broker."""
     return [
-        followups.message_send(message_id=pk, claim=claim)
-        for pk, claim in followups.messages_claim_due()
+        dispatch.message_send(message_id=pk, claim=claim)
+        for pk, claim in dispatch.messages_claim_due()
     ]
 
 

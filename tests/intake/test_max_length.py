@@ -11,7 +11,7 @@ from django.urls import reverse
 from intake import services
 from intake.forms import STEPS, ConsentStep, PatientForm
 from intake.models import Intake, Patient
-from sessions.forms import AppointmentForm, QuickPatientForm
+from sessions.booking.forms import AppointmentForm, QuickPatientForm
 from tests.factories import PatientFactory
 
 

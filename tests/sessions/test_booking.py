@@ -8,7 +8,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.urls import reverse
 
 from intake.models import IntakeInvitation
-from sessions import services
+from sessions.booking import selectors, services
 from sessions.models import Appointment, Course, TimeOff
 from tests.factories import CourseFactory, PatientFactory, UserFactory
 from tests.sessions.conftest import local, submitted_intake
@@ -337,16 +337,16 @@ class TestOneActiveCourseOnPostgres:
 class TestActiveCourse:
     def test_the_active_course_is_none_without_an_open_course(self, patient):
         Course.objects.create(patient=patient, closed_on=date(2026, 11, 1))
-        assert services.course_active(patient=patient) is None
+        assert selectors.course_active(patient=patient) is None
 
     def test_reading_the_active_course_creates_none(self, patient):
-        services.course_active(patient=patient)
+        selectors.course_active(patient=patient)
         assert not Course.objects.exists()
 
     def test_the_active_course_is_the_open_one(self, patient):
         Course.objects.create(patient=patient, closed_on=date(2026, 11, 1))
         course = Course.objects.create(patient=patient)
-        assert services.course_active(patient=patient) == course
+        assert selectors.course_active(patient=patient) == course
 
     def test_open_or_get_opens_one_course_and_then_returns_it(self, patient):
         first = services.course_open_or_get(patient=patient)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from clinic.models import AuditEvent
 from intake import services as intake_services
-from sessions import services
+from sessions.booking import feeds, services
 from sessions.models import Appointment, AppointmentType, CalendarFeed, WorkingHours
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.sessions.conftest import TZ, local, submitted_intake
@@ -512,17 +512,17 @@ class TestCalendarFeed:
             type=treatment,
             start=local(2026, 11, 23, 9),
         )
-        feed = services.feed_create(practitioner=physio)
-        path = services.feed_url(feed).removeprefix("http://127.0.0.1:8000")
+        feed = feeds.feed_create(practitioner=physio)
+        path = feeds.feed_url(feed).removeprefix("http://127.0.0.1:8000")
         body = client.get(path).content.decode()
         assert "SUMMARY:ZK – IMS treatment" in body
         assert "DTSTART:20261123T160000Z" in body
         assert "Kowalski" not in body
-        services.feed_revoke(practitioner=physio)
+        feeds.feed_revoke(practitioner=physio)
         assert client.get(path).status_code == 404
 
     def feed(self, client, physio) -> icalendar.Calendar:
-        path = services.feed_url(services.feed_create(practitioner=physio))
+        path = feeds.feed_url(feeds.feed_create(practitioner=physio))
         response = client.get(path.removeprefix("http://127.0.0.1:8000"))
         assert response["Content-Type"] == "text/calendar; charset=utf-8"
         raw = response.content
@@ -694,7 +694,7 @@ def test_two_new_feed_addresses_at_once_leave_one_live(physio):
         close_old_connections()
         try:
             barrier.wait()
-            services.feed_create(practitioner=physio)
+            feeds.feed_create(practitioner=physio)
             results.append("created")
         except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
             results.append(repr(exc))

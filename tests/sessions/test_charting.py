@@ -12,8 +12,11 @@ from clinic.models import AuditEvent
 from intake.forms import NeedlesStep
 from intake.models import HealthUpdate
 from intake.screening import Pregnancy, Status
-from sessions import charting, services
-from sessions.chart_forms import NoteForm, SafetyCheckForm
+from sessions.booking import services
+from sessions.charting import selectors as chart_selectors
+from sessions.charting import services as charting
+from sessions.charting import views as chart_views
+from sessions.charting.forms import NoteForm, SafetyCheckForm
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -161,7 +164,7 @@ class TestHardStops:
     def test_no_needling_on_a_contraindicated_date(self, ready, physio, gluteus):
         check(ready, physio, surgery_date=date(2026, 11, 1), surgery_description="Hernia repair")
         charting.visit_acknowledge(visit=ready, by=physio)
-        assert charting.visit_verdict(ready).status == Status.CONTRAINDICATED
+        assert ready.verdict().status == Status.CONTRAINDICATED
         with pytest.raises(ValidationError, match="contraindicated on 2026-11-20"):
             charting.site_add(visit=ready, muscle=gluteus, **SITE)
 
@@ -227,7 +230,7 @@ class TestHardStops:
                 "consent_today": "on",
             },
         )
-        assert charting.visit_verdict(visit).eligible_from == date(2027, 2, 2)
+        assert visit.verdict().eligible_from == date(2027, 2, 2)
         assert AuditEvent.objects.filter(action="update", detail="safety check").exists()
 
     def test_a_future_surgery_date_in_the_check_is_refused(self, client_for, physio, visit):
@@ -374,8 +377,6 @@ class TestLock:
     ):
         """Signed in another tab between the page's check and the write (the view holds
         the unsigned copy it loaded): the signed-note refusal, not an error page."""
-        from sessions import chart_views
-
         stale = Visit.objects.get(pk=ready.pk)
         charting.site_add(visit=ready, muscle=gluteus, **SITE)
         make_signable(ready)
@@ -611,7 +612,7 @@ def test_pain_chart_places_points_on_a_zero_to_ten_scale():
         def __init__(self, before, after, day):
             self.pain_today, self.pain_after, self.day = before, after, day
 
-    chart = charting.pain_chart(
+    chart = chart_selectors.pain_chart(
         [V(10, 0, date(2026, 1, 1)), V(5, None, date(2026, 1, 8))], width=200, height=132
     )
     before, after = chart["series"]
@@ -732,7 +733,7 @@ class TestRepeatsCountOnce:
         client = client_for(physio)
         post_check(client, visit, **self.SURGERY)
         post_check(client, visit, **self.SURGERY)
-        verdict = charting.visit_verdict(visit)
+        verdict = visit.verdict()
         assert [r.code for r in verdict.reasons] == ["recent_surgery"]
         assert HealthUpdate.objects.count() == 1
 
@@ -740,7 +741,7 @@ class TestRepeatsCountOnce:
         client = client_for(physio)
         post_check(client, visit, **self.SURGERY)
         post_check(client, visit)  # the surgery was a mistake
-        assert charting.visit_verdict(visit).status == Status.CLEAR
+        assert visit.verdict().status == Status.CLEAR
 
     def test_a_surgery_in_the_intake_and_the_check_counts_once(self, physio, patient, visit):
         intake = patient.intakes.get()
@@ -749,7 +750,7 @@ class TestRepeatsCountOnce:
         }
         patient.intakes.update(answers=intake.answers)
         check(visit, physio, surgery_date=date(2026, 11, 10), surgery_description="wisdom tooth ")
-        verdict = charting.visit_verdict(visit)
+        verdict = visit.verdict()
         assert [r.code for r in verdict.reasons] == ["recent_surgery"]
 
     def test_a_double_clicked_site_is_recorded_once(self, client_for, physio, ready, gluteus):

@@ -11,7 +11,11 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.urls import reverse
 
 from clinic.models import AuditEvent
-from sessions import charting, followups, services
+from sessions.booking import services
+from sessions.charting import services as charting
+from sessions.followups import dispatch
+from sessions.followups import selectors as followup_selectors
+from sessions.followups import services as followups
 from sessions.models import Alert, Appointment, CallTask, ScheduledMessage, Visit
 from sessions.tasks import dispatch_due_messages
 from tests.factories import (
@@ -65,8 +69,8 @@ def checkin(visit, *, sign=True, **fields) -> ScheduledMessage:
 
 def dispatch_and_send(now=None):
     return [
-        followups.message_send(message_id=pk, claim=c, now=now)
-        for pk, c in followups.messages_claim_due(now=now)
+        dispatch.message_send(message_id=pk, claim=c, now=now)
+        for pk, c in dispatch.messages_claim_due(now=now)
     ]
 
 
@@ -232,12 +236,12 @@ def book_any(physio, location, treatment, front_desk, hours, patient):
 class TestSending:
     def test_a_due_message_is_sent_once(self, visit):
         message = checkin(visit)
-        claims = followups.messages_claim_due()
+        claims = dispatch.messages_claim_due()
         assert [pk for pk, _ in claims] == [message.pk]
         pk, claim = claims[0]
-        assert followups.message_send(message_id=pk, claim=claim) == "sent"
-        assert followups.message_send(message_id=pk, claim=claim) == "not-claimed"
-        assert followups.messages_claim_due() == []
+        assert dispatch.message_send(message_id=pk, claim=claim) == "sent"
+        assert dispatch.message_send(message_id=pk, claim=claim) == "not-claimed"
+        assert dispatch.messages_claim_due() == []
         message.refresh_from_db()
         assert (message.status, message.attempts) == (Status.SENT, 1)
         (sent,) = mail.outbox
@@ -252,7 +256,7 @@ class TestSending:
 
     def test_messages_not_yet_due_wait(self, visit):
         checkin(visit, due_at=NOW + timedelta(minutes=1))
-        assert followups.messages_claim_due() == []
+        assert dispatch.messages_claim_due() == []
 
     def test_quiet_hours_at_send_time_defer_to_the_morning(self, visit, frozen_now):
         message = checkin(visit, due_at=local(2026, 11, 20, 21, 30))
@@ -322,16 +326,16 @@ class TestSending:
             OutageBackend.down = False
         message.refresh_from_db()
         assert message.status == Status.FAILED
-        assert followups.message_health()["failed"] == 1
+        assert followup_selectors.message_health()["failed"] == 1
 
     def test_a_row_left_sending_is_claimed_again_after_its_lease(self, visit, frozen_now):
         message = checkin(visit)
-        ((pk, first_claim),) = followups.messages_claim_due()  # the worker then dies
-        assert followups.messages_claim_due() == []  # leased
+        ((pk, first_claim),) = dispatch.messages_claim_due()  # the worker then dies
+        assert dispatch.messages_claim_due() == []  # leased
         frozen_now.shift(timedelta(seconds=django_settings.FOLLOWUP_LEASE_SECONDS + 1))
-        ((_, second_claim),) = followups.messages_claim_due()
-        assert followups.message_send(message_id=pk, claim=first_claim) == "not-claimed"
-        assert followups.message_send(message_id=pk, claim=second_claim) == "sent"
+        ((_, second_claim),) = dispatch.messages_claim_due()
+        assert dispatch.message_send(message_id=pk, claim=first_claim) == "not-claimed"
+        assert dispatch.message_send(message_id=pk, claim=second_claim) == "sent"
         assert len(mail.outbox) == 1
         message.refresh_from_db()
         assert message.attempts == 2
@@ -341,16 +345,16 @@ class TestSending:
     ):
         settings.FOLLOWUP_SEND_BATCH = 2
         first, second, third = (checkin(visit) for _ in range(3))
-        batches = followups.send_batches(followups.messages_claim_due())
+        batches = dispatch.send_batches(dispatch.messages_claim_due())
         assert [ids for ids, _ in batches] == [[first.pk, second.pk], [third.pk]]
         (ids, claim), (rest, _) = batches
         # The second row's lease ran out and a later dispatch holds it now.
         ScheduledMessage.objects.filter(pk=second.pk).update(claim="later-dispatch")
-        assert followups.messages_send(ids=ids, claim=claim) == {
+        assert dispatch.messages_send(ids=ids, claim=claim) == {
             first.pk: "sent",
             second.pk: "not-claimed",
         }
-        assert followups.messages_send(ids=rest, claim=claim) == {third.pk: "sent"}
+        assert dispatch.messages_send(ids=rest, claim=claim) == {third.pk: "sent"}
         assert len(mail.outbox) == 2
         second.refresh_from_db()
         assert (second.status, second.claim) == (Status.SENDING, "later-dispatch")
@@ -359,7 +363,7 @@ class TestSending:
         self, visit, monkeypatch, frozen_now
     ):
         messages = [checkin(visit) for _ in range(3)]
-        ((_, claim),) = {(None, c) for _, c in followups.messages_claim_due()}
+        ((_, claim),) = {(None, c) for _, c in dispatch.messages_claim_due()}
         lease = django_settings.FOLLOWUP_LEASE_SECONDS
 
         class SlowMailServer:  # every step takes a good part of a lease
@@ -370,8 +374,8 @@ class TestSending:
                 frozen_now.shift(timedelta(seconds=lease * 0.4))
                 return self.now
 
-        monkeypatch.setattr(followups, "time", SlowMailServer())
-        outcomes = followups.messages_send(ids=[m.pk for m in messages], claim=claim)
+        monkeypatch.setattr(dispatch, "time", SlowMailServer())
+        outcomes = dispatch.messages_send(ids=[m.pk for m in messages], claim=claim)
         assert list(outcomes.values()) == ["sent"] * 3
         rows = ScheduledMessage.objects.order_by("pk")
         # No row was sent after its lease ran out (another dispatch could have had it).
@@ -390,7 +394,7 @@ class TestSending:
     def test_message_health_and_healthz_report_the_oldest_overdue(self, visit, client):
         checkin(visit, due_at=NOW - timedelta(minutes=7))
         checkin(visit, due_at=NOW - timedelta(minutes=2))
-        health = followups.message_health()
+        health = followup_selectors.message_health()
         assert (health["due"], health["oldest_overdue_seconds"]) == (2, 420)
         assert client.get(reverse("healthz")).json()["oldest_overdue_message_seconds"] == 420
 
@@ -582,9 +586,9 @@ class TestCheckinAnswers:
         assert "answered as many times" in client.get(self.url(sent)).content.decode()
 
     def test_response_rate(self, client, sent, physio):
-        assert followups.checkin_response_rate(physio) == (0, 1)
+        assert followup_selectors.checkin_response_rate(physio) == (0, 1)
         client.post(self.url(sent), self.ANSWER)
-        assert followups.checkin_response_rate(physio) == (1, 1)
+        assert followup_selectors.checkin_response_rate(physio) == (1, 1)
 
 
 @pytest.mark.postgres
@@ -600,7 +604,7 @@ def test_two_dispatchers_racing_never_claim_a_row_twice(physio, patient, locatio
         close_old_connections()
         try:
             barrier.wait()
-            results.append(followups.messages_claim_due(batch=50))
+            results.append(dispatch.messages_claim_due(batch=50))
         finally:
             connection.close()
 
@@ -630,7 +634,7 @@ def test_a_real_worker_on_redis_delivers_a_due_checkin(
     with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
         from sessions.tasks import send_messages
 
-        for ids, claim in followups.send_batches(followups.messages_claim_due()):
+        for ids, claim in dispatch.send_batches(dispatch.messages_claim_due()):
             send_messages.apply_async((ids, claim), queue=queue)
         deadline = time.monotonic() + 20
         while not mailoutbox and time.monotonic() < deadline:
@@ -672,7 +676,7 @@ class TestSmtpConnection:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
         yield sink
-        followups._drop_smtp_connection()
+        dispatch._drop_smtp_connection()
 
     def wait_for(self, sink, count):
         deadline = time.monotonic() + 5
@@ -814,9 +818,9 @@ class TestCheckedAgainWhenSent:
     def test_a_reminder_claimed_before_its_visit_moved_is_not_sent(self, book_any, frozen_now):
         appointment = book_any(local(2026, 11, 24, 9))
         frozen_now.move_to(local(2026, 11, 23, 10))
-        ((pk, claim),) = followups.messages_claim_due()
+        ((pk, claim),) = dispatch.messages_claim_due()
         reschedule(appointment, local(2026, 11, 26, 9))  # while the send task waits
-        assert followups.message_send(message_id=pk, claim=claim) == Status.CANCELLED
+        assert dispatch.message_send(message_id=pk, claim=claim) == Status.CANCELLED
         assert mail.outbox == []
         assert "moved" in ScheduledMessage.objects.get(pk=pk).last_error
         (pending,) = ScheduledMessage.objects.filter(status=Status.PENDING)
@@ -854,7 +858,7 @@ class TestCheckedAgainWhenSent:
         assert message.last_error == "The visit's note is not signed."
 
     def test_every_kind_has_a_send_check(self):
-        assert set(followups.SEND_CHECKS) == set(ScheduledMessage.Kind)
+        assert set(dispatch.SEND_CHECKS) == set(ScheduledMessage.Kind)
 
 
 @pytest.mark.postgres

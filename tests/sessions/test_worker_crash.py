@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from sessions import followups
+from sessions.followups import dispatch
 from sessions.models import ScheduledMessage, Visit
 from sessions.tasks import send_messages
 from tests.factories import (
@@ -79,14 +79,14 @@ def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, tre
         "--loglevel=WARNING",
     ]
 
-    def dispatch():
-        for ids, claim in followups.send_batches(followups.messages_claim_due()):
+    def dispatch_due():
+        for ids, claim in dispatch.send_batches(dispatch.messages_claim_due()):
             send_messages.apply_async((ids, claim), queue=queue)
 
     settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"
     first = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
     try:
-        dispatch()
+        dispatch_due()
         assert first.wait(timeout=90) == 1  # it died inside the mail backend
     finally:
         first.kill()
@@ -97,7 +97,7 @@ def test_a_worker_killed_mid_send_still_sends_exactly_once(physio, location, tre
     time.sleep(2.5)  # its lease runs out
     second = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
     try:
-        dispatch()
+        dispatch_due()
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             message.refresh_from_db()

@@ -43,7 +43,8 @@ from clinic.roles import Role
 from clinic.security import LOGIN_AT, SEEN_AT
 from intake import services as intake_services
 from intake.models import Patient
-from sessions import followups
+from sessions.followups import dispatch
+from sessions.followups.services import checkin_link
 from sessions.models import Appointment, CheckinAnswer, ScheduledMessage, Visit
 from sessions.tasks import send_messages
 
@@ -195,7 +196,7 @@ class Command(BaseCommand):
             "visit_appointment": visit.appointment_id,
             "search": patient.legal_last_name[:5],
             "intake": intake_services.invitation_link(invitation).split("/i/")[1].strip("/"),
-            "checkin": followups.checkin_link(message).split("/c/")[1].strip("/"),
+            "checkin": checkin_link(message).split("/c/")[1].strip("/"),
         }
 
     def cookie(self, user, csrf: str, otp: bool) -> str:
@@ -441,7 +442,7 @@ class Command(BaseCommand):
             ours = ScheduledMessage.objects.filter(key__startswith=f"bench:{now.timestamp()}:")
             due = timezone.now()
             ours.update(due_at=due)
-            for ids, claim in followups.send_batches(followups.messages_claim_due()):
+            for ids, claim in dispatch.send_batches(dispatch.messages_claim_due()):
                 send_messages.apply_async((ids, claim), queue="bench-followups")
             # Polled gently (the poll competes for the same CPUs); the time taken is
             # read from the rows afterwards.

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.roles import Role
 from intake.models import Patient
 from sessions import schedule
+from sessions.booking.services import course_open_or_get
 from sessions.models import (
     Appointment,
     AppointmentType,
@@ -20,7 +21,6 @@ from sessions.models import (
     NeedlingAuthorisation,
     WorkingHours,
 )
-from sessions.services import course_open_or_get
 
 # Published in the README on purpose; seed_demo refuses to run with DEBUG off.
 DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105

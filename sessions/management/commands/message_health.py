@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from sessions.followups import message_health
+from sessions.followups.selectors import message_health
 
 
 class Command(BaseCommand):

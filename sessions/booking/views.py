@@ -1,3 +1,6 @@
+"""Booking's pages: the day and week calendars, booking and moving a visit, cancelling
+and marking it, the course plan, and the practitioner's calendar feed."""
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -12,8 +15,8 @@ from clinic.access import public, require_roles
 from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import Patient
-from sessions import services
-from sessions.forms import (
+from sessions.booking import feeds, selectors, services
+from sessions.booking.forms import (
     ONE_DAY,
     ONE_WEEK,
     AppointmentForm,
@@ -23,7 +26,7 @@ from sessions.forms import (
     QuickPatientForm,
     WeekForm,
 )
-from sessions.models import Appointment, Course, Location
+from sessions.booking.models import Appointment, Course, Location
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -41,7 +44,7 @@ def calendar_day(request):
     if location is None:
         messages.info(request, "Add a clinic location in Administration first.")
         return render(request, "sessions/calendar_day.html", {"form": form, "columns": []})
-    columns = services.calendar_day(location, day)
+    columns = selectors.calendar_day(location, day)
     audit.record(request, audit.Action.VIEW, detail=f"day calendar {location.pk} {day}")
     return render(
         request,
@@ -69,10 +72,10 @@ def calendar_week(request):
     practitioner = data.get("practitioner")
     if practitioner is None and has_role(request.user, Role.PHYSIO):
         practitioner = request.user
-    practitioner = practitioner or services.practitioners().first()
+    practitioner = practitioner or selectors.practitioners().first()
     columns = []
     if practitioner and location:
-        columns = services.calendar_week(practitioner, location, day)
+        columns = selectors.calendar_week(practitioner, location, day)
         audit.record(request, audit.Action.VIEW, detail=f"week calendar {practitioner.pk} {day}")
     return render(
         request,
@@ -115,19 +118,10 @@ def appointment_new(request):
     }
     form = AppointmentForm(request.POST or None, initial=initial, patient=patient)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             with once.claim(request) as claim:
                 appointment = services.appointment_book(
-                    patient=patient,
-                    practitioner=data["practitioner"],
-                    location=data["location"],
-                    type=data["type"],
-                    start=data["start"],
-                    created_by=request.user,
-                    front_desk_note=data["front_desk_note"],
-                    override_note=data["eligibility_override"],
-                    allow_outside_hours=data["allow_outside_hours"],
+                    patient=patient, created_by=request.user, **form.booking()
                 )
                 claim.result_url = reverse("sessions:appointment-detail", args=[appointment.pk])
         except once.Replayed as replay:
@@ -226,18 +220,8 @@ def appointment_detail(request, pk: int):
         request.POST or None, initial=_reschedule_initial(appointment), appointment=appointment
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            appointment = services.appointment_reschedule(
-                appointment=appointment,
-                practitioner=data["practitioner"],
-                location=data["location"],
-                type=data["type"],
-                start=data["start"],
-                front_desk_note=data["front_desk_note"],
-                override_note=data["eligibility_override"],
-                allow_outside_hours=data["allow_outside_hours"],
-            )
+            appointment = services.appointment_reschedule(appointment=appointment, **form.booking())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -300,7 +284,7 @@ def course_edit(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
     # Reading the form creates nothing: without an open course it shows the defaults,
     # and saving it opens the course.
-    course = services.course_active(patient=patient) or Course(patient=patient)
+    course = selectors.course_active(patient=patient) or Course(patient=patient)
     form = CourseForm(request.POST or None, instance=course)
     if request.method == "POST" and form.is_valid():
         course = services.course_plan_save(patient=patient, **form.cleaned_data)
@@ -314,10 +298,10 @@ def course_edit(request, pk: int):
 def feed_settings(request):
     if request.method == "POST":
         if "revoke" in request.POST:
-            services.feed_revoke(practitioner=request.user)
+            feeds.feed_revoke(practitioner=request.user)
             messages.success(request, "The calendar address no longer works.")
         else:
-            services.feed_create(practitioner=request.user)
+            feeds.feed_create(practitioner=request.user)
             messages.success(request, "A new calendar address is ready; the old one stopped.")
         return redirect("sessions:feed-settings")
     feed = request.user.calendar_feeds.filter(revoked_at__isnull=True).first()
@@ -325,16 +309,16 @@ def feed_settings(request):
         request,
         "sessions/feed_settings.html",
         {
-            "feed_url": services.feed_url(feed) if feed else None,
-            "feed_expires_at": services.feed_expires_at(feed) if feed else None,
+            "feed_url": feeds.feed_url(feed) if feed else None,
+            "feed_expires_at": feeds.feed_expires_at(feed) if feed else None,
         },
     )
 
 
 @public
 def calendar_feed(request, token: str):
-    feed = services.feed_from_token(token)
+    feed = feeds.feed_from_token(token)
     if feed is None:
         return links.refuse(request)
-    response = HttpResponse(services.feed_ics(feed), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(feeds.feed_ics(feed), content_type="text/calendar; charset=utf-8")
     return response

@@ -1,9 +1,9 @@
-"""Charting a visit: the day-of-visit safety check, the hard stops before needling,
-signing, addenda and aftercare. Writes are service functions; views stay thin."""
+"""Charting a visit: the day-of-visit safety check, recording needling (the hard stops
+are ``hard_stops``), signing, addenda and aftercare. Writes are service functions;
+views stay thin."""
 
 import secrets
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,114 +13,22 @@ from django.utils import timezone
 from clinic import emails
 from clinic.links import link_to, links_revoke, row_from_token
 from clinic.roles import Role, has_role
-from intake import services as intake_services
 from intake.models import HealthUpdate
-from intake.screening import Status, Verdict
-from sessions import followups
-from sessions.models import (
+from sessions.booking.models import Appointment
+from sessions.charting.hard_stops import Problem
+from sessions.charting.models import (
     Addendum,
     AdverseEvent,
     AftercareDelivery,
     AftercareTemplate,
-    Appointment,
-    CheckinAnswer,
-    NeedlingAuthorisation,
     NeedlingSite,
     NoteIsSigned,
-    ScheduledMessage,
     Visit,
 )
+from sessions.followups import services as followups
+from sessions.followups.models import ScheduledMessage
 
 AFTERCARE_PURPOSE = "aftercare"
-
-
-def visit_verdict(visit: Visit) -> Verdict:
-    """The screening verdict for the visit's date, from everything known now."""
-    verdict, _ = intake_services.patient_verdict(visit.patient, visit.day)
-    return verdict
-
-
-def authorisation_on(practitioner, day: date) -> NeedlingAuthorisation | None:
-    return NeedlingAuthorisation.objects.filter(practitioner=practitioner).valid_on(day).first()
-
-
-class Problem(NamedTuple):
-    """Something that stands in the way, and the id of the chart element that fixes it
-    (the error summary links there)."""
-
-    message: str
-    anchor: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def needling_blockers(
-    visit: Visit, verdict: Verdict | None = None, *, authorised: bool | None = None
-) -> list[Problem]:
-    """Why needling cannot be recorded on this visit now; empty when it can.
-
-    The one place for the hard stops: site forms, the admin (model clean) and the
-    services all ask here. ``verdict`` and ``authorised`` are looked up when not given.
-    """
-    reasons = []
-    day = visit.day
-    if visit.safety_check_id is None or not visit.consent_today:
-        reasons.append(
-            Problem(
-                "Complete the day-of-visit safety check, with consent for today, first.", "safety"
-            )
-        )
-    if authorised is None:
-        authorised = authorisation_on(visit.author, day) is not None
-    if not authorised:
-        reasons.append(
-            Problem(
-                f"You hold no needling authorisation valid on {day.isoformat()}; "
-                "the clinic admin records authorisations.",
-                "screening",
-            )
-        )
-    verdict = verdict or visit_verdict(visit)
-    if verdict.status == Status.CONTRAINDICATED:
-        titles = "; ".join(r.title for r in verdict.contraindications)
-        reasons.append(
-            Problem(f"Needling is contraindicated on {day.isoformat()}: {titles}.", "screening")
-        )
-    missing = unacknowledged(visit, verdict)
-    if missing:
-        titles = "; ".join(r.title for r in missing)
-        reasons.append(Problem(f"Acknowledge the precautions first: {titles}.", "screening"))
-    return reasons
-
-
-def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
-    """The patient's last signed visit before this one, and the latest answer to each
-    of its check-ins as (hours after, answer)."""
-    previous = (
-        Visit.objects.filter(
-            appointment__patient=visit.patient,
-            status=Visit.Status.SIGNED,
-            appointment__start__lt=visit.appointment.start,
-        )
-        .select_related("appointment")
-        .order_by("-appointment__start")
-        .first()
-    )
-    if previous is None:
-        return None, []
-    latest = {}
-    answers = CheckinAnswer.objects.filter(
-        message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
-    ).select_related("message")
-    for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
-        latest[answer.message_id] = answer  # the last one of each check-in stays
-    return previous, [(a.message.hours_after, a) for a in latest.values()]
-
-
-def unacknowledged(visit: Visit, verdict: Verdict):
-    done = set(visit.acknowledged_precautions or [])
-    return [r for r in verdict.precautions if r.code not in done]
 
 
 def _require_draft(visit: Visit) -> None:
@@ -212,7 +120,7 @@ def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[
     """The physiotherapist has weighed every current precaution."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
-    codes = [r.code for r in visit_verdict(visit).precautions]
+    codes = [r.code for r in visit.verdict().precautions]
     visit.acknowledged_precautions = codes
     visit.acknowledged_by = by
     visit.acknowledged_at = now or timezone.now()
@@ -305,7 +213,7 @@ def sign_problems(
     if visit.pain_today is None:
         problems.append(Problem("Record today's pain (0-10).", "id_pain_today"))
     if sites:
-        problems += needling_blockers(visit) if blockers is None else blockers
+        problems += visit.needling_blockers() if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:
             problems.append(Problem("Record the needle product and size.", "id_needle_product"))
         if not visit.clean_technique_complete:
@@ -434,50 +342,3 @@ def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
     addendum.full_clean()
     addendum.save()
     return addendum
-
-
-def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
-    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10).
-
-    Numbers are given as strings: SVG wants them unlocalised, and the template then
-    prints them as they are instead of formatting each one."""
-    pad = 32
-    n = len(visits)
-    step = (width - 2 * pad) / max(n - 1, 1)
-
-    def y(value: int) -> float:
-        return round(pad + (10 - value) * (height - 2 * pad) / 10, 1)
-
-    series = []
-    for field, name, css in (
-        ("pain_today", "Pain before", "before"),
-        ("pain_after", "Pain after", "after"),
-    ):
-        dots = [
-            (
-                str(round(pad + i * step, 1)),
-                str(y(getattr(v, field))),
-                str(getattr(v, field)),
-                v.day.isoformat(),
-            )
-            for i, v in enumerate(visits)
-            if getattr(v, field) is not None
-        ]
-        series.append(
-            {
-                "name": name,
-                "css": css,
-                "dots": dots,
-                "points": " ".join(f"{x},{yy}" for x, yy, *_ in dots),
-            }
-        )
-    grid = [{"value": str(v), "y": str(y(v))} for v in (0, 5, 10)]
-    labels = [(str(round(pad + i * step, 1)), str(i + 1)) for i in range(n)]
-    return {
-        "width": str(width),
-        "height": str(height),
-        "series": series,
-        "grid": grid,
-        "labels": labels,
-        "pad": str(pad),
-    }

@@ -1,7 +1,6 @@
 """Check-ins (patients, by signed link), alerts (physiotherapists), call tasks (front
 desk, no clinical detail) and message health (clinic admins)."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,51 +9,14 @@ from django.views.decorators.http import require_POST
 from clinic import audit, links
 from clinic.access import public, require_roles
 from clinic.roles import Role
-from intake.forms import pain_field
-from sessions import followups
-from sessions.models import Alert, CallTask, CheckinAnswer
-
-
-class CheckinForm(forms.Form):
-    soreness = pain_field("How sore are you right now? (0 = not at all, 10 = the worst imaginable)")
-    compared = forms.ChoiceField(
-        label="Compared with what we told you to expect, it is",
-        choices=CheckinAnswer.Compared.choices,
-        widget=forms.RadioSelect,
-    )
-    bruising = forms.BooleanField(label="I have some bruising", required=False)
-    red_flags = forms.MultipleChoiceField(
-        label="Do you have any of these?",
-        choices=list(CheckinAnswer.RED_FLAGS.items()),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    comment = forms.CharField(
-        label="Anything else you want us to know",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class AcknowledgeForm(forms.Form):
-    action_taken = forms.CharField(
-        label="What did you do?",
-        max_length=500,
-        help_text="For example: called the patient, advice given, seen today.",
-    )
-    call_handled = forms.BooleanField(
-        label="I have spoken to the patient: front desk need not call", required=False
-    )
-
-
-class CallDoneForm(forms.Form):
-    note = forms.CharField(label="Call note", max_length=300, required=False)
+from sessions.followups import selectors, services
+from sessions.followups.forms import AcknowledgeForm, CallDoneForm, CheckinForm
+from sessions.followups.models import Alert, CallTask, CheckinAnswer
 
 
 @public
 def checkin(request, token: str):
-    message = followups.checkin_from_token(token)
+    message = services.checkin_from_token(token)
     if message is None:
         return links.refuse(request)
     latest = message.answers.first()
@@ -73,7 +35,7 @@ def checkin(request, token: str):
     refused = ""
     if request.method == "POST" and form.is_valid():
         try:
-            answer = followups.checkin_answer(message=message, **form.cleaned_data)
+            answer = services.checkin_answer(message=message, **form.cleaned_data)
         except ValidationError as error:
             refused = " ".join(error.messages)
         else:
@@ -89,8 +51,8 @@ def checkin(request, token: str):
         audit.record(
             request, audit.Action.VIEW, obj=message, patient=message.patient, actor_role="patient"
         )
-        if latest is not None and not followups.checkin_takes_answers(message):
-            refused = followups.CHECKIN_FULL
+        if latest is not None and not services.checkin_takes_answers(message):
+            refused = services.CHECKIN_FULL
     return render(
         request,
         "sessions/checkin.html",
@@ -108,7 +70,7 @@ def alert_detail(request, pk: int):
     )
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        followups.alert_acknowledge(alert=alert, by=request.user, **form.cleaned_data)
+        services.alert_acknowledge(alert=alert, by=request.user, **form.cleaned_data)
         audit.record(
             request,
             audit.Action.UPDATE,
@@ -137,7 +99,7 @@ def call_done(request, pk: int):
     )
     form = CallDoneForm(request.POST)
     if form.is_valid():
-        followups.call_task_done(task=task, by=request.user, note=form.cleaned_data["note"])
+        services.call_task_done(task=task, by=request.user, note=form.cleaned_data["note"])
         audit.record(
             request, audit.Action.UPDATE, obj=task, patient=task.patient, detail="call done"
         )
@@ -147,4 +109,4 @@ def call_done(request, pk: int):
 
 @require_roles(Role.ADMIN)
 def message_health(request):
-    return render(request, "sessions/message_health.html", {"health": followups.message_health()})
+    return render(request, "sessions/message_health.html", {"health": selectors.message_health()})

@@ -1,10 +1,10 @@
-"""Forms of the visit chart (kept apart from the booking forms)."""
+"""Forms of the visit chart."""
 
 from django import forms
 from django.utils import timezone
 
 from intake.forms import DATE_INPUT, PREGNANCY_CHOICES_IN_PERSON, refuse_ignored_answers
-from sessions.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
+from sessions.charting.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
 
 
 class FocusFirstError:

@@ -1,11 +1,15 @@
+"""Forms of booking: the appointment form (book and move), cancelling, a quick new
+patient, the course plan and the calendars' pickers."""
+
 from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 
 from intake.forms import PatientForm
-from sessions import schedule, services
-from sessions.models import AppointmentType, Course, Location
+from sessions import schedule
+from sessions.booking import selectors
+from sessions.booking.models import AppointmentType, Course, Location
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -73,7 +77,7 @@ class AppointmentForm(forms.Form):
         rescheduling it (its own time does not count as taken)."""
         super().__init__(*args, **kwargs)
         self.appointment_id = getattr(appointment, "pk", None)
-        self.fields["practitioner"].queryset = services.practitioners()
+        self.fields["practitioner"].queryset = selectors.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
         tz = schedule.clinic_tz()
         wall = self._given_clean("start")
@@ -81,7 +85,7 @@ class AppointmentForm(forms.Form):
             self._offer_which_one(wall, tz)
         fits = self._type_fits(wall, tz, patient or getattr(appointment, "patient", None))
         if patient is not None and not self.is_bound:
-            self.initial["type"] = services.type_default(patient=patient, fits=fits)
+            self.initial["type"] = selectors.type_default(patient=patient, fits=fits)
         if fits:
             self._describe_types(fits)
 
@@ -112,13 +116,13 @@ class AppointmentForm(forms.Form):
             f"night. Choose the first or the second {wall:%H:%M}."
         )
 
-    def _type_fits(self, wall, tz, patient) -> list[services.TypeFit] | None:
+    def _type_fits(self, wall, tz, patient) -> list[selectors.TypeFit] | None:
         if patient is None or wall is None or schedule.wall_clock_missing(wall, tz):
             return None
         practitioner, location = self._given_clean("practitioner"), self._given_clean("location")
         if practitioner is None or location is None:
             return None
-        return services.types_at(
+        return selectors.types_at(
             patient=patient,
             practitioner_id=practitioner.pk,
             location_id=location.pk,
@@ -126,7 +130,7 @@ class AppointmentForm(forms.Form):
             exclude_id=self.appointment_id,
         )
 
-    def _describe_types(self, fits: list[services.TypeFit]) -> None:
+    def _describe_types(self, fits: list[selectors.TypeFit]) -> None:
         labels = {}
         for fit in fits:
             label = fit.type.name
@@ -150,6 +154,20 @@ class AppointmentForm(forms.Form):
         field = self.fields["type"]
         field.label_from_instance = lambda t: labels.get(t.pk, t.name)
         field.widget.unavailable = {str(f.type.pk) for f in fits if f.runs_into}
+
+    def booking(self) -> dict:
+        """The answers as the booking services take them (``appointment_book`` and
+        ``appointment_reschedule`` alike)."""
+        data = self.cleaned_data
+        return {
+            "practitioner": data["practitioner"],
+            "location": data["location"],
+            "type": data["type"],
+            "start": data["start"],
+            "front_desk_note": data["front_desk_note"],
+            "override_note": data["eligibility_override"],
+            "allow_outside_hours": data["allow_outside_hours"],
+        }
 
     def clean(self):
         data = super().clean()
@@ -222,7 +240,7 @@ class WeekForm(DayForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = services.practitioners()
+        self.fields["practitioner"].queryset = selectors.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 

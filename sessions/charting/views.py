@@ -4,12 +4,11 @@ import re
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,8 +16,9 @@ from clinic import audit, links
 from clinic.access import public, require_roles
 from clinic.roles import Role
 from intake.models import Patient
-from sessions import charting
-from sessions.chart_forms import (
+from sessions.booking.models import Appointment, visit_number
+from sessions.charting import page, selectors, services
+from sessions.charting.forms import (
     AddendumForm,
     AdverseEventForm,
     NoteForm,
@@ -26,16 +26,14 @@ from sessions.chart_forms import (
     SignForm,
     SiteForm,
 )
-from sessions.models import (
+from sessions.charting.models import (
     AdverseEvent,
     AftercareTemplate,
-    Appointment,
     NeedlingSite,
     NoteIsSigned,
-    ScheduledMessage,
     Visit,
-    visit_number,
 )
+from sessions.followups.models import ScheduledMessage
 
 CLINICIAN = (Role.PHYSIO,)
 
@@ -58,119 +56,6 @@ def _visit(pk: int) -> Visit:
     return get_object_or_404(_visits(), pk=pk)
 
 
-def _chart_url(visit: Visit, anchor: str = "") -> str:
-    url = reverse("sessions:chart", args=[visit.appointment_id])
-    return f"{url}#{anchor}" if anchor else url
-
-
-# Each form of a draft chart: the URL name it posts to, and the id of the summary its
-# refusal shows (the action's #fragment), so the page opens on it, focused. A refusal of
-# one field alone has no summary: that field takes the focus (chart_forms.FocusFirstError).
-PARTS = {
-    "safety": ("sessions:safety-check", "safety-errors"),
-    "acknowledge": ("sessions:acknowledge", "screening"),
-    "note": ("sessions:note-save", "note-errors"),
-    "sites": ("sessions:site-add", "sites-errors"),
-    "adverse": ("sessions:adverse-add", "adverse-errors"),
-    "sign": ("sessions:sign", "sign-problems"),
-}
-
-
-def _form_actions(visit: Visit) -> dict[str, str]:
-    """Where each form posts; an unsaved draft's forms post to the chart itself, whose
-    first save starts the draft."""
-    if visit.pk is None:
-        chart_url = reverse("sessions:chart", args=[visit.appointment_id])
-        return {part: f"{chart_url}?part={part}#{anchor}" for part, (_, anchor) in PARTS.items()}
-    return {
-        part: f"{reverse(name, args=[visit.pk])}#{anchor}" for part, (name, anchor) in PARTS.items()
-    }
-
-
-def _safety_initial(visit: Visit) -> dict:
-    check = visit.safety_check
-    if check is None:
-        return {}
-    return {
-        "pregnancy": check.pregnancy,
-        "surgery_since_last": bool(check.surgery_date),
-        "surgery_date": check.surgery_date,
-        "surgery_description": check.surgery_description,
-        "anticoagulants": check.anticoagulants,
-        "medication_notes": check.medication_notes,
-        "consent_today": visit.consent_today,
-    }
-
-
-def _render_chart(request, visit: Visit, status: int = 200, **forms):
-    appointment = visit.appointment
-    appointment.visit_number = visit.visit_number  # "visit k of N"
-    verdict = charting.visit_verdict(visit)
-    authorisation = charting.authorisation_on(visit.author, visit.day)
-    previous, previous_checkins = charting.previous_visit(visit)
-    saved = visit.pk is not None
-    context = {
-        "visit": visit,
-        "appointment": appointment,
-        "patient": visit.patient,
-        "verdict": verdict,
-        "unacknowledged": charting.unacknowledged(visit, verdict),
-        "authorisation": authorisation,
-        "sites": list(visit.sites.select_related("muscle")) if saved else [],
-        "adverse_events": list(visit.adverse_events.all()) if saved else [],
-        "previous": previous,
-        "previous_checkins": previous_checkins,
-        "actions": _form_actions(visit),
-    }
-    if visit.is_signed:  # read-only, with what came after signing
-        context |= {
-            "addenda": list(visit.addenda.select_related("author")),
-            "deliveries": list(visit.aftercare_deliveries.all()),
-            "addendum_form": forms.get("addendum_form") or AddendumForm(),
-        }
-    else:
-        context |= _draft_context(request, visit, verdict, authorisation, context["sites"], forms)
-    return render(request, "sessions/chart.html", context, status=status)
-
-
-def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
-    """What a draft chart adds: the hard stops and the forms to complete it."""
-    blockers = charting.needling_blockers(visit, verdict, authorised=bool(authorisation))
-    problems = charting.sign_problems(visit, sites, blockers)
-    templates = list(AftercareTemplate.objects.filter(is_active=True))
-    template = next(iter(templates), None)
-    sign_form = forms.get("sign_form") or SignForm(
-        initial={
-            "aftercare_template": template,
-            "aftercare_text": template.body if template else "",
-        }
-    )
-    sign_form.offer(templates)
-    if sign_form.is_bound:  # a refused sign: every reason, each linked to where to fix it
-        listed = {p.message for p in problems}
-        problems = problems + [
-            charting.Problem(
-                error if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
-                "sign" if name == NON_FIELD_ERRORS else sign_form[name].id_for_label,
-            )
-            for name, errors in sign_form.errors.items()
-            for error in errors
-            if error not in listed
-        ]
-    return {
-        "blockers": blockers,
-        "sign_problems": problems,
-        "sign_refused": sign_form.is_bound,
-        "safety_form": forms.get("safety_form")
-        or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
-        "note_form": forms.get("note_form") or NoteForm(instance=visit),
-        "site_form": forms.get("site_form") or SiteForm(visit=visit),
-        "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
-        "sign_form": sign_form,
-        "templates": templates,
-    }
-
-
 @require_roles(*CLINICIAN)
 @require_http_methods(["GET", "POST"])
 def chart(request, appointment_pk: int):
@@ -185,7 +70,7 @@ def chart(request, appointment_pk: int):
             pk=appointment_pk,
         )
         try:
-            visit = charting.visit_for(appointment=appointment, author=request.user)
+            visit = services.visit_for(appointment=appointment, author=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("intake:patient-detail", appointment.patient_id)
@@ -196,7 +81,7 @@ def chart(request, appointment_pk: int):
             return HttpResponseBadRequest("Unknown part of the chart.")
         return _handle(handler, request, visit)
     audit.record(request, audit.Action.VIEW, obj=visit if visit.pk else visit.appointment)
-    return _render_chart(request, visit)
+    return page.render_chart(request, visit)
 
 
 def _by_visit_id(handler):
@@ -220,13 +105,13 @@ def _handle(handler, request, visit: Visit):
         if request.headers.get("X-Autosave") == "1":
             return JsonResponse({"error": NoteIsSigned.MESSAGE}, status=409)
         messages.error(request, NoteIsSigned.MESSAGE)
-        return redirect(_chart_url(visit, "addenda"))
+        return redirect(page.chart_url(visit, "addenda"))
 
 
 def _refuse_if_signed(request, visit: Visit):
     if visit.is_signed:
         messages.error(request, NoteIsSigned.MESSAGE)
-        return redirect(_chart_url(visit, "addenda"))
+        return redirect(page.chart_url(visit, "addenda"))
     return None
 
 
@@ -235,10 +120,10 @@ def _safety_check(request, visit: Visit):
         return refusal
     form = SafetyCheckForm(request.POST, visit=visit)
     if not form.is_valid():
-        return _render_chart(request, visit, safety_form=form)
+        return page.render_chart(request, visit, safety_form=form)
     data = form.cleaned_data
-    visit = charting.visit_start(visit=visit)
-    charting.visit_safety_check(
+    visit = services.visit_start(visit=visit)
+    services.visit_safety_check(
         visit=visit,
         by=request.user,
         pregnancy=data["pregnancy"],
@@ -250,17 +135,17 @@ def _safety_check(request, visit: Visit):
     )
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="safety check")
     messages.success(request, "Safety check recorded; the screening below is up to date.")
-    return redirect(_chart_url(visit, "screening"))
+    return redirect(page.chart_url(visit, "screening"))
 
 
 def _acknowledge(request, visit: Visit):
     if refusal := _refuse_if_signed(request, visit):
         return refusal
-    visit = charting.visit_start(visit=visit)
-    codes = charting.visit_acknowledge(visit=visit, by=request.user)
+    visit = services.visit_start(visit=visit)
+    codes = services.visit_acknowledge(visit=visit, by=request.user)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="precautions: " + ", ".join(codes))
     messages.success(request, "Precautions acknowledged.")
-    return redirect(_chart_url(visit, "screening"))
+    return redirect(page.chart_url(visit, "screening"))
 
 
 def _note_save(request, visit: Visit):
@@ -274,13 +159,13 @@ def _note_save(request, visit: Visit):
     if not form.is_valid():
         if autosave:
             return JsonResponse({"errors": form.errors}, status=400)
-        return _render_chart(request, visit, note_form=form)
-    visit = charting.visit_note_save(visit=visit, **form.cleaned_data)
+        return page.render_chart(request, visit, note_form=form)
+    visit = services.visit_note_save(visit=visit, **form.cleaned_data)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="autosave" if autosave else "note")
     if autosave:
         return JsonResponse({"saved": timezone.localtime().strftime("%H:%M:%S")})
     messages.success(request, "Draft saved.")
-    return redirect(_chart_url(visit, "note"))
+    return redirect(page.chart_url(visit, "note"))
 
 
 def _site_add(request, visit: Visit):
@@ -288,11 +173,11 @@ def _site_add(request, visit: Visit):
         return refusal
     form = SiteForm(request.POST, visit=visit)
     if not form.is_valid():  # the model's clean() holds the hard stops
-        return _render_chart(request, visit, site_form=form)
-    site = charting.site_add(visit=visit, **form.cleaned_data)
+        return page.render_chart(request, visit, site_form=form)
+    site = services.site_add(visit=visit, **form.cleaned_data)
     audit.record(request, audit.Action.CREATE, obj=site, patient=visit.patient)
     messages.success(request, f"Site added: {site}.")
-    return redirect(_chart_url(site.visit, "sites"))
+    return redirect(page.chart_url(site.visit, "sites"))
 
 
 @require_roles(*CLINICIAN)
@@ -304,22 +189,22 @@ def site_remove(request, pk: int):
         if not re.fullmatch(r"[0-9]{1,18}", visit_pk):
             raise Http404("No such site")
         messages.info(request, "That site was already removed.")
-        return redirect(_chart_url(_visit(int(visit_pk)), "sites"))
+        return redirect(page.chart_url(_visit(int(visit_pk)), "sites"))
     if refusal := _refuse_if_signed(request, site.visit):
         return refusal
-    charting.site_remove(site=site)
+    services.site_remove(site=site)
     audit.record(request, audit.Action.UPDATE, obj=site.visit, detail=f"site removed: {site}")
-    return redirect(_chart_url(site.visit, "sites"))
+    return redirect(page.chart_url(site.visit, "sites"))
 
 
 @require_roles(*CLINICIAN)
 @require_POST
 def links_revoke(request, pk: int):
     visit = _visit(pk)
-    stopped = charting.visit_links_revoke(visit=visit)
+    stopped = services.visit_links_revoke(visit=visit)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"links stopped: {stopped}")
     messages.success(request, "The aftercare and check-in links of this visit no longer work.")
-    return redirect(_chart_url(visit, "aftercare"))
+    return redirect(page.chart_url(visit, "aftercare"))
 
 
 def _adverse_event_add(request, visit: Visit):
@@ -327,11 +212,11 @@ def _adverse_event_add(request, visit: Visit):
         return refusal
     form = AdverseEventForm(request.POST)
     if not form.is_valid():
-        return _render_chart(request, visit, adverse_form=form)
-    event = charting.adverse_event_add(visit=visit, **form.cleaned_data)
+        return page.render_chart(request, visit, adverse_form=form)
+    event = services.adverse_event_add(visit=visit, **form.cleaned_data)
     audit.record(request, audit.Action.CREATE, obj=event, patient=visit.patient)
     messages.success(request, "Adverse event recorded.")
-    return redirect(_chart_url(event.visit, "adverse"))
+    return redirect(page.chart_url(event.visit, "adverse"))
 
 
 def _template_use(request, visit: Visit):
@@ -350,7 +235,7 @@ def _template_use(request, visit: Visit):
         }
     )
     audit.record(request, audit.Action.VIEW, obj=visit if visit.pk else visit.appointment)
-    return _render_chart(request, visit, sign_form=form)
+    return page.render_chart(request, visit, sign_form=form)
 
 
 def _sign(request, visit: Visit):
@@ -361,14 +246,14 @@ def _sign(request, visit: Visit):
     form = SignForm(request.POST)
     if form.is_valid():
         try:
-            charting.visit_sign(visit=visit, by=request.user, **form.cleaned_data)
+            services.visit_sign(visit=visit, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             audit.record(request, audit.Action.SIGN, obj=visit)
             messages.success(request, "The note is signed and locked; the aftercare is on its way.")
-            return redirect(_chart_url(visit, "top"))
-    return _render_chart(request, visit, sign_form=form)
+            return redirect(page.chart_url(visit, "top"))
+    return page.render_chart(request, visit, sign_form=form)
 
 
 FORM_HANDLERS = {
@@ -394,14 +279,14 @@ def addendum_add(request, pk: int):
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
-            addendum = charting.addendum_add(visit=visit, author=request.user, **form.cleaned_data)
+            addendum = services.addendum_add(visit=visit, author=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"addendum {addendum.pk}")
             messages.success(request, "Addendum added.")
-            return redirect(_chart_url(visit, "addenda"))
-    return _render_chart(request, visit, addendum_form=form)
+            return redirect(page.chart_url(visit, "addenda"))
+    return page.render_chart(request, visit, addendum_form=form)
 
 
 @require_roles(*CLINICIAN)
@@ -433,7 +318,7 @@ def timeline(request, patient_pk: int):
     return render(
         request,
         "sessions/timeline.html",
-        {"patient": patient, "visits": visits, "chart": charting.pain_chart(visits)},
+        {"patient": patient, "visits": visits, "chart": selectors.pain_chart(visits)},
     )
 
 
@@ -465,7 +350,7 @@ def adverse_events(request):
 
 @public
 def aftercare(request, token: str):
-    delivery = charting.delivery_from_token(token)
+    delivery = services.delivery_from_token(token)
     if delivery is None:
         return links.refuse(request)
     audit.record(

@@ -1,0 +1,312 @@
+"""Booking's records: locations, working hours and time off, visit types, courses,
+appointments and calendar feeds."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    address = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A practitioner's regular hours at a location on one weekday (clinic local time)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner_id", "weekday", "starts"]
+        verbose_name_plural = "working hours"
+        indexes = [models.Index(fields=["location", "weekday"], name="hours_location_day_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")), name="hours_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        day = self.get_weekday_display()
+        return f"{self.practitioner} {day} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+    def clean(self) -> None:
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": "The end time must be after the start time."})
+
+
+class TimeOff(models.Model):
+    """An exception to working hours: a day off, or part of a day."""
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off"
+    )
+    day = models.DateField()
+    starts = models.TimeField(null=True, blank=True, help_text="Empty: the whole day.")
+    ends = models.TimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["day", "starts"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["day", "practitioner"], name="timeoff_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} off {self.day}"
+
+    def clean(self) -> None:
+        if (self.starts is None) != (self.ends is None):
+            raise ValidationError("Give both a start and an end time, or neither for a whole day.")
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": "The end time must be after the start time."})
+
+
+class AppointmentType(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    involves_needling = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+class Course(models.Model):
+    """A patient's course of treatment: usually 8-10 visits, effects build up."""
+
+    patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="courses")
+    planned_min = models.PositiveSmallIntegerField(
+        "planned visits (at least)",
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    planned_max = models.PositiveSmallIntegerField(
+        "planned visits (at most)",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    started_on = models.DateField(default=timezone.localdate)
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["patient_id", "-started_on", "-id"]
+        indexes = [models.Index(fields=["patient", "closed_on"], name="course_patient_idx")]
+        constraints = [
+            # Two first bookings racing for a new patient must not open two courses.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(closed_on__isnull=True),
+                name="one_active_course_per_patient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Course of {self.patient} from {self.started_on}"
+
+    def clean(self) -> None:
+        if self.planned_min and self.planned_max and self.planned_max < self.planned_min:
+            raise ValidationError(
+                {"planned_max": "The most visits cannot be fewer than the least."}
+            )
+
+    @property
+    def planned_label(self) -> str:
+        if self.planned_min == self.planned_max:
+            return str(self.planned_max)
+        return f"{self.planned_min}–{self.planned_max}"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        """Appointments that hold their time (everything except cancelled)."""
+        return self.exclude(status=Appointment.Status.CANCELLED)
+
+    def overlapping(self, practitioner_id: int, start, end):
+        return self.active().filter(practitioner_id=practitioner_id, start__lt=end, end__gt=start)
+
+    def with_visit_number(self):
+        """Annotate ``visit_number``: this visit's place in its course (cancelled and
+        no-show appointments do not count)."""
+        return self.annotate(visit_number=visit_number())
+
+
+def visit_number(appointment: str = ""):
+    """The place in its course of the appointment at ``appointment`` (a lookup path
+    from the query's model; empty for an Appointment query), as an expression."""
+    prefix = f"{appointment}__" if appointment else ""
+    earlier = (
+        Appointment.objects.filter(
+            course=models.OuterRef(f"{prefix}course"), start__lt=models.OuterRef(f"{prefix}start")
+        )
+        .exclude(status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW])
+        .order_by()
+        .values("course")
+        .annotate(n=models.Count("id"))
+        .values("n")
+    )
+    return Coalesce(models.Subquery(earlier), 0) + 1
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        ARRIVED = "arrived", "Arrived"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    # Which status may follow which; anything else is refused.
+    TRANSITIONS = {
+        Status.BOOKED: {Status.ARRIVED, Status.CANCELLED, Status.NO_SHOW},
+        Status.ARRIVED: {Status.COMPLETED, Status.CANCELLED},
+        Status.COMPLETED: set(),
+        Status.CANCELLED: set(),
+        Status.NO_SHOW: set(),
+    }
+
+    patient = models.ForeignKey(
+        "intake.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    front_desk_note = models.CharField(max_length=500, blank=True)
+    eligibility_override = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why a needling visit was booked on a date the patient is not cleared for.",
+    )
+    # Empty for visits not booked through the form (demo data, imports); they can still
+    # be moved.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["location", "start"], name="appt_location_start_idx"),
+            models.Index(fields=["practitioner", "start"], name="appt_practitioner_start_idx"),
+            models.Index(fields=["patient", "start"], name="appt_patient_start_idx"),
+            models.Index(fields=["course", "start"], name="appt_course_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="appt_end_after_start"
+            )
+        ]
+        # PostgreSQL also holds an exclusion constraint, appt_no_double_booking
+        # (migration 0003): no two active appointments of a practitioner overlap.
+
+    def __str__(self) -> str:
+        return f"{self.patient} with {self.practitioner} at {self.start:%Y-%m-%d %H:%M}"
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    def mark_refusal(self, status: str, now) -> str | None:
+        """Why front desk cannot mark this visit ``status`` (arrived, no-show, completed)
+        at ``now``, as a sentence; None when it can. A patient arrives on the visit's own
+        clinic day; a visit is a no-show or completed only once it has started."""
+        label = self.Status(status).label.lower()
+        if status == self.Status.CANCELLED or not self.can_become(status):
+            return f"A {self.get_status_display().lower()} visit cannot be marked {label}."
+        starts = timezone.localtime(self.start)
+        if status == self.Status.ARRIVED and timezone.localdate(now) < starts.date():
+            return f"The visit is on {starts:%Y-%m-%d}: a patient is marked arrived that day."
+        if status in (self.Status.NO_SHOW, self.Status.COMPLETED) and now < self.start:
+            return (
+                f"The visit has not started yet (it starts {starts:%Y-%m-%d %H:%M}); "
+                f"it can be marked {label} once it has."
+            )
+        return None
+
+    @property
+    def marks_now(self) -> set[str]:
+        """The statuses front desk may mark this visit now (the buttons to show)."""
+        now = timezone.now()
+        marks = (self.Status.ARRIVED, self.Status.NO_SHOW, self.Status.COMPLETED)
+        return {status for status in marks if self.mark_refusal(status, now) is None}
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED
+
+    @property
+    def counts_as_visit(self) -> bool:
+        """Whether it takes a place in the course ("visit k of N")."""
+        return self.status not in (self.Status.CANCELLED, self.Status.NO_SHOW)
+
+
+class CalendarFeed(models.Model):
+    """A practitioner's secret iCalendar address for their phone; revocable."""
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practitioner"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_feed_per_practitioner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.practitioner}"

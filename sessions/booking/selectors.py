@@ -1,0 +1,321 @@
+"""Booking's reads: who can be booked, working time, which visit types fit a start,
+the open course, and the day and week calendars."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from clinic.roles import Role
+from intake import services as intake_services
+from intake.models import Intake, IntakeInvitation, Patient
+from intake.screening import Badge, Status, screen
+from sessions import schedule
+from sessions.booking.models import (
+    Appointment,
+    AppointmentType,
+    Course,
+    Location,
+    TimeOff,
+    WorkingHours,
+)
+
+SLOT_LENGTH = timedelta(minutes=30)
+
+
+def practitioners():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.PHYSIO.value, is_active=True)
+        .order_by("first_name", "last_name", "id")
+    )
+
+
+# --- Working time -------------------------------------------------------------------
+
+
+def working_intervals(
+    hours: list[WorkingHours], time_off: list[TimeOff], day: date
+) -> list[schedule.Interval]:
+    """A practitioner's working time on ``day`` from their hours and time off there."""
+    tz = schedule.clinic_tz()
+    working = [
+        (schedule.at(day, h.starts, tz), schedule.at(day, h.ends, tz))
+        for h in hours
+        if h.weekday == day.weekday()
+    ]
+    off = []
+    for t in time_off:
+        if t.day != day:
+            continue
+        if t.starts is None:
+            return []
+        off.append((schedule.at(day, t.starts, tz), schedule.at(day, t.ends, tz)))
+    return schedule.subtract(working, off)
+
+
+def practitioner_working_time(practitioner_id: int, location_id: int, day: date):
+    hours = list(
+        WorkingHours.objects.filter(practitioner_id=practitioner_id, location_id=location_id)
+    )
+    off = list(TimeOff.objects.filter(practitioner_id=practitioner_id, day=day))
+    return working_intervals(hours, off, day)
+
+
+# --- What a booking would run into ------------------------------------------------------
+
+
+def needling_blocked(*, patient: Patient, day: date) -> str:
+    """Why needling cannot be booked for the patient on ``day`` without an override
+    note, in front-desk words (no clinical detail); empty if it can."""
+    verdict, _ = intake_services.patient_verdict(patient, day)
+    if verdict.status != Status.CONTRAINDICATED:
+        return ""
+    return f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}"
+
+
+@dataclass
+class TypeFit:
+    """Whether a visit of ``type`` from a given start would be accepted as it is."""
+
+    type: AppointmentType
+    runs_into: Appointment | None = None  # the visit it would overlap
+    outside_hours: bool = False
+    needs_note: str = ""  # why needling needs an override note that day
+
+    @property
+    def fits(self) -> bool:
+        return self.runs_into is None and not self.outside_hours and not self.needs_note
+
+
+def types_at(
+    *,
+    patient: Patient,
+    practitioner_id: int,
+    location_id: int,
+    start: datetime,
+    exclude_id: int | None = None,
+) -> list[TypeFit]:
+    """Each active visit type, with what a booking of it from ``start`` would run into:
+    the rules a booking's save applies (clash, working hours, needling eligibility),
+    before the form is sent."""
+    types = list(AppointmentType.objects.filter(is_active=True))
+    if not types:
+        return []
+    day = timezone.localtime(start).date()
+    needling = any(t.involves_needling for t in types)
+    blocked = needling_blocked(patient=patient, day=day) if needling else ""
+    longest = max(t.duration for t in types)
+    others = list(
+        Appointment.objects.overlapping(practitioner_id, start, start + longest)
+        .exclude(pk=exclude_id)
+        .order_by("start")
+    )
+    working = practitioner_working_time(practitioner_id, location_id, day)
+    fits = []
+    for t in types:
+        end = start + t.duration
+        runs_into = next((o for o in others if o.start < end), None)
+        outside = not schedule.covers(working, start, end)
+        fits.append(TypeFit(t, runs_into, outside, blocked if t.involves_needling else ""))
+    return fits
+
+
+def type_default(*, patient: Patient, fits: list[TypeFit] | None) -> AppointmentType | None:
+    """The long first-visit type for a new patient, the short treatment type after; only
+    of the types that fit, when the start is known (``fits``), so none if none fits."""
+    if fits is None:
+        fitting = list(AppointmentType.objects.filter(is_active=True))
+    else:
+        fitting = [f.type for f in fits if f.fits]
+    if not fitting:
+        return None
+    first_visit = not patient.appointments.active().exists()
+    return max(fitting, key=lambda t: t.duration_minutes if first_visit else -t.duration_minutes)
+
+
+def course_active(*, patient: Patient) -> Course | None:
+    """The patient's open course (not closed), or None. A read: it creates nothing."""
+    return patient.courses.filter(closed_on__isnull=True).first()
+
+
+# --- Calendars ------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    start: datetime
+    end: datetime
+    appointment: Appointment | None = None
+    badge: Badge | None = None
+    intake_state: str = ""
+
+    @property
+    def is_free(self) -> bool:
+        return self.appointment is None
+
+    @property
+    def book_query(self) -> str:
+        """The start for the booking form, as the clinic's wall clock (and which one of a
+        repeated time, on the night the clocks go back)."""
+        local = timezone.localtime(self.start)
+        return urlencode({"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold})
+
+    @property
+    def times(self) -> str:
+        """The time range, e.g. 09:00–09:30, in the clinic's time zone (with the zone's
+        abbreviation for a time that happens twice, the night the clocks go back)."""
+        return f"{_clock(self.start)}–{_clock(self.end)}"
+
+
+def _clock(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), schedule.clinic_tz())
+    return f"{local:%H:%M} {local:%Z}" if repeats else f"{local:%H:%M}"
+
+
+@dataclass
+class Column:
+    title: str
+    practitioner: object
+    location: Location
+    day: date
+    entries: list[Entry] = field(default_factory=list)
+    working: bool = False
+
+    @property
+    def book_query(self) -> str:
+        """The practitioner and location for the booking form from one of this column's
+        free slots (the entry adds the start; the view gives the booking address)."""
+        return urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
+
+
+def _appointments(qs, *related: str):
+    """The visits a calendar lists, with what their entries show. ``related``: the
+    practitioner and/or location, where the calendar does not already know them."""
+    # Prefetched into plain lists (to_attr): a calendar holds a hundred visits or more,
+    # and a prefetched manager costs a queryset clone per patient and relation.
+    intakes = Intake.objects.order_by("-number").prefetch_related(
+        Prefetch(
+            "invitations",
+            queryset=IntakeInvitation.objects.order_by("-created_at"),
+            to_attr="invitation_list",
+        )
+    )
+    return (
+        qs.select_related("patient", "type", "course", *related)
+        .with_visit_number()
+        .prefetch_related(
+            Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
+            Prefetch("patient__health_updates", to_attr="health_update_list"),
+        )
+        .order_by("start", "id")
+    )
+
+
+def _entry(appointment: Appointment) -> Entry:
+    patient = appointment.patient
+    intakes = patient.intake_list  # newest first
+    badge = None
+    if appointment.type.involves_needling and appointment.is_active:
+        submitted = next((i for i in intakes if i.is_submitted), None)
+        facts = intake_services.health_facts(submitted, patient.health_update_list)
+        badge = screen(facts, timezone.localtime(appointment.start).date()).booking_badge()
+    latest = intakes[0] if intakes else None
+    return Entry(
+        appointment.start,
+        appointment.end,
+        appointment,
+        badge=badge,
+        intake_state=intake_services.intake_state_label(
+            latest, latest.invitation_list if latest else []
+        ),
+    )
+
+
+def _column(title, practitioner, location, day, appointments, hours, time_off, now) -> Column:
+    working = working_intervals(hours, time_off, day)
+    busy = [(a.start, a.end) for a in appointments if a.is_active]
+    entries = [_entry(a) for a in appointments]
+    entries += [Entry(s, e) for s, e in schedule.free_slots(working, busy, SLOT_LENGTH, now)]
+    entries.sort(key=lambda e: (e.start, e.is_free))
+    return Column(title, practitioner, location, day, entries, working=bool(working))
+
+
+def calendar_day(location: Location, day: date, now: datetime | None = None) -> list[Column]:
+    """One column per practitioner who works at the location that day or has visits there."""
+    now = now or timezone.now()
+    start, end = schedule.day_bounds(day, schedule.clinic_tz())
+    appointments = list(
+        _appointments(
+            Appointment.objects.filter(location=location, start__gte=start, start__lt=end)
+        )
+    )
+    hours = list(WorkingHours.objects.filter(location=location, weekday=day.weekday()))
+    # Free slots only for practitioners who can be booked; a column for anyone with a
+    # visit here, so a visit of someone since deactivated is not lost from the day.
+    bookable = practitioners().filter(pk__in=[h.practitioner_id for h in hours])
+    staff = list(
+        get_user_model()
+        .objects.filter(Q(pk__in=bookable) | Q(pk__in=[a.practitioner_id for a in appointments]))
+        .annotate(bookable=Exists(bookable.filter(pk=OuterRef("pk"))))
+        .order_by("first_name", "last_name", "id")
+    )
+    # The location and practitioners are known: shared, not loaded again for every visit.
+    by_id = {p.pk: p for p in staff}
+    for a in appointments:
+        a.location = location
+        if a.practitioner_id in by_id:
+            a.practitioner = by_id[a.practitioner_id]
+    time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
+    return [
+        _column(
+            (p.get_full_name() or p.username) + ("" if p.is_active else " (no longer active)"),
+            p,
+            location,
+            day,
+            [a for a in appointments if a.practitioner_id == p.pk],
+            [h for h in hours if h.practitioner_id == p.pk and p.bookable],
+            [t for t in time_off if t.practitioner_id == p.pk],
+            now,
+        )
+        for p in staff
+    ]
+
+
+def visits_on(day: date, practitioner=None) -> list[Entry]:
+    """The day's visits at every location (one practitioner's, if given), as entries."""
+    start, end = schedule.day_bounds(day, schedule.clinic_tz())
+    qs = Appointment.objects.filter(start__gte=start, start__lt=end)
+    if practitioner is not None:
+        qs = qs.filter(practitioner=practitioner)
+    return [_entry(a) for a in _appointments(qs, "practitioner", "location")]
+
+
+def calendar_week(practitioner, location: Location, day: date, now: datetime | None = None):
+    """One column per day of the week of ``day``, for one practitioner (all locations;
+    free slots shown for ``location``)."""
+    now = now or timezone.now()
+    days = schedule.week_of(day)
+    start = schedule.day_bounds(days[0], schedule.clinic_tz())[0]
+    end = schedule.day_bounds(days[-1], schedule.clinic_tz())[1]
+    appointments = list(
+        _appointments(
+            Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end),
+            "location",
+        )
+    )
+    for a in appointments:
+        a.practitioner = practitioner
+    hours = list(WorkingHours.objects.filter(practitioner=practitioner, location=location))
+    time_off = list(TimeOff.objects.filter(practitioner=practitioner, day__in=days))
+    columns = []
+    for d in days:
+        todays = [a for a in appointments if timezone.localtime(a.start).date() == d]
+        columns.append(
+            _column(f"{d:%a %b} {d.day}", practitioner, location, d, todays, hours, time_off, now)
+        )
+    return columns

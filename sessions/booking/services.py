@@ -1,0 +1,292 @@
+"""Booking's writes: booking, moving, cancelling and marking visits, and opening a
+patient's course. A booking and a move take one write path (``_booking_save``): the
+clinic's checks, the save that the database guards against double booking, and the
+reminder; the checks' reads are in ``selectors``."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic import emails
+from clinic.roles import Role
+from intake import services as intake_services
+from intake.models import Patient
+from sessions import schedule
+from sessions.booking.models import Appointment, AppointmentType, Course, Location
+from sessions.booking.selectors import course_active, needling_blocked, practitioner_working_time
+from sessions.followups import services as followups
+from sessions.followups.models import ScheduledMessage
+
+BOOKING_HORIZON = timedelta(days=730)
+
+
+def _clash_message(other: Appointment) -> str:
+    local = timezone.localtime(other.start)
+    return (
+        f"{other.practitioner.get_full_name() or other.practitioner} is already booked "
+        f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(other.end):%H:%M} "
+        f"({other.patient.full_name}, {other.type.name})."
+    )
+
+
+def _first_clash(practitioner_id: int, start, end, exclude_id=None) -> Appointment | None:
+    qs = Appointment.objects.overlapping(practitioner_id, start, end).select_related(
+        "patient", "practitioner", "type"
+    )
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.first()
+
+
+def _check_booking(
+    *,
+    appointment: Appointment,
+    override_note: str,
+    allow_outside_hours: bool,
+    now: datetime,
+) -> None:
+    """Refuse a booking the clinic would not want, with messages for the form."""
+    errors: dict[str, list[ValidationError]] = {}
+    start, end = appointment.start, appointment.end
+    if not appointment.practitioner.groups.filter(name=Role.PHYSIO.value).exists():
+        errors.setdefault("practitioner", []).append(
+            ValidationError("Only physiotherapists can be booked.", code="not_practitioner")
+        )
+    if start < now:
+        errors.setdefault("start", []).append(
+            ValidationError("This time has already passed.", code="past")
+        )
+    elif start > now + BOOKING_HORIZON:
+        errors.setdefault("start", []).append(
+            ValidationError("Bookings can be made up to two years ahead.", code="too_far")
+        )
+    day = timezone.localtime(start).date()
+    working = practitioner_working_time(appointment.practitioner_id, appointment.location_id, day)
+    if not allow_outside_hours and not schedule.covers(working, start, end):
+        errors.setdefault("allow_outside_hours", []).append(
+            ValidationError(
+                "This time is outside the practitioner's working hours at this location. "
+                "Tick the box to book it anyway.",
+                code="outside_hours",
+            )
+        )
+    if appointment.type.involves_needling and not override_note.strip():
+        blocked = needling_blocked(patient=appointment.patient, day=day)
+        if blocked:
+            errors.setdefault("eligibility_override", []).append(
+                ValidationError(
+                    f"{blocked}. Add a note (for example “physiotherapist to reassess”) "
+                    "to book anyway.",
+                    code="not_eligible",
+                )
+            )
+    clash = _first_clash(appointment.practitioner_id, start, end, exclude_id=appointment.pk)
+    if clash:
+        errors.setdefault("start", []).append(ValidationError(_clash_message(clash), code="clash"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_guarded(appointment: Appointment) -> None:
+    """Save. Two bookings racing past the check above: on PostgreSQL the exclusion
+    constraint refuses the second; SQLite serialises write transactions (IMMEDIATE)."""
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if "appt_no_double_booking" not in str(exc):
+            raise
+        clash = _first_clash(
+            appointment.practitioner_id, appointment.start, appointment.end, appointment.pk
+        )
+        message = _clash_message(clash) if clash else "That time was just booked by someone else."
+        raise ValidationError({"start": [ValidationError(message, code="clash")]}) from None
+
+
+def course_open_or_get(*, patient: Patient) -> Course:
+    """The patient's open course, opened (written) now if they have none; for writes
+    only. One open course per patient is a database constraint: of two bookings racing
+    to open one, the second waits for the first to commit, fails to insert and takes
+    the first one's course."""
+    course = course_active(patient=patient)
+    if course is not None:
+        return course
+    course = Course(patient=patient)
+    course.full_clean(validate_constraints=False)  # the insert below is the check
+    try:
+        with transaction.atomic():
+            course.save()
+    except IntegrityError:
+        course = course_active(patient=patient)
+        if course is None:
+            raise
+    return course
+
+
+@transaction.atomic
+def course_plan_save(*, patient: Patient, planned_min: int, planned_max: int) -> Course:
+    """Save the planned number of visits on the patient's open course, opening one if
+    they have none. Raises ``ValidationError`` keyed by field (``planned_max`` below
+    ``planned_min``)."""
+    course = course_open_or_get(patient=patient)
+    course.planned_min, course.planned_max = planned_min, planned_max
+    course.full_clean()
+    course.save()
+    return course
+
+
+def _booking_save(
+    appointment: Appointment,
+    *,
+    practitioner,
+    location: Location,
+    type: AppointmentType,
+    start: datetime,
+    front_desk_note: str,
+    override_note: str,
+    allow_outside_hours: bool,
+    now: datetime,
+) -> None:
+    """Put the visit at its place and time, refuse what the clinic would not want, save
+    it and schedule its reminder (cancelling a moved visit's old one). A new booking
+    opens the patient's course, unless they have one."""
+    moving = appointment.pk is not None
+    appointment.practitioner = practitioner
+    appointment.location = location
+    appointment.type = type
+    appointment.start = start.astimezone(UTC)  # durations are real time, also across DST
+    appointment.end = appointment.start + type.duration
+    appointment.front_desk_note = front_desk_note.strip()
+    appointment.eligibility_override = override_note.strip()
+    _check_booking(
+        appointment=appointment,
+        override_note=override_note,
+        allow_outside_hours=allow_outside_hours,
+        now=now,
+    )
+    if moving:
+        appointment.full_clean()
+    else:
+        appointment.course = course_open_or_get(patient=appointment.patient)
+        appointment.full_clean(exclude=["course"])
+    _save_guarded(appointment)
+    if moving:
+        followups.reminder_move(appointment=appointment, now=now)
+    else:
+        # Scheduled even without email: the send records why it was skipped.
+        followups.reminder_schedule(appointment=appointment, now=now)
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient: Patient,
+    practitioner,
+    location: Location,
+    type: AppointmentType,
+    start: datetime,
+    created_by,
+    front_desk_note: str = "",
+    override_note: str = "",
+    allow_outside_hours: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a visit. Sends the intake link (first visit, no intake yet) and a
+    confirmation (patients who agreed to email) once the booking has committed."""
+    now = now or timezone.now()
+    appointment = Appointment(patient=patient, created_by=created_by)
+    _booking_save(
+        appointment,
+        practitioner=practitioner,
+        location=location,
+        type=type,
+        start=start,
+        front_desk_note=front_desk_note,
+        override_note=override_note,
+        allow_outside_hours=allow_outside_hours,
+        now=now,
+    )
+    if patient.email:
+        intake_services.intake_invite_unless_open(patient=patient, sent_by=created_by, now=now)
+        if patient.email_reminders:
+            transaction.on_commit(lambda: send_confirmation(appointment.pk))
+    return appointment
+
+
+def send_confirmation(appointment_id: int) -> None:
+    appointment = Appointment.objects.select_related("patient", "practitioner", "location").get(
+        pk=appointment_id
+    )
+    if appointment.status != Appointment.Status.BOOKED:
+        return
+    emails.appointment_confirmation(
+        to=appointment.patient.email,
+        first_name=appointment.patient.greeting_name,
+        start=timezone.localtime(appointment.start),
+        practitioner=appointment.practitioner.get_full_name(),
+        location=appointment.location,
+    )
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    practitioner,
+    location: Location,
+    type: AppointmentType,
+    start: datetime,
+    front_desk_note: str = "",
+    override_note: str = "",
+    allow_outside_hours: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move a booked visit; its reminder follows it to the new time."""
+    now = now or timezone.now()
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Appointment.Status.BOOKED:
+        raise ValidationError("Only a booked appointment can be moved.")
+    _booking_save(
+        appointment,
+        practitioner=practitioner,
+        location=location,
+        type=type,
+        start=start,
+        front_desk_note=front_desk_note,
+        override_note=override_note,
+        allow_outside_hours=allow_outside_hours,
+        now=now,
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not appointment.can_become(Appointment.Status.CANCELLED):
+        raise ValidationError(
+            f"A {appointment.get_status_display().lower()} visit cannot be cancelled."
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Please give the reason for cancelling."})
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancellation_reason = reason.strip()
+    appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    followups.messages_cancel_for(appointment=appointment, kinds=list(ScheduledMessage.Kind))
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(
+    *, appointment: Appointment, status: str, now: datetime | None = None
+) -> Appointment:
+    """Mark a visit arrived, no-show or completed; ValidationError with the reason when
+    its state or the time does not allow it (``Appointment.mark_refusal``)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if refusal := appointment.mark_refusal(status, now or timezone.now()):
+        raise ValidationError(refusal)
+    appointment.status = status
+    appointment.save(update_fields=["status", "updated_at"])
+    return appointment

@@ -1,0 +1,60 @@
+"""The hard stops before needling: plain functions over what they are given (the visit,
+its screening verdict, whether the author may needle that day). A leaf: it imports no
+sessions model, so the charting models import it at the top (``NeedlingSite.clean``).
+"""
+
+from typing import NamedTuple
+
+from intake.screening import Status, Verdict
+
+
+class Problem(NamedTuple):
+    """Something that stands in the way, and the id of the chart element that fixes it
+    (the error summary links there)."""
+
+    message: str
+    anchor: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def unacknowledged(visit, verdict: Verdict):
+    """The verdict's precautions the physiotherapist has not weighed on this visit."""
+    done = set(visit.acknowledged_precautions or [])
+    return [r for r in verdict.precautions if r.code not in done]
+
+
+def needling_blockers(visit, verdict: Verdict, *, authorised: bool) -> list[Problem]:
+    """Why needling cannot be recorded on this visit now; empty when it can.
+
+    The one place for the hard stops: site forms, the model's ``clean()`` (through
+    ``Visit.needling_blockers()``, which looks up the verdict and the authorisation)
+    and the services all ask here.
+    """
+    reasons = []
+    day = visit.day
+    if visit.safety_check_id is None or not visit.consent_today:
+        reasons.append(
+            Problem(
+                "Complete the day-of-visit safety check, with consent for today, first.", "safety"
+            )
+        )
+    if not authorised:
+        reasons.append(
+            Problem(
+                f"You hold no needling authorisation valid on {day.isoformat()}; "
+                "the clinic admin records authorisations.",
+                "screening",
+            )
+        )
+    if verdict.status == Status.CONTRAINDICATED:
+        titles = "; ".join(r.title for r in verdict.contraindications)
+        reasons.append(
+            Problem(f"Needling is contraindicated on {day.isoformat()}: {titles}.", "screening")
+        )
+    missing = unacknowledged(visit, verdict)
+    if missing:
+        titles = "; ".join(r.title for r in missing)
+        reasons.append(Problem(f"Acknowledge the precautions first: {titles}.", "screening"))
+    return reasons

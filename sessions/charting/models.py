@@ -1,0 +1,415 @@
+"""Charting's records: who may needle, the muscle and aftercare catalogues, the visit
+note and what is recorded under it (sites, adverse events, addenda, aftercare sent).
+
+A signed note never changes: ``Visit``, the rows under it and their querysets refuse
+with ``NoteIsSigned``. The hard stops before needling are ``hard_stops``, a leaf module
+these models import at the top."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from intake import services as intake_services
+from intake.screening import Verdict
+from sessions.booking.models import Appointment
+from sessions.charting.hard_stops import Problem, needling_blockers
+
+
+class NeedlingAuthorisationQuerySet(models.QuerySet):
+    def valid_on(self, day: date):
+        return self.filter(valid_from__lte=day).filter(
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day)
+        )
+
+
+class NeedlingAuthorisation(models.Model):
+    """A regulator's authorisation for a practitioner to use needles (e.g. IMS)."""
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="needling_authorisations"
+    )
+    issuing_body = models.CharField(max_length=200)
+    number = models.CharField("authorisation number", max_length=60)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
+
+    objects = NeedlingAuthorisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["practitioner_id", "-valid_from"]
+        indexes = [
+            models.Index(fields=["practitioner", "valid_from"], name="auth_practitioner_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuing_body} #{self.number}"
+
+    def clean(self) -> None:
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": "The end date is before the start date."})
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+class NoteIsSigned(ValidationError):
+    """A signed visit note, or anything recorded under it, cannot change. ``MESSAGE`` is
+    the one wording of that refusal, for services, models and the chart's views alike."""
+
+    MESSAGE = "This note is signed; add an addendum instead."
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message, code="signed")
+
+
+class Muscle(models.Model):
+    """The catalogue of muscles commonly needled, with their nerve-root supply."""
+
+    class Region(models.TextChoices):
+        HEAD_NECK = "head_neck", "Head and neck"
+        SHOULDER = "shoulder", "Shoulder girdle"
+        ARM = "arm", "Arm and forearm"
+        HAND = "hand", "Hand"
+        SPINE = "spine", "Spine (paraspinal)"
+        TRUNK = "trunk", "Trunk"
+        HIP = "hip", "Hip and buttock"
+        THIGH = "thigh", "Thigh"
+        LEG = "leg", "Leg and foot"
+
+    name = models.CharField(max_length=100, unique=True)
+    region = models.CharField(max_length=12, choices=Region.choices)
+    nerve_roots = models.CharField(max_length=30, help_text="For example C5-C6 or L4-S1.")
+    is_paraspinal = models.BooleanField(
+        default=False, help_text="Sites in this muscle are charted with a spinal level."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["region", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.nerve_roots})"
+
+
+class AftercareTemplate(models.Model):
+    """Clinic-editable aftercare advice; the physiotherapist adapts it per visit."""
+
+    name = models.CharField(max_length=100, unique=True)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VisitQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if self.filter(status=Visit.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(status=Visit.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        return super().delete()
+
+    def to_sign(self, author):
+        return self.filter(author=author, status=Visit.Status.DRAFT)
+
+
+class Visit(models.Model):
+    """The clinical note of one appointment. Signed notes never change (addenda only);
+    on PostgreSQL triggers refuse changes too (migration 0006)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    class Change(models.TextChoices):
+        FIRST = "first", "First visit"
+        BETTER = "better", "Better"
+        SAME = "same", "About the same"
+        WORSE = "worse", "Worse"
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="visit")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    # Day-of-visit safety check (the health answers are an intake.HealthUpdate).
+    safety_check = models.OneToOneField(
+        "intake.HealthUpdate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consent_today = models.BooleanField(default=False)
+    # Precautions the physiotherapist weighed before needling: codes, who, when.
+    acknowledged_precautions = models.JSONField(default=list, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Subjective / objective / assessment / plan.
+    pain_today = models.PositiveSmallIntegerField(
+        "pain today (0-10)", null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    change_since_last = models.CharField(max_length=8, choices=Change.choices, blank=True)
+    soreness_after_last = models.CharField(
+        "soreness after the last visit", max_length=300, blank=True
+    )
+    subjective = models.TextField(blank=True, max_length=4000)
+    objective = models.TextField("objective findings", blank=True, max_length=4000)
+    assessment = models.TextField(blank=True, max_length=4000)
+    plan = models.TextField(blank=True, max_length=4000)
+    pain_after = models.PositiveSmallIntegerField(
+        "pain after treatment (0-10)", null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    # Needles and clean technique.
+    needle_product = models.CharField(max_length=100, blank=True)
+    needle_size = models.CharField(max_length=30, blank=True, help_text="For example 0.25 × 40 mm.")
+    needle_lot = models.CharField("lot number", max_length=60, blank=True)
+    needles_out = models.PositiveSmallIntegerField("needles taken out", null=True, blank=True)
+    needles_back = models.PositiveSmallIntegerField("needles counted back", null=True, blank=True)
+    single_use_sterile = models.BooleanField("single-use sterile needles", default=False)
+    skin_antisepsis = models.BooleanField("skin cleaned with antiseptic", default=False)
+    gloves = models.BooleanField("gloves worn throughout", default=False)
+    sharps_disposal = models.BooleanField("needles into the sharps container", default=False)
+    # Aftercare as given at signing.
+    aftercare_template = models.ForeignKey(
+        AftercareTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    aftercare_text = models.TextField(blank=True, max_length=6000)
+    home_exercises = models.TextField(blank=True, max_length=4000)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["author", "status"], name="visit_author_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Visit of {self.appointment.patient} on {self.day:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and Visit.objects.filter(pk=self.pk, status=self.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == self.Status.SIGNED:
+            raise NoteIsSigned()
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+    @property
+    def patient(self):
+        return self.appointment.patient
+
+    @property
+    def day(self) -> date:
+        return timezone.localtime(self.appointment.start).date()
+
+    @property
+    def clean_technique_complete(self) -> bool:
+        return all(
+            [self.single_use_sterile, self.skin_antisepsis, self.gloves, self.sharps_disposal]
+        )
+
+    @property
+    def needle_count_matches(self) -> bool:
+        return self.needles_out is not None and self.needles_out == self.needles_back
+
+    def verdict(self) -> Verdict:
+        """The screening verdict for the visit's date, from everything known now."""
+        return intake_services.patient_verdict(self.patient, self.day)[0]
+
+    def needling_authorisation(self) -> NeedlingAuthorisation | None:
+        """The author's authorisation to needle, valid on the visit's date."""
+        return (
+            NeedlingAuthorisation.objects.filter(practitioner=self.author)
+            .valid_on(self.day)
+            .first()
+        )
+
+    def needling_blockers(self) -> list[Problem]:
+        """The hard stops (``hard_stops.needling_blockers``) as they stand now."""
+        return needling_blockers(
+            self, self.verdict(), authorised=self.needling_authorisation() is not None
+        )
+
+
+class SignedGuardQuerySet(models.QuerySet):
+    """For rows recorded under a visit: no bulk change once the visit is signed."""
+
+    def update(self, **kwargs):
+        if self.filter(visit__status=Visit.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(visit__status=Visit.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        return super().delete()
+
+
+class UnderVisit(models.Model):
+    """A row recorded under a visit: it changes only while the note is a draft."""
+
+    objects = SignedGuardQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if Visit.objects.filter(pk=self.visit_id, status=Visit.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Visit.objects.filter(pk=self.visit_id, status=Visit.Status.SIGNED).exists():
+            raise NoteIsSigned()
+        return super().delete(*args, **kwargs)
+
+
+class NeedlingSite(UnderVisit):
+    class Side(models.TextChoices):
+        LEFT = "left", "Left"
+        RIGHT = "right", "Right"
+        BOTH = "both", "Both"
+
+    class Twitch(models.TextChoices):
+        NONE = "none", "None"
+        WEAK = "weak", "Weak"
+        STRONG = "strong", "Strong"
+
+    class Tolerance(models.TextChoices):
+        GOOD = "good", "Good"
+        FAIR = "fair", "Fair"
+        POOR = "poor", "Poor (stopped early)"
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="sites")
+    muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=5, choices=Side.choices)
+    spinal_level = models.CharField(
+        max_length=9,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-2])-(C[1-8]|T(1[0-2]|[1-9])|L[1-5]|S[1-3])$",
+                "Write the level as two segments, for example C5-C6 or L4-L5.",
+            )
+        ],
+    )
+    depth_cm = models.DecimalField(
+        "depth (cm)",
+        max_digits=3,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("12"))],
+    )
+    insertions = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    twitch = models.CharField("twitch response", max_length=6, choices=Twitch.choices)
+    tolerance = models.CharField(max_length=5, choices=Tolerance.choices, default=Tolerance.GOOD)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["visit_id", "created_at", "id"]
+        indexes = [models.Index(fields=["visit", "created_at"], name="site_visit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.muscle.name} ({self.get_side_display()})"
+
+    def clean(self) -> None:
+        if self.muscle_id and self.muscle.is_paraspinal and not self.spinal_level:
+            raise ValidationError({"spinal_level": "Give the spinal level for a paraspinal site."})
+        visit = getattr(self, "visit", None)  # may be a draft no one has saved yet
+        if visit is not None:
+            blockers = visit.needling_blockers()
+            if blockers:
+                raise ValidationError([str(b) for b in blockers])
+
+
+class AdverseEvent(UnderVisit):
+    class Kind(models.TextChoices):
+        BRUISING = "bruising", "Bruising"
+        BLEEDING = "bleeding", "Bleeding"
+        FAINTING = "fainting", "Fainting or light-headedness"
+        EXCESSIVE_PAIN = "pain", "Excessive pain"
+        OTHER = "other", "Other"
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="adverse_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(max_length=500, blank=True)
+    action_taken = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at"], name="adverse_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.visit}"
+
+
+class AddendumQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise NoteIsSigned("An addendum cannot be changed; add another one.")
+
+    def delete(self):
+        raise NoteIsSigned("An addendum cannot be deleted.")
+
+
+class Addendum(models.Model):
+    """A dated correction to a signed note, by its author. Never changed."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reason = models.CharField(max_length=300)
+    text = models.TextField(max_length=4000)
+
+    objects = AddendumQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "addenda"
+
+    def __str__(self) -> str:
+        return f"Addendum to {self.visit}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise NoteIsSigned("An addendum cannot be changed; add another one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise NoteIsSigned("An addendum cannot be deleted.")
+
+
+class AftercareDelivery(models.Model):
+    """What aftercare went to the patient and when, with its signed link."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="aftercare_deliveries")
+    email = models.EmailField(blank=True)
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skipped_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Aftercare for {self.visit}"

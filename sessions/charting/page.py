@@ -1,0 +1,131 @@
+"""The chart page: what it shows of a visit, draft or signed, and where each of its
+forms posts. The views in ``views`` handle the requests and render it through here."""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.shortcuts import render
+from django.urls import reverse
+
+from sessions.charting import selectors, services
+from sessions.charting.forms import (
+    AddendumForm,
+    AdverseEventForm,
+    NoteForm,
+    SafetyCheckForm,
+    SignForm,
+    SiteForm,
+)
+from sessions.charting.hard_stops import Problem, needling_blockers, unacknowledged
+from sessions.charting.models import AftercareTemplate, Visit
+
+
+def chart_url(visit: Visit, anchor: str = "") -> str:
+    url = reverse("sessions:chart", args=[visit.appointment_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# Each form of a draft chart: the URL name it posts to, and the id of the summary its
+# refusal shows (the action's #fragment), so the page opens on it, focused. A refusal of
+# one field alone has no summary: that field takes the focus (forms.FocusFirstError).
+PARTS = {
+    "safety": ("sessions:safety-check", "safety-errors"),
+    "acknowledge": ("sessions:acknowledge", "screening"),
+    "note": ("sessions:note-save", "note-errors"),
+    "sites": ("sessions:site-add", "sites-errors"),
+    "adverse": ("sessions:adverse-add", "adverse-errors"),
+    "sign": ("sessions:sign", "sign-problems"),
+}
+
+
+def _form_actions(visit: Visit) -> dict[str, str]:
+    """Where each form posts; an unsaved draft's forms post to the chart itself, whose
+    first save starts the draft."""
+    if visit.pk is None:
+        url = chart_url(visit)
+        return {part: f"{url}?part={part}#{anchor}" for part, (_, anchor) in PARTS.items()}
+    return {
+        part: f"{reverse(name, args=[visit.pk])}#{anchor}" for part, (name, anchor) in PARTS.items()
+    }
+
+
+def _safety_initial(visit: Visit) -> dict:
+    check = visit.safety_check
+    if check is None:
+        return {}
+    return {
+        "pregnancy": check.pregnancy,
+        "surgery_since_last": bool(check.surgery_date),
+        "surgery_date": check.surgery_date,
+        "surgery_description": check.surgery_description,
+        "anticoagulants": check.anticoagulants,
+        "medication_notes": check.medication_notes,
+        "consent_today": visit.consent_today,
+    }
+
+
+def render_chart(request, visit: Visit, status: int = 200, **forms):
+    appointment = visit.appointment
+    appointment.visit_number = visit.visit_number  # "visit k of N"
+    verdict = visit.verdict()
+    authorisation = visit.needling_authorisation()
+    previous, previous_checkins = selectors.previous_visit(visit)
+    saved = visit.pk is not None
+    context = {
+        "visit": visit,
+        "appointment": appointment,
+        "patient": visit.patient,
+        "verdict": verdict,
+        "unacknowledged": unacknowledged(visit, verdict),
+        "authorisation": authorisation,
+        "sites": list(visit.sites.select_related("muscle")) if saved else [],
+        "adverse_events": list(visit.adverse_events.all()) if saved else [],
+        "previous": previous,
+        "previous_checkins": previous_checkins,
+        "actions": _form_actions(visit),
+    }
+    if visit.is_signed:  # read-only, with what came after signing
+        context |= {
+            "addenda": list(visit.addenda.select_related("author")),
+            "deliveries": list(visit.aftercare_deliveries.all()),
+            "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        }
+    else:
+        context |= _draft_context(request, visit, verdict, authorisation, context["sites"], forms)
+    return render(request, "sessions/chart.html", context, status=status)
+
+
+def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
+    """What a draft chart adds: the hard stops and the forms to complete it."""
+    blockers = needling_blockers(visit, verdict, authorised=bool(authorisation))
+    problems = services.sign_problems(visit, sites, blockers)
+    templates = list(AftercareTemplate.objects.filter(is_active=True))
+    template = next(iter(templates), None)
+    sign_form = forms.get("sign_form") or SignForm(
+        initial={
+            "aftercare_template": template,
+            "aftercare_text": template.body if template else "",
+        }
+    )
+    sign_form.offer(templates)
+    if sign_form.is_bound:  # a refused sign: every reason, each linked to where to fix it
+        listed = {p.message for p in problems}
+        problems = problems + [
+            Problem(
+                error if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
+                "sign" if name == NON_FIELD_ERRORS else sign_form[name].id_for_label,
+            )
+            for name, errors in sign_form.errors.items()
+            for error in errors
+            if error not in listed
+        ]
+    return {
+        "blockers": blockers,
+        "sign_problems": problems,
+        "sign_refused": sign_form.is_bound,
+        "safety_form": forms.get("safety_form")
+        or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
+        "note_form": forms.get("note_form") or NoteForm(instance=visit),
+        "site_form": forms.get("site_form") or SiteForm(visit=visit),
+        "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
+        "sign_form": sign_form,
+        "templates": templates,
+    }
