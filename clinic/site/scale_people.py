@@ -24,7 +24,6 @@ LAST = (
     "Shah Singh Smith Tremblay Whitehorse Wilson Wong Becker Dubois Haddad Ivanova Johansson Kim "
     "Mendes Novak Oduya"
 ).split()
-BATCH = 50_000
 
 
 def staff_and_locations(n_staff: int, n_locations: int) -> tuple[list, list[Location]]:

@@ -24,10 +24,7 @@ from sessions.models import (
 def visits(
     rng, patients, staff, locations, n_visits, sites_per_visit, pending, now
 ) -> tuple[int, int]:
-    """Insert the courses, visits, sites and check-ins; (visits, check-ins) inserted.
-
-    Each practitioner sees 16 visits a day going back from yesterday (a second run goes
-    on from before the first run's earliest), so nobody is double-booked."""
+    """Insert the courses, visits, sites and check-ins; (visits, check-ins) inserted."""
     kind = AppointmentType.objects.get_or_create(
         name="IMS treatment", defaults={"duration_minutes": 30}
     )[0]

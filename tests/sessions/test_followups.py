@@ -11,6 +11,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from clinic.site.bench import SmtpSink
 from sessions import charting, followups, services
 from sessions.models import Alert, Appointment, CallTask, ScheduledMessage, Visit
 from sessions.tasks import dispatch_due_messages
@@ -664,8 +665,6 @@ def test_acknowledging_after_speaking_to_the_patient_closes_the_call(
 class TestSmtpConnection:
     @pytest.fixture
     def sink(self, settings):
-        from clinic.management.commands.bench import SmtpSink
-
         sink = SmtpSink()
         time.sleep(0.2)
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
