@@ -181,8 +181,8 @@ def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
 
 
 class IntakeStepForm(forms.Form):
-    """A step of the intake. ``answers()`` gives JSON-ready values to keep (the shape is
-    ``intake.answers``'s)."""
+    """A step of the intake. ``answers()`` gives the step's values as they are stored
+    (intake/answers.py)."""
 
     def __init__(self, *args, patient: Patient, **kwargs):
         self.patient = patient
