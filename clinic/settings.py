@@ -1,6 +1,7 @@
 """Settings for the IMS clinic app, read from environment variables.
 
-Every variable is listed with its default in README.md ("Configuration").
+Every variable is listed with its default in README.md ("Configuration"); each is read
+through a typed helper of clinic/env.py that refuses a malformed value.
 The defaults give a self-contained development setup: SQLite and a filesystem
 message broker under var/, mail written to files in var/mail/.
 """
@@ -13,71 +14,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.env import envbool, envclock, envhours, envint, envlist, envstr
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def envstr(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def envbool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no), got {raw!r}")
-
-
-def envint(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def envhours(name: str, default: str) -> list[float]:
-    """Comma-separated hours, decimals allowed ("24,48" or "0.5,36")."""
-    raw = os.environ.get(name, default)
-    try:
-        hours = [float(item) for item in raw.split(",") if item.strip()]
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must list hours like 24,48 (got {raw!r})") from None
-    if not hours or any(h <= 0 or h > 24 * 14 for h in hours):
-        raise ImproperlyConfigured(f"{name} hours must each be above 0 and at most 336 ({raw!r})")
-    return sorted(hours)
-
-
-def envclock(name: str, default: str) -> str:
-    """A wall-clock time "HH:MM"."""
-    raw = os.environ.get(name, default).strip()
-    try:
-        hour, minute = (int(part) for part in raw.split(":"))
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a time like 08:30 (got {raw!r})") from None
-    if not (0 <= hour < 24 and 0 <= minute < 60):
-        raise ImproperlyConfigured(f"{name} must be a time like 08:30 (got {raw!r})")
-    return f"{hour:02d}:{minute:02d}"
-
-
-def envlist(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
 
 # On by default for a development checkout; production sets DEBUG=0 (and the check
 # below refuses debug mode for any host that is not this machine).
@@ -447,5 +386,5 @@ REMINDER_SKIP_WITHIN_MINUTES = envint("REMINDER_SKIP_WITHIN_MINUTES", 30, minimu
 AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
 CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
 
-# `make bench` serves a reference page (clinic/views.bench_floor) when BENCH=1.
+# `make bench` serves a reference page (clinic/site/views.bench_floor) when BENCH=1.
 BENCH = envbool("BENCH", False)

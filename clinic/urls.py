@@ -7,6 +7,9 @@ from clinic import mfa, views
 from clinic.access import public, require_roles
 from clinic.forms import LoginForm, StaffPasswordResetForm
 from clinic.roles import STAFF
+from clinic.site import patient
+from clinic.site import views as site_views
+from intake import urls as intake_urls
 
 auth_urls = [
     path(
@@ -53,16 +56,23 @@ auth_urls = [
     ),
 ]
 
+# The intake app's pages plus the patient page, which reads both apps and so is served
+# from the site layer (clinic/site/patient.py) under the intake namespace it always had.
+intake_patterns = [
+    *intake_urls.urlpatterns,
+    path("patients/<id:pk>/", patient.patient_detail, name="patient-detail"),
+]
+
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("audit/", views.audit_log, name="audit-log"),
-    path("patients/<id:pk>/export/", views.patient_export, name="patient-export"),
+    path("", site_views.home, name="home"),
+    path("healthz", site_views.healthz, name="healthz"),
+    path("audit/", site_views.audit_log, name="audit-log"),
+    path("patients/<id:pk>/export/", site_views.patient_export, name="patient-export"),
     path("accounts/", include(auth_urls)),
-    path("", include("intake.urls")),
+    path("", include((intake_patterns, intake_urls.app_name))),
     path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]
 
 if settings.BENCH:
-    urlpatterns.append(path("bench/floor/", views.bench_floor, name="bench-floor"))
+    urlpatterns.append(path("bench/floor/", site_views.bench_floor, name="bench-floor"))

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.text import IdentityCharField
+from intake.answers import SurgeryAnswer, step_values, surgeries_values
 from intake.models import Patient
 from intake.screening import CONDITIONS, Pregnancy
 
@@ -180,21 +181,15 @@ def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
 
 
 class IntakeStepForm(forms.Form):
-    """A step of the intake. ``answers()`` gives JSON-ready values to keep."""
+    """A step of the intake. ``answers()`` gives the step's values as they are stored
+    (intake/answers.py)."""
 
     def __init__(self, *args, patient: Patient, **kwargs):
         self.patient = patient
         super().__init__(*args, **kwargs)
 
     def answers(self) -> dict:
-        def plain(value):
-            if isinstance(value, date):
-                return value.isoformat()
-            if isinstance(value, list):
-                return list(dict.fromkeys(value))  # a box ticked twice counts once
-            return value
-
-        return {name: plain(value) for name, value in self.cleaned_data.items()}
+        return step_values(self.cleaned_data)
 
 
 class VisitStep(IntakeStepForm):
@@ -295,15 +290,13 @@ class SurgeryRow(forms.Form):
 
 
 class BaseSurgeryFormSet(forms.BaseFormSet):
-    def rows(self) -> list[dict]:
-        return [
-            {
-                "date": f.cleaned_data["date"].isoformat(),
-                "description": f.cleaned_data["description"],
-            }
+    def answers(self) -> dict:
+        """The filled rows, JSON-ready to keep (empty rows are left out)."""
+        return surgeries_values(
+            SurgeryAnswer(f.cleaned_data["date"], f.cleaned_data["description"])
             for f in self.forms
             if f.cleaned_data.get("date") and f.cleaned_data.get("description")
-        ]
+        )
 
 
 SurgeryFormSet = forms.formset_factory(
@@ -387,28 +380,3 @@ STEP_TITLES = {
     "consent": "Consent and signature",
 }
 STEP_SLUGS = [slug for slug, _ in STEPS]
-
-
-def answer_sections(intake) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The intake's answers as (step title, [(question, answer as text)]) for reading."""
-    sections = []
-    for slug, form_class in STEPS:
-        stored = intake.answers.get(slug, {})
-        if form_class is SurgeryFormSet:
-            rows = stored.get("rows", [])
-            items = [(row["date"], row["description"]) for row in rows] or [("Surgeries", "None")]
-            sections.append((STEP_TITLES[slug], items))
-            continue
-        items = []
-        for name, field in form_class.base_fields.items():
-            value = stored.get(name)
-            choices = dict(getattr(field, "choices", []) or [])
-            if isinstance(value, list):
-                text = ", ".join(str(choices.get(v, v)) for v in value) or "None"
-            elif value in (None, ""):
-                text = "—"
-            else:
-                text = str(choices.get(value, choices.get(str(value), value)))
-            items.append((str(field.label), text))
-        sections.append((STEP_TITLES[slug], items))
-    return sections

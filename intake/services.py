@@ -1,8 +1,10 @@
-"""Writes that touch several intake models, and the patient's screening facts."""
+"""Writes that touch several intake models, and what screens a patient on a date."""
 
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.utils import timezone
 from clinic import emails, locks
 from clinic.links import link_to, row_from_token
 from intake import screening
+from intake.answers import IntakeAnswers
 from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
 
 INVITATION_PURPOSE = "intake"
@@ -148,7 +151,8 @@ def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None
 def intake_save_step(
     *, intake: Intake, step: str, answers: dict | None, typed: dict | None
 ) -> None:
-    """Keep a step: its validated ``answers``, or what was ``typed`` when it was not valid.
+    """Keep a step: its validated ``answers`` (the step's values as ``intake.answers``
+    stores them), or what was ``typed`` when it was not valid.
 
     Refuses a draft over ``MAX_DRAFT_CHARS`` (a patient link is open to anyone holding it).
     """
@@ -158,7 +162,7 @@ def intake_save_step(
     if intake.is_submitted:
         raise ValidationError("This questionnaire has already been sent to the clinic.")
     if answers is not None:
-        intake.answers[step] = answers
+        intake.answers = IntakeAnswers.from_json(intake.answers).with_step(step, answers).to_json()
         intake.drafts.pop(step, None)
     else:
         intake.drafts[step] = typed or {}
@@ -179,7 +183,7 @@ def intake_submit(
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if intake.is_submitted:
         raise ValidationError("This questionnaire has already been sent to the clinic.")
-    missing = [step for step in required_steps if step not in intake.answers]
+    missing = IntakeAnswers.from_json(intake.answers).missing(required_steps)
     if missing:
         raise ValidationError(f"Some steps are not complete yet: {', '.join(missing)}.")
     intake.consent = consent
@@ -206,30 +210,23 @@ def intake_state_label(latest: Intake | None, invitations: list[IntakeInvitation
     return f"Intake {newest.state().label.lower()}"
 
 
-def latest_submitted_intake(patient: Patient) -> Intake | None:
-    return patient.intakes.submitted().order_by("-number").first()
-
-
 def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> screening.HealthFacts:
-    """Screening facts from the latest submitted intake and later health updates.
+    """Screening facts from ``intake`` (the one ``patient_verdict`` chose; None if there
+    is none) and the patient's health updates.
 
     Surgeries count from every source, the same one reported twice (same date, same
     words) once; pregnancy is the latest answer; blood thinners reported after the
     intake add to its checklist.
     """
-    answers = intake.answers if intake else {}
+    answers = IntakeAnswers.from_json(intake.answers if intake else None)
     source = ""
     surgeries: list[screening.Surgery] = []
     if intake is not None:
         submitted_on = timezone.localtime(intake.submitted_at).date().isoformat()
         source = f"intake #{intake.number}, submitted {submitted_on}"
-        surgeries = [
-            screening.Surgery(date.fromisoformat(row["date"]), row.get("description", ""), source)
-            for row in answers.get("surgeries", {}).get("rows", [])
-        ]
-    conditions = set(answers.get("history", {}).get("conditions", []))
-    needles = answers.get("needles", {})
-    pregnancy = needles.get("pregnancy") or None
+        surgeries = [screening.Surgery(s.day, s.description, source) for s in answers.surgeries]
+    conditions = set(answers.conditions)
+    pregnancy = answers.pregnancy
     pregnancy_source = source
     for update in sorted(updates, key=lambda u: u.reported_at):
         if update.surgery_date:
@@ -253,16 +250,37 @@ def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> scr
         pregnancy=screening.Pregnancy(pregnancy) if pregnancy else None,
         pregnancy_source=pregnancy_source,
         conditions=frozenset(conditions),
-        needle_fear=needles.get("needle_fear") in {"some", "strong"},
+        needle_fear=answers.needle_fear in {"some", "strong"},
         surgeries=tuple(reported.values()),
     )
 
 
-def patient_facts(patient: Patient) -> tuple[screening.HealthFacts, Intake | None]:
-    intake = latest_submitted_intake(patient)
-    return health_facts(intake, list(patient.health_updates.all())), intake
+class Screening(NamedTuple):
+    """A patient's verdict on a date, and the intake it was read from (None: no intake)."""
+
+    verdict: screening.Verdict
+    intake: Intake | None
 
 
-def patient_verdict(patient: Patient, day: date) -> tuple[screening.Verdict, Intake | None]:
-    facts, intake = patient_facts(patient)
-    return screening.screen(facts, day), intake
+def patient_verdict(
+    patient: Patient,
+    day: date,
+    *,
+    intakes: Iterable[Intake] | None = None,
+    updates: Iterable[HealthUpdate] | None = None,
+) -> Screening:
+    """The one decision of what screens ``patient`` on ``day``: the latest submitted
+    intake (highest number) and every health update, combined by ``health_facts``.
+
+    A page that lists many patients passes what it prefetched: ``intakes`` (all the
+    patient's intakes, any order) and ``updates`` (all their health updates); then this
+    runs no query. Otherwise both are read here.
+    """
+    if intakes is None:
+        intake = patient.intakes.submitted().order_by("-number").first()
+    else:
+        intake = max((i for i in intakes if i.is_submitted), key=lambda i: i.number, default=None)
+    if updates is None:
+        updates = patient.health_updates.all()
+    facts = health_facts(intake, list(updates))
+    return Screening(screening.screen(facts, day), intake)

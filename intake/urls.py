@@ -2,12 +2,13 @@ from django.urls import path
 
 from intake import views
 
+# The patient page (``intake:patient-detail``, patients/<id>/) reads both apps, so it is
+# served from clinic/site/patient.py: clinic/urls.py adds it to this namespace.
 app_name = "intake"
 
 urlpatterns = [
     path("patients/", views.patient_list, name="patient-list"),
     path("patients/new/", views.patient_create, name="patient-create"),
-    path("patients/<id:pk>/", views.patient_detail, name="patient-detail"),
     path("patients/<id:pk>/edit/", views.patient_edit, name="patient-edit"),
     path("patients/<id:pk>/intake/send/", views.intake_send, name="intake-send"),
     path("intake-links/<id:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,23 +10,20 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, links, once
 from clinic.access import public, require_roles
-from clinic.roles import Role, has_role
+from clinic.roles import Role
 from intake import services
+from intake.answers import IntakeAnswers
 from intake.forms import (
     STEP_SLUGS,
     STEP_TITLES,
     STEPS,
     ConsentStep,
-    EligibilityForm,
     PatientForm,
     PatientSearchForm,
     SurgeryFormSet,
-    answer_sections,
 )
 from intake.models import ConsentText, Intake, IntakeInvitation, Patient
-from intake.screening import RULES, screen
-from sessions.booking.selectors import course_active
-from sessions.models import Appointment
+from intake.screening import RULES
 
 REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -80,59 +76,6 @@ def patient_edit(request, pk: int):
 
 
 @require_roles(*REGISTRY)
-def patient_detail(request, pk: int):
-    invitations = IntakeInvitation.objects.order_by("-created_at", "-id")
-    patient = get_object_or_404(
-        Patient.objects.prefetch_related(
-            Prefetch(
-                "intakes",
-                queryset=Intake.objects.order_by("-number").prefetch_related(
-                    Prefetch("invitations", queryset=invitations)
-                ),
-            )
-        ),
-        pk=pk,
-    )
-    is_physio = has_role(request.user, Role.PHYSIO)
-    eligibility = EligibilityForm(request.GET or None)
-    day = eligibility.cleaned_data["day"] if eligibility.is_valid() else timezone.localdate()
-    intakes = list(patient.intakes.all())  # newest first, invitations prefetched
-    screened_intake = next((i for i in intakes if i.is_submitted), None)
-    facts = services.health_facts(screened_intake, list(patient.health_updates.all()))
-    verdict = screen(facts, day)
-    audit.record(
-        request,
-        audit.Action.VIEW,
-        obj=patient,
-        detail="screening verdict" if is_physio else "eligibility answer",
-    )
-    appointments = list(
-        Appointment.objects.filter(patient=patient)
-        .select_related("practitioner", "location", "type", "course")
-        .with_visit_number()
-        .order_by("-start")[:50]
-    )
-    course = course_active(patient=patient)
-    for intake in intakes:
-        intake.latest_invitation = next(iter(intake.invitations.all()), None)
-    return render(
-        request,
-        "intake/patient_detail.html",
-        {
-            "patient": patient,
-            "intakes": intakes,
-            "verdict": verdict,
-            "screened_intake": screened_intake,
-            "eligibility": eligibility,
-            "day": day,
-            "show_clinical": is_physio,
-            "appointments": appointments,
-            "course": course,
-        },
-    )
-
-
-@require_roles(*REGISTRY)
 @require_POST
 def intake_send(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
@@ -167,12 +110,37 @@ def intake_summary(request, pk: int):
         Intake.objects.select_related("patient", "consent"), pk=pk, status=Intake.Status.SUBMITTED
     )
     audit.record(request, audit.Action.VIEW, obj=intake)
-    verdict, _ = services.patient_verdict(intake.patient, timezone.localdate())
+    verdict = services.patient_verdict(intake.patient, timezone.localdate()).verdict
     return render(
         request,
         "intake/intake_summary.html",
-        {"intake": intake, "sections": answer_sections(intake), "verdict": verdict},
+        {"intake": intake, "sections": _answer_sections(intake), "verdict": verdict},
     )
+
+
+def _answer_sections(intake: Intake) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The intake's answers as (step title, [(question, answer as text)]) for reading."""
+    answers = IntakeAnswers.from_json(intake.answers)
+    sections = []
+    for slug, form_class in STEPS:
+        if form_class is SurgeryFormSet:
+            items = [(s.day.isoformat(), s.description) for s in answers.surgeries]
+            sections.append((STEP_TITLES[slug], items or [("Surgeries", "None")]))
+            continue
+        stored = answers.step(slug)
+        items = []
+        for name, field in form_class.base_fields.items():
+            value = stored.get(name)
+            choices = dict(getattr(field, "choices", []) or [])
+            if isinstance(value, list):
+                text = ", ".join(str(choices.get(v, v)) for v in value) or "None"
+            elif value in (None, ""):
+                text = "—"
+            else:
+                text = str(choices.get(value, choices.get(str(value), value)))
+            items.append((str(field.label), text))
+        sections.append((STEP_TITLES[slug], items))
+    return sections
 
 
 @require_roles(Role.ADMIN, Role.PHYSIO)
@@ -197,16 +165,12 @@ def _step_form(step: str, intake: Intake, data=None):
     form_class = dict(STEPS)[step]
     if data is None and step in intake.drafts:
         data = MultiValueDict(intake.drafts[step])
+    initial = IntakeAnswers.from_json(intake.answers).initial(step)
     if form_class is SurgeryFormSet:
-        rows = intake.answers.get("surgeries", {}).get("rows", [])
         return SurgeryFormSet(
-            data, initial=rows, prefix="surgeries", form_kwargs={"patient": intake.patient}
+            data, initial=initial, prefix="surgeries", form_kwargs={"patient": intake.patient}
         )
-    return form_class(data, initial=intake.answers.get(step), patient=intake.patient)
-
-
-def _answers(form) -> dict:
-    return {"rows": form.rows()} if isinstance(form, SurgeryFormSet) else form.answers()
+    return form_class(data, initial=initial, patient=intake.patient)
 
 
 def _open_intake(request, token: str):
@@ -223,11 +187,12 @@ def _open_intake(request, token: str):
 
 
 def _steps_nav(intake: Intake, current: str) -> list[dict]:
+    answers = IntakeAnswers.from_json(intake.answers)
     return [
         {
             "slug": slug,
             "title": STEP_TITLES[slug],
-            "done": slug in intake.answers,
+            "done": answers.has(slug),
             "current": slug == current,
         }
         for slug in [*STEP_SLUGS, "consent"]
@@ -241,7 +206,7 @@ def intake_fill(request, token: str, step: str | None = None):
         return refusal
     intake = invitation.intake
     if step is None:
-        step = next((s for s in STEP_SLUGS if s not in intake.answers), "consent")
+        step = next(iter(IntakeAnswers.from_json(intake.answers).missing(STEP_SLUGS)), "consent")
         return redirect("intake:fill-step", token, step)
     if step == "consent":
         return _consent(request, token, invitation)
@@ -254,7 +219,7 @@ def intake_fill(request, token: str, step: str | None = None):
             services.intake_save_step(
                 intake=intake,
                 step=step,
-                answers=_answers(form) if valid else None,
+                answers=form.answers() if valid else None,
                 typed=None if valid else _typed(request, form),
             )
         except ValidationError as exc:
@@ -304,7 +269,7 @@ def _consent(request, token: str, invitation: IntakeInvitation):
     intake = invitation.intake
     consent = ConsentText.current()
     form = ConsentStep(request.POST or None)
-    missing = [s for s in STEP_SLUGS if s not in intake.answers]
+    missing = IntakeAnswers.from_json(intake.answers).missing(STEP_SLUGS)
     if request.method == "POST" and form.is_valid() and consent and not missing:
         try:
             services.intake_submit(

@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from clinic.roles import Role
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
-from intake.screening import Badge, Status, screen
+from intake.screening import Badge, Status
 from sessions import schedule
 from sessions.booking.models import (
     Appointment,
@@ -71,7 +71,7 @@ def practitioner_working_time(practitioner_id: int, location_id: int, day: date)
 def needling_blocked(*, patient: Patient, day: date) -> str:
     """Why needling cannot be booked for the patient on ``day`` without an override
     note, in front-desk words (no clinical detail); empty if it can."""
-    verdict, _ = intake_services.patient_verdict(patient, day)
+    verdict = intake_services.patient_verdict(patient, day).verdict
     if verdict.status != Status.CONTRAINDICATED:
         return ""
     return f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}"
@@ -221,9 +221,11 @@ def _entry(appointment: Appointment) -> Entry:
     intakes = patient.intake_list  # newest first
     badge = None
     if appointment.type.involves_needling and appointment.is_active:
-        submitted = next((i for i in intakes if i.is_submitted), None)
-        facts = intake_services.health_facts(submitted, patient.health_update_list)
-        badge = screen(facts, timezone.localtime(appointment.start).date()).booking_badge()
+        day = timezone.localtime(appointment.start).date()
+        screening = intake_services.patient_verdict(
+            patient, day, intakes=intakes, updates=patient.health_update_list
+        )
+        badge = screening.verdict.booking_badge()
     latest = intakes[0] if intakes else None
     return Entry(
         appointment.start,

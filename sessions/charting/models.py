@@ -232,7 +232,7 @@ class Visit(models.Model):
 
     def verdict(self) -> Verdict:
         """The screening verdict for the visit's date, from everything known now."""
-        return intake_services.patient_verdict(self.patient, self.day)[0]
+        return intake_services.patient_verdict(self.patient, self.day).verdict
 
     def needling_authorisation(self) -> NeedlingAuthorisation | None:
         """The author's authorisation to needle, valid on the visit's date."""

@@ -1,4 +1,4 @@
-"""The patient's record export (clinic.privacy): complete, free of secrets, bounded."""
+"""The patient's record export (clinic.site.export): complete, free of secrets, bounded."""
 
 import json
 from datetime import datetime, timedelta
@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clinic import privacy
 from clinic.models import AuditEvent
 from clinic.roles import Role
+from clinic.site import export
 from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
 from sessions.models import (
     Addendum,
@@ -52,7 +52,7 @@ def _record_models() -> set:
         if model in found:
             continue
         found.add(model)
-        if model in privacy.NOT_RECORD:
+        if model in export.NOT_RECORD:
             continue
         todo.extend(rel.related_model for rel in model._meta.related_objects if rel.related_model)
     return found
@@ -60,21 +60,21 @@ def _record_models() -> set:
 
 def test_every_field_of_every_record_model_is_exported_or_left_out_with_a_reason():
     models = _record_models()
-    undeclared = models - set(privacy.RECORD) - set(privacy.NOT_RECORD)
-    assert not undeclared, f"add these models to clinic.privacy.RECORD: {undeclared}"
-    assert set(privacy.RECORD) <= models, "RECORD names a model outside the record"
-    for model, part in privacy.RECORD.items():
+    undeclared = models - set(export.RECORD) - set(export.NOT_RECORD)
+    assert not undeclared, f"add these models to clinic.site.export.RECORD: {undeclared}"
+    assert set(export.RECORD) <= models, "RECORD names a model outside the record"
+    for model, part in export.RECORD.items():
         concrete = {f.name for f in model._meta.concrete_fields}
         declared = [*part.fields, *part.shown_as, *part.left_out]
         assert len(declared) == len(set(declared)), f"{model.__name__}: a field named twice"
         missing = concrete - set(declared)
         assert not missing, (
-            f"{model.__name__}: export these fields in clinic.privacy.RECORD or list them "
+            f"{model.__name__}: export these fields in clinic.site.export.RECORD or list them "
             f"as left out with a reason: {sorted(missing)}"
         )
         assert not set(declared) - concrete, f"{model.__name__}: stale names in RECORD"
         assert all(reason.strip() for reason in part.left_out.values())
-    assert all(reason.strip() for reason in privacy.NOT_RECORD.values())
+    assert all(reason.strip() for reason in export.NOT_RECORD.values())
 
 
 @pytest.fixture
@@ -257,10 +257,10 @@ def _rows(data: dict) -> dict:
 
 
 def test_a_full_record_carries_every_exported_field_with_its_value(full_record):
-    data = privacy.patient_export(full_record)
+    data = export.patient_export(full_record)
     rows = _rows(data)
-    assert set(rows) == set(privacy.RECORD), "say where each model's rows sit in the export"
-    for model, part in privacy.RECORD.items():
+    assert set(rows) == set(export.RECORD), "say where each model's rows sit in the export"
+    for model, part in export.RECORD.items():
         assert rows[model], f"no {model.__name__} row in the export"
         for row in rows[model]:
             keys = {*part.fields, *part.shown_as.values()}
@@ -277,7 +277,7 @@ def test_a_full_record_carries_every_exported_field_with_its_value(full_record):
 def test_clean_technique_precautions_and_aftercare_template_are_exported(
     full_record, client_for, physio
 ):
-    visit = privacy.patient_export(full_record)["visits"][0]
+    visit = export.patient_export(full_record)["visits"][0]
     assert visit["single_use_sterile"] is True
     assert visit["skin_antisepsis"] is True
     assert visit["gloves"] is True
@@ -310,7 +310,7 @@ def test_the_export_keeps_link_nonces_and_claim_tokens_out(full_record, client_f
 
 
 def test_the_export_keeps_its_earlier_keys(full_record):
-    data = privacy.patient_export(full_record)
+    data = export.patient_export(full_record)
     assert set(data) >= {"exported_at", "patient", "intakes", "health_updates"}
     assert set(data) >= {"appointments", "visits"}
     assert set(data["intakes"][0]) >= {
@@ -339,7 +339,7 @@ def test_the_export_keeps_its_earlier_keys(full_record):
 
 def _export_queries(patient) -> int:
     with CaptureQueriesContext(connection) as queries:
-        privacy.patient_export(patient)
+        export.patient_export(patient)
     return len(queries)
 
 
@@ -365,6 +365,6 @@ def test_the_export_query_count_does_not_grow_with_the_record(full_record):
             aftercare_template=visit.aftercare_template,
             safety_check=HealthUpdate.objects.create(patient=full_record, source="check"),
         )
-    assert len(privacy.patient_export(full_record)["visits"]) == 4
+    assert len(export.patient_export(full_record)["visits"]) == 4
     assert _export_queries(full_record) == one_visit
     assert one_visit <= 14

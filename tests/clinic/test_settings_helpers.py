@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.settings import envbool, envint, envlist, envstr
+from clinic.env import envbool, envint, envlist, envstr
 
 
 @pytest.mark.parametrize("raw", ["1", "true", "True", "yes", "on"])

@@ -11,6 +11,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from clinic.site.bench import SmtpSink
 from sessions.booking import services
 from sessions.charting import services as charting
 from sessions.followups import dispatch
@@ -668,8 +669,6 @@ def test_acknowledging_after_speaking_to_the_patient_closes_the_call(
 class TestSmtpConnection:
     @pytest.fixture
     def sink(self, settings):
-        from clinic.management.commands.bench import SmtpSink
-
         sink = SmtpSink()
         time.sleep(0.2)
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -1,4 +1,5 @@
-"""The benchmark behind `make bench` (method and figures: docs/PERFORMANCE.md).
+"""The benchmark behind `make bench` (method and figures: docs/PERFORMANCE.md; what it
+measures with: clinic/site/bench.py).
 
 Against PostgreSQL with `seed_scale` data: serves the app with gunicorn, drives each page
 with wrk as the right role, and reports p50/p95/p99 latency, requests per second, SQL
@@ -7,27 +8,21 @@ after one indexed query). Then: 10,000 due check-ins sent by one Celery worker t
 SMTP sink, and the bytes a phone loads for the intake step and the check-in page.
 """
 
-import asyncio
 import gzip
 import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess  # nosec B404
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.auth.models import Group
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -35,97 +30,17 @@ from django.db.models import Count, F, Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.celery import app
-from clinic.roles import Role
-from clinic.security import LOGIN_AT, SEEN_AT
-from intake import services as intake_services
+from clinic.site import bench
 from intake.models import Patient
 from sessions.followups import dispatch
-from sessions.followups.services import checkin_link
-from sessions.models import Appointment, CheckinAnswer, ScheduledMessage, Visit
+from sessions.models import CheckinAnswer, ScheduledMessage, Visit
 from sessions.tasks import send_messages
 
 RESULTS_START = "<!-- bench:start -->"
 RESULTS_END = "<!-- bench:end -->"
 LIMIT = timedelta(minutes=10)  # the follow-up part gives up after this
-WRK_SCRIPT = r"""
-local body = os.getenv("BENCH_BODY")
-if body and #body > 0 then
-  wrk.method = "POST"
-  wrk.body = body
-  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-end
-wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE") or ""
-done = function(summary, latency, requests)
-  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout
-  io.write(string.format(
-    'BENCH {"requests": %d, "seconds": %f, "errors": %d, "p50": %f, "p95": %f, "p99": %f}\n',
-    summary.requests, summary.duration / 1e6, errors,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class SmtpSink:
-    """A local SMTP server that accepts and counts messages (the 'mail sink')."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.count = 0
-        self.connections = 0
-        self.writers = []
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        self.server = self.loop.run_until_complete(
-            asyncio.start_server(self._session, "127.0.0.1", self.port)
-        )
-        self.loop.run_forever()
-
-    def drop_connections(self):
-        """Close every open connection, as a server's idle timeout would."""
-        for writer in self.writers:
-            self.loop.call_soon_threadsafe(writer.close)
-        self.writers = []
-
-    async def _session(self, reader, writer):
-        self.connections += 1
-        self.writers.append(writer)
-        writer.write(b"220 sink\r\n")
-        data = False
-        while line := await reader.readline():
-            if data:
-                if line in (b".\r\n", b".\n"):
-                    data = False
-                    self.count += 1
-                    writer.write(b"250 ok\r\n")
-                continue
-            command = line[:4].upper()
-            if command in (b"EHLO", b"HELO"):
-                writer.write(b"250 sink\r\n")
-            elif command == b"DATA":
-                data = True
-                writer.write(b"354 go on\r\n")
-            elif command == b"QUIT":
-                writer.write(b"221 bye\r\n")
-                await writer.drain()
-                break
-            else:
-                writer.write(b"250 ok\r\n")
-            await writer.drain()
-        writer.close()
 
 
 class Command(BaseCommand):
@@ -148,8 +63,8 @@ class Command(BaseCommand):
         if Patient.objects.count() < opts["patients"]:
             self.stdout.write("Seeding scale data (once)...")
             call_command("seed_scale", patients=opts["patients"], visits=opts["visits"])
-        self.fixture = self.prepare()
-        results = {"machine": machine(), "date": timezone.now().isoformat(timespec="seconds")}
+        self.fixture = bench.fixture()
+        results = {"machine": bench.machine(), "date": timezone.now().isoformat(timespec="seconds")}
         results["pages"] = self.pages(opts)
         results["followups"] = self.followups(opts["checkins"])
         results["weight"] = self.weight_rows  # measured while the server runs
@@ -157,105 +72,10 @@ class Command(BaseCommand):
 
     # --- what the requests need -----------------------------------------------------
 
-    def prepare(self) -> dict:
-        User = get_user_model()
-        desk, _ = User.objects.get_or_create(username="bench-frontdesk")
-        desk.groups.add(Group.objects.get(name=Role.FRONT_DESK.value))
-        physio = User.objects.filter(username="scale-physio-1").first()
-        busiest = (
-            Appointment.objects.filter(practitioner=physio)
-            .order_by("-start")
-            .values_list("start", "location_id")
-            .first()
-        )
-        patient = (
-            Patient.objects.annotate(n=Count("appointments"))
-            .filter(n__gte=8)
-            .order_by("-n")
-            .first()
-            or Patient.objects.first()
-        )
-        visit = Visit.objects.filter(appointment__patient=patient).order_by("-id").first()
-        invitation = intake_services.intake_invite(patient=Patient.objects.last(), sent_by=desk)
-        message = (
-            ScheduledMessage.objects.filter(status="sent", key__startswith="scale:")
-            .order_by("-id")
-            .first()
-        )
-        message.sent_at = timezone.now()
-        message.save(update_fields=["sent_at"])
-        csrf = secrets.token_hex(16)
-        return {
-            "desk": self.cookie(desk, csrf, otp=False),
-            "physio": self.cookie(physio, csrf, otp=True),
-            "anon": f"csrftoken={csrf}",
-            "csrf": csrf,
-            "day": timezone.localtime(busiest[0]).date().isoformat(),
-            "location": busiest[1],
-            "patient": patient.pk,
-            "visit_appointment": visit.appointment_id,
-            "search": patient.legal_last_name[:5],
-            "intake": intake_services.invitation_link(invitation).split("/i/")[1].strip("/"),
-            "checkin": checkin_link(message).split("/c/")[1].strip("/"),
-        }
-
-    def cookie(self, user, csrf: str, otp: bool) -> str:
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "clinic.roles.RoleModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session[LOGIN_AT] = session[SEEN_AT] = int(time.time())
-        if otp:
-            device, _ = TOTPDevice.objects.get_or_create(user=user, name="bench", confirmed=True)
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.create()
-        return f"sessionid={session.session_key}; csrftoken={csrf}"
-
-    def targets(self) -> list[dict]:
-        f = self.fixture
-        visit_form = (
-            f"csrfmiddlewaretoken={f['csrf']}&reason=Back+pain&pain_areas=low_back"
-            "&onset_date=2025-01-10&onset=gradual&pain_now=5&pain_best=2&pain_worst=8"
-        )
-        checkin_form = f"csrfmiddlewaretoken={f['csrf']}&soreness=3&compared=expected"
-        return [
-            {"name": "Floor (reference)", "path": "/bench/floor/?id=1", "cookie": f["anon"]},
-            {"name": "Login page", "path": "/accounts/login/", "cookie": f["anon"]},
-            {"name": "Patient search", "path": f"/patients/?q={f['search']}", "cookie": f["desk"]},
-            {"name": "Patient page", "path": f"/patients/{f['patient']}/", "cookie": f["physio"]},
-            {
-                "name": "Day calendar",
-                "path": f"/calendar/?date={f['day']}&location={f['location']}",
-                "cookie": f["desk"],
-            },
-            {
-                "name": "Visit chart",
-                "path": f"/appointments/{f['visit_appointment']}/chart/",
-                "cookie": f["physio"],
-            },
-            {
-                "name": "Patient timeline",
-                "path": f"/patients/{f['patient']}/timeline/",
-                "cookie": f["physio"],
-            },
-            {
-                "name": "Intake step submit",
-                "path": f"/i/{f['intake']}/visit/",
-                "cookie": f["anon"],
-                "body": visit_form,
-            },
-            {
-                "name": "Check-in submit",
-                "path": f"/c/{f['checkin']}/",
-                "cookie": f["anon"],
-                "body": checkin_form,
-            },
-        ]
-
     # --- pages ------------------------------------------------------------------------
 
     def pages(self, opts) -> list[dict]:
-        port = free_port()
+        port = bench.free_port()
         static = Path(tempfile.mkdtemp(prefix="bench-static-"))
         env = {
             **os.environ,
@@ -293,11 +113,11 @@ class Command(BaseCommand):
         )
         self.base = f"http://127.0.0.1:{port}"
         try:
-            wait_for(self.base + "/healthz")
+            bench.wait_for(self.base + "/healthz")
             script = Path(tempfile.mkstemp(suffix=".lua")[1])
-            script.write_text(WRK_SCRIPT)
+            script.write_text(bench.WRK_SCRIPT)
             rows = []
-            for target in self.targets():
+            for target in bench.targets(self.fixture):
                 self.check_status(target)
                 self.wrk(target, script, opts, warmup=True)
                 figures = self.wrk(target, script, opts)
@@ -326,7 +146,7 @@ class Command(BaseCommand):
                 "Content-Type": "application/x-www-form-urlencoded",
             },
         )
-        opener = urllib.request.build_opener(NoRedirect)
+        opener = urllib.request.build_opener(bench.NoRedirect)
         status = opener.open(request, timeout=30).status
         if status >= 400:
             raise CommandError(f"{target['name']}: HTTP {status} before the run; fix the setup.")
@@ -377,7 +197,7 @@ class Command(BaseCommand):
         broker = settings.CELERY_BROKER_URL
         if not broker.startswith("redis"):
             return {"skipped": "needs CELERY_BROKER_URL=redis://..."}
-        sink = SmtpSink()
+        sink = bench.SmtpSink()
         # Earlier runs' messages would be claimed too and skew the figure.
         CheckinAnswer.objects.filter(message__key__startswith="bench:").delete()
         ScheduledMessage.objects.filter(key__startswith="bench:").delete()
@@ -501,7 +321,7 @@ class Command(BaseCommand):
         out = Path(settings.VAR_DIR) / "bench"
         out.mkdir(parents=True, exist_ok=True)
         (out / "results.json").write_text(json.dumps(results, indent=2))
-        table = render_markdown(results)
+        table = bench.render_markdown(results)
         self.stdout.write("\n" + table)
         if write_docs:
             doc = settings.BASE_DIR / "docs" / "PERFORMANCE.md"
@@ -509,65 +329,3 @@ class Command(BaseCommand):
             start, end = text.index(RESULTS_START), text.index(RESULTS_END)
             doc.write_text(text[: start + len(RESULTS_START)] + "\n" + table + "\n" + text[end:])
             self.stdout.write(f"Figures written to {doc}.")
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-    def http_error_302(self, req, fp, code, msg, headers):
-        return fp
-
-
-def wait_for(url: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)  # nosec B310 (localhost)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise CommandError(f"The server did not answer at {url}.")
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
-
-
-def render_markdown(results: dict) -> str:
-    lines = [
-        f"Run {results['date']} on {results['machine']}.",
-        "",
-        "| Page | p50 ms | p95 ms | p99 ms | req/s | × floor | SQL queries |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for row in results["pages"]:
-        lines.append(
-            f"| {row['name']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | "
-            f"{row['rps']:.0f} | {row['ratio']:.2f} | {row['queries']} |"
-        )
-    f = results["followups"]
-    lines += [
-        "",
-        "Follow-ups: "
-        + (
-            f"{f['sent']} of {f['messages']} check-ins sent by one worker in {f['seconds']} s "
-            f"({f['received_by_sink']} reached the SMTP sink); "
-            f"worst lateness {f['worst_lateness_seconds']} s."
-            if "seconds" in f
-            else f["skipped"]
-        ),
-    ]
-    lines += ["", "| Page (phone, gzip) | Bytes | Files |", "| --- | ---: | ---: |"]
-    for row in results["weight"]:
-        lines.append(f"| {row['name']} | {row['bytes']:,} | {row['files']} |")
-    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Everything the clinic holds about one patient, for an access request.
+"""Everything the clinic holds about one patient, for an access request (both apps'
+records, so it lives in the site layer).
 
 ``RECORD`` names, for every model of a patient's record, which concrete fields the export
 carries and which it leaves out on purpose (and why). tests/clinic/test_export.py walks the

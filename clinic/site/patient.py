@@ -1,0 +1,71 @@
+"""The patient page: the intake record (registry, intakes and their links, the screening
+verdict) and the patient's visits and course, so it reads both apps.
+
+Served as ``intake:patient-detail`` at ``patients/<id>/``: clinic/urls.py adds it to the
+intake app's URL namespace (docs/ARCHITECTURE.md says why it lives here).
+"""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from clinic import audit
+from clinic.access import require_roles
+from clinic.roles import Role, has_role
+from intake import services
+from intake.forms import EligibilityForm
+from intake.models import Intake, IntakeInvitation, Patient
+from intake.views import REGISTRY
+from sessions.booking.selectors import course_active
+from sessions.models import Appointment
+
+
+@require_roles(*REGISTRY)
+def patient_detail(request, pk: int):
+    invitations = IntakeInvitation.objects.order_by("-created_at", "-id")
+    patient = get_object_or_404(
+        Patient.objects.prefetch_related(
+            Prefetch(
+                "intakes",
+                queryset=Intake.objects.order_by("-number").prefetch_related(
+                    Prefetch("invitations", queryset=invitations)
+                ),
+            )
+        ),
+        pk=pk,
+    )
+    is_physio = has_role(request.user, Role.PHYSIO)
+    eligibility = EligibilityForm(request.GET or None)
+    day = eligibility.cleaned_data["day"] if eligibility.is_valid() else timezone.localdate()
+    intakes = list(patient.intakes.all())  # newest first, invitations prefetched
+    verdict, screened_intake = services.patient_verdict(patient, day, intakes=intakes)
+    audit.record(
+        request,
+        audit.Action.VIEW,
+        obj=patient,
+        detail="screening verdict" if is_physio else "eligibility answer",
+    )
+    appointments = list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("practitioner", "location", "type", "course")
+        .with_visit_number()
+        .order_by("-start")[:50]
+    )
+    course = course_active(patient=patient)
+    for intake in intakes:
+        intake.latest_invitation = next(iter(intake.invitations.all()), None)
+    return render(
+        request,
+        "intake/patient_detail.html",
+        {
+            "patient": patient,
+            "intakes": intakes,
+            "verdict": verdict,
+            "screened_intake": screened_intake,
+            "eligibility": eligibility,
+            "day": day,
+            "show_clinical": is_physio,
+            "appointments": appointments,
+            "course": course,
+        },
+    )

@@ -1,0 +1,103 @@
+"""The site's own pages: each role's home page, the audit log, the patient record
+export, ``/healthz`` and the benchmark's floor page."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from clinic import audit, health
+from clinic.access import public, require_roles
+from clinic.forms import AuditFilterForm
+from clinic.models import AuditEvent
+from clinic.roles import STAFF, Role, primary_role
+from clinic.site import export
+from intake.models import Patient
+from sessions.booking import selectors as booking_selectors
+from sessions.followups import selectors as followups
+from sessions.models import Alert, CallTask, Location, NeedlingAuthorisation, Visit
+
+
+@require_roles(*STAFF)
+def home(request):
+    role = primary_role(request.user)
+    today = timezone.localdate()
+    ctx = {"today": today}
+    if role in (Role.PHYSIO, Role.FRONT_DESK):
+        mine = request.user if role == Role.PHYSIO else None
+        ctx["visits"] = booking_selectors.visits_on(today, practitioner=mine)
+        audit.record(request, audit.Action.VIEW, detail="today's visits")
+    if role == Role.FRONT_DESK:
+        ctx["calls"] = CallTask.objects.filter(done_at__isnull=True).select_related("patient")
+    if role == Role.PHYSIO:
+        ctx["alerts"] = Alert.objects.filter(
+            physio=request.user, acknowledged_at__isnull=True
+        ).select_related("visit__appointment__patient", "answer")
+        ctx["response_rate"] = followups.checkin_response_rate(request.user)
+        ctx["to_sign"] = Visit.objects.to_sign(request.user).select_related("appointment__patient")
+        ctx["authorisation"] = (
+            NeedlingAuthorisation.objects.filter(practitioner=request.user).valid_on(today).first()
+        )
+    return render(request, f"clinic/home_{role.slug}.html", ctx)
+
+
+@require_roles(Role.ADMIN)
+def audit_log(request):
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("user", "patient")
+    if form.is_bound and form.is_valid():
+        events = form.filter(events)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "clinic/audit_log.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@public
+@never_cache
+@require_safe
+def healthz(request):
+    problems = {
+        "database": health.check_database(),
+        "broker": health.check_broker(
+            settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ),
+    }
+    body = {part: ("ok" if error is None else error) for part, error in problems.items()}
+    if problems["database"] is None:
+        body["oldest_overdue_message_seconds"] = followups.message_health()[
+            "oldest_overdue_seconds"
+        ]
+    failing = [part for part, error in problems.items() if error is not None]
+    body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+@require_roles(Role.PHYSIO)
+def patient_export(request, pk: int):
+    """An access request: everything held about the patient, as JSON or a printable page."""
+    patient = get_object_or_404(Patient, pk=pk)
+    data = export.patient_export(patient)
+    audit.record(
+        request,
+        audit.Action.EXPORT,
+        obj=patient,
+        detail=f"export {request.GET.get('format', 'page')}",
+    )
+    if request.GET.get("format") == "json":
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
+        return response
+    return render(request, "clinic/patient_export.html", {"patient": patient, "data": data})
+
+
+@public
+def bench_floor(request):
+    """The benchmark's reference: one indexed query and a small template (BENCH=1 only)."""
+    location = Location.objects.filter(pk=request.GET.get("id", 1)).first()
+    return render(request, "clinic/bench_floor.html", {"location": location})
