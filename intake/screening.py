@@ -230,10 +230,10 @@ class Verdict:
     @property
     def eligible_from(self) -> date | None:
         """The first date every contraindication has run out, if all of them do."""
-        blocking = self.contraindications
-        if not blocking or any(r.until is None for r in blocking):
+        untils = [r.until for r in self.contraindications]
+        if not untils or None in untils:
             return None
-        return max(r.until for r in blocking)
+        return max(u for u in untils if u is not None)
 
     @property
     def wording(self) -> Wording:
