@@ -2,8 +2,9 @@
 signing, addenda and aftercare. Writes are service functions; views stay thin."""
 
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,9 +14,10 @@ from django.utils import timezone
 from clinic import emails
 from clinic.links import link_to, links_revoke, row_from_token
 from clinic.roles import Role, has_role
+from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import HealthUpdate
-from intake.screening import Status, Verdict
+from intake.screening import Reason, Status, Verdict
 from sessions import followups
 from sessions.models import (
     Addendum,
@@ -40,7 +42,8 @@ def visit_verdict(visit: Visit) -> Verdict:
     return verdict
 
 
-def authorisation_on(practitioner, day: date) -> NeedlingAuthorisation | None:
+def authorisation_on(practitioner: StaffUser, day: date) -> NeedlingAuthorisation | None:
+    """The practitioner's needling authorisation valid on ``day``, or None."""
     return NeedlingAuthorisation.objects.filter(practitioner=practitioner).valid_on(day).first()
 
 
@@ -118,7 +121,8 @@ def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
     return previous, [(a.message.hours_after, a) for a in latest.values()]
 
 
-def unacknowledged(visit: Visit, verdict: Verdict):
+def unacknowledged(visit: Visit, verdict: Verdict) -> list[Reason]:
+    """The verdict's precautions the physiotherapist has not acknowledged on the visit."""
     done = set(visit.acknowledged_precautions or [])
     return [r for r in verdict.precautions if r.code not in done]
 
@@ -128,9 +132,11 @@ def _require_draft(visit: Visit) -> None:
         raise NoteIsSigned()
 
 
-def visit_for(*, appointment: Appointment, author) -> Visit:
+def visit_for(*, appointment: Appointment, author: StaffUser) -> Visit:
     """The appointment's visit note; an unsaved draft when no one has saved anything on
-    it yet (reading a chart creates nothing: the first save starts the draft)."""
+    it yet (reading a chart creates nothing: the first save starts the draft). Raises
+    ValidationError keyed by no field when ``author`` may not chart it (not a
+    physiotherapist, or the appointment was cancelled)."""
     visit = Visit.objects.filter(appointment=appointment).first()
     if visit is not None:
         return visit
@@ -138,7 +144,7 @@ def visit_for(*, appointment: Appointment, author) -> Visit:
     return Visit(appointment=appointment, author=author)
 
 
-def _check_chartable(appointment: Appointment, author) -> None:
+def _check_chartable(appointment: Appointment, author: StaffUser) -> None:
     if not has_role(author, Role.PHYSIO):
         raise ValidationError("Only a physiotherapist can chart a visit.")
     if appointment.status == Appointment.Status.CANCELLED:
@@ -146,8 +152,9 @@ def _check_chartable(appointment: Appointment, author) -> None:
 
 
 @transaction.atomic
-def visit_open(*, appointment: Appointment, author) -> Visit:
-    """The visit note of an appointment, started as a draft by the first save on it."""
+def visit_open(*, appointment: Appointment, author: StaffUser) -> Visit:
+    """The visit note of an appointment, started as a draft by the first save on it.
+    Raises ValidationError as ``visit_for``."""
     return visit_start(visit=visit_for(appointment=appointment, author=author))
 
 
@@ -171,7 +178,7 @@ def visit_start(*, visit: Visit) -> Visit:
 def visit_safety_check(
     *,
     visit: Visit,
-    by,
+    by: StaffUser,
     pregnancy: str,
     surgery_date: date | None,
     surgery_description: str,
@@ -180,10 +187,12 @@ def visit_safety_check(
     consent_today: bool,
     now: datetime | None = None,
 ) -> HealthUpdate:
-    """Record today's answers; they feed screening at once (intake.HealthUpdate).
+    """Record today's answers; they feed screening at once (intake.HealthUpdate, which
+    is returned).
 
     Recording the check again replaces the visit's earlier answers (a correction or a
-    repeated submission), so nothing it reported counts twice."""
+    repeated submission), so nothing it reported counts twice. Raises NoteIsSigned on a
+    signed note, ValidationError keyed by the HealthUpdate field at fault."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
     now = now or timezone.now()
@@ -208,8 +217,9 @@ def visit_safety_check(
     return update
 
 
-def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[str]:
-    """The physiotherapist has weighed every current precaution."""
+def visit_acknowledge(*, visit: Visit, by: StaffUser, now: datetime | None = None) -> list[str]:
+    """The physiotherapist has weighed every current precaution; returns their codes.
+    Raises NoteIsSigned on a signed note."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
     codes = [r.code for r in visit_verdict(visit).precautions]
@@ -228,8 +238,9 @@ def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[
 
 
 @transaction.atomic
-def visit_note_save(*, visit: Visit, **fields) -> Visit:
-    """Keep the draft note's fields (the first save starts the draft)."""
+def visit_note_save(*, visit: Visit, **fields: Any) -> Visit:
+    """Keep the draft note's fields (the first save starts the draft); returns the visit.
+    Raises NoteIsSigned on a signed note."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
     for name, value in fields.items():
@@ -248,8 +259,10 @@ def _lock_draft(visit: Visit) -> Visit:
 
 
 @transaction.atomic
-def site_add(*, visit: Visit, **fields) -> NeedlingSite:
-    """Record a needled site; the very same site sent twice (a double click) is kept once."""
+def site_add(*, visit: Visit, **fields: Any) -> NeedlingSite:
+    """Record a needled site and return it; the very same site sent twice (a double
+    click) is kept once. Raises ValidationError keyed by the NeedlingSite field at fault
+    (the hard stops of ``NeedlingSite.clean`` included), NoteIsSigned on a signed note."""
     site = NeedlingSite(visit=visit, **fields)
     site.full_clean(exclude=["visit"])  # includes the hard stops (NeedlingSite.clean)
     visit = _lock_draft(visit)
@@ -269,7 +282,9 @@ def site_remove(*, site: NeedlingSite) -> None:
 def adverse_event_add(
     *, visit: Visit, kind: str, description: str, action_taken: str
 ) -> AdverseEvent:
-    """Record an adverse event; the very same event sent twice is kept once."""
+    """Record an adverse event and return it; the very same event sent twice is kept
+    once. Raises ValidationError keyed by the AdverseEvent field at fault, NoteIsSigned
+    on a signed note."""
     fields = {"kind": kind, "description": description.strip(), "action_taken": action_taken}
     AdverseEvent(**fields).full_clean(exclude=["visit"])
     visit = _lock_draft(visit)
@@ -336,13 +351,15 @@ def sign_problems(
 def visit_sign(
     *,
     visit: Visit,
-    by,
+    by: StaffUser,
     aftercare_template: AftercareTemplate | None,
     aftercare_text: str,
     home_exercises: str,
     now: datetime | None = None,
 ) -> Visit:
-    """Lock the note and send the aftercare (after commit)."""
+    """Lock the note and send the aftercare (after commit); returns the signed visit.
+    Raises ValidationError keyed by no field (a list of what stands in the way, or
+    someone other than the author signing), NoteIsSigned when it is signed already."""
     now = now or timezone.now()
     if visit.pk is None:  # nothing saved yet: at least today's pain is missing
         raise ValidationError([str(p) for p in sign_problems(visit, [], now=now)])
@@ -384,7 +401,7 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
         return delivery
     link = aftercare_link(delivery)
 
-    def send():
+    def send() -> None:
         emails.aftercare(
             to=patient.email,
             first_name=patient.greeting_name,
@@ -397,6 +414,7 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
 
 
 def aftercare_link(delivery: AftercareDelivery) -> str:
+    """The full address of the delivery's aftercare page."""
     return link_to(AFTERCARE_PURPOSE, delivery, "sessions:aftercare")
 
 
@@ -419,8 +437,10 @@ def visit_links_revoke(*, visit: Visit) -> int:
 
 
 @transaction.atomic
-def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
-    """Add a correction to a signed note; the very same addendum sent twice is kept once."""
+def addendum_add(*, visit: Visit, author: StaffUser, reason: str, text: str) -> Addendum:
+    """Add a correction to a signed note and return it; the very same addendum sent twice
+    is kept once. Raises ValidationError keyed by no field on a draft or for someone other
+    than the author, keyed by the Addendum field ``full_clean`` refuses."""
     if not visit.is_signed:
         raise ValidationError("Change the draft directly; addenda are for signed notes.")
     if visit.author_id != author.pk:
@@ -436,7 +456,7 @@ def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
     return addendum
 
 
-def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
+def pain_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:
     """Coordinates for a server-drawn SVG of pain before and after each visit (0-10).
 
     Numbers are given as strings: SVG wants them unlocalised, and the template then

@@ -19,19 +19,23 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic import emails
 from clinic.links import link_to, row_from_token
+from clinic.types import StaffUser
 from sessions import schedule
 from sessions.models import (
     Alert,
@@ -58,7 +62,7 @@ def _deliverable(moment: datetime) -> datetime:
     )
 
 
-def _schedule_once(**fields) -> ScheduledMessage | None:
+def _schedule_once(**fields: Any) -> ScheduledMessage | None:
     """A new pending message, unless a live one holds its key already."""
     if ScheduledMessage.objects.live().filter(key=fields["key"]).exists():
         return None
@@ -101,9 +105,12 @@ def reminder_key(appointment: Appointment) -> str:
     return f"reminder:{appointment.pk}:{int(appointment.start.timestamp())}"
 
 
-def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
+def reminder_schedule(
+    *, appointment: Appointment, now: datetime | None = None
+) -> ScheduledMessage | None:
     """A reminder the day before at REMINDER_TIME; sooner if that has passed, none when
-    the visit is too close."""
+    the visit is too close (under REMINDER_MIN_NOTICE) or a live one holds its key.
+    Returns the new message, or None."""
     now = now or timezone.now()
     if appointment.start - now < REMINDER_MIN_NOTICE:
         return None
@@ -120,15 +127,19 @@ def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
 
 
 def messages_cancel_for(
-    *, appointment: Appointment, kinds=(ScheduledMessage.Kind.REMINDER,)
+    *, appointment: Appointment, kinds: Iterable[str] = (ScheduledMessage.Kind.REMINDER,)
 ) -> int:
-    """Cancel what has not gone out yet (a cancelled or moved visit)."""
+    """Cancel what has not gone out yet (a cancelled or moved visit); returns how many."""
     return ScheduledMessage.objects.filter(
         appointment=appointment, kind__in=kinds, status=Status.PENDING
     ).update(status=Status.CANCELLED, last_error="The appointment was cancelled or moved.")
 
 
-def reminder_move(*, appointment: Appointment, now: datetime | None = None):
+def reminder_move(
+    *, appointment: Appointment, now: datetime | None = None
+) -> ScheduledMessage | None:
+    """Cancel the visit's pending reminder and schedule one for its new time (or None,
+    as ``reminder_schedule``)."""
     messages_cancel_for(appointment=appointment)
     return reminder_schedule(appointment=appointment, now=now)
 
@@ -173,6 +184,7 @@ def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> lis
 
 def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
     appointment = message.appointment
+    assert appointment is not None  # a reminder always names its appointment
     if appointment.status != Appointment.Status.BOOKED:
         return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
     if message.key != reminder_key(appointment):
@@ -188,6 +200,7 @@ def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, st
 
 def _checkin_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
     appointment = message.appointment  # the visit's own
+    assert appointment is not None and message.visit is not None  # a check-in names both
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
         return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
     if not message.visit.is_signed:
@@ -195,7 +208,7 @@ def _checkin_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str
     return None
 
 
-SEND_CHECKS = {
+SEND_CHECKS: dict[str, Callable[[ScheduledMessage, datetime], tuple[str, str] | None]] = {
     ScheduledMessage.Kind.REMINDER: _reminder_problem,
     ScheduledMessage.Kind.CHECKIN: _checkin_problem,
 }
@@ -214,7 +227,7 @@ def send_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | 
     return None
 
 
-def _finish(message_id: int, held_claim: str, **fields) -> bool:
+def _finish(message_id: int, held_claim: str, **fields: Any) -> bool:
     """Leave "sending" (releasing the claim), if this send still holds it."""
     held = ScheduledMessage.objects.filter(pk=message_id, claim=held_claim, status=Status.SENDING)
     return bool(held.update(claim="", **fields))
@@ -250,10 +263,10 @@ def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) ->
     def clock() -> datetime:
         return now or timezone.now()
 
-    def renew(pks) -> None:
+    def renew(pks: list[int]) -> None:
         held(pks).update(lease_until=clock() + lease)
 
-    def held(pks):
+    def held(pks: list[int]) -> QuerySet[ScheduledMessage]:
         return ScheduledMessage.objects.filter(pk__in=pks, claim=claim, status=Status.SENDING)
 
     outcomes = dict.fromkeys(ids, "not-claimed")  # sent already, or claimed again later
@@ -307,7 +320,7 @@ _smtp = threading.local()  # one open SMTP connection per worker thread
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
-def _smtp_connection():
+def _smtp_connection() -> BaseEmailBackend | None:
     """The thread's open SMTP connection (None with other backends, which keep their
     own behaviour, e.g. one file per message in development)."""
     if settings.EMAIL_BACKEND != SMTP_BACKEND:
@@ -343,7 +356,7 @@ def _deliver_with_retry(message: ScheduledMessage, now: datetime) -> None:
         _deliver(message, _smtp_connection(), now)
 
 
-def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
+def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now: datetime) -> None:
     patient = message.patient
     first_name = patient.greeting_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
@@ -351,6 +364,7 @@ def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
         emails.checkin(to=patient.email, first_name=first_name, link=link, connection=connection)
     else:
         appointment = message.appointment
+        assert appointment is not None  # a reminder always names its appointment
         emails.reminder(
             to=patient.email,
             first_name=first_name,
@@ -365,6 +379,7 @@ def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
 
 
 def checkin_link(message: ScheduledMessage) -> str:
+    """The full address of the check-in's answer page."""
     return link_to(CHECKIN_PURPOSE, message, "sessions:checkin")
 
 
@@ -377,7 +392,9 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     message = row_from_token(CHECKIN_PURPOSE, token, sent_checkins)
     if message is None:
         return None
-    if now > message.sent_at + timedelta(days=settings.CHECKIN_LINK_DAYS):
+    if message.sent_at is None or now > message.sent_at + timedelta(
+        days=settings.CHECKIN_LINK_DAYS
+    ):
         return None
     return message
 
@@ -412,8 +429,11 @@ def checkin_answer(
     comment: str,
     now: datetime | None = None,
 ) -> CheckinAnswer:
-    """Keep the answer (earlier ones stay as history); escalate a worrying one. Raises
-    ValidationError once the link has taken CHECKIN_MAX_ANSWERS answers."""
+    """Keep the answer (earlier ones stay as history) and return it; escalate a worrying
+    one. Raises ValidationError keyed by no field once the link has taken
+    CHECKIN_MAX_ANSWERS answers, keyed by the CheckinAnswer field ``full_clean`` refuses
+    (``soreness`` is 0-10)."""
+    assert message.visit_id is not None  # a check-in always names its visit
     _lock_visit(message.visit_id)
     if not checkin_takes_answers(message):
         raise ValidationError(CHECKIN_FULL)
@@ -438,6 +458,7 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
     for front desk (unless one is still open) and an email to the physiotherapist.
     Called under the visit's lock (checkin_answer)."""
     visit = message.visit
+    assert visit is not None  # a check-in always names its visit
     alert = Alert.objects.filter(visit=visit, acknowledged_at__isnull=True).first()
     if alert is not None:
         alert.answer = answer
@@ -455,10 +476,16 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
 
 @transaction.atomic
 def alert_acknowledge(
-    *, alert: Alert, by, action_taken: str, call_handled: bool = False, now: datetime | None = None
+    *,
+    alert: Alert,
+    by: StaffUser,
+    action_taken: str,
+    call_handled: bool = False,
+    now: datetime | None = None,
 ) -> Alert:
     """Acknowledge this alert and any older open ones of the same visit; close the
-    front-desk call when the physiotherapist has spoken to the patient."""
+    front-desk call when the physiotherapist has spoken to the patient. Returns the
+    alert as saved."""
     now = now or timezone.now()
     _lock_visit(alert.visit_id)
     Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
@@ -472,7 +499,10 @@ def alert_acknowledge(
     return alert
 
 
-def call_task_done(*, task: CallTask, by, note: str, now: datetime | None = None) -> CallTask:
+def call_task_done(
+    *, task: CallTask, by: StaffUser, note: str, now: datetime | None = None
+) -> CallTask:
+    """Close a front-desk call with what was said; returns the task."""
     task.done_by = by
     task.done_at = now or timezone.now()
     task.note = note.strip()
@@ -483,7 +513,7 @@ def call_task_done(*, task: CallTask, by, note: str, now: datetime | None = None
 # --- Reporting ----------------------------------------------------------------------------
 
 
-def message_health(now: datetime | None = None) -> dict:
+def message_health(now: datetime | None = None) -> dict[str, Any]:
     """Counts for operations: due, sending, failed, sent in 24 h, oldest overdue."""
     now = now or timezone.now()
     counts = ScheduledMessage.objects.aggregate(
@@ -498,7 +528,9 @@ def message_health(now: datetime | None = None) -> dict:
     return counts
 
 
-def checkin_response_rate(physio, now: datetime | None = None, days: int = 30) -> tuple[int, int]:
+def checkin_response_rate(
+    physio: StaffUser, now: datetime | None = None, days: int = 30
+) -> tuple[int, int]:
     """(answered, sent) check-ins of the physio's visits over the last ``days``."""
     now = now or timezone.now()
     sent = ScheduledMessage.objects.filter(

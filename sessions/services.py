@@ -11,19 +11,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from clinic import emails
 from clinic.links import link_to, row_from_token
 from clinic.roles import Role
+from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.screening import Badge, Status, screen
 from sessions import followups, schedule
 from sessions.models import (
     Appointment,
+    AppointmentQuerySet,
     AppointmentType,
     CalendarFeed,
     Course,
@@ -38,7 +40,8 @@ BOOKING_HORIZON = timedelta(days=730)
 FEED_PURPOSE = "calendar-feed"
 
 
-def practitioners():
+def practitioners() -> QuerySet[StaffUser]:
+    """Active physiotherapists, by name."""
     return (
         get_user_model()
         .objects.filter(groups__name=Role.PHYSIO.value, is_active=True)
@@ -63,13 +66,16 @@ def working_intervals(
     for t in time_off:
         if t.day != day:
             continue
-        if t.starts is None:
+        if t.starts is None or t.ends is None:
             return []
         off.append((schedule.at(day, t.starts, tz), schedule.at(day, t.ends, tz)))
     return schedule.subtract(working, off)
 
 
-def practitioner_working_time(practitioner_id: int, location_id: int, day: date):
+def practitioner_working_time(
+    practitioner_id: int, location_id: int, day: date
+) -> list[schedule.Interval]:
+    """The practitioner's working time at the location on ``day``."""
     hours = list(
         WorkingHours.objects.filter(practitioner_id=practitioner_id, location_id=location_id)
     )
@@ -89,7 +95,9 @@ def _clash_message(other: Appointment) -> str:
     )
 
 
-def _first_clash(practitioner_id: int, start, end, exclude_id=None) -> Appointment | None:
+def _first_clash(
+    practitioner_id: int, start: datetime, end: datetime, exclude_id: int | None = None
+) -> Appointment | None:
     qs = Appointment.objects.overlapping(practitioner_id, start, end).select_related(
         "patient", "practitioner", "type"
     )
@@ -105,7 +113,9 @@ def _check_booking(
     allow_outside_hours: bool,
     now: datetime,
 ) -> None:
-    """Refuse a booking the clinic would not want, with messages for the form."""
+    """Refuse a booking the clinic would not want, with messages for the form: raises
+    ValidationError keyed by ``practitioner``, ``start``, ``allow_outside_hours`` and
+    ``eligibility_override``."""
     errors: dict[str, list[ValidationError]] = {}
     start, end = appointment.start, appointment.end
     if not appointment.practitioner.groups.filter(name=Role.PHYSIO.value).exists():
@@ -158,7 +168,8 @@ def needling_blocked(*, patient: Patient, day: date) -> str:
 
 def _save_guarded(appointment: Appointment) -> None:
     """Save. Two bookings racing past the check above: on PostgreSQL the exclusion
-    constraint refuses the second; SQLite serialises write transactions (IMMEDIATE)."""
+    constraint refuses the second; SQLite serialises write transactions (IMMEDIATE).
+    The loser raises ValidationError keyed by ``start``."""
     try:
         with transaction.atomic():
             appointment.save()
@@ -273,18 +284,21 @@ def course_plan_save(*, patient: Patient, planned_min: int, planned_max: int) ->
 def appointment_book(
     *,
     patient: Patient,
-    practitioner,
+    practitioner: StaffUser,
     location: Location,
     type: AppointmentType,
     start: datetime,
-    created_by,
+    created_by: StaffUser | None,
     front_desk_note: str = "",
     override_note: str = "",
     allow_outside_hours: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book a visit. Sends the intake link (first visit, no intake yet) and a
-    confirmation (patients who agreed to email) once the booking has committed."""
+    """Book a visit; returns the saved appointment. Sends the intake link (first visit,
+    no intake yet) and a confirmation (patients who agreed to email) once the booking has
+    committed. Raises ValidationError keyed by ``practitioner``, ``start``,
+    ``allow_outside_hours`` or ``eligibility_override`` (``_check_booking``), or by the
+    Appointment field ``full_clean`` refuses."""
     now = now or timezone.now()
     start = start.astimezone(UTC)  # durations are real time, also across DST changes
     appointment = Appointment(
@@ -311,7 +325,7 @@ def appointment_book(
     return appointment
 
 
-def _after_booking(appointment: Appointment, booked_by, now: datetime) -> None:
+def _after_booking(appointment: Appointment, booked_by: StaffUser | None, now: datetime) -> None:
     # Scheduled even without email: the send records why it was skipped.
     followups.reminder_schedule(appointment=appointment, now=now)
     patient = appointment.patient
@@ -341,7 +355,7 @@ def send_confirmation(appointment_id: int) -> None:
 def appointment_reschedule(
     *,
     appointment: Appointment,
-    practitioner,
+    practitioner: StaffUser,
     location: Location,
     type: AppointmentType,
     start: datetime,
@@ -350,6 +364,9 @@ def appointment_reschedule(
     allow_outside_hours: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
+    """Move a booked visit; returns it saved, its reminder moved with it. Raises
+    ValidationError keyed by no field when it is no longer booked, else as
+    ``appointment_book``."""
     now = now or timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
@@ -375,6 +392,8 @@ def appointment_reschedule(
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
+    """Cancel a visit and its pending messages; returns it. Raises ValidationError keyed
+    by no field when its state does not allow it, keyed by ``reason`` when none is given."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if not appointment.can_become(Appointment.Status.CANCELLED):
         raise ValidationError(
@@ -393,8 +412,9 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
 def appointment_set_status(
     *, appointment: Appointment, status: str, now: datetime | None = None
 ) -> Appointment:
-    """Mark a visit arrived, no-show or completed; ValidationError with the reason when
-    its state or the time does not allow it (``Appointment.mark_refusal``)."""
+    """Mark a visit arrived, no-show or completed; returns it. Raises ValidationError
+    keyed by no field, with the reason, when its state or the time does not allow it
+    (``Appointment.mark_refusal``)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if refusal := appointment.mark_refusal(status, now or timezone.now()):
         raise ValidationError(refusal)
@@ -423,7 +443,8 @@ class Entry:
         """The start for the booking form, as the clinic's wall clock (and which one of a
         repeated time, on the night the clocks go back)."""
         local = timezone.localtime(self.start)
-        return urlencode({"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold})
+        query: dict[str, str | int] = {"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold}
+        return urlencode(query)
 
     @property
     def times(self) -> str:
@@ -441,7 +462,7 @@ def _clock(moment: datetime) -> str:
 @dataclass
 class Column:
     title: str
-    practitioner: object
+    practitioner: StaffUser
     location: Location
     day: date
     entries: list[Entry] = field(default_factory=list)
@@ -454,7 +475,7 @@ class Column:
         return urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
 
 
-def _appointments(qs, *related: str):
+def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet:
     """The visits a calendar lists, with what their entries show. ``related``: the
     practitioner and/or location, where the calendar does not already know them."""
     # Prefetched into plain lists (to_attr): a calendar holds a hundred visits or more,
@@ -479,11 +500,12 @@ def _appointments(qs, *related: str):
 
 def _entry(appointment: Appointment) -> Entry:
     patient = appointment.patient
-    intakes = patient.intake_list  # newest first
+    intakes: list[Intake] = patient.intake_list  # type: ignore[attr-defined]  # prefetched (to_attr), newest first
     badge = None
     if appointment.type.involves_needling and appointment.is_active:
         submitted = next((i for i in intakes if i.is_submitted), None)
-        facts = intake_services.health_facts(submitted, patient.health_update_list)
+        updates = patient.health_update_list  # type: ignore[attr-defined]  # prefetched (to_attr)
+        facts = intake_services.health_facts(submitted, updates)
         badge = screen(facts, timezone.localtime(appointment.start).date()).booking_badge()
     latest = intakes[0] if intakes else None
     return Entry(
@@ -492,12 +514,22 @@ def _entry(appointment: Appointment) -> Entry:
         appointment,
         badge=badge,
         intake_state=intake_services.intake_state_label(
-            latest, latest.invitation_list if latest else []
+            latest,
+            latest.invitation_list if latest else [],  # type: ignore[attr-defined]  # prefetched (to_attr)
         ),
     )
 
 
-def _column(title, practitioner, location, day, appointments, hours, time_off, now) -> Column:
+def _column(
+    title: str,
+    practitioner: StaffUser,
+    location: Location,
+    day: date,
+    appointments: list[Appointment],
+    hours: list[WorkingHours],
+    time_off: list[TimeOff],
+    now: datetime,
+) -> Column:
     working = working_intervals(hours, time_off, day)
     busy = [(a.start, a.end) for a in appointments if a.is_active]
     entries = [_entry(a) for a in appointments]
@@ -547,7 +579,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
     ]
 
 
-def visits_on(day: date, practitioner=None) -> list[Entry]:
+def visits_on(day: date, practitioner: StaffUser | None = None) -> list[Entry]:
     """The day's visits at every location (one practitioner's, if given), as entries."""
     start, end = schedule.day_bounds(day, schedule.clinic_tz())
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
@@ -556,7 +588,9 @@ def visits_on(day: date, practitioner=None) -> list[Entry]:
     return [_entry(a) for a in _appointments(qs, "practitioner", "location")]
 
 
-def calendar_week(practitioner, location: Location, day: date, now: datetime | None = None):
+def calendar_week(
+    practitioner: StaffUser, location: Location, day: date, now: datetime | None = None
+) -> list[Column]:
     """One column per day of the week of ``day``, for one practitioner (all locations;
     free slots shown for ``location``)."""
     now = now or timezone.now()
@@ -586,7 +620,7 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
 
 
 @transaction.atomic
-def feed_create(*, practitioner) -> CalendarFeed:
+def feed_create(*, practitioner: StaffUser) -> CalendarFeed:
     """A new secret feed address; the previous one stops working. Two requests at once
     take turns (the practitioner's row is locked), so one address is ever live; the
     database holds that too (one_live_feed_per_practitioner)."""
@@ -595,17 +629,20 @@ def feed_create(*, practitioner) -> CalendarFeed:
     return CalendarFeed.objects.create(practitioner=practitioner, nonce=secrets.token_urlsafe(24))
 
 
-def feed_revoke(*, practitioner) -> None:
+def feed_revoke(*, practitioner: StaffUser) -> None:
+    """Stop the practitioner's live feed address working."""
     CalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
 
 
 def feed_url(feed: CalendarFeed) -> str:
+    """The feed's full secret address."""
     return link_to(FEED_PURPOSE, feed, "sessions:calendar-feed")
 
 
 def feed_expires_at(feed: CalendarFeed) -> datetime:
+    """When the feed's address stops working (CALENDAR_FEED_DAYS after it was made)."""
     return feed.created_at + timedelta(days=settings.CALENDAR_FEED_DAYS)
 
 
