@@ -5,7 +5,7 @@ Roles are Django groups (created by clinic/migrations/0002_roles.py), kept in st
 decorators and the middleware that enforce them) is in clinic/access.py.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -75,7 +75,7 @@ class _GroupNames(models.Aggregate):
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, Sequence[Any]]:
+    ) -> tuple[str, tuple[str | int, ...]]:
         return super().as_sql(
             compiler,
             connection,

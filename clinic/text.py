@@ -14,7 +14,7 @@ from django import forms
 KEEP = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner: part of some spellings
 
 
-def identity_text(value: str) -> str:
+def identity_text(value: str | None) -> str:
     """``value`` in NFC, without invisible format or control characters, single-spaced."""
     composed = unicodedata.normalize("NFC", value or "")
     visible = "".join(

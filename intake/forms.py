@@ -1,10 +1,11 @@
 from datetime import date, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
 
 from clinic.text import IdentityCharField
-from intake.models import Patient
+from intake.models import Intake, Patient
 from intake.screening import CONDITIONS, Pregnancy
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -92,7 +93,7 @@ class PatientForm(forms.ModelForm):
         # Stored lower-cased (Patient.save); lower-casing can lengthen text ("İ" -> "i̇").
         email = self.cleaned_data["email"].strip().lower()
         limit = Patient._meta.get_field("email").max_length
-        if len(email) > limit:
+        if limit is not None and len(email) > limit:
             raise forms.ValidationError(f"An email address has at most {limit} characters.")
         return email
 
@@ -306,8 +307,17 @@ class BaseSurgeryFormSet(forms.BaseFormSet):
         ]
 
 
-SurgeryFormSet = forms.formset_factory(
-    SurgeryRow, formset=BaseSurgeryFormSet, extra=1, max_num=30, validate_max=True, absolute_max=40
+# formset_factory makes a subclass of the formset it is given.
+SurgeryFormSet = cast(
+    type[BaseSurgeryFormSet],
+    forms.formset_factory(
+        SurgeryRow,
+        formset=BaseSurgeryFormSet,
+        extra=1,
+        max_num=30,
+        validate_max=True,
+        absolute_max=40,
+    ),
 )
 
 
@@ -371,7 +381,7 @@ class ConsentStep(forms.Form):
 
 
 # (slug, form class); the surgeries step is a formset, the consent step submits.
-STEPS: list[tuple[str, type]] = [
+STEPS: list[tuple[str, type[IntakeStepForm] | type[BaseSurgeryFormSet]]] = [
     ("visit", VisitStep),
     ("nerve", NerveStep),
     ("history", HistoryStep),
@@ -389,12 +399,12 @@ STEP_TITLES = {
 STEP_SLUGS = [slug for slug, _ in STEPS]
 
 
-def answer_sections(intake) -> list[tuple[str, list[tuple[str, str]]]]:
+def answer_sections(intake: Intake) -> list[tuple[str, list[tuple[str, str]]]]:
     """The intake's answers as (step title, [(question, answer as text)]) for reading."""
-    sections = []
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
     for slug, form_class in STEPS:
         stored = intake.answers.get(slug, {})
-        if form_class is SurgeryFormSet:
+        if issubclass(form_class, BaseSurgeryFormSet):  # the surgeries step
             rows = stored.get("rows", [])
             items = [(row["date"], row["description"]) for row in rows] or [("Surgeries", "None")]
             sections.append((STEP_TITLES[slug], items))

@@ -17,6 +17,7 @@ from intake.forms import (
     STEP_SLUGS,
     STEP_TITLES,
     STEPS,
+    BaseSurgeryFormSet,
     ConsentStep,
     EligibilityForm,
     PatientForm,
@@ -114,7 +115,9 @@ def patient_detail(request, pk: int):
     )
     course = course_active(patient=patient)
     for intake in intakes:
-        intake.latest_invitation = next(iter(intake.invitations.all()), None)
+        intake.latest_invitation = next(  # type: ignore[attr-defined]  # for the template
+            iter(intake.invitations.all()), None
+        )
     return render(
         request,
         "intake/patient_detail.html",
@@ -197,7 +200,7 @@ def _step_form(step: str, intake: Intake, data=None):
     form_class = dict(STEPS)[step]
     if data is None and step in intake.drafts:
         data = MultiValueDict(intake.drafts[step])
-    if form_class is SurgeryFormSet:
+    if issubclass(form_class, BaseSurgeryFormSet):  # the surgeries step
         rows = intake.answers.get("surgeries", {}).get("rows", [])
         return SurgeryFormSet(
             data, initial=rows, prefix="surgeries", form_kwargs={"patient": intake.patient}
