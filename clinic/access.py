@@ -79,8 +79,6 @@ class RoleAccessMiddleware:
 def needs_second_factor(request: HttpRequest) -> bool:
     """Signed in with a password, but the role calls for a verified second factor."""
     user = request.user
-    return (
-        user.is_authenticated
-        and mfa_required(user)
-        and not user.is_verified()  # type: ignore[attr-defined]  # django_otp's middleware adds it
-    )
+    if not user.is_authenticated or not mfa_required(user):
+        return False
+    return not user.is_verified()  # type: ignore[attr-defined]  # django_otp's middleware adds it

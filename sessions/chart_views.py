@@ -104,7 +104,7 @@ def _safety_initial(visit: Visit) -> dict:
 
 def _render_chart(request, visit: Visit, status: int = 200, **forms):
     appointment = visit.appointment
-    appointment.visit_number = visit.visit_number  # "visit k of N"
+    appointment.visit_number = visit.visit_number  # type: ignore[attr-defined]  # "visit k of N" (with_visit_number)
     verdict = charting.visit_verdict(visit)
     authorisation = charting.authorisation_on(visit.author, visit.day)
     previous, previous_checkins = charting.previous_visit(visit)
@@ -150,7 +150,7 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
         listed = {p.message for p in problems}
         problems = problems + [
             charting.Problem(
-                error if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
+                str(error) if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
                 "sign" if name == NON_FIELD_ERRORS else sign_form[name].id_for_label,
             )
             for name, errors in sign_form.errors.items()
@@ -189,7 +189,7 @@ def chart(request, appointment_pk: int):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("intake:patient-detail", appointment.patient_id)
-        visit.visit_number = appointment.visit_number
+        visit.visit_number = appointment.visit_number  # type: ignore[attr-defined]  # with_visit_number
     if request.method == "POST":
         handler = FORM_HANDLERS.get(request.GET.get("part", ""))
         if handler is None:

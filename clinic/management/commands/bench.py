@@ -23,6 +23,7 @@ import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -67,6 +68,16 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
+
+
+T = TypeVar("T")
+
+
+def found(row: T | None, what: str) -> T:
+    """``row``; an error naming what is missing when the scale data lacks it."""
+    if row is None:
+        raise CommandError(f"No {what} in the database: run `manage.py seed_scale` first.")
+    return row
 
 
 def free_port() -> int:
@@ -148,7 +159,10 @@ class Command(BaseCommand):
             self.stdout.write("Seeding scale data (once)...")
             call_command("seed_scale", patients=opts["patients"], visits=opts["visits"])
         self.fixture = self.prepare()
-        results = {"machine": machine(), "date": timezone.now().isoformat(timespec="seconds")}
+        results: dict[str, Any] = {
+            "machine": machine(),
+            "date": timezone.now().isoformat(timespec="seconds"),
+        }
         results["pages"] = self.pages(opts)
         results["followups"] = self.followups(opts["checkins"])
         results["weight"] = self.weight_rows  # measured while the server runs
@@ -160,26 +174,34 @@ class Command(BaseCommand):
         User = get_user_model()
         desk, _ = User.objects.get_or_create(username="bench-frontdesk")
         desk.groups.add(Group.objects.get(name=Role.FRONT_DESK.value))
-        physio = User.objects.filter(username="scale-physio-1").first()
-        busiest = (
+        physio = found(User.objects.filter(username="scale-physio-1").first(), "scale-physio-1")
+        busiest = found(
             Appointment.objects.filter(practitioner=physio)
             .order_by("-start")
             .values_list("start", "location_id")
-            .first()
+            .first(),
+            "appointment of scale-physio-1",
         )
-        patient = (
+        patient = found(
             Patient.objects.annotate(n=Count("appointments"))
             .filter(n__gte=8)
             .order_by("-n")
             .first()
-            or Patient.objects.first()
+            or Patient.objects.first(),
+            "patient",
         )
-        visit = Visit.objects.filter(appointment__patient=patient).order_by("-id").first()
-        invitation = intake_services.intake_invite(patient=Patient.objects.last(), sent_by=desk)
-        message = (
+        visit = found(
+            Visit.objects.filter(appointment__patient=patient).order_by("-id").first(),
+            "visit of the busiest patient",
+        )
+        invitation = intake_services.intake_invite(
+            patient=found(Patient.objects.last(), "patient"), sent_by=desk
+        )
+        message = found(
             ScheduledMessage.objects.filter(status="sent", key__startswith="scale:")
             .order_by("-id")
-            .first()
+            .first(),
+            "sent scale check-in",
         )
         message.sent_at = timezone.now()
         message.save(update_fields=["sent_at"])
@@ -348,7 +370,10 @@ class Command(BaseCommand):
             text=True,
             check=True,
         ).stdout
-        data = json.loads(re.search(r"BENCH (\{.*\})", out).group(1))
+        match = re.search(r"BENCH (\{.*\})", out)
+        if match is None:
+            raise CommandError(f"wrk printed no BENCH line:\n{out}")
+        data = json.loads(match.group(1))
         data["rps"] = data["requests"] / data["seconds"]
         if data["errors"]:
             raise CommandError(f"{target['name']}: {data['errors']} failed requests\n{out}")

@@ -336,7 +336,7 @@ class Command(BaseCommand):
             .annotate(first=Min("start"))
             .values_list("practitioner", "first")
         )
-        plan = []
+        plan: list[tuple[int, int, datetime]] = []
         for s_index, practitioner in enumerate(staff):
             location = locations[s_index % len(locations)].pk
             last_day = yesterday
