@@ -38,7 +38,7 @@ class TypeSelect(forms.Select):
 
 
 class AppointmentForm(forms.Form):
-    practitioner: forms.ModelChoiceField[StaffUser] = forms.ModelChoiceField(
+    practitioner: "forms.ModelChoiceField[StaffUser]" = forms.ModelChoiceField(
         queryset=None, label="Physiotherapist"
     )
     location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
@@ -217,7 +217,7 @@ class DayForm(forms.Form):
 
 
 class WeekForm(DayForm):
-    practitioner: forms.ModelChoiceField[StaffUser] = forms.ModelChoiceField(
+    practitioner: "forms.ModelChoiceField[StaffUser]" = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Physiotherapist",
