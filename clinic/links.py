@@ -31,6 +31,7 @@ class LinkedRow(Protocol):
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
+    """A signed token naming row ``pk`` with ``nonce``, good only for ``purpose``."""
     return signing.dumps([pk, nonce], salt=f"clinic.links.{purpose}", compress=False)
 
 

@@ -250,6 +250,8 @@ class Verdict:
 
 
 def screen(facts: HealthFacts, visit_date: date) -> Verdict:
+    """The verdict for needling on ``visit_date``: every reason found, each with its
+    source; a surgery blocks for SURGERY_WINDOW_DAYS days from its date. Raises nothing."""
     reasons: list[Reason] = []
     if not facts.screened:
         reasons.append(
