@@ -15,6 +15,7 @@ from clinic import audit, throttle
 from clinic.audit import client_ip
 from clinic.roles import Role
 from clinic.tasks import send_password_links
+from clinic.types import StaffUser
 
 
 @transaction.atomic
@@ -27,8 +28,10 @@ def staff_account_create(
     first_name: str = "",
     last_name: str = "",
     by: str = "",
-):
-    """A new staff account without a password; a link to choose one goes to ``email``."""
+) -> StaffUser:
+    """A new staff account without a password, returned; a link to choose one goes to
+    ``email``. Raises ValidationError keyed by the User field at fault (``username``,
+    ``email``, ...) when ``full_clean`` refuses it."""
     user = get_user_model()(
         username=username, email=email, first_name=first_name, last_name=last_name
     )
@@ -40,7 +43,7 @@ def staff_account_create(
     return user
 
 
-def staff_account_created(*, request: HttpRequest | None, user, by: str = "") -> None:
+def staff_account_created(*, request: HttpRequest | None, user: StaffUser, by: str = "") -> None:
     """Audit a new account (with its roles) and mail its owner the link to choose a
     password. The account has no usable password until they do."""
     roles = sorted(user.groups.values_list("name", flat=True))
@@ -51,7 +54,9 @@ def staff_account_created(*, request: HttpRequest | None, user, by: str = "") ->
         password_link_send(request=request, user=user, new_account=True)
 
 
-def password_link_send(*, request: HttpRequest | None, user, new_account: bool = False) -> None:
+def password_link_send(
+    *, request: HttpRequest | None, user: StaffUser, new_account: bool = False
+) -> None:
     """Mail ``user`` a link to choose their password, from the task queue after the
     transaction commits. An admin's "send a reset link" is audited here; a new account's
     link is part of its creation event."""

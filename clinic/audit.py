@@ -1,6 +1,7 @@
 """The audit log helper: every view that reads or writes clinical data calls record()."""
 
 import ipaddress
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.http import HttpRequest
 
 from clinic.models import AuditEvent
 from clinic.roles import primary_role
+from clinic.types import StaffUser
 
 Action = AuditEvent.Action
 CHAIN_LOCK = 7_261_001  # an arbitrary, fixed advisory-lock key for the audit chain
@@ -20,13 +22,14 @@ def record(
     action: str,
     *,
     obj: models.Model | None = None,
-    patient=None,
+    patient: Any = None,
     detail: str = "",
     actor_role: str = "",
 ) -> AuditEvent:
     """Append one audit event and return it.
 
-    ``patient`` defaults to ``obj.patient`` (or ``obj`` itself when it is a patient).
+    ``patient`` (an ``intake.Patient``: clinic/ imports no app, hence ``Any``) defaults to
+    ``obj.patient`` (or ``obj`` itself when it is a patient).
     ``actor_role`` names a non-staff actor, e.g. "patient" for a signed patient link.
     """
     user = getattr(request, "user", None)
@@ -59,7 +62,7 @@ def record(
 
 
 def record_staff_account(
-    request: HttpRequest | None, *, user, detail: str, created: bool = False
+    request: HttpRequest | None, *, user: StaffUser, detail: str, created: bool = False
 ) -> AuditEvent:
     """One audit event for a change to staff member ``user``'s account (what changed,
     in words)."""
@@ -136,7 +139,7 @@ def record_denied(request: HttpRequest, reason: str) -> AuditEvent:
     return record(request, Action.DENIED, obj=obj, patient=patient, detail=reason)
 
 
-def _admin_model(url_name: str):
+def _admin_model(url_name: str) -> type[models.Model] | None:
     """The model of a Django admin URL name such as ``intake_patient_change``."""
     from django.contrib import admin
 

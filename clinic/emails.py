@@ -1,16 +1,24 @@
 """One function per message. Each renders templates/emails/<name>-subject.txt,
 -body.txt and -body.html. Bodies never carry health information."""
 
+from datetime import date, datetime
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from clinic.types import StaffUser
 
-def _send(name: str, to: str, context: dict, connection=None) -> None:
+
+def _send(
+    name: str, to: str, context: dict[str, Any], connection: BaseEmailBackend | None = None
+) -> None:
     context = {"clinic_name": settings.CLINIC_NAME, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
@@ -20,7 +28,7 @@ def _send(name: str, to: str, context: dict, connection=None) -> None:
     message.send()
 
 
-def intake_invitation(*, to: str, first_name: str, link: str, expires_on) -> None:
+def intake_invitation(*, to: str, first_name: str, link: str, expires_on: date) -> None:
     _send(
         "intake-invitation",
         to,
@@ -29,7 +37,7 @@ def intake_invitation(*, to: str, first_name: str, link: str, expires_on) -> Non
 
 
 def appointment_confirmation(
-    *, to: str, first_name: str, start, practitioner: str, location
+    *, to: str, first_name: str, start: datetime, practitioner: str, location: object
 ) -> None:
     _send(
         "appointment-confirmation",
@@ -47,12 +55,22 @@ def aftercare(*, to: str, first_name: str, link: str) -> None:
     _send("aftercare", to, {"first_name": first_name, "link": link})
 
 
-def checkin(*, to: str, first_name: str, link: str, connection=None) -> None:
+def checkin(
+    *, to: str, first_name: str, link: str, connection: BaseEmailBackend | None = None
+) -> None:
     context = {"first_name": first_name, "link": link, "days": settings.CHECKIN_LINK_DAYS}
     _send("checkin", to, context, connection)
 
 
-def reminder(*, to: str, first_name: str, start, day: str, location, connection=None) -> None:
+def reminder(
+    *,
+    to: str,
+    first_name: str,
+    start: datetime,
+    day: str,
+    location: object,
+    connection: BaseEmailBackend | None = None,
+) -> None:
     """``day`` names the visit's day as seen when the reminder leaves ("today", "tomorrow",
     "on Tuesday 24 November")."""
     context = {"first_name": first_name, "start": start, "day": day, "location": location}
@@ -66,7 +84,7 @@ def checkin_alert(*, to: str, alert_id: int) -> None:
     _send("checkin-alert", to, {"link": link})
 
 
-def password_link(*, user, new_account: bool) -> None:
+def password_link(*, user: StaffUser, new_account: bool) -> None:
     """To a staff member: a one-time link to choose their own password (a new account's
     first, or a reset). Built here, in the worker, so the token never travels the queue."""
     path = reverse(

@@ -82,7 +82,8 @@ class StaffPasswordResetForm(PasswordResetForm):
         users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
         return [user for user in users if _same_email(email, user.email)]
 
-    def save(self, *, request, **kwargs) -> None:
+    # PasswordResetView passes every option by keyword; only the request is used here.
+    def save(self, *, request, **kwargs) -> None:  # type: ignore[override]
         ids = [user.pk for user in self.get_users(self.cleaned_data["email"])]
         password_reset_request(request=request, user_ids=ids)
 

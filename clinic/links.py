@@ -5,10 +5,11 @@ row, so a token cannot be guessed, and revoking or expiring the row kills it.
 """
 
 import secrets
+from typing import Any, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,8 +17,21 @@ from django.urls import reverse
 from clinic import throttle
 from clinic.audit import client_ip
 
+RowT = TypeVar("RowT", bound=Model)
+
+
+class LinkedRow(Protocol):
+    """A row a patient link can name: its primary key and the ``nonce`` it signs."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def nonce(self) -> str: ...
+
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:
+    """A signed token naming row ``pk`` with ``nonce``, good only for ``purpose``."""
     return signing.dumps([pk, nonce], salt=f"clinic.links.{purpose}", compress=False)
 
 
@@ -32,7 +46,7 @@ def read_token(purpose: str, token: str) -> tuple[int, str] | None:
     return pk, nonce
 
 
-def links_revoke(queryset: QuerySet) -> int:
+def links_revoke(queryset: QuerySet[Any]) -> int:
     """Kill every link already given out for these rows: each gets a new nonce, so no
     token signed with the old one matches again. Returns how many rows."""
     rows = list(queryset.only("pk"))
@@ -41,13 +55,13 @@ def links_revoke(queryset: QuerySet) -> int:
     return len(rows)
 
 
-def link_to(purpose: str, row, viewname: str) -> str:
+def link_to(purpose: str, row: LinkedRow, viewname: str) -> str:
     """The full address of a link to ``row`` (which has a ``nonce``) at view ``viewname``."""
     token = make_token(purpose, row.pk, row.nonce)
     return settings.SITE_URL + reverse(viewname, args=[token])
 
 
-def row_from_token(purpose: str, token: str, queryset: QuerySet):
+def row_from_token(purpose: str, token: str, queryset: QuerySet[RowT]) -> RowT | None:
     """The row of ``queryset`` a genuine token of that purpose names, or None: the
     signature holds, the row exists and still has the nonce that was signed."""
     found = read_token(purpose, token)
@@ -55,7 +69,7 @@ def row_from_token(purpose: str, token: str, queryset: QuerySet):
         return None
     pk, nonce = found
     row = queryset.filter(pk=pk).first()
-    if row is None or not secrets.compare_digest(row.nonce, nonce):
+    if row is None or not secrets.compare_digest(cast(LinkedRow, row).nonce, nonce):
         return None
     return row
 

@@ -13,7 +13,8 @@ NAMESPACE = 0x1C11
 
 
 def hold(*keys: str) -> None:
-    """Wait for, then hold until the transaction ends, a lock on each key (sorted: no deadlock)."""
+    """Wait for, then hold until the transaction ends, a lock on each key (sorted: no deadlock).
+    Raises RuntimeError outside a transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("locks.hold() needs a transaction (transaction.atomic).")
     if connection.vendor != "postgresql":

@@ -56,7 +56,7 @@ def _routes(patterns, prefix: str = ""):
     for pattern in patterns:
         if not isinstance(pattern.pattern, RoutePattern):
             continue  # regular-expression routes here carry no secrets
-        route = prefix + pattern.pattern._route
+        route = prefix + str(pattern.pattern)  # RoutePattern's text is its route
         if isinstance(pattern, URLResolver):
             yield from _routes(pattern.url_patterns, route)
         elif any(f":{name}>" in route or f"<{name}>" in route for name in SECRET_KWARGS):
@@ -118,7 +118,7 @@ class RedactTokens(logging.Filter):
 try:
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # gunicorn is only in the production image
-    _GunicornLogger = None
+    _GunicornLogger = None  # type: ignore[assignment,misc]  # tested just below
 
 if _GunicornLogger is not None:
 

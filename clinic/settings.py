@@ -133,7 +133,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "clinic.sqlite3",
+            "NAME": str(VAR_DIR / "clinic.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web server read while the Celery worker writes;
                 # IMMEDIATE takes the write lock up front instead of failing mid-transaction.

@@ -8,13 +8,14 @@ free text keeps what was typed and is escaped when shown, as all text is.
 """
 
 import unicodedata
+from typing import Any
 
 from django import forms
 
 KEEP = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner: part of some spellings
 
 
-def identity_text(value: str) -> str:
+def identity_text(value: str | None) -> str:
     """``value`` in NFC, without invisible format or control characters, single-spaced."""
     composed = unicodedata.normalize("NFC", value or "")
     visible = "".join(
@@ -26,7 +27,7 @@ def identity_text(value: str) -> str:
 class IdentityCharField(forms.CharField):
     """A form field for short identity text, cleaned by ``identity_text``."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str:
         typed = super().to_python(value)
         cleaned = identity_text(typed)
         if typed and not cleaned:

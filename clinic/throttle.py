@@ -7,8 +7,8 @@ from django.core.cache import cache
 
 
 def hit(key: str, *, window: int) -> int:
-    """Count one more event under ``key`` and return the count within the window, which
-    starts at the first event."""
+    """Count one more event under ``key`` and return the count within the window
+    (``window`` seconds from the first event)."""
     if cache.add(key, 1, timeout=window):
         return 1
     try:

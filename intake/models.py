@@ -1,5 +1,7 @@
 import re
+from collections.abc import Collection
 from datetime import date
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -197,6 +199,8 @@ class IntakeQuerySet(models.QuerySet):
 class Intake(models.Model):
     """One intake questionnaire of a patient. Submitted intakes never change."""
 
+    _stored_status: str | None  # the status as last read or saved (None: not loaded)
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
@@ -238,8 +242,10 @@ class Intake(models.Model):
         self._stored_status = self.status
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._stored_status = instance.status if "status" in field_names else None
         return instance
 

@@ -230,10 +230,10 @@ class Verdict:
     @property
     def eligible_from(self) -> date | None:
         """The first date every contraindication has run out, if all of them do."""
-        blocking = self.contraindications
-        if not blocking or any(r.until is None for r in blocking):
+        untils = [r.until for r in self.contraindications]
+        if not untils or None in untils:
             return None
-        return max(r.until for r in blocking)
+        return max(u for u in untils if u is not None)
 
     @property
     def wording(self) -> Wording:
@@ -250,6 +250,8 @@ class Verdict:
 
 
 def screen(facts: HealthFacts, visit_date: date) -> Verdict:
+    """The verdict for needling on ``visit_date``: every reason found, each with its
+    source; a surgery blocks for SURGERY_WINDOW_DAYS days from its date. Raises nothing."""
     reasons: list[Reason] = []
     if not facts.screened:
         reasons.append(

@@ -9,11 +9,13 @@ out of the export unnoticed.
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Model, Prefetch
 from django.utils import timezone
 
 from clinic.models import AuditEvent
+from clinic.types import StaffUser
 from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
 from intake.screening import RULES_BY_CODE
 from sessions.models import (
@@ -244,7 +246,7 @@ NOT_RECORD: dict[type[Model], str] = {
 }
 
 
-def _value(value):
+def _value(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -252,12 +254,12 @@ def _value(value):
     return value
 
 
-def _fields(obj: Model) -> dict:
+def _fields(obj: Model) -> dict[str, Any]:
     """The fields of ``obj`` that RECORD says the export copies as they are."""
     return {name: _value(getattr(obj, name)) for name in RECORD[type(obj)].fields}
 
 
-def _name(user) -> str | None:
+def _name(user: StaffUser | None) -> str | None:
     return user.get_full_name() if user is not None else None
 
 

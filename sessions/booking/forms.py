@@ -2,10 +2,12 @@
 patient, the course plan and the calendars' pickers."""
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
 
+from clinic.types import StaffUser
 from intake.forms import PatientForm
 from sessions import schedule
 from sessions.booking import selectors
@@ -40,7 +42,9 @@ class TypeSelect(forms.Select):
 
 
 class AppointmentForm(forms.Form):
-    practitioner = forms.ModelChoiceField(queryset=None, label="Physiotherapist")
+    practitioner: "forms.ModelChoiceField[StaffUser]" = forms.ModelChoiceField(
+        queryset=None, label="Physiotherapist"
+    )
     location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
     type = forms.ModelChoiceField(
         queryset=AppointmentType.objects.filter(is_active=True),
@@ -103,7 +107,7 @@ class AppointmentForm(forms.Form):
         first, second = (
             schedule.moment(wall, tz, second=s).astimezone(tz).tzname() for s in (False, True)
         )
-        field = self.fields["start_fold"]
+        field = cast(forms.TypedChoiceField, self.fields["start_fold"])
         field.widget = forms.RadioSelect()
         field.required = True
         field.label = f"{wall:%H:%M} happens twice that night (the clocks go back): which one?"
@@ -151,8 +155,8 @@ class AppointmentForm(forms.Form):
             self.fields[
                 "eligibility_override"
             ].help_text = f"{blocked}. To book needling anyway, say why here."
-        field = self.fields["type"]
-        field.label_from_instance = lambda t: labels.get(t.pk, t.name)
+        field = cast(forms.ModelChoiceField, self.fields["type"])
+        field.label_from_instance = lambda t: labels.get(t.pk, t.name)  # type: ignore[method-assign,assignment]  # this form's own labels
         field.widget.unavailable = {str(f.type.pk) for f in fits if f.runs_into}
 
     def booking(self) -> dict:
@@ -231,7 +235,7 @@ class DayForm(forms.Form):
 
 
 class WeekForm(DayForm):
-    practitioner = forms.ModelChoiceField(
+    practitioner: "forms.ModelChoiceField[StaffUser]" = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Physiotherapist",

@@ -188,7 +188,7 @@ def _day_url(appointment: Appointment) -> str:
     return (
         reverse("sessions:calendar-day")
         + "?"
-        + urlencode({"date": day.isoformat(), "location": appointment.location_id})
+        + urlencode({"date": day.isoformat(), "location": str(appointment.location_id)})
     )
 
 

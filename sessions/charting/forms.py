@@ -1,5 +1,7 @@
 """Forms of the visit chart."""
 
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 
@@ -117,10 +119,10 @@ class SiteForm(FocusFirstError, forms.ModelForm):
     def __init__(self, *args, visit: Visit, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.visit = visit
-        self.fields["muscle"].choices = muscle_choices()
+        cast(forms.ChoiceField, self.fields["muscle"]).choices = muscle_choices()
         # Radios without a pre-ticked "---------" choice.
-        self.fields["side"].choices = NeedlingSite.Side.choices
-        self.fields["twitch"].choices = NeedlingSite.Twitch.choices
+        cast(forms.ChoiceField, self.fields["side"]).choices = NeedlingSite.Side.choices
+        cast(forms.ChoiceField, self.fields["twitch"]).choices = NeedlingSite.Twitch.choices
         self.fields["depth_cm"].widget.attrs.update({"step": "0.1", "min": "0.5", "max": "12"})
 
     def clean_spinal_level(self) -> str:
@@ -179,7 +181,7 @@ class SignForm(forms.Form):
     def offer(self, templates: list[AftercareTemplate]) -> None:
         """List templates the page has loaded already (a POST is still checked against
         the active templates in the database)."""
-        field = self.fields["aftercare_template"]
+        field = cast(forms.ModelChoiceField, self.fields["aftercare_template"])
         field.choices = [("", field.empty_label), *((t.pk, t.name) for t in templates)]
 
 
