@@ -124,7 +124,8 @@ def intake_invite(
 def intake_invite_unless_open(
     *, patient: Patient, sent_by: StaffUser | None, now: datetime | None = None
 ) -> IntakeInvitation | None:
-    """Send an intake link unless one is usable or an intake is on file (then None).
+    """Send an intake link unless one is usable or an intake is on file (then None);
+    returns the new invitation. Raises ValidationError as ``intake_invite``.
 
     The check and the send hold the patient's row, so two bookings made at once for a new
     patient send one link, not two.

@@ -7,7 +7,6 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from clinic.types import StaffUser
-
 from sessions.followups.models import ScheduledMessage
 
 Status = ScheduledMessage.Status
