@@ -36,10 +36,10 @@ class SurgeryAnswer:
         return {"date": self.day.isoformat(), "description": self.description}
 
 
-def step_values(cleaned: Mapping[str, Any]) -> dict:
+def step_values(cleaned: Mapping[str, Any]) -> dict[str, Any]:
     """A step form's cleaned data as stored: dates as ISO text, a box ticked twice once."""
 
-    def plain(value):
+    def plain(value: Any) -> Any:
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, list):

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -93,7 +94,7 @@ class PatientForm(forms.ModelForm):
         # Stored lower-cased (Patient.save); lower-casing can lengthen text ("İ" -> "i̇").
         email = self.cleaned_data["email"].strip().lower()
         limit = Patient._meta.get_field("email").max_length
-        if len(email) > limit:
+        if limit is not None and len(email) > limit:
             raise forms.ValidationError(f"An email address has at most {limit} characters.")
         return email
 
@@ -299,8 +300,17 @@ class BaseSurgeryFormSet(forms.BaseFormSet):
         )
 
 
-SurgeryFormSet = forms.formset_factory(
-    SurgeryRow, formset=BaseSurgeryFormSet, extra=1, max_num=30, validate_max=True, absolute_max=40
+# formset_factory makes a subclass of the formset it is given.
+SurgeryFormSet = cast(
+    type[BaseSurgeryFormSet],
+    forms.formset_factory(
+        SurgeryRow,
+        formset=BaseSurgeryFormSet,
+        extra=1,
+        max_num=30,
+        validate_max=True,
+        absolute_max=40,
+    ),
 )
 
 
@@ -364,7 +374,7 @@ class ConsentStep(forms.Form):
 
 
 # (slug, form class); the surgeries step is a formset, the consent step submits.
-STEPS: list[tuple[str, type]] = [
+STEPS: list[tuple[str, type[IntakeStepForm] | type[BaseSurgeryFormSet]]] = [
     ("visit", VisitStep),
     ("nerve", NerveStep),
     ("history", HistoryStep),

@@ -2,9 +2,9 @@
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clinic import emails, locks
 from clinic.links import link_to, row_from_token
+from clinic.types import StaffUser
 from intake import screening
 from intake.answers import IntakeAnswers
 from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
@@ -40,11 +41,14 @@ class PossibleDuplicates(ValidationError):
 
 @transaction.atomic
 def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Patient:
-    """Register ``patient`` unless it looks like someone registered already.
+    """Register ``patient`` unless it looks like someone registered already; returns it
+    saved.
 
     The duplicate check and the insert are serialised per folded name and birth date and
     per email (``clinic.locks``), so simultaneous submissions of one person create one
-    record; the later ones raise ``PossibleDuplicates`` naming it.
+    record; the later ones raise ``PossibleDuplicates`` (a ValidationError keyed by no
+    field) naming it. ``full_clean`` raises ValidationError keyed by the Patient field at
+    fault.
     """
     first, last = patient.identity_key()
     keys = [f"patient:{last}:{first}:{patient.date_of_birth}"]
@@ -60,6 +64,7 @@ def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Pa
 
 
 def invitation_link(invitation: IntakeInvitation) -> str:
+    """The full address of the invitation's link to the questionnaire."""
     return link_to(INVITATION_PURPOSE, invitation, "intake:fill")
 
 
@@ -70,10 +75,14 @@ def invitation_from_token(token: str) -> IntakeInvitation | None:
 
 
 @transaction.atomic
-def intake_invite(*, patient: Patient, sent_by, now: datetime | None = None) -> IntakeInvitation:
-    """Email the patient a fresh link to their open intake (a new intake if none is open).
+def intake_invite(
+    *, patient: Patient, sent_by: StaffUser | None, now: datetime | None = None
+) -> IntakeInvitation:
+    """Email the patient a fresh link to their open intake (a new intake if none is open);
+    returns the new invitation.
 
-    Earlier links to the same intake stop working. The email leaves after commit.
+    Earlier links to the same intake stop working. The email leaves after commit. Raises
+    ValidationError keyed by no field when the patient has no email address.
     """
     now = now or timezone.now()
     if not patient.email:
@@ -113,9 +122,10 @@ def intake_invite(*, patient: Patient, sent_by, now: datetime | None = None) -> 
 
 @transaction.atomic
 def intake_invite_unless_open(
-    *, patient: Patient, sent_by, now: datetime | None = None
+    *, patient: Patient, sent_by: StaffUser | None, now: datetime | None = None
 ) -> IntakeInvitation | None:
-    """Send an intake link unless one is usable or an intake is on file (then None).
+    """Send an intake link unless one is usable or an intake is on file (then None);
+    returns the new invitation. Raises ValidationError as ``intake_invite``.
 
     The check and the send hold the patient's row, so two bookings made at once for a new
     patient send one link, not two.
@@ -136,12 +146,14 @@ def intake_invite_unless_open(
 
 
 def invitation_revoke(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
+    """Stop the invitation's link working (once; a revoked one keeps its first time)."""
     if invitation.revoked_at is None:
         invitation.revoked_at = now or timezone.now()
         invitation.save(update_fields=["revoked_at"])
 
 
 def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
+    """Note when the patient first opened the link."""
     if invitation.opened_at is None:
         invitation.opened_at = now or timezone.now()
         invitation.save(update_fields=["opened_at"])
@@ -149,12 +161,18 @@ def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None
 
 @transaction.atomic
 def intake_save_step(
-    *, intake: Intake, step: str, answers: dict | None, typed: dict | None
+    *,
+    intake: Intake,
+    step: str,
+    answers: dict[str, Any] | None,
+    typed: dict[str, Any] | None,
 ) -> None:
     """Keep a step: its validated ``answers`` (the step's values as ``intake.answers``
     stores them), or what was ``typed`` when it was not valid.
 
-    Refuses a draft over ``MAX_DRAFT_CHARS`` (a patient link is open to anyone holding it).
+    Raises ValidationError keyed by no field: code ``draft_too_long`` for a draft over
+    ``MAX_DRAFT_CHARS`` characters of JSON (a patient link is open to anyone holding it),
+    and when the intake is already submitted.
     """
     if typed and len(json.dumps(typed, ensure_ascii=False)) > MAX_DRAFT_CHARS:
         raise ValidationError(DRAFT_TOO_LONG, code="draft_too_long")
@@ -179,7 +197,12 @@ def intake_submit(
     required_steps: list[str],
     now: datetime | None = None,
 ) -> Intake:
-    """Sign and submit. Refuses a second submission and a questionnaire with gaps."""
+    """Sign and submit; returns the submitted intake.
+
+    Raises ValidationError keyed by no field for a second submission and for a
+    questionnaire with gaps (the message names the missing steps), keyed by the Intake
+    field ``full_clean`` refuses.
+    """
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if intake.is_submitted:
         raise ValidationError("This questionnaire has already been sent to the clinic.")
@@ -210,7 +233,9 @@ def intake_state_label(latest: Intake | None, invitations: list[IntakeInvitation
     return f"Intake {newest.state().label.lower()}"
 
 
-def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> screening.HealthFacts:
+def health_facts(
+    intake: Intake | None, updates: Sequence[HealthUpdate] = ()
+) -> screening.HealthFacts:
     """Screening facts from ``intake`` (the one ``patient_verdict`` chose; None if there
     is none) and the patient's health updates.
 
@@ -221,6 +246,7 @@ def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> scr
     answers = IntakeAnswers.from_json(intake.answers if intake else None)
     source = ""
     surgeries: list[screening.Surgery] = []
+    submitted_at = intake.submitted_at if intake is not None else None
     if intake is not None:
         submitted_on = timezone.localtime(intake.submitted_at).date().isoformat()
         source = f"intake #{intake.number}, submitted {submitted_on}"
@@ -233,13 +259,13 @@ def health_facts(intake: Intake | None, updates: list[HealthUpdate] = ()) -> scr
             surgeries.append(
                 screening.Surgery(update.surgery_date, update.surgery_description, update.source)
             )
-        if intake is not None and update.reported_at < intake.submitted_at:
+        if submitted_at is not None and update.reported_at < submitted_at:
             continue  # the newer intake answered pregnancy and medication again
         if update.pregnancy:
             pregnancy, pregnancy_source = update.pregnancy, update.source
         if update.anticoagulants:
             conditions.add("anticoagulants")
-    reported = {}
+    reported: dict[tuple[date, str], screening.Surgery] = {}
     for surgery in surgeries:  # the first report of each surgery names its source
         reported.setdefault(
             (surgery.day, " ".join(surgery.description.casefold().split())), surgery

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -17,6 +19,7 @@ from intake.forms import (
     STEP_SLUGS,
     STEP_TITLES,
     STEPS,
+    BaseSurgeryFormSet,
     ConsentStep,
     PatientForm,
     PatientSearchForm,
@@ -121,9 +124,9 @@ def intake_summary(request, pk: int):
 def _answer_sections(intake: Intake) -> list[tuple[str, list[tuple[str, str]]]]:
     """The intake's answers as (step title, [(question, answer as text)]) for reading."""
     answers = IntakeAnswers.from_json(intake.answers)
-    sections = []
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
     for slug, form_class in STEPS:
-        if form_class is SurgeryFormSet:
+        if issubclass(form_class, BaseSurgeryFormSet):  # the surgeries step
             items = [(s.day.isoformat(), s.description) for s in answers.surgeries]
             sections.append((STEP_TITLES[slug], items or [("Surgeries", "None")]))
             continue
@@ -166,9 +169,10 @@ def _step_form(step: str, intake: Intake, data=None):
     if data is None and step in intake.drafts:
         data = MultiValueDict(intake.drafts[step])
     initial = IntakeAnswers.from_json(intake.answers).initial(step)
-    if form_class is SurgeryFormSet:
+    if issubclass(form_class, BaseSurgeryFormSet):  # the surgeries step
+        rows = cast(list[dict[str, Any]], initial)  # IntakeAnswers.initial: the rows
         return SurgeryFormSet(
-            data, initial=initial, prefix="surgeries", form_kwargs={"patient": intake.patient}
+            data, initial=rows, prefix="surgeries", form_kwargs={"patient": intake.patient}
         )
     return form_class(data, initial=initial, patient=intake.patient)
 

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import TypeVar
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
@@ -49,6 +50,16 @@ end
 """
 
 
+T = TypeVar("T")
+
+
+def found(row: T | None, what: str) -> T:
+    """``row``; an error naming what is missing when the scale data lacks it."""
+    if row is None:
+        raise CommandError(f"No {what} in the database: run `manage.py seed_scale` first.")
+    return row
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,23 +72,31 @@ def fixture() -> dict:
     User = get_user_model()
     desk, _ = User.objects.get_or_create(username="bench-frontdesk")
     desk.groups.add(Group.objects.get(name=Role.FRONT_DESK.value))
-    physio = User.objects.filter(username="scale-physio-1").first()
-    busiest = (
+    physio = found(User.objects.filter(username="scale-physio-1").first(), "scale-physio-1")
+    busiest = found(
         Appointment.objects.filter(practitioner=physio)
         .order_by("-start")
         .values_list("start", "location_id")
-        .first()
+        .first(),
+        "appointment of scale-physio-1",
     )
-    patient = (
+    patient = found(
         Patient.objects.annotate(n=Count("appointments")).filter(n__gte=8).order_by("-n").first()
-        or Patient.objects.first()
+        or Patient.objects.first(),
+        "patient",
     )
-    visit = Visit.objects.filter(appointment__patient=patient).order_by("-id").first()
-    invitation = intake_services.intake_invite(patient=Patient.objects.last(), sent_by=desk)
-    message = (
+    visit = found(
+        Visit.objects.filter(appointment__patient=patient).order_by("-id").first(),
+        "visit of the busiest patient",
+    )
+    invitation = intake_services.intake_invite(
+        patient=found(Patient.objects.last(), "patient"), sent_by=desk
+    )
+    message = found(
         ScheduledMessage.objects.filter(status="sent", key__startswith="scale:")
         .order_by("-id")
-        .first()
+        .first(),
+        "sent scale check-in",
     )
     message.sent_at = timezone.now()
     message.save(update_fields=["sent_at"])

@@ -329,7 +329,8 @@ def _intake(intake: Intake) -> dict:
 
 def patient_export(patient: Patient) -> dict:
     """A JSON-ready dict: demographics, intakes, health updates, courses, appointments,
-    visits and follow-ups. A fixed number of queries, however long the record."""
+    visits and follow-ups. A fixed number of queries, however long the record. Raises
+    nothing."""
     intakes = (
         patient.intakes.select_related("consent")
         .prefetch_related(

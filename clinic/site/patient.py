@@ -53,7 +53,9 @@ def patient_detail(request, pk: int):
     )
     course = course_active(patient=patient)
     for intake in intakes:
-        intake.latest_invitation = next(iter(intake.invitations.all()), None)
+        intake.latest_invitation = next(  # type: ignore[attr-defined]  # for the template
+            iter(intake.invitations.all()), None
+        )
     return render(
         request,
         "intake/patient_detail.html",

@@ -53,7 +53,7 @@ def visits(
         .annotate(first=Min("start"))
         .values_list("practitioner", "first")
     )
-    plan = []
+    plan: list[tuple[int, int, datetime]] = []
     for s_index, practitioner in enumerate(staff):
         location = locations[s_index % len(locations)].pk
         last_day = yesterday

@@ -12,37 +12,42 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.links import link_to, row_from_token
+from clinic.types import StaffUser
 from sessions.booking.models import Appointment, CalendarFeed
 
 FEED_PURPOSE = "calendar-feed"
 
 
 @transaction.atomic
-def feed_create(*, practitioner) -> CalendarFeed:
-    """A new secret feed address; the previous one stops working. Two requests at once
-    take turns (the practitioner's row is locked), so one address is ever live; the
-    database holds that too (one_live_feed_per_practitioner)."""
+def feed_create(*, practitioner: StaffUser) -> CalendarFeed:
+    """A new secret feed address, returned; the previous one stops working. Two requests
+    at once take turns (the practitioner's row is locked), so one address is ever live;
+    the database holds that too (one_live_feed_per_practitioner). Raises nothing."""
     get_user_model().objects.select_for_update().filter(pk=practitioner.pk).first()
     feed_revoke(practitioner=practitioner)
     return CalendarFeed.objects.create(practitioner=practitioner, nonce=secrets.token_urlsafe(24))
 
 
-def feed_revoke(*, practitioner) -> None:
+def feed_revoke(*, practitioner: StaffUser) -> None:
+    """Stop the practitioner's live feed address working."""
     CalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
 
 
 def feed_url(feed: CalendarFeed) -> str:
+    """The feed's full secret address."""
     return link_to(FEED_PURPOSE, feed, "sessions:calendar-feed")
 
 
 def feed_expires_at(feed: CalendarFeed) -> datetime:
+    """When the feed's address stops working (CALENDAR_FEED_DAYS days after it was made)."""
     return feed.created_at + timedelta(days=settings.CALENDAR_FEED_DAYS)
 
 
 def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | None:
-    """The feed a link opens: genuine, not revoked, within CALENDAR_FEED_DAYS."""
+    """The feed a link opens: genuine, not revoked, within CALENDAR_FEED_DAYS days of
+    its making (else None)."""
     now = now or timezone.now()
     feeds = CalendarFeed.objects.select_related("practitioner").filter(
         revoked_at__isnull=True, created_at__gt=now - timedelta(days=settings.CALENDAR_FEED_DAYS)

@@ -5,17 +5,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from clinic.roles import Role
+from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.screening import Badge, Status
 from sessions import schedule
 from sessions.booking.models import (
     Appointment,
+    AppointmentQuerySet,
     AppointmentType,
     Course,
     Location,
@@ -26,7 +28,8 @@ from sessions.booking.models import (
 SLOT_LENGTH = timedelta(minutes=30)
 
 
-def practitioners():
+def practitioners() -> QuerySet[StaffUser]:
+    """Active physiotherapists, by name."""
     return (
         get_user_model()
         .objects.filter(groups__name=Role.PHYSIO.value, is_active=True)
@@ -40,24 +43,28 @@ def practitioners():
 def working_intervals(
     hours: list[WorkingHours], time_off: list[TimeOff], day: date
 ) -> list[schedule.Interval]:
-    """A practitioner's working time on ``day`` from their hours and time off there."""
+    """A practitioner's working time on ``day`` from their hours and time off there. A
+    time off without a start or an end is the whole day off."""
     tz = schedule.clinic_tz()
     working = [
         (schedule.at(day, h.starts, tz), schedule.at(day, h.ends, tz))
         for h in hours
         if h.weekday == day.weekday()
     ]
-    off = []
+    off: list[schedule.Interval] = []
     for t in time_off:
         if t.day != day:
             continue
-        if t.starts is None:
+        if t.starts is None or t.ends is None:
             return []
         off.append((schedule.at(day, t.starts, tz), schedule.at(day, t.ends, tz)))
     return schedule.subtract(working, off)
 
 
-def practitioner_working_time(practitioner_id: int, location_id: int, day: date):
+def practitioner_working_time(
+    practitioner_id: int, location_id: int, day: date
+) -> list[schedule.Interval]:
+    """The practitioner's working time at the location on ``day``."""
     hours = list(
         WorkingHours.objects.filter(practitioner_id=practitioner_id, location_id=location_id)
     )
@@ -70,7 +77,7 @@ def practitioner_working_time(practitioner_id: int, location_id: int, day: date)
 
 def needling_blocked(*, patient: Patient, day: date) -> str:
     """Why needling cannot be booked for the patient on ``day`` without an override
-    note, in front-desk words (no clinical detail); empty if it can."""
+    note, in front-desk words (no clinical detail); empty if it can. Raises nothing."""
     verdict = intake_services.patient_verdict(patient, day).verdict
     if verdict.status != Status.CONTRAINDICATED:
         return ""
@@ -115,7 +122,7 @@ def types_at(
         .order_by("start")
     )
     working = practitioner_working_time(practitioner_id, location_id, day)
-    fits = []
+    fits: list[TypeFit] = []
     for t in types:
         end = start + t.duration
         runs_into = next((o for o in others if o.start < end), None)
@@ -162,7 +169,8 @@ class Entry:
         """The start for the booking form, as the clinic's wall clock (and which one of a
         repeated time, on the night the clocks go back)."""
         local = timezone.localtime(self.start)
-        return urlencode({"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold})
+        query: dict[str, str | int] = {"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold}
+        return urlencode(query)
 
     @property
     def times(self) -> str:
@@ -180,7 +188,7 @@ def _clock(moment: datetime) -> str:
 @dataclass
 class Column:
     title: str
-    practitioner: object
+    practitioner: StaffUser
     location: Location
     day: date
     entries: list[Entry] = field(default_factory=list)
@@ -193,7 +201,7 @@ class Column:
         return urlencode({"practitioner": self.practitioner.pk, "location": self.location.pk})
 
 
-def _appointments(qs, *related: str):
+def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet:
     """The visits a calendar lists, with what their entries show. ``related``: the
     practitioner and/or location, where the calendar does not already know them."""
     # Prefetched into plain lists (to_attr): a calendar holds a hundred visits or more,
@@ -218,12 +226,15 @@ def _appointments(qs, *related: str):
 
 def _entry(appointment: Appointment) -> Entry:
     patient = appointment.patient
-    intakes = patient.intake_list  # newest first
+    intakes: list[Intake] = patient.intake_list  # type: ignore[attr-defined]  # prefetched (to_attr), newest first
     badge = None
     if appointment.type.involves_needling and appointment.is_active:
         day = timezone.localtime(appointment.start).date()
         screening = intake_services.patient_verdict(
-            patient, day, intakes=intakes, updates=patient.health_update_list
+            patient,
+            day,
+            intakes=intakes,
+            updates=patient.health_update_list,  # type: ignore[attr-defined]  # prefetched (to_attr)
         )
         badge = screening.verdict.booking_badge()
     latest = intakes[0] if intakes else None
@@ -233,12 +244,22 @@ def _entry(appointment: Appointment) -> Entry:
         appointment,
         badge=badge,
         intake_state=intake_services.intake_state_label(
-            latest, latest.invitation_list if latest else []
+            latest,
+            latest.invitation_list if latest else [],  # type: ignore[attr-defined]  # prefetched (to_attr)
         ),
     )
 
 
-def _column(title, practitioner, location, day, appointments, hours, time_off, now) -> Column:
+def _column(
+    title: str,
+    practitioner: StaffUser,
+    location: Location,
+    day: date,
+    appointments: list[Appointment],
+    hours: list[WorkingHours],
+    time_off: list[TimeOff],
+    now: datetime,
+) -> Column:
     working = working_intervals(hours, time_off, day)
     busy = [(a.start, a.end) for a in appointments if a.is_active]
     entries = [_entry(a) for a in appointments]
@@ -288,7 +309,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
     ]
 
 
-def visits_on(day: date, practitioner=None) -> list[Entry]:
+def visits_on(day: date, practitioner: StaffUser | None = None) -> list[Entry]:
     """The day's visits at every location (one practitioner's, if given), as entries."""
     start, end = schedule.day_bounds(day, schedule.clinic_tz())
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
@@ -297,7 +318,9 @@ def visits_on(day: date, practitioner=None) -> list[Entry]:
     return [_entry(a) for a in _appointments(qs, "practitioner", "location")]
 
 
-def calendar_week(practitioner, location: Location, day: date, now: datetime | None = None):
+def calendar_week(
+    practitioner: StaffUser, location: Location, day: date, now: datetime | None = None
+) -> list[Column]:
     """One column per day of the week of ``day``, for one practitioner (all locations;
     free slots shown for ``location``)."""
     now = now or timezone.now()
@@ -314,7 +337,7 @@ def calendar_week(practitioner, location: Location, day: date, now: datetime | N
         a.practitioner = practitioner
     hours = list(WorkingHours.objects.filter(practitioner=practitioner, location=location))
     time_off = list(TimeOff.objects.filter(practitioner=practitioner, day__in=days))
-    columns = []
+    columns: list[Column] = []
     for d in days:
         todays = [a for a in appointments if timezone.localtime(a.start).date() == d]
         columns.append(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clinic import emails
 from clinic.roles import Role
+from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import schedule
@@ -31,7 +32,9 @@ def _clash_message(other: Appointment) -> str:
     )
 
 
-def _first_clash(practitioner_id: int, start, end, exclude_id=None) -> Appointment | None:
+def _first_clash(
+    practitioner_id: int, start: datetime, end: datetime, exclude_id: int | None = None
+) -> Appointment | None:
     qs = Appointment.objects.overlapping(practitioner_id, start, end).select_related(
         "patient", "practitioner", "type"
     )
@@ -47,7 +50,9 @@ def _check_booking(
     allow_outside_hours: bool,
     now: datetime,
 ) -> None:
-    """Refuse a booking the clinic would not want, with messages for the form."""
+    """Refuse a booking the clinic would not want, with messages for the form: raises
+    ValidationError keyed by ``practitioner``, ``start``, ``allow_outside_hours`` and
+    ``eligibility_override``."""
     errors: dict[str, list[ValidationError]] = {}
     start, end = appointment.start, appointment.end
     if not appointment.practitioner.groups.filter(name=Role.PHYSIO.value).exists():
@@ -91,7 +96,8 @@ def _check_booking(
 
 def _save_guarded(appointment: Appointment) -> None:
     """Save. Two bookings racing past the check above: on PostgreSQL the exclusion
-    constraint refuses the second; SQLite serialises write transactions (IMMEDIATE)."""
+    constraint refuses the second; SQLite serialises write transactions (IMMEDIATE).
+    The loser raises ValidationError keyed by ``start``."""
     try:
         with transaction.atomic():
             appointment.save()
@@ -109,7 +115,8 @@ def course_open_or_get(*, patient: Patient) -> Course:
     """The patient's open course, opened (written) now if they have none; for writes
     only. One open course per patient is a database constraint: of two bookings racing
     to open one, the second waits for the first to commit, fails to insert and takes
-    the first one's course."""
+    the first one's course. Returns the course; raises ValidationError keyed by the
+    Course field ``full_clean`` refuses."""
     course = course_active(patient=patient)
     if course is not None:
         return course
@@ -128,8 +135,8 @@ def course_open_or_get(*, patient: Patient) -> Course:
 @transaction.atomic
 def course_plan_save(*, patient: Patient, planned_min: int, planned_max: int) -> Course:
     """Save the planned number of visits on the patient's open course, opening one if
-    they have none. Raises ``ValidationError`` keyed by field (``planned_max`` below
-    ``planned_min``)."""
+    they have none; returns the course. Raises ``ValidationError`` keyed by field
+    (``planned_max`` below ``planned_min``)."""
     course = course_open_or_get(patient=patient)
     course.planned_min, course.planned_max = planned_min, planned_max
     course.full_clean()
@@ -140,7 +147,7 @@ def course_plan_save(*, patient: Patient, planned_min: int, planned_max: int) ->
 def _booking_save(
     appointment: Appointment,
     *,
-    practitioner,
+    practitioner: StaffUser,
     location: Location,
     type: AppointmentType,
     start: datetime,
@@ -151,7 +158,9 @@ def _booking_save(
 ) -> None:
     """Put the visit at its place and time, refuse what the clinic would not want, save
     it and schedule its reminder (cancelling a moved visit's old one). A new booking
-    opens the patient's course, unless they have one."""
+    opens the patient's course, unless they have one. Raises ValidationError as
+    ``_check_booking`` and ``_save_guarded``, or keyed by the Appointment field
+    ``full_clean`` refuses."""
     moving = appointment.pk is not None
     appointment.practitioner = practitioner
     appointment.location = location
@@ -183,18 +192,21 @@ def _booking_save(
 def appointment_book(
     *,
     patient: Patient,
-    practitioner,
+    practitioner: StaffUser,
     location: Location,
     type: AppointmentType,
     start: datetime,
-    created_by,
+    created_by: StaffUser | None,
     front_desk_note: str = "",
     override_note: str = "",
     allow_outside_hours: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book a visit. Sends the intake link (first visit, no intake yet) and a
-    confirmation (patients who agreed to email) once the booking has committed."""
+    """Book a visit; returns the saved appointment. Sends the intake link (first visit,
+    no intake yet) and a confirmation (patients who agreed to email) once the booking has
+    committed. Raises ValidationError keyed by ``practitioner``, ``start``,
+    ``allow_outside_hours`` or ``eligibility_override`` (``_check_booking``), or by the
+    Appointment field ``full_clean`` refuses."""
     now = now or timezone.now()
     appointment = Appointment(patient=patient, created_by=created_by)
     _booking_save(
@@ -216,6 +228,8 @@ def appointment_book(
 
 
 def send_confirmation(appointment_id: int) -> None:
+    """Email the booking's confirmation, unless it is no longer booked. Raises
+    Appointment.DoesNotExist for an unknown id."""
     appointment = Appointment.objects.select_related("patient", "practitioner", "location").get(
         pk=appointment_id
     )
@@ -234,7 +248,7 @@ def send_confirmation(appointment_id: int) -> None:
 def appointment_reschedule(
     *,
     appointment: Appointment,
-    practitioner,
+    practitioner: StaffUser,
     location: Location,
     type: AppointmentType,
     start: datetime,
@@ -243,7 +257,9 @@ def appointment_reschedule(
     allow_outside_hours: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
-    """Move a booked visit; its reminder follows it to the new time."""
+    """Move a booked visit; returns it saved, its reminder moved with it to the new
+    time. Raises ValidationError keyed by no field when it is no longer booked, else as
+    ``appointment_book``."""
     now = now or timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
@@ -264,6 +280,8 @@ def appointment_reschedule(
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
+    """Cancel a visit and its pending messages; returns it. Raises ValidationError keyed
+    by no field when its state does not allow it, keyed by ``reason`` when none is given."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if not appointment.can_become(Appointment.Status.CANCELLED):
         raise ValidationError(
@@ -282,8 +300,9 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
 def appointment_set_status(
     *, appointment: Appointment, status: str, now: datetime | None = None
 ) -> Appointment:
-    """Mark a visit arrived, no-show or completed; ValidationError with the reason when
-    its state or the time does not allow it (``Appointment.mark_refusal``)."""
+    """Mark a visit arrived, no-show or completed; returns it. Raises ValidationError
+    keyed by no field, with the reason, when its state or the time does not allow it
+    (``Appointment.mark_refusal``)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if refusal := appointment.mark_refusal(status, now or timezone.now()):
         raise ValidationError(refusal)

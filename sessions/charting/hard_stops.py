@@ -3,9 +3,10 @@ its screening verdict, whether the author may needle that day). A leaf: it impor
 sessions model, so the charting models import it at the top (``NeedlingSite.clean``).
 """
 
-from typing import NamedTuple
+from datetime import date
+from typing import Any, NamedTuple, Protocol
 
-from intake.screening import Status, Verdict
+from intake.screening import Reason, Status, Verdict
 
 
 class Problem(NamedTuple):
@@ -19,20 +20,38 @@ class Problem(NamedTuple):
         return self.message
 
 
-def unacknowledged(visit, verdict: Verdict):
-    """The verdict's precautions the physiotherapist has not weighed on this visit."""
+class ChartedVisit(Protocol):
+    """What the hard stops read of a visit note (``charting.models.Visit``)."""
+
+    @property
+    def acknowledged_precautions(self) -> Any: ...  # a JSON list of precaution codes
+
+    @property
+    def safety_check_id(self) -> int | None: ...
+
+    @property
+    def consent_today(self) -> bool: ...
+
+    @property
+    def day(self) -> date: ...
+
+
+def unacknowledged(visit: ChartedVisit, verdict: Verdict) -> list[Reason]:
+    """The verdict's precautions the physiotherapist has not weighed on this visit.
+    Raises nothing."""
     done = set(visit.acknowledged_precautions or [])
     return [r for r in verdict.precautions if r.code not in done]
 
 
-def needling_blockers(visit, verdict: Verdict, *, authorised: bool) -> list[Problem]:
-    """Why needling cannot be recorded on this visit now; empty when it can.
+def needling_blockers(visit: ChartedVisit, verdict: Verdict, *, authorised: bool) -> list[Problem]:
+    """Why needling cannot be recorded on this visit now; empty when it can. Raises
+    nothing: the callers turn the problems into their own refusals.
 
     The one place for the hard stops: site forms, the model's ``clean()`` (through
     ``Visit.needling_blockers()``, which looks up the verdict and the authorisation)
     and the services all ask here.
     """
-    reasons = []
+    reasons: list[Problem] = []
     day = visit.day
     if visit.safety_check_id is None or not visit.consent_today:
         reasons.append(

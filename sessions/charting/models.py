@@ -266,6 +266,8 @@ class SignedGuardQuerySet(models.QuerySet):
 class UnderVisit(models.Model):
     """A row recorded under a visit: it changes only while the note is a draft."""
 
+    visit_id: int  # each subclass has its ``visit``
+
     objects = SignedGuardQuerySet.as_manager()
 
     class Meta:

@@ -64,7 +64,8 @@ def _safety_initial(visit: Visit) -> dict:
 
 def render_chart(request, visit: Visit, status: int = 200, **forms):
     appointment = visit.appointment
-    appointment.visit_number = visit.visit_number  # "visit k of N"
+    # "visit k of N": annotated by with_visit_number() or copied by the chart view.
+    appointment.visit_number = visit.visit_number  # type: ignore[attr-defined]
     verdict = visit.verdict()
     authorisation = visit.needling_authorisation()
     previous, previous_checkins = selectors.previous_visit(visit)
@@ -110,7 +111,7 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
         listed = {p.message for p in problems}
         problems = problems + [
             Problem(
-                error if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
+                str(error) if name == NON_FIELD_ERRORS else f"{sign_form[name].label}: {error}",
                 "sign" if name == NON_FIELD_ERRORS else sign_form[name].id_for_label,
             )
             for name, errors in sign_form.errors.items()

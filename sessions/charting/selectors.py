@@ -1,13 +1,19 @@
 """Charting's reads: the patient's previous visit with its check-in answers, and the
 pain chart of a timeline."""
 
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
 from sessions.charting.models import Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
 
-def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
-    """The patient's last signed visit before this one, and the latest answer to each
-    of its check-ins as (hours after, answer)."""
+def previous_visit(
+    visit: Visit,
+) -> tuple[Visit | None, list[tuple[Decimal | None, CheckinAnswer]]]:
+    """The patient's last signed visit before this one (None if none), and the latest
+    answer to each of its check-ins as (hours after, answer). Raises nothing."""
     previous = (
         Visit.objects.filter(
             appointment__patient=visit.patient,
@@ -20,7 +26,7 @@ def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
     )
     if previous is None:
         return None, []
-    latest = {}
+    latest: dict[int, CheckinAnswer] = {}
     answers = CheckinAnswer.objects.filter(
         message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
     ).select_related("message")
@@ -29,8 +35,9 @@ def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
     return previous, [(a.message.hours_after, a) for a in latest.values()]
 
 
-def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
-    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10).
+def pain_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:
+    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10), in
+    SVG user units of a ``width`` by ``height`` box. Raises nothing.
 
     Numbers are given as strings: SVG wants them unlocalised, and the template then
     prints them as they are instead of formatting each one."""
@@ -41,7 +48,7 @@ def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict
     def y(value: int) -> float:
         return round(pad + (10 - value) * (height - 2 * pad) / 10, 1)
 
-    series = []
+    series: list[dict[str, Any]] = []
     for field, name, css in (
         ("pain_today", "Pain before", "before"),
         ("pain_after", "Pain after", "after"),

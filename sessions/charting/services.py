@@ -4,6 +4,7 @@ views stay thin."""
 
 import secrets
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils import timezone
 from clinic import emails
 from clinic.links import link_to, links_revoke, row_from_token
 from clinic.roles import Role, has_role
+from clinic.types import StaffUser
 from intake.models import HealthUpdate
 from sessions.booking.models import Appointment
 from sessions.charting.hard_stops import Problem
@@ -36,9 +38,11 @@ def _require_draft(visit: Visit) -> None:
         raise NoteIsSigned()
 
 
-def visit_for(*, appointment: Appointment, author) -> Visit:
+def visit_for(*, appointment: Appointment, author: StaffUser) -> Visit:
     """The appointment's visit note; an unsaved draft when no one has saved anything on
-    it yet (reading a chart creates nothing: the first save starts the draft)."""
+    it yet (reading a chart creates nothing: the first save starts the draft). Raises
+    ValidationError keyed by no field when ``author`` may not chart it (not a
+    physiotherapist, or the appointment was cancelled)."""
     visit = Visit.objects.filter(appointment=appointment).first()
     if visit is not None:
         return visit
@@ -46,7 +50,7 @@ def visit_for(*, appointment: Appointment, author) -> Visit:
     return Visit(appointment=appointment, author=author)
 
 
-def _check_chartable(appointment: Appointment, author) -> None:
+def _check_chartable(appointment: Appointment, author: StaffUser) -> None:
     if not has_role(author, Role.PHYSIO):
         raise ValidationError("Only a physiotherapist can chart a visit.")
     if appointment.status == Appointment.Status.CANCELLED:
@@ -54,15 +58,17 @@ def _check_chartable(appointment: Appointment, author) -> None:
 
 
 @transaction.atomic
-def visit_open(*, appointment: Appointment, author) -> Visit:
-    """The visit note of an appointment, started as a draft by the first save on it."""
+def visit_open(*, appointment: Appointment, author: StaffUser) -> Visit:
+    """The visit note of an appointment, started as a draft by the first save on it.
+    Raises ValidationError as ``visit_for``."""
     return visit_start(visit=visit_for(appointment=appointment, author=author))
 
 
 @transaction.atomic
 def visit_start(*, visit: Visit) -> Visit:
     """Save an unsaved draft (with what has been put on it), or give the draft someone
-    else started meanwhile; a saved visit is returned as it is."""
+    else started meanwhile; a saved visit is returned as it is. Raises ValidationError as
+    ``visit_for`` for an unsaved one."""
     if visit.pk is not None:
         return visit
     _check_chartable(visit.appointment, visit.author)
@@ -79,7 +85,7 @@ def visit_start(*, visit: Visit) -> Visit:
 def visit_safety_check(
     *,
     visit: Visit,
-    by,
+    by: StaffUser,
     pregnancy: str,
     surgery_date: date | None,
     surgery_description: str,
@@ -88,10 +94,12 @@ def visit_safety_check(
     consent_today: bool,
     now: datetime | None = None,
 ) -> HealthUpdate:
-    """Record today's answers; they feed screening at once (intake.HealthUpdate).
+    """Record today's answers; they feed screening at once (intake.HealthUpdate, which
+    is returned).
 
     Recording the check again replaces the visit's earlier answers (a correction or a
-    repeated submission), so nothing it reported counts twice."""
+    repeated submission), so nothing it reported counts twice. Raises NoteIsSigned on a
+    signed note, ValidationError keyed by the HealthUpdate field at fault."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
     now = now or timezone.now()
@@ -116,8 +124,9 @@ def visit_safety_check(
     return update
 
 
-def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[str]:
-    """The physiotherapist has weighed every current precaution."""
+def visit_acknowledge(*, visit: Visit, by: StaffUser, now: datetime | None = None) -> list[str]:
+    """The physiotherapist has weighed every current precaution; returns their codes.
+    Raises NoteIsSigned on a signed note."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
     codes = [r.code for r in visit.verdict().precautions]
@@ -136,8 +145,9 @@ def visit_acknowledge(*, visit: Visit, by, now: datetime | None = None) -> list[
 
 
 @transaction.atomic
-def visit_note_save(*, visit: Visit, **fields) -> Visit:
-    """Keep the draft note's fields (the first save starts the draft)."""
+def visit_note_save(*, visit: Visit, **fields: Any) -> Visit:
+    """Keep the draft note's fields (the first save starts the draft); returns the visit.
+    Raises NoteIsSigned on a signed note."""
     visit = visit_start(visit=visit)
     _require_draft(visit)
     for name, value in fields.items():
@@ -156,8 +166,10 @@ def _lock_draft(visit: Visit) -> Visit:
 
 
 @transaction.atomic
-def site_add(*, visit: Visit, **fields) -> NeedlingSite:
-    """Record a needled site; the very same site sent twice (a double click) is kept once."""
+def site_add(*, visit: Visit, **fields: Any) -> NeedlingSite:
+    """Record a needled site and return it; the very same site sent twice (a double
+    click) is kept once. Raises ValidationError keyed by the NeedlingSite field at fault
+    (the hard stops of ``NeedlingSite.clean`` included), NoteIsSigned on a signed note."""
     site = NeedlingSite(visit=visit, **fields)
     site.full_clean(exclude=["visit"])  # includes the hard stops (NeedlingSite.clean)
     visit = _lock_draft(visit)
@@ -170,6 +182,7 @@ def site_add(*, visit: Visit, **fields) -> NeedlingSite:
 
 
 def site_remove(*, site: NeedlingSite) -> None:
+    """Delete a site of a draft. Raises NoteIsSigned once the visit is signed."""
     site.delete()  # refused by the model once the visit is signed
 
 
@@ -177,7 +190,9 @@ def site_remove(*, site: NeedlingSite) -> None:
 def adverse_event_add(
     *, visit: Visit, kind: str, description: str, action_taken: str
 ) -> AdverseEvent:
-    """Record an adverse event; the very same event sent twice is kept once."""
+    """Record an adverse event and return it; the very same event sent twice is kept
+    once. Raises ValidationError keyed by the AdverseEvent field at fault, NoteIsSigned
+    on a signed note."""
     fields = {"kind": kind, "description": description.strip(), "action_taken": action_taken}
     AdverseEvent(**fields).full_clean(exclude=["visit"])
     visit = _lock_draft(visit)
@@ -198,8 +213,9 @@ def sign_problems(
     now: datetime | None = None,
 ) -> list[Problem]:
     """What stands between this draft and a signature, each with where to fix it
-    (``blockers``: the needling blockers, when the caller has them already)."""
-    problems = []
+    (``blockers``: the needling blockers, when the caller has them already); empty when
+    it can be signed. Raises nothing."""
+    problems: list[Problem] = []
     start = visit.appointment.start
     if (now or timezone.now()) < start:
         when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
@@ -244,13 +260,15 @@ def sign_problems(
 def visit_sign(
     *,
     visit: Visit,
-    by,
+    by: StaffUser,
     aftercare_template: AftercareTemplate | None,
     aftercare_text: str,
     home_exercises: str,
     now: datetime | None = None,
 ) -> Visit:
-    """Lock the note and send the aftercare (after commit)."""
+    """Lock the note and send the aftercare (after commit); returns the signed visit.
+    Raises ValidationError keyed by no field (a list of what stands in the way, or
+    someone other than the author signing), NoteIsSigned when it is signed already."""
     now = now or timezone.now()
     if visit.pk is None:  # nothing saved yet: at least today's pain is missing
         raise ValidationError([str(p) for p in sign_problems(visit, [], now=now)])
@@ -281,7 +299,8 @@ def visit_sign(
 
 
 def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDelivery:
-    """Record the aftercare delivery and email the link once the transaction commits."""
+    """Record the aftercare delivery and email the link once the transaction commits;
+    returns the delivery (with ``skipped_reason`` when the patient has no email)."""
     patient = visit.patient
     delivery = AftercareDelivery.objects.create(
         visit=visit, email=patient.email, nonce=secrets.token_urlsafe(24)
@@ -292,7 +311,7 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
         return delivery
     link = aftercare_link(delivery)
 
-    def send():
+    def send() -> None:
         emails.aftercare(
             to=patient.email,
             first_name=patient.greeting_name,
@@ -305,11 +324,13 @@ def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDel
 
 
 def aftercare_link(delivery: AftercareDelivery) -> str:
+    """The full address of the delivery's aftercare page."""
     return link_to(AFTERCARE_PURPOSE, delivery, "sessions:aftercare")
 
 
 def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDelivery | None:
-    """The aftercare a link opens: genuine, not revoked, within AFTERCARE_LINK_DAYS."""
+    """The aftercare a link opens: genuine, not revoked, within AFTERCARE_LINK_DAYS
+    (else None)."""
     now = now or timezone.now()
     deliveries = AftercareDelivery.objects.select_related(
         "visit__appointment__patient", "visit__author"
@@ -319,7 +340,8 @@ def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDel
 
 def visit_links_revoke(*, visit: Visit) -> int:
     """Stop the links a visit gave the patient (aftercare page, check-ins sent so far):
-    for a wrong address, say. The printed page and later check-ins are unaffected."""
+    for a wrong address, say; returns how many were revoked. The printed page and later
+    check-ins are unaffected."""
     checkins = ScheduledMessage.objects.filter(visit=visit, kind=ScheduledMessage.Kind.CHECKIN)
     return links_revoke(visit.aftercare_deliveries.all()) + links_revoke(
         checkins.exclude(sent_at=None)
@@ -327,8 +349,10 @@ def visit_links_revoke(*, visit: Visit) -> int:
 
 
 @transaction.atomic
-def addendum_add(*, visit: Visit, author, reason: str, text: str) -> Addendum:
-    """Add a correction to a signed note; the very same addendum sent twice is kept once."""
+def addendum_add(*, visit: Visit, author: StaffUser, reason: str, text: str) -> Addendum:
+    """Add a correction to a signed note and return it; the very same addendum sent twice
+    is kept once. Raises ValidationError keyed by no field on a draft or for someone other
+    than the author, keyed by the Addendum field ``full_clean`` refuses."""
     if not visit.is_signed:
         raise ValidationError("Change the draft directly; addenda are for signed notes.")
     if visit.author_id != author.pk:

@@ -74,7 +74,7 @@ def chart(request, appointment_pk: int):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("intake:patient-detail", appointment.patient_id)
-        visit.visit_number = appointment.visit_number
+        visit.visit_number = appointment.visit_number  # type: ignore[attr-defined]  # with_visit_number()
     if request.method == "POST":
         handler = FORM_HANDLERS.get(request.GET.get("part", ""))
         if handler is None:

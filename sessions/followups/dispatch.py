@@ -16,12 +16,15 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from clinic import emails
@@ -35,7 +38,8 @@ Status = ScheduledMessage.Status
 
 
 def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> list[tuple[int, str]]:
-    """Claim every due message: (id, claim) pairs to queue, one send task each."""
+    """Claim every due message, ``batch`` rows per transaction: (id, claim) pairs to
+    queue, one send task each. Raises nothing of its own."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
     claimed: list[tuple[int, str]] = []
@@ -71,6 +75,7 @@ def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> lis
 
 def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
     appointment = message.appointment
+    assert appointment is not None  # a reminder always names its appointment
     if appointment.status != Appointment.Status.BOOKED:
         return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
     if message.key != reminder_key(appointment):
@@ -86,6 +91,7 @@ def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, st
 
 def _checkin_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
     appointment = message.appointment  # the visit's own
+    assert appointment is not None and message.visit is not None  # a check-in names both
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
         return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
     if not message.visit.is_signed:
@@ -93,14 +99,15 @@ def _checkin_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str
     return None
 
 
-SEND_CHECKS = {
+SEND_CHECKS: dict[str, Callable[[ScheduledMessage, datetime], tuple[str, str] | None]] = {
     ScheduledMessage.Kind.REMINDER: _reminder_problem,
     ScheduledMessage.Kind.CHECKIN: _checkin_problem,
 }
 
 
 def send_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | None:
-    """Why ``message`` must not go out at ``now``: (status, reason), or None to send it."""
+    """Why ``message`` must not go out at ``now``: (status, reason), or None to send it.
+    Raises KeyError for a kind SEND_CHECKS does not know."""
     problem = SEND_CHECKS[message.kind](message, now)
     if problem:
         return problem
@@ -112,19 +119,21 @@ def send_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | 
     return None
 
 
-def _finish(message_id: int, held_claim: str, **fields) -> bool:
+def _finish(message_id: int, held_claim: str, **fields: Any) -> bool:
     """Leave "sending" (releasing the claim), if this send still holds it."""
     held = ScheduledMessage.objects.filter(pk=message_id, claim=held_claim, status=Status.SENDING)
     return bool(held.update(claim="", **fields))
 
 
 def message_send(*, message_id: int, claim: str, now: datetime | None = None) -> str:
-    """Send one claimed message; returns what happened (for logs and tests)."""
+    """Send one claimed message; returns what happened (for logs and tests). A failed
+    send is kept on the row (retried or failed), not raised."""
     return messages_send(ids=[message_id], claim=claim, now=now)[message_id]
 
 
 def send_batches(claimed: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
-    """Group claimed (id, claim) pairs into send tasks of FOLLOWUP_SEND_BATCH ids."""
+    """Group claimed (id, claim) pairs into send tasks of FOLLOWUP_SEND_BATCH ids; returns
+    (ids, claim) per task."""
     by_claim: dict[str, list[int]] = {}
     for pk, claim in claimed:
         by_claim.setdefault(claim, []).append(pk)
@@ -148,10 +157,10 @@ def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) ->
     def clock() -> datetime:
         return now or timezone.now()
 
-    def renew(pks) -> None:
+    def renew(pks: list[int]) -> None:
         held(pks).update(lease_until=clock() + lease)
 
-    def held(pks):
+    def held(pks: list[int]) -> QuerySet[ScheduledMessage]:
         return ScheduledMessage.objects.filter(pk__in=pks, claim=claim, status=Status.SENDING)
 
     outcomes = dict.fromkeys(ids, "not-claimed")  # sent already, or claimed again later
@@ -205,7 +214,7 @@ _smtp = threading.local()  # one open SMTP connection per worker thread
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
-def _smtp_connection():
+def _smtp_connection() -> BaseEmailBackend | None:
     """The thread's open SMTP connection (None with other backends, which keep their
     own behaviour, e.g. one file per message in development)."""
     if settings.EMAIL_BACKEND != SMTP_BACKEND:
@@ -241,7 +250,7 @@ def _deliver_with_retry(message: ScheduledMessage, now: datetime) -> None:
         _deliver(message, _smtp_connection(), now)
 
 
-def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
+def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now: datetime) -> None:
     patient = message.patient
     first_name = patient.greeting_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
@@ -249,6 +258,7 @@ def _deliver(message: ScheduledMessage, connection, now: datetime) -> None:
         emails.checkin(to=patient.email, first_name=first_name, link=link, connection=connection)
     else:
         appointment = message.appointment
+        assert appointment is not None  # a reminder always names its appointment
         emails.reminder(
             to=patient.email,
             first_name=first_name,

@@ -1,17 +1,20 @@
 """Follow-up counts: message health for operations, check-in response rates."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from clinic.types import StaffUser
 from sessions.followups.models import ScheduledMessage
 
 Status = ScheduledMessage.Status
 
 
-def message_health(now: datetime | None = None) -> dict:
-    """Counts for operations: due, sending, failed, sent in 24 h, oldest overdue."""
+def message_health(now: datetime | None = None) -> dict[str, Any]:
+    """Counts for operations: due, sending, failed, sent in 24 h, and the oldest
+    overdue message's wait in seconds (0 if none). Raises nothing."""
     now = now or timezone.now()
     counts = ScheduledMessage.objects.aggregate(
         due=Count("pk", filter=Q(status=Status.PENDING, due_at__lte=now)),
@@ -25,8 +28,11 @@ def message_health(now: datetime | None = None) -> dict:
     return counts
 
 
-def checkin_response_rate(physio, now: datetime | None = None, days: int = 30) -> tuple[int, int]:
-    """(answered, sent) check-ins of the physio's visits over the last ``days``."""
+def checkin_response_rate(
+    physio: StaffUser, now: datetime | None = None, days: int = 30
+) -> tuple[int, int]:
+    """(answered, sent) check-ins of the physio's visits over the last ``days`` days.
+    Raises nothing."""
     now = now or timezone.now()
     sent = ScheduledMessage.objects.filter(
         kind=ScheduledMessage.Kind.CHECKIN,

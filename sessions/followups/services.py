@@ -8,8 +8,10 @@ so a visit moved away and back gets its reminder again.
 """
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from clinic import emails
 from clinic.links import link_to, row_from_token
+from clinic.types import StaffUser
 from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.charting.models import Visit
@@ -30,7 +33,8 @@ Status = ScheduledMessage.Status
 
 
 def deliverable_at(moment: datetime) -> datetime:
-    """``moment``, or the end of the quiet hours it falls in."""
+    """``moment``, or the end of the quiet hours it falls in (QUIET_HOURS_START to
+    QUIET_HOURS_END, the clinic's wall clock)."""
     return schedule.out_of_quiet_hours(
         moment,
         schedule.clock(settings.QUIET_HOURS_START),
@@ -39,7 +43,7 @@ def deliverable_at(moment: datetime) -> datetime:
     )
 
 
-def _schedule_once(**fields) -> ScheduledMessage | None:
+def _schedule_once(**fields: Any) -> ScheduledMessage | None:
     """A new pending message, unless a live one holds its key already."""
     if ScheduledMessage.objects.live().filter(key=fields["key"]).exists():
         return None
@@ -60,8 +64,10 @@ def _schedule_once(**fields) -> ScheduledMessage | None:
 
 
 def checkins_schedule(*, visit: Visit) -> list[ScheduledMessage]:
-    """Check-ins FOLLOWUP_CHECKIN_HOURS after the visit ends (once per visit and offset)."""
-    created = []
+    """Check-ins FOLLOWUP_CHECKIN_HOURS hours after the visit ends (once per visit and
+    offset); returns the ones created now. Raises ValidationError keyed by the
+    ScheduledMessage field ``full_clean`` refuses."""
+    created: list[ScheduledMessage] = []
     for hours in settings.FOLLOWUP_CHECKIN_HOURS:
         message = _schedule_once(
             key=f"checkin:{visit.pk}:{hours:g}h",
@@ -82,9 +88,13 @@ def reminder_key(appointment: Appointment) -> str:
     return f"reminder:{appointment.pk}:{int(appointment.start.timestamp())}"
 
 
-def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
+def reminder_schedule(
+    *, appointment: Appointment, now: datetime | None = None
+) -> ScheduledMessage | None:
     """A reminder the day before at REMINDER_TIME; sooner if that has passed, none when
-    the visit is too close."""
+    the visit is too close (under REMINDER_MIN_NOTICE) or a live one holds its key.
+    Returns the new message, or None. Raises ValidationError keyed by the
+    ScheduledMessage field ``full_clean`` refuses."""
     now = now or timezone.now()
     if appointment.start - now < REMINDER_MIN_NOTICE:
         return None
@@ -101,15 +111,19 @@ def reminder_schedule(*, appointment: Appointment, now: datetime | None = None):
 
 
 def messages_cancel_for(
-    *, appointment: Appointment, kinds=(ScheduledMessage.Kind.REMINDER,)
+    *, appointment: Appointment, kinds: Iterable[str] = (ScheduledMessage.Kind.REMINDER,)
 ) -> int:
-    """Cancel what has not gone out yet (a cancelled or moved visit)."""
+    """Cancel what has not gone out yet (a cancelled or moved visit); returns how many."""
     return ScheduledMessage.objects.filter(
         appointment=appointment, kind__in=kinds, status=Status.PENDING
     ).update(status=Status.CANCELLED, last_error="The appointment was cancelled or moved.")
 
 
-def reminder_move(*, appointment: Appointment, now: datetime | None = None):
+def reminder_move(
+    *, appointment: Appointment, now: datetime | None = None
+) -> ScheduledMessage | None:
+    """Cancel the visit's pending reminder and schedule one for its new time (or None,
+    as ``reminder_schedule``, which says what it raises)."""
     messages_cancel_for(appointment=appointment)
     return reminder_schedule(appointment=appointment, now=now)
 
@@ -118,11 +132,13 @@ def reminder_move(*, appointment: Appointment, now: datetime | None = None):
 
 
 def checkin_link(message: ScheduledMessage) -> str:
+    """The full address of the check-in's answer page."""
     return link_to(CHECKIN_PURPOSE, message, "sessions:checkin")
 
 
 def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMessage | None:
-    """The check-in a link opens: genuine, sent, and within CHECKIN_LINK_DAYS."""
+    """The check-in a link opens: genuine, sent, and within CHECKIN_LINK_DAYS days of
+    its sending (else None)."""
     now = now or timezone.now()
     sent_checkins = ScheduledMessage.objects.select_related(
         "patient", "visit__author", "visit__appointment"
@@ -130,7 +146,9 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     message = row_from_token(CHECKIN_PURPOSE, token, sent_checkins)
     if message is None:
         return None
-    if now > message.sent_at + timedelta(days=settings.CHECKIN_LINK_DAYS):
+    if message.sent_at is None or now > message.sent_at + timedelta(
+        days=settings.CHECKIN_LINK_DAYS
+    ):
         return None
     return message
 
@@ -165,8 +183,11 @@ def checkin_answer(
     comment: str,
     now: datetime | None = None,
 ) -> CheckinAnswer:
-    """Keep the answer (earlier ones stay as history); escalate a worrying one. Raises
-    ValidationError once the link has taken CHECKIN_MAX_ANSWERS answers."""
+    """Keep the answer (earlier ones stay as history) and return it; escalate a worrying
+    one. Raises ValidationError keyed by no field once the link has taken
+    CHECKIN_MAX_ANSWERS answers, keyed by the CheckinAnswer field ``full_clean`` refuses
+    (``soreness`` is 0-10)."""
+    assert message.visit_id is not None  # a check-in always names its visit
     _lock_visit(message.visit_id)
     if not checkin_takes_answers(message):
         raise ValidationError(CHECKIN_FULL)
@@ -191,6 +212,7 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
     for front desk (unless one is still open) and an email to the physiotherapist.
     Called under the visit's lock (checkin_answer)."""
     visit = message.visit
+    assert visit is not None  # a check-in always names its visit
     alert = Alert.objects.filter(visit=visit, acknowledged_at__isnull=True).first()
     if alert is not None:
         alert.answer = answer
@@ -207,10 +229,16 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
 
 @transaction.atomic
 def alert_acknowledge(
-    *, alert: Alert, by, action_taken: str, call_handled: bool = False, now: datetime | None = None
+    *,
+    alert: Alert,
+    by: StaffUser,
+    action_taken: str,
+    call_handled: bool = False,
+    now: datetime | None = None,
 ) -> Alert:
     """Acknowledge this alert and any older open ones of the same visit; close the
-    front-desk call when the physiotherapist has spoken to the patient."""
+    front-desk call when the physiotherapist has spoken to the patient. Returns the
+    alert as saved; raises nothing."""
     now = now or timezone.now()
     _lock_visit(alert.visit_id)
     Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
@@ -224,7 +252,10 @@ def alert_acknowledge(
     return alert
 
 
-def call_task_done(*, task: CallTask, by, note: str, now: datetime | None = None) -> CallTask:
+def call_task_done(
+    *, task: CallTask, by: StaffUser, note: str, now: datetime | None = None
+) -> CallTask:
+    """Close a front-desk call with what was said; returns the task. Raises nothing."""
     task.done_by = by
     task.done_at = now or timezone.now()
     task.note = note.strip()

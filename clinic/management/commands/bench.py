@@ -21,6 +21,7 @@ import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -64,7 +65,10 @@ class Command(BaseCommand):
             self.stdout.write("Seeding scale data (once)...")
             call_command("seed_scale", patients=opts["patients"], visits=opts["visits"])
         self.fixture = bench.fixture()
-        results = {"machine": bench.machine(), "date": timezone.now().isoformat(timespec="seconds")}
+        results: dict[str, Any] = {
+            "machine": bench.machine(),
+            "date": timezone.now().isoformat(timespec="seconds"),
+        }
         results["pages"] = self.pages(opts)
         results["followups"] = self.followups(opts["checkins"])
         results["weight"] = self.weight_rows  # measured while the server runs
@@ -169,7 +173,10 @@ class Command(BaseCommand):
             text=True,
             check=True,
         ).stdout
-        data = json.loads(re.search(r"BENCH (\{.*\})", out).group(1))
+        match = re.search(r"BENCH (\{.*\})", out)
+        if match is None:
+            raise CommandError(f"wrk printed no BENCH line:\n{out}")
+        data = json.loads(match.group(1))
         data["rps"] = data["requests"] / data["seconds"]
         if data["errors"]:
             raise CommandError(f"{target['name']}: {data['errors']} failed requests\n{out}")
