@@ -5,7 +5,7 @@ sessions model, so the charting models import it at the top (``NeedlingSite.clea
 
 from typing import NamedTuple
 
-from intake.screening import Status, Verdict
+from intake.screening import Outcome, Verdict
 
 
 class Problem(NamedTuple):
@@ -48,7 +48,7 @@ def needling_blockers(visit, verdict: Verdict, *, authorised: bool) -> list[Prob
                 "screening",
             )
         )
-    if verdict.status == Status.CONTRAINDICATED:
+    if verdict.outcome == Outcome.CONTRAINDICATED:
         titles = "; ".join(r.title for r in verdict.contraindications)
         reasons.append(
             Problem(f"Needling is contraindicated on {day.isoformat()}: {titles}.", "screening")

@@ -12,7 +12,7 @@ from clinic.links import make_token
 from clinic.models import AuditEvent
 from intake import services
 from intake.models import ConsentText, HealthUpdate, Intake
-from intake.screening import Status
+from intake.screening import Outcome
 from tests.factories import PatientFactory
 
 STEP_DATA = {
@@ -281,7 +281,7 @@ def test_a_new_intake_later_feeds_screening_and_old_stays_readable(
     client.post(step_url(link2, "consent"), SIGN)
     verdict, source = services.patient_verdict(patient, timezone.localdate())
     assert source.number == 2
-    assert verdict.status == Status.CONTRAINDICATED
+    assert verdict.outcome == Outcome.CONTRAINDICATED
     first = patient.intakes.get(number=1)
     assert (
         client_for(physio).get(reverse("intake:intake-summary", args=[first.pk])).status_code == 200

@@ -11,7 +11,7 @@ from django.urls import reverse
 from clinic.models import AuditEvent
 from intake.forms import NeedlesStep
 from intake.models import HealthUpdate
-from intake.screening import Pregnancy, Status
+from intake.screening import Outcome, Pregnancy
 from sessions.booking import services
 from sessions.charting import selectors as chart_selectors
 from sessions.charting import services as charting
@@ -164,7 +164,7 @@ class TestHardStops:
     def test_no_needling_on_a_contraindicated_date(self, ready, physio, gluteus):
         check(ready, physio, surgery_date=date(2026, 11, 1), surgery_description="Hernia repair")
         charting.visit_acknowledge(visit=ready, by=physio)
-        assert ready.verdict().status == Status.CONTRAINDICATED
+        assert ready.verdict().outcome == Outcome.CONTRAINDICATED
         with pytest.raises(ValidationError, match="contraindicated on 2026-11-20"):
             charting.site_add(visit=ready, muscle=gluteus, **SITE)
 
@@ -741,7 +741,7 @@ class TestRepeatsCountOnce:
         client = client_for(physio)
         post_check(client, visit, **self.SURGERY)
         post_check(client, visit)  # the surgery was a mistake
-        assert visit.verdict().status == Status.CLEAR
+        assert visit.verdict().outcome == Outcome.CLEAR
 
     def test_a_surgery_in_the_intake_and_the_check_counts_once(self, physio, patient, visit):
         intake = patient.intakes.get()

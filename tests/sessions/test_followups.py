@@ -29,8 +29,6 @@ from tests.factories import (
 from tests.mail_backends import OutageBackend
 from tests.sessions.conftest import NOW, local, submitted_intake
 
-Status = ScheduledMessage.Status
-
 
 @pytest.fixture
 def patient(db):
@@ -198,13 +196,18 @@ class TestScheduling:
             type=treatment,
             start=local(2026, 11, 26, 9),
         )
-        pending = ScheduledMessage.objects.get(kind="reminder", status=Status.PENDING)
+        pending = ScheduledMessage.objects.get(
+            kind="reminder", status=ScheduledMessage.Status.PENDING
+        )
         assert pending.due_at == local(2026, 11, 25, 10)
         assert (
-            ScheduledMessage.objects.filter(kind="reminder", status=Status.CANCELLED).count() == 1
+            ScheduledMessage.objects.filter(
+                kind="reminder", status=ScheduledMessage.Status.CANCELLED
+            ).count()
+            == 1
         )
         services.appointment_cancel(appointment=appointment, reason="Unwell")
-        assert not ScheduledMessage.objects.filter(status=Status.PENDING).exists()
+        assert not ScheduledMessage.objects.filter(status=ScheduledMessage.Status.PENDING).exists()
 
     def test_a_rolled_back_booking_leaves_no_message(self, book_any):
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -244,7 +247,7 @@ class TestSending:
         assert dispatch.message_send(message_id=pk, claim=claim) == "not-claimed"
         assert dispatch.messages_claim_due() == []
         message.refresh_from_db()
-        assert (message.status, message.attempts) == (Status.SENT, 1)
+        assert (message.status, message.attempts) == (ScheduledMessage.Status.SENT, 1)
         (sent,) = mail.outbox
         assert "/c/" in sent.body
 
@@ -264,7 +267,10 @@ class TestSending:
         frozen_now.move_to(local(2026, 11, 20, 21, 30))
         assert dispatch_and_send() == ["deferred"]
         message.refresh_from_db()
-        assert (message.status, message.due_at) == (Status.PENDING, local(2026, 11, 21, 8))
+        assert (message.status, message.due_at) == (
+            ScheduledMessage.Status.PENDING,
+            local(2026, 11, 21, 8),
+        )
         assert mail.outbox == []
 
     def test_patients_who_declined_email_are_skipped_with_the_reason(self, visit):
@@ -293,7 +299,7 @@ class TestSending:
         Appointment.objects.filter(pk=visit.appointment_id).update(status="cancelled")
         assert dispatch_and_send() == ["cancelled"]
         message.refresh_from_db()
-        assert message.status == Status.CANCELLED
+        assert message.status == ScheduledMessage.Status.CANCELLED
 
     def test_mail_server_down_then_up_sends_once_after_retry(self, visit, settings, frozen_now):
         settings.EMAIL_BACKEND = "tests.mail_backends.OutageBackend"
@@ -304,7 +310,7 @@ class TestSending:
         finally:
             OutageBackend.down = False
         message.refresh_from_db()
-        assert message.status == Status.PENDING
+        assert message.status == ScheduledMessage.Status.PENDING
         assert "mail server unreachable" in message.last_error
         assert message.due_at == NOW + timedelta(minutes=1)
         assert dispatch_and_send() == []  # back-off: not yet
@@ -312,7 +318,11 @@ class TestSending:
         assert dispatch_and_send() == ["sent"]
         assert len(mail.outbox) == 1
         message.refresh_from_db()
-        assert (message.status, message.attempts, message.last_error) == (Status.SENT, 2, "")
+        assert (message.status, message.attempts, message.last_error) == (
+            ScheduledMessage.Status.SENT,
+            2,
+            "",
+        )
 
     def test_after_the_last_attempt_the_message_is_marked_failed(self, visit, settings, frozen_now):
         settings.EMAIL_BACKEND = "tests.mail_backends.OutageBackend"
@@ -326,7 +336,7 @@ class TestSending:
         finally:
             OutageBackend.down = False
         message.refresh_from_db()
-        assert message.status == Status.FAILED
+        assert message.status == ScheduledMessage.Status.FAILED
         assert followup_selectors.message_health()["failed"] == 1
 
     def test_a_row_left_sending_is_claimed_again_after_its_lease(self, visit, frozen_now):
@@ -358,7 +368,7 @@ class TestSending:
         assert dispatch.messages_send(ids=rest, claim=claim) == {third.pk: "sent"}
         assert len(mail.outbox) == 2
         second.refresh_from_db()
-        assert (second.status, second.claim) == (Status.SENDING, "later-dispatch")
+        assert (second.status, second.claim) == (ScheduledMessage.Status.SENDING, "later-dispatch")
 
     def test_a_slow_batch_renews_the_leases_of_the_rows_still_to_send(
         self, visit, monkeypatch, frozen_now
@@ -642,7 +652,7 @@ def test_a_real_worker_on_redis_delivers_a_due_checkin(
             time.sleep(0.1)
     assert [m.to for m in mailoutbox] == [["marcus@example.com"]]
     message.refresh_from_db()
-    assert message.status == Status.SENT
+    assert message.status == ScheduledMessage.Status.SENT
 
 
 def test_acknowledging_after_speaking_to_the_patient_closes_the_call(
@@ -715,10 +725,14 @@ class TestKeysCountLiveRowsOnly:
         appointment = book_any(local(2026, 11, 24, 10))
         reschedule(appointment, local(2026, 11, 24, 11))
         reschedule(appointment, local(2026, 11, 24, 10))
-        (pending,) = ScheduledMessage.objects.filter(kind="reminder", status=Status.PENDING)
+        (pending,) = ScheduledMessage.objects.filter(
+            kind="reminder", status=ScheduledMessage.Status.PENDING
+        )
         assert pending.key == followups.reminder_key(appointment)
         assert pending.due_at == local(2026, 11, 23, 10)
-        assert ScheduledMessage.objects.filter(status=Status.CANCELLED).count() == 2
+        assert (
+            ScheduledMessage.objects.filter(status=ScheduledMessage.Status.CANCELLED).count() == 2
+        )
 
     def test_the_pending_reminder_for_the_old_time_goes_out_for_the_new_one(
         self, book_any, frozen_now
@@ -731,15 +745,25 @@ class TestKeysCountLiveRowsOnly:
         (email,) = mail.outbox
         assert "tomorrow at 10:00" in email.subject
 
-    @pytest.mark.parametrize("dead", [Status.CANCELLED, Status.SKIPPED])
+    @pytest.mark.parametrize(
+        "dead", [ScheduledMessage.Status.CANCELLED, ScheduledMessage.Status.SKIPPED]
+    )
     def test_checkins_scheduled_again_after_their_rows_died_are_pending(self, visit, dead):
         followups.checkins_schedule(visit=visit)
         ScheduledMessage.objects.update(status=dead)
         again = followups.checkins_schedule(visit=visit)
         assert len(again) == 2
-        assert ScheduledMessage.objects.filter(status=Status.PENDING).count() == 2
+        assert ScheduledMessage.objects.filter(status=ScheduledMessage.Status.PENDING).count() == 2
 
-    @pytest.mark.parametrize("live", [Status.PENDING, Status.SENDING, Status.SENT, Status.FAILED])
+    @pytest.mark.parametrize(
+        "live",
+        [
+            ScheduledMessage.Status.PENDING,
+            ScheduledMessage.Status.SENDING,
+            ScheduledMessage.Status.SENT,
+            ScheduledMessage.Status.FAILED,
+        ],
+    )
     def test_a_live_row_still_holds_its_key(self, visit, live):
         followups.checkins_schedule(visit=visit)
         ScheduledMessage.objects.update(status=live)
@@ -747,11 +771,11 @@ class TestKeysCountLiveRowsOnly:
         assert ScheduledMessage.objects.count() == 2
 
     def test_the_database_refuses_a_second_live_row_under_one_key(self, visit):
-        checkin(visit, key="k", status=Status.CANCELLED)
-        checkin(visit, key="k", status=Status.SKIPPED)
+        checkin(visit, key="k", status=ScheduledMessage.Status.CANCELLED)
+        checkin(visit, key="k", status=ScheduledMessage.Status.SKIPPED)
         checkin(visit, key="k")  # one live row next to dead ones is fine
         with pytest.raises(IntegrityError), transaction.atomic():
-            checkin(visit, key="k", status=Status.SENT)
+            checkin(visit, key="k", status=ScheduledMessage.Status.SENT)
 
 
 class TestCheckedAgainWhenSent:
@@ -789,10 +813,10 @@ class TestCheckedAgainWhenSent:
     ):
         book_any(local(2026, 11, 24, 9))
         frozen_now.move_to(local(2026, 11, 24, 12))  # the worker was down
-        assert dispatch_and_send() == [Status.SKIPPED]
+        assert dispatch_and_send() == [ScheduledMessage.Status.SKIPPED]
         assert mail.outbox == []
         reminder = ScheduledMessage.objects.get(kind="reminder")
-        assert reminder.status == Status.SKIPPED
+        assert reminder.status == ScheduledMessage.Status.SKIPPED
         assert "had started" in reminder.last_error
 
     def test_a_reminder_exactly_the_margin_before_the_visit_goes_out(
@@ -808,7 +832,7 @@ class TestCheckedAgainWhenSent:
         settings.REMINDER_SKIP_WITHIN_MINUTES = 30
         book_any(local(2026, 11, 24, 9))
         frozen_now.move_to(local(2026, 11, 24, 8, 30) + timedelta(seconds=1))
-        assert dispatch_and_send() == [Status.SKIPPED]
+        assert dispatch_and_send() == [ScheduledMessage.Status.SKIPPED]
         reminder = ScheduledMessage.objects.get(kind="reminder")
         assert reminder.last_error == (
             "The visit starts in less than 30 minutes: too late to remind."
@@ -819,17 +843,19 @@ class TestCheckedAgainWhenSent:
         frozen_now.move_to(local(2026, 11, 23, 10))
         ((pk, claim),) = dispatch.messages_claim_due()
         reschedule(appointment, local(2026, 11, 26, 9))  # while the send task waits
-        assert dispatch.message_send(message_id=pk, claim=claim) == Status.CANCELLED
+        assert (
+            dispatch.message_send(message_id=pk, claim=claim) == ScheduledMessage.Status.CANCELLED
+        )
         assert mail.outbox == []
         assert "moved" in ScheduledMessage.objects.get(pk=pk).last_error
-        (pending,) = ScheduledMessage.objects.filter(status=Status.PENDING)
+        (pending,) = ScheduledMessage.objects.filter(status=ScheduledMessage.Status.PENDING)
         assert pending.due_at == local(2026, 11, 25, 10)
 
     def test_a_reminder_for_a_no_show_is_not_sent(self, book_any, frozen_now):
         appointment = book_any(local(2026, 11, 24, 9))
         frozen_now.move_to(local(2026, 11, 23, 10))
         Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.NO_SHOW)
-        assert dispatch_and_send() == [Status.CANCELLED]
+        assert dispatch_and_send() == [ScheduledMessage.Status.CANCELLED]
 
     def test_a_reminder_for_a_patient_who_declined_email_since_booking_is_skipped(
         self, book_any, frozen_now, patient
@@ -838,7 +864,7 @@ class TestCheckedAgainWhenSent:
         patient.email_reminders = False
         patient.save()
         frozen_now.move_to(local(2026, 11, 23, 10))
-        assert dispatch_and_send() == [Status.SKIPPED]
+        assert dispatch_and_send() == [ScheduledMessage.Status.SKIPPED]
         assert mail.outbox == []
 
     def test_a_checkin_of_a_cancelled_visit_is_not_sent(self, visit):
@@ -846,13 +872,13 @@ class TestCheckedAgainWhenSent:
         Appointment.objects.filter(pk=visit.appointment_id).update(
             status=Appointment.Status.CANCELLED
         )
-        assert dispatch_and_send() == [Status.CANCELLED]
+        assert dispatch_and_send() == [ScheduledMessage.Status.CANCELLED]
         message.refresh_from_db()
         assert message.last_error == "The appointment is cancelled."
 
     def test_a_checkin_of_an_unsigned_note_is_not_sent(self, visit):
         message = checkin(visit, sign=False)  # the app schedules check-ins at signing only
-        assert dispatch_and_send() == [Status.SKIPPED]
+        assert dispatch_and_send() == [ScheduledMessage.Status.SKIPPED]
         message.refresh_from_db()
         assert message.last_error == "The visit's note is not signed."
 
@@ -864,7 +890,7 @@ class TestCheckedAgainWhenSent:
 @pytest.mark.django_db(transaction=True)
 def test_two_worrying_answers_at_once_raise_one_alert(physio, patient, location, treatment):
     visit = make_visit(physio, patient, location, treatment, local(2026, 11, 20, 9, 30))
-    message = checkin(visit, status=Status.SENT, sent_at=NOW)
+    message = checkin(visit, status=ScheduledMessage.Status.SENT, sent_at=NOW)
     barrier = threading.Barrier(2)
     errors: list[Exception] = []
 
