@@ -1,5 +1,5 @@
 """Charting's reads: the patient's previous visit with its check-in answers, and the
-pain chart of a timeline."""
+NPRS chart of a timeline."""
 
 from sessions.charting.models import Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
@@ -29,8 +29,9 @@ def previous_visit(visit: Visit) -> tuple[Visit | None, list]:
     return previous, [(a.message.hours_after, a) for a in latest.values()]
 
 
-def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
-    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10).
+def nprs_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict:
+    """Coordinates for a server-drawn SVG of the NPRS (0-10) before and after needling at
+    each visit.
 
     Numbers are given as strings: SVG wants them unlocalised, and the template then
     prints them as they are instead of formatting each one."""
@@ -43,8 +44,8 @@ def pain_chart(visits: list[Visit], width: int = 640, height: int = 220) -> dict
 
     series = []
     for field, name, css in (
-        ("pain_today", "Pain before", "before"),
-        ("pain_after", "Pain after", "after"),
+        ("nprs_before", "NPRS before needling", "before"),
+        ("nprs_after", "NPRS after needling", "after"),
     ):
         dots = [
             (

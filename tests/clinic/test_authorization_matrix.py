@@ -223,7 +223,7 @@ def _signed_visit(patient, author, location, kind, start) -> Visit:
         appointment=appointment,
         status=Visit.Status.SIGNED,
         signed_at=start + timedelta(minutes=30),
-        pain_today=5,
+        nprs_before=5,
     )
 
 

@@ -951,14 +951,14 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     Appointment.objects.filter(pk=appointment.pk).update(start=began, end=began + kind.duration)
     chart_url = reverse("sessions:chart", args=[appointment.pk])
     note = {
-        "pain_today": "6",
+        "nprs_before": "6",
         "change_since_last": "first",
         "soreness_after_last": XSS,
         "subjective": XSS,
         "objective": XSS,
         "assessment": XSS,
         "plan": XSS,
-        "pain_after": "3",
+        "nprs_after": "3",
         "needle_product": XSS,
         "needle_size": XSS_SHORT,
         "needle_lot": XSS,
@@ -985,12 +985,12 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         sign=None,
     )
     rejected = clinician.post(
-        reverse("sessions:note-save", args=[visit.pk]), {**note, "pain_today": XSS}
+        reverse("sessions:note-save", args=[visit.pk]), {**note, "nprs_before": XSS}
     )
     assert_escaped(rejected.content.decode(), "rejected note")
     autosave = clinician.post(
         reverse("sessions:note-save", args=[visit.pk]),
-        {**note, "pain_today": XSS},
+        {**note, "nprs_before": XSS},
         HTTP_X_AUTOSAVE="1",
     )
     assert autosave["Content-Type"] == "application/json"

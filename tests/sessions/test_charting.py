@@ -132,7 +132,7 @@ def ready(visit, physio, authorised):
 
 
 def make_signable(visit, sites=1, out=None, back=None):
-    visit.pain_today = 6
+    visit.nprs_before = 6
     visit.needle_product, visit.needle_size = "Seirin J", "0.30 × 50 mm"
     visit.needles_out = out if out is not None else sites
     visit.needles_back = back if back is not None else sites
@@ -504,7 +504,7 @@ class TestDraftsAndTimeline:
     def test_autosave_keeps_the_draft(self, client_for, physio, visit):
         response = client_for(physio).post(
             reverse("sessions:note-save", args=[visit.pk]),
-            {"subjective": "Better sleep this week", "pain_today": "5"},
+            {"subjective": "Better sleep this week", "nprs_before": "5"},
             HTTP_X_AUTOSAVE="1",
         )
         assert response.status_code == 200 and "saved" in response.json()
@@ -514,7 +514,7 @@ class TestDraftsAndTimeline:
     def test_invalid_note_keeps_what_was_typed(self, client_for, physio, visit):
         response = client_for(physio).post(
             reverse("sessions:note-save", args=[visit.pk]),
-            {"subjective": "Typed <b>text</b>", "pain_today": "11"},
+            {"subjective": "Typed <b>text</b>", "nprs_before": "11"},
         )
         page = response.content.decode()
         assert "Ensure this value is less than or equal to 10" in page
@@ -540,7 +540,7 @@ class TestDraftsAndTimeline:
     ):
         for i in range(20):
             visit = visit_in_course(
-                physio, patient, location, treatment, i, pain_today=7, pain_after=3
+                physio, patient, location, treatment, i, nprs_before=7, nprs_after=3
             )
             NeedlingSite.objects.bulk_create(
                 NeedlingSite(visit=visit, muscle=gluteus, side="left", depth_cm=3, twitch="weak")
@@ -566,7 +566,7 @@ class TestDraftsAndTimeline:
         """A long course, a previous visit with check-ins, many sites, events and addenda."""
         for day in range(12):
             earlier = visit_in_course(
-                physio, patient, location, treatment, day, pain_today=6, pain_after=2
+                physio, patient, location, treatment, day, nprs_before=6, nprs_after=2
             )
             for hours in (24, 48):
                 message = ScheduledMessageFactory(
@@ -607,12 +607,12 @@ class TestDraftsAndTimeline:
         assert page.count("reason: Typo") == 4
 
 
-def test_pain_chart_places_points_on_a_zero_to_ten_scale():
+def test_nprs_chart_places_points_on_a_zero_to_ten_scale():
     class V:
         def __init__(self, before, after, day):
-            self.pain_today, self.pain_after, self.day = before, after, day
+            self.nprs_before, self.nprs_after, self.day = before, after, day
 
-    chart = chart_selectors.pain_chart(
+    chart = chart_selectors.nprs_chart(
         [V(10, 0, date(2026, 1, 1)), V(5, None, date(2026, 1, 8))], width=200, height=132
     )
     before, after = chart["series"]
@@ -823,7 +823,7 @@ class TestRefusedSign:
         summary = page[page.index('id="sign-problems"') :]
         summary = summary[: summary.index("</div>")]
         assert 'tabindex="-1"' in summary and "autofocus" in summary
-        assert 'href="#id_pain_today"' in summary and "Record today" in summary
+        assert 'href="#id_nprs_before"' in summary and "Record the NPRS before needling" in summary
         assert 'href="#id_aftercare_text"' in summary
 
     def test_a_draft_lists_what_stands_before_signing_without_grabbing_focus(
@@ -833,46 +833,13 @@ class TestRefusedSign:
         page = page.content.decode()
         summary = page[page.index('id="sign-problems"') :]
         summary = summary[: summary.index("</div>")]
-        assert 'href="#id_pain_today"' in summary and "autofocus" not in summary
+        assert 'href="#id_nprs_before"' in summary and "autofocus" not in summary
 
     def test_pain_ratings_start_empty(self, client_for, physio, visit):
         page = client_for(physio).get(reverse("sessions:chart", args=[visit.appointment_id]))
         form = NoteForm(instance=visit)
-        assert form["pain_today"].value() is None and form["pain_after"].value() is None
-        assert 'name="pain_today" value=' not in page.content.decode()
-
-
-def test_the_migration_drops_only_drafts_nothing_was_saved_on(physio, visit, ready):
-    """Drafts that opening a chart used to start, with nothing in them, are removed."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module(
-        "sessions.migrations.0010_drop_drafts_opened_but_never_saved"
-    )
-    looked_at = VisitFactory(
-        appointment=AppointmentFactory(
-            patient=visit.patient,
-            practitioner=physio,
-            location=visit.appointment.location,
-            type=visit.appointment.type,
-            start=local(2026, 11, 27, 9),
-            course=None,
-        ),
-        author=physio,
-    )
-    typed = visit_in_course(
-        physio,
-        visit.patient,
-        visit.appointment.location,
-        visit.appointment.type,
-        30,
-        subjective="Better",
-    )
-    migration.drop_unsaved_drafts(apps, None)
-    assert set(Visit.objects.values_list("pk", flat=True)) == {ready.pk, typed.pk}
-    assert not Visit.objects.filter(pk=looked_at.pk).exists()
+        assert form["nprs_before"].value() is None and form["nprs_after"].value() is None
+        assert 'name="nprs_before" value=' not in page.content.decode()
 
 
 class TestAftercareTemplateChoice:

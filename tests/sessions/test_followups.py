@@ -94,7 +94,7 @@ class TestScheduling:
             visit=visit, muscle=muscle, side="left", depth_cm=Decimal(3), twitch="weak"
         )
         Visit.objects.filter(pk=visit.pk).update(
-            pain_today=5,
+            nprs_before=5,
             needle_product="X",
             needle_size="Y",
             needles_out=1,
