@@ -12,7 +12,7 @@ from tests.clinic.authorization.world import World, build_world
 
 @pytest.fixture(scope="package")
 def shared_world(django_db_setup, django_db_blocker):
-    """The records, built once for the package's ~290 tests in a transaction that is
+    """The records, built once for the package's ~300 tests in a transaction that is
     rolled back at the end. Each test runs in a savepoint inside it (the ``db`` fixture),
     so whatever a request changes is undone before the next test."""
     with django_db_blocker.unblock():
