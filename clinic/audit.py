@@ -77,7 +77,7 @@ _VISIT = ("treatment_sessions.Visit", "appointment__patient")
 _PATIENT = ("intake.Patient", "pk")
 # What the id in each staff URL names, and the way from that row to its patient. A
 # refused request never reaches its view, so its audit row learns from here whose
-# record was tried. tests/clinic/test_authorization_matrix.py keeps this complete.
+# record was tried. tests/clinic/authorization/ keeps this complete.
 URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "patient-export": _PATIENT,
     "mfa-reset": ("auth.User", ""),

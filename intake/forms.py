@@ -160,19 +160,19 @@ ONSET = [
     ("unknown", "I don't know"),
 ]
 YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
-PAIN_SCALE = [(str(i), str(i)) for i in range(11)]
+NPRS_SCALE = [(str(i), str(i)) for i in range(11)]
 
 
 def yes_no_unsure(label: str) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, choices=YES_NO_UNSURE, widget=forms.RadioSelect)
 
 
-def pain_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
-    """A required 0-10 rating that starts empty: 0 is an answer (no pain), so nothing is
-    chosen until the person chooses it."""
+def nprs_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
+    """A required NPRS rating (numeric pain rating scale, 0-10) that starts empty: 0 is an
+    answer (no pain), so nothing is chosen until the person chooses it."""
     return forms.TypedChoiceField(
         label=label,
-        choices=[("", "Choose 0 to 10"), *PAIN_SCALE],
+        choices=[("", "Choose 0 to 10"), *NPRS_SCALE],
         coerce=int,
         empty_value=None,
         widget=forms.Select,
@@ -208,11 +208,12 @@ class VisitStep(IntakeStepForm):
         help_text="An approximate date is fine.",
     )
     onset = forms.ChoiceField(label="How did it start?", choices=ONSET, widget=forms.RadioSelect)
-    pain_now = pain_field(
+    # NPRS ratings; the keys stay as stored in submitted intakes (intake/answers.py).
+    pain_now = nprs_field(
         "Pain right now", help_text="0 = no pain, 10 = the worst pain imaginable."
     )
-    pain_best = pain_field("Pain at its best")
-    pain_worst = pain_field("Pain at its worst")
+    pain_best = nprs_field("Pain at its best")
+    pain_worst = nprs_field("Pain at its worst")
     worse_with = long_text("What makes it worse?")
     better_with = long_text("What makes it better?")
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 SURGERY_WINDOW_DAYS = 84  # 12 weeks
 
 
-class Status(StrEnum):
+class Outcome(StrEnum):
     CLEAR = "clear"
     PRECAUTIONS = "precautions"
     CONTRAINDICATED = "contraindicated"
@@ -46,7 +46,7 @@ CONDITIONS: dict[str, str] = {
 @dataclass(frozen=True)
 class Rule:
     code: str
-    kind: Status
+    kind: Outcome
     title: str
     explanation: str
 
@@ -54,21 +54,21 @@ class Rule:
 RULES: list[Rule] = [
     Rule(
         "no_intake",
-        Status.PRECAUTIONS,
+        Outcome.PRECAUTIONS,
         "No health questionnaire on file",
         "Without a submitted intake nothing is known about contraindications; the "
         "physiotherapist screens the patient in person before needling.",
     ),
     Rule(
         "pregnancy",
-        Status.CONTRAINDICATED,
+        Outcome.CONTRAINDICATED,
         "Pregnancy (yes or possibly)",
         "IMS is not given during pregnancy because needling can bring on labour. "
         "Status can change, so it is confirmed again on the day of every needling visit.",
     ),
     Rule(
         "recent_surgery",
-        Status.CONTRAINDICATED,
+        Outcome.CONTRAINDICATED,
         f"Surgery in the last {SURGERY_WINDOW_DAYS // 7} weeks",
         f"No needling within {SURGERY_WINDOW_DAYS} days after surgery. The window runs from "
         "the surgery date to the visit date, so the verdict names the first date needling "
@@ -76,21 +76,21 @@ RULES: list[Rule] = [
     ),
     Rule(
         "planned_surgery",
-        Status.PRECAUTIONS,
+        Outcome.PRECAUTIONS,
         "Surgery planned after the visit",
         "A surgery dated after the visit is flagged for the physiotherapist to review "
         "(needling shortly before an operation may not be wise).",
     ),
     Rule(
         "pregnancy_discuss",
-        Status.PRECAUTIONS,
+        Outcome.PRECAUTIONS,
         "Pregnancy: patient prefers to discuss",
         "The physiotherapist confirms pregnancy status in person before needling.",
     ),
     *(
         Rule(
             code,
-            Status.PRECAUTIONS,
+            Outcome.PRECAUTIONS,
             label,
             "Reported on the medical history checklist; needling may still be possible, "
             "but the physiotherapist must weigh it and acknowledge it first.",
@@ -99,7 +99,7 @@ RULES: list[Rule] = [
     ),
     Rule(
         "needle_fear",
-        Status.PRECAUTIONS,
+        Outcome.PRECAUTIONS,
         "Fear of needles",
         "Fainting and distress are more likely; the physiotherapist adapts the approach.",
     ),
@@ -130,7 +130,7 @@ class HealthFacts:
 @dataclass(frozen=True)
 class Reason:
     code: str
-    kind: Status
+    kind: Outcome
     message: str
     source: str
     until: date | None = None  # first date on which the reason no longer applies
@@ -150,10 +150,10 @@ class Level(StrEnum):
 
 
 # The level a reason of each kind brings a verdict to (a rule's kind on the rules page).
-KIND_LEVEL: dict[Status, Level] = {
-    Status.CLEAR: Level.GO,
-    Status.PRECAUTIONS: Level.REVIEW,
-    Status.CONTRAINDICATED: Level.STOP,
+KIND_LEVEL: dict[Outcome, Level] = {
+    Outcome.CLEAR: Level.GO,
+    Outcome.PRECAUTIONS: Level.REVIEW,
+    Outcome.CONTRAINDICATED: Level.STOP,
 }
 
 
@@ -171,13 +171,13 @@ class Wording:
     level: Level
     answer: str  # front desk: may needling go ahead on the date (no clinical detail)
     badge: str  # calendar badge, after "Needling:"
-    title: str  # the physiotherapist's status label
+    title: str  # the physiotherapist's label for the outcome
 
 
 def verdict_wording(verdict: "Verdict") -> Wording:
     """Words per level. Never a "yes" unless screening found nothing: an unscreened
     patient, or one who would rather discuss pregnancy, is a review, not a go-ahead."""
-    if verdict.status == Status.CONTRAINDICATED:
+    if verdict.outcome == Outcome.CONTRAINDICATED:
         if verdict.eligible_from:
             day = verdict.eligible_from.isoformat()
             return Wording(
@@ -192,7 +192,7 @@ def verdict_wording(verdict: "Verdict") -> Wording:
             "not on this date",
             "Contraindicated",
         )
-    if verdict.status == Status.PRECAUTIONS:
+    if verdict.outcome == Outcome.PRECAUTIONS:
         if any(r.code == "no_intake" for r in verdict.reasons):
             return Wording(
                 Level.REVIEW,
@@ -213,19 +213,19 @@ class Verdict:
 
     @property
     def contraindications(self) -> list[Reason]:
-        return [r for r in self.reasons if r.kind == Status.CONTRAINDICATED]
+        return [r for r in self.reasons if r.kind == Outcome.CONTRAINDICATED]
 
     @property
     def precautions(self) -> list[Reason]:
-        return [r for r in self.reasons if r.kind == Status.PRECAUTIONS]
+        return [r for r in self.reasons if r.kind == Outcome.PRECAUTIONS]
 
     @property
-    def status(self) -> Status:
+    def outcome(self) -> Outcome:
         if self.contraindications:
-            return Status.CONTRAINDICATED
+            return Outcome.CONTRAINDICATED
         if self.precautions:
-            return Status.PRECAUTIONS
-        return Status.CLEAR
+            return Outcome.PRECAUTIONS
+        return Outcome.CLEAR
 
     @property
     def eligible_from(self) -> date | None:
@@ -255,13 +255,13 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
     reasons: list[Reason] = []
     if not facts.screened:
         reasons.append(
-            Reason("no_intake", Status.PRECAUTIONS, "No submitted intake yet.", "patient record")
+            Reason("no_intake", Outcome.PRECAUTIONS, "No submitted intake yet.", "patient record")
         )
     if facts.pregnancy in (Pregnancy.YES, Pregnancy.POSSIBLY):
         reasons.append(
             Reason(
                 "pregnancy",
-                Status.CONTRAINDICATED,
+                Outcome.CONTRAINDICATED,
                 f"Pregnancy reported as '{facts.pregnancy.value}'.",
                 facts.pregnancy_source or facts.source,
             )
@@ -270,7 +270,7 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
         reasons.append(
             Reason(
                 "pregnancy_discuss",
-                Status.PRECAUTIONS,
+                Outcome.PRECAUTIONS,
                 "Patient prefers to discuss pregnancy in person.",
                 facts.pregnancy_source or facts.source,
             )
@@ -281,7 +281,7 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
             reasons.append(
                 Reason(
                     "planned_surgery",
-                    Status.PRECAUTIONS,
+                    Outcome.PRECAUTIONS,
                     f"{label} dated {surgery.day.isoformat()}, after the visit.",
                     surgery.source,
                 )
@@ -292,7 +292,7 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
             reasons.append(
                 Reason(
                     "recent_surgery",
-                    Status.CONTRAINDICATED,
+                    Outcome.CONTRAINDICATED,
                     f"{label} on {surgery.day.isoformat()}, "
                     f"{(visit_date - surgery.day).days} days before the visit.",
                     surgery.source,
@@ -304,13 +304,13 @@ def screen(facts: HealthFacts, visit_date: date) -> Verdict:
             reasons.append(
                 Reason(
                     code,
-                    Status.PRECAUTIONS,
+                    Outcome.PRECAUTIONS,
                     "Ticked on the medical history checklist.",
                     facts.source,
                 )
             )
     if facts.needle_fear:
         reasons.append(
-            Reason("needle_fear", Status.PRECAUTIONS, "Reports fear of needles.", facts.source)
+            Reason("needle_fear", Outcome.PRECAUTIONS, "Reports fear of needles.", facts.source)
         )
     return Verdict(visit_date=visit_date, reasons=tuple(reasons))

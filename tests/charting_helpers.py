@@ -17,9 +17,9 @@ SITE = {
 }
 # A note that can be signed: pain ratings, one needle out and back, clean technique.
 NOTE = {
-    "pain_today": "6",
+    "nprs_before": "6",
     "change_since_last": "first",
-    "pain_after": "3",
+    "nprs_after": "3",
     "needle_product": "Seirin J",
     "needle_size": "0.30 × 50 mm",
     "needles_out": "1",

@@ -68,7 +68,7 @@ def visits(
             )
             plan.append((practitioner.pk, location, start))
     patient_of = [rng.choice(patients) for _ in plan]
-    pain = [(rng.randrange(3, 9), rng.randrange(0, 5)) for _ in plan]
+    nprs = [(rng.randrange(3, 9), rng.randrange(0, 5)) for _ in plan]
     bulk.insert(
         Appointment,
         [
@@ -117,14 +117,14 @@ def visits(
             "status",
             "consent_today",
             "acknowledged_precautions",
-            "pain_today",
+            "nprs_before",
             "change_since_last",
             "soreness_after_last",
             "subjective",
             "objective",
             "assessment",
             "plan",
-            "pain_after",
+            "nprs_after",
             "needle_product",
             "needle_size",
             "needle_lot",
@@ -148,14 +148,14 @@ def visits(
                 "draft",
                 True,
                 [],
-                pain[i][0],
+                nprs[i][0],
                 "",
                 "",
                 "",
                 "",
                 "",
                 "",
-                pain[i][1],
+                nprs[i][1],
                 "Seirin",
                 "0.30x50",
                 "L1",

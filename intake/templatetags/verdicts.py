@@ -5,7 +5,7 @@ level and the words; every template that shows a verdict or a rule loads this li
 
 from django import template
 
-from intake.screening import KIND_LEVEL, Level, Status
+from intake.screening import KIND_LEVEL, Level, Outcome
 
 register = template.Library()
 
@@ -36,4 +36,4 @@ def level_symbol(level: str) -> str:
 @register.filter
 def kind_colour(kind: str) -> str:
     """The Bootstrap colour of a screening rule's kind: the colour of the level it brings."""
-    return LEVEL_COLOUR[KIND_LEVEL[Status(kind)]]
+    return LEVEL_COLOUR[KIND_LEVEL[Outcome(kind)]]

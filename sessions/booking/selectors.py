@@ -13,7 +13,7 @@ from clinic.roles import Role
 from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
-from intake.screening import Badge, Status
+from intake.screening import Badge, Outcome
 from sessions import schedule
 from sessions.booking.models import (
     Appointment,
@@ -79,7 +79,7 @@ def needling_blocked(*, patient: Patient, day: date) -> str:
     """Why needling cannot be booked for the patient on ``day`` without an override
     note, in front-desk words (no clinical detail); empty if it can. Raises nothing."""
     verdict = intake_services.patient_verdict(patient, day).verdict
-    if verdict.status != Status.CONTRAINDICATED:
+    if verdict.outcome != Outcome.CONTRAINDICATED:
         return ""
     return f"Needling on {day.isoformat()}: {verdict.front_desk_answer()}"
 

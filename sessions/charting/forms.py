@@ -71,14 +71,14 @@ class NoteForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = Visit
         fields = [
-            "pain_today",
+            "nprs_before",
             "change_since_last",
             "soreness_after_last",
             "subjective",
             "objective",
             "assessment",
             "plan",
-            "pain_after",
+            "nprs_after",
             "needle_product",
             "needle_size",
             "needle_lot",

@@ -6,7 +6,7 @@ sessions model, so the charting models import it at the top (``NeedlingSite.clea
 from datetime import date
 from typing import Any, NamedTuple, Protocol
 
-from intake.screening import Reason, Status, Verdict
+from intake.screening import Outcome, Reason, Verdict
 
 
 class Problem(NamedTuple):
@@ -67,7 +67,7 @@ def needling_blockers(visit: ChartedVisit, verdict: Verdict, *, authorised: bool
                 "screening",
             )
         )
-    if verdict.status == Status.CONTRAINDICATED:
+    if verdict.outcome == Outcome.CONTRAINDICATED:
         titles = "; ".join(r.title for r in verdict.contraindications)
         reasons.append(
             Problem(f"Needling is contraindicated on {day.isoformat()}: {titles}.", "screening")

@@ -19,6 +19,9 @@ from intake.screening import Verdict
 from sessions.booking.models import Appointment
 from sessions.charting.hard_stops import Problem, needling_blockers
 
+# Pain is rated on the numeric pain rating scale (NPRS), the field's standard 0-10 scale.
+NPRS_HELP = "Numeric pain rating scale: 0 = no pain, 10 = worst pain imaginable."
+
 
 class NeedlingAuthorisationQuerySet(models.QuerySet):
     def valid_on(self, day: date):
@@ -155,8 +158,12 @@ class Visit(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     # Subjective / objective / assessment / plan.
-    pain_today = models.PositiveSmallIntegerField(
-        "pain today (0-10)", null=True, blank=True, validators=[MaxValueValidator(10)]
+    nprs_before = models.PositiveSmallIntegerField(
+        "NPRS before needling (0-10)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+        help_text=NPRS_HELP,
     )
     change_since_last = models.CharField(max_length=8, choices=Change.choices, blank=True)
     soreness_after_last = models.CharField(
@@ -166,8 +173,12 @@ class Visit(models.Model):
     objective = models.TextField("objective findings", blank=True, max_length=4000)
     assessment = models.TextField(blank=True, max_length=4000)
     plan = models.TextField(blank=True, max_length=4000)
-    pain_after = models.PositiveSmallIntegerField(
-        "pain after treatment (0-10)", null=True, blank=True, validators=[MaxValueValidator(10)]
+    nprs_after = models.PositiveSmallIntegerField(
+        "NPRS after needling (0-10)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+        help_text=NPRS_HELP,
     )
     # Needles and clean technique.
     needle_product = models.CharField(max_length=100, blank=True)

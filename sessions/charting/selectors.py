@@ -1,5 +1,5 @@
 """Charting's reads: the patient's previous visit with its check-in answers, and the
-pain chart of a timeline."""
+NPRS chart of a timeline."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -35,9 +35,9 @@ def previous_visit(
     return previous, [(a.message.hours_after, a) for a in latest.values()]
 
 
-def pain_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:
-    """Coordinates for a server-drawn SVG of pain before and after each visit (0-10), in
-    SVG user units of a ``width`` by ``height`` box. Raises nothing.
+def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:
+    """Coordinates for a server-drawn SVG of the NPRS (0-10) before and after needling at
+    each visit, in SVG user units of a ``width`` by ``height`` box. Raises nothing.
 
     Numbers are given as strings: SVG wants them unlocalised, and the template then
     prints them as they are instead of formatting each one."""
@@ -50,8 +50,8 @@ def pain_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> 
 
     series: list[dict[str, Any]] = []
     for field, name, css in (
-        ("pain_today", "Pain before", "before"),
-        ("pain_after", "Pain after", "after"),
+        ("nprs_before", "NPRS before needling", "before"),
+        ("nprs_after", "NPRS after needling", "after"),
     ):
         dots = [
             (

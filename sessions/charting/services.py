@@ -226,8 +226,8 @@ def sign_problems(
                 "sign",
             )
         )
-    if visit.pain_today is None:
-        problems.append(Problem("Record today's pain (0-10).", "id_pain_today"))
+    if visit.nprs_before is None:
+        problems.append(Problem("Record the NPRS before needling (0-10).", "id_nprs_before"))
     if sites:
         problems += visit.needling_blockers() if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:

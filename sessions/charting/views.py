@@ -318,7 +318,7 @@ def timeline(request, patient_pk: int):
     return render(
         request,
         "sessions/timeline.html",
-        {"patient": patient, "visits": visits, "chart": selectors.pain_chart(visits)},
+        {"patient": patient, "visits": visits, "chart": selectors.nprs_chart(visits)},
     )
 
 

@@ -34,7 +34,6 @@ from sessions.followups.models import ScheduledMessage
 from sessions.followups.services import checkin_link, deliverable_at, reminder_key
 
 logger = logging.getLogger(__name__)
-Status = ScheduledMessage.Status
 
 
 def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> list[tuple[int, str]]:
@@ -55,7 +54,10 @@ def messages_claim_due(*, now: datetime | None = None, batch: int = 1000) -> lis
             # The condition is repeated so the update itself is the guard (SQLite has
             # no row locks; a concurrent dispatcher simply updates nothing).
             ScheduledMessage.objects.claimable(now).filter(pk__in=ids).update(
-                status=Status.SENDING, claim=claim, lease_until=lease, attempts=F("attempts") + 1
+                status=ScheduledMessage.Status.SENDING,
+                claim=claim,
+                lease_until=lease,
+                attempts=F("attempts") + 1,
             )
             claimed += [
                 (pk, claim)
@@ -77,15 +79,24 @@ def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, st
     appointment = message.appointment
     assert appointment is not None  # a reminder always names its appointment
     if appointment.status != Appointment.Status.BOOKED:
-        return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
+        return (
+            ScheduledMessage.Status.CANCELLED,
+            f"The appointment is {appointment.get_status_display().lower()}.",
+        )
     if message.key != reminder_key(appointment):
-        return Status.CANCELLED, "The appointment was moved; the reminder for its new time counts."
+        return (
+            ScheduledMessage.Status.CANCELLED,
+            "The appointment was moved; the reminder for its new time counts.",
+        )
     if appointment.start <= now:
-        return Status.SKIPPED, "The visit had started before the reminder could go out."
+        return (
+            ScheduledMessage.Status.SKIPPED,
+            "The visit had started before the reminder could go out.",
+        )
     margin = settings.REMINDER_SKIP_WITHIN_MINUTES
     if appointment.start - now < timedelta(minutes=margin):
         reason = f"The visit starts in less than {margin} minutes: too late to remind."
-        return Status.SKIPPED, reason
+        return ScheduledMessage.Status.SKIPPED, reason
     return None
 
 
@@ -93,9 +104,12 @@ def _checkin_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str
     appointment = message.appointment  # the visit's own
     assert appointment is not None and message.visit is not None  # a check-in names both
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
-        return Status.CANCELLED, f"The appointment is {appointment.get_status_display().lower()}."
+        return (
+            ScheduledMessage.Status.CANCELLED,
+            f"The appointment is {appointment.get_status_display().lower()}.",
+        )
     if not message.visit.is_signed:
-        return Status.SKIPPED, "The visit's note is not signed."
+        return ScheduledMessage.Status.SKIPPED, "The visit's note is not signed."
     return None
 
 
@@ -113,15 +127,17 @@ def send_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | 
         return problem
     patient = message.patient
     if not patient.email:
-        return Status.SKIPPED, "The patient has no email address."
+        return ScheduledMessage.Status.SKIPPED, "The patient has no email address."
     if not patient.email_reminders:
-        return Status.SKIPPED, "The patient declined email."
+        return ScheduledMessage.Status.SKIPPED, "The patient declined email."
     return None
 
 
 def _finish(message_id: int, held_claim: str, **fields: Any) -> bool:
     """Leave "sending" (releasing the claim), if this send still holds it."""
-    held = ScheduledMessage.objects.filter(pk=message_id, claim=held_claim, status=Status.SENDING)
+    held = ScheduledMessage.objects.filter(
+        pk=message_id, claim=held_claim, status=ScheduledMessage.Status.SENDING
+    )
     return bool(held.update(claim="", **fields))
 
 
@@ -161,7 +177,9 @@ def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) ->
         held(pks).update(lease_until=clock() + lease)
 
     def held(pks: list[int]) -> QuerySet[ScheduledMessage]:
-        return ScheduledMessage.objects.filter(pk__in=pks, claim=claim, status=Status.SENDING)
+        return ScheduledMessage.objects.filter(
+            pk__in=pks, claim=claim, status=ScheduledMessage.Status.SENDING
+        )
 
     outcomes = dict.fromkeys(ids, "not-claimed")  # sent already, or claimed again later
     renew(ids)
@@ -184,7 +202,7 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
         return skip[0]
     deliverable = deliverable_at(now)
     if deliverable > now:
-        _finish(message.pk, claim, status=Status.PENDING, due_at=deliverable)
+        _finish(message.pk, claim, status=ScheduledMessage.Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
         _deliver_with_retry(message, now)
@@ -196,17 +214,17 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
             "Message %s not sent (attempt %s): %s", message.pk, message.attempts, type(exc).__name__
         )
         if message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            _finish(message.pk, claim, status=Status.FAILED, last_error=error)
+            _finish(message.pk, claim, status=ScheduledMessage.Status.FAILED, last_error=error)
             return "failed"
         _finish(
             message.pk,
             claim,
-            status=Status.PENDING,
+            status=ScheduledMessage.Status.PENDING,
             due_at=now + schedule.retry_delay(message.attempts),
             last_error=error,
         )
         return "retry"
-    _finish(message.pk, claim, status=Status.SENT, sent_at=now, last_error="")
+    _finish(message.pk, claim, status=ScheduledMessage.Status.SENT, sent_at=now, last_error="")
     return "sent"
 
 

@@ -3,12 +3,12 @@ of an alert, front desk's note on a call."""
 
 from django import forms
 
-from intake.forms import pain_field
+from intake.forms import nprs_field
 from sessions.followups.models import CheckinAnswer
 
 
 class CheckinForm(forms.Form):
-    soreness = pain_field("How sore are you right now? (0 = not at all, 10 = the worst imaginable)")
+    soreness = nprs_field("How sore are you right now? (0 = not at all, 10 = the worst imaginable)")
     compared = forms.ChoiceField(
         label="Compared with what we told you to expect, it is",
         choices=CheckinAnswer.Compared.choices,

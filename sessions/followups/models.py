@@ -106,7 +106,12 @@ class CheckinAnswer(models.Model):
     }
 
     message = models.ForeignKey(ScheduledMessage, on_delete=models.PROTECT, related_name="answers")
-    soreness = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    soreness = models.PositiveSmallIntegerField(
+        "soreness (NPRS 0-10)",
+        validators=[MaxValueValidator(10)],
+        help_text="Post-needling soreness on the numeric pain rating scale: 0 = none, "
+        "10 = the worst imaginable.",
+    )
     compared = models.CharField(max_length=8, choices=Compared.choices)
     bruising = models.BooleanField(default=False)
     red_flags = models.JSONField(default=list, blank=True)

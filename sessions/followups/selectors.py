@@ -9,19 +9,20 @@ from django.utils import timezone
 from clinic.types import StaffUser
 from sessions.followups.models import ScheduledMessage
 
-Status = ScheduledMessage.Status
-
 
 def message_health(now: datetime | None = None) -> dict[str, Any]:
     """Counts for operations: due, sending, failed, sent in 24 h, and the oldest
     overdue message's wait in seconds (0 if none). Raises nothing."""
     now = now or timezone.now()
     counts = ScheduledMessage.objects.aggregate(
-        due=Count("pk", filter=Q(status=Status.PENDING, due_at__lte=now)),
-        sending=Count("pk", filter=Q(status=Status.SENDING)),
-        failed=Count("pk", filter=Q(status=Status.FAILED)),
-        sent_24h=Count("pk", filter=Q(status=Status.SENT, sent_at__gte=now - timedelta(hours=24))),
-        oldest_due=Min("due_at", filter=Q(status=Status.PENDING, due_at__lte=now)),
+        due=Count("pk", filter=Q(status=ScheduledMessage.Status.PENDING, due_at__lte=now)),
+        sending=Count("pk", filter=Q(status=ScheduledMessage.Status.SENDING)),
+        failed=Count("pk", filter=Q(status=ScheduledMessage.Status.FAILED)),
+        sent_24h=Count(
+            "pk",
+            filter=Q(status=ScheduledMessage.Status.SENT, sent_at__gte=now - timedelta(hours=24)),
+        ),
+        oldest_due=Min("due_at", filter=Q(status=ScheduledMessage.Status.PENDING, due_at__lte=now)),
     )
     oldest = counts.pop("oldest_due")
     counts["oldest_overdue_seconds"] = int((now - oldest).total_seconds()) if oldest else 0
@@ -36,7 +37,7 @@ def checkin_response_rate(
     now = now or timezone.now()
     sent = ScheduledMessage.objects.filter(
         kind=ScheduledMessage.Kind.CHECKIN,
-        status=Status.SENT,
+        status=ScheduledMessage.Status.SENT,
         visit__author=physio,
         sent_at__gte=now - timedelta(days=days),
     )

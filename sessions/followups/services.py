@@ -29,7 +29,6 @@ from sessions.followups.models import Alert, CallTask, CheckinAnswer, ScheduledM
 CHECKIN_PURPOSE = "checkin"
 # A reminder is not worth sending for a visit closer than this.
 REMINDER_MIN_NOTICE = timedelta(hours=2)
-Status = ScheduledMessage.Status
 
 
 def deliverable_at(moment: datetime) -> datetime:
@@ -115,8 +114,11 @@ def messages_cancel_for(
 ) -> int:
     """Cancel what has not gone out yet (a cancelled or moved visit); returns how many."""
     return ScheduledMessage.objects.filter(
-        appointment=appointment, kind__in=kinds, status=Status.PENDING
-    ).update(status=Status.CANCELLED, last_error="The appointment was cancelled or moved.")
+        appointment=appointment, kind__in=kinds, status=ScheduledMessage.Status.PENDING
+    ).update(
+        status=ScheduledMessage.Status.CANCELLED,
+        last_error="The appointment was cancelled or moved.",
+    )
 
 
 def reminder_move(
@@ -142,7 +144,7 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     now = now or timezone.now()
     sent_checkins = ScheduledMessage.objects.select_related(
         "patient", "visit__author", "visit__appointment"
-    ).filter(kind=ScheduledMessage.Kind.CHECKIN, status=Status.SENT)
+    ).filter(kind=ScheduledMessage.Kind.CHECKIN, status=ScheduledMessage.Status.SENT)
     message = row_from_token(CHECKIN_PURPOSE, token, sent_checkins)
     if message is None:
         return None

@@ -7,18 +7,17 @@ from sessions.models import Appointment
 
 register = template.Library()
 
-Status = Appointment.Status
 
 STATUS_COLOUR: dict[str, str] = {
-    Status.BOOKED: "light border",
-    Status.ARRIVED: "info",
-    Status.COMPLETED: "dark",
-    Status.CANCELLED: "secondary",
-    Status.NO_SHOW: "secondary",
+    Appointment.Status.BOOKED: "light border",
+    Appointment.Status.ARRIVED: "info",
+    Appointment.Status.COMPLETED: "dark",
+    Appointment.Status.CANCELLED: "secondary",
+    Appointment.Status.NO_SHOW: "secondary",
 }
 
 
 @register.filter
 def status_colour(status: str) -> str:
     """The Bootstrap colour of an appointment status badge (``text-bg-<colour>``)."""
-    return STATUS_COLOUR[Status(status)]
+    return STATUS_COLOUR[Appointment.Status(status)]

@@ -1,6 +1,8 @@
 import re
 
+from celery.app.task import Task
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -51,7 +53,6 @@ def test_password_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(
 
 def queued_sends(monkeypatch) -> list:
     """Every Celery task queued, as (name, args); nothing runs."""
-    from celery.app.task import Task
 
     queued = []
     monkeypatch.setattr(
@@ -82,8 +83,6 @@ def test_password_reset_mail_leaves_from_the_queue_after_the_request_for_any_add
 
 
 def test_password_resets_are_limited_per_account(client, physio, run_tasks, settings):
-    from django.core.cache import cache
-
     cache.clear()
     settings.PASSWORD_RESET_ACCOUNT_LIMIT = 2
     for n in range(4):
@@ -97,8 +96,6 @@ def test_password_resets_are_limited_per_account(client, physio, run_tasks, sett
 
 
 def test_password_resets_are_limited_per_address(client, db, run_tasks, settings):
-    from django.core.cache import cache
-
     cache.clear()
     settings.PASSWORD_RESET_ADDRESS_LIMIT = 3
     staff = [UserFactory(username=f"staff{n}", email=f"staff{n}@example.com") for n in range(5)]

@@ -14,7 +14,9 @@ from django.urls import reverse
 from clinic.links import make_token
 from clinic.models import AuditEvent
 from sessions.charting.services import AFTERCARE_PURPOSE
-from tests.clinic.test_authorization_matrix import BAD_LINK, OK, build_world, link_args, outcome
+from tests.clinic.authorization.expected import BAD_LINK, OK
+from tests.clinic.authorization.requesting import link_args, outcome
+from tests.clinic.authorization.world import build_world
 
 # Link kind -> (URL name, the World attribute of patient A's row, when its clock starts,
 # the setting that says for how many days it works).

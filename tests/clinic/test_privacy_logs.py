@@ -8,26 +8,17 @@ check-in and its alert. Then the logs and the payloads are searched for the pati
 name, birth date (in many spellings), health number, email, phone, address and the
 health facts typed along the way. django.request logs 4xx/5xx with the path; paths carry
 ids, and the signed tokens of patient and password-reset links are taken out of every
-line (issue 13, fault 10; see the tokens test at the end). A mail server that refuses
-the patient's address must not get it into the log either.
-"""
+line (issue 13, fault 10; see test_log_redaction.py). A mail server that refuses
+the patient's address must not get it into the log either."""
 
-import io
-import logging
-import os
 import re
 import smtplib
-import subprocess
-import sys
-import traceback
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from celery.app.task import Task
-from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.test import Client
@@ -46,6 +37,7 @@ from sessions.models import (
     ScheduledMessage,
 )
 from tests.charting_helpers import NOTE, visit_chart
+from tests.clinic.conftest import record_texts
 from tests.factories import LocationFactory, NeedlingAuthorisationFactory, PatientFactory
 
 TZ = ZoneInfo("America/Edmonton")
@@ -117,45 +109,6 @@ def leaks(texts: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-# --- Capturing logs and task payloads ---------------------------------------------------
-
-
-@pytest.fixture
-def all_logs(caplog):
-    """caplog with the root logger at DEBUG, as LOG_LEVEL=DEBUG sets it in production;
-    loggers the settings pin (django at INFO) keep their level. Loggers that do not
-    propagate get caplog's handler directly."""
-    caplog.set_level(logging.DEBUG)
-    detached = []
-    for logger in list(logging.root.manager.loggerDict.values()):
-        if isinstance(logger, logging.Logger) and not logger.propagate:
-            if caplog.handler not in logger.handlers:
-                logger.addHandler(caplog.handler)
-                detached.append(logger)
-    yield caplog
-    for logger in detached:
-        logger.removeHandler(caplog.handler)
-
-
-def record_texts(records: list[logging.LogRecord]) -> list[str]:
-    """Everything a handler could write for each record: message, arguments, exception,
-    stack and extra attributes."""
-    standard = set(vars(logging.makeLogRecord({})))
-    texts = []
-    for record in records:
-        parts = [record.getMessage(), repr(record.args)]
-        if record.exc_info:
-            parts.append("".join(traceback.format_exception(*record.exc_info)))
-        if record.exc_text:
-            parts.append(record.exc_text)
-        if record.stack_info:
-            parts.append(record.stack_info)
-        extras = {k: v for k, v in vars(record).items() if k not in standard}
-        parts.append(repr(extras))
-        texts.append(f"[{record.name}] " + " | ".join(parts))
-    return texts
-
-
 @pytest.fixture
 def task_payloads(monkeypatch):
     """Every Celery task queued, as (task name, args, kwargs, options); nothing is sent."""
@@ -176,9 +129,6 @@ def run_queued_sends(queued: list, start: int = 0) -> list[str]:
         if name == "sessions.tasks.send_messages"
         for outcome in tasks.send_messages(*args, **kwargs).values()
     ]
-
-
-# --- The journeys ------------------------------------------------------------------------
 
 
 def test_main_journeys_leave_no_health_information_in_logs_or_task_payloads(
@@ -396,9 +346,6 @@ def test_main_journeys_leave_no_health_information_in_logs_or_task_payloads(
     assert found == [], "\n".join(f"{secret!r} in {where}" for secret, where in found)
 
 
-# --- Mail that bounces ------------------------------------------------------------------
-
-
 class RefusingBackend(LocmemBackend):
     """A mail server that refuses the recipient, as SMTP does for an unknown mailbox; its
     error text names the address, so the failure must be logged without that text."""
@@ -439,187 +386,3 @@ def test_a_refused_recipient_is_logged_without_the_address(
     texts = record_texts(all_logs.records)
     assert any("not sent" in t for t in texts), texts
     assert leaks(texts) == []
-
-
-# --- Secrets in URLs ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def log_lines(all_logs):
-    """What the app's own handlers (settings.LOGGING: the console, the development
-    server's request log) write during the test, as text."""
-    out = io.StringIO()
-    handlers = {
-        handler
-        for logger in [logging.root, *logging.root.manager.loggerDict.values()]
-        if isinstance(logger, logging.Logger | logging.RootLogger)
-        for handler in logger.handlers
-        if handler.name in ("console", "django.server")
-    }
-    assert {h.name for h in handlers} == {"console", "django.server"}
-    previous = {handler: handler.setStream(out) for handler in handlers}
-    yield out
-    for handler, stream in previous.items():
-        handler.setStream(stream)
-
-
-def tokens_of(world) -> dict[str, str]:
-    """Each patient link's genuine token and a near miss (its last character changed)."""
-    from tests.clinic.test_authorization_matrix import LINKS, link_args
-
-    tokens = {}
-    for name in LINKS:
-        token = link_args(name, world)["token"]
-        tokens[name] = token
-        tokens[f"{name} (tampered)"] = token[:-1] + ("A" if token[-1] != "A" else "B")
-    return tokens
-
-
-def test_patient_link_and_reset_tokens_never_reach_a_log_line(log_lines, all_logs, settings, db):
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from tests.clinic.test_authorization_matrix import LINKS, build_world
-
-    settings.BAD_LINK_LIMIT = 1_000_000
-    world = build_world()
-    tokens = tokens_of(world)
-    browser = Client()
-    strict = Client(enforce_csrf_checks=True)
-    # A revoked aftercare link: its genuine token now gets "Not Found" too.
-    world.delivery.nonce = "revoked"
-    world.delivery.save()
-    for name, (_, _, _, extra) in LINKS.items():
-        for token in (tokens[name], tokens[f"{name} (tampered)"]):
-            path = reverse(name, kwargs={"token": token, **extra})
-            browser.get(path)  # opened, or 404 "Not Found: <path>"
-            browser.get(path.rstrip("/"))  # no trailing slash: a 404 too
-            strict.post(path, {"soreness": "3"})  # 403 "Forbidden (CSRF ...): <path>"
-    reset_token = default_token_generator.make_token(world.physio)
-    uidb64 = urlsafe_base64_encode(force_bytes(world.physio.pk))
-    reset = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": reset_token})
-    strict.post(reset, {"new_password1": "x", "new_password2": "x"})  # 403, CSRF
-
-    written = log_lines.getvalue()
-    assert "Not Found" in written and "Forbidden" in written
-    secrets = {**tokens, "password reset": reset_token}
-    found = [what for what, secret in secrets.items() if secret in written]
-    assert found == [], f"tokens in the log: {found}\n{written[:3000]}"
-    found = [
-        what
-        for what, secret in secrets.items()
-        if secret in " ".join(record_texts(all_logs.records))
-    ]
-    assert found == [], f"tokens in log records: {found}"
-
-
-def test_gunicorn_access_and_error_logs_drop_tokens(tmp_path, db):
-    from gunicorn.config import Config
-
-    from clinic.logs import GunicornLogger
-
-    token = "WzEsIlNFQ1JFVG5vbmNlIl0:1tXyZq:SeCrEtSiGnAtUrE"
-    cfg = Config()
-    for key, value in {
-        "accesslog": str(tmp_path / "access.log"),
-        "errorlog": str(tmp_path / "error.log"),
-        "access_log_format": '%(h)s %(t)s "%(r)s" "%(m)s %(U)s %(H)s" %(s)s %(f)s',
-    }.items():
-        cfg.set(key, value)
-    logger = GunicornLogger(cfg)
-    for path in (f"/i/{token}/visit/", f"/c/{token}/", f"/a/{token}/", f"/calendar/feed/{token}/"):
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "RAW_URI": path,
-            "PATH_INFO": path,
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "203.0.113.9",
-            "HTTP_REFERER": f"https://clinic.example.com{path}",
-        }
-        response = SimpleNamespace(status="200 OK", sent=10, headers=[])
-        request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
-        logger.access(response, request, environ, timedelta(milliseconds=5))
-        logger.error("Error handling request %s", path)
-    for handler in [*logger.access_log.handlers, *logger.error_log.handlers]:
-        handler.flush()
-    access = (tmp_path / "access.log").read_text()
-    error = (tmp_path / "error.log").read_text()
-    assert access.count("GET /") == 8 and "/c/[redacted]/" in access
-    assert "Error handling request /i/[redacted]/visit/" in error
-    assert "SeCrEt" not in access + error
-
-
-def test_every_route_with_a_token_is_redacted():
-    """A new link route is covered without anyone remembering to list it."""
-    from clinic.logs import redact
-    from tests.clinic.test_authorization_matrix import url_patterns
-
-    with_token = {name: route for name, route in url_patterns().items() if "token>" in route}
-    assert len(with_token) >= 6
-    for route in with_token.values():
-        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: f"SeCrEt{m[1]}", route)
-        line = f'"GET {path} HTTP/1.1" 404 and {path.rstrip("/")}?x=1'
-        assert "SeCrEttoken" not in redact(line), route
-
-
-UNREDACTED_HANDLERS = """
-import logging, django
-django.setup()
-from clinic.logs import RedactTokens
-loggers = [logging.getLogger()] + [
-    logger for logger in logging.Logger.manager.loggerDict.values()
-    if isinstance(logger, logging.Logger)
-]
-print(sorted(
-    f"{logger.name}: {type(handler).__name__}"
-    for logger in loggers
-    for handler in logger.handlers
-    if not isinstance(handler, logging.NullHandler)
-    and not any(isinstance(f, RedactTokens) for f in handler.filters)
-))
-"""
-
-
-def test_every_log_handler_redacts_tokens():
-    """Django's own console handler printed "Not Found: /i/<token>/..." a second time,
-    unredacted, beside ours (with DEBUG on, as in `make run`). Every handler that logging
-    is configured with, in a process started as `make run` starts one, redacts."""
-    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "clinic.settings"}
-    out = subprocess.run(
-        [sys.executable, "-c", UNREDACTED_HANDLERS],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=settings.BASE_DIR,
-    ).stdout
-    assert out.strip() == "[]", out
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        '"GET /i%2F{t}/ HTTP/1.1" 200',
-        '"GET /i%2f{t}%2Fhealth%2F HTTP/1.1" 200',
-        '"GET /a%2F{t}/ HTTP/1.1" 200',
-        '"GET /calendar%2Ffeed%2F{t}%2F HTTP/1.1" 200',
-        '"GET /accounts/login/?next=%2Fc%2F{t}%2F HTTP/1.1" 302',
-        '"GET /healthz?t={t} HTTP/1.1" 200',
-        '"GET /x?{t} HTTP/1.1" 404',
-    ],
-)
-def test_a_token_spelt_with_escaped_slashes_or_in_a_query_string_is_redacted(line):
-    """`/i%2F<token>/` is served as `/i/<token>/` and was logged whole."""
-    from django.core import signing
-
-    from clinic.logs import redact
-
-    token = signing.dumps([1, "Kz9xNonce"], salt="test")
-    assert token not in redact(line.format(t=token))
-
-
-def test_decoding_for_redaction_lets_no_control_character_into_a_log_line():
-    from clinic.logs import redact
-
-    assert redact("GET /patients/?q=a%0Ab%00c%27") == "GET /patients/?q=a%0Ab%00c%27"

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.http import HttpResponse
 from django.urls import path, reverse
 
@@ -132,8 +133,6 @@ class TestDenyByDefault:
 
 
 def test_groups_exist_with_admin_permissions(db):
-    from django.contrib.auth.models import Group
-
     names = set(Group.objects.values_list("name", flat=True))
     assert {r.value for r in Role} <= names
     admin = Group.objects.get(name=Role.ADMIN.value)
@@ -153,8 +152,6 @@ class TestUserAdmin:
         return f"/admin/auth/user/{user.pk}/change/"
 
     def post(self, client, user, groups):
-        from django.contrib.auth.models import Group
-
         return client.post(
             self.change_url(user),
             {

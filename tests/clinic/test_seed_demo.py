@@ -1,8 +1,11 @@
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from clinic.management.commands.seed_demo import DEMO_PATIENTS
 from clinic.roles import Role, primary_role
 from intake.models import Patient
 from sessions.models import Location, NeedlingAuthorisation
@@ -36,8 +39,6 @@ def test_demo_data_has_every_role_and_is_idempotent(db, settings):
 
 
 def test_demo_staff_can_pass_the_second_step_with_the_printed_code(db, settings, client):
-    import io
-
     settings.DEBUG = True
     call_command("seed_demo")
     out = io.StringIO()
@@ -56,8 +57,6 @@ def test_demo_totp_refuses_with_debug_off(db, settings):
 
 
 def test_demo_patients_look_real_with_a_number_to_call(db, settings):
-    from clinic.management.commands.seed_demo import DEMO_PATIENTS
-
     settings.DEBUG = True
     first, last, dob, phone, _ = DEMO_PATIENTS[2]
     Patient.objects.create(legal_first_name=first, legal_last_name=last, date_of_birth=dob)

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from clinic.env import envbool, envint, envlist, envstr
 
@@ -55,8 +56,6 @@ def test_envstr_default(monkeypatch):
 def test_postgresql_sessions_plan_with_ssd_costs(db):
     # With the spinning-disk default, name search read every patient instead of its
     # trigram index at 100,000 patients (docs/PERFORMANCE.md).
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone() == ("1.1",)

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -174,8 +174,6 @@ def test_create_clinic_admin_types_no_password_and_mails_a_link(db, run_tasks):
 
 
 def test_create_clinic_admin_refuses_a_bad_email(db):
-    from django.core.management import CommandError
-
     with pytest.raises(CommandError):
         call_command("create_clinic_admin", "amara", "not-an-email", stdout=StringIO())
     assert not get_user_model().objects.filter(username="amara").exists()

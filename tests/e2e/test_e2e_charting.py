@@ -161,8 +161,8 @@ def test_physio_charts_signs_and_amends_a_visit_and_the_patient_reads_the_afterc
 
     # The note, with one needle not counted back.
     note = page.get_by_role("region", name="Note, needles and clean technique")
-    note.get_by_label("Pain today (0-10)").fill("6")
-    note.get_by_label("Pain after treatment (0-10)").fill("3")
+    note.get_by_label("NPRS before needling (0-10)").fill("6")
+    note.get_by_label("NPRS after needling (0-10)").fill("3")
     note.get_by_label("Needle product").fill("Seirin J-type")
     note.get_by_label("Needle size").fill("0.30 × 50 mm")
     note.get_by_label("Lot number").fill("SJ-4471")

@@ -142,9 +142,9 @@ def test_patient_reports_a_red_flag_and_the_physio_acknowledges_the_alert(
     # On the home page, opens the alert and records what was done.
     login(page, live_server, "physio")
     alerts = page.get_by_role("region", name="Check-ins needing attention")
-    alerts.get_by_role("link", name=f"{PATIENT}: soreness 6/10, red flag").click()
+    alerts.get_by_role("link", name=f"{PATIENT}: soreness (NPRS) 6/10, red flag").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in alert: {PATIENT}")
-    expect(page.get_by_text("Soreness 6/10")).to_be_visible()
+    expect(page.get_by_text("Soreness (NPRS) 6/10")).to_be_visible()
     expect(page.get_by_text("Worse than I expected")).to_be_visible()
     expect(page.get_by_role("listitem").filter(has_text=RED_FLAG)).to_be_visible()
     expect(page.get_by_text(COMMENT)).to_be_visible()

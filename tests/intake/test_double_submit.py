@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import once
 from intake import services
-from intake.models import Intake, IntakeInvitation, Patient
+from intake.models import ConsentText, Intake, IntakeInvitation, Patient
 from tests.factories import PatientFactory
 
 NEW = {
@@ -191,8 +191,6 @@ def test_quick_create_at_booking_warns_of_an_apostrophe_variant(desk):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_consent_versions_published_at_once_get_distinct_numbers():
-    from intake.models import ConsentText
-
     ConsentText.objects.all().delete()
     results = at_once([lambda i=i: ConsentText.objects.create(body=f"v{i}") for i in range(4)])
     assert all(isinstance(r, ConsentText) for r in results), results

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 
 from intake.models import HealthUpdate, Intake
-from intake.screening import Pregnancy, Status, screen
+from intake.screening import Outcome, Pregnancy, screen
 from intake.services import health_facts
 
 SUBMITTED = datetime(2026, 10, 1, 16, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ def test_a_surgery_reported_at_a_visit_counts_with_its_source():
     )
     (surgery,) = facts.surgeries
     assert surgery.source == "safety check 2026-11-5"
-    assert screen(facts, date(2026, 11, 20)).status == Status.CONTRAINDICATED
+    assert screen(facts, date(2026, 11, 20)).outcome == Outcome.CONTRAINDICATED
 
 
 def test_the_latest_pregnancy_answer_wins():

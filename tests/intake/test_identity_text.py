@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from clinic.text import identity_text
 from intake import services
+from intake.forms import ConsentStep
 from intake.models import Intake, Patient
 from tests.factories import PatientFactory
 
@@ -65,8 +66,6 @@ def test_a_name_of_only_invisible_characters_is_refused_with_a_message(client_fo
 
 
 def test_the_consent_signature_is_cleaned_the_same_way(db):
-    from intake.forms import ConsentStep
-
     form = ConsentStep({"agree": "on", "signature_name": "Jo\u202e Evans"})
     assert form.is_valid()
     assert form.cleaned_data["signature_name"] == "Jo Evans"

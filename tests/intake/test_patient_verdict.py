@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from intake.models import HealthUpdate, Intake
-from intake.screening import Status
+from intake.screening import Outcome
 from intake.services import patient_verdict
 from tests.factories import PatientFactory
 
@@ -42,7 +42,7 @@ def patient(db):
 def test_the_latest_submitted_intake_and_the_updates_screen_the_patient(patient):
     verdict, intake = patient_verdict(patient, DAY)
     assert intake.number == 2
-    assert verdict.status == Status.CONTRAINDICATED
+    assert verdict.outcome == Outcome.CONTRAINDICATED
     assert {r.code for r in verdict.reasons} == {"recent_surgery"}
 
 

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from intake import services
 from intake.models import Patient
 from tests.factories import PatientFactory
 
@@ -170,8 +171,6 @@ def test_anonymous_is_sent_to_login(client, db):
 def test_patient_page_queries_do_not_grow_with_intakes(
     client_for, physio, front_desk, django_assert_max_num_queries
 ):
-    from intake import services
-
     patient = PatientFactory()
     for _ in range(12):
         services.intake_invite(patient=patient, sent_by=front_desk)

@@ -9,8 +9,8 @@ from intake.screening import (
     Badge,
     HealthFacts,
     Level,
+    Outcome,
     Pregnancy,
-    Status,
     Surgery,
     screen,
 )
@@ -28,19 +28,19 @@ def surgery(days_before_visit: int, description="Knee arthroscopy", source="inta
 
 def test_nothing_reported_is_clear():
     verdict = screen(facts(), VISIT)
-    assert verdict.status == Status.CLEAR
+    assert verdict.outcome == Outcome.CLEAR
     assert verdict.front_desk_answer() == "Yes"
 
 
 def test_no_submitted_intake_needs_review():
     verdict = screen(HealthFacts(), VISIT)
-    assert verdict.status == Status.PRECAUTIONS
+    assert verdict.outcome == Outcome.PRECAUTIONS
     assert [r.code for r in verdict.reasons] == ["no_intake"]
 
 
 def test_surgery_83_days_before_the_visit_is_contraindicated_until_day_84():
     verdict = screen(facts(surgeries=(surgery(83),)), VISIT)
-    assert verdict.status == Status.CONTRAINDICATED
+    assert verdict.outcome == Outcome.CONTRAINDICATED
     (reason,) = verdict.contraindications
     assert reason.code == "recent_surgery"
     assert reason.until == VISIT + timedelta(days=1)
@@ -49,11 +49,11 @@ def test_surgery_83_days_before_the_visit_is_contraindicated_until_day_84():
 
 
 def test_surgery_exactly_84_days_before_the_visit_is_eligible():
-    assert screen(facts(surgeries=(surgery(84),)), VISIT).status == Status.CLEAR
+    assert screen(facts(surgeries=(surgery(84),)), VISIT).outcome == Outcome.CLEAR
 
 
 def test_surgery_85_days_before_the_visit_is_eligible():
-    assert screen(facts(surgeries=(surgery(85),)), VISIT).status == Status.CLEAR
+    assert screen(facts(surgeries=(surgery(85),)), VISIT).outcome == Outcome.CLEAR
 
 
 def test_surgery_on_the_visit_day_is_contraindicated_for_84_days():
@@ -65,8 +65,8 @@ def test_window_is_measured_to_the_visit_date_not_the_intake_date():
     """Blocked when the form was filled, eligible by a later visit."""
     surgery_day = date(2027, 1, 1)
     fs = facts(surgeries=(Surgery(surgery_day, "Hernia repair", "intake #1"),))
-    assert screen(fs, date(2027, 1, 5)).status == Status.CONTRAINDICATED
-    assert screen(fs, surgery_day + timedelta(days=84)).status == Status.CLEAR
+    assert screen(fs, date(2027, 1, 5)).outcome == Outcome.CONTRAINDICATED
+    assert screen(fs, surgery_day + timedelta(days=84)).outcome == Outcome.CLEAR
 
 
 def test_surgery_reported_after_the_intake_but_before_the_visit_blocks():
@@ -89,14 +89,14 @@ def test_several_surgeries_the_latest_decides_the_eligible_date():
 
 def test_surgery_dated_after_the_visit_is_flagged_for_review_not_blocked():
     verdict = screen(facts(surgeries=(surgery(-14, "Planned hip replacement"),)), VISIT)
-    assert verdict.status == Status.PRECAUTIONS
+    assert verdict.outcome == Outcome.PRECAUTIONS
     assert [r.code for r in verdict.reasons] == ["planned_surgery"]
 
 
 @pytest.mark.parametrize("status", [Pregnancy.YES, Pregnancy.POSSIBLY])
 def test_pregnancy_yes_or_possibly_is_contraindicated_without_end_date(status):
     verdict = screen(facts(pregnancy=status), VISIT)
-    assert verdict.status == Status.CONTRAINDICATED
+    assert verdict.outcome == Outcome.CONTRAINDICATED
     assert verdict.eligible_from is None
     assert verdict.front_desk_answer() == "Not on this date, physiotherapist to review"
 
@@ -108,7 +108,7 @@ def test_pregnancy_and_surgery_no_end_date_while_pregnant():
 
 @pytest.mark.parametrize("status", [Pregnancy.NO, Pregnancy.NOT_APPLICABLE, None])
 def test_no_pregnancy_is_clear(status):
-    assert screen(facts(pregnancy=status), VISIT).status == Status.CLEAR
+    assert screen(facts(pregnancy=status), VISIT).outcome == Outcome.CLEAR
 
 
 def test_prefer_to_discuss_pregnancy_is_a_precaution():
@@ -121,7 +121,7 @@ def test_checklist_items_and_needle_fear_are_precautions_with_source():
         facts(conditions=frozenset({"anticoagulants", "epilepsy_fainting"}), needle_fear=True),
         VISIT,
     )
-    assert verdict.status == Status.PRECAUTIONS
+    assert verdict.outcome == Outcome.PRECAUTIONS
     assert {r.code for r in verdict.precautions} == {
         "anticoagulants",
         "epilepsy_fainting",

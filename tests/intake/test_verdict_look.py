@@ -4,7 +4,7 @@ rule kinds to Bootstrap colours and symbols, the one place that does."""
 import pytest
 from django.template import Context, Template
 
-from intake.screening import Level, Status
+from intake.screening import Level, Outcome
 from intake.templatetags.verdicts import kind_colour, level_colour, level_symbol
 
 
@@ -25,9 +25,9 @@ def test_the_three_levels_differ_in_colour_and_symbol():
 @pytest.mark.parametrize(
     ("kind", "colour"),
     [
-        (Status.CONTRAINDICATED, "danger"),
-        (Status.PRECAUTIONS, "warning"),
-        (Status.CLEAR, "success"),
+        (Outcome.CONTRAINDICATED, "danger"),
+        (Outcome.PRECAUTIONS, "warning"),
+        (Outcome.CLEAR, "success"),
     ],
 )
 def test_a_rule_kind_takes_the_colour_of_the_level_it_brings(kind, colour):

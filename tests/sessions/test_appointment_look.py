@@ -7,17 +7,15 @@ from django.template import Context, Template
 from sessions.models import Appointment
 from sessions.templatetags.appointments import status_colour
 
-Status = Appointment.Status
-
 
 @pytest.mark.parametrize(
     ("status", "colour"),
     [
-        (Status.BOOKED, "light border"),
-        (Status.ARRIVED, "info"),
-        (Status.COMPLETED, "dark"),
-        (Status.CANCELLED, "secondary"),
-        (Status.NO_SHOW, "secondary"),
+        (Appointment.Status.BOOKED, "light border"),
+        (Appointment.Status.ARRIVED, "info"),
+        (Appointment.Status.COMPLETED, "dark"),
+        (Appointment.Status.CANCELLED, "secondary"),
+        (Appointment.Status.NO_SHOW, "secondary"),
     ],
 )
 def test_each_appointment_status_has_its_badge_colour(status, colour):

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from sessions.models import Alert
+from sessions.models import Alert, Visit
 from tests.factories import (
     AppointmentFactory,
     CheckinAnswerFactory,
@@ -74,3 +74,35 @@ def test_several_open_alerts_of_a_visit_leave_the_newest_open(physio, location, 
     assert list(open_alerts) == [alerts[-1]]
     closed = Alert.objects.exclude(pk=alerts[-1].pk)
     assert all("newer open alert" in a.action_taken for a in closed)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_only_drafts_nothing_was_saved_on(physio, location, treatment):
+    """Drafts that opening a chart used to start, with nothing in them, are removed; a
+    draft with a note or an NPRS rating stays (across the later rename of the NPRS
+    columns)."""
+    patient = PatientFactory()
+
+    def draft(days: int, **fields):
+        appointment = AppointmentFactory(
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=NOW - timedelta(days=days),
+            course=None,
+        )
+        return VisitFactory(appointment=appointment, author=physio, **fields)
+
+    looked_at = draft(1)
+    typed = draft(2, subjective="Better")
+    rated = draft(3, nprs_before=6)
+    before, after, latest = around("drop_drafts_opened_but_never_saved")
+    try:
+        migrate(before)
+        migrate(after)
+    finally:
+        migrate(latest)
+    assert set(Visit.objects.values_list("pk", flat=True)) == {typed.pk, rated.pk}
+    assert not Visit.objects.filter(pk=looked_at.pk).exists()
+    assert Visit.objects.get(pk=rated.pk).nprs_before == 6

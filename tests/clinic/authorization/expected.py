@@ -1,0 +1,106 @@
+"""The expected table of the authorization matrix: for each URL name, what each kind of
+visitor gets. Its vocabulary (``OK``, ``LOGIN``, ``MFA``, ``DENIED``, ``BAD_LINK``,
+``Refused``) is what ``requesting.outcome`` reports."""
+
+from typing import NamedTuple
+
+OK = "ok"  # 2xx, or a redirect anywhere but the sign-in or second-factor page
+LOGIN = "login"  # redirect to the sign-in page, with ?next=
+MFA = "mfa"  # redirect to the second-factor page, with ?next=
+DENIED = "denied"  # 403, and the refusal is in the audit log
+BAD_LINK = "bad-link"  # 404, the one plain page for a tampered/unknown patient link
+
+
+class Refused(NamedTuple):
+    """The view serves the page again (200): its service refused the change with
+    ``message``, kept on the page's ``form`` (a refusal, not a 403)."""
+
+    form: str
+    message: str
+
+
+NOT_AUTHOR_SIGN = Refused("sign_form", "Only the author of the note can sign it.")
+NOT_AUTHOR_ADDENDUM = Refused("addendum_form", "Only the author of the note can add an addendum.")
+
+ANONYMOUS, PATIENT, FRONT_DESK, PHYSIO, ADMIN = ACTORS = (
+    "anonymous",
+    "patient",
+    "front_desk",
+    "physio",
+    "admin",
+)
+ADMIN_SITE = "admin:*"
+ADMIN_SITE_URLS = ("admin:index", "admin:auth_user_changelist")
+
+
+# fmt: off
+EXPECTED: dict[str, tuple] = {
+    # url name                       anonymous patient   front desk physio     admin
+    "home":                         (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "healthz":                      (OK,       OK,       OK,        OK,        OK),
+    "audit-log":                    (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "patient-export":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    # Accounts.
+    "login":                        (OK,       OK,       OK,        OK,        OK),
+    "logout":                       (OK,       OK,       OK,        OK,        OK),
+    "mfa-verify":                   (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "mfa-setup":                    (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "staff-access":                 (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "mfa-reset":                    (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "staff-password-link":          (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "lockout-unlock":               (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "password_change":              (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "password_change_done":         (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "password_reset":               (OK,       OK,       OK,        OK,        OK),
+    "password_reset_done":          (OK,       OK,       OK,        OK,        OK),
+    "password_reset_confirm":       (OK,       OK,       OK,        OK,        OK),
+    "password_reset_complete":      (OK,       OK,       OK,        OK,        OK),
+    # Patients and intake.
+    "intake:patient-list":          (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:patient-create":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:patient-detail":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:patient-edit":          (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:intake-send":           (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:invitation-revoke":     (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:intake-summary":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "intake:screening-rules":       (LOGIN,    LOGIN,    DENIED,    OK,        OK),
+    "intake:fill":                  (OK,       BAD_LINK, OK,        OK,        OK),
+    "intake:fill-step":             (OK,       BAD_LINK, OK,        OK,        OK),
+    # Calendar and booking.
+    "sessions:calendar-day":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:calendar-week":       (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:feed-settings":       (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:calendar-feed":       (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:appointment-new":     (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:appointment-detail":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:appointment-cancel":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:appointment-status":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:course-edit":         (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    # Charting: another physiotherapist's visit.
+    "sessions:chart":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:safety-check":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:acknowledge":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:note-save":           (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:site-add":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:site-remove":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:adverse-add":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:sign":                (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_SIGN, DENIED),
+    "sessions:addendum-add":        (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_ADDENDUM, DENIED),
+    "sessions:visit-print":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:links-revoke":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:timeline":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:adverse-events":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    # Follow-ups: another physiotherapist's alert.
+    "sessions:alert":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:call-done":           (LOGIN,    LOGIN,    OK,        DENIED,    DENIED),
+    "sessions:message-health":      (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:checkin":             (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:aftercare":           (OK,       BAD_LINK, OK,        OK,        OK),
+    # Django's admin, checked with its index and one changelist.
+    ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+}
+# fmt: on
+
+
+# The second-factor pages themselves are reachable before the second factor.
+MFA_PAGES = {"mfa-verify", "mfa-setup"}

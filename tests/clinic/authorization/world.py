@@ -1,0 +1,172 @@
+"""The world the matrix requests URLs in: two patients with every kind of record, staff
+of each role, and a physiotherapist who authored none of them."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from axes.models import AccessAttempt
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from clinic.roles import Role
+from intake import services as intake_services
+from intake.models import Intake, IntakeInvitation, Patient
+from sessions.booking import feeds
+from sessions.models import (
+    AftercareDelivery,
+    Alert,
+    Appointment,
+    CalendarFeed,
+    CallTask,
+    NeedlingSite,
+    ScheduledMessage,
+    Visit,
+)
+from tests.factories import (
+    AppointmentFactory,
+    AppointmentTypeFactory,
+    CheckinAnswerFactory,
+    LocationFactory,
+    MuscleFactory,
+    NeedlingSiteFactory,
+    PatientFactory,
+    ScheduledMessageFactory,
+    UserFactory,
+    VisitFactory,
+)
+
+
+@dataclass
+class World:
+    front_desk: User
+    physio: User
+    admin: User
+    author: User  # the other physiotherapist: author of every visit here
+    patient: Patient  # patient A, whose records every URL names
+    other_patient: Patient  # patient B, who holds links of their own
+    intake: Intake  # A's submitted intake
+    invitation: IntakeInvitation  # A's open intake link
+    other_invitation: IntakeInvitation
+    appointment: Appointment  # A's appointment, its visit a draft
+    visit: Visit
+    site: NeedlingSite
+    signed_visit: Visit  # A's earlier, signed visit
+    delivery: AftercareDelivery
+    other_delivery: AftercareDelivery
+    checkin: ScheduledMessage
+    other_checkin: ScheduledMessage
+    alert: Alert
+    call: CallTask
+    feed: CalendarFeed  # the author's calendar feed
+    other_feed: CalendarFeed  # the physio's own
+    attempt: AccessAttempt
+
+
+def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
+    return AppointmentFactory(
+        patient=patient,
+        practitioner=practitioner,
+        location=location,
+        type=kind,
+        start=start,
+        **fields,
+    )
+
+
+def _signed_visit(patient, author, location, kind, start) -> Visit:
+    appointment = _appointment(
+        patient, author, location, kind, start, status=Appointment.Status.COMPLETED
+    )
+    return VisitFactory(
+        appointment=appointment,
+        status=Visit.Status.SIGNED,
+        signed_at=start + timedelta(minutes=30),
+        nprs_before=5,
+    )
+
+
+def _aftercare(visit) -> AftercareDelivery:
+    return AftercareDelivery.objects.create(
+        visit=visit, email=visit.patient.email, nonce=secrets.token_urlsafe(24)
+    )
+
+
+def _sent_checkin(visit, now) -> ScheduledMessage:
+    return ScheduledMessageFactory(
+        key=f"checkin:{visit.pk}:24h",
+        visit=visit,
+        due_at=now - timedelta(hours=1),
+        status=ScheduledMessage.Status.SENT,
+        sent_at=now - timedelta(hours=1),
+    )
+
+
+def build_world() -> World:
+    now = timezone.now()
+    front_desk = UserFactory(username="frontdesk", role=Role.FRONT_DESK)
+    physio = UserFactory(username="physio", role=Role.PHYSIO)
+    admin = UserFactory(username="clinicadmin", role=Role.ADMIN)
+    author = UserFactory(username="author", role=Role.PHYSIO)
+    location = LocationFactory(name="Kensington")
+    kind = AppointmentTypeFactory()
+    muscle = MuscleFactory()
+    alice = PatientFactory(email="alice@example.com")
+    bob = PatientFactory(email="bob@example.com")
+
+    intake = Intake.objects.create(
+        patient=alice,
+        status=Intake.Status.SUBMITTED,
+        submitted_at=now - timedelta(days=3),
+        answers={"needles": {"pregnancy": "no", "needle_fear": "none"}},
+    )
+    invitation = intake_services.intake_invite(patient=alice, sent_by=front_desk)
+    other_invitation = intake_services.intake_invite(patient=bob, sent_by=front_desk)
+
+    appointment = _appointment(alice, author, location, kind, now - timedelta(hours=1))
+    visit = VisitFactory(appointment=appointment)
+    site = NeedlingSiteFactory(visit=visit, muscle=muscle, depth_cm=Decimal("4.5"), twitch="weak")
+    signed_visit = _signed_visit(alice, author, location, kind, now - timedelta(days=1))
+    other_signed = _signed_visit(bob, author, location, kind, now - timedelta(days=1, hours=2))
+
+    checkin = _sent_checkin(signed_visit, now)
+    answer = CheckinAnswerFactory(
+        message=checkin, soreness=9, compared="worse", red_flags=["fever"]
+    )
+    alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)
+
+    return World(
+        front_desk=front_desk,
+        physio=physio,
+        admin=admin,
+        author=author,
+        patient=alice,
+        other_patient=bob,
+        intake=intake,
+        invitation=invitation,
+        other_invitation=other_invitation,
+        appointment=appointment,
+        visit=visit,
+        site=site,
+        signed_visit=signed_visit,
+        delivery=_aftercare(signed_visit),
+        other_delivery=_aftercare(other_signed),
+        checkin=checkin,
+        other_checkin=_sent_checkin(other_signed, now),
+        alert=alert,
+        call=CallTask.objects.create(patient=alice, alert=alert),
+        feed=feeds.feed_create(practitioner=author),
+        other_feed=feeds.feed_create(practitioner=physio),
+        attempt=AccessAttempt.objects.create(
+            username=author.username,
+            ip_address="203.0.113.9",
+            user_agent="test",
+            http_accept="*/*",
+            path_info="/accounts/login/",
+            attempt_time=now,
+            get_data="",
+            post_data="",
+            failures_since_start=5,
+        ),
+    )
