@@ -11,13 +11,11 @@ from sessions.booking.models import (
     WorkingHours,
     visit_number,
 )
+from sessions.charting.catalogue import AftercareTemplate, Muscle, NeedlingAuthorisation
 from sessions.charting.models import (
     Addendum,
     AdverseEvent,
     AftercareDelivery,
-    AftercareTemplate,
-    Muscle,
-    NeedlingAuthorisation,
     NeedlingSite,
     NoteIsSigned,
     Visit,

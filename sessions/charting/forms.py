@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from intake.forms import DATE_INPUT, PREGNANCY_CHOICES_IN_PERSON, refuse_ignored_answers
-from sessions.charting.models import AdverseEvent, AftercareTemplate, Muscle, NeedlingSite, Visit
+from sessions.charting.catalogue import AftercareTemplate, Muscle
+from sessions.charting.models import AdverseEvent, NeedlingSite, Visit
 
 
 class FocusFirstError:

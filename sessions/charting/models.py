@@ -1,5 +1,6 @@
-"""Charting's records: who may needle, the muscle and aftercare catalogues, the visit
-note and what is recorded under it (sites, adverse events, addenda, aftercare sent).
+"""Charting's records: the visit note and what is recorded under it (sites, adverse
+events, addenda, aftercare sent). The clinic's catalogues (who may needle, muscles,
+aftercare templates) are in ``catalogue``.
 
 A signed note never changes: ``Visit``, the rows under it and their querysets refuse
 with ``NoteIsSigned``. The hard stops before needling are ``hard_stops``, a leaf module
@@ -17,47 +18,11 @@ from django.utils import timezone
 from intake import services as intake_services
 from intake.screening import Verdict
 from sessions.booking.models import Appointment
+from sessions.charting.catalogue import AftercareTemplate, Muscle, NeedlingAuthorisation
 from sessions.charting.hard_stops import Problem, needling_blockers
 
 # Pain is rated on the numeric pain rating scale (NPRS), the field's standard 0-10 scale.
 NPRS_HELP = "Numeric pain rating scale: 0 = no pain, 10 = worst pain imaginable."
-
-
-class NeedlingAuthorisationQuerySet(models.QuerySet):
-    def valid_on(self, day: date):
-        return self.filter(valid_from__lte=day).filter(
-            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day)
-        )
-
-
-class NeedlingAuthorisation(models.Model):
-    """A regulator's authorisation for a practitioner to use needles (e.g. IMS)."""
-
-    practitioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="needling_authorisations"
-    )
-    issuing_body = models.CharField(max_length=200)
-    number = models.CharField("authorisation number", max_length=60)
-    valid_from = models.DateField()
-    valid_until = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
-
-    objects = NeedlingAuthorisationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["practitioner_id", "-valid_from"]
-        indexes = [
-            models.Index(fields=["practitioner", "valid_from"], name="auth_practitioner_idx")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.issuing_body} #{self.number}"
-
-    def clean(self) -> None:
-        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
-            raise ValidationError({"valid_until": "The end date is before the start date."})
-
-    def is_valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
 
 class NoteIsSigned(ValidationError):
@@ -68,50 +33,6 @@ class NoteIsSigned(ValidationError):
 
     def __init__(self, message: str = MESSAGE):
         super().__init__(message, code="signed")
-
-
-class Muscle(models.Model):
-    """The catalogue of muscles commonly needled, with their nerve-root supply."""
-
-    class Region(models.TextChoices):
-        HEAD_NECK = "head_neck", "Head and neck"
-        SHOULDER = "shoulder", "Shoulder girdle"
-        ARM = "arm", "Arm and forearm"
-        HAND = "hand", "Hand"
-        SPINE = "spine", "Spine (paraspinal)"
-        TRUNK = "trunk", "Trunk"
-        HIP = "hip", "Hip and buttock"
-        THIGH = "thigh", "Thigh"
-        LEG = "leg", "Leg and foot"
-
-    name = models.CharField(max_length=100, unique=True)
-    region = models.CharField(max_length=12, choices=Region.choices)
-    nerve_roots = models.CharField(max_length=30, help_text="For example C5-C6 or L4-S1.")
-    is_paraspinal = models.BooleanField(
-        default=False, help_text="Sites in this muscle are charted with a spinal level."
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["region", "name"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.nerve_roots})"
-
-
-class AftercareTemplate(models.Model):
-    """Clinic-editable aftercare advice; the physiotherapist adapts it per visit."""
-
-    name = models.CharField(max_length=100, unique=True)
-    body = models.TextField()
-    is_active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class VisitQuerySet(models.QuerySet):

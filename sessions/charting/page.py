@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from sessions.charting import selectors, services
+from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
     AddendumForm,
     AdverseEventForm,
@@ -15,7 +16,7 @@ from sessions.charting.forms import (
     SiteForm,
 )
 from sessions.charting.hard_stops import Problem, needling_blockers, unacknowledged
-from sessions.charting.models import AftercareTemplate, Visit
+from sessions.charting.models import Visit
 
 
 def chart_url(visit: Visit, anchor: str = "") -> str:

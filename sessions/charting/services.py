@@ -17,12 +17,12 @@ from clinic.roles import Role, has_role
 from clinic.types import StaffUser
 from intake.models import HealthUpdate
 from sessions.booking.models import Appointment
+from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.hard_stops import Problem
 from sessions.charting.models import (
     Addendum,
     AdverseEvent,
     AftercareDelivery,
-    AftercareTemplate,
     NeedlingSite,
     NoteIsSigned,
     Visit,

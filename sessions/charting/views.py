@@ -18,6 +18,7 @@ from clinic.roles import Role
 from intake.models import Patient
 from sessions.booking.models import Appointment, visit_number
 from sessions.charting import page, selectors, services
+from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
     AddendumForm,
     AdverseEventForm,
@@ -28,7 +29,6 @@ from sessions.charting.forms import (
 )
 from sessions.charting.models import (
     AdverseEvent,
-    AftercareTemplate,
     NeedlingSite,
     NoteIsSigned,
     Visit,
