@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # First, so that every response gets no-store, refusals by the middleware below too
     # (static files, served by whitenoise under STATIC_URL, keep their long cache).
     "clinic.security.NoStoreMiddleware",
+    # Second, so that its duration covers all the app's work on the request.
+    "clinic.timing.ServerTimingMiddleware",
     "clinic.security.RequestSizeLimitMiddleware",
     "clinic.security.RequestInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
