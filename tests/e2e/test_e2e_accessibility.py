@@ -89,6 +89,7 @@ PHYSIO_PAGES = {
 }
 ADMIN_PAGES = {"home", "audit-log", "staff-access", "sessions:message-health"}
 PATIENT_PAGES = {
+    "intake:patient-detail",
     "intake:fill",
     "intake:fill-step",
     "intake:intake-summary",
@@ -189,6 +190,7 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
         ("/patients/?q=Lee", "patient search"),
         ("/patients/?q=nobody-by-this-name", "patient search, nothing found"),
         (f"/patients/{marcus}/", "patient page (front desk)"),
+        (f"/patients/{clinic.sofia.pk}/", "patient page with an intake link out (front desk)"),
         ("/calendar/", "calendar day"),
         ("/calendar/week/", "calendar week"),
         ("/appointments/new/", "book: choose the patient"),
@@ -345,7 +347,7 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
     audit.assert_clean(ADMIN_PAGES)
 
 
-def test_patient_link_pages(browser: Browser, clinic, audit: Audit):
+def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
     context = new_context(browser)
     page = context.new_page()
     url = clinic.url
@@ -356,6 +358,10 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit):
     ]:
         page.goto(url + path)
         audit.check(page, label)
+    settings.BAD_LINK_LIMIT = 1
+    page.goto(f"{url}/c/not-a-link/")
+    audit.check(page, "too many bad links")
+    settings.BAD_LINK_LIMIT = 20
 
     page.goto(clinic.aftercare_link)
     audit.check(page, "aftercare")
@@ -433,6 +439,8 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit):
     intake = clinic.sofia.intakes.get()
     page.goto(f"{url}/intakes/{intake.pk}/")
     audit.check(page, "intake summary")
+    page.goto(f"{url}/patients/{clinic.sofia.pk}/")
+    audit.check(page, "patient page with a submitted intake (physio)")
     page.context.close()
     audit.assert_clean(PATIENT_PAGES)
 
