@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -361,7 +362,9 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
     settings.BAD_LINK_LIMIT = 1
     page.goto(f"{url}/c/not-a-link/")
     audit.check(page, "too many bad links")
-    settings.BAD_LINK_LIMIT = 20
+    # Bad links count against this address in the cache for the whole run (15 minutes):
+    # hand the other tests their allowance back.
+    cache.delete_many([f"bad-links:{address}" for address in ("127.0.0.1", "::1")])
 
     page.goto(clinic.aftercare_link)
     audit.check(page, "aftercare")
