@@ -194,6 +194,8 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# A refused form focuses its first error (clinic/form_errors.py).
+FORM_RENDERER = "clinic.form_errors.Renderer"
 
 # Email: files in var/mail/ (one per message) unless EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "clinic@localhost")
