@@ -100,3 +100,16 @@ class StaffCreationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].help_text = "The link to choose a password goes here."
+
+
+class ExportFormatForm(forms.Form):
+    """``?format=`` of the record export: the printable page unless JSON is asked for."""
+
+    format = forms.ChoiceField(
+        choices=[("html", "Printable page"), ("json", "JSON")],
+        required=False,
+        error_messages={"invalid_choice": "The export comes as format=html or format=json."},
+    )
+
+    def chosen(self) -> str:
+        return self.cleaned_data.get("format") or "html"

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_safe
 
 from clinic import audit, health
 from clinic.access import public, require_roles
-from clinic.forms import AuditFilterForm
+from clinic.forms import AuditFilterForm, ExportFormatForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role
-from clinic.site import export
+from clinic.site import export, export_page
 from intake.models import Patient
 from sessions.booking import selectors as booking_selectors
 from sessions.followups import selectors as followups
@@ -80,20 +80,27 @@ def healthz(request):
 
 @require_roles(Role.PHYSIO)
 def patient_export(request, pk: int):
-    """An access request: everything held about the patient, as JSON or a printable page."""
+    """An access request: everything held about the patient, as JSON or a printable page.
+    Any other ``?format=`` is refused (400) before anything is read or audited."""
     patient = get_object_or_404(Patient, pk=pk)
+    form = ExportFormatForm(request.GET)
+    if not form.is_valid():
+        message = " ".join(form.errors["format"])
+        return render(request, "400.html", {"message": message}, status=400)
     data = export.patient_export(patient)
+    as_json = form.chosen() == "json"
     audit.record(
         request,
         audit.Action.EXPORT,
         obj=patient,
-        detail=f"export {request.GET.get('format', 'page')}",
+        detail="export json" if as_json else "export page",
     )
-    if request.GET.get("format") == "json":
+    if as_json:
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
         return response
-    return render(request, "clinic/patient_export.html", {"patient": patient, "data": data})
+    page = export_page.export_page(data)
+    return render(request, "clinic/patient_export.html", {"patient": patient, **page})
 
 
 @public
