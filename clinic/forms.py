@@ -16,7 +16,14 @@ class AuditFilterForm(forms.Form):
         choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
     )
     patient = forms.IntegerField(
-        label="Patient number", required=False, min_value=1, max_value=2**63 - 1
+        label="Patient number",
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "min_value": "A patient number is 1 or more.",
+            "max_value": "No patient has a number that large.",
+        },
     )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
