@@ -1,10 +1,11 @@
 """The site's own pages: each role's home page, the audit log, the patient record
-export, ``/healthz`` and the benchmark's floor page."""
+export, ``/healthz``, ``/favicon.ico`` and the benchmark's floor page."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -101,6 +102,14 @@ def patient_export(request, pk: int):
         return response
     page = export_page.export_page(data)
     return render(request, "clinic/patient_export.html", {"patient": patient, **page})
+
+
+@public
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own: the page icon (pages also
+    name it in a <link>). A temporary redirect, so a changed icon's new address is used."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 @public
