@@ -38,7 +38,7 @@ class DigitsCharField(forms.CharField):
     script as ASCII digits, so search and validators see 0-9."""
 
     def to_python(self, value: Any) -> str:
-        return ascii_digits(unicodedata.normalize("NFKC", super().to_python(value)))
+        return ascii_digits(unicodedata.normalize("NFKC", super().to_python(value) or ""))
 
 
 class IdentityCharField(forms.CharField):

@@ -3,10 +3,12 @@ readable label (the model field's verbose name where the key is a field), intake
 as questions and answers, nested records as sections. What the JSON carries, the page
 shows; tests/clinic/test_export_page.py holds the two together."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Model
 from django.utils.text import capfirst
 
@@ -47,7 +49,7 @@ CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
 }
 
 # Intake JSON fields shown as questions and answers.
-QUESTIONS = {
+QUESTIONS: dict[tuple[type[Model], str], Callable[[Any], selectors.Sections]] = {
     (Intake, "answers"): selectors.answer_sections,
     (Intake, "drafts"): selectors.draft_sections,
 }
@@ -92,9 +94,11 @@ def label(model: type[Model] | None, key: str) -> str:
         return LABELS[key]
     if model is not None:
         try:
-            return capfirst(str(model._meta.get_field(key).verbose_name))
+            model_field = model._meta.get_field(key)
         except FieldDoesNotExist:
-            pass
+            model_field = None
+        if isinstance(model_field, models.Field):
+            return capfirst(str(model_field.verbose_name))
     return capfirst(key.replace("_", " "))
 
 
@@ -106,9 +110,9 @@ def display(model: type[Model], key: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
-    if key in RECORD[model].fields:
-        choices = dict(model._meta.get_field(key).flatchoices)
-        return str(choices.get(value, value))
+    model_field = model._meta.get_field(key) if key in RECORD[model].fields else None
+    if isinstance(model_field, models.Field) and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
     return str(value)
 
 

@@ -86,7 +86,7 @@ def patient_export(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
     form = ExportFormatForm(request.GET)
     if not form.is_valid():
-        message = " ".join(form.errors["format"])
+        message = " ".join(str(error) for error in form.errors["format"])
         return render(request, "400.html", {"message": message}, status=400)
     data = export.patient_export(patient)
     as_json = form.chosen() == "json"
