@@ -65,6 +65,7 @@ LABELS = {
     "booked_by": "Booked by",
     "sent_by": "Sent by",
     "answered_at": "Answered at",
+    "signed_ip": "Signed from (IP address)",
 }
 
 
