@@ -16,7 +16,14 @@ class AuditFilterForm(forms.Form):
         choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
     )
     patient = forms.IntegerField(
-        label="Patient number", required=False, min_value=1, max_value=2**63 - 1
+        label="Patient number",
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "min_value": "A patient number is 1 or more.",
+            "max_value": "No patient has a number that large.",
+        },
     )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -100,3 +107,16 @@ class StaffCreationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].help_text = "The link to choose a password goes here."
+
+
+class ExportFormatForm(forms.Form):
+    """``?format=`` of the record export: the printable page unless JSON is asked for."""
+
+    format = forms.ChoiceField(
+        choices=[("html", "Printable page"), ("json", "JSON")],
+        required=False,
+        error_messages={"invalid_choice": "The export comes as format=html or format=json."},
+    )
+
+    def chosen(self) -> str:
+        return self.cleaned_data.get("format") or "html"

@@ -182,7 +182,15 @@ def staff_access(request):
 @require_roles(Role.ADMIN)
 @require_POST
 def reset_mfa(request, user_id: int):
+    """Another admin resets a person's authenticator; never one's own, which would let a
+    hijacked signed-in session swap the second factor without knowing it."""
     user = get_object_or_404(get_user_model(), pk=user_id)
+    if user.pk == request.user.pk:
+        messages.error(
+            request,
+            "You cannot reset your own authenticator here: ask another clinic admin to do it.",
+        )
+        return redirect("staff-access")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     audit.record_staff_account(request, user=user, detail="second factor reset")
@@ -208,7 +216,15 @@ def send_password_link(request, user_id: int):
 @require_roles(Role.ADMIN)
 @require_POST
 def unlock(request, attempt_id: int):
+    """Lift another person's lockout; one's own stays for another admin (or the cool-off),
+    so a hijacked session cannot reopen password guessing on its own account."""
     attempt = get_object_or_404(AccessAttempt, pk=attempt_id)
+    if attempt.username == request.user.get_username():
+        messages.error(
+            request,
+            "You cannot lift a lockout on your own account: ask another clinic admin.",
+        )
+        return redirect("staff-access")
     axes_reset(username=attempt.username, ip=attempt.ip_address)
     audit.record(
         request, audit.Action.UPDATE, detail=f"sign-in lockout lifted for {attempt.username}"

@@ -24,6 +24,23 @@ def identity_text(value: str | None) -> str:
     return " ".join(visible.split())
 
 
+def ascii_digits(value: str | None) -> str:
+    """``value`` with every decimal digit of any script (fullwidth "１", Arabic-Indic "١",
+    Devanagari "१"...) as its ASCII digit; other characters kept, so the length is too."""
+    return "".join(
+        str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in value or ""
+    )
+
+
+class DigitsCharField(forms.CharField):
+    """A form field for numbers people type (phone, health number), as a phone keyboard
+    in another script types them: NFKC (a fullwidth dash is a dash), then digits of any
+    script as ASCII digits, so search and validators see 0-9."""
+
+    def to_python(self, value: Any) -> str:
+        return ascii_digits(unicodedata.normalize("NFKC", super().to_python(value) or ""))
+
+
 class IdentityCharField(forms.CharField):
     """A form field for short identity text, cleaned by ``identity_text``."""
 

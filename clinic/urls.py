@@ -66,6 +66,7 @@ intake_patterns = [
 urlpatterns = [
     path("", site_views.home, name="home"),
     path("healthz", site_views.healthz, name="healthz"),
+    path("favicon.ico", site_views.favicon, name="favicon"),
     path("audit/", site_views.audit_log, name="audit-log"),
     path("patients/<id:pk>/export/", site_views.patient_export, name="patient-export"),
     path("accounts/", include(auth_urls)),

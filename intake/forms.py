@@ -4,7 +4,7 @@ from typing import cast
 from django import forms
 from django.utils import timezone
 
-from clinic.text import IdentityCharField
+from clinic.text import DigitsCharField, IdentityCharField
 from intake.answers import SurgeryAnswer, step_values, surgeries_values
 from intake.models import Patient
 from intake.screening import CONDITIONS, Pregnancy
@@ -36,7 +36,7 @@ def long_text(label: str, help_text: str = "", required: bool = False) -> forms.
 
 
 class PatientForm(forms.ModelForm):
-    health_number = forms.CharField(
+    health_number = DigitsCharField(
         label="Alberta health number",
         max_length=20,
         required=False,
@@ -69,7 +69,10 @@ class PatientForm(forms.ModelForm):
             "emergency_contact_relationship",
         ]
         widgets = {"date_of_birth": DATE_INPUT}
-        field_classes = {
+        field_classes: dict[str, type[forms.Field]] = {
+            "phone": DigitsCharField,
+            "emergency_contact_phone": DigitsCharField,
+        } | {
             name: IdentityCharField
             for name in [
                 "legal_first_name",

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 from collections.abc import Collection
 from datetime import date
 from typing import Any, Self
@@ -10,10 +11,13 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from clinic import locks
+from clinic.text import ascii_digits
 from intake.names import fold_name, name_key
 
+ASCII_DIGITS = frozenset("0123456789")
+# [0-9], not \d (any script's digits), and \Z, not $ (which allows a final newline).
 alberta_health_number = RegexValidator(
-    r"^\d{9}$", "An Alberta health number has exactly 9 digits (no spaces or dashes)."
+    r"^[0-9]{9}\Z", "An Alberta health number has exactly 9 digits (no spaces or dashes)."
 )
 
 
@@ -30,13 +34,14 @@ class PatientQuerySet(models.QuerySet):
             return self.none()
         if "@" in query:
             return self.filter(email=query.lower())
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", query):
+        query = ascii_digits(unicodedata.normalize("NFKC", query))
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", query):
             try:
                 return self.filter(date_of_birth=date.fromisoformat(query))
             except ValueError:
                 return self.none()
         digits = re.sub(r"[\s().+-]", "", query)
-        if digits.isdigit():
+        if re.fullmatch(r"[0-9]+", digits):
             if len(digits) < 3:
                 return self.none()
             match = models.Q(search_phone__contains=digits)
@@ -117,7 +122,7 @@ class Patient(models.Model):
             filter(None, [self.legal_last_name, self.legal_first_name, self.preferred_name])
         )
         self.search_name = fold_name(names)
-        self.search_phone = "".join(c for c in self.phone if c.isdigit())
+        self.search_phone = "".join(c for c in ascii_digits(self.phone) if c in ASCII_DIGITS)
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from clinic import audit, links, once
 from clinic.access import public, require_roles
 from clinic.roles import Role
-from intake import services
+from intake import selectors, services
 from intake.answers import IntakeAnswers
 from intake.forms import (
     STEP_SLUGS,
@@ -117,33 +117,12 @@ def intake_summary(request, pk: int):
     return render(
         request,
         "intake/intake_summary.html",
-        {"intake": intake, "sections": _answer_sections(intake), "verdict": verdict},
+        {
+            "intake": intake,
+            "sections": selectors.answer_sections(intake.answers),
+            "verdict": verdict,
+        },
     )
-
-
-def _answer_sections(intake: Intake) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The intake's answers as (step title, [(question, answer as text)]) for reading."""
-    answers = IntakeAnswers.from_json(intake.answers)
-    sections: list[tuple[str, list[tuple[str, str]]]] = []
-    for slug, form_class in STEPS:
-        if issubclass(form_class, BaseSurgeryFormSet):  # the surgeries step
-            items = [(s.day.isoformat(), s.description) for s in answers.surgeries]
-            sections.append((STEP_TITLES[slug], items or [("Surgeries", "None")]))
-            continue
-        stored = answers.step(slug)
-        items = []
-        for name, field in form_class.base_fields.items():
-            value = stored.get(name)
-            choices = dict(getattr(field, "choices", []) or [])
-            if isinstance(value, list):
-                text = ", ".join(str(choices.get(v, v)) for v in value) or "None"
-            elif value in (None, ""):
-                text = "—"
-            else:
-                text = str(choices.get(value, choices.get(str(value), value)))
-            items.append((str(field.label), text))
-        sections.append((STEP_TITLES[slug], items))
-    return sections
 
 
 @require_roles(Role.ADMIN, Role.PHYSIO)

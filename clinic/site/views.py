@@ -1,20 +1,21 @@
 """The site's own pages: each role's home page, the audit log, the patient record
-export, ``/healthz`` and the benchmark's floor page."""
+export, ``/healthz``, ``/favicon.ico`` and the benchmark's floor page."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from clinic import audit, health
 from clinic.access import public, require_roles
-from clinic.forms import AuditFilterForm
+from clinic.forms import AuditFilterForm, ExportFormatForm
 from clinic.models import AuditEvent
 from clinic.roles import STAFF, Role, primary_role
-from clinic.site import export
+from clinic.site import export, export_page
 from intake.models import Patient
 from sessions.booking import selectors as booking_selectors
 from sessions.followups import selectors as followups
@@ -80,20 +81,35 @@ def healthz(request):
 
 @require_roles(Role.PHYSIO)
 def patient_export(request, pk: int):
-    """An access request: everything held about the patient, as JSON or a printable page."""
+    """An access request: everything held about the patient, as JSON or a printable page.
+    Any other ``?format=`` is refused (400) before anything is read or audited."""
     patient = get_object_or_404(Patient, pk=pk)
+    form = ExportFormatForm(request.GET)
+    if not form.is_valid():
+        message = " ".join(str(error) for error in form.errors["format"])
+        return render(request, "400.html", {"message": message}, status=400)
     data = export.patient_export(patient)
+    as_json = form.chosen() == "json"
     audit.record(
         request,
         audit.Action.EXPORT,
         obj=patient,
-        detail=f"export {request.GET.get('format', 'page')}",
+        detail="export json" if as_json else "export page",
     )
-    if request.GET.get("format") == "json":
+    if as_json:
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
         return response
-    return render(request, "clinic/patient_export.html", {"patient": patient, "data": data})
+    page = export_page.export_page(data)
+    return render(request, "clinic/patient_export.html", {"patient": patient, **page})
+
+
+@public
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own: the page icon (pages also
+    name it in a <link>). A temporary redirect, so a changed icon's new address is used."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 @public

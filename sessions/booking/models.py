@@ -10,6 +10,11 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+PLANNED_VISITS = [
+    MinValueValidator(1, "Plan at least 1 visit."),
+    MaxValueValidator(60, "Plan at most 60 visits in a course."),
+]
+
 
 class Location(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -92,7 +97,10 @@ class TimeOff(models.Model):
 class AppointmentType(models.Model):
     name = models.CharField(max_length=100, unique=True)
     duration_minutes = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(5), MaxValueValidator(480)]
+        validators=[
+            MinValueValidator(5, "A visit lasts at least 5 minutes."),
+            MaxValueValidator(480, "A visit lasts at most 480 minutes (8 hours)."),
+        ]
     )
     involves_needling = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
@@ -115,12 +123,12 @@ class Course(models.Model):
     planned_min = models.PositiveSmallIntegerField(
         "planned visits (at least)",
         default=8,
-        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        validators=PLANNED_VISITS,
     )
     planned_max = models.PositiveSmallIntegerField(
         "planned visits (at most)",
         default=10,
-        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        validators=PLANNED_VISITS,
     )
     started_on = models.DateField(default=timezone.localdate)
     closed_on = models.DateField(null=True, blank=True)

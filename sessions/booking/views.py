@@ -1,6 +1,8 @@
 """Booking's pages: the day and week calendars, booking and moving a visit, cancelling
 and marking it, the course plan, and the practitioner's calendar feed."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -105,7 +107,9 @@ def appointment_new(request):
     """Book: pick (or quick-create) the patient, then the visit details."""
     params = request.GET.copy()
     patient = None
-    if params.get("patient", "").isdigit():
+    # [0-9]{1,18}, not isdigit(): "²" is a digit to Python but not to int(), and a longer
+    # number overflows the key.
+    if re.fullmatch(r"[0-9]{1,18}", params.get("patient", "")):
         patient = Patient.objects.filter(pk=params["patient"]).first()
     if patient is None:
         return _choose_patient(request, params)

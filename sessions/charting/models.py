@@ -25,6 +25,10 @@ from sessions.charting.hard_stops import Problem, needling_blockers
 NPRS_HELP = "Numeric pain rating scale: 0 = no pain, 10 = worst pain imaginable."
 
 
+# Domain limits with plain messages (the database's own limit reads 32767 or more).
+NEEDLES_MAX = MaxValueValidator(200, "A visit uses at most 200 needles: check the count.")
+
+
 class NoteIsSigned(ValidationError):
     """A signed visit note, or anything recorded under it, cannot change. ``MESSAGE`` is
     the one wording of that refusal, for services, models and the chart's views alike."""
@@ -83,7 +87,7 @@ class Visit(models.Model):
         "NPRS before needling (0-10)",
         null=True,
         blank=True,
-        validators=[MaxValueValidator(10)],
+        validators=[MaxValueValidator(10, "NPRS runs from 0 to 10.")],
         help_text=NPRS_HELP,
     )
     change_since_last = models.CharField(max_length=8, choices=Change.choices, blank=True)
@@ -98,15 +102,19 @@ class Visit(models.Model):
         "NPRS after needling (0-10)",
         null=True,
         blank=True,
-        validators=[MaxValueValidator(10)],
+        validators=[MaxValueValidator(10, "NPRS runs from 0 to 10.")],
         help_text=NPRS_HELP,
     )
     # Needles and clean technique.
     needle_product = models.CharField(max_length=100, blank=True)
     needle_size = models.CharField(max_length=30, blank=True, help_text="For example 0.25 × 40 mm.")
     needle_lot = models.CharField("lot number", max_length=60, blank=True)
-    needles_out = models.PositiveSmallIntegerField("needles taken out", null=True, blank=True)
-    needles_back = models.PositiveSmallIntegerField("needles counted back", null=True, blank=True)
+    needles_out = models.PositiveSmallIntegerField(
+        "needles taken out", null=True, blank=True, validators=[NEEDLES_MAX]
+    )
+    needles_back = models.PositiveSmallIntegerField(
+        "needles counted back", null=True, blank=True, validators=[NEEDLES_MAX]
+    )
     single_use_sterile = models.BooleanField("single-use sterile needles", default=False)
     skin_antisepsis = models.BooleanField("skin cleaned with antiseptic", default=False)
     gloves = models.BooleanField("gloves worn throughout", default=False)
@@ -249,10 +257,17 @@ class NeedlingSite(UnderVisit):
         "depth (cm)",
         max_digits=3,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("12"))],
+        validators=[
+            MinValueValidator(Decimal("0.5"), "Depth is at least 0.5 cm."),
+            MaxValueValidator(Decimal("12"), "Depth is at most 12 cm."),
+        ],
     )
     insertions = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(30)]
+        default=1,
+        validators=[
+            MinValueValidator(1, "A site has at least 1 insertion."),
+            MaxValueValidator(30, "A site has at most 30 insertions; add another site."),
+        ],
     )
     twitch = models.CharField("twitch response", max_length=6, choices=Twitch.choices)
     tolerance = models.CharField(max_length=5, choices=Tolerance.choices, default=Tolerance.GOOD)

@@ -108,7 +108,7 @@ class CheckinAnswer(models.Model):
     message = models.ForeignKey(ScheduledMessage, on_delete=models.PROTECT, related_name="answers")
     soreness = models.PositiveSmallIntegerField(
         "soreness (NPRS 0-10)",
-        validators=[MaxValueValidator(10)],
+        validators=[MaxValueValidator(10, "NPRS runs from 0 to 10.")],
         help_text="Post-needling soreness on the numeric pain rating scale: 0 = none, "
         "10 = the worst imaginable.",
     )

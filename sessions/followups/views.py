@@ -1,6 +1,7 @@
 """Check-ins (patients, by signed link), alerts (physiotherapists), call tasks (front
 desk, no clinical detail) and message health (clinic admins)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -109,4 +110,11 @@ def call_done(request, pk: int):
 
 @require_roles(Role.ADMIN)
 def message_health(request):
-    return render(request, "sessions/message_health.html", {"health": selectors.message_health()})
+    return render(
+        request,
+        "sessions/message_health.html",
+        {
+            "health": selectors.message_health(),
+            "dispatch_seconds": settings.FOLLOWUP_DISPATCH_SECONDS,
+        },
+    )

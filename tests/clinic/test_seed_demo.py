@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.management.commands.seed_demo import DEMO_PATIENTS
 from clinic.roles import Role, primary_role
@@ -66,3 +67,20 @@ def test_demo_patients_look_real_with_a_number_to_call(db, settings):
         assert patient.emergency_contact_name and patient.emergency_contact_phone, patient
         assert patient.full_clean() is None
     assert Patient.objects.get(legal_last_name=last).phone == phone
+
+
+def test_seeding_again_leaves_a_reset_authenticator_reset(db, settings):
+    """The person's own re-enrolled device stays the only one: no demo device beside it."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    physio = get_user_model().objects.get(username="physio")
+    physio.last_login = timezone.now()
+    physio.save()
+    TOTPDevice.objects.filter(user=physio).delete()  # what "Reset authenticator" does
+    call_command("seed_demo")
+    assert not TOTPDevice.objects.filter(user=physio).exists()
+    TOTPDevice.objects.create(user=physio, name="Authenticator app")
+    call_command("seed_demo")
+    assert list(TOTPDevice.objects.filter(user=physio).values_list("name", flat=True)) == [
+        "Authenticator app"
+    ]

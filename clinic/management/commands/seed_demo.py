@@ -126,9 +126,12 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.add(Group.objects.get(name=role.value))
                 created += 1
-            created += TOTPDevice.objects.get_or_create(
-                user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY}
-            )[1]
+            # Only for someone who has never signed in and has no authenticator: after a
+            # reset the person enrols their own, and a demo device added next to it (or
+            # before it) would quietly undo the reset.
+            if user.last_login is None and not TOTPDevice.objects.filter(user=user).exists():
+                TOTPDevice.objects.create(user=user, name="Demo authenticator", key=DEMO_TOTP_KEY)
+                created += 1
 
         for name, address, phone in DEMO_LOCATIONS:
             created += Location.objects.get_or_create(

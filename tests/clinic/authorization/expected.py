@@ -38,6 +38,7 @@ EXPECTED: dict[str, tuple] = {
     # url name                       anonymous patient   front desk physio     admin
     "home":                         (LOGIN,    LOGIN,    OK,        OK,        OK),
     "healthz":                      (OK,       OK,       OK,        OK,        OK),
+    "favicon":                      (OK,       OK,       OK,        OK,        OK),
     "audit-log":                    (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "patient-export":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     # Accounts.

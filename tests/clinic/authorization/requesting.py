@@ -67,6 +67,7 @@ def _link(name: str) -> Callable[[World], dict]:
 ARGS: dict[str, Callable[[World], dict]] = {
     "home": no_args,
     "healthz": no_args,
+    "favicon": no_args,
     "audit-log": no_args,
     "patient-export": lambda w: {"pk": w.patient.pk},
     "login": no_args,

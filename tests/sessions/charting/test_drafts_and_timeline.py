@@ -90,7 +90,7 @@ class TestDraftsAndTimeline:
             {"subjective": "Typed <b>text</b>", "nprs_before": "11"},
         )
         page = response.content.decode()
-        assert "Ensure this value is less than or equal to 10" in page
+        assert "NPRS runs from 0 to 10." in page
         assert "Typed &lt;b&gt;text&lt;/b&gt;" in page
 
     def test_notes_to_sign_on_the_physio_home(self, client_for, physio, visit):

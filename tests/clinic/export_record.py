@@ -1,0 +1,191 @@
+"""A patient with a row in every model of the record, for the export's tests."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from clinic.roles import Role
+from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
+from sessions.models import (
+    Addendum,
+    AdverseEvent,
+    AftercareDelivery,
+    AftercareTemplate,
+    Alert,
+    Appointment,
+    AppointmentType,
+    CallTask,
+    CheckinAnswer,
+    Course,
+    Muscle,
+    NeedlingSite,
+    ScheduledMessage,
+    Visit,
+)
+from tests.factories import LocationFactory, PatientFactory, UserFactory
+
+TZ = ZoneInfo("America/Edmonton")
+START = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
+SECRETS = {
+    "invitation": "invitation-nonce-0123456789abcdef",
+    "delivery": "aftercare-nonce-0123456789abcdef",
+    "checkin": "checkin-nonce-0123456789abcdef",
+    "reminder": "reminder-nonce-0123456789abcdef",
+    "claim": "claim-token-0123456789abcdef",
+}
+
+
+def build_full_record() -> Patient:
+    """One patient with a row in every model of the record, every optional field filled."""
+    physio = UserFactory(username="dr-export", first_name="Ada", last_name="Ng", role=Role.PHYSIO)
+    desk = UserFactory(username="desk-export", first_name="Bo", last_name="Li")
+    patient = PatientFactory(legal_first_name="Quinn", legal_last_name="Marsh")
+    consent = ConsentText.objects.create(body="Consent wording.")
+    intake = Intake.objects.create(
+        patient=patient,
+        status=Intake.Status.SUBMITTED,
+        submitted_at=START - timedelta(days=3),
+        answers={"needles": {"pregnancy": "no", "fear": True}},
+        drafts={"history": {"notes": "half typed"}},
+        consent=consent,
+        signature_name="Quinn Marsh",
+        signed_ip="203.0.113.7",
+    )
+    IntakeInvitation.objects.create(
+        intake=intake,
+        nonce=SECRETS["invitation"],
+        email="quinn@example.com",
+        created_by=desk,
+        expires_at=START,
+        opened_at=START - timedelta(days=4),
+        revoked_at=START - timedelta(days=3),
+    )
+    safety = HealthUpdate.objects.create(
+        patient=patient,
+        reported_at=START,
+        source="day-of-visit check",
+        pregnancy="no",
+        surgery_date=START.date() - timedelta(days=200),
+        surgery_description="knee scope",
+        anticoagulants=True,
+        medication_notes="apixaban",
+        recorded_by=physio,
+    )
+    course = Course.objects.create(
+        patient=patient, started_on=START.date(), closed_on=START.date() + timedelta(days=60)
+    )
+    kind, _ = AppointmentType.objects.get_or_create(
+        name="IMS treatment", defaults={"duration_minutes": 30, "involves_needling": True}
+    )
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner=physio,
+        location=LocationFactory(name="Kensington"),
+        type=kind,
+        course=course,
+        start=START,
+        end=START + timedelta(minutes=30),
+        status=Appointment.Status.COMPLETED,
+        cancellation_reason="",
+        front_desk_note="prefers mornings",
+        eligibility_override="cleared by phone with the surgeon",
+        created_by=desk,
+    )
+    template = AftercareTemplate.objects.create(name="After IMS (export)", body="Rest.")
+    visit = Visit.objects.create(
+        appointment=appointment,
+        author=physio,
+        safety_check=safety,
+        consent_today=True,
+        acknowledged_precautions=["needle_fear"],
+        acknowledged_by=physio,
+        acknowledged_at=START + timedelta(minutes=5),
+        nprs_before=7,
+        change_since_last=Visit.Change.FIRST,
+        soreness_after_last="none",
+        subjective="S",
+        objective="O",
+        assessment="A",
+        plan="P",
+        nprs_after=3,
+        needle_product="Seirin J",
+        needle_size="0.25 × 40 mm",
+        needle_lot="LOT-9",
+        needles_out=4,
+        needles_back=4,
+        single_use_sterile=True,
+        skin_antisepsis=True,
+        gloves=True,
+        sharps_disposal=True,
+        aftercare_template=template,
+        aftercare_text="Rest and drink water.",
+        home_exercises="Chin tucks",
+    )
+    muscle, _ = Muscle.objects.get_or_create(
+        name="Upper trapezius", defaults={"region": Muscle.Region.SHOULDER, "nerve_roots": "C3-C4"}
+    )
+    NeedlingSite.objects.create(
+        visit=visit,
+        muscle=muscle,
+        side=NeedlingSite.Side.LEFT,
+        spinal_level="C3-C4",
+        depth_cm=Decimal("1.5"),
+        twitch=NeedlingSite.Twitch.STRONG,
+    )
+    AdverseEvent.objects.create(
+        visit=visit, kind=AdverseEvent.Kind.BRUISING, description="small", action_taken="ice"
+    )
+    AftercareDelivery.objects.create(
+        visit=visit,
+        email="quinn@example.com",
+        nonce=SECRETS["delivery"],
+        sent_at=START + timedelta(hours=1),
+        skipped_reason="",
+    )
+    Visit.objects.filter(pk=visit.pk).update(
+        status=Visit.Status.SIGNED, signed_at=START + timedelta(minutes=40)
+    )
+    Addendum.objects.create(visit=visit, author=physio, reason="typo", text="Left, not right.")
+    checkin = ScheduledMessage.objects.create(
+        key=f"checkin:{visit.pk}:24h",
+        kind=ScheduledMessage.Kind.CHECKIN,
+        patient=patient,
+        appointment=appointment,
+        visit=visit,
+        hours_after=Decimal("24"),
+        due_at=START + timedelta(hours=24),
+        status=ScheduledMessage.Status.SENT,
+        sent_at=START + timedelta(hours=24),
+        claim=SECRETS["claim"],
+        nonce=SECRETS["checkin"],
+    )
+    ScheduledMessage.objects.create(
+        key=f"reminder:{appointment.pk}:1",
+        kind=ScheduledMessage.Kind.REMINDER,
+        patient=patient,
+        appointment=appointment,
+        due_at=START - timedelta(hours=20),
+        status=ScheduledMessage.Status.SENT,
+        sent_at=START - timedelta(hours=20),
+        nonce=SECRETS["reminder"],
+    )
+    answer = CheckinAnswer.objects.create(
+        message=checkin,
+        soreness=9,
+        compared=CheckinAnswer.Compared.WORSE,
+        bruising=True,
+        red_flags=["fever"],
+        comment="hot and red",
+    )
+    alert = Alert.objects.create(
+        answer=answer,
+        visit=visit,
+        physio=physio,
+        acknowledged_by=physio,
+        acknowledged_at=START + timedelta(hours=26),
+        action_taken="called, advised GP",
+    )
+    CallTask.objects.create(
+        patient=patient, alert=alert, done_by=desk, done_at=START + timedelta(hours=25), note="ok"
+    )
+    return patient
