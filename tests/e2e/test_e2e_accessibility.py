@@ -30,6 +30,7 @@ from tests.factories import UserFactory
 # Named URLs that are no page of their own, and why.
 NOT_PAGES = {
     "healthz": "JSON for the load balancer",
+    "favicon": "redirects to the SVG icon, not a page",
     "logout": "POST only; redirects to the login page",
     "mfa-reset": "POST only; redirects to staff access",
     "staff-password-link": "POST only; redirects to staff access",
