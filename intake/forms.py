@@ -2,8 +2,8 @@ from datetime import date, timedelta
 from typing import cast
 
 from django import forms
-from django.utils import timezone
 
+from clinic import clock
 from clinic.text import IdentityCharField
 from intake.answers import SurgeryAnswer, step_values, surgeries_values
 from intake.models import Patient
@@ -126,7 +126,7 @@ class EligibilityForm(forms.Form):
 
     def clean_day(self) -> date:
         day = self.cleaned_data["day"]
-        today = timezone.localdate()
+        today = clock.clinic_today()
         if not (today - timedelta(days=366) <= day <= today + timedelta(days=730)):
             raise forms.ValidationError("Choose a date within a year before or two years ahead.")
         return day
@@ -219,7 +219,7 @@ class VisitStep(IntakeStepForm):
 
     def clean_onset_date(self) -> date:
         day = self.cleaned_data["onset_date"]
-        if day > timezone.localdate():
+        if day > clock.clinic_today():
             raise forms.ValidationError("The start date cannot be in the future.")
         if day < self.patient.date_of_birth:
             raise forms.ValidationError("The start date is before your date of birth.")
@@ -283,7 +283,7 @@ class SurgeryRow(forms.Form):
         if day and not what:
             self.add_error("description", "Please say what the surgery or procedure was.")
         if day:
-            today = timezone.localdate()
+            today = clock.clinic_today()
             if day < self.patient.date_of_birth:
                 self.add_error("date", "This date is before your date of birth.")
             elif day > today + timedelta(days=366):

@@ -9,7 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from clinic import locks
+from clinic import clock, locks
 from intake.names import fold_name, name_key
 
 alberta_health_number = RegexValidator(
@@ -140,7 +140,7 @@ class Patient(models.Model):
         return name_key(self.legal_first_name), name_key(self.legal_last_name)
 
     def clean(self) -> None:
-        today = timezone.localdate()
+        today = clock.clinic_today()
         if self.date_of_birth:
             if self.date_of_birth > today:
                 raise ValidationError({"date_of_birth": "The date of birth is in the future."})

@@ -5,11 +5,10 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from clinic import audit, health
+from clinic import audit, clock, health
 from clinic.access import public, require_roles
 from clinic.forms import AuditFilterForm
 from clinic.models import AuditEvent
@@ -24,7 +23,7 @@ from sessions.models import Alert, CallTask, Location, NeedlingAuthorisation, Vi
 @require_roles(*STAFF)
 def home(request):
     role = primary_role(request.user)
-    today = timezone.localdate()
+    today = clock.clinic_today()
     ctx = {"today": today}
     if role in (Role.PHYSIO, Role.FRONT_DESK):
         mine = request.user if role == Role.PHYSIO else None

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from django import forms
-from django.utils import timezone
 
+from clinic import clock
 from clinic.types import StaffUser
 from intake.forms import PatientForm
 from sessions import schedule
@@ -24,7 +24,7 @@ class WallClockField(forms.DateTimeField):
         if value in self.empty_values:
             return None
         if isinstance(value, datetime):
-            return timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
+            return clock.clinic_localtime(value).replace(tzinfo=None) if value.tzinfo else value
         return forms.fields.BaseTemporalField.to_python(self, value)
 
 
@@ -83,7 +83,7 @@ class AppointmentForm(forms.Form):
         self.appointment_id = getattr(appointment, "pk", None)
         self.fields["practitioner"].queryset = selectors.practitioners()
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
-        tz = schedule.clinic_tz()
+        tz = clock.clinic_tz()
         wall = self._given_clean("start")
         if wall is not None and schedule.wall_clock_repeats(wall, tz):
             self._offer_which_one(wall, tz)
@@ -142,8 +142,8 @@ class AppointmentForm(forms.Form):
                 other = fit.runs_into
                 label += (
                     f" — {fit.type.duration_minutes} min, not free: overlaps the "
-                    f"{timezone.localtime(other.start):%H:%M}–"
-                    f"{timezone.localtime(other.end):%H:%M} visit"
+                    f"{clock.clinic_localtime(other.start):%H:%M}–"
+                    f"{clock.clinic_localtime(other.end):%H:%M} visit"
                 )
             elif fit.outside_hours:
                 label += f" — {fit.type.duration_minutes} min, ends outside working hours"
@@ -178,7 +178,7 @@ class AppointmentForm(forms.Form):
         wall = data.get("start")
         if wall is None:
             return data
-        tz = schedule.clinic_tz()
+        tz = clock.clinic_tz()
         if schedule.wall_clock_missing(wall, tz):
             self.add_error(
                 "start",
@@ -229,7 +229,7 @@ class DayForm(forms.Form):
 
     def clean_date(self):
         day = self.cleaned_data["date"]
-        if day and abs((day - timezone.localdate()).days) > 3650:
+        if day and abs((day - clock.clinic_today()).days) > 3650:
             raise forms.ValidationError("Choose a date within ten years of today.")
         return day
 

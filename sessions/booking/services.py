@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic import emails
+from clinic import clock, emails
 from clinic.roles import Role
 from clinic.types import StaffUser
 from intake import services as intake_services
@@ -24,10 +24,10 @@ BOOKING_HORIZON = timedelta(days=730)
 
 
 def _clash_message(other: Appointment) -> str:
-    local = timezone.localtime(other.start)
+    local = clock.clinic_localtime(other.start)
     return (
         f"{other.practitioner.get_full_name() or other.practitioner} is already booked "
-        f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(other.end):%H:%M} "
+        f"{local:%Y-%m-%d %H:%M}–{clock.clinic_localtime(other.end):%H:%M} "
         f"({other.patient.full_name}, {other.type.name})."
     )
 
@@ -67,7 +67,7 @@ def _check_booking(
         errors.setdefault("start", []).append(
             ValidationError("Bookings can be made up to two years ahead.", code="too_far")
         )
-    day = timezone.localtime(start).date()
+    day = appointment.day
     working = practitioner_working_time(appointment.practitioner_id, appointment.location_id, day)
     if not allow_outside_hours and not schedule.covers(working, start, end):
         errors.setdefault("allow_outside_hours", []).append(
@@ -238,7 +238,7 @@ def send_confirmation(appointment_id: int) -> None:
     emails.appointment_confirmation(
         to=appointment.patient.email,
         first_name=appointment.patient.greeting_name,
-        start=timezone.localtime(appointment.start),
+        start=clock.clinic_localtime(appointment.start),
         practitioner=appointment.practitioner.get_full_name(),
         location=appointment.location,
     )

@@ -6,11 +6,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
-from clinic import audit, links, once
+from clinic import audit, clock, links, once
 from clinic.access import public, require_roles
 from clinic.roles import Role, has_role
 from intake import services as intake_services
@@ -39,7 +38,7 @@ def _book_url(**params) -> str:
 def calendar_day(request):
     form = DayForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    day = data.get("date") or timezone.localdate()
+    day = data.get("date") or clock.clinic_today()
     location = data.get("location") or Location.objects.filter(is_active=True).first()
     if location is None:
         messages.info(request, "Add a clinic location in Administration first.")
@@ -58,7 +57,7 @@ def calendar_day(request):
             "base_query": urlencode({"location": location.pk}),
             "previous": day - ONE_DAY,
             "next": day + ONE_DAY,
-            "today": timezone.localdate(),
+            "today": clock.clinic_today(),
         },
     )
 
@@ -67,7 +66,7 @@ def calendar_day(request):
 def calendar_week(request):
     form = WeekForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    day = data.get("date") or timezone.localdate()
+    day = data.get("date") or clock.clinic_today()
     location = data.get("location") or Location.objects.filter(is_active=True).first()
     practitioner = data.get("practitioner")
     if practitioner is None and has_role(request.user, Role.PHYSIO):
@@ -95,7 +94,7 @@ def calendar_week(request):
             ),
             "previous": day - ONE_WEEK,
             "next": day + ONE_WEEK,
-            "today": timezone.localdate(),
+            "today": clock.clinic_today(),
         },
     )
 
@@ -180,11 +179,11 @@ def _choose_patient(request, params):
 
 
 def _when(appointment: Appointment) -> str:
-    return f"{timezone.localtime(appointment.start):%Y-%m-%d %H:%M}"
+    return f"{clock.clinic_localtime(appointment.start):%Y-%m-%d %H:%M}"
 
 
 def _day_url(appointment: Appointment) -> str:
-    day = timezone.localtime(appointment.start).date()
+    day = appointment.day
     return (
         reverse("sessions:calendar-day")
         + "?"
@@ -206,8 +205,8 @@ def _reschedule_initial(appointment: Appointment) -> dict:
         "practitioner": appointment.practitioner_id,
         "location": appointment.location_id,
         "type": appointment.type_id,
-        "start": timezone.localtime(appointment.start).strftime("%Y-%m-%dT%H:%M"),
-        "start_fold": timezone.localtime(appointment.start).fold,
+        "start": clock.clinic_localtime(appointment.start).strftime("%Y-%m-%dT%H:%M"),
+        "start_fold": clock.clinic_localtime(appointment.start).fold,
         "front_desk_note": appointment.front_desk_note,
         "eligibility_override": appointment.eligibility_override,
     }

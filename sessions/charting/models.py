@@ -150,7 +150,7 @@ class Visit(models.Model):
 
     @property
     def day(self) -> date:
-        return timezone.localtime(self.appointment.start).date()
+        return self.appointment.day
 
     @property
     def clean_technique_complete(self) -> bool:

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from clinic import emails
+from clinic import clock, emails
 from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.followups.models import ScheduledMessage
@@ -280,8 +280,8 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
         emails.reminder(
             to=patient.email,
             first_name=first_name,
-            start=timezone.localtime(appointment.start),
-            day=schedule.day_words(appointment.start, now, schedule.clinic_tz()),
+            start=clock.clinic_localtime(appointment.start),
+            day=schedule.day_words(appointment.start, now, clock.clinic_tz()),
             location=appointment.location,
             connection=connection,
         )

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic import emails
+from clinic import clock, emails
 from clinic.links import link_to, row_from_token
 from clinic.types import StaffUser
 from sessions import schedule
@@ -38,7 +38,7 @@ def deliverable_at(moment: datetime) -> datetime:
         moment,
         schedule.clock(settings.QUIET_HOURS_START),
         schedule.clock(settings.QUIET_HOURS_END),
-        schedule.clinic_tz(),
+        clock.clinic_tz(),
     )
 
 
@@ -98,7 +98,7 @@ def reminder_schedule(
     if appointment.start - now < REMINDER_MIN_NOTICE:
         return None
     due = schedule.reminder_due(
-        appointment.start, schedule.clock(settings.REMINDER_TIME), schedule.clinic_tz()
+        appointment.start, schedule.clock(settings.REMINDER_TIME), clock.clinic_tz()
     )
     return _schedule_once(
         key=reminder_key(appointment),
