@@ -5,9 +5,9 @@ from django import forms
 
 from clinic import clock
 from clinic.text import IdentityCharField
-from intake.answers import SurgeryAnswer, step_values, surgeries_values
+from intake.answers import CONSENT, Step, SurgeryAnswer, step_values, surgeries_values
 from intake.models import Patient
-from intake.screening import CONDITIONS, Pregnancy
+from intake.screening import CONDITIONS, NeedleFear, Pregnancy
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SHORT_TEXT = 200
@@ -341,7 +341,11 @@ class NeedlesStep(IntakeStepForm):
     )
     needle_fear = forms.ChoiceField(
         label="How do you feel about needles?",
-        choices=[("none", "Fine"), ("some", "A little nervous"), ("strong", "Very afraid")],
+        choices=[
+            (NeedleFear.NONE.value, "Fine"),
+            (NeedleFear.SOME.value, "A little nervous"),
+            (NeedleFear.STRONG.value, "Very afraid"),
+        ],
         widget=forms.RadioSelect,
     )
     previous_treatment = forms.MultipleChoiceField(
@@ -374,20 +378,21 @@ class ConsentStep(forms.Form):
         return name
 
 
-# (slug, form class); the surgeries step is a formset, the consent step submits.
+# (slug, form class); the surgeries step is a formset, the consent step submits. A
+# step form's field names are the keys its answers are stored under (intake/answers.py).
 STEPS: list[tuple[str, type[IntakeStepForm] | type[BaseSurgeryFormSet]]] = [
-    ("visit", VisitStep),
-    ("nerve", NerveStep),
-    ("history", HistoryStep),
-    ("surgeries", SurgeryFormSet),
-    ("needles", NeedlesStep),
+    (Step.VISIT, VisitStep),
+    (Step.NERVE, NerveStep),
+    (Step.HISTORY, HistoryStep),
+    (Step.SURGERIES, SurgeryFormSet),
+    (Step.NEEDLES, NeedlesStep),
 ]
 STEP_TITLES = {
-    "visit": VisitStep.title,
-    "nerve": NerveStep.title,
-    "history": HistoryStep.title,
-    "surgeries": "Surgeries and procedures",
-    "needles": NeedlesStep.title,
-    "consent": "Consent and signature",
+    Step.VISIT: VisitStep.title,
+    Step.NERVE: NerveStep.title,
+    Step.HISTORY: HistoryStep.title,
+    Step.SURGERIES: "Surgeries and procedures",
+    Step.NEEDLES: NeedlesStep.title,
+    CONSENT: "Consent and signature",
 }
 STEP_SLUGS = [slug for slug, _ in STEPS]

@@ -276,7 +276,7 @@ def health_facts(
         pregnancy=screening.Pregnancy(pregnancy) if pregnancy else None,
         pregnancy_source=pregnancy_source,
         conditions=frozenset(conditions),
-        needle_fear=answers.needle_fear in {"some", "strong"},
+        needle_fear=answers.needle_fear in {screening.NeedleFear.SOME, screening.NeedleFear.STRONG},
         surgeries=tuple(reported.values()),
     )
 
