@@ -37,9 +37,7 @@ def home(request):
         ).select_related("visit__appointment__patient", "answer")
         ctx["response_rate"] = followups.checkin_response_rate(request.user)
         ctx["to_sign"] = Visit.objects.to_sign(request.user).select_related("appointment__patient")
-        ctx["authorisation"] = (
-            NeedlingAuthorisation.objects.filter(practitioner=request.user).valid_on(today).first()
-        )
+        ctx["authorisation"] = NeedlingAuthorisation.objects.valid_for(request.user, today)
     return render(request, f"clinic/home_{role.slug}.html", ctx)
 
 

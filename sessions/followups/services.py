@@ -24,6 +24,7 @@ from clinic.types import StaffUser
 from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.charting.models import Visit
+from sessions.followups.links import alert_url
 from sessions.followups.models import Alert, CallTask, CheckinAnswer, ScheduledMessage
 
 CHECKIN_PURPOSE = "checkin"
@@ -225,7 +226,8 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
         CallTask.objects.create(patient=message.patient, alert=alert)
     physio_email = visit.author.email
     if physio_email:
-        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, alert_id=alert.pk))
+        link = alert_url(alert.pk)
+        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, link=link))
     return alert
 
 
