@@ -146,14 +146,16 @@ def intake_invite_unless_open(
 
 
 def invitation_revoke(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
-    """Stop the invitation's link working (once; a revoked one keeps its first time)."""
+    """Stop the invitation's link working (once; a revoked one keeps its first time).
+    Raises nothing."""
     if invitation.revoked_at is None:
         invitation.revoked_at = now or timezone.now()
         invitation.save(update_fields=["revoked_at"])
 
 
 def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
-    """Note when the patient first opened the link."""
+    """Note when the patient first opened the link (a later opening changes nothing).
+    Raises nothing."""
     if invitation.opened_at is None:
         invitation.opened_at = now or timezone.now()
         invitation.save(update_fields=["opened_at"])

@@ -29,7 +29,8 @@ def feed_create(*, practitioner: StaffUser) -> CalendarFeed:
 
 
 def feed_revoke(*, practitioner: StaffUser) -> None:
-    """Stop the practitioner's live feed address working."""
+    """Stop the practitioner's live feed address working. Raises nothing: with no live
+    feed there is nothing to stop."""
     CalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -58,7 +59,7 @@ def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | N
 def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> bytes:
     """iCalendar (RFC 5545) text of the practitioner's active visits from 30 days back:
     patient initials and visit type only, never clinical detail. The ``icalendar``
-    library escapes, folds long lines and writes CRLF; times are in UTC."""
+    library escapes, folds long lines and writes CRLF; times are in UTC. Raises nothing."""
     now = now or timezone.now()
     appointments = (
         Appointment.objects.active()

@@ -34,7 +34,8 @@ REMINDER_MIN_NOTICE = timedelta(hours=2)
 
 def deliverable_at(moment: datetime) -> datetime:
     """``moment``, or the end of the quiet hours it falls in (QUIET_HOURS_START to
-    QUIET_HOURS_END, the clinic's wall clock)."""
+    QUIET_HOURS_END, the clinic's wall clock). Raises nothing (the settings are checked
+    at start-up)."""
     return schedule.out_of_quiet_hours(
         moment,
         schedule.clock(settings.QUIET_HOURS_START),
@@ -113,7 +114,8 @@ def reminder_schedule(
 def messages_cancel_for(
     *, appointment: Appointment, kinds: Iterable[str] = (ScheduledMessage.Kind.REMINDER,)
 ) -> int:
-    """Cancel what has not gone out yet (a cancelled or moved visit); returns how many."""
+    """Cancel what has not gone out yet (a cancelled or moved visit); returns how many.
+    Raises nothing: a message already sent or sending is left as it is."""
     return ScheduledMessage.objects.filter(
         appointment=appointment, kind__in=kinds, status=ScheduledMessage.Status.PENDING
     ).update(
