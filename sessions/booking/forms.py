@@ -7,6 +7,7 @@ from typing import cast
 from django import forms
 
 from clinic import clock
+from clinic.roles import display_name
 from clinic.types import StaffUser
 from intake.forms import PatientForm
 from sessions import schedule
@@ -82,7 +83,7 @@ class AppointmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.appointment_id = getattr(appointment, "pk", None)
         self.fields["practitioner"].queryset = selectors.practitioners()
-        self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["practitioner"].label_from_instance = display_name
         tz = clock.clinic_tz()
         wall = self._given_clean("start")
         if wall is not None and schedule.wall_clock_repeats(wall, tz):
@@ -245,7 +246,7 @@ class WeekForm(DayForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = selectors.practitioners()
-        self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["practitioner"].label_from_instance = display_name
 
 
 ONE_DAY = timedelta(days=1)

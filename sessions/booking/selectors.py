@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from clinic import clock
-from clinic.roles import Role
+from clinic.roles import Role, display_name
 from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
@@ -30,7 +30,8 @@ SLOT_LENGTH = timedelta(minutes=30)
 
 
 def practitioners() -> QuerySet[StaffUser]:
-    """Active physiotherapists, by name."""
+    """Active physiotherapists, by name: the staff a visit can be booked with (the
+    booking forms offer these, and the booking's save refuses anyone else)."""
     return (
         get_user_model()
         .objects.filter(groups__name=Role.PHYSIO.value, is_active=True)
@@ -297,7 +298,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
     time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
     return [
         _column(
-            (p.get_full_name() or p.username) + ("" if p.is_active else " (no longer active)"),
+            display_name(p) + ("" if p.is_active else " (no longer active)"),
             p,
             location,
             day,

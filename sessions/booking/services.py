@@ -10,13 +10,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic import clock, emails
-from clinic.roles import Role
+from clinic.roles import display_name
 from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import schedule
 from sessions.booking.models import Appointment, AppointmentType, Course, Location
-from sessions.booking.selectors import course_active, needling_blocked, practitioner_working_time
+from sessions.booking.selectors import (
+    course_active,
+    needling_blocked,
+    practitioner_working_time,
+    practitioners,
+)
 from sessions.followups import services as followups
 from sessions.followups.models import ScheduledMessage
 
@@ -26,7 +31,7 @@ BOOKING_HORIZON = timedelta(days=730)
 def _clash_message(other: Appointment) -> str:
     local = clock.clinic_localtime(other.start)
     return (
-        f"{other.practitioner.get_full_name() or other.practitioner} is already booked "
+        f"{display_name(other.practitioner)} is already booked "
         f"{local:%Y-%m-%d %H:%M}–{clock.clinic_localtime(other.end):%H:%M} "
         f"({other.patient.full_name}, {other.type.name})."
     )
@@ -55,9 +60,9 @@ def _check_booking(
     ``eligibility_override``."""
     errors: dict[str, list[ValidationError]] = {}
     start, end = appointment.start, appointment.end
-    if not appointment.practitioner.groups.filter(name=Role.PHYSIO.value).exists():
+    if not practitioners().filter(pk=appointment.practitioner_id).exists():
         errors.setdefault("practitioner", []).append(
-            ValidationError("Only physiotherapists can be booked.", code="not_practitioner")
+            ValidationError("Only active physiotherapists can be booked.", code="not_practitioner")
         )
     if start < now:
         errors.setdefault("start", []).append(
@@ -239,7 +244,7 @@ def send_confirmation(appointment_id: int) -> None:
         to=appointment.patient.email,
         first_name=appointment.patient.greeting_name,
         start=clock.clinic_localtime(appointment.start),
-        practitioner=appointment.practitioner.get_full_name(),
+        practitioner=display_name(appointment.practitioner),
         location=appointment.location,
     )
 
