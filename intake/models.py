@@ -154,7 +154,13 @@ class Patient(models.Model):
 
     @property
     def full_name(self) -> str:
+        """The name staff call the patient by: greeting name and legal last name."""
         return f"{self.greeting_name} {self.legal_last_name}"
+
+    @property
+    def legal_name(self) -> str:
+        """The legal first and last name, as on records and in the duplicate warning."""
+        return f"{self.legal_first_name} {self.legal_last_name}"
 
     @property
     def initials(self) -> str:

@@ -30,11 +30,13 @@ def home(request):
         ctx["visits"] = booking_selectors.visits_on(today, practitioner=mine)
         audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.FRONT_DESK:
-        ctx["calls"] = CallTask.objects.filter(done_at__isnull=True).select_related("patient")
+        ctx["calls"] = CallTask.objects.open().select_related("patient")
     if role == Role.PHYSIO:
-        ctx["alerts"] = Alert.objects.filter(
-            physio=request.user, acknowledged_at__isnull=True
-        ).select_related("visit__appointment__patient", "answer")
+        ctx["alerts"] = (
+            Alert.objects.open()
+            .filter(physio=request.user)
+            .select_related("visit__appointment__patient", "answer")
+        )
         ctx["response_rate"] = followups.checkin_response_rate(request.user)
         ctx["to_sign"] = Visit.objects.to_sign(request.user).select_related("appointment__patient")
         ctx["authorisation"] = NeedlingAuthorisation.objects.valid_for(request.user, today)

@@ -31,9 +31,7 @@ def feed_create(*, practitioner: StaffUser) -> CalendarFeed:
 def feed_revoke(*, practitioner: StaffUser) -> None:
     """Stop the practitioner's live feed address working. Raises nothing: with no live
     feed there is nothing to stop."""
-    CalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    CalendarFeed.objects.live().filter(practitioner=practitioner).update(revoked_at=timezone.now())
 
 
 def feed_url(feed: CalendarFeed) -> str:
@@ -50,8 +48,10 @@ def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | N
     """The feed a link opens: genuine, not revoked, within CALENDAR_FEED_DAYS days of
     its making (else None)."""
     now = now or timezone.now()
-    feeds = CalendarFeed.objects.select_related("practitioner").filter(
-        revoked_at__isnull=True, created_at__gt=now - timedelta(days=settings.CALENDAR_FEED_DAYS)
+    feeds = (
+        CalendarFeed.objects.live()
+        .select_related("practitioner")
+        .filter(created_at__gt=now - timedelta(days=settings.CALENDAR_FEED_DAYS))
     )
     return row_from_token(FEED_PURPOSE, token, feeds)
 

@@ -13,6 +13,7 @@ from intake.forms import PatientForm
 from sessions import schedule
 from sessions.booking import selectors
 from sessions.booking.models import AppointmentType, Course, Location
+from sessions.booking.services import CANCEL_REASON_REQUIRED
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -196,7 +197,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",
         max_length=300,
-        error_messages={"required": "Please give the reason for cancelling."},
+        error_messages={"required": CANCEL_REASON_REQUIRED},
     )
 
 

@@ -295,6 +295,13 @@ class Appointment(models.Model):
         return self.status not in (self.Status.CANCELLED, self.Status.NO_SHOW)
 
 
+class CalendarFeedQuerySet(models.QuerySet):
+    def live(self) -> "CalendarFeedQuerySet":
+        """Feeds not revoked (at most one per practitioner). Whether a live feed's address
+        still works also depends on its age: see ``feeds.feed_from_token``."""
+        return self.filter(revoked_at__isnull=True)
+
+
 class CalendarFeed(models.Model):
     """A practitioner's secret iCalendar address for their phone; revocable."""
 
@@ -304,6 +311,8 @@ class CalendarFeed(models.Model):
     nonce = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

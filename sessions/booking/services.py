@@ -283,6 +283,10 @@ def appointment_reschedule(
     return appointment
 
 
+# Said by the cancel form's empty field and by the service alike.
+CANCEL_REASON_REQUIRED = "Please give the reason for cancelling."
+
+
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
     """Cancel a visit and its pending messages; returns it. Raises ValidationError keyed
@@ -293,7 +297,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
             f"A {appointment.get_status_display().lower()} visit cannot be cancelled."
         )
     if not reason.strip():
-        raise ValidationError({"reason": "Please give the reason for cancelling."})
+        raise ValidationError({"reason": CANCEL_REASON_REQUIRED})
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])

@@ -25,7 +25,7 @@ from sessions.booking.forms import (
     QuickPatientForm,
     WeekForm,
 )
-from sessions.booking.models import Appointment, Course, Location
+from sessions.booking.models import Appointment, CalendarFeed, Course, Location
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -303,7 +303,7 @@ def feed_settings(request):
             feeds.feed_create(practitioner=request.user)
             messages.success(request, "A new calendar address is ready; the old one stopped.")
         return redirect("sessions:feed-settings")
-    feed = request.user.calendar_feeds.filter(revoked_at__isnull=True).first()
+    feed = CalendarFeed.objects.live().filter(practitioner=request.user).first()
     return render(
         request,
         "sessions/feed_settings.html",

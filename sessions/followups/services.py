@@ -218,13 +218,13 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
     Called under the visit's lock (checkin_answer)."""
     visit = message.visit
     assert visit is not None  # a check-in always names its visit
-    alert = Alert.objects.filter(visit=visit, acknowledged_at__isnull=True).first()
+    alert = Alert.objects.open().filter(visit=visit).first()
     if alert is not None:
         alert.answer = answer
         alert.save(update_fields=["answer"])
         return alert
     alert = Alert.objects.create(answer=answer, visit=visit, physio=visit.author)
-    if not CallTask.objects.filter(alert__visit=visit, done_at__isnull=True).exists():
+    if not CallTask.objects.open().filter(alert__visit=visit).exists():
         CallTask.objects.create(patient=message.patient, alert=alert)
     physio_email = visit.author.email
     if physio_email:
@@ -247,11 +247,11 @@ def alert_acknowledge(
     alert as saved; raises nothing."""
     now = now or timezone.now()
     _lock_visit(alert.visit_id)
-    Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
+    Alert.objects.open().filter(visit=alert.visit).update(
         acknowledged_by=by, acknowledged_at=now, action_taken=action_taken.strip()
     )
     if call_handled:
-        CallTask.objects.filter(alert__visit=alert.visit, done_at__isnull=True).update(
+        CallTask.objects.open().filter(alert__visit=alert.visit).update(
             done_by=by, done_at=now, note="Not needed: the physiotherapist spoke to the patient."
         )
     alert.refresh_from_db()
