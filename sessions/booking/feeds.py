@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.links import link_to, row_from_token
+from clinic.links import issued_after, link_to, row_from_token
 from clinic.types import StaffUser
 from sessions.booking.models import Appointment, CalendarFeed
 
@@ -51,7 +51,7 @@ def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | N
     feeds = (
         CalendarFeed.objects.live()
         .select_related("practitioner")
-        .filter(created_at__gt=now - timedelta(days=settings.CALENDAR_FEED_DAYS))
+        .filter(created_at__gt=issued_after(settings.CALENDAR_FEED_DAYS, now))
     )
     return row_from_token(FEED_PURPOSE, token, feeds)
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic import clock, emails
-from clinic.links import link_to, row_from_token
+from clinic.links import link_live, link_to, row_from_token
 from clinic.types import StaffUser
 from sessions import schedule
 from sessions.booking.models import Appointment
@@ -151,9 +151,7 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     message = row_from_token(CHECKIN_PURPOSE, token, sent_checkins)
     if message is None:
         return None
-    if message.sent_at is None or now > message.sent_at + timedelta(
-        days=settings.CHECKIN_LINK_DAYS
-    ):
+    if message.sent_at is None or not link_live(message.sent_at, settings.CHECKIN_LINK_DAYS, now):
         return None
     return message
 
