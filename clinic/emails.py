@@ -77,10 +77,9 @@ def reminder(
     _send("reminder", to, context, connection)
 
 
-def checkin_alert(*, to: str, alert_id: int) -> None:
-    """To the physiotherapist, with a link to the alert; the patient and the answers stay
-    behind the login."""
-    link = settings.SITE_URL + reverse("sessions:alert", args=[alert_id])
+def checkin_alert(*, to: str, link: str) -> None:
+    """To the physiotherapist, with ``link`` (the full address of the alert's page, built
+    by follow-ups); the patient and the answers stay behind the login."""
     _send("checkin-alert", to, {"link": link})
 
 

@@ -2,9 +2,15 @@
 
 A token signs (purpose, object id, nonce). The nonce is random and stored on the
 row, so a token cannot be guessed, and revoking or expiring the row kills it.
+
+A link works for its lifetime (the README's table: so many days from when it is sent or
+made) up to but not including the instant it expires: at ``issued + lifetime`` it is
+refused. ``link_live`` says so for one row, ``issued_after`` for a query (``__gt``);
+an intake invitation's ``expires_at`` follows the same rule.
 """
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
 
 from django.conf import settings
@@ -28,6 +34,17 @@ class LinkedRow(Protocol):
 
     @property
     def nonce(self) -> str: ...
+
+
+def link_live(issued_at: datetime, days: int, now: datetime) -> bool:
+    """Whether a link issued at ``issued_at`` and good for ``days`` days works at ``now``."""
+    return now < issued_at + timedelta(days=days)
+
+
+def issued_after(days: int, now: datetime) -> datetime:
+    """The moment a link good for ``days`` days must be issued after (``__gt``, not
+    ``__gte``) to work at ``now``."""
+    return now - timedelta(days=days)
 
 
 def make_token(purpose: str, pk: int, nonce: str) -> str:

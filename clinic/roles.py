@@ -33,6 +33,13 @@ class Role(StrEnum):
 STAFF = (Role.ADMIN, Role.PHYSIO, Role.FRONT_DESK)
 CLINICAL = (Role.PHYSIO,)
 
+
+def display_name(user: StaffUser) -> str:
+    """How a staff member is named on pages and in messages: their full name, else
+    their username."""
+    return user.get_full_name() or user.get_username()
+
+
 # Model permissions per role, for Django's admin (our own views check roles).
 # "*" means every permission of that app.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {

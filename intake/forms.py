@@ -2,12 +2,12 @@ from datetime import date, timedelta
 from typing import cast
 
 from django import forms
-from django.utils import timezone
 
+from clinic import clock
 from clinic.text import DigitsCharField, IdentityCharField
-from intake.answers import SurgeryAnswer, step_values, surgeries_values
+from intake.answers import CONSENT, Step, SurgeryAnswer, step_values, surgeries_values
 from intake.models import Patient
-from intake.screening import CONDITIONS, Pregnancy
+from intake.screening import CONDITIONS, NeedleFear, Pregnancy
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SHORT_TEXT = 200
@@ -129,7 +129,7 @@ class EligibilityForm(forms.Form):
 
     def clean_day(self) -> date:
         day = self.cleaned_data["day"]
-        today = timezone.localdate()
+        today = clock.clinic_today()
         if not (today - timedelta(days=366) <= day <= today + timedelta(days=730)):
             raise forms.ValidationError("Choose a date within a year before or two years ahead.")
         return day
@@ -222,7 +222,7 @@ class VisitStep(IntakeStepForm):
 
     def clean_onset_date(self) -> date:
         day = self.cleaned_data["onset_date"]
-        if day > timezone.localdate():
+        if day > clock.clinic_today():
             raise forms.ValidationError("The start date cannot be in the future.")
         if day < self.patient.date_of_birth:
             raise forms.ValidationError("The start date is before your date of birth.")
@@ -286,7 +286,7 @@ class SurgeryRow(forms.Form):
         if day and not what:
             self.add_error("description", "Please say what the surgery or procedure was.")
         if day:
-            today = timezone.localdate()
+            today = clock.clinic_today()
             if day < self.patient.date_of_birth:
                 self.add_error("date", "This date is before your date of birth.")
             elif day > today + timedelta(days=366):
@@ -344,7 +344,11 @@ class NeedlesStep(IntakeStepForm):
     )
     needle_fear = forms.ChoiceField(
         label="How do you feel about needles?",
-        choices=[("none", "Fine"), ("some", "A little nervous"), ("strong", "Very afraid")],
+        choices=[
+            (NeedleFear.NONE.value, "Fine"),
+            (NeedleFear.SOME.value, "A little nervous"),
+            (NeedleFear.STRONG.value, "Very afraid"),
+        ],
         widget=forms.RadioSelect,
     )
     previous_treatment = forms.MultipleChoiceField(
@@ -377,20 +381,21 @@ class ConsentStep(forms.Form):
         return name
 
 
-# (slug, form class); the surgeries step is a formset, the consent step submits.
+# (slug, form class); the surgeries step is a formset, the consent step submits. A
+# step form's field names are the keys its answers are stored under (intake/answers.py).
 STEPS: list[tuple[str, type[IntakeStepForm] | type[BaseSurgeryFormSet]]] = [
-    ("visit", VisitStep),
-    ("nerve", NerveStep),
-    ("history", HistoryStep),
-    ("surgeries", SurgeryFormSet),
-    ("needles", NeedlesStep),
+    (Step.VISIT, VisitStep),
+    (Step.NERVE, NerveStep),
+    (Step.HISTORY, HistoryStep),
+    (Step.SURGERIES, SurgeryFormSet),
+    (Step.NEEDLES, NeedlesStep),
 ]
 STEP_TITLES = {
-    "visit": VisitStep.title,
-    "nerve": NerveStep.title,
-    "history": HistoryStep.title,
-    "surgeries": "Surgeries and procedures",
-    "needles": NeedlesStep.title,
-    "consent": "Consent and signature",
+    Step.VISIT: VisitStep.title,
+    Step.NERVE: NerveStep.title,
+    Step.HISTORY: HistoryStep.title,
+    Step.SURGERIES: "Surgeries and procedures",
+    Step.NEEDLES: NeedlesStep.title,
+    CONSENT: "Consent and signature",
 }
 STEP_SLUGS = [slug for slug, _ in STEPS]

@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from clinic import locks
+from clinic import clock, locks
 from clinic.text import ascii_digits
 from intake.names import fold_name, name_key
 
@@ -145,7 +145,7 @@ class Patient(models.Model):
         return name_key(self.legal_first_name), name_key(self.legal_last_name)
 
     def clean(self) -> None:
-        today = timezone.localdate()
+        today = clock.clinic_today()
         if self.date_of_birth:
             if self.date_of_birth > today:
                 raise ValidationError({"date_of_birth": "The date of birth is in the future."})
@@ -159,7 +159,13 @@ class Patient(models.Model):
 
     @property
     def full_name(self) -> str:
+        """The name staff call the patient by: greeting name and legal last name."""
         return f"{self.greeting_name} {self.legal_last_name}"
+
+    @property
+    def legal_name(self) -> str:
+        """The legal first and last name, as on records and in the duplicate warning."""
+        return f"{self.legal_first_name} {self.legal_last_name}"
 
     @property
     def initials(self) -> str:

@@ -28,6 +28,14 @@ class Pregnancy(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class NeedleFear(StrEnum):
+    """How the patient feels about needles; ``SOME`` and ``STRONG`` are a precaution."""
+
+    NONE = "none"
+    SOME = "some"
+    STRONG = "strong"
+
+
 # Medical history checklist: code -> label shown to the patient.
 CONDITIONS: dict[str, str] = {
     "bleeding_disorder": "A bleeding or clotting disorder",

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic import emails, locks
+from clinic import clock, emails, locks
 from clinic.links import link_to, row_from_token
 from clinic.types import StaffUser
 from intake import screening
@@ -108,7 +108,7 @@ def intake_invite(
     invitation.full_clean()
     invitation.save()
     link = invitation_link(invitation)
-    expires_on = timezone.localtime(invitation.expires_at).date()
+    expires_on = clock.clinic_day(invitation.expires_at)
     transaction.on_commit(
         lambda: emails.intake_invitation(
             to=invitation.email,
@@ -146,14 +146,16 @@ def intake_invite_unless_open(
 
 
 def invitation_revoke(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
-    """Stop the invitation's link working (once; a revoked one keeps its first time)."""
+    """Stop the invitation's link working (once; a revoked one keeps its first time).
+    Raises nothing."""
     if invitation.revoked_at is None:
         invitation.revoked_at = now or timezone.now()
         invitation.save(update_fields=["revoked_at"])
 
 
 def invitation_mark_opened(*, invitation: IntakeInvitation, now: datetime | None = None) -> None:
-    """Note when the patient first opened the link."""
+    """Note when the patient first opened the link (a later opening changes nothing).
+    Raises nothing."""
     if invitation.opened_at is None:
         invitation.opened_at = now or timezone.now()
         invitation.save(update_fields=["opened_at"])
@@ -248,7 +250,7 @@ def health_facts(
     surgeries: list[screening.Surgery] = []
     submitted_at = intake.submitted_at if intake is not None else None
     if intake is not None:
-        submitted_on = timezone.localtime(intake.submitted_at).date().isoformat()
+        submitted_on = clock.clinic_day(intake.submitted_at).isoformat()
         source = f"intake #{intake.number}, submitted {submitted_on}"
         surgeries = [screening.Surgery(s.day, s.description, source) for s in answers.surgeries]
     conditions = set(answers.conditions)
@@ -276,7 +278,7 @@ def health_facts(
         pregnancy=screening.Pregnancy(pregnancy) if pregnancy else None,
         pregnancy_source=pregnancy_source,
         conditions=frozenset(conditions),
-        needle_fear=answers.needle_fear in {"some", "strong"},
+        needle_fear=answers.needle_fear in {screening.NeedleFear.SOME, screening.NeedleFear.STRONG},
         surgeries=tuple(reported.values()),
     )
 

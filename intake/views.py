@@ -6,11 +6,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
-from clinic import audit, links, once
+from clinic import audit, clock, links, once
 from clinic.access import public, require_roles
 from clinic.roles import Role
 from intake import selectors, services
@@ -113,7 +112,7 @@ def intake_summary(request, pk: int):
         Intake.objects.select_related("patient", "consent"), pk=pk, status=Intake.Status.SUBMITTED
     )
     audit.record(request, audit.Action.VIEW, obj=intake)
-    verdict = services.patient_verdict(intake.patient, timezone.localdate()).verdict
+    verdict = services.patient_verdict(intake.patient, clock.clinic_today()).verdict
     return render(
         request,
         "intake/intake_summary.html",

@@ -9,7 +9,6 @@ from sessions.booking.models import (
     Location,
     TimeOff,
     WorkingHours,
-    visit_number,
 )
 from sessions.charting.catalogue import AftercareTemplate, Muscle, NeedlingAuthorisation
 from sessions.charting.models import (
@@ -43,5 +42,4 @@ __all__ = [
     "TimeOff",
     "Visit",
     "WorkingHours",
-    "visit_number",
 ]

@@ -1,22 +1,15 @@
 """Time arithmetic for the calendar: plain functions over aware datetimes, no database.
 
-Working hours are wall-clock times in the clinic's zone; they become moments in UTC
-per day, so a daylight-saving day has its real length (23 or 25 hours). UTC matters:
-Python compares and subtracts datetimes sharing one tzinfo by wall clock.
+Working hours are wall-clock times in the clinic's zone (``clinic.clock.clinic_tz()``,
+which callers pass in as ``tz``); they become moments in UTC per day, so a
+daylight-saving day has its real length (23 or 25 hours). UTC matters: Python compares
+and subtracts datetimes sharing one tzinfo by wall clock.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 Interval = tuple[datetime, datetime]
-
-
-def clinic_tz() -> ZoneInfo:
-    """The clinic's time zone (``settings.TIME_ZONE``): working hours, quiet hours and
-    the days of the calendar are wall-clock times there."""
-    return timezone.get_default_timezone()
 
 
 def at(day: date, clock: time, tz: ZoneInfo) -> datetime:

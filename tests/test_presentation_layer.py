@@ -4,8 +4,12 @@ them into colours, symbols and addresses. Read from the source with ``ast``.
 - The screening module and the models name no Bootstrap colour: a verdict gives a
   ``Level``, an appointment its ``Status``; ``intake/templatetags/verdicts.py`` and
   ``sessions/templatetags/appointments.py`` map them to colours.
-- Services and selectors build no URL (``reverse``): they return data, the view or the
-  template builds the address.
+- Services and selectors reverse no page: they do not import ``reverse`` or
+  ``reverse_lazy`` from ``django.urls``, so a page's address is built by the view or the
+  template. The addresses that go out in messages are built elsewhere and only called
+  from services: patient links through ``clinic.links.link_to`` (the aftercare, check-in
+  and invitation links, the calendar feed address), staff pages through the app's own
+  ``links.py`` (``sessions/followups/links.py`` for the alert email).
 """
 
 import ast
@@ -60,14 +64,22 @@ def test_rules_name_no_bootstrap_colour(path):
     assert colours == []
 
 
-@pytest.mark.parametrize("path", DATA_MODULES, ids=_label)
-def test_services_build_no_url(path):
-    tree = ast.parse(path.read_text())
-    reverses = [
+def reverse_imports(source: str) -> list[tuple[int, str]]:
+    """Each import of ``reverse``/``reverse_lazy`` from ``django.urls`` in ``source``."""
+    return [
         (node.lineno, ast.unparse(node))
-        for node in ast.walk(tree)
+        for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.ImportFrom)
         and node.module == "django.urls"
         and any(alias.name in {"reverse", "reverse_lazy"} for alias in node.names)
     ]
-    assert reverses == []
+
+
+@pytest.mark.parametrize("path", DATA_MODULES, ids=_label)
+def test_services_reverse_no_page(path):
+    assert reverse_imports(path.read_text()) == []
+
+
+def test_the_reverse_check_finds_a_planted_import():
+    planted = "from django.conf import settings\nfrom django.urls import path, reverse_lazy\n"
+    assert reverse_imports(planted) == [(2, "from django.urls import path, reverse_lazy")]

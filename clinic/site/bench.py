@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import clock
 from clinic.roles import Role
 from clinic.security import LOGIN_AT, SEEN_AT
 from intake import services as intake_services
@@ -106,7 +107,7 @@ def fixture() -> dict:
         "physio": session_cookie(physio, csrf, otp=True),
         "anon": f"csrftoken={csrf}",
         "csrf": csrf,
-        "day": timezone.localtime(busiest[0]).date().isoformat(),
+        "day": clock.clinic_day(busiest[0]).isoformat(),
         "location": busiest[1],
         "patient": patient.pk,
         "visit_appointment": visit.appointment_id,

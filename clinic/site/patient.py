@@ -7,9 +7,8 @@ intake app's URL namespace (docs/ARCHITECTURE.md says why it lives here).
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.access import require_roles
 from clinic.roles import Role, has_role
 from intake import services
@@ -36,7 +35,7 @@ def patient_detail(request, pk: int):
     )
     is_physio = has_role(request.user, Role.PHYSIO)
     eligibility = EligibilityForm(request.GET or None)
-    day = eligibility.cleaned_data["day"] if eligibility.is_valid() else timezone.localdate()
+    day = eligibility.cleaned_data["day"] if eligibility.is_valid() else clock.clinic_today()
     intakes = list(patient.intakes.all())  # newest first, invitations prefetched
     verdict, screened_intake = services.patient_verdict(patient, day, intakes=intakes)
     audit.record(

@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group
 
 from clinic.roles import Role
 from clinic.site import bulk
-from intake.answers import IntakeAnswers
+from intake.answers import IntakeAnswers, Step
 from intake.models import Intake, Patient
 from intake.names import fold_name
+from intake.screening import NeedleFear, Pregnancy
 from sessions.models import Location, NeedlingAuthorisation, WorkingHours
 
 FIRST = (
@@ -135,7 +136,7 @@ def intakes(patients: list[int], now: datetime) -> None:
     answers = (
         IntakeAnswers()
         .with_step(
-            "visit",
+            Step.VISIT,
             {
                 "reason": "Low back pain",
                 "pain_areas": ["low_back"],
@@ -146,9 +147,9 @@ def intakes(patients: list[int], now: datetime) -> None:
                 "pain_worst": 8,
             },
         )
-        .with_step("history", {"conditions": [], "medications": "", "allergies": ""})
+        .with_history()
         .with_surgeries([])
-        .with_step("needles", {"pregnancy": "no", "needle_fear": "none"})
+        .with_needles(pregnancy=Pregnancy.NO, needle_fear=NeedleFear.NONE)
         .to_json()
     )
     columns = [

@@ -7,8 +7,8 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Min
-from django.utils import timezone
 
+from clinic import clock
 from clinic.site import bulk
 from sessions.models import (
     Appointment,
@@ -46,7 +46,7 @@ def visits(
         bulk.next_id(Visit),
         bulk.next_id(NeedlingSite),
     )
-    yesterday = timezone.localdate() - timedelta(days=1)
+    yesterday = clock.clinic_today() - timedelta(days=1)
     earliest = dict(
         Appointment.objects.filter(practitioner__in=staff)
         .values("practitioner")

@@ -6,11 +6,10 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from clinic import audit, health
+from clinic import audit, clock, health
 from clinic.access import public, require_roles
 from clinic.forms import AuditFilterForm, ExportFormatForm
 from clinic.models import AuditEvent
@@ -25,23 +24,23 @@ from sessions.models import Alert, CallTask, Location, NeedlingAuthorisation, Vi
 @require_roles(*STAFF)
 def home(request):
     role = primary_role(request.user)
-    today = timezone.localdate()
+    today = clock.clinic_today()
     ctx = {"today": today}
     if role in (Role.PHYSIO, Role.FRONT_DESK):
         mine = request.user if role == Role.PHYSIO else None
         ctx["visits"] = booking_selectors.visits_on(today, practitioner=mine)
         audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.FRONT_DESK:
-        ctx["calls"] = CallTask.objects.filter(done_at__isnull=True).select_related("patient")
+        ctx["calls"] = CallTask.objects.open().select_related("patient")
     if role == Role.PHYSIO:
-        ctx["alerts"] = Alert.objects.filter(
-            physio=request.user, acknowledged_at__isnull=True
-        ).select_related("visit__appointment__patient", "answer")
+        ctx["alerts"] = (
+            Alert.objects.open()
+            .filter(physio=request.user)
+            .select_related("visit__appointment__patient", "answer")
+        )
         ctx["response_rate"] = followups.checkin_response_rate(request.user)
         ctx["to_sign"] = Visit.objects.to_sign(request.user).select_related("appointment__patient")
-        ctx["authorisation"] = (
-            NeedlingAuthorisation.objects.filter(practitioner=request.user).valid_on(today).first()
-        )
+        ctx["authorisation"] = NeedlingAuthorisation.objects.valid_for(request.user, today)
     return render(request, f"clinic/home_{role.slug}.html", ctx)
 
 

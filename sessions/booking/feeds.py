@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.links import link_to, row_from_token
+from clinic.links import issued_after, link_to, row_from_token
 from clinic.types import StaffUser
 from sessions.booking.models import Appointment, CalendarFeed
 
@@ -29,10 +29,9 @@ def feed_create(*, practitioner: StaffUser) -> CalendarFeed:
 
 
 def feed_revoke(*, practitioner: StaffUser) -> None:
-    """Stop the practitioner's live feed address working."""
-    CalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    """Stop the practitioner's live feed address working. Raises nothing: with no live
+    feed there is nothing to stop."""
+    CalendarFeed.objects.live().filter(practitioner=practitioner).update(revoked_at=timezone.now())
 
 
 def feed_url(feed: CalendarFeed) -> str:
@@ -49,8 +48,10 @@ def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | N
     """The feed a link opens: genuine, not revoked, within CALENDAR_FEED_DAYS days of
     its making (else None)."""
     now = now or timezone.now()
-    feeds = CalendarFeed.objects.select_related("practitioner").filter(
-        revoked_at__isnull=True, created_at__gt=now - timedelta(days=settings.CALENDAR_FEED_DAYS)
+    feeds = (
+        CalendarFeed.objects.live()
+        .select_related("practitioner")
+        .filter(created_at__gt=issued_after(settings.CALENDAR_FEED_DAYS, now))
     )
     return row_from_token(FEED_PURPOSE, token, feeds)
 
@@ -58,7 +59,7 @@ def feed_from_token(token: str, now: datetime | None = None) -> CalendarFeed | N
 def feed_ics(feed: CalendarFeed, now: datetime | None = None) -> bytes:
     """iCalendar (RFC 5545) text of the practitioner's active visits from 30 days back:
     patient initials and visit type only, never clinical detail. The ``icalendar``
-    library escapes, folds long lines and writes CRLF; times are in UTC."""
+    library escapes, folds long lines and writes CRLF; times are in UTC. Raises nothing."""
     now = now or timezone.now()
     appointments = (
         Appointment.objects.active()

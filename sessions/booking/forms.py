@@ -5,13 +5,15 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from django import forms
-from django.utils import timezone
 
+from clinic import clock
+from clinic.roles import display_name
 from clinic.types import StaffUser
 from intake.forms import PatientForm
 from sessions import schedule
 from sessions.booking import selectors
 from sessions.booking.models import AppointmentType, Course, Location
+from sessions.booking.services import CANCEL_REASON_REQUIRED
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -24,7 +26,7 @@ class WallClockField(forms.DateTimeField):
         if value in self.empty_values:
             return None
         if isinstance(value, datetime):
-            return timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
+            return clock.clinic_localtime(value).replace(tzinfo=None) if value.tzinfo else value
         return forms.fields.BaseTemporalField.to_python(self, value)
 
 
@@ -82,8 +84,8 @@ class AppointmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.appointment_id = getattr(appointment, "pk", None)
         self.fields["practitioner"].queryset = selectors.practitioners()
-        self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
-        tz = schedule.clinic_tz()
+        self.fields["practitioner"].label_from_instance = display_name
+        tz = clock.clinic_tz()
         wall = self._given_clean("start")
         if wall is not None and schedule.wall_clock_repeats(wall, tz):
             self._offer_which_one(wall, tz)
@@ -142,8 +144,8 @@ class AppointmentForm(forms.Form):
                 other = fit.runs_into
                 label += (
                     f" — {fit.type.duration_minutes} min, not free: overlaps the "
-                    f"{timezone.localtime(other.start):%H:%M}–"
-                    f"{timezone.localtime(other.end):%H:%M} visit"
+                    f"{clock.clinic_localtime(other.start):%H:%M}–"
+                    f"{clock.clinic_localtime(other.end):%H:%M} visit"
                 )
             elif fit.outside_hours:
                 label += f" — {fit.type.duration_minutes} min, ends outside working hours"
@@ -178,7 +180,7 @@ class AppointmentForm(forms.Form):
         wall = data.get("start")
         if wall is None:
             return data
-        tz = schedule.clinic_tz()
+        tz = clock.clinic_tz()
         if schedule.wall_clock_missing(wall, tz):
             self.add_error(
                 "start",
@@ -195,7 +197,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",
         max_length=300,
-        error_messages={"required": "Please give the reason for cancelling."},
+        error_messages={"required": CANCEL_REASON_REQUIRED},
     )
 
 
@@ -229,7 +231,7 @@ class DayForm(forms.Form):
 
     def clean_date(self):
         day = self.cleaned_data["date"]
-        if day and abs((day - timezone.localdate()).days) > 3650:
+        if day and abs((day - clock.clinic_today()).days) > 3650:
             raise forms.ValidationError("Choose a date within ten years of today.")
         return day
 
@@ -245,7 +247,7 @@ class WeekForm(DayForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = selectors.practitioners()
-        self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["practitioner"].label_from_instance = display_name
 
 
 ONE_DAY = timedelta(days=1)

@@ -1,7 +1,7 @@
 """Booking's records: locations, working hours and time off, visit types, courses,
 appointments and calendar feeds."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from clinic import clock
 
 PLANNED_VISITS = [
     MinValueValidator(1, "Plan at least 1 visit."),
@@ -269,15 +271,20 @@ class Appointment(models.Model):
         label = self.Status(status).label.lower()
         if status == self.Status.CANCELLED or not self.can_become(status):
             return f"A {self.get_status_display().lower()} visit cannot be marked {label}."
-        starts = timezone.localtime(self.start)
-        if status == self.Status.ARRIVED and timezone.localdate(now) < starts.date():
-            return f"The visit is on {starts:%Y-%m-%d}: a patient is marked arrived that day."
+        starts = clock.clinic_localtime(self.start)
+        if status == self.Status.ARRIVED and clock.clinic_day(now) < self.day:
+            return f"The visit is on {self.day:%Y-%m-%d}: a patient is marked arrived that day."
         if status in (self.Status.NO_SHOW, self.Status.COMPLETED) and now < self.start:
             return (
                 f"The visit has not started yet (it starts {starts:%Y-%m-%d %H:%M}); "
                 f"it can be marked {label} once it has."
             )
         return None
+
+    @property
+    def day(self) -> date:
+        """The clinic day the visit starts on (``clinic.clock``), whatever zone is active."""
+        return clock.clinic_day(self.start)
 
     @property
     def marks_now(self) -> set[str]:
@@ -296,6 +303,13 @@ class Appointment(models.Model):
         return self.status not in (self.Status.CANCELLED, self.Status.NO_SHOW)
 
 
+class CalendarFeedQuerySet(models.QuerySet):
+    def live(self) -> "CalendarFeedQuerySet":
+        """Feeds not revoked (at most one per practitioner). Whether a live feed's address
+        still works also depends on its age: see ``feeds.feed_from_token``."""
+        return self.filter(revoked_at__isnull=True)
+
+
 class CalendarFeed(models.Model):
     """A practitioner's secret iCalendar address for their phone; revocable."""
 
@@ -305,6 +319,8 @@ class CalendarFeed(models.Model):
     nonce = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -9,7 +9,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from clinic.roles import Role
+from clinic import clock
+from clinic.roles import Role, display_name
 from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
@@ -29,7 +30,8 @@ SLOT_LENGTH = timedelta(minutes=30)
 
 
 def practitioners() -> QuerySet[StaffUser]:
-    """Active physiotherapists, by name."""
+    """Active physiotherapists, by name: the staff a visit can be booked with (the
+    booking forms offer these, and the booking's save refuses anyone else)."""
     return (
         get_user_model()
         .objects.filter(groups__name=Role.PHYSIO.value, is_active=True)
@@ -45,7 +47,7 @@ def working_intervals(
 ) -> list[schedule.Interval]:
     """A practitioner's working time on ``day`` from their hours and time off there. A
     time off without a start or an end is the whole day off."""
-    tz = schedule.clinic_tz()
+    tz = clock.clinic_tz()
     working = [
         (schedule.at(day, h.starts, tz), schedule.at(day, h.ends, tz))
         for h in hours
@@ -112,7 +114,7 @@ def types_at(
     types = list(AppointmentType.objects.filter(is_active=True))
     if not types:
         return []
-    day = timezone.localtime(start).date()
+    day = clock.clinic_day(start)
     needling = any(t.involves_needling for t in types)
     blocked = needling_blocked(patient=patient, day=day) if needling else ""
     longest = max(t.duration for t in types)
@@ -168,7 +170,7 @@ class Entry:
     def book_query(self) -> str:
         """The start for the booking form, as the clinic's wall clock (and which one of a
         repeated time, on the night the clocks go back)."""
-        local = timezone.localtime(self.start)
+        local = clock.clinic_localtime(self.start)
         query: dict[str, str | int] = {"start": f"{local:%Y-%m-%dT%H:%M}", "start_fold": local.fold}
         return urlencode(query)
 
@@ -180,8 +182,8 @@ class Entry:
 
 
 def _clock(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), schedule.clinic_tz())
+    local = clock.clinic_localtime(moment)
+    repeats = schedule.wall_clock_repeats(local.replace(tzinfo=None), clock.clinic_tz())
     return f"{local:%H:%M} {local:%Z}" if repeats else f"{local:%H:%M}"
 
 
@@ -229,7 +231,7 @@ def _entry(appointment: Appointment) -> Entry:
     intakes: list[Intake] = patient.intake_list  # type: ignore[attr-defined]  # prefetched (to_attr), newest first
     badge = None
     if appointment.type.involves_needling and appointment.is_active:
-        day = timezone.localtime(appointment.start).date()
+        day = appointment.day
         screening = intake_services.patient_verdict(
             patient,
             day,
@@ -271,7 +273,7 @@ def _column(
 def calendar_day(location: Location, day: date, now: datetime | None = None) -> list[Column]:
     """One column per practitioner who works at the location that day or has visits there."""
     now = now or timezone.now()
-    start, end = schedule.day_bounds(day, schedule.clinic_tz())
+    start, end = schedule.day_bounds(day, clock.clinic_tz())
     appointments = list(
         _appointments(
             Appointment.objects.filter(location=location, start__gte=start, start__lt=end)
@@ -296,7 +298,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
     time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
     return [
         _column(
-            (p.get_full_name() or p.username) + ("" if p.is_active else " (no longer active)"),
+            display_name(p) + ("" if p.is_active else " (no longer active)"),
             p,
             location,
             day,
@@ -311,7 +313,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
 
 def visits_on(day: date, practitioner: StaffUser | None = None) -> list[Entry]:
     """The day's visits at every location (one practitioner's, if given), as entries."""
-    start, end = schedule.day_bounds(day, schedule.clinic_tz())
+    start, end = schedule.day_bounds(day, clock.clinic_tz())
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
@@ -325,8 +327,8 @@ def calendar_week(
     free slots shown for ``location``)."""
     now = now or timezone.now()
     days = schedule.week_of(day)
-    start = schedule.day_bounds(days[0], schedule.clinic_tz())[0]
-    end = schedule.day_bounds(days[-1], schedule.clinic_tz())[1]
+    start = schedule.day_bounds(days[0], clock.clinic_tz())[0]
+    end = schedule.day_bounds(days[-1], clock.clinic_tz())[1]
     appointments = list(
         _appointments(
             Appointment.objects.filter(practitioner=practitioner, start__gte=start, start__lt=end),
@@ -339,7 +341,7 @@ def calendar_week(
     time_off = list(TimeOff.objects.filter(practitioner=practitioner, day__in=days))
     columns: list[Column] = []
     for d in days:
-        todays = [a for a in appointments if timezone.localtime(a.start).date() == d]
+        todays = [a for a in appointments if a.day == d]
         columns.append(
             _column(f"{d:%a %b} {d.day}", practitioner, location, d, todays, hours, time_off, now)
         )

@@ -9,14 +9,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic import emails
-from clinic.roles import Role
+from clinic import clock, emails
+from clinic.roles import display_name
 from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import schedule
 from sessions.booking.models import Appointment, AppointmentType, Course, Location
-from sessions.booking.selectors import course_active, needling_blocked, practitioner_working_time
+from sessions.booking.selectors import (
+    course_active,
+    needling_blocked,
+    practitioner_working_time,
+    practitioners,
+)
 from sessions.followups import services as followups
 from sessions.followups.models import ScheduledMessage
 
@@ -24,10 +29,10 @@ BOOKING_HORIZON = timedelta(days=730)
 
 
 def _clash_message(other: Appointment) -> str:
-    local = timezone.localtime(other.start)
+    local = clock.clinic_localtime(other.start)
     return (
-        f"{other.practitioner.get_full_name() or other.practitioner} is already booked "
-        f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(other.end):%H:%M} "
+        f"{display_name(other.practitioner)} is already booked "
+        f"{local:%Y-%m-%d %H:%M}–{clock.clinic_localtime(other.end):%H:%M} "
         f"({other.patient.full_name}, {other.type.name})."
     )
 
@@ -55,9 +60,9 @@ def _check_booking(
     ``eligibility_override``."""
     errors: dict[str, list[ValidationError]] = {}
     start, end = appointment.start, appointment.end
-    if not appointment.practitioner.groups.filter(name=Role.PHYSIO.value).exists():
+    if not practitioners().filter(pk=appointment.practitioner_id).exists():
         errors.setdefault("practitioner", []).append(
-            ValidationError("Only physiotherapists can be booked.", code="not_practitioner")
+            ValidationError("Only active physiotherapists can be booked.", code="not_practitioner")
         )
     if start < now:
         errors.setdefault("start", []).append(
@@ -67,7 +72,7 @@ def _check_booking(
         errors.setdefault("start", []).append(
             ValidationError("Bookings can be made up to two years ahead.", code="too_far")
         )
-    day = timezone.localtime(start).date()
+    day = appointment.day
     working = practitioner_working_time(appointment.practitioner_id, appointment.location_id, day)
     if not allow_outside_hours and not schedule.covers(working, start, end):
         errors.setdefault("allow_outside_hours", []).append(
@@ -238,8 +243,8 @@ def send_confirmation(appointment_id: int) -> None:
     emails.appointment_confirmation(
         to=appointment.patient.email,
         first_name=appointment.patient.greeting_name,
-        start=timezone.localtime(appointment.start),
-        practitioner=appointment.practitioner.get_full_name(),
+        start=clock.clinic_localtime(appointment.start),
+        practitioner=display_name(appointment.practitioner),
         location=appointment.location,
     )
 
@@ -278,6 +283,10 @@ def appointment_reschedule(
     return appointment
 
 
+# Said by the cancel form's empty field and by the service alike.
+CANCEL_REASON_REQUIRED = "Please give the reason for cancelling."
+
+
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
     """Cancel a visit and its pending messages; returns it. Raises ValidationError keyed
@@ -288,7 +297,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
             f"A {appointment.get_status_display().lower()} visit cannot be cancelled."
         )
     if not reason.strip():
-        raise ValidationError({"reason": "Please give the reason for cancelling."})
+        raise ValidationError({"reason": CANCEL_REASON_REQUIRED})
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])

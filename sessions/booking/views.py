@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
-from clinic import audit, links, once
+from clinic import audit, clock, links, once
 from clinic.access import public, require_roles
 from clinic.roles import Role, has_role
 from intake import services as intake_services
@@ -28,7 +27,7 @@ from sessions.booking.forms import (
     QuickPatientForm,
     WeekForm,
 )
-from sessions.booking.models import Appointment, Course, Location
+from sessions.booking.models import Appointment, CalendarFeed, Course, Location
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -41,7 +40,7 @@ def _book_url(**params) -> str:
 def calendar_day(request):
     form = DayForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    day = data.get("date") or timezone.localdate()
+    day = data.get("date") or clock.clinic_today()
     location = data.get("location") or Location.objects.filter(is_active=True).first()
     if location is None:
         messages.info(request, "Add a clinic location in Administration first.")
@@ -60,7 +59,7 @@ def calendar_day(request):
             "base_query": urlencode({"location": location.pk}),
             "previous": day - ONE_DAY,
             "next": day + ONE_DAY,
-            "today": timezone.localdate(),
+            "today": clock.clinic_today(),
         },
     )
 
@@ -69,7 +68,7 @@ def calendar_day(request):
 def calendar_week(request):
     form = WeekForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    day = data.get("date") or timezone.localdate()
+    day = data.get("date") or clock.clinic_today()
     location = data.get("location") or Location.objects.filter(is_active=True).first()
     practitioner = data.get("practitioner")
     if practitioner is None and has_role(request.user, Role.PHYSIO):
@@ -97,7 +96,7 @@ def calendar_week(request):
             ),
             "previous": day - ONE_WEEK,
             "next": day + ONE_WEEK,
-            "today": timezone.localdate(),
+            "today": clock.clinic_today(),
         },
     )
 
@@ -184,11 +183,11 @@ def _choose_patient(request, params):
 
 
 def _when(appointment: Appointment) -> str:
-    return f"{timezone.localtime(appointment.start):%Y-%m-%d %H:%M}"
+    return f"{clock.clinic_localtime(appointment.start):%Y-%m-%d %H:%M}"
 
 
 def _day_url(appointment: Appointment) -> str:
-    day = timezone.localtime(appointment.start).date()
+    day = appointment.day
     return (
         reverse("sessions:calendar-day")
         + "?"
@@ -210,8 +209,8 @@ def _reschedule_initial(appointment: Appointment) -> dict:
         "practitioner": appointment.practitioner_id,
         "location": appointment.location_id,
         "type": appointment.type_id,
-        "start": timezone.localtime(appointment.start).strftime("%Y-%m-%dT%H:%M"),
-        "start_fold": timezone.localtime(appointment.start).fold,
+        "start": clock.clinic_localtime(appointment.start).strftime("%Y-%m-%dT%H:%M"),
+        "start_fold": clock.clinic_localtime(appointment.start).fold,
         "front_desk_note": appointment.front_desk_note,
         "eligibility_override": appointment.eligibility_override,
     }
@@ -308,7 +307,7 @@ def feed_settings(request):
             feeds.feed_create(practitioner=request.user)
             messages.success(request, "A new calendar address is ready; the old one stopped.")
         return redirect("sessions:feed-settings")
-    feed = request.user.calendar_feeds.filter(revoked_at__isnull=True).first()
+    feed = CalendarFeed.objects.live().filter(practitioner=request.user).first()
     return render(
         request,
         "sessions/feed_settings.html",

@@ -3,6 +3,7 @@
 refer to these rows; nothing here refers to a visit."""
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,10 +11,16 @@ from django.db import models
 
 
 class NeedlingAuthorisationQuerySet(models.QuerySet):
-    def valid_on(self, day: date):
+    def valid_on(self, day: date) -> "NeedlingAuthorisationQuerySet":
+        """Authorisations in force on ``day`` (both ends included; no end: open-ended)."""
         return self.filter(valid_from__lte=day).filter(
             models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day)
         )
+
+    def valid_for(self, practitioner: Any, day: date) -> "NeedlingAuthorisation | None":
+        """The practitioner's authorisation in force on ``day`` (the latest one to start),
+        or None: what the needling hard stop and the physiotherapist's home page read."""
+        return self.filter(practitioner=practitioner).valid_on(day).first()
 
 
 class NeedlingAuthorisation(models.Model):
@@ -41,9 +48,6 @@ class NeedlingAuthorisation(models.Model):
     def clean(self) -> None:
         if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": "The end date is before the start date."})
-
-    def is_valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
 
 class Muscle(models.Model):

@@ -158,7 +158,7 @@ class Visit(models.Model):
 
     @property
     def day(self) -> date:
-        return timezone.localtime(self.appointment.start).date()
+        return self.appointment.day
 
     @property
     def clean_technique_complete(self) -> bool:
@@ -176,11 +176,7 @@ class Visit(models.Model):
 
     def needling_authorisation(self) -> NeedlingAuthorisation | None:
         """The author's authorisation to needle, valid on the visit's date."""
-        return (
-            NeedlingAuthorisation.objects.filter(practitioner=self.author)
-            .valid_on(self.day)
-            .first()
-        )
+        return NeedlingAuthorisation.objects.valid_for(self.author, self.day)
 
     def needling_blockers(self) -> list[Problem]:
         """The hard stops (``hard_stops.needling_blockers``) as they stand now."""

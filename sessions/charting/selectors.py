@@ -40,7 +40,8 @@ def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> 
     each visit, in SVG user units of a ``width`` by ``height`` box. Raises nothing.
 
     Numbers are given as strings: SVG wants them unlocalised, and the template then
-    prints them as they are instead of formatting each one."""
+    prints them as they are instead of formatting each one. Each series is named by its
+    ``field`` (``nprs_before``, ``nprs_after``); the template picks its look."""
     pad = 32
     n = len(visits)
     step = (width - 2 * pad) / max(n - 1, 1)
@@ -49,9 +50,9 @@ def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> 
         return round(pad + (10 - value) * (height - 2 * pad) / 10, 1)
 
     series: list[dict[str, Any]] = []
-    for field, name, css in (
-        ("nprs_before", "NPRS before needling", "before"),
-        ("nprs_after", "NPRS after needling", "after"),
+    for field, name in (
+        ("nprs_before", "NPRS before needling"),
+        ("nprs_after", "NPRS after needling"),
     ):
         dots = [
             (
@@ -66,7 +67,7 @@ def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> 
         series.append(
             {
                 "name": name,
-                "css": css,
+                "field": field,
                 "dots": dots,
                 "points": " ".join(f"{x},{yy}" for x, yy, *_ in dots),
             }

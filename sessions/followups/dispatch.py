@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from clinic import emails
+from clinic import clock, emails
 from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.followups.models import ScheduledMessage
@@ -141,12 +141,6 @@ def _finish(message_id: int, held_claim: str, **fields: Any) -> bool:
     return bool(held.update(claim="", **fields))
 
 
-def message_send(*, message_id: int, claim: str, now: datetime | None = None) -> str:
-    """Send one claimed message; returns what happened (for logs and tests). A failed
-    send is kept on the row (retried or failed), not raised."""
-    return messages_send(ids=[message_id], claim=claim, now=now)[message_id]
-
-
 def send_batches(claimed: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
     """Group claimed (id, claim) pairs into send tasks of FOLLOWUP_SEND_BATCH ids; returns
     (ids, claim) per task."""
@@ -162,8 +156,13 @@ def send_batches(claimed: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
 
 
 def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) -> dict[int, str]:
-    """Send claimed messages one by one; returns what happened to each id.
+    """Send claimed messages one by one; returns what happened to each id: ``sent``,
+    ``deferred`` (quiet hours: pending again, due when they end), ``retry`` (the send
+    failed and will be tried again), ``failed`` (the last attempt failed), ``cancelled``
+    or ``skipped`` (a send-time check refused it: see ``send_problem``), or
+    ``not-claimed`` (sent already, or claimed again by someone else).
 
+    Raises nothing for a failed send: the error is kept on the row (``last_error``).
     The leases are renewed together first, and again for the rest once half a lease
     has gone by (a slow mail server), so no row can be claimed again while it is sent.
     Each row is finished on its own as soon as it is sent.
@@ -280,8 +279,8 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
         emails.reminder(
             to=patient.email,
             first_name=first_name,
-            start=timezone.localtime(appointment.start),
-            day=schedule.day_words(appointment.start, now, schedule.clinic_tz()),
+            start=clock.clinic_localtime(appointment.start),
+            day=schedule.day_words(appointment.start, now, clock.clinic_tz()),
             location=appointment.location,
             connection=connection,
         )

@@ -134,6 +134,12 @@ class CheckinAnswer(models.Model):
         return [self.RED_FLAGS.get(code, code) for code in self.red_flags]
 
 
+class AlertQuerySet(models.QuerySet):
+    def open(self) -> "AlertQuerySet":
+        """Alerts not yet acknowledged."""
+        return self.filter(acknowledged_at__isnull=True)
+
+
 class Alert(models.Model):
     """A worrying check-in for the treating physiotherapist, until acknowledged. A visit
     has at most one open alert; it points at the latest worrying answer."""
@@ -149,6 +155,8 @@ class Alert(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     action_taken = models.CharField(max_length=500, blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -167,6 +175,12 @@ class Alert(models.Model):
         return f"Alert for {self.visit}"
 
 
+class CallTaskQuerySet(models.QuerySet):
+    def open(self) -> "CallTaskQuerySet":
+        """Calls not yet marked done."""
+        return self.filter(done_at__isnull=True)
+
+
 class CallTask(models.Model):
     """For front desk: call a patient back. Carries no clinical detail."""
 
@@ -178,6 +192,8 @@ class CallTask(models.Model):
     )
     done_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+
+    objects = CallTaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

@@ -18,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic import emails
-from clinic.links import link_to, row_from_token
+from clinic import clock, emails
+from clinic.links import link_live, link_to, row_from_token
 from clinic.types import StaffUser
 from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.charting.models import Visit
+from sessions.followups.links import alert_url
 from sessions.followups.models import Alert, CallTask, CheckinAnswer, ScheduledMessage
 
 CHECKIN_PURPOSE = "checkin"
@@ -33,12 +34,13 @@ REMINDER_MIN_NOTICE = timedelta(hours=2)
 
 def deliverable_at(moment: datetime) -> datetime:
     """``moment``, or the end of the quiet hours it falls in (QUIET_HOURS_START to
-    QUIET_HOURS_END, the clinic's wall clock)."""
+    QUIET_HOURS_END, the clinic's wall clock). Raises nothing (the settings are checked
+    at start-up)."""
     return schedule.out_of_quiet_hours(
         moment,
         schedule.clock(settings.QUIET_HOURS_START),
         schedule.clock(settings.QUIET_HOURS_END),
-        schedule.clinic_tz(),
+        clock.clinic_tz(),
     )
 
 
@@ -98,7 +100,7 @@ def reminder_schedule(
     if appointment.start - now < REMINDER_MIN_NOTICE:
         return None
     due = schedule.reminder_due(
-        appointment.start, schedule.clock(settings.REMINDER_TIME), schedule.clinic_tz()
+        appointment.start, schedule.clock(settings.REMINDER_TIME), clock.clinic_tz()
     )
     return _schedule_once(
         key=reminder_key(appointment),
@@ -112,7 +114,8 @@ def reminder_schedule(
 def messages_cancel_for(
     *, appointment: Appointment, kinds: Iterable[str] = (ScheduledMessage.Kind.REMINDER,)
 ) -> int:
-    """Cancel what has not gone out yet (a cancelled or moved visit); returns how many."""
+    """Cancel what has not gone out yet (a cancelled or moved visit); returns how many.
+    Raises nothing: a message already sent or sending is left as it is."""
     return ScheduledMessage.objects.filter(
         appointment=appointment, kind__in=kinds, status=ScheduledMessage.Status.PENDING
     ).update(
@@ -148,9 +151,7 @@ def checkin_from_token(token: str, now: datetime | None = None) -> ScheduledMess
     message = row_from_token(CHECKIN_PURPOSE, token, sent_checkins)
     if message is None:
         return None
-    if message.sent_at is None or now > message.sent_at + timedelta(
-        days=settings.CHECKIN_LINK_DAYS
-    ):
+    if message.sent_at is None or not link_live(message.sent_at, settings.CHECKIN_LINK_DAYS, now):
         return None
     return message
 
@@ -215,17 +216,18 @@ def _alert_raise(*, answer: CheckinAnswer, message: ScheduledMessage) -> Alert:
     Called under the visit's lock (checkin_answer)."""
     visit = message.visit
     assert visit is not None  # a check-in always names its visit
-    alert = Alert.objects.filter(visit=visit, acknowledged_at__isnull=True).first()
+    alert = Alert.objects.open().filter(visit=visit).first()
     if alert is not None:
         alert.answer = answer
         alert.save(update_fields=["answer"])
         return alert
     alert = Alert.objects.create(answer=answer, visit=visit, physio=visit.author)
-    if not CallTask.objects.filter(alert__visit=visit, done_at__isnull=True).exists():
+    if not CallTask.objects.open().filter(alert__visit=visit).exists():
         CallTask.objects.create(patient=message.patient, alert=alert)
     physio_email = visit.author.email
     if physio_email:
-        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, alert_id=alert.pk))
+        link = alert_url(alert.pk)
+        transaction.on_commit(lambda: emails.checkin_alert(to=physio_email, link=link))
     return alert
 
 
@@ -243,11 +245,11 @@ def alert_acknowledge(
     alert as saved; raises nothing."""
     now = now or timezone.now()
     _lock_visit(alert.visit_id)
-    Alert.objects.filter(visit=alert.visit, acknowledged_at__isnull=True).update(
+    Alert.objects.open().filter(visit=alert.visit).update(
         acknowledged_by=by, acknowledged_at=now, action_taken=action_taken.strip()
     )
     if call_handled:
-        CallTask.objects.filter(alert__visit=alert.visit, done_at__isnull=True).update(
+        CallTask.objects.open().filter(alert__visit=alert.visit).update(
             done_by=by, done_at=now, note="Not needed: the physiotherapist spoke to the patient."
         )
     alert.refresh_from_db()

@@ -95,9 +95,7 @@ def alert_detail(request, pk: int):
 @require_roles(Role.FRONT_DESK)
 @require_POST
 def call_done(request, pk: int):
-    task = get_object_or_404(
-        CallTask.objects.select_related("patient"), pk=pk, done_at__isnull=True
-    )
+    task = get_object_or_404(CallTask.objects.open().select_related("patient"), pk=pk)
     form = CallDoneForm(request.POST)
     if form.is_valid():
         services.call_task_done(task=task, by=request.user, note=form.cleaned_data["note"])

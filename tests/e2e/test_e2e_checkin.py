@@ -82,7 +82,7 @@ def dispatch_due_messages() -> list[str]:
     """What sessions.tasks.dispatch_due_messages does, with the sends run in-process
     instead of queued on a broker."""
     return [
-        dispatch.message_send(message_id=pk, claim=claim)
+        dispatch.messages_send(ids=[pk], claim=claim)[pk]
         for pk, claim in dispatch.messages_claim_due()
     ]
 

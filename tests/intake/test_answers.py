@@ -4,7 +4,16 @@ rows stored before a key existed still read (no database)."""
 import json
 from datetime import date
 
-from intake.answers import IntakeAnswers, SurgeryAnswer, step_values, surgeries_values
+from intake.answers import (
+    READS,
+    IntakeAnswers,
+    Step,
+    SurgeryAnswer,
+    step_values,
+    surgeries_values,
+)
+from intake.forms import STEP_SLUGS, STEPS, NeedlesStep, SurgeryRow
+from intake.screening import NeedleFear, Pregnancy
 
 # An intake as the questionnaire has stored it since the surgeries step had rows.
 STORED = {
@@ -83,3 +92,34 @@ def test_a_step_is_stored_with_iso_dates_and_each_box_once():
         "pain_areas": ["neck"],
         "pain_now": 0,
     }
+
+
+def test_every_key_the_accessor_reads_is_a_field_of_its_steps_form():
+    forms = dict(STEPS)
+    for step, keys in READS.items():
+        fields = forms[step].base_fields
+        for key in keys:
+            assert key in fields, f"{step} step's form has no field {key!r}"
+
+
+def test_the_surgeries_rows_are_the_formsets_fields():
+    assert set(SurgeryAnswer(date(2025, 9, 1), "Knee").to_json()) == set(SurgeryRow.base_fields)
+
+
+def test_the_steps_are_the_forms_in_order():
+    assert STEP_SLUGS == list(Step)
+
+
+def test_the_needle_fear_choices_are_the_screening_codes():
+    assert [code for code, _ in NeedlesStep.base_fields["needle_fear"].choices] == list(NeedleFear)
+
+
+def test_the_typed_writers_store_what_the_forms_store():
+    answers = (
+        IntakeAnswers()
+        .with_history(conditions=["diabetes", "anticoagulants"])
+        .with_needles(pregnancy=Pregnancy.POSSIBLY, needle_fear=NeedleFear.SOME)
+    )
+    stored = json.loads(json.dumps(answers.to_json()))
+    assert stored["history"] == STORED["history"]
+    assert stored["needles"] == STORED["needles"]

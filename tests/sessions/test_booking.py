@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.urls import reverse
 
+from clinic.roles import Role
 from intake.models import IntakeInvitation
 from sessions.booking import selectors, services
 from sessions.models import Appointment, Course, TimeOff
@@ -63,7 +64,7 @@ def test_a_cancelled_slot_can_be_booked_again(book):
 
 
 def test_another_practitioner_at_the_same_time_is_fine(book, location):
-    other = UserFactory(role=services.Role.PHYSIO)
+    other = UserFactory(role=Role.PHYSIO)
     book(local(2026, 11, 23, 9))
     book(local(2026, 11, 23, 9), practitioner=other, allow_outside_hours=True)
     assert Appointment.objects.count() == 2
@@ -95,6 +96,14 @@ def test_past_and_far_future_times_are_refused(book):
 def test_only_physiotherapists_can_be_booked(book, front_desk):
     with pytest.raises(ValidationError) as caught:
         book(local(2026, 11, 23, 9), practitioner=front_desk, allow_outside_hours=True)
+    assert "not_practitioner" in error_codes(caught.value)
+
+
+def test_an_inactive_physiotherapist_cannot_be_booked(book, physio):
+    physio.is_active = False
+    physio.save(update_fields=["is_active"])
+    with pytest.raises(ValidationError) as caught:
+        book(local(2026, 11, 23, 9), allow_outside_hours=True)
     assert "not_practitioner" in error_codes(caught.value)
 
 

@@ -129,8 +129,3 @@ def test_an_ordinary_time_neither_repeats_nor_is_missing():
     ):
         assert not schedule.wall_clock_repeats(time_, TZ)
         assert not schedule.wall_clock_missing(time_, TZ)
-
-
-def test_the_clinic_time_zone_is_the_configured_one(settings):
-    settings.TIME_ZONE = "America/Halifax"
-    assert schedule.clinic_tz() == ZoneInfo("America/Halifax")

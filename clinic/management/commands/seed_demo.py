@@ -7,12 +7,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import clock
 from clinic.roles import Role
 from intake.models import Patient
-from sessions import schedule
 from sessions.booking.services import course_open_or_get
 from sessions.models import (
     Appointment,
@@ -181,10 +180,10 @@ class Command(BaseCommand):
         """A few visits on the next working day, once (later runs leave them be)."""
         if Appointment.objects.exists():
             return 0
-        day = timezone.localdate() + timedelta(days=1)
+        day = clock.clinic_today() + timedelta(days=1)
         while day.weekday() > 4:
             day += timedelta(days=1)
-        tz = schedule.clinic_tz()
+        tz = clock.clinic_tz()
         initial, _ = AppointmentType.objects.get_or_create(
             name="Initial assessment + IMS", defaults={"duration_minutes": 60}
         )

@@ -147,7 +147,7 @@ def sent_checkin(patient, physio, settings):
         due_at=timezone.now() - timedelta(days=1),
     )
     ((pk, claim),) = dispatch.messages_claim_due()
-    assert dispatch.message_send(message_id=pk, claim=claim) == "sent"
+    assert dispatch.messages_send(ids=[pk], claim=claim)[pk] == "sent"
     message.refresh_from_db()
     return message
 

@@ -230,7 +230,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     first = visit.messages.filter(kind="checkin").order_by("due_at").first()
     later = first.due_at + timedelta(minutes=1)
     for pk, claim in dispatch.messages_claim_due(now=later):
-        dispatch.message_send(message_id=pk, claim=claim, now=later)
+        dispatch.messages_send(ids=[pk], claim=claim, now=later)[pk]
     message = ScheduledMessage.objects.get(pk=first.pk)
     assert message.status == "sent"
     checkin_url = followups.checkin_link(message).removeprefix(SITE)
@@ -283,7 +283,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     before = appointment.start - timedelta(minutes=45)
     ScheduledMessage.objects.filter(pk=reminder.pk).update(status="pending", due_at=before)
     for pk, claim in dispatch.messages_claim_due(now=before):
-        dispatch.message_send(message_id=pk, claim=claim, now=before)
+        dispatch.messages_send(ids=[pk], claim=claim, now=before)[pk]
 
     # Every email's HTML part escapes; those to the patient greet her by the typed name.
     subjects = [m.subject for m in mail.outbox]

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from sessions.booking import services
+from clinic.roles import Role
 from sessions.charting import services as charting
 from sessions.charting import views as chart_views
 from sessions.models import Addendum, NeedlingSite, NoteIsSigned, Visit
@@ -120,7 +120,7 @@ class TestLock:
     def test_addenda_by_someone_else_are_refused(self, signed):
         with pytest.raises(ValidationError, match="Only the author"):
             charting.addendum_add(
-                visit=signed, author=UserFactory(role=services.Role.PHYSIO), reason="x", text="y"
+                visit=signed, author=UserFactory(role=Role.PHYSIO), reason="x", text="y"
             )
 
     @pytest.mark.postgres

@@ -10,9 +10,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from clinic.roles import Role
 from intake.models import HealthUpdate
 from intake.screening import Outcome
-from sessions.booking import services
 from sessions.charting import services as charting
 from sessions.charting.forms import NoteForm
 from sessions.models import Muscle
@@ -65,7 +65,7 @@ class TestSigning:
             sign(ready, physio)
 
     def test_only_the_author_signs(self, ready, gluteus):
-        other = UserFactory(role=services.Role.PHYSIO)
+        other = UserFactory(role=Role.PHYSIO)
         make_signable(ready, sites=0)
         with pytest.raises(ValidationError, match="Only the author"):
             sign(ready, other)

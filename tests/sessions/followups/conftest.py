@@ -55,7 +55,7 @@ def checkin(visit, *, sign=True, **fields) -> ScheduledMessage:
 
 def dispatch_and_send(now=None):
     return [
-        dispatch.message_send(message_id=pk, claim=c, now=now)
+        dispatch.messages_send(ids=[pk], claim=c, now=now)[pk]
         for pk, c in dispatch.messages_claim_due(now=now)
     ]
 

@@ -76,7 +76,7 @@ class TestCheckedAgainWhenSent:
         ((pk, claim),) = dispatch.messages_claim_due()
         reschedule(appointment, local(2026, 11, 26, 9))  # while the send task waits
         assert (
-            dispatch.message_send(message_id=pk, claim=claim) == ScheduledMessage.Status.CANCELLED
+            dispatch.messages_send(ids=[pk], claim=claim)[pk] == ScheduledMessage.Status.CANCELLED
         )
         assert mail.outbox == []
         assert "moved" in ScheduledMessage.objects.get(pk=pk).last_error

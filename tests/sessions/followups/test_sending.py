@@ -31,8 +31,8 @@ class TestSending:
         claims = dispatch.messages_claim_due()
         assert [pk for pk, _ in claims] == [message.pk]
         pk, claim = claims[0]
-        assert dispatch.message_send(message_id=pk, claim=claim) == "sent"
-        assert dispatch.message_send(message_id=pk, claim=claim) == "not-claimed"
+        assert dispatch.messages_send(ids=[pk], claim=claim)[pk] == "sent"
+        assert dispatch.messages_send(ids=[pk], claim=claim)[pk] == "not-claimed"
         assert dispatch.messages_claim_due() == []
         message.refresh_from_db()
         assert (message.status, message.attempts) == (ScheduledMessage.Status.SENT, 1)
@@ -133,8 +133,8 @@ class TestSending:
         assert dispatch.messages_claim_due() == []  # leased
         frozen_now.shift(timedelta(seconds=django_settings.FOLLOWUP_LEASE_SECONDS + 1))
         ((_, second_claim),) = dispatch.messages_claim_due()
-        assert dispatch.message_send(message_id=pk, claim=first_claim) == "not-claimed"
-        assert dispatch.message_send(message_id=pk, claim=second_claim) == "sent"
+        assert dispatch.messages_send(ids=[pk], claim=first_claim)[pk] == "not-claimed"
+        assert dispatch.messages_send(ids=[pk], claim=second_claim)[pk] == "sent"
         assert len(mail.outbox) == 1
         message.refresh_from_db()
         assert message.attempts == 2
