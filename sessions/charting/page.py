@@ -119,14 +119,27 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
             for error in errors
             if error not in listed
         ]
+    # A GET ?muscle= narrows the muscles offered (the search works without a script).
+    muscle_query = request.GET.get("muscle", "").strip()[:60] if request.method == "GET" else ""
+    site_form = forms.get("site_form") or SiteForm(visit=visit, muscle_query=muscle_query)
+    # While the draft has no sites: the last needling visit, whose sites can be repeated
+    # and whose needles are the note's defaults where the draft names none.
+    last = None if sites else selectors.last_needling_visit(visit)
+    needles = {
+        name: getattr(last, name)
+        for name in services.NEEDLE_FIELDS
+        if last is not None and not getattr(visit, name)
+    }
     return {
         "blockers": blockers,
         "sign_problems": problems,
         "sign_refused": sign_form.is_bound,
         "safety_form": forms.get("safety_form")
         or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
-        "note_form": forms.get("note_form") or NoteForm(instance=visit),
-        "site_form": forms.get("site_form") or SiteForm(visit=visit),
+        "note_form": forms.get("note_form") or NoteForm(instance=visit, initial=needles),
+        "site_form": site_form,
+        "muscle_query": muscle_query,
+        "last_needling": last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
         "sign_form": sign_form,
         "templates": templates,

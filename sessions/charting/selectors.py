@@ -1,10 +1,15 @@
-"""Charting's reads: the patient's previous visit with its check-in answers, and the
-NPRS chart of a timeline."""
+"""Charting's reads: the patient's previous visit with its check-in answers, the last
+visit with needling (to repeat its sites), muscles matching a search, and the NPRS chart
+of a timeline."""
 
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count, QuerySet
+
+from sessions.charting import muscle_search
+from sessions.charting.catalogue import Muscle
 from sessions.charting.models import Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
@@ -33,6 +38,45 @@ def previous_visit(
     for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
         latest[answer.message_id] = answer  # the last one of each check-in stays
     return previous, [(a.message.hours_after, a) for a in latest.values()]
+
+
+def last_needling_visit(visit: Visit) -> Visit | None:
+    """The patient's last signed visit before this one that has needling sites, with
+    ``site_count`` annotated; None if there is none. Raises nothing."""
+    if visit.appointment_id is None:
+        return None
+    return (
+        Visit.objects.filter(
+            appointment__patient_id=visit.appointment.patient_id,
+            status=Visit.Status.SIGNED,
+            appointment__start__lt=visit.appointment.start,
+        )
+        .annotate(site_count=Count("sites"))
+        .filter(site_count__gt=0)
+        .select_related("appointment")
+        .order_by("-appointment__start")
+        .first()
+    )
+
+
+def muscles_matching(query: str) -> QuerySet[Muscle]:
+    """The active muscles that answer ``query`` (``muscle_search.matches``: words of the
+    name, abbreviation or region, case and accents ignored; a spinal segment or range
+    such as "L5" or "L4-L5" matches the muscles it supplies), in catalogue order; every
+    active muscle for an empty query. Raises nothing."""
+    active = Muscle.objects.filter(is_active=True)
+    if not (query or "").strip():
+        return active.order_by("region", "name")
+    # The catalogue is a hundred rows: matched here, so the rule is one function that
+    # the page's script mirrors, on any database.
+    found = [
+        muscle.pk
+        for muscle in active
+        if muscle_search.matches(
+            query, words=muscle.search_words(), segments=muscle.root_segments()
+        )
+    ]
+    return Muscle.objects.filter(pk__in=found).order_by("region", "name")
 
 
 def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:

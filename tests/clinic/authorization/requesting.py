@@ -108,6 +108,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:note-save": lambda w: {"pk": w.visit.pk},
     "sessions:site-add": lambda w: {"pk": w.visit.pk},
     "sessions:site-remove": lambda w: {"pk": w.site.pk},
+    "sessions:site-edit": lambda w: {"pk": w.site.pk},
+    "sessions:sites-repeat": lambda w: {"pk": w.visit.pk},
     "sessions:adverse-add": lambda w: {"pk": w.visit.pk},
     "sessions:sign": lambda w: {"pk": w.visit.pk},
     "sessions:addendum-add": lambda w: {"pk": w.signed_visit.pk},
@@ -137,6 +139,7 @@ POST: dict[str, dict] = {
     "sessions:note-save": {},
     "sessions:site-add": {},
     "sessions:site-remove": {},
+    "sessions:sites-repeat": {},
     "sessions:links-revoke": {},
     "sessions:adverse-add": {},
     # Valid forms, so that the request reaches the service's author check.
