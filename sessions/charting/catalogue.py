@@ -83,7 +83,10 @@ class Muscle(models.Model):
         """The folded words a search is matched against: name, abbreviation, region and
         the root text (so "CN XI" finds the trapezius)."""
         return muscle_search.words_of(
-            self.name, self.abbreviation, self.get_region_display(), self.nerve_roots
+            self.name,
+            self.abbreviation,
+            self.get_region_display(),
+            self.nerve_roots.replace("-", " "),
         )
 
     def root_segments(self) -> frozenset[str]:

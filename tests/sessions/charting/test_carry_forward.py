@@ -149,9 +149,7 @@ class TestRepeatOverHttp:
     def url(self, visit):
         return reverse("sessions:sites-repeat", args=[visit.pk])
 
-    def test_the_button_copies_and_says_what_to_check(
-        self, client_for, physio, ready, last_visit
-    ):
+    def test_the_button_copies_and_says_what_to_check(self, client_for, physio, ready, last_visit):
         client = client_for(physio)
         chart = client.get(reverse("sessions:chart", args=[ready.appointment_id])).content
         assert "Repeat last visit's sites (3)" in chart.decode()
@@ -266,7 +264,8 @@ class TestSiteEdit:
         assert client_for(front_desk).get(self.url(site)).status_code == 403
 
     def test_an_unknown_site_is_not_found(self, client_for, physio):
-        assert client_for(physio).get(reverse("sessions:site-edit", args=[999999])).status_code == 404
+        response = client_for(physio).get(reverse("sessions:site-edit", args=[999999]))
+        assert response.status_code == 404
 
     def test_each_row_of_a_draft_links_to_its_edit(self, client_for, physio, ready, gluteus):
         site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
