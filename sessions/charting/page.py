@@ -98,7 +98,7 @@ def render_chart(request, visit: Visit, status: int = 200, **forms):
 def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
     """What a draft chart adds: the hard stops and the forms to complete it."""
     blockers = needling_blockers(visit, verdict, authorised=bool(authorisation))
-    problems = services.sign_problems(visit, sites, blockers)
+    problems = selectors.sign_problems(visit, sites, blockers)
     templates = list(AftercareTemplate.objects.filter(is_active=True))
     template = next(iter(templates), None)
     sign_form = forms.get("sign_form") or SignForm(

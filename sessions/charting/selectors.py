@@ -1,16 +1,19 @@
 """Charting's reads: the patient's previous visit with its check-in answers, the last
-visit with needling (to repeat its sites), muscles matching a search, and the NPRS chart
-of a timeline."""
+visit with needling (to repeat its sites), muscles matching a search, what stands
+between a draft and its signature, and the NPRS chart of a timeline."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from sessions.charting import muscle_search
 from sessions.charting.catalogue import Muscle
-from sessions.charting.models import Visit
+from sessions.charting.hard_stops import Problem
+from sessions.charting.models import NeedlingSite, Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
 
@@ -77,6 +80,57 @@ def muscles_matching(query: str) -> QuerySet[Muscle]:
         )
     ]
     return Muscle.objects.filter(pk__in=found).order_by("region", "name")
+
+
+def sign_problems(
+    visit: Visit,
+    sites: list[NeedlingSite],
+    blockers: list[Problem] | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[Problem]:
+    """What stands between this draft and a signature, each with where to fix it
+    (``blockers``: the needling blockers, when the caller has them already); empty when
+    it can be signed. Raises nothing."""
+    problems: list[Problem] = []
+    start = visit.appointment.start
+    if (now or timezone.now()) < start:
+        when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
+        problems.append(
+            Problem(
+                f"The visit has not started yet (it starts {when}); "
+                "a note can be signed once the visit has started.",
+                "sign",
+            )
+        )
+    if visit.nprs_before is None:
+        problems.append(Problem("Record the NPRS before needling (0-10).", "id_nprs_before"))
+    if sites:
+        problems += visit.needling_blockers() if blockers is None else blockers
+        if not visit.needle_product or not visit.needle_size:
+            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
+        if not visit.clean_technique_complete:
+            problems.append(
+                Problem(
+                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
+                )
+            )
+        if visit.needles_out is None or visit.needles_back is None:
+            problems.append(
+                Problem(
+                    "Record how many needles were taken out and counted back.", "id_needles_out"
+                )
+            )
+        elif not visit.needle_count_matches:
+            problems.append(
+                Problem(
+                    f"Needle count mismatch: {visit.needles_out} taken out, "
+                    f"{visit.needles_back} counted back. "
+                    "Find every needle before signing.",
+                    "id_needles_back",
+                )
+            )
+    return problems
 
 
 def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:

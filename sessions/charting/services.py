@@ -1,40 +1,35 @@
 """Charting a visit: the day-of-visit safety check, recording needling (the hard stops
-are ``hard_stops``), signing, addenda and aftercare. Writes are service functions;
-views stay thin."""
+are ``hard_stops``), signing and addenda; the aftercare that signing sends is
+``aftercare``. Writes are service functions; views stay thin.
 
-import secrets
+Every write on a draft locks its row and counts its ``version`` on; given the version
+the sending page was shown, a write from an older page is refused (``DraftChanged``)."""
+
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinic import emails
-from clinic.links import link_to, links_revoke, row_from_token
 from clinic.roles import Role, has_role
 from clinic.types import StaffUser
 from intake.models import HealthUpdate
 from sessions.booking.models import Appointment
 from sessions.charting import selectors
+from sessions.charting.aftercare import aftercare_send
 from sessions.charting.catalogue import AftercareTemplate
-from sessions.charting.hard_stops import Problem
 from sessions.charting.models import (
     Addendum,
     AdverseEvent,
-    AftercareDelivery,
     DraftChanged,
     NeedlingSite,
     NoteIsSigned,
     Visit,
 )
 from sessions.followups import services as followups
-from sessions.followups.models import ScheduledMessage
-
-AFTERCARE_PURPOSE = "aftercare"
 
 
 def _require_draft(visit: Visit) -> None:
@@ -308,57 +303,6 @@ def adverse_event_add(
     return event
 
 
-def sign_problems(
-    visit: Visit,
-    sites: list[NeedlingSite],
-    blockers: list[Problem] | None = None,
-    *,
-    now: datetime | None = None,
-) -> list[Problem]:
-    """What stands between this draft and a signature, each with where to fix it
-    (``blockers``: the needling blockers, when the caller has them already); empty when
-    it can be signed. Raises nothing."""
-    problems: list[Problem] = []
-    start = visit.appointment.start
-    if (now or timezone.now()) < start:
-        when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
-        problems.append(
-            Problem(
-                f"The visit has not started yet (it starts {when}); "
-                "a note can be signed once the visit has started.",
-                "sign",
-            )
-        )
-    if visit.nprs_before is None:
-        problems.append(Problem("Record the NPRS before needling (0-10).", "id_nprs_before"))
-    if sites:
-        problems += visit.needling_blockers() if blockers is None else blockers
-        if not visit.needle_product or not visit.needle_size:
-            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
-        if not visit.clean_technique_complete:
-            problems.append(
-                Problem(
-                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
-                )
-            )
-        if visit.needles_out is None or visit.needles_back is None:
-            problems.append(
-                Problem(
-                    "Record how many needles were taken out and counted back.", "id_needles_out"
-                )
-            )
-        elif not visit.needle_count_matches:
-            problems.append(
-                Problem(
-                    f"Needle count mismatch: {visit.needles_out} taken out, "
-                    f"{visit.needles_back} counted back. "
-                    "Find every needle before signing.",
-                    "id_needles_back",
-                )
-            )
-    return problems
-
-
 @transaction.atomic
 def visit_sign(
     *,
@@ -377,7 +321,7 @@ def visit_sign(
     the signer saw)."""
     now = now or timezone.now()
     if visit.pk is None:  # nothing saved yet: at least today's pain is missing
-        raise ValidationError([str(p) for p in sign_problems(visit, [], now=now)])
+        raise ValidationError([str(p) for p in selectors.sign_problems(visit, [], now=now)])
     visit = (
         Visit.objects.select_for_update().select_related("appointment__patient").get(pk=visit.pk)
     )
@@ -386,7 +330,7 @@ def visit_sign(
         raise ValidationError("Only the author of the note can sign it.")
     if version is not None and version != visit.version:
         raise DraftChanged(version=visit.version, changed_at=visit.updated_at)
-    problems = sign_problems(visit, list(visit.sites.all()), now=now)
+    problems = selectors.sign_problems(visit, list(visit.sites.all()), now=now)
     if problems:
         raise ValidationError([str(p) for p in problems])
     visit.aftercare_template = aftercare_template
@@ -404,56 +348,6 @@ def visit_sign(
     if visit.sites.exists():
         followups.checkins_schedule(visit=visit)
     return visit
-
-
-def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDelivery:
-    """Record the aftercare delivery and email the link once the transaction commits;
-    returns the delivery (with ``skipped_reason`` when the patient has no email)."""
-    patient = visit.patient
-    delivery = AftercareDelivery.objects.create(
-        visit=visit, email=patient.email, nonce=secrets.token_urlsafe(24)
-    )
-    if not patient.email:
-        delivery.skipped_reason = "No email address on file; give the printed page."
-        delivery.save(update_fields=["skipped_reason"])
-        return delivery
-    link = aftercare_link(delivery)
-
-    def send() -> None:
-        emails.aftercare(
-            to=patient.email,
-            first_name=patient.greeting_name,
-            link=link,
-        )
-        AftercareDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
-
-    transaction.on_commit(send)
-    return delivery
-
-
-def aftercare_link(delivery: AftercareDelivery) -> str:
-    """The full address of the delivery's aftercare page."""
-    return link_to(AFTERCARE_PURPOSE, delivery, "sessions:aftercare")
-
-
-def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDelivery | None:
-    """The aftercare a link opens: genuine, not revoked, within AFTERCARE_LINK_DAYS
-    (else None)."""
-    now = now or timezone.now()
-    deliveries = AftercareDelivery.objects.select_related(
-        "visit__appointment__patient", "visit__author"
-    ).filter(created_at__gte=now - timedelta(days=settings.AFTERCARE_LINK_DAYS))
-    return row_from_token(AFTERCARE_PURPOSE, token, deliveries)
-
-
-def visit_links_revoke(*, visit: Visit) -> int:
-    """Stop the links a visit gave the patient (aftercare page, check-ins sent so far):
-    for a wrong address, say; returns how many were revoked. The printed page and later
-    check-ins are unaffected."""
-    checkins = ScheduledMessage.objects.filter(visit=visit, kind=ScheduledMessage.Kind.CHECKIN)
-    return links_revoke(visit.aftercare_deliveries.all()) + links_revoke(
-        checkins.exclude(sent_at=None)
-    )
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from clinic.access import public, require_roles
 from clinic.roles import Role
 from intake.models import Patient
 from sessions.booking.models import Appointment, visit_number
+from sessions.charting import aftercare as aftercare_links
 from sessions.charting import page, selectors, services
 from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
@@ -222,7 +223,7 @@ def _site_add(request, visit: Visit):
 @require_POST
 def links_revoke(request, pk: int):
     visit = visit_or_404(pk)
-    stopped = services.visit_links_revoke(visit=visit)
+    stopped = aftercare_links.visit_links_revoke(visit=visit)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"links stopped: {stopped}")
     messages.success(request, "The aftercare and check-in links of this visit no longer work.")
     return redirect(page.chart_url(visit, "aftercare"))
@@ -378,7 +379,7 @@ def adverse_events(request):
 
 @public
 def aftercare(request, token: str):
-    delivery = services.delivery_from_token(token)
+    delivery = aftercare_links.delivery_from_token(token)
     if delivery is None:
         return links.refuse(request)
     audit.record(

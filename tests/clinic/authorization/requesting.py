@@ -14,7 +14,7 @@ from clinic.links import make_token
 from intake import services as intake_services
 from intake.forms import STEP_SLUGS
 from sessions.booking import feeds
-from sessions.charting.services import AFTERCARE_PURPOSE
+from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
 from tests.clinic.authorization.expected import (
     ADMIN_SITE,
