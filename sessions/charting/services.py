@@ -236,9 +236,7 @@ NEEDLE_FIELDS = ("needle_product", "needle_size", "needle_lot")
 
 
 @transaction.atomic
-def sites_repeat_last(
-    *, visit: Visit, by: StaffUser, version: int | None = None
-) -> list[NeedlingSite]:
+def sites_repeat_last(*, visit: Visit, version: int | None = None) -> list[NeedlingSite]:
     """Copy the sites of the patient's last signed visit with needling
     (``selectors.last_needling_visit``) into this draft as editable rows, and return the
     rows added. Each copy keeps ``REPEATED_FIELDS`` and starts with

@@ -68,9 +68,7 @@ def sites_repeat(request, pk: int):
         return refusal
     try:
         with once.claim(request) as claim:
-            copies = services.sites_repeat_last(
-                visit=visit, by=request.user, version=draft_version(request)
-            )
+            copies = services.sites_repeat_last(visit=visit, version=draft_version(request))
             claim.result_url = back
     except once.Replayed as replay:
         return replay.response(request, back)
