@@ -1,5 +1,6 @@
 """Charting a follow-up at speed: the last visit's sites repeated in one press, one of
-them changed in place, and a muscle found by its nerve root as you type."""
+them changed in place, a muscle found by its nerve root as you type; and a draft open in
+two tabs, whose older tab's autosave is refused with a message instead of saving over."""
 
 import re
 from datetime import timedelta
@@ -99,3 +100,22 @@ def test_physio_repeats_the_last_sites_and_changes_one(page: Page, live_server, 
     expect(muscle.locator("option", has_text="Piriformis (L5-S2)")).to_have_count(1)
     expect(muscle.locator("option", has_text="Iliopsoas (L1-L3)")).to_have_count(0)
     muscle.select_option(label="Piriformis (L5-S2)")
+
+
+@pytest.mark.usefixtures("todays_visit")
+def test_a_draft_open_in_two_tabs_is_not_saved_over(page: Page, live_server, login):
+    login(page, live_server, "physio")
+    open_chart_from_home(page)
+    other_tab = page.context.new_page()
+    other_tab.goto(page.url)
+
+    page.get_by_label("Subjective").fill("Typed in the first tab.")
+    expect(page.get_by_role("status").filter(has_text="Draft saved at")).to_be_visible()
+    other_tab.get_by_label("Subjective").fill("Typed in the second tab.")
+
+    conflict = other_tab.get_by_role("status").filter(
+        has_text="This draft was changed in another tab or by someone else at"
+    )
+    expect(conflict).to_be_visible()
+    expect(other_tab.get_by_label("Subjective")).to_have_value("Typed in the second tab.")
+    assert Visit.objects.get().subjective == "Typed in the first tab."
