@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # First, so that every response gets no-store, refusals by the middleware below too
     # (static files, served by whitenoise under STATIC_URL, keep their long cache).
     "clinic.security.NoStoreMiddleware",
+    # Second, so that its duration covers all the app's work on the request.
+    "clinic.timing.ServerTimingMiddleware",
     "clinic.security.RequestSizeLimitMiddleware",
     "clinic.security.RequestInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -192,6 +194,8 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# A refused form focuses its first error (clinic/form_errors.py).
+FORM_RENDERER = "clinic.form_errors.Renderer"
 
 # Email: files in var/mail/ (one per message) unless EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "clinic@localhost")

@@ -45,6 +45,8 @@ TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 _call_report = pytest.StashKey[pytest.TestReport]()
+# axe-core's findings below serious in this run (tests/e2e/axe.py), printed at its end.
+MINOR_FINDINGS = pytest.StashKey[list]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,6 +61,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
             if skip is not None:
                 item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The accessibility findings below serious that the run met (test_e2e_accessibility)."""
+    findings = sorted(set(config.stash.get(MINOR_FINDINGS, [])), key=str)
+    if findings:
+        terminalreporter.section("axe-core: minor and moderate findings")
+        for finding in findings:
+            terminalreporter.line(str(finding))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -70,7 +70,7 @@ def test_physio_repeats_the_last_sites_and_changes_one(page: Page, live_server, 
     page.get_by_role("button", name="I have weighed these precautions").click()
     expect_message(page, "Precautions acknowledged.")
 
-    sites = page.get_by_role("region", name="Needling sites")
+    sites = page.get_by_role("region", name="Needling sites", exact=True)
     sites.get_by_role("button", name="Repeat last visit's sites (2)").click()
     expect_message(page, "Sites repeated from the last visit")
     rows = sites.get_by_role("row")

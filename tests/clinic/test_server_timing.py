@@ -1,0 +1,51 @@
+"""The Server-Timing header: on every response, streamed files included, second in the
+middleware chain so that it times everything after the no-store header."""
+
+import io
+import re
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from clinic.timing import ServerTimingMiddleware
+
+APP_TIMING = re.compile(r"^app;dur=\d+\.\d$")
+
+
+def test_pages_and_refusals_carry_the_app_duration_in_milliseconds(client, db):
+    for url in (reverse("login"), "/no-such-page/", reverse("healthz")):
+        assert APP_TIMING.match(client.get(url)["Server-Timing"]), url
+
+
+def test_it_comes_right_after_the_no_store_middleware():
+    assert settings.MIDDLEWARE[:2] == [
+        "clinic.security.NoStoreMiddleware",
+        "clinic.timing.ServerTimingMiddleware",
+    ]
+
+
+def test_a_streamed_file_keeps_streaming_with_its_body_whole():
+    middleware = ServerTimingMiddleware(
+        lambda request: FileResponse(io.BytesIO(b"BEGIN:VCALENDAR\r\n"), filename="x.ics")
+    )
+
+    response = middleware(RequestFactory().get("/calendar.ics"))
+
+    assert response.streaming
+    assert APP_TIMING.match(response["Server-Timing"])
+    assert b"".join(response.streaming_content) == b"BEGIN:VCALENDAR\r\n"
+
+
+def test_a_timing_set_by_the_view_is_kept_before_the_app_duration():
+    def view(request):
+        response = HttpResponse()
+        response["Server-Timing"] = "db;dur=2.0"
+        return response
+
+    response = ServerTimingMiddleware(view)(RequestFactory().get("/"))
+
+    first, second = response["Server-Timing"].split(", ")
+    assert first == "db;dur=2.0"
+    assert APP_TIMING.match(second)

@@ -1,0 +1,462 @@
+"""Accessibility of every page: axe-core (WCAG 2.0-2.2, A and AA) on every staff page and
+every patient-link page, at desktop and phone sizes, and every main form after a refused
+submit: its errors tied to their fields and the focus on the first of them.
+
+A serious or critical finding fails the test; minor and moderate ones are listed at the
+end of the run (tests/e2e/conftest.py prints them). Every named URL is either checked by
+one of the tests here or listed in NOT_PAGES with the reason.
+"""
+
+import re
+from datetime import timedelta
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Browser, Page, expect
+
+from clinic.management.commands.seed_demo import DEMO_PASSWORD
+from clinic.roles import Role
+from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
+from tests.e2e.axe import Audit, new_context, signed_in_context
+from tests.e2e.conftest import backup_code
+from tests.factories import UserFactory
+
+# Named URLs that are no page of their own, and why.
+NOT_PAGES = {
+    "healthz": "JSON for the load balancer",
+    "logout": "POST only; redirects to the login page",
+    "mfa-reset": "POST only; redirects to staff access",
+    "staff-password-link": "POST only; redirects to staff access",
+    "lockout-unlock": "POST only; redirects to staff access",
+    "intake:intake-send": "POST only; redirects to the patient page",
+    "intake:invitation-revoke": "POST only; redirects to the patient page",
+    "sessions:calendar-feed": "an .ics feed for calendar apps",
+    "sessions:appointment-status": "POST only; redirects to the calendar",
+    "sessions:safety-check": "POST only; redirects to the chart",
+    "sessions:acknowledge": "POST only; redirects to the chart",
+    "sessions:note-save": "POST only; redirects to the chart",
+    "sessions:site-add": "POST only; redirects to the chart",
+    "sessions:site-remove": "POST only; redirects to the chart",
+    "sessions:sites-repeat": "POST only; redirects to the chart",
+    "sessions:adverse-add": "POST only; redirects to the chart",
+    "sessions:sign": "POST only; redirects to the chart",
+    "sessions:addendum-add": "POST only; redirects to the chart",
+    "sessions:links-revoke": "POST only; redirects to the chart",
+    "sessions:call-done": "POST only; redirects to the front desk's home",
+}
+
+SIGNED_OUT_PAGES = {
+    "login",
+    "mfa-verify",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+FRONT_DESK_PAGES = {
+    "home",
+    "intake:patient-list",
+    "intake:patient-create",
+    "intake:patient-detail",
+    "intake:patient-edit",
+    "sessions:calendar-day",
+    "sessions:calendar-week",
+    "sessions:appointment-new",
+    "sessions:appointment-detail",
+    "sessions:appointment-cancel",
+    "sessions:course-edit",
+    "mfa-setup",
+    "password_change",
+    "password_change_done",
+}
+PHYSIO_PAGES = {
+    "home",
+    "intake:patient-detail",
+    "intake:screening-rules",
+    "sessions:calendar-day",
+    "sessions:calendar-week",
+    "sessions:feed-settings",
+    "sessions:chart",
+    "sessions:site-edit",
+    "sessions:timeline",
+    "sessions:visit-print",
+    "sessions:adverse-events",
+    "sessions:alert",
+    "patient-export",
+}
+ADMIN_PAGES = {"home", "audit-log", "staff-access", "sessions:message-health"}
+PATIENT_PAGES = {
+    "intake:patient-detail",
+    "intake:fill",
+    "intake:fill-step",
+    "intake:intake-summary",
+    "sessions:checkin",
+    "sessions:aftercare",
+}
+
+
+__all__ = ["audit_fixture", "clinic_fixture"]  # fixtures used by the tests below
+
+
+def url_names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # Django's own admin, styled by Django
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= url_names(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(namespace + entry.name)
+    return names
+
+
+def test_every_named_url_is_checked_or_is_no_page():
+    checked = SIGNED_OUT_PAGES | FRONT_DESK_PAGES | PHYSIO_PAGES | ADMIN_PAGES | PATIENT_PAGES
+    everything = url_names(get_resolver())  # bench-floor exists only with BENCH=1
+    assert everything - checked - set(NOT_PAGES) == set()
+    assert checked & set(NOT_PAGES) == set()
+    assert (checked | set(NOT_PAGES)) - everything == set()
+
+
+def test_signed_out_pages(browser: Browser, clinic, audit: Audit):
+    page = new_context(browser).new_page()
+    url = clinic.url
+    page.goto(f"{url}/accounts/login/")
+    audit.check(page, "login")
+    page.get_by_label("Username").fill("physio")
+    page.get_by_label("Password").fill("wrong password")
+    refuse(page, "Sign in")
+    audit.check_refused(page, "login, wrong password")
+
+    page.get_by_label("Username").fill("physio")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile("/accounts/mfa/"))
+    audit.check(page, "second factor")
+    refuse(page, "Continue")
+    audit.check_refused(page, "second factor, no code")
+    page.get_by_label(re.compile("Code from your authenticator")).fill(backup_code("physio"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    page.context.close()
+
+    page = new_context(browser).new_page()
+    page.goto(f"{url}/accounts/password/reset/")
+    audit.check(page, "password reset")
+    refuse(page, "Send the link")
+    audit.check_refused(page, "password reset, no address")
+    page.get_by_label("Email").fill("physio@clinic.example.com")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the link").click()
+    audit.check(page, "password reset sent")
+
+    user = clinic.front_desk
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    page.goto(f"{url}/accounts/password/reset/{uid}/not-a-token/")
+    audit.check(page, "password reset, invalid link")
+    page.goto(f"{url}/accounts/password/reset/{uid}/{default_token_generator.make_token(user)}/")
+    audit.check(page, "password reset, new password")
+    refuse(page, "Save the new password")
+    audit.check_refused(page, "password reset, no new password")
+    for field in page.get_by_label(re.compile("password", re.I)).all():
+        field.fill("a-long-new-pass-2026!")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the new password").click()
+    audit.check(page, "password reset complete")
+
+    # Five wrong passwords lock the username out for a while.
+    page.goto(f"{url}/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("physio2")
+        page.get_by_label("Password").fill("wrong password")
+        refuse(page, "Sign in")
+    audit.check(page, "login, locked out")
+    page.context.close()
+    audit.assert_clean(SIGNED_OUT_PAGES)
+
+
+def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
+    page = signed_in_context(browser, clinic.url, clinic.front_desk)
+    url = clinic.url
+    marcus = clinic.marcus.pk
+    for path, label in [
+        ("/", "front desk home"),
+        ("/patients/", "patient list"),
+        ("/patients/?q=Lee", "patient search"),
+        ("/patients/?q=nobody-by-this-name", "patient search, nothing found"),
+        (f"/patients/{marcus}/", "patient page (front desk)"),
+        (f"/patients/{clinic.sofia.pk}/", "patient page with an intake link out (front desk)"),
+        ("/calendar/", "calendar day"),
+        ("/calendar/week/", "calendar week"),
+        ("/appointments/new/", "book: choose the patient"),
+        ("/appointments/new/?q=Lee", "book: patients found"),
+        ("/no-such-page/", "not found"),
+        ("/audit/", "forbidden (the audit log is the clinic admin's)"),
+    ]:
+        page.goto(url + path)
+        audit.check(page, label)
+
+    page.goto(f"{url}/patients/new/")
+    audit.check(page, "new patient")
+    refuse(page, "Save")
+    audit.check_refused(page, "new patient, nothing filled")
+    page.goto(f"{url}/patients/{marcus}/edit/")
+    audit.check(page, "edit patient")
+    page.get_by_label("Legal first name").fill("")
+    refuse(page, "Save")
+    audit.check_refused(page, "edit patient, no first name")
+
+    page.goto(f"{url}/appointments/new/")
+    refuse(page, "Register and continue")
+    audit.check_refused(page, "book: register a patient, nothing filled")
+    page.goto(f"{url}/appointments/new/?patient={marcus}")
+    audit.check(page, "book: the visit")
+    refuse(page, "Book")
+    audit.check_refused(page, "book: the visit, nothing chosen")
+
+    page.goto(f"{url}/appointments/{clinic.today.pk}/")
+    audit.check(page, "appointment")
+    refuse(page, "Cancel the appointment")
+    audit.check_refused(page, "appointment, cancel without a reason")
+    page.goto(f"{url}/appointments/{clinic.today.pk}/")
+    page.get_by_label("Starts").fill("")
+    refuse(page, "Move the appointment")
+    audit.check_refused(page, "appointment, move without a date")
+
+    page.goto(f"{url}/patients/{marcus}/course/")
+    audit.check(page, "course plan")
+    page.get_by_label("Planned visits (at least)").fill("0")
+    refuse(page, "Save")
+    audit.check_refused(page, "course plan, negative")
+
+    page.goto(f"{url}/accounts/password/change/")
+    audit.check(page, "password change")
+    refuse(page, "Change password")
+    audit.check_refused(page, "password change, nothing filled")
+    page.get_by_label("Old password").fill(DEMO_PASSWORD)
+    for field in page.get_by_label(re.compile("New password")).all():
+        field.fill("a-long-new-pass-2026!")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Change password").click()
+    audit.check(page, "password changed")
+    page.context.close()
+
+    # A new member of staff enrolling an authenticator app.
+    newcomer = UserFactory(role=Role.FRONT_DESK)
+    page = signed_in_context(browser, clinic.url, newcomer, verified=False)
+    page.goto(f"{url}/accounts/mfa/setup/")
+    audit.check(page, "authenticator enrolment")
+    page.get_by_label(re.compile("Code")).fill("000000")
+    refuse(page, "Confirm")
+    audit.check_refused(page, "authenticator enrolment, wrong code")
+    device = TOTPDevice.objects.get(user=newcomer)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    page.get_by_label(re.compile("Code")).fill(str(code).zfill(device.digits))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm").click()
+    audit.check(page, "authenticator enrolment, backup codes")
+    page.context.close()
+    audit.assert_clean(FRONT_DESK_PAGES)
+
+
+def test_physio_pages(browser: Browser, clinic, audit: Audit):
+    page = signed_in_context(browser, clinic.url, clinic.physio)
+    url = clinic.url
+    visit = clinic.visit
+    for path, label in [
+        ("/", "physio home"),
+        (f"/patients/{clinic.aisha.pk}/", "patient page (physio)"),
+        (f"/patients/{clinic.aisha.pk}/export/", "patient record export"),
+        ("/screening/rules/", "screening rules"),
+        ("/calendar/", "calendar day (physio)"),
+        ("/calendar/week/", "calendar week (physio)"),
+        ("/calendar/feed/", "calendar feed settings"),
+        (f"/appointments/{clinic.signed.pk}/chart/", "chart, signed"),
+        (f"/patients/{clinic.aisha.pk}/timeline/", "timeline"),
+        (f"/visits/{visit.pk}/print/", "visit print"),
+        ("/adverse-events/", "adverse events"),
+    ]:
+        page.goto(url + path)
+        audit.check(page, label)
+    page.goto(f"{url}/calendar/feed/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create my calendar address").click()
+    audit.check(page, "calendar feed settings, address made")
+
+    page.goto(f"{url}/alerts/{clinic.alert.pk}/")
+    audit.check(page, "alert")
+    refuse(page, "Acknowledge")
+    audit.check_refused(page, "alert, acknowledged without saying what was done")
+
+    # Today's visit: blocked until the safety check, then sites, then a refused sign.
+    chart = f"{url}/appointments/{clinic.today.pk}/chart/"
+    page.goto(chart)
+    audit.check(page, "chart, before the safety check")
+    safety = page.get_by_role("region", name="Day-of-visit safety check")
+    refuse(page, "Record the safety check", within="#safety")
+    audit.check_refused(page, "chart, safety check refused")
+    safety = page.get_by_role("region", name="Day-of-visit safety check")
+    safety.get_by_role("group", name="Pregnant today, or could be?").get_by_label(
+        "No", exact=True
+    ).check()
+    safety.get_by_label("The patient consents to IMS today").check()
+    with page.expect_navigation():
+        safety.get_by_role("button", name="Record the safety check").click()
+    page.get_by_role("button", name=re.compile("I have weighed these precautions")).click()
+    page.wait_for_load_state()
+    audit.check(page, "chart, draft ready for sites")
+    sites = page.get_by_role("region", name="Needling sites")
+    refuse(page, "Add site", within="#sites")
+    audit.check_refused(page, "chart, site refused")
+    sites = page.get_by_role("region", name="Needling sites")
+    sites.get_by_label(re.compile("Muscle")).select_option(index=1)
+    sites.get_by_role("group", name="Side").get_by_label("Left", exact=True).check()
+    sites.get_by_label("Depth (cm)").fill("3")
+    sites.get_by_label("Insertions").fill("2")
+    sites.get_by_role("group", name="Twitch response").get_by_label("Weak", exact=True).check()
+    sites.get_by_label("Tolerance").select_option(label="Good")
+    with page.expect_navigation():
+        sites.get_by_role("button", name="Add site").click()
+    audit.check(page, "chart, with a site")
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("^Edit ")).first.click()
+    audit.check(page, "site edit")
+    page.get_by_label("Depth (cm)").fill("")
+    refuse(page, "Save site")
+    audit.check_refused(page, "site edit, no depth")
+    page.goto(chart)
+    refuse(page, "Record adverse event")
+    audit.check_refused(page, "chart, adverse event refused")
+    refuse(page, "Sign, lock and send aftercare")
+    audit.check_refused(page, "chart, sign refused")
+    page.context.close()
+    audit.assert_clean(PHYSIO_PAGES)
+
+
+def test_admin_pages(browser: Browser, clinic, audit: Audit):
+    page = signed_in_context(browser, clinic.url, clinic.admin)
+    for path, label in [
+        ("/", "admin home"),
+        ("/audit/", "audit log"),
+        ("/audit/?action=not-an-action", "audit log, refused filter"),
+        ("/accounts/staff/", "staff access"),
+        ("/operations/messages/", "message health"),
+        ("/screening/rules/", "screening rules (admin)"),
+    ]:
+        page.goto(clinic.url + path)
+        audit.check(page, label)
+    page.context.close()
+    audit.assert_clean(ADMIN_PAGES)
+
+
+def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
+    context = new_context(browser)
+    page = context.new_page()
+    url = clinic.url
+    for path, label in [
+        ("/i/not-a-link/", "intake link, not valid"),
+        ("/c/not-a-link/", "check-in link, not valid"),
+        ("/a/not-a-link/", "aftercare link, not valid"),
+    ]:
+        page.goto(url + path)
+        audit.check(page, label)
+    settings.BAD_LINK_LIMIT = 1
+    page.goto(f"{url}/c/not-a-link/")
+    audit.check(page, "too many bad links")
+    # Bad links count against this address in the cache for the whole run (15 minutes):
+    # hand the other tests their allowance back.
+    cache.delete_many([f"bad-links:{address}" for address in ("127.0.0.1", "::1")])
+
+    page.goto(clinic.aftercare_link)
+    audit.check(page, "aftercare")
+    page.goto(clinic.checkin_link)
+    audit.check(page, "check-in")
+    refuse(page, "Send my answers")
+    audit.check_refused(page, "check-in, nothing answered")
+    page.get_by_label(re.compile("How sore are you")).select_option("2")
+    page.get_by_role("group", name=re.compile("Compared with")).get_by_role("radio").first.check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send my answers").click()
+    audit.check(page, "check-in, thanks")
+
+    # The questionnaire, each step refused once and then answered.
+    today = timezone.localdate()
+    page.goto(clinic.intake_link)
+    audit.check(page, "intake, reason for coming")
+    refuse(page, "Save and continue")
+    audit.check_refused(page, "intake, reason for coming refused")
+    page.get_by_label("What brings you to the clinic?").fill("Aching low back for months.")
+    page.get_by_label("Low back").check()
+    page.get_by_label("When did it start?").fill((today - timedelta(days=120)).isoformat())
+    page.get_by_label("Gradually, for no clear reason").check()
+    page.get_by_label("Pain right now").select_option("5")
+    page.get_by_label("Pain at its best").select_option("2")
+    page.get_by_label("Pain at its worst").select_option("8")
+    save_and_continue(page)
+
+    audit.check(page, "intake, how the pain behaves")
+    refuse(page, "Save and continue")
+    audit.check_refused(page, "intake, how the pain behaves refused")
+    for group in page.get_by_role("group").filter(has=page.get_by_label("Yes")).all():
+        group.get_by_label("Yes").check()
+    save_and_continue(page)
+
+    audit.check(page, "intake, your health")
+    page.get_by_label("Diabetes", exact=True).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save, finish later").click()
+    audit.check(page, "intake, saved for later")
+    page.goto(clinic.intake_link)  # back where the patient left off
+
+    audit.check(page, "intake, surgeries")
+    surgery = page.get_by_role("group", name="Surgery 1")
+    surgery.get_by_label("Surgery or procedure").fill("Knee arthroscopy")
+    refuse(page, "Save and continue")
+    audit.check_refused(page, "intake, surgery without its date")
+    page.get_by_role("group", name="Surgery 1").get_by_label("Date").fill(
+        (today - timedelta(days=400)).isoformat()
+    )
+    save_and_continue(page)
+
+    audit.check(page, "intake, pregnancy and needles")
+    refuse(page, "Save and continue")
+    audit.check_refused(page, "intake, pregnancy and needles refused")
+    page.get_by_role("group", name="Are you pregnant, or could you be?").get_by_label(
+        "No", exact=True
+    ).check()
+    page.get_by_label("A little nervous").check()
+    save_and_continue(page)
+
+    audit.check(page, "intake, consent")
+    refuse(page, "Sign and send to the clinic")
+    audit.check_refused(page, "intake, consent refused")
+    page.get_by_label("I have read the information above and agree to IMS treatment.").check()
+    page.get_by_label("Your full name, as your signature").fill("Sofia Castillo")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign and send to the clinic").click()
+    audit.check(page, "intake, sent")
+    page.goto(clinic.intake_link)
+    audit.check(page, "intake link, already sent")
+    context.close()
+
+    page = signed_in_context(browser, url, clinic.physio)
+    intake = clinic.sofia.intakes.get()
+    page.goto(f"{url}/intakes/{intake.pk}/")
+    audit.check(page, "intake summary")
+    page.goto(f"{url}/patients/{clinic.sofia.pk}/")
+    audit.check(page, "patient page with a submitted intake (physio)")
+    page.context.close()
+    audit.assert_clean(PATIENT_PAGES)
+
+
+def save_and_continue(page: Page) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and continue").click()
