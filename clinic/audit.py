@@ -98,6 +98,8 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:note-save": _VISIT,
     "sessions:site-add": _VISIT,
     "sessions:site-remove": ("treatment_sessions.NeedlingSite", "visit__appointment__patient"),
+    "sessions:site-edit": ("treatment_sessions.NeedlingSite", "visit__appointment__patient"),
+    "sessions:sites-repeat": _VISIT,
     "sessions:adverse-add": _VISIT,
     "sessions:sign": _VISIT,
     "sessions:addendum-add": _VISIT,

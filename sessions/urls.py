@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from sessions.booking import views
+from sessions.charting import site_rows
 from sessions.charting import views as chart_views
 from sessions.followups import views as followup_views
 
@@ -26,7 +27,9 @@ urlpatterns = [
     path("visits/<id:pk>/acknowledge/", chart_views.acknowledge, name="acknowledge"),
     path("visits/<id:pk>/note/", chart_views.note_save, name="note-save"),
     path("visits/<id:pk>/sites/", chart_views.site_add, name="site-add"),
-    path("sites/<id:pk>/remove/", chart_views.site_remove, name="site-remove"),
+    path("visits/<id:pk>/sites/repeat/", site_rows.sites_repeat, name="sites-repeat"),
+    path("sites/<id:pk>/edit/", site_rows.site_edit, name="site-edit"),
+    path("sites/<id:pk>/remove/", site_rows.site_remove, name="site-remove"),
     path("visits/<id:pk>/adverse-events/", chart_views.adverse_event_add, name="adverse-add"),
     path("visits/<id:pk>/sign/", chart_views.sign, name="sign"),
     path("visits/<id:pk>/addenda/", chart_views.addendum_add, name="addendum-add"),

@@ -173,7 +173,12 @@ RECORD: dict[type[Model], Part] = {
             "acknowledged_by": "acknowledged_by",
             "aftercare_template": "aftercare_template",
         },
-        left_out={"id": ROW_ID, "appointment": NESTED},
+        left_out={
+            "id": ROW_ID,
+            "appointment": NESTED,
+            "version": "a count of the draft's saves, kept to refuse a save from an "
+            "out-of-date page; says nothing about the patient",
+        },
     ),
     NeedlingSite: Part(
         fields=(

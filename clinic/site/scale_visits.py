@@ -139,6 +139,7 @@ def visits(
             "signed_at",
             "created_at",
             "updated_at",
+            "version",
         ],
         (
             (
@@ -170,6 +171,7 @@ def visits(
                 start + timedelta(minutes=40),
                 now,
                 now,
+                1,
             )
             for i, (staff_id, _, start) in enumerate(plan)
         ),

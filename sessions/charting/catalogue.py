@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from sessions.charting import muscle_search
+
 
 class NeedlingAuthorisationQuerySet(models.QuerySet):
     def valid_on(self, day: date) -> "NeedlingAuthorisationQuerySet":
@@ -65,6 +67,9 @@ class Muscle(models.Model):
         LEG = "leg", "Leg and foot"
 
     name = models.CharField(max_length=100, unique=True)
+    abbreviation = models.CharField(
+        max_length=12, blank=True, help_text="The common abbreviation, for example UT or QL."
+    )
     region = models.CharField(max_length=12, choices=Region.choices)
     nerve_roots = models.CharField(max_length=30, help_text="For example C5-C6 or L4-S1.")
     is_paraspinal = models.BooleanField(
@@ -77,6 +82,20 @@ class Muscle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.nerve_roots})"
+
+    def search_words(self) -> frozenset[str]:
+        """The folded words a search is matched against: name, abbreviation, region and
+        the root text (so "CN XI" finds the trapezius)."""
+        return muscle_search.words_of(
+            self.name,
+            self.abbreviation,
+            self.get_region_display(),
+            self.nerve_roots.replace("-", " "),
+        )
+
+    def root_segments(self) -> frozenset[str]:
+        """The spinal segments of ``nerve_roots`` ("L4-S1" is L4, L5 and S1)."""
+        return muscle_search.segments_of(self.nerve_roots)
 
 
 class AftercareTemplate(models.Model):

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from intake.forms import DATE_INPUT, PREGNANCY_CHOICES_IN_PERSON, refuse_ignored_answers
+from sessions.charting import selectors
 from sessions.charting.catalogue import AftercareTemplate, Muscle
 from sessions.charting.models import AdverseEvent, NeedlingSite, Visit
 
@@ -102,25 +103,55 @@ class NoteForm(FocusFirstError, forms.ModelForm):
             self.fields[name].max_value = 200
 
 
-def muscle_choices():
+def muscle_choices(muscles: list[Muscle]) -> list:
+    """The muscle select's choices, grouped by region."""
     groups: dict[str, list] = {}
     labels = dict(Muscle.Region.choices)
-    for muscle in Muscle.objects.filter(is_active=True).order_by("region", "name"):
+    for muscle in muscles:
         groups.setdefault(labels[muscle.region], []).append((muscle.pk, str(muscle)))
     return [("", "Choose a muscle"), *groups.items()]
+
+
+class MuscleSelect(forms.Select):
+    """The muscle select; each option carries what the page's search script matches
+    (``static/js/muscle-search.js``): the folded words and the root segments."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.search: dict[str, tuple[str, str]] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if keys := self.search.get(str(value)):
+            option["attrs"]["data-words"], option["attrs"]["data-roots"] = keys
+        return option
 
 
 class SiteForm(FocusFirstError, forms.ModelForm):
     class Meta:
         model = NeedlingSite
         fields = ["muscle", "side", "spinal_level", "depth_cm", "insertions", "twitch", "tolerance"]
-        widgets = {"twitch": forms.RadioSelect, "side": forms.RadioSelect}
+        widgets = {
+            "twitch": forms.RadioSelect,
+            "side": forms.RadioSelect,
+            "muscle": MuscleSelect,
+        }
         help_texts = {"spinal_level": "Paraspinal sites only, for example L4-L5."}
 
-    def __init__(self, *args, visit: Visit, **kwargs):
+    def __init__(self, *args, visit: Visit, muscle_query: str = "", **kwargs):
+        """``muscle_query`` narrows the muscles offered (``selectors.muscles_matching``);
+        the site's own muscle stays offered. A POST is checked against every muscle."""
         super().__init__(*args, **kwargs)
         self.instance.visit = visit
-        cast(forms.ChoiceField, self.fields["muscle"]).choices = muscle_choices()
+        muscles = list(selectors.muscles_matching(muscle_query))
+        if self.instance.muscle_id and all(m.pk != self.instance.muscle_id for m in muscles):
+            muscles.insert(0, self.instance.muscle)
+        self.muscles_offered = len(muscles)
+        cast(forms.ChoiceField, self.fields["muscle"]).choices = muscle_choices(muscles)
+        cast(MuscleSelect, self.fields["muscle"].widget).search = {
+            str(m.pk): (" ".join(sorted(m.search_words())), " ".join(sorted(m.root_segments())))
+            for m in muscles
+        }
         # Radios without a pre-ticked "---------" choice.
         cast(forms.ChoiceField, self.fields["side"]).choices = NeedlingSite.Side.choices
         cast(forms.ChoiceField, self.fields["twitch"]).choices = NeedlingSite.Twitch.choices

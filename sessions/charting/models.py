@@ -6,7 +6,7 @@ A signed note never changes: ``Visit``, the rows under it and their querysets re
 with ``NoteIsSigned``. The hard stops before needling are ``hard_stops``, a leaf module
 these models import at the top."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -37,6 +37,21 @@ class NoteIsSigned(ValidationError):
 
     def __init__(self, message: str = MESSAGE):
         super().__init__(message, code="signed")
+
+
+class DraftChanged(ValidationError):
+    """The draft was written since the page that sent this write was loaded (another
+    tab, or someone else): the write is refused rather than silently undoing theirs.
+    ``version`` is the draft's version now, for the form shown again with the typing."""
+
+    def __init__(self, *, version: int, changed_at: datetime):
+        when = timezone.localtime(changed_at).strftime("%H:%M")
+        super().__init__(
+            f"This draft was changed in another tab or by someone else at {when}; "
+            "reload to see their changes — your text is kept below.",
+            code="conflict",
+        )
+        self.version = version
 
 
 class VisitQuerySet(models.QuerySet):
@@ -71,6 +86,9 @@ class Visit(models.Model):
     appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="visit")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    # Counts the draft's writes; each chart form sends the one it was shown, and a write
+    # from an older page is refused (DraftChanged).
+    version = models.PositiveIntegerField(default=1, editable=False)
     # Day-of-visit safety check (the health answers are an intake.HealthUpdate).
     safety_check = models.OneToOneField(
         "intake.HealthUpdate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

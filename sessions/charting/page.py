@@ -98,7 +98,7 @@ def render_chart(request, visit: Visit, status: int = 200, **forms):
 def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
     """What a draft chart adds: the hard stops and the forms to complete it."""
     blockers = needling_blockers(visit, verdict, authorised=bool(authorisation))
-    problems = services.sign_problems(visit, sites, blockers)
+    problems = selectors.sign_problems(visit, sites, blockers)
     templates = list(AftercareTemplate.objects.filter(is_active=True))
     template = next(iter(templates), None)
     sign_form = forms.get("sign_form") or SignForm(
@@ -119,14 +119,27 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
             for error in errors
             if error not in listed
         ]
+    # A GET ?muscle= narrows the muscles offered (the search works without a script).
+    muscle_query = request.GET.get("muscle", "").strip()[:60] if request.method == "GET" else ""
+    site_form = forms.get("site_form") or SiteForm(visit=visit, muscle_query=muscle_query)
+    # While the draft has no sites: the last needling visit, whose sites can be repeated
+    # and whose needles are the note's defaults where the draft names none.
+    last = None if sites else selectors.last_needling_visit(visit)
+    needles = {
+        name: getattr(last, name)
+        for name in services.NEEDLE_FIELDS
+        if last is not None and not getattr(visit, name)
+    }
     return {
         "blockers": blockers,
         "sign_problems": problems,
         "sign_refused": sign_form.is_bound,
         "safety_form": forms.get("safety_form")
         or SafetyCheckForm(initial=_safety_initial(visit), visit=visit),
-        "note_form": forms.get("note_form") or NoteForm(instance=visit),
-        "site_form": forms.get("site_form") or SiteForm(visit=visit),
+        "note_form": forms.get("note_form") or NoteForm(instance=visit, initial=needles),
+        "site_form": site_form,
+        "muscle_query": muscle_query,
+        "last_needling": last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
         "sign_form": sign_form,
         "templates": templates,

@@ -1,11 +1,19 @@
-"""Charting's reads: the patient's previous visit with its check-in answers, and the
-NPRS chart of a timeline."""
+"""Charting's reads: the patient's previous visit with its check-in answers, the last
+visit with needling (to repeat its sites), muscles matching a search, what stands
+between a draft and its signature, and the NPRS chart of a timeline."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sessions.charting.models import Visit
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from sessions.charting import muscle_search
+from sessions.charting.catalogue import Muscle
+from sessions.charting.hard_stops import Problem
+from sessions.charting.models import NeedlingSite, Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
 
@@ -33,6 +41,96 @@ def previous_visit(
     for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
         latest[answer.message_id] = answer  # the last one of each check-in stays
     return previous, [(a.message.hours_after, a) for a in latest.values()]
+
+
+def last_needling_visit(visit: Visit) -> Visit | None:
+    """The patient's last signed visit before this one that has needling sites, with
+    ``site_count`` annotated; None if there is none. Raises nothing."""
+    if visit.appointment_id is None:
+        return None
+    return (
+        Visit.objects.filter(
+            appointment__patient_id=visit.appointment.patient_id,
+            status=Visit.Status.SIGNED,
+            appointment__start__lt=visit.appointment.start,
+        )
+        .annotate(site_count=Count("sites"))
+        .filter(site_count__gt=0)
+        .select_related("appointment")
+        .order_by("-appointment__start")
+        .first()
+    )
+
+
+def muscles_matching(query: str) -> QuerySet[Muscle]:
+    """The active muscles that answer ``query`` (``muscle_search.matches``: words of the
+    name, abbreviation or region, case and accents ignored; a spinal segment or range
+    such as "L5" or "L4-L5" matches the muscles it supplies), in catalogue order; every
+    active muscle for an empty query. Raises nothing."""
+    active = Muscle.objects.filter(is_active=True)
+    if not (query or "").strip():
+        return active.order_by("region", "name")
+    # The catalogue is a hundred rows: matched here, so the rule is one function that
+    # the page's script mirrors, on any database.
+    found = [
+        muscle.pk
+        for muscle in active
+        if muscle_search.matches(
+            query, words=muscle.search_words(), segments=muscle.root_segments()
+        )
+    ]
+    return Muscle.objects.filter(pk__in=found).order_by("region", "name")
+
+
+def sign_problems(
+    visit: Visit,
+    sites: list[NeedlingSite],
+    blockers: list[Problem] | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[Problem]:
+    """What stands between this draft and a signature, each with where to fix it
+    (``blockers``: the needling blockers, when the caller has them already); empty when
+    it can be signed. Raises nothing."""
+    problems: list[Problem] = []
+    start = visit.appointment.start
+    if (now or timezone.now()) < start:
+        when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
+        problems.append(
+            Problem(
+                f"The visit has not started yet (it starts {when}); "
+                "a note can be signed once the visit has started.",
+                "sign",
+            )
+        )
+    if visit.nprs_before is None:
+        problems.append(Problem("Record the NPRS before needling (0-10).", "id_nprs_before"))
+    if sites:
+        problems += visit.needling_blockers() if blockers is None else blockers
+        if not visit.needle_product or not visit.needle_size:
+            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
+        if not visit.clean_technique_complete:
+            problems.append(
+                Problem(
+                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
+                )
+            )
+        if visit.needles_out is None or visit.needles_back is None:
+            problems.append(
+                Problem(
+                    "Record how many needles were taken out and counted back.", "id_needles_out"
+                )
+            )
+        elif not visit.needle_count_matches:
+            problems.append(
+                Problem(
+                    f"Needle count mismatch: {visit.needles_out} taken out, "
+                    f"{visit.needles_back} counted back. "
+                    "Find every needle before signing.",
+                    "id_needles_back",
+                )
+            )
+    return problems
 
 
 def nprs_chart(visits: Sequence[Visit], width: int = 640, height: int = 220) -> dict[str, Any]:

@@ -1,36 +1,35 @@
 """Charting a visit: the day-of-visit safety check, recording needling (the hard stops
-are ``hard_stops``), signing, addenda and aftercare. Writes are service functions;
-views stay thin."""
+are ``hard_stops``), signing and addenda; the aftercare that signing sends is
+``aftercare``. Writes are service functions; views stay thin.
 
-import secrets
-from datetime import date, datetime, timedelta
+Every write on a draft locks its row and counts its ``version`` on; given the version
+the sending page was shown, a write from an older page is refused (``DraftChanged``)."""
+
+from collections import Counter
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from clinic import emails
-from clinic.links import link_to, links_revoke, row_from_token
 from clinic.roles import Role, has_role
 from clinic.types import StaffUser
 from intake.models import HealthUpdate
 from sessions.booking.models import Appointment
+from sessions.charting import selectors
+from sessions.charting.aftercare import aftercare_send
 from sessions.charting.catalogue import AftercareTemplate
-from sessions.charting.hard_stops import Problem
 from sessions.charting.models import (
     Addendum,
     AdverseEvent,
-    AftercareDelivery,
+    DraftChanged,
     NeedlingSite,
     NoteIsSigned,
     Visit,
 )
 from sessions.followups import services as followups
-from sessions.followups.models import ScheduledMessage
-
-AFTERCARE_PURPOSE = "aftercare"
 
 
 def _require_draft(visit: Visit) -> None:
@@ -92,6 +91,7 @@ def visit_safety_check(
     anticoagulants: bool,
     medication_notes: str,
     consent_today: bool,
+    version: int | None = None,
     now: datetime | None = None,
 ) -> HealthUpdate:
     """Record today's answers; they feed screening at once (intake.HealthUpdate, which
@@ -99,9 +99,10 @@ def visit_safety_check(
 
     Recording the check again replaces the visit's earlier answers (a correction or a
     repeated submission), so nothing it reported counts twice. Raises NoteIsSigned on a
-    signed note, ValidationError keyed by the HealthUpdate field at fault."""
-    visit = visit_start(visit=visit)
-    _require_draft(visit)
+    signed note, DraftChanged when ``version`` is not the draft's, ValidationError keyed
+    by the HealthUpdate field at fault."""
+    visit = _lock_draft(visit)
+    _count_write(visit, version)
     now = now or timezone.now()
     update = visit.safety_check or HealthUpdate(patient=visit.patient)
     update.reported_at = now
@@ -120,140 +121,184 @@ def visit_safety_check(
     visit.acknowledged_precautions = []
     visit.acknowledged_by = None
     visit.acknowledged_at = None
-    visit.save()
+    visit.save(update_fields=[*_ACKNOWLEDGEMENT, "safety_check", "consent_today", "updated_at"])
     return update
 
 
-def visit_acknowledge(*, visit: Visit, by: StaffUser, now: datetime | None = None) -> list[str]:
+_ACKNOWLEDGEMENT = ["acknowledged_precautions", "acknowledged_by", "acknowledged_at"]
+
+
+@transaction.atomic
+def visit_acknowledge(
+    *, visit: Visit, by: StaffUser, version: int | None = None, now: datetime | None = None
+) -> list[str]:
     """The physiotherapist has weighed every current precaution; returns their codes.
-    Raises NoteIsSigned on a signed note."""
-    visit = visit_start(visit=visit)
-    _require_draft(visit)
+    Raises NoteIsSigned on a signed note, DraftChanged when ``version`` is not the
+    draft's."""
+    visit = _lock_draft(visit)
+    _count_write(visit, version)
     codes = [r.code for r in visit.verdict().precautions]
     visit.acknowledged_precautions = codes
     visit.acknowledged_by = by
     visit.acknowledged_at = now or timezone.now()
-    visit.save(
-        update_fields=[
-            "acknowledged_precautions",
-            "acknowledged_by",
-            "acknowledged_at",
-            "updated_at",
-        ]
-    )
+    visit.save(update_fields=[*_ACKNOWLEDGEMENT, "updated_at"])
     return codes
 
 
 @transaction.atomic
-def visit_note_save(*, visit: Visit, **fields: Any) -> Visit:
-    """Keep the draft note's fields (the first save starts the draft); returns the visit.
-    Raises NoteIsSigned on a signed note."""
-    visit = visit_start(visit=visit)
-    _require_draft(visit)
+def visit_note_save(*, visit: Visit, version: int | None = None, **fields: Any) -> Visit:
+    """Keep the draft note's fields (the first save starts the draft); returns the visit,
+    its ``version`` the new one. Raises NoteIsSigned on a signed note, DraftChanged when
+    ``version`` is not the draft's (the note was saved from another tab meanwhile)."""
+    visit = _lock_draft(visit)
+    _count_write(visit, version)
     for name, value in fields.items():
         setattr(visit, name, value)
-    visit.save()
+    visit.save(update_fields=[*fields, "updated_at"])
     return visit
 
 
 def _lock_draft(visit: Visit) -> Visit:
-    """The saved draft, its row locked: a repeated submission waits, then sees the first."""
+    """The saved draft, its row locked (``version`` and ``updated_at`` read afresh): a
+    repeated submission waits, then sees the first. Raises NoteIsSigned on a signed
+    note."""
     visit = visit_start(visit=visit)
-    status = Visit.objects.select_for_update().values_list("status", flat=True).get(pk=visit.pk)
+    status, visit.version, visit.updated_at = (
+        Visit.objects.select_for_update()
+        .values_list("status", "version", "updated_at")
+        .get(pk=visit.pk)
+    )
     if status == Visit.Status.SIGNED:
         raise NoteIsSigned()
     return visit
 
 
+def _count_write(visit: Visit, version: int | None) -> None:
+    """Count a write on a draft locked by ``_lock_draft``. Raises DraftChanged when
+    ``version`` (the one the sending page was shown; None: not checked) is not the
+    draft's: someone wrote since."""
+    if version is not None and version != visit.version:
+        raise DraftChanged(version=visit.version, changed_at=visit.updated_at)
+    visit.updated_at = timezone.now()
+    Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1, updated_at=visit.updated_at)
+    visit.version += 1
+
+
 @transaction.atomic
-def site_add(*, visit: Visit, **fields: Any) -> NeedlingSite:
+def site_add(*, visit: Visit, version: int | None = None, **fields: Any) -> NeedlingSite:
     """Record a needled site and return it; the very same site sent twice (a double
     click) is kept once. Raises ValidationError keyed by the NeedlingSite field at fault
-    (the hard stops of ``NeedlingSite.clean`` included), NoteIsSigned on a signed note."""
+    (the hard stops of ``NeedlingSite.clean`` included), NoteIsSigned on a signed note,
+    DraftChanged when ``version`` is not the draft's."""
     site = NeedlingSite(visit=visit, **fields)
     site.full_clean(exclude=["visit"])  # includes the hard stops (NeedlingSite.clean)
     visit = _lock_draft(visit)
     same = visit.sites.filter(**fields).first()
     if same is not None:
         return same
+    _count_write(visit, version)
     site.visit = visit
     site.save()
     return site
 
 
-def site_remove(*, site: NeedlingSite) -> None:
-    """Delete a site of a draft. Raises NoteIsSigned once the visit is signed."""
+@transaction.atomic
+def site_edit(*, site: NeedlingSite, version: int | None = None, **fields: Any) -> NeedlingSite:
+    """Change a site of a draft (muscle, side, level, depth, insertions, twitch,
+    tolerance) and return it; the hard stops apply as to a new site. Raises
+    ValidationError keyed by the NeedlingSite field at fault, NoteIsSigned on a signed
+    note, DraftChanged when ``version`` is not the draft's."""
+    for name, value in fields.items():
+        setattr(site, name, value)
+    site.full_clean(exclude=["visit"])
+    site.visit = _lock_draft(site.visit)
+    _count_write(site.visit, version)
+    site.save()
+    return site
+
+
+@transaction.atomic
+def site_remove(*, site: NeedlingSite, version: int | None = None) -> None:
+    """Delete a site of a draft. Raises NoteIsSigned once the visit is signed,
+    DraftChanged when ``version`` is not the draft's."""
+    _count_write(_lock_draft(site.visit), version)
     site.delete()  # refused by the model once the visit is signed
+
+
+# What a carried-forward site copies: where and how to needle. The twitch and the
+# tolerance are today's response, so they start as these defaults for the physio to edit.
+REPEATED_FIELDS = ("muscle_id", "side", "spinal_level", "depth_cm", "insertions")
+REPEATED_DEFAULTS = {
+    "twitch": NeedlingSite.Twitch.NONE,
+    "tolerance": NeedlingSite.Tolerance.GOOD,
+}
+NEEDLE_FIELDS = ("needle_product", "needle_size", "needle_lot")
+
+
+@transaction.atomic
+def sites_repeat_last(*, visit: Visit, version: int | None = None) -> list[NeedlingSite]:
+    """Copy the sites of the patient's last signed visit with needling
+    (``selectors.last_needling_visit``) into this draft as editable rows, and return the
+    rows added. Each copy keeps ``REPEATED_FIELDS`` and starts with
+    ``REPEATED_DEFAULTS``; a site of that visit the draft holds already (a second press)
+    is not copied again, so the list may be empty. The draft's empty needle product,
+    size and lot take that visit's.
+
+    Raises ValidationError keyed by no field with the hard stops (the messages a single
+    site gets) or when there is no such visit, NoteIsSigned on a signed note,
+    DraftChanged when ``version`` is not the draft's."""
+    _require_draft(visit)
+    blockers = visit.needling_blockers()
+    if blockers:
+        raise ValidationError([str(b) for b in blockers])
+    last = selectors.last_needling_visit(visit)
+    if last is None:
+        raise ValidationError("There is no earlier signed visit with needling sites to repeat.")
+    visit = _lock_draft(visit)
+    held = Counter(_where(s) for s in visit.sites.all())
+    copies = []
+    for earlier in last.sites.select_related("muscle"):
+        if held[_where(earlier)] > 0:
+            held[_where(earlier)] -= 1
+            continue
+        site = NeedlingSite(
+            visit=visit, **{f: getattr(earlier, f) for f in REPEATED_FIELDS}, **REPEATED_DEFAULTS
+        )
+        site.muscle = earlier.muscle
+        site.clean_fields(exclude=["visit", "muscle"])  # the hard stops were asked above
+        copies.append(site)
+    if not copies:  # all there already: a second press
+        return []
+    _count_write(visit, version)
+    NeedlingSite.objects.bulk_create(copies)
+    empty = [f for f in NEEDLE_FIELDS if not getattr(visit, f) and getattr(last, f)]
+    if empty:
+        Visit.objects.filter(pk=visit.pk).update(**{f: getattr(last, f) for f in empty})
+    return copies
+
+
+def _where(site: NeedlingSite) -> tuple:
+    return tuple(getattr(site, f) for f in REPEATED_FIELDS)
 
 
 @transaction.atomic
 def adverse_event_add(
-    *, visit: Visit, kind: str, description: str, action_taken: str
+    *, visit: Visit, kind: str, description: str, action_taken: str, version: int | None = None
 ) -> AdverseEvent:
     """Record an adverse event and return it; the very same event sent twice is kept
     once. Raises ValidationError keyed by the AdverseEvent field at fault, NoteIsSigned
-    on a signed note."""
+    on a signed note, DraftChanged when ``version`` is not the draft's."""
     fields = {"kind": kind, "description": description.strip(), "action_taken": action_taken}
     AdverseEvent(**fields).full_clean(exclude=["visit"])
     visit = _lock_draft(visit)
     same = visit.adverse_events.filter(**fields).first()
     if same is not None:
         return same
+    _count_write(visit, version)
     event = AdverseEvent(visit=visit, **fields)
     event.full_clean()
     event.save()
     return event
-
-
-def sign_problems(
-    visit: Visit,
-    sites: list[NeedlingSite],
-    blockers: list[Problem] | None = None,
-    *,
-    now: datetime | None = None,
-) -> list[Problem]:
-    """What stands between this draft and a signature, each with where to fix it
-    (``blockers``: the needling blockers, when the caller has them already); empty when
-    it can be signed. Raises nothing."""
-    problems: list[Problem] = []
-    start = visit.appointment.start
-    if (now or timezone.now()) < start:
-        when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
-        problems.append(
-            Problem(
-                f"The visit has not started yet (it starts {when}); "
-                "a note can be signed once the visit has started.",
-                "sign",
-            )
-        )
-    if visit.nprs_before is None:
-        problems.append(Problem("Record the NPRS before needling (0-10).", "id_nprs_before"))
-    if sites:
-        problems += visit.needling_blockers() if blockers is None else blockers
-        if not visit.needle_product or not visit.needle_size:
-            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
-        if not visit.clean_technique_complete:
-            problems.append(
-                Problem(
-                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
-                )
-            )
-        if visit.needles_out is None or visit.needles_back is None:
-            problems.append(
-                Problem(
-                    "Record how many needles were taken out and counted back.", "id_needles_out"
-                )
-            )
-        elif not visit.needle_count_matches:
-            problems.append(
-                Problem(
-                    f"Needle count mismatch: {visit.needles_out} taken out, "
-                    f"{visit.needles_back} counted back. "
-                    "Find every needle before signing.",
-                    "id_needles_back",
-                )
-            )
-    return problems
 
 
 @transaction.atomic
@@ -264,21 +309,26 @@ def visit_sign(
     aftercare_template: AftercareTemplate | None,
     aftercare_text: str,
     home_exercises: str,
+    version: int | None = None,
     now: datetime | None = None,
 ) -> Visit:
     """Lock the note and send the aftercare (after commit); returns the signed visit.
     Raises ValidationError keyed by no field (a list of what stands in the way, or
-    someone other than the author signing), NoteIsSigned when it is signed already."""
+    someone other than the author signing), NoteIsSigned when it is signed already,
+    DraftChanged when ``version`` is not the draft's (what is signed would not be what
+    the signer saw)."""
     now = now or timezone.now()
     if visit.pk is None:  # nothing saved yet: at least today's pain is missing
-        raise ValidationError([str(p) for p in sign_problems(visit, [], now=now)])
+        raise ValidationError([str(p) for p in selectors.sign_problems(visit, [], now=now)])
     visit = (
         Visit.objects.select_for_update().select_related("appointment__patient").get(pk=visit.pk)
     )
     _require_draft(visit)
     if visit.author_id != by.pk:
         raise ValidationError("Only the author of the note can sign it.")
-    problems = sign_problems(visit, list(visit.sites.all()), now=now)
+    if version is not None and version != visit.version:
+        raise DraftChanged(version=visit.version, changed_at=visit.updated_at)
+    problems = selectors.sign_problems(visit, list(visit.sites.all()), now=now)
     if problems:
         raise ValidationError([str(p) for p in problems])
     visit.aftercare_template = aftercare_template
@@ -296,56 +346,6 @@ def visit_sign(
     if visit.sites.exists():
         followups.checkins_schedule(visit=visit)
     return visit
-
-
-def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDelivery:
-    """Record the aftercare delivery and email the link once the transaction commits;
-    returns the delivery (with ``skipped_reason`` when the patient has no email)."""
-    patient = visit.patient
-    delivery = AftercareDelivery.objects.create(
-        visit=visit, email=patient.email, nonce=secrets.token_urlsafe(24)
-    )
-    if not patient.email:
-        delivery.skipped_reason = "No email address on file; give the printed page."
-        delivery.save(update_fields=["skipped_reason"])
-        return delivery
-    link = aftercare_link(delivery)
-
-    def send() -> None:
-        emails.aftercare(
-            to=patient.email,
-            first_name=patient.greeting_name,
-            link=link,
-        )
-        AftercareDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
-
-    transaction.on_commit(send)
-    return delivery
-
-
-def aftercare_link(delivery: AftercareDelivery) -> str:
-    """The full address of the delivery's aftercare page."""
-    return link_to(AFTERCARE_PURPOSE, delivery, "sessions:aftercare")
-
-
-def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDelivery | None:
-    """The aftercare a link opens: genuine, not revoked, within AFTERCARE_LINK_DAYS
-    (else None)."""
-    now = now or timezone.now()
-    deliveries = AftercareDelivery.objects.select_related(
-        "visit__appointment__patient", "visit__author"
-    ).filter(created_at__gte=now - timedelta(days=settings.AFTERCARE_LINK_DAYS))
-    return row_from_token(AFTERCARE_PURPOSE, token, deliveries)
-
-
-def visit_links_revoke(*, visit: Visit) -> int:
-    """Stop the links a visit gave the patient (aftercare page, check-ins sent so far):
-    for a wrong address, say; returns how many were revoked. The printed page and later
-    check-ins are unaffected."""
-    checkins = ScheduledMessage.objects.filter(visit=visit, kind=ScheduledMessage.Kind.CHECKIN)
-    return links_revoke(visit.aftercare_deliveries.all()) + links_revoke(
-        checkins.exclude(sent_at=None)
-    )
 
 
 @transaction.atomic

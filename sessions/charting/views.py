@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +17,7 @@ from clinic.access import public, require_roles
 from clinic.roles import Role
 from intake.models import Patient
 from sessions.booking.models import Appointment, visit_number
+from sessions.charting import aftercare as aftercare_links
 from sessions.charting import page, selectors, services
 from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
@@ -29,6 +30,7 @@ from sessions.charting.forms import (
 )
 from sessions.charting.models import (
     AdverseEvent,
+    DraftChanged,
     NeedlingSite,
     NoteIsSigned,
     Visit,
@@ -52,7 +54,8 @@ def _visits():
     ).annotate(visit_number=visit_number("appointment"))
 
 
-def _visit(pk: int) -> Visit:
+def visit_or_404(pk: int) -> Visit:
+    """The visit with what the chart shows of it, or 404."""
     return get_object_or_404(_visits(), pk=pk)
 
 
@@ -91,7 +94,7 @@ def _by_visit_id(handler):
     @require_POST
     @wraps(handler)
     def view(request, pk: int):
-        return _handle(handler, request, _visit(pk))
+        return _handle(handler, request, visit_or_404(pk))
 
     return view
 
@@ -108,7 +111,21 @@ def _handle(handler, request, visit: Visit):
         return redirect(page.chart_url(visit, "addenda"))
 
 
-def _refuse_if_signed(request, visit: Visit):
+def draft_version(request) -> int | None:
+    """The draft version the sending page was shown (None from a page without one)."""
+    sent = request.POST.get("version", "")
+    return int(sent) if re.fullmatch(r"[0-9]{1,9}", sent) else None
+
+
+def conflict(request, visit: Visit, exc: DraftChanged, **forms):
+    """The chart as it is now, with the refused form as it was typed and why (409)."""
+    for form in forms.values():
+        form.add_error(None, exc)
+    current = _visits().get(appointment_id=visit.appointment_id)
+    return page.render_chart(request, current, status=409, **forms)
+
+
+def refuse_if_signed(request, visit: Visit):
     if visit.is_signed:
         messages.error(request, NoteIsSigned.MESSAGE)
         return redirect(page.chart_url(visit, "addenda"))
@@ -116,33 +133,43 @@ def _refuse_if_signed(request, visit: Visit):
 
 
 def _safety_check(request, visit: Visit):
-    if refusal := _refuse_if_signed(request, visit):
+    if refusal := refuse_if_signed(request, visit):
         return refusal
     form = SafetyCheckForm(request.POST, visit=visit)
     if not form.is_valid():
         return page.render_chart(request, visit, safety_form=form)
     data = form.cleaned_data
-    visit = services.visit_start(visit=visit)
-    services.visit_safety_check(
-        visit=visit,
-        by=request.user,
-        pregnancy=data["pregnancy"],
-        surgery_date=data["surgery_date"],
-        surgery_description=data["surgery_description"],
-        anticoagulants=data["anticoagulants"],
-        medication_notes=data["medication_notes"],
-        consent_today=data["consent_today"],
-    )
+    try:
+        visit = services.visit_start(visit=visit)
+        services.visit_safety_check(
+            visit=visit,
+            by=request.user,
+            pregnancy=data["pregnancy"],
+            surgery_date=data["surgery_date"],
+            surgery_description=data["surgery_description"],
+            anticoagulants=data["anticoagulants"],
+            medication_notes=data["medication_notes"],
+            consent_today=data["consent_today"],
+            version=draft_version(request),
+        )
+    except DraftChanged as exc:
+        return conflict(request, visit, exc, safety_form=form)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="safety check")
     messages.success(request, "Safety check recorded; the screening below is up to date.")
     return redirect(page.chart_url(visit, "screening"))
 
 
 def _acknowledge(request, visit: Visit):
-    if refusal := _refuse_if_signed(request, visit):
+    if refusal := refuse_if_signed(request, visit):
         return refusal
-    visit = services.visit_start(visit=visit)
-    codes = services.visit_acknowledge(visit=visit, by=request.user)
+    try:
+        visit = services.visit_start(visit=visit)
+        codes = services.visit_acknowledge(
+            visit=visit, by=request.user, version=draft_version(request)
+        )
+    except DraftChanged as exc:
+        messages.error(request, exc.message)
+        return redirect(page.chart_url(visit, "screening"))
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="precautions: " + ", ".join(codes))
     messages.success(request, "Precautions acknowledged.")
     return redirect(page.chart_url(visit, "screening"))
@@ -154,27 +181,39 @@ def _note_save(request, visit: Visit):
     if visit.is_signed:
         if autosave:
             return JsonResponse({"error": NoteIsSigned.MESSAGE}, status=409)
-        return _refuse_if_signed(request, visit)
+        return refuse_if_signed(request, visit)
     form = NoteForm(request.POST, instance=visit)
     if not form.is_valid():
         if autosave:
             return JsonResponse({"errors": form.errors}, status=400)
         return page.render_chart(request, visit, note_form=form)
-    visit = services.visit_note_save(visit=visit, **form.cleaned_data)
+    try:
+        visit = services.visit_note_save(
+            visit=visit, version=draft_version(request), **form.cleaned_data
+        )
+    except DraftChanged as exc:
+        if autosave:
+            return JsonResponse({"error": exc.message, "version": exc.version}, status=409)
+        return conflict(request, visit, exc, note_form=form)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="autosave" if autosave else "note")
     if autosave:
-        return JsonResponse({"saved": timezone.localtime().strftime("%H:%M:%S")})
+        return JsonResponse(
+            {"saved": timezone.localtime().strftime("%H:%M:%S"), "version": visit.version}
+        )
     messages.success(request, "Draft saved.")
     return redirect(page.chart_url(visit, "note"))
 
 
 def _site_add(request, visit: Visit):
-    if refusal := _refuse_if_signed(request, visit):
+    if refusal := refuse_if_signed(request, visit):
         return refusal
     form = SiteForm(request.POST, visit=visit)
     if not form.is_valid():  # the model's clean() holds the hard stops
         return page.render_chart(request, visit, site_form=form)
-    site = services.site_add(visit=visit, **form.cleaned_data)
+    try:
+        site = services.site_add(visit=visit, version=draft_version(request), **form.cleaned_data)
+    except DraftChanged as exc:
+        return conflict(request, visit, exc, site_form=form)
     audit.record(request, audit.Action.CREATE, obj=site, patient=visit.patient)
     messages.success(request, f"Site added: {site}.")
     return redirect(page.chart_url(site.visit, "sites"))
@@ -182,38 +221,26 @@ def _site_add(request, visit: Visit):
 
 @require_roles(*CLINICIAN)
 @require_POST
-def site_remove(request, pk: int):
-    site = NeedlingSite.objects.select_related("visit").filter(pk=pk).first()
-    if site is None:  # removed already (a double click): back to the chart it was on
-        visit_pk = request.POST.get("visit", "")
-        if not re.fullmatch(r"[0-9]{1,18}", visit_pk):
-            raise Http404("No such site")
-        messages.info(request, "That site was already removed.")
-        return redirect(page.chart_url(_visit(int(visit_pk)), "sites"))
-    if refusal := _refuse_if_signed(request, site.visit):
-        return refusal
-    services.site_remove(site=site)
-    audit.record(request, audit.Action.UPDATE, obj=site.visit, detail=f"site removed: {site}")
-    return redirect(page.chart_url(site.visit, "sites"))
-
-
-@require_roles(*CLINICIAN)
-@require_POST
 def links_revoke(request, pk: int):
-    visit = _visit(pk)
-    stopped = services.visit_links_revoke(visit=visit)
+    visit = visit_or_404(pk)
+    stopped = aftercare_links.visit_links_revoke(visit=visit)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"links stopped: {stopped}")
     messages.success(request, "The aftercare and check-in links of this visit no longer work.")
     return redirect(page.chart_url(visit, "aftercare"))
 
 
 def _adverse_event_add(request, visit: Visit):
-    if refusal := _refuse_if_signed(request, visit):
+    if refusal := refuse_if_signed(request, visit):
         return refusal
     form = AdverseEventForm(request.POST)
     if not form.is_valid():
         return page.render_chart(request, visit, adverse_form=form)
-    event = services.adverse_event_add(visit=visit, **form.cleaned_data)
+    try:
+        event = services.adverse_event_add(
+            visit=visit, version=draft_version(request), **form.cleaned_data
+        )
+    except DraftChanged as exc:
+        return conflict(request, visit, exc, adverse_form=form)
     audit.record(request, audit.Action.CREATE, obj=event, patient=visit.patient)
     messages.success(request, "Adverse event recorded.")
     return redirect(page.chart_url(event.visit, "adverse"))
@@ -239,14 +266,16 @@ def _template_use(request, visit: Visit):
 
 
 def _sign(request, visit: Visit):
-    if refusal := _refuse_if_signed(request, visit):
+    if refusal := refuse_if_signed(request, visit):
         return refusal
     if "use_template" in request.POST:
         return _template_use(request, visit)
     form = SignForm(request.POST)
     if form.is_valid():
         try:
-            services.visit_sign(visit=visit, by=request.user, **form.cleaned_data)
+            services.visit_sign(
+                visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -275,7 +304,7 @@ sign = _by_visit_id(_sign)
 @require_roles(*CLINICIAN)
 @require_POST
 def addendum_add(request, pk: int):
-    visit = _visit(pk)
+    visit = visit_or_404(pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
@@ -324,7 +353,7 @@ def timeline(request, patient_pk: int):
 
 @require_roles(*CLINICIAN)
 def visit_print(request, pk: int):
-    visit = _visit(pk)
+    visit = visit_or_404(pk)
     audit.record(request, audit.Action.EXPORT, obj=visit, detail="printable record")
     return render(
         request,
@@ -350,7 +379,7 @@ def adverse_events(request):
 
 @public
 def aftercare(request, token: str):
-    delivery = services.delivery_from_token(token)
+    delivery = aftercare_links.delivery_from_token(token)
     if delivery is None:
         return links.refuse(request)
     audit.record(

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from clinic.links import make_token
 from clinic.models import AuditEvent
-from sessions.charting.services import AFTERCARE_PURPOSE
+from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from tests.clinic.authorization.expected import BAD_LINK, OK
 from tests.clinic.authorization.requesting import link_args, outcome
 from tests.clinic.authorization.world import build_world

@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 
 from intake import services as intake_services
 from intake.models import ConsentText, Patient
-from sessions.charting import services as charting_services
+from sessions.charting.aftercare import aftercare_link
 from sessions.followups import services as followup_services
 from sessions.models import (
     AftercareDelivery,
@@ -108,6 +108,6 @@ def clinic_fixture(demo_clinic, settings, live_server):
         aisha=aisha,
         sofia=sofia,
         checkin_link=followup_services.checkin_link(open_checkin),
-        aftercare_link=charting_services.aftercare_link(AftercareDelivery.objects.get(visit=visit)),
+        aftercare_link=aftercare_link(AftercareDelivery.objects.get(visit=visit)),
         intake_link=intake_services.invitation_link(invitation),
     )

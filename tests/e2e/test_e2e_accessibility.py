@@ -44,6 +44,7 @@ NOT_PAGES = {
     "sessions:note-save": "POST only; redirects to the chart",
     "sessions:site-add": "POST only; redirects to the chart",
     "sessions:site-remove": "POST only; redirects to the chart",
+    "sessions:sites-repeat": "POST only; redirects to the chart",
     "sessions:adverse-add": "POST only; redirects to the chart",
     "sessions:sign": "POST only; redirects to the chart",
     "sessions:addendum-add": "POST only; redirects to the chart",
@@ -83,6 +84,7 @@ PHYSIO_PAGES = {
     "sessions:calendar-week",
     "sessions:feed-settings",
     "sessions:chart",
+    "sessions:site-edit",
     "sessions:timeline",
     "sessions:visit-print",
     "sessions:adverse-events",
@@ -316,7 +318,7 @@ def test_physio_pages(browser: Browser, clinic, audit: Audit):
     refuse(page, "Add site", within="#sites")
     audit.check_refused(page, "chart, site refused")
     sites = page.get_by_role("region", name="Needling sites")
-    sites.get_by_label("Muscle").select_option(index=1)
+    sites.get_by_label(re.compile("Muscle")).select_option(index=1)
     sites.get_by_role("group", name="Side").get_by_label("Left", exact=True).check()
     sites.get_by_label("Depth (cm)").fill("3")
     sites.get_by_label("Insertions").fill("2")
@@ -325,6 +327,13 @@ def test_physio_pages(browser: Browser, clinic, audit: Audit):
     with page.expect_navigation():
         sites.get_by_role("button", name="Add site").click()
     audit.check(page, "chart, with a site")
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("^Edit ")).first.click()
+    audit.check(page, "site edit")
+    page.get_by_label("Depth (cm)").fill("")
+    refuse(page, "Save site")
+    audit.check_refused(page, "site edit, no depth")
+    page.goto(chart)
     refuse(page, "Record adverse event")
     audit.check_refused(page, "chart, adverse event refused")
     refuse(page, "Sign, lock and send aftercare")

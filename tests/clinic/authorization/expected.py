@@ -84,6 +84,8 @@ EXPECTED: dict[str, tuple] = {
     "sessions:note-save":           (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:site-add":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:site-remove":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:site-edit":           (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:sites-repeat":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:adverse-add":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:sign":                (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_SIGN, DENIED),
     "sessions:addendum-add":        (LOGIN,    LOGIN,    DENIED,    NOT_AUTHOR_ADDENDUM, DENIED),

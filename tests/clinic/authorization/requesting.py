@@ -14,7 +14,7 @@ from clinic.links import make_token
 from intake import services as intake_services
 from intake.forms import STEP_SLUGS
 from sessions.booking import feeds
-from sessions.charting.services import AFTERCARE_PURPOSE
+from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
 from tests.clinic.authorization.expected import (
     ADMIN_SITE,
@@ -109,6 +109,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:note-save": lambda w: {"pk": w.visit.pk},
     "sessions:site-add": lambda w: {"pk": w.visit.pk},
     "sessions:site-remove": lambda w: {"pk": w.site.pk},
+    "sessions:site-edit": lambda w: {"pk": w.site.pk},
+    "sessions:sites-repeat": lambda w: {"pk": w.visit.pk},
     "sessions:adverse-add": lambda w: {"pk": w.visit.pk},
     "sessions:sign": lambda w: {"pk": w.visit.pk},
     "sessions:addendum-add": lambda w: {"pk": w.signed_visit.pk},
@@ -138,6 +140,7 @@ POST: dict[str, dict] = {
     "sessions:note-save": {},
     "sessions:site-add": {},
     "sessions:site-remove": {},
+    "sessions:sites-repeat": {},
     "sessions:links-revoke": {},
     "sessions:adverse-add": {},
     # Valid forms, so that the request reaches the service's author check.

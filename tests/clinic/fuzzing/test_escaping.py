@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from intake.models import Intake, Patient
 from sessions.booking import services as sessions_services
-from sessions.charting import services as charting
+from sessions.charting.aftercare import aftercare_link
 from sessions.followups import dispatch
 from sessions.followups import services as followups
 from sessions.models import (
@@ -265,7 +265,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
         "acknowledged alert",
     )
     delivery = visit.aftercare_deliveries.get()
-    aftercare_url = charting.aftercare_link(delivery).removeprefix(SITE)
+    aftercare_url = aftercare_link(delivery).removeprefix(SITE)
     assert_escaped(Client().get(aftercare_url).content.decode(), "aftercare page")
 
     # A sign-in attempt with markup as the username: the audit log shows it as text.

@@ -75,7 +75,7 @@ class TestLock:
         charting.site_add(visit=ready, muscle=gluteus, **SITE)
         make_signable(ready)
         sign(ready, physio)
-        monkeypatch.setattr(chart_views, "_visit", lambda pk: stale)
+        monkeypatch.setattr(chart_views, "visit_or_404", lambda pk: stale)
         extra = {"HTTP_X_AUTOSAVE": "1"} if autosave else {}
         response = client_for(physio).post(
             reverse("sessions:note-save", args=[ready.pk]), {"plan": "changed"}, **extra

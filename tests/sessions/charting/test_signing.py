@@ -14,6 +14,7 @@ from clinic.roles import Role
 from intake.models import HealthUpdate
 from intake.screening import Outcome
 from sessions.charting import services as charting
+from sessions.charting.aftercare import aftercare_link
 from sessions.charting.forms import NoteForm
 from sessions.models import Muscle
 from tests.factories import UserFactory
@@ -85,7 +86,7 @@ class TestSigning:
         assert "Gluteus" not in message.body and "Soreness" not in message.body
         delivery = ready.aftercare_deliveries.get()
         assert delivery.sent_at is not None
-        path = charting.aftercare_link(delivery).removeprefix("http://127.0.0.1:8000")
+        path = aftercare_link(delivery).removeprefix("http://127.0.0.1:8000")
         page = client.get(path).content.decode()
         assert "Soreness for a day or two is normal." in page and "Walk daily" in page
         assert "Gluteus" not in page
