@@ -60,7 +60,7 @@ def add_abbreviations(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("treatment_sessions", "0011_pain_ratings_named_nprs"),
+        ("treatment_sessions", "0012_domain_limits_on_counts"),
     ]
 
     operations = [
