@@ -16,7 +16,7 @@ from sessions.charting.forms import (
     SiteForm,
 )
 from sessions.charting.hard_stops import Problem, needling_blockers, unacknowledged
-from sessions.charting.models import Visit
+from sessions.charting.models import NeedlingSite, Visit
 
 
 def chart_url(visit: Visit, anchor: str = "") -> str:
@@ -83,6 +83,10 @@ def render_chart(request, visit: Visit, status: int = 200, **forms):
         "previous": previous,
         "previous_checkins": previous_checkins,
         "actions": _form_actions(visit),
+        # Whether the chart shows its forms. Today: any draft; the author-only drafts
+        # (views, services) narrow this and say why in ``read_only_reason``.
+        "editable": not visit.is_signed,
+        "read_only_reason": "",
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {
@@ -141,6 +145,9 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
         "muscle_query": muscle_query,
         "last_needling": last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
+        # The choices of a site row's twitch and tolerance, changed in place.
+        "twitch_choices": NeedlingSite.Twitch.choices,
+        "tolerance_choices": NeedlingSite.Tolerance.choices,
         "sign_form": sign_form,
         "templates": templates,
     }
