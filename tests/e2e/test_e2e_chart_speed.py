@@ -24,7 +24,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from clinic.roles import Role
 from intake.models import Intake
@@ -214,3 +214,101 @@ def test_the_chart_as_opened_at_desktop_size(page: Page, live_server, login, fol
     with capsys.disabled():
         print(f"\nChart as opened at 1280x800: {height} px high; picture in {folder / SCREENSHOT}")
     assert page.viewport_size == {"width": 1280, "height": 800}
+
+
+# The most Tab presses from one stop of the keyboard path to the next: far more than the
+# path needs, so a field dropped out of the tab order fails the test rather than hangs.
+MOST_TABS = 60
+
+
+def tab_to(page: Page, counter: ActionCounter, target: Locator) -> None:
+    """Presses Tab until ``target`` has the focus, each press counted, and checks that
+    the focus is drawn (an outline, WCAG 2.4.7)."""
+    for _ in range(MOST_TABS):
+        if target.evaluate("element => element === document.activeElement"):
+            break
+        counter.key(page, "Tab")
+    else:
+        raise AssertionError(f"{target} not reached in {MOST_TABS} Tab presses")
+    outline = target.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline not in ("", "none"), f"{target} has the focus but shows none"
+
+
+def chart_followup_visit_by_keyboard(page: Page, counter: ActionCounter) -> None:
+    """The same visit as ``chart_followup_visit``, with the keyboard only: Tab to each
+    control in the page's order, Space to tick, Enter to follow or send, typing."""
+    tab_to(
+        page,
+        counter,
+        page.get_by_role("region", name=re.compile(r"^Today's visits"))
+        .get_by_role("listitem")
+        .filter(has_text=PATIENT)
+        .get_by_role("link", name="Chart"),
+    )
+    counter.key(page, "Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(PATIENT)
+
+    safety = page.get_by_role("region", name="Day-of-visit safety check")
+    pregnancy = safety.get_by_role("group", name="Pregnant today, or could be?")
+    tab_to(page, counter, pregnancy.get_by_label("No", exact=True))
+    counter.key(page, "Space")
+    tab_to(page, counter, safety.get_by_label("The patient consents to IMS today"))
+    counter.key(page, "Space")
+    tab_to(page, counter, safety.get_by_role("button", name="Record the safety check"))
+    counter.key(page, "Enter")
+    expect_message(page, "Safety check recorded")
+
+    sites = page.get_by_role("region", name="Needling sites", exact=True)
+    tab_to(page, counter, sites.get_by_role("button", name="Repeat last visit's sites (3)"))
+    counter.key(page, "Enter")
+    expect_message(page, "Sites repeated from the last visit")
+    row = f"{TODAY[1].muscle.split(' (')[0]} (Left)"
+    tab_to(page, counter, sites.get_by_label(f"{row}: depth in cm"))
+    counter.key(page, "ControlOrMeta+a")
+    counter.type_keys(page, TODAY[1].depth)
+    counter.key(page, "Enter")  # sends the row's own form
+    expect_message(page, f"Site changed: {row}.")
+
+    note = page.get_by_role("region", name="Note, needles and clean technique")
+    for label, text in (
+        ("NPRS before needling (0-10)", "5"),
+        ("Subjective", "Sitting tolerance up to an hour."),
+        ("Plan", "Same sites next week; add hip hinge drill."),
+        ("NPRS after needling (0-10)", "2"),
+        ("Needles taken out", "3"),
+        ("Needles counted back", "3"),
+    ):
+        tab_to(page, counter, note.get_by_label(label))
+        counter.type_keys(page, text)
+    for item in CLEAN_TECHNIQUE:
+        tab_to(page, counter, note.get_by_label(item))
+        counter.key(page, "Space")
+
+    signing = page.get_by_role("region", name="Signing")
+    tab_to(page, counter, signing.get_by_role("button", name="Sign, lock and send aftercare"))
+    counter.key(page, "Enter")
+    expect_message(page, "The note is signed and locked")
+
+
+def test_charting_a_followup_visit_with_the_keyboard_only(
+    page: Page, live_server, login, followup, capsys
+):
+    login(page, live_server, "priya", PASSWORD)
+    counter = ActionCounter(page, live_server.url)
+
+    chart_followup_visit_by_keyboard(page, counter)
+
+    visit = Visit.objects.get(appointment=followup)
+    assert visit.status == Visit.Status.SIGNED
+    assert (visit.nprs_before, visit.nprs_after, visit.needles_out, visit.needles_back) == (
+        5,
+        2,
+        3,
+        3,
+    )
+    assert visit.clean_technique_complete
+    depths = visit.sites.order_by("created_at").values_list("depth_cm", flat=True)
+    assert list(depths) == [Decimal(site.depth) for site in TODAY]
+    assert counter.counts["click"] == counter.counts["select"] == 0
+    with capsys.disabled():
+        print(f"\nWith the keyboard only:\n{counter.report()}")
