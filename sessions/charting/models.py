@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from clinic import clock
 from intake import services as intake_services
 from intake.screening import Verdict
 from sessions.booking.models import Appointment
@@ -45,7 +46,7 @@ class DraftChanged(ValidationError):
     ``version`` is the draft's version now, for the form shown again with the typing."""
 
     def __init__(self, *, version: int, changed_at: datetime):
-        when = timezone.localtime(changed_at).strftime("%H:%M")
+        when = clock.clinic_localtime(changed_at).strftime("%H:%M")
         super().__init__(
             f"This draft was changed in another tab or by someone else at {when}; "
             "reload to see their changes — your text is kept below.",
