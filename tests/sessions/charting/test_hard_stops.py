@@ -155,3 +155,19 @@ def test_the_safety_check_offers_the_intake_pregnancy_answers_but_talking_later(
 def test_the_intake_offers_every_pregnancy_answer_the_screening_knows():
     offered = {value for value, _ in NeedlesStep.base_fields["pregnancy"].choices}
     assert offered == {answer.value for answer in Pregnancy}
+
+
+def test_a_refused_chart_form_focuses_its_first_field_in_error(client_for, physio, ready):
+    """The project's form renderer does it for the chart's forms too: the note's first
+    refused field, and no other, takes the focus."""
+    response = client_for(physio).post(
+        reverse("sessions:note-save", args=[ready.pk]),
+        {"needles_out": "201", "needles_back": "-1"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "at most 200 needles" in page
+    out = page[page.index('name="needles_out"') :]
+    back = page[page.index('name="needles_back"') :]
+    assert "autofocus" in out[: out.index(">")]
+    assert "autofocus" not in back[: back.index(">")]
