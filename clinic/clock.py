@@ -4,9 +4,9 @@ The clinic's zone is ``settings.TIME_ZONE``. Django's ``timezone.localtime()`` a
 ``localdate()`` use the *active* zone instead, which is the same today (no middleware
 activates another) but would not be if a request or task ever activated one: the day of
 a visit, "today" on a calendar and the dates in messages must not change with it. Every
-module outside this one asks here (``tests/clinic/test_clock.py`` keeps that true, with
-a temporary allow-list). Templates' ``|date`` and ``|time`` filters use the active zone,
-which is this one while nothing activates another.
+module outside this one asks here (``tests/clinic/test_clock.py`` keeps that true).
+Templates' ``|date`` and ``|time`` filters use the active zone, which is this one while
+nothing activates another.
 """
 
 from datetime import date, datetime

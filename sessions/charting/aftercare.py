@@ -2,23 +2,24 @@
 link (sent after commit), the page that link opens, and stopping a visit's links."""
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from clinic import emails
-from clinic.links import link_to, links_revoke, row_from_token
+from clinic.links import issued_after, link_to, links_revoke, row_from_token
 from sessions.charting.models import AftercareDelivery, Visit
 from sessions.followups.models import ScheduledMessage
 
 AFTERCARE_PURPOSE = "aftercare"
 
 
-def aftercare_send(*, visit: Visit, now: datetime | None = None) -> AftercareDelivery:
+def aftercare_send(*, visit: Visit) -> AftercareDelivery:
     """Record the aftercare delivery and email the link once the transaction commits;
-    returns the delivery (with ``skipped_reason`` when the patient has no email)."""
+    returns the delivery (with ``skipped_reason`` when the patient has no email). Raises
+    nothing itself: a failed email is the mail backend's to report, after commit."""
     patient = visit.patient
     delivery = AftercareDelivery.objects.create(
         visit=visit, email=patient.email, nonce=secrets.token_urlsafe(24)
@@ -48,18 +49,19 @@ def aftercare_link(delivery: AftercareDelivery) -> str:
 
 def delivery_from_token(token: str, now: datetime | None = None) -> AftercareDelivery | None:
     """The aftercare a link opens: genuine, not revoked, within AFTERCARE_LINK_DAYS
-    (else None)."""
+    of its sending, the instant it expires excluded (else None)."""
     now = now or timezone.now()
     deliveries = AftercareDelivery.objects.select_related(
         "visit__appointment__patient", "visit__author"
-    ).filter(created_at__gte=now - timedelta(days=settings.AFTERCARE_LINK_DAYS))
+    ).filter(created_at__gt=issued_after(settings.AFTERCARE_LINK_DAYS, now))
     return row_from_token(AFTERCARE_PURPOSE, token, deliveries)
 
 
 def visit_links_revoke(*, visit: Visit) -> int:
     """Stop the links a visit gave the patient (aftercare page, check-ins sent so far):
     for a wrong address, say; returns how many were revoked. The printed page and later
-    check-ins are unaffected."""
+    check-ins are unaffected. Raises nothing: on a visit with no links it revokes none
+    (0), and who may stop them is the view's to check (any physiotherapist)."""
     checkins = ScheduledMessage.objects.filter(visit=visit, kind=ScheduledMessage.Kind.CHECKIN)
     return links_revoke(visit.aftercare_deliveries.all()) + links_revoke(
         checkins.exclude(sent_at=None)

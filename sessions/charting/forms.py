@@ -1,28 +1,18 @@
-"""Forms of the visit chart."""
+"""Forms of the visit chart. A refused one has its first field in error focused by the
+project's form renderer (``clinic.form_errors``), like every form."""
 
 from typing import cast
 
 from django import forms
-from django.utils import timezone
 
+from clinic.clock import clinic_today
 from intake.forms import DATE_INPUT, PREGNANCY_CHOICES_IN_PERSON, refuse_ignored_answers
 from sessions.charting import selectors
 from sessions.charting.catalogue import AftercareTemplate, Muscle
 from sessions.charting.models import AdverseEvent, NeedlingSite, Visit
 
 
-class FocusFirstError:
-    """A refused form puts the focus on its first field in error (the chart's forms post
-    to their own section, so the refusal is on screen, not thousands of pixels below)."""
-
-    def full_clean(self):
-        super().full_clean()
-        first = next((name for name in self.errors if name in self.fields), None)
-        if first:
-            self.fields[first].widget.attrs["autofocus"] = True
-
-
-class SafetyCheckForm(FocusFirstError, forms.Form):
+class SafetyCheckForm(forms.Form):
     pregnancy = forms.ChoiceField(
         label="Pregnant today, or could be?",
         choices=PREGNANCY_CHOICES_IN_PERSON,
@@ -52,7 +42,7 @@ class SafetyCheckForm(FocusFirstError, forms.Form):
             day = data.get("surgery_date")
             if not day:
                 self.add_error("surgery_date", "Give the date of the surgery or procedure.")
-            elif day > timezone.localdate():
+            elif day > clinic_today():
                 self.add_error("surgery_date", "The date cannot be in the future.")
             elif day < self.visit.patient.date_of_birth:
                 self.add_error("surgery_date", "The date is before the patient's birth.")
@@ -69,7 +59,7 @@ class SafetyCheckForm(FocusFirstError, forms.Form):
         return data
 
 
-class NoteForm(FocusFirstError, forms.ModelForm):
+class NoteForm(forms.ModelForm):
     class Meta:
         model = Visit
         fields = [
@@ -100,7 +90,6 @@ class NoteForm(FocusFirstError, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("needles_out", "needles_back"):
             self.fields[name].widget.attrs.update({"min": 0, "max": 200})
-            self.fields[name].max_value = 200
 
 
 def muscle_choices(muscles: list[Muscle]) -> list:
@@ -127,7 +116,7 @@ class MuscleSelect(forms.Select):
         return option
 
 
-class SiteForm(FocusFirstError, forms.ModelForm):
+class SiteForm(forms.ModelForm):
     class Meta:
         model = NeedlingSite
         fields = ["muscle", "side", "spinal_level", "depth_cm", "insertions", "twitch", "tolerance"]
@@ -161,7 +150,7 @@ class SiteForm(FocusFirstError, forms.ModelForm):
         return self.cleaned_data["spinal_level"].strip().upper().replace("–", "-").replace(" ", "")
 
 
-class AdverseEventForm(FocusFirstError, forms.ModelForm):
+class AdverseEventForm(forms.ModelForm):
     class Meta:
         model = AdverseEvent
         fields = ["kind", "description", "action_taken"]
@@ -221,7 +210,7 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-class AddendumForm(FocusFirstError, forms.Form):
+class AddendumForm(forms.Form):
     reason = forms.CharField(label="Why the correction", max_length=300)
     text = forms.CharField(
         label="Addendum", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000

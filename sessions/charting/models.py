@@ -10,11 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from clinic.clock import clinic_localtime
 from intake import services as intake_services
 from intake.screening import Verdict
 from sessions.booking.models import Appointment
@@ -45,13 +46,25 @@ class DraftChanged(ValidationError):
     ``version`` is the draft's version now, for the form shown again with the typing."""
 
     def __init__(self, *, version: int, changed_at: datetime):
-        when = timezone.localtime(changed_at).strftime("%H:%M")
+        when = clinic_localtime(changed_at).strftime("%H:%M")
         super().__init__(
             f"This draft was changed in another tab or by someone else at {when}; "
             "reload to see their changes — your text is kept below.",
             code="conflict",
         )
         self.version = version
+
+
+class NotTheAuthor(PermissionDenied):
+    """A draft note, and a signed note's addenda, are written by its author alone (the
+    physiotherapist who started it); anyone else may read it. Views answer 403 and audit
+    the refusal."""
+
+    MESSAGE = "Only the author of the note can change it."
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)
+        self.message = message
 
 
 class VisitQuerySet(models.QuerySet):

@@ -2,9 +2,13 @@
 forms posts. The views in ``views`` handle the requests and render it through here."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from clinic.roles import display_name
+from clinic.types import AnyUser
 from sessions.charting import selectors, services
 from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
@@ -26,7 +30,7 @@ def chart_url(visit: Visit, anchor: str = "") -> str:
 
 # Each form of a draft chart: the URL name it posts to, and the id of the summary its
 # refusal shows (the action's #fragment), so the page opens on it, focused. A refusal of
-# one field alone has no summary: that field takes the focus (forms.FocusFirstError).
+# one field alone has no summary: that field takes the focus (clinic.form_errors).
 PARTS = {
     "safety": ("sessions:safety-check", "safety-errors"),
     "acknowledge": ("sessions:acknowledge", "screening"),
@@ -63,7 +67,25 @@ def _safety_initial(visit: Visit) -> dict:
     }
 
 
-def render_chart(request, visit: Visit, status: int = 200, **forms):
+def editable_by(visit: Visit, user: AnyUser) -> bool:
+    """Whether the chart shows ``user`` the forms that change ``visit``: a draft, to its
+    author (an unsaved one is the viewer's own). The services refuse anyone else."""
+    return not visit.is_signed and (visit.pk is None or visit.author_id == user.pk)
+
+
+def read_only_reason(visit: Visit, user: AnyUser) -> str:
+    """Why the chart shows ``user`` no forms on a draft ("" when it does, or when signed:
+    a signed note says so itself)."""
+    if visit.is_signed or editable_by(visit, user):
+        return ""
+    return f"Draft by {display_name(visit.author)}; only they can change it."
+
+
+def render_chart(
+    request: HttpRequest, visit: Visit, status: int = 200, **forms: BaseForm
+) -> HttpResponse:
+    """The chart page of ``visit`` (``status``: 409 for a conflict); ``forms`` are the
+    refused forms to show again as typed, by context name (``note_form``, ...)."""
     appointment = visit.appointment
     # "visit k of N": annotated by with_visit_number() or copied by the chart view.
     appointment.visit_number = visit.visit_number  # type: ignore[attr-defined]
@@ -83,10 +105,8 @@ def render_chart(request, visit: Visit, status: int = 200, **forms):
         "previous": previous,
         "previous_checkins": previous_checkins,
         "actions": _form_actions(visit),
-        # Whether the chart shows its forms. Today: any draft; the author-only drafts
-        # (views, services) narrow this and say why in ``read_only_reason``.
-        "editable": not visit.is_signed,
-        "read_only_reason": "",
+        "editable": editable_by(visit, request.user),
+        "read_only_reason": read_only_reason(visit, request.user),
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {

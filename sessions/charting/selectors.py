@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from clinic.clock import clinic_localtime
 from sessions.charting import muscle_search
 from sessions.charting.catalogue import Muscle
 from sessions.charting.hard_stops import Problem
@@ -95,7 +96,7 @@ def sign_problems(
     problems: list[Problem] = []
     start = visit.appointment.start
     if (now or timezone.now()) < start:
-        when = timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
+        when = clinic_localtime(start).strftime("%Y-%m-%d %H:%M")
         problems.append(
             Problem(
                 f"The visit has not started yet (it starts {when}); "

@@ -3,7 +3,10 @@ are ``hard_stops``), signing and addenda; the aftercare that signing sends is
 ``aftercare``. Writes are service functions; views stay thin.
 
 Every write on a draft locks its row and counts its ``version`` on; given the version
-the sending page was shown, a write from an older page is refused (``DraftChanged``)."""
+the sending page was shown, a write from an older page is refused (``DraftChanged``).
+A draft is written by its author alone (the physiotherapist who started it), whoever
+else may read it: every write names who makes it (``by``) and refuses anyone else
+(``NotTheAuthor``)."""
 
 from collections import Counter
 from datetime import date, datetime
@@ -27,6 +30,7 @@ from sessions.charting.models import (
     DraftChanged,
     NeedlingSite,
     NoteIsSigned,
+    NotTheAuthor,
     Visit,
 )
 from sessions.followups import services as followups
@@ -35,6 +39,20 @@ from sessions.followups import services as followups
 def _require_draft(visit: Visit) -> None:
     if visit.is_signed:
         raise NoteIsSigned()
+
+
+def _require_author(visit: Visit, by: StaffUser, message: str = NotTheAuthor.MESSAGE) -> None:
+    if visit.author_id != by.pk:
+        raise NotTheAuthor(message)
+
+
+def visit_check_writable(*, visit: Visit, by: StaffUser) -> None:
+    """Refuse a write on ``visit`` by ``by`` before its form is read (the hard stops
+    weigh the author's authorisation): raises NoteIsSigned on a signed note,
+    NotTheAuthor when ``by`` did not start the draft. Each write asks again under the
+    row's lock (``_lock_draft``)."""
+    _require_draft(visit)
+    _require_author(visit, by)
 
 
 def visit_for(*, appointment: Appointment, author: StaffUser) -> Visit:
@@ -54,13 +72,6 @@ def _check_chartable(appointment: Appointment, author: StaffUser) -> None:
         raise ValidationError("Only a physiotherapist can chart a visit.")
     if appointment.status == Appointment.Status.CANCELLED:
         raise ValidationError("This appointment was cancelled; there is no visit to chart.")
-
-
-@transaction.atomic
-def visit_open(*, appointment: Appointment, author: StaffUser) -> Visit:
-    """The visit note of an appointment, started as a draft by the first save on it.
-    Raises ValidationError as ``visit_for``."""
-    return visit_start(visit=visit_for(appointment=appointment, author=author))
 
 
 @transaction.atomic
@@ -99,9 +110,10 @@ def visit_safety_check(
 
     Recording the check again replaces the visit's earlier answers (a correction or a
     repeated submission), so nothing it reported counts twice. Raises NoteIsSigned on a
-    signed note, DraftChanged when ``version`` is not the draft's, ValidationError keyed
-    by the HealthUpdate field at fault."""
-    visit = _lock_draft(visit)
+    signed note, NotTheAuthor when ``by`` did not start the draft, DraftChanged when
+    ``version`` is not the draft's, ValidationError keyed by the HealthUpdate field at
+    fault."""
+    visit = _lock_draft(visit, by)
     _count_write(visit, version)
     now = now or timezone.now()
     update = visit.safety_check or HealthUpdate(patient=visit.patient)
@@ -133,9 +145,9 @@ def visit_acknowledge(
     *, visit: Visit, by: StaffUser, version: int | None = None, now: datetime | None = None
 ) -> list[str]:
     """The physiotherapist has weighed every current precaution; returns their codes.
-    Raises NoteIsSigned on a signed note, DraftChanged when ``version`` is not the
-    draft's."""
-    visit = _lock_draft(visit)
+    Raises NoteIsSigned on a signed note, NotTheAuthor when ``by`` did not start the
+    draft, DraftChanged when ``version`` is not the draft's."""
+    visit = _lock_draft(visit, by)
     _count_write(visit, version)
     codes = [r.code for r in visit.verdict().precautions]
     visit.acknowledged_precautions = codes
@@ -146,11 +158,14 @@ def visit_acknowledge(
 
 
 @transaction.atomic
-def visit_note_save(*, visit: Visit, version: int | None = None, **fields: Any) -> Visit:
+def visit_note_save(
+    *, visit: Visit, by: StaffUser, version: int | None = None, **fields: Any
+) -> Visit:
     """Keep the draft note's fields (the first save starts the draft); returns the visit,
-    its ``version`` the new one. Raises NoteIsSigned on a signed note, DraftChanged when
-    ``version`` is not the draft's (the note was saved from another tab meanwhile)."""
-    visit = _lock_draft(visit)
+    its ``version`` the new one. Raises NoteIsSigned on a signed note, NotTheAuthor when
+    ``by`` did not start the draft, DraftChanged when ``version`` is not the draft's (the
+    note was saved from another tab meanwhile)."""
+    visit = _lock_draft(visit, by)
     _count_write(visit, version)
     for name, value in fields.items():
         setattr(visit, name, value)
@@ -158,10 +173,11 @@ def visit_note_save(*, visit: Visit, version: int | None = None, **fields: Any) 
     return visit
 
 
-def _lock_draft(visit: Visit) -> Visit:
+def _lock_draft(visit: Visit, by: StaffUser) -> Visit:
     """The saved draft, its row locked (``version`` and ``updated_at`` read afresh): a
     repeated submission waits, then sees the first. Raises NoteIsSigned on a signed
-    note."""
+    note, NotTheAuthor when ``by`` is not who started the draft (someone else may have
+    started it meanwhile)."""
     visit = visit_start(visit=visit)
     status, visit.version, visit.updated_at = (
         Visit.objects.select_for_update()
@@ -170,6 +186,7 @@ def _lock_draft(visit: Visit) -> Visit:
     )
     if status == Visit.Status.SIGNED:
         raise NoteIsSigned()
+    _require_author(visit, by)
     return visit
 
 
@@ -185,14 +202,19 @@ def _count_write(visit: Visit, version: int | None) -> None:
 
 
 @transaction.atomic
-def site_add(*, visit: Visit, version: int | None = None, **fields: Any) -> NeedlingSite:
+def site_add(
+    *, visit: Visit, by: StaffUser, version: int | None = None, **fields: Any
+) -> NeedlingSite:
     """Record a needled site and return it; the very same site sent twice (a double
-    click) is kept once. Raises ValidationError keyed by the NeedlingSite field at fault
-    (the hard stops of ``NeedlingSite.clean`` included), NoteIsSigned on a signed note,
-    DraftChanged when ``version`` is not the draft's."""
+    click) is kept once. Raises NoteIsSigned on a signed note, NotTheAuthor when ``by``
+    did not start the draft (before the hard stops, which weigh the author's
+    authorisation), ValidationError keyed by the NeedlingSite field at fault (the hard
+    stops of ``NeedlingSite.clean`` included), DraftChanged when ``version`` is not the
+    draft's."""
+    visit_check_writable(visit=visit, by=by)
     site = NeedlingSite(visit=visit, **fields)
     site.full_clean(exclude=["visit"])  # includes the hard stops (NeedlingSite.clean)
-    visit = _lock_draft(visit)
+    visit = _lock_draft(visit, by)
     same = visit.sites.filter(**fields).first()
     if same is not None:
         return same
@@ -203,25 +225,30 @@ def site_add(*, visit: Visit, version: int | None = None, **fields: Any) -> Need
 
 
 @transaction.atomic
-def site_edit(*, site: NeedlingSite, version: int | None = None, **fields: Any) -> NeedlingSite:
+def site_edit(
+    *, site: NeedlingSite, by: StaffUser, version: int | None = None, **fields: Any
+) -> NeedlingSite:
     """Change a site of a draft (muscle, side, level, depth, insertions, twitch,
-    tolerance) and return it; the hard stops apply as to a new site. Raises
-    ValidationError keyed by the NeedlingSite field at fault, NoteIsSigned on a signed
-    note, DraftChanged when ``version`` is not the draft's."""
+    tolerance) and return it; the hard stops apply as to a new site. Raises NoteIsSigned
+    on a signed note, NotTheAuthor when ``by`` did not start the draft, ValidationError
+    keyed by the NeedlingSite field at fault, DraftChanged when ``version`` is not the
+    draft's."""
+    visit_check_writable(visit=site.visit, by=by)
     for name, value in fields.items():
         setattr(site, name, value)
     site.full_clean(exclude=["visit"])
-    site.visit = _lock_draft(site.visit)
+    site.visit = _lock_draft(site.visit, by)
     _count_write(site.visit, version)
     site.save()
     return site
 
 
 @transaction.atomic
-def site_remove(*, site: NeedlingSite, version: int | None = None) -> None:
+def site_remove(*, site: NeedlingSite, by: StaffUser, version: int | None = None) -> None:
     """Delete a site of a draft. Raises NoteIsSigned once the visit is signed,
-    DraftChanged when ``version`` is not the draft's."""
-    _count_write(_lock_draft(site.visit), version)
+    NotTheAuthor when ``by`` did not start the draft, DraftChanged when ``version`` is
+    not the draft's."""
+    _count_write(_lock_draft(site.visit, by), version)
     site.delete()  # refused by the model once the visit is signed
 
 
@@ -236,7 +263,9 @@ NEEDLE_FIELDS = ("needle_product", "needle_size", "needle_lot")
 
 
 @transaction.atomic
-def sites_repeat_last(*, visit: Visit, version: int | None = None) -> list[NeedlingSite]:
+def sites_repeat_last(
+    *, visit: Visit, by: StaffUser, version: int | None = None
+) -> list[NeedlingSite]:
     """Copy the sites of the patient's last signed visit with needling
     (``selectors.last_needling_visit``) into this draft as editable rows, and return the
     rows added. Each copy keeps ``REPEATED_FIELDS`` and starts with
@@ -244,17 +273,17 @@ def sites_repeat_last(*, visit: Visit, version: int | None = None) -> list[Needl
     is not copied again, so the list may be empty. The draft's empty needle product,
     size and lot take that visit's.
 
-    Raises ValidationError keyed by no field with the hard stops (the messages a single
-    site gets) or when there is no such visit, NoteIsSigned on a signed note,
-    DraftChanged when ``version`` is not the draft's."""
-    _require_draft(visit)
+    Raises NoteIsSigned on a signed note, NotTheAuthor when ``by`` did not start the
+    draft, ValidationError keyed by no field with the hard stops (the messages a single
+    site gets) or when there is no such visit, DraftChanged when ``version`` is not the
+    draft's."""
+    visit = _lock_draft(visit, by)  # a saved draft: repeated from its chart
     blockers = visit.needling_blockers()
     if blockers:
         raise ValidationError([str(b) for b in blockers])
     last = selectors.last_needling_visit(visit)
     if last is None:
         raise ValidationError("There is no earlier signed visit with needling sites to repeat.")
-    visit = _lock_draft(visit)
     held = Counter(_where(s) for s in visit.sites.all())
     copies = []
     for earlier in last.sites.select_related("muscle"):
@@ -283,14 +312,22 @@ def _where(site: NeedlingSite) -> tuple:
 
 @transaction.atomic
 def adverse_event_add(
-    *, visit: Visit, kind: str, description: str, action_taken: str, version: int | None = None
+    *,
+    visit: Visit,
+    by: StaffUser,
+    kind: str,
+    description: str,
+    action_taken: str,
+    version: int | None = None,
 ) -> AdverseEvent:
     """Record an adverse event and return it; the very same event sent twice is kept
-    once. Raises ValidationError keyed by the AdverseEvent field at fault, NoteIsSigned
-    on a signed note, DraftChanged when ``version`` is not the draft's."""
+    once. Raises NoteIsSigned on a signed note, NotTheAuthor when ``by`` did not start
+    the draft, ValidationError keyed by the AdverseEvent field at fault, DraftChanged
+    when ``version`` is not the draft's."""
+    visit_check_writable(visit=visit, by=by)
     fields = {"kind": kind, "description": description.strip(), "action_taken": action_taken}
     AdverseEvent(**fields).full_clean(exclude=["visit"])
-    visit = _lock_draft(visit)
+    visit = _lock_draft(visit, by)
     same = visit.adverse_events.filter(**fields).first()
     if same is not None:
         return same
@@ -313,19 +350,19 @@ def visit_sign(
     now: datetime | None = None,
 ) -> Visit:
     """Lock the note and send the aftercare (after commit); returns the signed visit.
-    Raises ValidationError keyed by no field (a list of what stands in the way, or
-    someone other than the author signing), NoteIsSigned when it is signed already,
-    DraftChanged when ``version`` is not the draft's (what is signed would not be what
-    the signer saw)."""
+    Raises NoteIsSigned when it is signed already, NotTheAuthor when ``by`` did not
+    start the draft, DraftChanged when ``version`` is not the draft's (what is signed
+    would not be what the signer saw), ValidationError keyed by no field with a list of
+    what stands in the way."""
     now = now or timezone.now()
+    _require_draft(visit)
+    _require_author(visit, by, "Only the author of the note can sign it.")
     if visit.pk is None:  # nothing saved yet: at least today's pain is missing
         raise ValidationError([str(p) for p in selectors.sign_problems(visit, [], now=now)])
     visit = (
         Visit.objects.select_for_update().select_related("appointment__patient").get(pk=visit.pk)
     )
     _require_draft(visit)
-    if visit.author_id != by.pk:
-        raise ValidationError("Only the author of the note can sign it.")
     if version is not None and version != visit.version:
         raise DraftChanged(version=visit.version, changed_at=visit.updated_at)
     problems = selectors.sign_problems(visit, list(visit.sites.all()), now=now)
@@ -342,7 +379,7 @@ def visit_sign(
         Appointment.objects.filter(pk=visit.appointment_id).update(
             status=Appointment.Status.COMPLETED, updated_at=now
         )
-    aftercare_send(visit=visit, now=now)
+    aftercare_send(visit=visit)
     if visit.sites.exists():
         followups.checkins_schedule(visit=visit)
     return visit
@@ -351,12 +388,12 @@ def visit_sign(
 @transaction.atomic
 def addendum_add(*, visit: Visit, author: StaffUser, reason: str, text: str) -> Addendum:
     """Add a correction to a signed note and return it; the very same addendum sent twice
-    is kept once. Raises ValidationError keyed by no field on a draft or for someone other
-    than the author, keyed by the Addendum field ``full_clean`` refuses."""
+    is kept once. Raises NotTheAuthor for someone other than the note's author,
+    ValidationError keyed by no field on a draft, keyed by the Addendum field
+    ``full_clean`` refuses."""
+    _require_author(visit, author, "Only the author of the note can add an addendum.")
     if not visit.is_signed:
         raise ValidationError("Change the draft directly; addenda are for signed notes.")
-    if visit.author_id != author.pk:
-        raise ValidationError("Only the author of the note can add an addendum.")
     fields = {"author": author, "reason": reason.strip(), "text": text.strip()}
     list(Visit.objects.select_for_update().filter(pk=visit.pk).values("pk"))
     same = visit.addenda.filter(**fields).first()

@@ -1,6 +1,7 @@
 """Views of the chart's needling-site rows: changing one, removing one, and repeating
 the last needling visit's sites in one press. Physiotherapists only, like the rest of
-the chart (``views``); every write is audited."""
+the chart (``views``), and a draft's rows are its author's to change; every write is
+audited, and a refused one answered as the chart's are (``views.refused``)."""
 
 import re
 
@@ -12,14 +13,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import audit, once
 from clinic.access import require_roles
-from clinic.roles import Role
+from clinic.roles import CLINICAL
 from sessions.charting import page, services
 from sessions.charting.forms import SiteForm
-from sessions.charting.models import DraftChanged, NeedlingSite, NoteIsSigned
-from sessions.charting.views import draft_version, refuse_if_signed, visit_or_404
+from sessions.charting.models import DraftChanged, NeedlingSite
+from sessions.charting.views import REFUSALS, draft_version, refused, visit_or_404
 
 
-@require_roles(Role.PHYSIO)
+@require_roles(*CLINICAL)
 @require_http_methods(["GET", "POST"])
 def site_edit(request, pk: int):
     """A draft's site as a form filled with the row; saving it changes the row."""
@@ -28,27 +29,24 @@ def site_edit(request, pk: int):
         raise Http404("No such site")
     visit = visit_or_404(site.visit_id)
     site.visit = visit
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
+    form = SiteForm(request.POST if request.method == "POST" else None, instance=site, visit=visit)
     status = 200
-    if request.method == "POST":
-        form = SiteForm(request.POST, instance=site, visit=visit)
-        if form.is_valid():  # the model's clean() holds the hard stops
-            try:
-                services.site_edit(site=site, version=draft_version(request), **form.cleaned_data)
-            except DraftChanged as exc:
-                form.add_error(None, exc)
-                visit = visit_or_404(visit.pk)  # the version the page now carries
-                status = 409
-            except NoteIsSigned:
-                messages.error(request, NoteIsSigned.MESSAGE)
-                return redirect(page.chart_url(visit, "addenda"))
-            else:
-                audit.record(request, audit.Action.UPDATE, obj=site, patient=visit.patient)
-                messages.success(request, f"Site changed: {site}.")
-                return redirect(page.chart_url(visit, "sites"))
-    else:
-        form = SiteForm(instance=site, visit=visit)
+    try:
+        services.visit_check_writable(visit=visit, by=request.user)
+        if request.method == "POST" and form.is_valid():  # clean() holds the hard stops
+            services.site_edit(
+                site=site, by=request.user, version=draft_version(request), **form.cleaned_data
+            )
+            audit.record(request, audit.Action.UPDATE, obj=site, patient=visit.patient)
+            messages.success(request, f"Site changed: {site}.")
+            return redirect(page.chart_url(visit, "sites"))
+    except REFUSALS as exc:
+        if not isinstance(exc, DraftChanged):
+            return refused(request, visit, exc, "sites")
+        # This page's own conflict: the form as typed, on the draft as it is now.
+        form.add_error(None, exc)
+        visit, status = visit_or_404(visit.pk), 409
+    if request.method == "GET":
         audit.record(request, audit.Action.VIEW, obj=site, patient=visit.patient)
     return render(
         request,
@@ -58,24 +56,24 @@ def site_edit(request, pk: int):
     )
 
 
-@require_roles(Role.PHYSIO)
+@require_roles(*CLINICAL)
 @require_POST
 def sites_repeat(request, pk: int):
     """Copy the last needling visit's sites into this draft (one press, sent once)."""
     visit = visit_or_404(pk)
     back = page.chart_url(visit, "sites")
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
     try:
+        services.visit_check_writable(visit=visit, by=request.user)
         with once.claim(request) as claim:
-            copies = services.sites_repeat_last(visit=visit, version=draft_version(request))
+            copies = services.sites_repeat_last(
+                visit=visit, by=request.user, version=draft_version(request)
+            )
             claim.result_url = back
     except once.Replayed as replay:
         return replay.response(request, back)
-    except NoteIsSigned:
-        messages.error(request, NoteIsSigned.MESSAGE)
-        return redirect(page.chart_url(visit, "addenda"))
-    except ValidationError as exc:  # the hard stops, no visit to repeat, or DraftChanged
+    except REFUSALS as exc:
+        return refused(request, visit, exc, "sites")
+    except ValidationError as exc:  # the hard stops, or no visit to repeat
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
     if not copies:
@@ -91,7 +89,7 @@ def sites_repeat(request, pk: int):
     return redirect(back)
 
 
-@require_roles(Role.PHYSIO)
+@require_roles(*CLINICAL)
 @require_POST
 def site_remove(request, pk: int):
     site = NeedlingSite.objects.select_related("visit").filter(pk=pk).first()
@@ -101,12 +99,9 @@ def site_remove(request, pk: int):
             raise Http404("No such site")
         messages.info(request, "That site was already removed.")
         return redirect(page.chart_url(visit_or_404(int(visit_pk)), "sites"))
-    if refusal := refuse_if_signed(request, site.visit):
-        return refusal
     try:
-        services.site_remove(site=site, version=draft_version(request))
-    except DraftChanged as exc:
-        messages.error(request, exc.message)
-        return redirect(page.chart_url(site.visit, "sites"))
+        services.site_remove(site=site, by=request.user, version=draft_version(request))
+    except REFUSALS as exc:
+        return refused(request, site.visit, exc, "sites")
     audit.record(request, audit.Action.UPDATE, obj=site.visit, detail=f"site removed: {site}")
     return redirect(page.chart_url(site.visit, "sites"))

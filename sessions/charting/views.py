@@ -4,17 +4,17 @@ import re
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import audit, links
 from clinic.access import public, require_roles
-from clinic.roles import Role
+from clinic.clock import clinic_localtime
+from clinic.roles import CLINICAL
 from intake.models import Patient
 from sessions.booking.models import Appointment, visit_number
 from sessions.charting import aftercare as aftercare_links
@@ -33,11 +33,10 @@ from sessions.charting.models import (
     DraftChanged,
     NeedlingSite,
     NoteIsSigned,
+    NotTheAuthor,
     Visit,
 )
 from sessions.followups.models import ScheduledMessage
-
-CLINICIAN = (Role.PHYSIO,)
 
 
 def _visits():
@@ -59,7 +58,7 @@ def visit_or_404(pk: int) -> Visit:
     return get_object_or_404(_visits(), pk=pk)
 
 
-@require_roles(*CLINICIAN)
+@require_roles(*CLINICAL)
 @require_http_methods(["GET", "POST"])
 def chart(request, appointment_pk: int):
     """The chart of an appointment. Reading it creates nothing: until something is saved
@@ -90,7 +89,7 @@ def chart(request, appointment_pk: int):
 def _by_visit_id(handler):
     """The POST view for one form of a saved draft, found by the visit's id."""
 
-    @require_roles(*CLINICIAN)
+    @require_roles(*CLINICAL)
     @require_POST
     @wraps(handler)
     def view(request, pk: int):
@@ -100,15 +99,48 @@ def _by_visit_id(handler):
 
 
 def _handle(handler, request, visit: Visit):
-    """Run one chart form's handler. A note signed meanwhile (another tab, a double
-    click on Sign) is refused as any signed note is: 409 to autosave, else the message."""
+    """Run one chart form's handler, once the visit is one ``request.user`` may write
+    (before its form is read); a write refused, here or by its service, is answered by
+    ``refused``."""
     try:
+        services.visit_check_writable(visit=visit, by=request.user)
         return handler(request, visit)
-    except NoteIsSigned:
-        if request.headers.get("X-Autosave") == "1":
-            return JsonResponse({"error": NoteIsSigned.MESSAGE}, status=409)
-        messages.error(request, NoteIsSigned.MESSAGE)
-        return redirect(page.chart_url(visit, "addenda"))
+    except REFUSALS as exc:
+        return refused(request, visit, exc)
+
+
+# What a chart write refuses whatever the form says: someone other than the author
+# (403), a note signed meanwhile (another tab, a double click on Sign), a draft written
+# since the page was loaded. The services raise them; ``refused`` answers them.
+REFUSALS = (NotTheAuthor, NoteIsSigned, DraftChanged)
+
+
+def refused(
+    request, visit: Visit, exc: NotTheAuthor | ValidationError, section: str = "top", **forms
+):
+    """The one answer to a refused chart write, by kind, with the exception's own
+    message: 403 (audited as a denial) to someone other than the author; to a note
+    signed meanwhile, 409 to autosave, else the message and the addenda; to a stale
+    draft, 409 to autosave (with the version now), the chart again with ``forms`` as
+    typed, or the message and the chart's ``section``."""
+    message = str(exc.message)
+    autosave = request.headers.get("X-Autosave") == "1"
+    if isinstance(exc, NotTheAuthor):
+        audit.record_denied(request, message)
+        if autosave:
+            return JsonResponse({"error": message}, status=403)
+        raise PermissionDenied(message)
+    if isinstance(exc, DraftChanged):
+        if autosave:
+            return JsonResponse({"error": message, "version": exc.version}, status=409)
+        if forms:
+            return conflict(request, visit, exc, **forms)
+        messages.error(request, message)
+        return redirect(page.chart_url(visit, section))
+    if autosave:
+        return JsonResponse({"error": message}, status=409)
+    messages.error(request, message)
+    return redirect(page.chart_url(visit, "addenda"))
 
 
 def draft_version(request) -> int | None:
@@ -125,16 +157,7 @@ def conflict(request, visit: Visit, exc: DraftChanged, **forms):
     return page.render_chart(request, current, status=409, **forms)
 
 
-def refuse_if_signed(request, visit: Visit):
-    if visit.is_signed:
-        messages.error(request, NoteIsSigned.MESSAGE)
-        return redirect(page.chart_url(visit, "addenda"))
-    return None
-
-
 def _safety_check(request, visit: Visit):
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
     form = SafetyCheckForm(request.POST, visit=visit)
     if not form.is_valid():
         return page.render_chart(request, visit, safety_form=form)
@@ -152,24 +175,21 @@ def _safety_check(request, visit: Visit):
             consent_today=data["consent_today"],
             version=draft_version(request),
         )
-    except DraftChanged as exc:
-        return conflict(request, visit, exc, safety_form=form)
+    except REFUSALS as exc:
+        return refused(request, visit, exc, safety_form=form)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="safety check")
     messages.success(request, "Safety check recorded; the screening below is up to date.")
     return redirect(page.chart_url(visit, "screening"))
 
 
 def _acknowledge(request, visit: Visit):
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
     try:
         visit = services.visit_start(visit=visit)
         codes = services.visit_acknowledge(
             visit=visit, by=request.user, version=draft_version(request)
         )
-    except DraftChanged as exc:
-        messages.error(request, exc.message)
-        return redirect(page.chart_url(visit, "screening"))
+    except REFUSALS as exc:
+        return refused(request, visit, exc, "screening")
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="precautions: " + ", ".join(codes))
     messages.success(request, "Precautions acknowledged.")
     return redirect(page.chart_url(visit, "screening"))
@@ -178,10 +198,6 @@ def _acknowledge(request, visit: Visit):
 def _note_save(request, visit: Visit):
     """Save the draft note; answers JSON to the autosave script."""
     autosave = request.headers.get("X-Autosave") == "1"
-    if visit.is_signed:
-        if autosave:
-            return JsonResponse({"error": NoteIsSigned.MESSAGE}, status=409)
-        return refuse_if_signed(request, visit)
     form = NoteForm(request.POST, instance=visit)
     if not form.is_valid():
         if autosave:
@@ -189,39 +205,39 @@ def _note_save(request, visit: Visit):
         return page.render_chart(request, visit, note_form=form)
     try:
         visit = services.visit_note_save(
-            visit=visit, version=draft_version(request), **form.cleaned_data
+            visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
         )
-    except DraftChanged as exc:
-        if autosave:
-            return JsonResponse({"error": exc.message, "version": exc.version}, status=409)
-        return conflict(request, visit, exc, note_form=form)
+    except REFUSALS as exc:
+        return refused(request, visit, exc, note_form=form)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="autosave" if autosave else "note")
     if autosave:
         return JsonResponse(
-            {"saved": timezone.localtime().strftime("%H:%M:%S"), "version": visit.version}
+            {"saved": clinic_localtime().strftime("%H:%M:%S"), "version": visit.version}
         )
     messages.success(request, "Draft saved.")
     return redirect(page.chart_url(visit, "note"))
 
 
 def _site_add(request, visit: Visit):
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
     form = SiteForm(request.POST, visit=visit)
     if not form.is_valid():  # the model's clean() holds the hard stops
         return page.render_chart(request, visit, site_form=form)
     try:
-        site = services.site_add(visit=visit, version=draft_version(request), **form.cleaned_data)
-    except DraftChanged as exc:
-        return conflict(request, visit, exc, site_form=form)
+        site = services.site_add(
+            visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
+        )
+    except REFUSALS as exc:
+        return refused(request, visit, exc, site_form=form)
     audit.record(request, audit.Action.CREATE, obj=site, patient=visit.patient)
     messages.success(request, f"Site added: {site}.")
     return redirect(page.chart_url(site.visit, "sites"))
 
 
-@require_roles(*CLINICIAN)
+@require_roles(*CLINICAL)
 @require_POST
 def links_revoke(request, pk: int):
+    """Stop a visit's patient links. Any physiotherapist may: it changes no record, only
+    kills links (a wrong address, say), and cannot wait for the author's next shift."""
     visit = visit_or_404(pk)
     stopped = aftercare_links.visit_links_revoke(visit=visit)
     audit.record(request, audit.Action.UPDATE, obj=visit, detail=f"links stopped: {stopped}")
@@ -230,24 +246,23 @@ def links_revoke(request, pk: int):
 
 
 def _adverse_event_add(request, visit: Visit):
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
     form = AdverseEventForm(request.POST)
     if not form.is_valid():
         return page.render_chart(request, visit, adverse_form=form)
     try:
         event = services.adverse_event_add(
-            visit=visit, version=draft_version(request), **form.cleaned_data
+            visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
         )
-    except DraftChanged as exc:
-        return conflict(request, visit, exc, adverse_form=form)
+    except REFUSALS as exc:
+        return refused(request, visit, exc, adverse_form=form)
     audit.record(request, audit.Action.CREATE, obj=event, patient=visit.patient)
     messages.success(request, "Adverse event recorded.")
     return redirect(page.chart_url(event.visit, "adverse"))
 
 
 def _template_use(request, visit: Visit):
-    """The sign form again with the chosen template's text, the rest as typed (no write)."""
+    """The sign form again with the chosen template's text, the rest as typed (no write;
+    refused as the sign form is, by ``_handle``)."""
     chosen = request.POST.get("aftercare_template", "")
     template = (
         AftercareTemplate.objects.filter(is_active=True, pk=chosen).first()
@@ -266,8 +281,6 @@ def _template_use(request, visit: Visit):
 
 
 def _sign(request, visit: Visit):
-    if refusal := refuse_if_signed(request, visit):
-        return refusal
     if "use_template" in request.POST:
         return _template_use(request, visit)
     form = SignForm(request.POST)
@@ -276,7 +289,9 @@ def _sign(request, visit: Visit):
             services.visit_sign(
                 visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
             )
-        except ValidationError as exc:
+        except REFUSALS:
+            raise  # answered by ``_handle``
+        except ValidationError as exc:  # what stands in the way of signing
             form.add_error(None, exc)
         else:
             audit.record(request, audit.Action.SIGN, obj=visit)
@@ -301,7 +316,7 @@ adverse_event_add = _by_visit_id(_adverse_event_add)
 sign = _by_visit_id(_sign)
 
 
-@require_roles(*CLINICIAN)
+@require_roles(*CLINICAL)
 @require_POST
 def addendum_add(request, pk: int):
     visit = visit_or_404(pk)
@@ -309,6 +324,8 @@ def addendum_add(request, pk: int):
     if form.is_valid():
         try:
             addendum = services.addendum_add(visit=visit, author=request.user, **form.cleaned_data)
+        except REFUSALS as exc:
+            return refused(request, visit, exc, "addenda")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -318,7 +335,7 @@ def addendum_add(request, pk: int):
     return page.render_chart(request, visit, addendum_form=form)
 
 
-@require_roles(*CLINICIAN)
+@require_roles(*CLINICAL)
 def timeline(request, patient_pk: int):
     patient = get_object_or_404(Patient, pk=patient_pk)
     visits = list(
@@ -351,7 +368,7 @@ def timeline(request, patient_pk: int):
     )
 
 
-@require_roles(*CLINICIAN)
+@require_roles(*CLINICAL)
 def visit_print(request, pk: int):
     visit = visit_or_404(pk)
     audit.record(request, audit.Action.EXPORT, obj=visit, detail="printable record")
@@ -367,7 +384,7 @@ def visit_print(request, pk: int):
     )
 
 
-@require_roles(*CLINICIAN)
+@require_roles(*CLINICAL)
 def adverse_events(request):
     events = AdverseEvent.objects.select_related(
         "visit__appointment__patient", "visit__author"

@@ -19,14 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # 02:30 UTC on 10 March is 19:30 on 9 March in Edmonton: a different day in UTC.
 EVENING = datetime(2027, 3, 10, 2, 30, tzinfo=UTC)
 
-# TEMPORARY: these modules were being edited by another branch when the clock was made
-# one; the merger switches them to ``clinic.clock`` and empties this list.
-NOT_YET_SWITCHED = {
-    "sessions/charting/views.py",
-    "sessions/charting/services.py",
-    "sessions/charting/forms.py",
-}
-
 
 def test_the_clinic_time_zone_is_the_configured_one(settings):
     settings.TIME_ZONE = "America/Halifax"
@@ -87,8 +79,6 @@ def modules_asking_django_for_local_time() -> list[str]:
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
             if "/migrations/" in relative or relative == "clinic/clock.py":
-                continue
-            if relative in NOT_YET_SWITCHED:
                 continue
             found += [f"{relative}:{line}" for line in local_time_calls(path)]
     return found

@@ -50,21 +50,7 @@ def test_each_link_kind_works_until_its_lifetime_ends_and_not_after(kind, world)
         assert opens(world, name) == BAD_LINK, f"{kind} just after it expires"
 
 
-# TEMPORARY: charting/services.py's delivery_from_token still lets an aftercare link
-# open at its expiry instant (``created_at__gte``); the merger switches it to
-# ``created_at__gt=links.issued_after(...)`` and removes this mark (strict: it fails then).
-AT_EXPIRY = [
-    pytest.param(
-        kind,
-        marks=pytest.mark.xfail(strict=True, reason="delivery_from_token uses __gte")
-        if kind == "aftercare"
-        else (),
-    )
-    for kind in LIFETIMES
-]
-
-
-@pytest.mark.parametrize("kind", AT_EXPIRY)
+@pytest.mark.parametrize("kind", LIFETIMES)
 def test_each_link_kind_is_refused_at_the_instant_it_expires(kind, world):
     name, attr, start_field, setting = LIFETIMES[kind]
     start = getattr(getattr(world, attr), start_field)

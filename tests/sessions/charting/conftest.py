@@ -52,7 +52,7 @@ def visit(physio, patient, location, treatment):
         type=treatment,
         start=local(2026, 11, 20, 9, 30),
     )
-    return charting.visit_open(appointment=appointment, author=physio)
+    return charting.visit_start(visit=charting.visit_for(appointment=appointment, author=physio))
 
 
 @pytest.fixture

@@ -42,13 +42,14 @@ def last_visit(physio, patient, location, treatment, authorised):
         type=treatment,
         start=local(2026, 11, 13, 9, 30),
     )
-    visit = charting.visit_open(appointment=appointment, author=physio)
+    visit = charting.visit_start(visit=charting.visit_for(appointment=appointment, author=physio))
     check(visit, physio)
     charting.visit_acknowledge(visit=visit, by=physio)
     visit.refresh_from_db()
     for name, side, level, depth, insertions, twitch, tolerance in EARLIER:
         charting.site_add(
             visit=visit,
+            by=visit.author,
             muscle=muscle(name),
             side=side,
             spinal_level=level,
@@ -69,7 +70,7 @@ def where(site: NeedlingSite) -> tuple:
 
 class TestRepeatLastVisit:
     def test_copies_where_and_how_with_todays_response_as_defaults(self, ready, physio, last_visit):
-        copies = charting.sites_repeat_last(visit=ready)
+        copies = charting.sites_repeat_last(visit=ready, by=ready.author)
 
         assert [where(s) for s in ready.sites.order_by("id")] == [
             where(s) for s in last_visit.sites.order_by("id")
@@ -80,7 +81,7 @@ class TestRepeatLastVisit:
     def test_the_needles_of_the_last_visit_fill_an_empty_draft(self, ready, physio, last_visit):
         ready.needle_product = "Dongbang"
         ready.save()
-        charting.sites_repeat_last(visit=ready)
+        charting.sites_repeat_last(visit=ready, by=ready.author)
         ready.refresh_from_db()
         assert (ready.needle_product, ready.needle_size, ready.needle_lot) == (
             "Dongbang",  # the draft's own stays
@@ -89,8 +90,8 @@ class TestRepeatLastVisit:
         )
 
     def test_a_second_press_copies_nothing_more(self, ready, physio, last_visit):
-        charting.sites_repeat_last(visit=ready)
-        again = charting.sites_repeat_last(visit=ready)
+        charting.sites_repeat_last(visit=ready, by=ready.author)
+        again = charting.sites_repeat_last(visit=ready, by=ready.author)
         assert again == []
         assert ready.sites.count() == 3
 
@@ -104,14 +105,14 @@ class TestRepeatLastVisit:
             type=treatment,
             start=local(2026, 11, 17, 9, 30),
         )
-        quiet = charting.visit_open(appointment=talk_only, author=physio)
+        quiet = charting.visit_start(visit=charting.visit_for(appointment=talk_only, author=physio))
         Visit.objects.filter(pk=quiet.pk).update(nprs_before=4, status=Visit.Status.SIGNED)
         found = selectors.last_needling_visit(ready)
         assert found is not None and found.pk == last_visit.pk and found.site_count == 3
 
     def test_refused_without_an_earlier_visit_with_sites(self, ready, physio):
         with pytest.raises(ValidationError, match="no earlier signed visit with needling sites"):
-            charting.sites_repeat_last(visit=ready)
+            charting.sites_repeat_last(visit=ready, by=ready.author)
 
     @pytest.mark.parametrize(
         "stop",
@@ -134,15 +135,15 @@ class TestRepeatLastVisit:
             check(visit, physio, anticoagulants=True)
         visit.refresh_from_db()
         with pytest.raises(ValidationError) as single:
-            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
         with pytest.raises(ValidationError) as repeated:
-            charting.sites_repeat_last(visit=visit)
+            charting.sites_repeat_last(visit=visit, by=visit.author)
         assert repeated.value.messages == single.value.messages
         assert not visit.sites.exists()
 
     def test_refused_on_a_signed_note(self, physio, last_visit):
         with pytest.raises(ValidationError, match="This note is signed"):
-            charting.sites_repeat_last(visit=last_visit)
+            charting.sites_repeat_last(visit=last_visit, by=last_visit.author)
 
 
 class TestRepeatOverHttp:
@@ -221,7 +222,9 @@ class TestRepeatOverHttp:
             type=treatment,
             start=local(2026, 11, 16, 9, 30),
         )
-        busy = charting.visit_open(appointment=appointment, author=physio)
+        busy = charting.visit_start(
+            visit=charting.visit_for(appointment=appointment, author=physio)
+        )
         NeedlingSite.objects.bulk_create(
             NeedlingSite(visit=busy, muscle=gluteus, side="left", depth_cm=n, twitch="weak")
             for n in range(1, 13)
@@ -238,13 +241,13 @@ class TestSiteEdit:
         return reverse("sessions:site-edit", args=[site.pk])
 
     def test_the_form_is_filled_with_the_row(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(self.url(site)).content.decode()
         assert f'<option value="{gluteus.pk}" selected' in page
         assert 'name="depth_cm" value="4.5"' in page
 
     def test_one_change_saves_the_row_in_place(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         ready.refresh_from_db()
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "6", "version": ready.version}
         response = client_for(physio).post(self.url(site), data, follow=True)
@@ -254,7 +257,7 @@ class TestSiteEdit:
         assert AuditEvent.objects.filter(action="update", object_id=str(site.pk)).exists()
 
     def test_an_invalid_change_is_shown_again(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "40"}
         response = client_for(physio).post(self.url(site), data)
         assert response.status_code == 200
@@ -263,7 +266,7 @@ class TestSiteEdit:
         assert site.depth_cm == Decimal("4.5")
 
     def test_the_hard_stops_apply(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         check(ready, physio, anticoagulants=True)
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "6"}
         response = client_for(physio).post(self.url(site), data)
@@ -282,7 +285,7 @@ class TestSiteEdit:
         assert site.depth_cm == NeedlingSite.objects.get(pk=site.pk).depth_cm
 
     def test_front_desk_is_refused(self, client_for, front_desk, ready, gluteus):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         assert client_for(front_desk).get(self.url(site)).status_code == 403
 
     def test_an_unknown_site_is_not_found(self, client_for, physio):
@@ -290,6 +293,6 @@ class TestSiteEdit:
         assert response.status_code == 404
 
     def test_each_row_of_a_draft_links_to_its_edit(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         assert f'href="{self.url(site)}"' in page.content.decode()

@@ -22,32 +22,42 @@ def version(visit) -> int:
 class TestVersions:
     def test_every_draft_write_counts_the_version_on(self, ready, physio, gluteus):
         before = version(ready)
-        charting.visit_note_save(visit=ready, subjective="Better")
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
-        charting.site_edit(site=site, depth_cm=5)
-        charting.site_remove(site=site)
-        charting.adverse_event_add(visit=ready, kind="bruising", description="", action_taken="Ice")
+        charting.visit_note_save(visit=ready, by=ready.author, subjective="Better")
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        charting.site_edit(site=site, by=site.visit.author, depth_cm=5)
+        charting.site_remove(site=site, by=site.visit.author)
+        charting.adverse_event_add(
+            visit=ready, by=ready.author, kind="bruising", description="", action_taken="Ice"
+        )
         charting.visit_acknowledge(visit=ready, by=physio)
         check(ready, physio)
         assert version(ready) == before + 7
 
     def test_a_write_from_an_older_page_is_refused(self, ready):
         shown = version(ready)
-        charting.visit_note_save(visit=ready, version=shown, subjective="From tab one")
+        charting.visit_note_save(
+            visit=ready, by=ready.author, version=shown, subjective="From tab one"
+        )
         with pytest.raises(ValidationError, match=CONFLICT):
-            charting.visit_note_save(visit=ready, version=shown, subjective="From tab two")
+            charting.visit_note_save(
+                visit=ready, by=ready.author, version=shown, subjective="From tab two"
+            )
         ready.refresh_from_db()
         assert ready.subjective == "From tab one"
 
     def test_a_repeated_site_is_kept_once_not_refused(self, ready, gluteus):
         shown = version(ready)
-        first = charting.site_add(visit=ready, version=shown, muscle=gluteus, **SITE)
-        again = charting.site_add(visit=ready, version=shown, muscle=gluteus, **SITE)
+        first = charting.site_add(
+            visit=ready, by=ready.author, version=shown, muscle=gluteus, **SITE
+        )
+        again = charting.site_add(
+            visit=ready, by=ready.author, version=shown, muscle=gluteus, **SITE
+        )
         assert again == first
 
     def test_signing_what_the_signer_did_not_see_is_refused(self, ready, physio):
         shown = version(ready)
-        charting.visit_note_save(visit=ready, nprs_before=5)
+        charting.visit_note_save(visit=ready, by=ready.author, nprs_before=5)
         with pytest.raises(ValidationError, match=CONFLICT):
             charting.visit_sign(
                 visit=ready,
@@ -107,7 +117,7 @@ class TestTwoTabs:
     def test_a_stale_site_form_keeps_what_was_typed(self, client_for, physio, ready, gluteus):
         client = client_for(physio)
         shown = version(ready)
-        charting.visit_note_save(visit=ready, subjective="Someone else")
+        charting.visit_note_save(visit=ready, by=ready.author, subjective="Someone else")
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "6.5", "version": shown}
         response = client.post(reverse("sessions:site-add", args=[ready.pk]), data)
         page = response.content.decode()
@@ -117,7 +127,7 @@ class TestTwoTabs:
 
     def test_a_stale_safety_check_is_refused(self, client_for, physio, ready):
         shown = version(ready)
-        charting.visit_note_save(visit=ready, subjective="Someone else")
+        charting.visit_note_save(visit=ready, by=ready.author, subjective="Someone else")
         response = client_for(physio).post(
             reverse("sessions:safety-check", args=[ready.pk]),
             {"pregnancy": "no", "consent_today": "on", "medication_notes": "New", "version": shown},
@@ -126,7 +136,7 @@ class TestTwoTabs:
         assert 'value="New"' in response.content.decode()
 
     def test_every_chart_form_sends_the_version(self, client_for, physio, ready, gluteus):
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         html = page.content.decode()
         hidden = f'name="version" value="{version(ready)}"'
@@ -136,6 +146,6 @@ class TestTwoTabs:
         assert chart.count('method="post"') == 7
 
     def test_a_page_without_a_version_is_not_checked(self, client_for, physio, ready):
-        charting.visit_note_save(visit=ready, subjective="One")
+        charting.visit_note_save(visit=ready, by=ready.author, subjective="One")
         response = client_for(physio).post(self.note_url(ready), {"subjective": "Two"})
         assert response.status_code == 302

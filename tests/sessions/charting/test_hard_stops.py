@@ -20,25 +20,25 @@ from tests.sessions.charting.conftest import SITE, check, post_check
 class TestHardStops:
     def test_no_needling_before_the_safety_check(self, visit, authorised, gluteus):
         with pytest.raises(ValidationError, match="safety check"):
-            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_no_needling_without_consent_today(self, visit, physio, authorised, gluteus):
         check(visit, physio, consent_today=False)
         with pytest.raises(ValidationError, match="consent for today"):
-            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_no_needling_on_a_contraindicated_date(self, ready, physio, gluteus):
         check(ready, physio, surgery_date=date(2026, 11, 1), surgery_description="Hernia repair")
         charting.visit_acknowledge(visit=ready, by=physio)
         assert ready.verdict().outcome == Outcome.CONTRAINDICATED
         with pytest.raises(ValidationError, match="contraindicated on 2026-11-20"):
-            charting.site_add(visit=ready, muscle=gluteus, **SITE)
+            charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
 
     def test_pregnancy_reported_today_stops_needling_at_once(self, ready, physio, gluteus):
         check(ready, physio, pregnancy="possibly")
         charting.visit_acknowledge(visit=ready, by=physio)
         with pytest.raises(ValidationError, match="Pregnancy"):
-            charting.site_add(visit=ready, muscle=gluteus, **SITE)
+            charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
 
     def test_no_needling_with_an_expired_authorisation(self, visit, physio, authorised, gluteus):
         authorised.valid_until = date(2026, 11, 19)
@@ -46,26 +46,26 @@ class TestHardStops:
         check(visit, physio)
         charting.visit_acknowledge(visit=visit, by=physio)
         with pytest.raises(ValidationError, match="no needling authorisation valid on 2026-11-20"):
-            charting.site_add(visit=visit, muscle=gluteus, **SITE)
+            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_authorisation_valid_through_its_last_day(self, visit, physio, authorised, gluteus):
         authorised.valid_until = date(2026, 11, 20)
         authorised.save()
         check(visit, physio)
         charting.visit_acknowledge(visit=visit, by=physio)
-        charting.site_add(visit=visit, muscle=gluteus, **SITE)
+        charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_a_new_precaution_must_be_acknowledged_first(self, ready, physio, gluteus):
         check(ready, physio, anticoagulants=True)  # a new precaution resets the acknowledgement
         with pytest.raises(
             ValidationError, match="Acknowledge the precautions first: Blood thinners"
         ):
-            charting.site_add(visit=ready, muscle=gluteus, **SITE)
+            charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         codes = charting.visit_acknowledge(visit=ready, by=physio)
         assert codes == ["anticoagulants"]
         ready.refresh_from_db()
         assert ready.acknowledged_by == physio and ready.acknowledged_at is not None
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
 
     def test_the_site_form_refuses_too(self, client_for, physio, visit, authorised, gluteus):
         response = client_for(physio).post(
@@ -155,3 +155,19 @@ def test_the_safety_check_offers_the_intake_pregnancy_answers_but_talking_later(
 def test_the_intake_offers_every_pregnancy_answer_the_screening_knows():
     offered = {value for value, _ in NeedlesStep.base_fields["pregnancy"].choices}
     assert offered == {answer.value for answer in Pregnancy}
+
+
+def test_a_refused_chart_form_focuses_its_first_field_in_error(client_for, physio, ready):
+    """The project's form renderer does it for the chart's forms too: the note's first
+    refused field, and no other, takes the focus."""
+    response = client_for(physio).post(
+        reverse("sessions:note-save", args=[ready.pk]),
+        {"needles_out": "201", "needles_back": "-1"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "at most 200 needles" in page
+    out = page[page.index('name="needles_out"') :]
+    back = page[page.index('name="needles_back"') :]
+    assert "autofocus" in out[: out.index(">")]
+    assert "autofocus" not in back[: back.index(">")]

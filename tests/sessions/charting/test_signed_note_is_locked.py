@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from clinic.roles import Role
 from sessions.charting import services as charting
 from sessions.charting import views as chart_views
+from sessions.charting.models import NotTheAuthor
 from sessions.models import Addendum, NeedlingSite, NoteIsSigned, Visit
 from tests.factories import UserFactory
 from tests.sessions.charting.conftest import SITE, make_signable, sign
@@ -20,7 +20,7 @@ SIGNED = "This note is signed; add an addendum instead."
 class TestLock:
     @pytest.fixture
     def signed(self, ready, physio, gluteus):
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         sign(ready, physio)
         ready.refresh_from_db()
@@ -47,16 +47,16 @@ class TestLock:
         with pytest.raises(NoteIsSigned):
             site.delete()
         with pytest.raises(NoteIsSigned):
-            charting.site_add(visit=signed, muscle=gluteus, **SITE)
+            charting.site_add(visit=signed, by=signed.author, muscle=gluteus, **SITE)
 
     def test_adding_a_site_to_a_signed_note_is_the_one_signed_refusal(self, signed, gluteus):
         with pytest.raises(NoteIsSigned) as refused:
-            charting.site_add(visit=signed, muscle=gluteus, **SITE)
+            charting.site_add(visit=signed, by=signed.author, muscle=gluteus, **SITE)
         assert refused.value.messages == [SIGNED]
 
     def test_saving_a_signed_note_is_the_one_signed_refusal(self, signed):
         with pytest.raises(NoteIsSigned) as refused:
-            charting.visit_note_save(visit=signed, plan="changed")
+            charting.visit_note_save(visit=signed, by=signed.author, plan="changed")
         assert refused.value.messages == [SIGNED]
 
     def test_the_chart_refuses_a_signed_note_in_the_one_wording(self, client_for, physio, signed):
@@ -72,7 +72,7 @@ class TestLock:
         """Signed in another tab between the page's check and the write (the view holds
         the unsigned copy it loaded): the signed-note refusal, not an error page."""
         stale = Visit.objects.get(pk=ready.pk)
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         sign(ready, physio)
         monkeypatch.setattr(chart_views, "visit_or_404", lambda pk: stale)
@@ -118,7 +118,7 @@ class TestLock:
             Addendum.objects.all().update(text="x")
 
     def test_addenda_by_someone_else_are_refused(self, signed):
-        with pytest.raises(ValidationError, match="Only the author"):
+        with pytest.raises(NotTheAuthor, match="Only the author"):
             charting.addendum_add(
                 visit=signed, author=UserFactory(role=Role.PHYSIO), reason="x", text="y"
             )

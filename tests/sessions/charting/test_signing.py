@@ -16,6 +16,7 @@ from intake.screening import Outcome
 from sessions.charting import services as charting
 from sessions.charting.aftercare import aftercare_link
 from sessions.charting.forms import NoteForm
+from sessions.charting.models import NotTheAuthor
 from sessions.models import Muscle
 from tests.factories import UserFactory
 from tests.sessions.charting.conftest import SITE, check, make_signable, post_check, sign
@@ -32,23 +33,29 @@ def multifidus(db):
 class TestSites:
     def test_paraspinal_sites_need_a_level(self, ready, multifidus):
         with pytest.raises(ValidationError, match="spinal level"):
-            charting.site_add(visit=ready, muscle=multifidus, **SITE)
-        site = charting.site_add(visit=ready, muscle=multifidus, spinal_level="L4-L5", **SITE)
+            charting.site_add(visit=ready, by=ready.author, muscle=multifidus, **SITE)
+        site = charting.site_add(
+            visit=ready, by=ready.author, muscle=multifidus, spinal_level="L4-L5", **SITE
+        )
         assert site.spinal_level == "L4-L5"
 
     @pytest.mark.parametrize("depth", ["0.4", "12.1", "-1"])
     def test_depth_outside_half_to_twelve_cm_is_refused(self, ready, gluteus, depth):
         with pytest.raises(ValidationError, match="depth_cm"):
-            charting.site_add(visit=ready, muscle=gluteus, **{**SITE, "depth_cm": Decimal(depth)})
+            charting.site_add(
+                visit=ready, by=ready.author, muscle=gluteus, **{**SITE, "depth_cm": Decimal(depth)}
+            )
 
     def test_malformed_level_is_explained(self, ready, multifidus):
         with pytest.raises(ValidationError, match="C5-C6 or L4-L5"):
-            charting.site_add(visit=ready, muscle=multifidus, spinal_level="L9", **SITE)
+            charting.site_add(
+                visit=ready, by=ready.author, muscle=multifidus, spinal_level="L9", **SITE
+            )
 
 
 class TestSigning:
     def test_needle_count_mismatch_blocks_signing(self, ready, physio, gluteus):
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready, out=3, back=2)
         with pytest.raises(
             ValidationError, match="Needle count mismatch: 3 taken out, 2 counted back"
@@ -58,7 +65,7 @@ class TestSigning:
         assert not ready.is_signed
 
     def test_incomplete_clean_technique_blocks_signing(self, ready, physio, gluteus):
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         ready.gloves = False
         ready.save()
@@ -68,13 +75,13 @@ class TestSigning:
     def test_only_the_author_signs(self, ready, gluteus):
         other = UserFactory(role=Role.PHYSIO)
         make_signable(ready, sites=0)
-        with pytest.raises(ValidationError, match="Only the author"):
+        with pytest.raises(NotTheAuthor, match="Only the author"):
             sign(ready, other)
 
     def test_signing_completes_the_visit_and_sends_aftercare_after_commit(
         self, ready, physio, gluteus, django_capture_on_commit_callbacks, client
     ):
-        charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         with django_capture_on_commit_callbacks(execute=True):
             sign(ready, physio)
@@ -147,7 +154,7 @@ class TestRepeatsCountOnce:
     def test_a_double_clicked_remove_lands_back_on_the_chart(
         self, client_for, physio, ready, gluteus
     ):
-        site = charting.site_add(visit=ready, muscle=gluteus, **SITE)
+        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         client = client_for(physio)
         url = reverse("sessions:site-remove", args=[site.pk])
         assert client.post(url, {"visit": ready.pk}).status_code == 302

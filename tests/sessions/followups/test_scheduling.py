@@ -33,7 +33,12 @@ class TestScheduling:
         charting.visit_acknowledge(visit=visit, by=physio)
         muscle = Muscle.objects.create(name="Test muscle", region="hip", nerve_roots="L5")
         charting.site_add(
-            visit=visit, muscle=muscle, side="left", depth_cm=Decimal(3), twitch="weak"
+            visit=visit,
+            by=visit.author,
+            muscle=muscle,
+            side="left",
+            depth_cm=Decimal(3),
+            twitch="weak",
         )
         Visit.objects.filter(pk=visit.pk).update(
             nprs_before=5,
