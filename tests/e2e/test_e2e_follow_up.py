@@ -77,7 +77,7 @@ def test_physio_repeats_the_last_sites_and_changes_one(page: Page, live_server, 
     rows = sites.get_by_role("row")
     expect(rows).to_have_count(3)
     assert site_row(rows.nth(1)) == [
-        *("Upper trapezius", "Left", "—", "2.0", "1", "None", "Good", "Save", "Edit", "Remove")
+        *("Upper trapezius", "Left", "—", "2.0", "1", "None", "Good", "Save", "Remove")
     ]
     # The last visit's needles are the note's defaults.
     note = page.get_by_role("region", name="Note, needles and clean technique")
@@ -89,7 +89,7 @@ def test_physio_repeats_the_last_sites_and_changes_one(page: Page, live_server, 
     sites.get_by_role("button", name="Save Gluteus medius (Right)").click()
     expect_message(page, "Site changed: Gluteus medius (Right).")
     assert site_row(rows.nth(2)) == [
-        *("Gluteus medius", "Right", "—", "6.0", "1", "Weak", "Good", "Save", "Edit", "Remove")
+        *("Gluteus medius", "Right", "—", "6.0", "1", "Weak", "Good", "Save", "Remove")
     ]
 
     # Finding a muscle by its root, as you type: the select lists what L5 supplies.
