@@ -20,7 +20,7 @@ from sessions.charting.forms import (
     SiteForm,
 )
 from sessions.charting.hard_stops import Problem, needling_blockers, unacknowledged
-from sessions.charting.models import Visit
+from sessions.charting.models import NeedlingSite, Visit
 
 
 def chart_url(visit: Visit, anchor: str = "") -> str:
@@ -165,6 +165,9 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
         "muscle_query": muscle_query,
         "last_needling": last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
+        # The choices of a site row's twitch and tolerance, changed in place.
+        "twitch_choices": NeedlingSite.Twitch.choices,
+        "tolerance_choices": NeedlingSite.Tolerance.choices,
         "sign_form": sign_form,
         "templates": templates,
     }

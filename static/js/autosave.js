@@ -50,22 +50,48 @@
         });
     }
 
-    // Any form sent from this page (Save, Sign, Add site...) carries on normally: the
-    // note's own fields are saved by its Save button, so nothing is pending any more.
-    // While a save is on its way, the form waits for it, so it sends the new version.
+    // Another form sent from this page (Sign, Add site, a site row...) waits for the
+    // note's pending typing to be saved first, so Sign needs no "Save draft" before it
+    // and sends the new version. If that save is refused, the note itself is sent the
+    // ordinary way, so the page comes back with its fields marked; nothing is signed.
+    // Without this script, "Save draft" saves the note (the server checks Sign as ever).
     document.addEventListener("submit", function (event) {
       if (timer) clearTimeout(timer);
       timer = null;
-      dirty = false;
       var sent = event.target;
-      if (inflight && sent instanceof HTMLFormElement && (sent.method || "").toLowerCase() === "post") {
-        event.preventDefault();
-        var submitter = event.submitter;
-        inflight.then(function () {
-          sent.requestSubmit(submitter || undefined);
-        });
+      var submitter = event.submitter;
+      if (sent === form) {  // its own Save: after a save on its way, with the new version
+        dirty = false;
+        if (inflight) {
+          event.preventDefault();
+          inflight.then(function () {
+            form.requestSubmit(submitter || undefined);
+          });
+        }
+        return;
       }
+      if (!(sent instanceof HTMLFormElement) || (sent.method || "").toLowerCase() !== "post") return;
+      if (!dirty && !inflight) return;
+      event.preventDefault();
+      flush().then(function (saved) {
+        if (saved) {
+          sent.requestSubmit(submitter || undefined);
+        } else if (!stopped) {
+          form.requestSubmit(form.querySelector('button[type="submit"]') || undefined);
+        }
+      });
     }, true);
+
+    function flush() {
+      var waiting = inflight || Promise.resolve();
+      return waiting.then(function () {
+        if (!dirty) return !stopped;
+        save();
+        return (inflight || Promise.resolve()).then(function () {
+          return !dirty && !stopped;
+        });
+      });
+    }
 
     form.addEventListener("input", function () {
       dirty = true;

@@ -74,6 +74,17 @@ class ActionCounter:
         self.counts["key"] += 1
         target.press(key)
 
+    def key(self, page: Page, key: str) -> None:
+        """Presses ``key`` on whatever has the focus (Tab, Space, Enter...)."""
+        self.counts["key"] += 1
+        page.keyboard.press(key)
+
+    def type_keys(self, page: Page, text: str) -> None:
+        """Types ``text`` into whatever has the focus: one field typed into."""
+        self.counts["type"] += 1
+        self.characters += len(text)
+        page.keyboard.type(text)
+
     def _record(self, response: Response) -> None:
         request = response.request
         url = urlsplit(response.url)

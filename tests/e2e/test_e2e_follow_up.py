@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from sessions.models import Muscle, NeedlingAuthorisation, NeedlingSite, Visit
+from tests.e2e.chart_rows import site_row
 from tests.e2e.test_e2e_charting import (  # noqa: F401 (fixtures)
     catalogues,
     expect_message,
@@ -75,21 +76,21 @@ def test_physio_repeats_the_last_sites_and_changes_one(page: Page, live_server, 
     expect_message(page, "Sites repeated from the last visit")
     rows = sites.get_by_role("row")
     expect(rows).to_have_count(3)
-    expect(rows.nth(1).get_by_role("cell")).to_have_text(
-        ["Upper trapezius", "Left", "—", "2.0 cm", "1", "None", "Good", "Edit", "Remove"]
-    )
+    assert site_row(rows.nth(1)) == [
+        *("Upper trapezius", "Left", "—", "2.0", "1", "None", "Good", "Save", "Remove")
+    ]
     # The last visit's needles are the note's defaults.
     note = page.get_by_role("region", name="Note, needles and clean technique")
     expect(note.get_by_label("Lot number")).to_have_value("SJ-4471")
 
-    sites.get_by_role("link", name="Edit Gluteus medius (Right)").click()
-    page.get_by_label("Depth (cm)").fill("6")
-    page.get_by_role("group", name="Twitch response").get_by_label("Weak", exact=True).check()
-    page.get_by_role("button", name="Save site").click()
+    # Today's depth and twitch, changed in the row itself.
+    sites.get_by_label("Gluteus medius (Right): depth in cm").fill("6")
+    sites.get_by_label("Gluteus medius (Right): twitch").select_option(label="Weak")
+    sites.get_by_role("button", name="Save Gluteus medius (Right)").click()
     expect_message(page, "Site changed: Gluteus medius (Right).")
-    expect(rows.nth(2).get_by_role("cell")).to_have_text(
-        ["Gluteus medius", "Right", "—", "6.0 cm", "1", "Weak", "Good", "Edit", "Remove"]
-    )
+    assert site_row(rows.nth(2)) == [
+        *("Gluteus medius", "Right", "—", "6.0", "1", "Weak", "Good", "Save", "Remove")
+    ]
 
     # Finding a muscle by its root, as you type: the select lists what L5 supplies.
     sites.get_by_label("Find a muscle").fill("L5")

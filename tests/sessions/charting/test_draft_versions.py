@@ -140,10 +140,10 @@ class TestTwoTabs:
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         html = page.content.decode()
         hidden = f'name="version" value="{version(ready)}"'
-        # safety, sites (add, remove one), note, adverse, sign; acknowledge is done
-        assert html.count(hidden) == 6
+        # safety, sites (add; save and remove one), note, adverse, sign; acknowledge is done
+        assert html.count(hidden) == 7
         chart = html[html.index('id="screening"') :]
-        assert chart.count('method="post"') == 6
+        assert chart.count('method="post"') == 7
 
     def test_a_page_without_a_version_is_not_checked(self, client_for, physio, ready):
         charting.visit_note_save(visit=ready, by=ready.author, subjective="One")

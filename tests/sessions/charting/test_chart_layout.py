@@ -1,0 +1,50 @@
+"""The chart page laid out for charting (issue 15, item 1): the sign bar lists what
+still blocks signing, each reason linking to an element of the page; a colleague's
+draft is shown without forms and says whose it is."""
+
+import re
+
+from django.urls import reverse
+
+from clinic.roles import Role
+from sessions.charting import services as charting
+from tests.factories import UserFactory
+from tests.sessions.charting.conftest import SITE
+
+
+def chart_html(client, visit) -> str:
+    return client.get(reverse("sessions:chart", args=[visit.appointment_id])).content.decode()
+
+
+def test_each_reason_in_the_sign_bar_links_to_an_element_of_the_page(
+    client_for, physio, ready, gluteus
+):
+    charting.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    html = chart_html(client_for(physio), ready)
+    bar = html[html.index('class="sign-bar') :]
+    anchors = re.findall(r'<li><a href="#([^"]+)">', bar)
+    # NPRS before, needle product, clean technique, needle counts
+    assert len(anchors) == 4
+    for anchor in anchors:
+        assert f'id="{anchor}"' in html
+    assert 'form="sign-form"' in bar and 'id="sign-form"' in html
+
+
+def test_a_site_row_changes_in_place_with_the_drafts_version(client_for, physio, ready, gluteus):
+    site = charting.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    html = chart_html(client_for(physio), ready)
+    row_form = (
+        f'action="{reverse("sessions:site-edit", args=[site.pk])}" novalidate id="row-{site.pk}"'
+    )
+    assert row_form in html
+    for name in ("depth_cm", "insertions", "twitch", "tolerance"):
+        assert re.search(rf'name="{name}"[^>]*form="row-{site.pk}"', html)
+
+
+def test_a_colleagues_draft_shows_no_forms_and_says_whose_it_is(client_for, ready, physio):
+    colleague = UserFactory(username="physio2", role=Role.PHYSIO)
+    html = chart_html(client_for(colleague), ready)
+    chart = html[html.index('id="screening"') :]
+    assert "only they can change it" in html
+    assert 'method="post"' not in chart
+    assert "sign-bar" not in chart
