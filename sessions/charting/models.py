@@ -307,9 +307,13 @@ class NeedlingSite(UnderVisit):
     def __str__(self) -> str:
         return f"{self.muscle.name} ({self.get_side_display()})"
 
-    def clean(self) -> None:
+    def clean_site(self) -> None:
+        """The rules of one site by itself (the hard stops are the visit's)."""
         if self.muscle_id and self.muscle.is_paraspinal and not self.spinal_level:
             raise ValidationError({"spinal_level": "Give the spinal level for a paraspinal site."})
+
+    def clean(self) -> None:
+        self.clean_site()
         visit = getattr(self, "visit", None)  # may be a draft no one has saved yet
         if visit is not None:
             blockers = visit.needling_blockers()

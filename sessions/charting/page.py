@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from clinic.roles import display_name
 from clinic.types import AnyUser
-from sessions.charting import selectors, services
+from sessions.charting import selectors
+from sessions.charting import sites as site_services
 from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
     AddendumForm,
@@ -81,11 +82,30 @@ def read_only_reason(visit: Visit, user: AnyUser) -> str:
     return f"Draft by {display_name(visit.author)}; only they can change it."
 
 
+def render_refused(request: HttpRequest, visit: Visit, **forms: BaseForm) -> HttpResponse:
+    """The chart, read-only, to someone whose write was refused because another
+    physiotherapist started the draft meanwhile (403): who did, and what ``forms`` held
+    as typed, to copy from."""
+    reason = f"Draft started by {display_name(visit.author)} a moment ago; only they can change it."
+    typed = [
+        (bound.label, bound.value())
+        for form in forms.values()
+        for bound in form
+        if bound.value() not in (None, "", False, []) and bound.name != "version"
+    ]
+    return render_chart(request, visit, status=403, refusal=(reason, typed))
+
+
 def render_chart(
-    request: HttpRequest, visit: Visit, status: int = 200, **forms: BaseForm
+    request: HttpRequest,
+    visit: Visit,
+    status: int = 200,
+    refusal: tuple[str, list] | None = None,
+    **forms: BaseForm,
 ) -> HttpResponse:
     """The chart page of ``visit`` (``status``: 409 for a conflict); ``forms`` are the
-    refused forms to show again as typed, by context name (``note_form``, ...)."""
+    refused forms to show again as typed, by context name (``note_form``, ...);
+    ``refusal`` the reason and the typed (label, value) pairs of ``render_refused``."""
     appointment = visit.appointment
     # "visit k of N": annotated by with_visit_number() or copied by the chart view.
     appointment.visit_number = visit.visit_number  # type: ignore[attr-defined]
@@ -106,7 +126,8 @@ def render_chart(
         "previous_checkins": previous_checkins,
         "actions": _form_actions(visit),
         "editable": editable_by(visit, request.user),
-        "read_only_reason": read_only_reason(visit, request.user),
+        "read_only_reason": refusal[0] if refusal else read_only_reason(visit, request.user),
+        "typed": refusal[1] if refusal else [],
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {
@@ -151,7 +172,7 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
     last = None if sites else selectors.last_needling_visit(visit)
     needles = {
         name: getattr(last, name)
-        for name in services.NEEDLE_FIELDS
+        for name in site_services.NEEDLE_FIELDS
         if last is not None and not getattr(visit, name)
     }
     return {

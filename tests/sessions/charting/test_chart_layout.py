@@ -7,7 +7,7 @@ import re
 from django.urls import reverse
 
 from clinic.roles import Role
-from sessions.charting import services as charting
+from sessions.charting import sites
 from tests.factories import UserFactory
 from tests.sessions.charting.conftest import SITE
 
@@ -19,7 +19,7 @@ def chart_html(client, visit) -> str:
 def test_each_reason_in_the_sign_bar_links_to_an_element_of_the_page(
     client_for, physio, ready, gluteus
 ):
-    charting.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
     html = chart_html(client_for(physio), ready)
     bar = html[html.index('class="sign-bar') :]
     anchors = re.findall(r'<li><a href="#([^"]+)">', bar)
@@ -31,7 +31,7 @@ def test_each_reason_in_the_sign_bar_links_to_an_element_of_the_page(
 
 
 def test_a_site_row_changes_in_place_with_the_drafts_version(client_for, physio, ready, gluteus):
-    site = charting.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    site = sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
     html = chart_html(client_for(physio), ready)
     row_form = (
         f'action="{reverse("sessions:site-edit", args=[site.pk])}" novalidate id="row-{site.pk}"'
