@@ -42,7 +42,14 @@ def site_edit(request, pk: int):
             sites.site_edit(
                 site=site, by=request.user, version=draft_version(request), **form.cleaned_data
             )
-            audit.record(request, audit.Action.UPDATE, obj=site, patient=visit.patient)
+            changed = ", ".join(form.changed_data) or "nothing"
+            audit.record(
+                request,
+                audit.Action.UPDATE,
+                obj=site,
+                patient=visit.patient,
+                detail=f"changed: {changed}",
+            )
             messages.success(request, f"Site changed: {site}.")
             return redirect(page.chart_url(visit, "sites"))
     except REFUSALS as exc:

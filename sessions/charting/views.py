@@ -95,7 +95,23 @@ def _handle(handler, request, visit: Visit):
         services.visit_check_writable(visit=visit, by=request.user)
         return handler(request, visit)
     except REFUSALS as exc:
-        return refused(request, visit, exc)
+        return refused(request, visit, exc, **_typed(request, visit))
+
+
+# The forms an unsaved chart posts (``?part=``), bound as typed: a post that finds the
+# draft started by someone else meanwhile is refused with the typing shown back.
+TYPED = {
+    "safety": lambda request, visit: SafetyCheckForm(request.POST, visit=visit),
+    "note": lambda request, visit: NoteForm(request.POST),
+    "sites": lambda request, visit: SiteForm(request.POST, visit=visit),
+    "adverse": lambda request, visit: AdverseEventForm(request.POST),
+    "sign": lambda request, visit: SignForm(request.POST),
+}
+
+
+def _typed(request, visit: Visit) -> dict:
+    part = request.GET.get("part", "")
+    return {"typed_form": TYPED[part](request, visit)} if part in TYPED else {}
 
 
 def _safety_check(request, visit: Visit):
