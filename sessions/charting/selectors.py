@@ -14,7 +14,7 @@ from clinic.clock import clinic_localtime
 from sessions.charting import muscle_search
 from sessions.charting.catalogue import Muscle
 from sessions.charting.hard_stops import Problem
-from sessions.charting.models import NeedlingSite, Visit
+from sessions.charting.models import CLEAN_TECHNIQUE, NeedlingSite, Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
 
@@ -109,18 +109,17 @@ def sign_problems(
     if sites:
         problems += visit.needling_blockers() if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:
-            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
+            field = "needle_size" if visit.needle_product else "needle_product"
+            problems.append(Problem("Record the needle product and size.", f"id_{field}"))
         if not visit.clean_technique_complete:
+            field = next(f for f in CLEAN_TECHNIQUE if not getattr(visit, f))
             problems.append(
-                Problem(
-                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
-                )
+                Problem("Tick every item of the clean-technique checklist.", f"id_{field}")
             )
         if visit.needles_out is None or visit.needles_back is None:
+            field = "needles_back" if visit.needles_out is not None else "needles_out"
             problems.append(
-                Problem(
-                    "Record how many needles were taken out and counted back.", "id_needles_out"
-                )
+                Problem("Record how many needles were taken out and counted back.", f"id_{field}")
             )
         elif not visit.needle_count_matches:
             problems.append(
