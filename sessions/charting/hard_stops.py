@@ -8,7 +8,6 @@ from typing import Any, NamedTuple, Protocol
 
 from intake.screening import Outcome, Reason, Verdict
 
-
 # The id of the chart's button that acknowledges the precautions.
 ACKNOWLEDGE = "acknowledge-precautions"
 

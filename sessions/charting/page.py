@@ -111,7 +111,7 @@ def render_chart(
     appointment.visit_number = visit.visit_number  # type: ignore[attr-defined]
     verdict = visit.verdict()
     authorisation = visit.needling_authorisation()
-    previous, previous_checkins = selectors.previous_visit(visit)
+    previous, previous_checkins, last_needling = selectors.previous_visit(visit)
     saved = visit.pk is not None
     context = {
         "visit": visit,
@@ -136,11 +136,13 @@ def render_chart(
             "addendum_form": forms.get("addendum_form") or AddendumForm(),
         }
     else:
-        context |= _draft_context(request, visit, verdict, authorisation, context["sites"], forms)
+        context |= _draft_context(
+            request, visit, verdict, authorisation, context["sites"], last_needling, forms
+        )
     return render(request, "sessions/chart.html", context, status=status)
 
 
-def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
+def _draft_context(request, visit, verdict, authorisation, sites, last, forms) -> dict:
     """What a draft chart adds: the hard stops and the forms to complete it."""
     blockers = needling_blockers(visit, verdict, authorised=bool(authorisation))
     problems = selectors.sign_problems(visit, sites, blockers)
@@ -167,14 +169,10 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
     # A GET ?muscle= narrows the muscles offered (the search works without a script).
     muscle_query = request.GET.get("muscle", "").strip()[:60] if request.method == "GET" else ""
     site_form = forms.get("site_form") or SiteForm(visit=visit, muscle_query=muscle_query)
-    # While the draft has no sites: the last needling visit, whose sites can be repeated
-    # and whose needles are the note's defaults where the draft names none.
-    last = None if sites else selectors.last_needling_visit(visit)
-    needles = {
-        name: getattr(last, name)
-        for name in site_services.NEEDLE_FIELDS
-        if last is not None and not getattr(visit, name)
-    }
+    # The last needling visit: its sites can be repeated while the draft has none, and
+    # its needles are the note's defaults where the draft names none (sites or not).
+    unnamed = [name for name in site_services.NEEDLE_FIELDS if not getattr(visit, name)]
+    needles = {name: getattr(last, name) for name in unnamed if last is not None}
     return {
         "blockers": blockers,
         "sign_problems": problems,
@@ -184,7 +182,7 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
         "note_form": forms.get("note_form") or NoteForm(instance=visit, initial=needles),
         "site_form": site_form,
         "muscle_query": muscle_query,
-        "last_needling": last,
+        "last_needling": None if sites else last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
         # The choices of a site row's twitch and tolerance, changed in place.
         "twitch_choices": NeedlingSite.Twitch.choices,

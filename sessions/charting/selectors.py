@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from clinic.clock import clinic_localtime
@@ -20,28 +20,42 @@ from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
 def previous_visit(
     visit: Visit,
-) -> tuple[Visit | None, list[tuple[Decimal | None, CheckinAnswer]]]:
-    """The patient's last signed visit before this one (None if none), and the latest
-    answer to each of its check-ins as (hours after, answer). Raises nothing."""
-    previous = (
+) -> tuple[Visit | None, list[tuple[Decimal | None, CheckinAnswer]], Visit | None]:
+    """The patient's last signed visit before this one (None if none), the latest answer
+    to each of its check-ins as (hours after, answer), and the last signed visit before
+    this one with needling (``last_needling_visit``, found in the same query). Raises
+    nothing."""
+    if visit.appointment_id is None:
+        return None, [], None
+    before = _signed_before(visit)
+    rows = list(
         Visit.objects.filter(
-            appointment__patient=visit.patient,
-            status=Visit.Status.SIGNED,
-            appointment__start__lt=visit.appointment.start,
+            Q(pk=Subquery(before.values("pk")[:1]))
+            | Q(pk=Subquery(before.filter(sites__isnull=False).values("pk")[:1]))
         )
+        .annotate(site_count=Count("sites"))
         .select_related("appointment")
         .order_by("-appointment__start")
-        .first()
     )
-    if previous is None:
-        return None, []
+    if not rows:
+        return None, [], None
+    previous = rows[0]
+    needling = next((row for row in rows if row.site_count), None)  # type: ignore[attr-defined]
     latest: dict[int, CheckinAnswer] = {}
     answers = CheckinAnswer.objects.filter(
         message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
     ).select_related("message")
     for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
         latest[answer.message_id] = answer  # the last one of each check-in stays
-    return previous, [(a.message.hours_after, a) for a in latest.values()]
+    return previous, [(a.message.hours_after, a) for a in latest.values()], needling
+
+
+def _signed_before(visit: Visit) -> QuerySet[Visit]:
+    return Visit.objects.filter(
+        appointment__patient_id=visit.appointment.patient_id,
+        status=Visit.Status.SIGNED,
+        appointment__start__lt=visit.appointment.start,
+    ).order_by("-appointment__start")
 
 
 def last_needling_visit(visit: Visit) -> Visit | None:
@@ -50,15 +64,10 @@ def last_needling_visit(visit: Visit) -> Visit | None:
     if visit.appointment_id is None:
         return None
     return (
-        Visit.objects.filter(
-            appointment__patient_id=visit.appointment.patient_id,
-            status=Visit.Status.SIGNED,
-            appointment__start__lt=visit.appointment.start,
-        )
+        _signed_before(visit)
         .annotate(site_count=Count("sites"))
         .filter(site_count__gt=0)
         .select_related("appointment")
-        .order_by("-appointment__start")
         .first()
     )
 

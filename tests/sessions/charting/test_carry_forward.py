@@ -296,3 +296,13 @@ class TestSiteEdit:
         site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         assert f'href="{self.url(site)}"' in page.content.decode()
+
+
+def test_the_last_needles_stay_the_defaults_once_a_site_is_added_by_hand(
+    client_for, physio, ready, gluteus, last_visit
+):
+    sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
+    note = page.content.decode().split('id="note-form"')[1].split("</form>")[0]
+    assert 'value="SJ-4471"' in note
+    assert "Repeat last visit's sites" not in page.content.decode()

@@ -4,9 +4,8 @@ draft is shown without forms and says whose it is."""
 
 import re
 
-from django.urls import reverse
-
 import pytest
+from django.urls import reverse
 
 from clinic.roles import Role
 from sessions.charting import services as charting
