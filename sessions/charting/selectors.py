@@ -40,7 +40,7 @@ def previous_visit(
     if not rows:
         return None, [], None
     previous = rows[0]
-    needling = next((row for row in rows if row.site_count), None)  # type: ignore[attr-defined]
+    needling = next((row for row in rows if row.site_count), None)
     latest: dict[int, CheckinAnswer] = {}
     answers = CheckinAnswer.objects.filter(
         message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
