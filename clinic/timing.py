@@ -4,7 +4,7 @@ import time
 
 from django.conf import settings
 
-from clinic.access import needs_second_factor
+from clinic.roles import mfa_required
 
 
 class ServerTimingMiddleware:
@@ -30,7 +30,11 @@ class ServerTimingMiddleware:
 
 
 def _staff(request) -> bool:
-    """Signed in by the authentication middleware below this one (the patients have no
-    accounts: their links carry tokens)."""
+    """Signed in by the authentication middleware below this one, second factor done
+    where the role needs one (the patients have no accounts: their links carry tokens).
+    A user signed in by this very request (the login form) is not verified yet."""
     user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and not needs_second_factor(request))
+    if user is None or not user.is_authenticated:
+        return False
+    is_verified = getattr(user, "is_verified", None)  # django_otp's middleware adds it
+    return not mfa_required(user) or bool(is_verified and is_verified())
