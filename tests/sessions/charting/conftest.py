@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from sessions.charting import services as charting
-from sessions.models import Muscle, Visit
+from sessions.models import Muscle
+from tests.charting_helpers import shown
 from tests.factories import AppointmentFactory, NeedlingAuthorisationFactory, PatientFactory
 from tests.sessions.conftest import local, submitted_intake
 
@@ -105,12 +106,6 @@ def sign(visit, physio):
 
 
 SAFETY = {"pregnancy": "no", "consent_today": "on"}
-
-
-def shown(visit) -> dict:
-    """The version field of a chart page loaded now (an unsaved draft's is 1)."""
-    saved = Visit.objects.filter(pk=visit.pk).values_list("version", flat=True).first()
-    return {"version": str(saved or 1)}
 
 
 def post_check(client, visit, **fields):
