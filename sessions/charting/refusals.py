@@ -25,6 +25,7 @@ MISSING = 0
 
 
 def chart_visits():
+    """Visits with what the chart shows of them, numbered in their course."""
     # Only what the chart shows: each join adds to PostgreSQL's planning time, paid on
     # every request (the author is shown, not the booked practitioner).
     return Visit.objects.select_related(

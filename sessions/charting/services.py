@@ -1,9 +1,11 @@
-"""Charting a visit: the day-of-visit safety check, recording needling (the hard stops
-are ``hard_stops``), signing and addenda; the aftercare that signing sends is
-``aftercare``. Writes are service functions; views stay thin.
+"""Charting a visit: the day-of-visit safety check, the note, adverse events, signing
+and addenda; the needling sites are ``sites`` (the hard stops ``hard_stops``), the
+aftercare that signing sends ``aftercare``. Writes are service functions; views stay
+thin.
 
-Every write on a draft locks its row and counts its ``version`` on; given the version
-the sending page was shown, a write from an older page is refused (``DraftChanged``).
+Every write on a draft locks its row (``lock_draft``: the hard stops are weighed on
+what is saved) and counts its ``version`` on (``count_write``); given the version the
+sending page was shown, a write from an older page is refused (``DraftChanged``).
 A draft is written by its author alone (the physiotherapist who started it), whoever
 else may read it: every write names who makes it (``by``) and refuses anyone else
 (``NotTheAuthor``)."""
