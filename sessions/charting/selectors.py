@@ -115,7 +115,18 @@ def sign_problems(
         )
     if visit.nprs_before is None:
         problems.append(Problem("Record the NPRS before needling (0-10).", "id_nprs_before"))
-    if sites:
+    # Needles taken out mean needling happened, with or without a site charted: the
+    # count, the clean technique and the hard stops then hold all the same.
+    needles_used = bool(visit.needles_out) or bool(visit.needles_back)
+    if needles_used and not sites:
+        problems.append(
+            Problem(
+                "Needles were taken out but no needling site is recorded: add the sites "
+                "needled, or record 0 needles.",
+                "sites",
+            )
+        )
+    if sites or needles_used:
         problems += visit.needling_blockers() if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:
             field = "needle_size" if visit.needle_product else "needle_product"

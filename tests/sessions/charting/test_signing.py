@@ -72,6 +72,35 @@ class TestSigning:
         with pytest.raises(ValidationError, match="clean-technique"):
             sign(ready, physio)
 
+    def test_needles_without_a_site_are_counted_and_checked_all_the_same(self, ready, physio):
+        # Found by the attacker run: with no site charted, 3 out and 2 back signed.
+        make_signable(ready, sites=0, out=3, back=2)
+        ready.gloves = False
+        ready.save()
+        with pytest.raises(ValidationError) as refused:
+            sign(ready, physio)
+        text = " ".join(refused.value.messages)
+        assert "Needle count mismatch: 3 taken out, 2 counted back" in text
+        assert "clean-technique" in text
+        assert "no needling site is recorded" in text
+        ready.refresh_from_db()
+        assert not ready.is_signed
+
+    def test_needles_without_a_site_keep_the_hard_stops(self, visit, physio):
+        # No safety check recorded on this draft: needles out means needling happened.
+        make_signable(visit, sites=0, out=2, back=2)
+        with pytest.raises(ValidationError, match="safety check"):
+            sign(visit, physio)
+
+    def test_a_visit_without_needling_signs_without_needle_fields(self, ready, physio):
+        make_signable(ready, sites=0)
+        ready.needle_product = ready.needle_size = ""
+        ready.needles_out = ready.needles_back = None
+        ready.save()
+        sign(ready, physio)
+        ready.refresh_from_db()
+        assert ready.is_signed
+
     def test_only_the_author_signs(self, ready, gluteus):
         other = UserFactory(role=Role.PHYSIO)
         make_signable(ready, sites=0)
