@@ -58,6 +58,16 @@ class Replayed(Exception):
         return redirect(self.url if self.url and safe else fallback)
 
 
+def replay_of(request: HttpRequest) -> Replayed | None:
+    """``Replayed`` for a request whose form token was spent already, else None; spends
+    nothing (a view that must know before it refuses, say on a note the first signed)."""
+    token = token_of(request)
+    if not token or not request.user.is_authenticated:
+        return None
+    earlier = FormSubmission.objects.filter(token=token, user=request.user).first()
+    return Replayed(earlier.result_url) if earlier is not None else None
+
+
 @dataclass
 class Claim:
     result_url: str = ""

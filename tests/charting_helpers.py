@@ -32,6 +32,17 @@ NOTE = {
 AFTERCARE = {"aftercare_text": "Rest tonight; heat if sore.", "home_exercises": ""}
 
 
+def _shown(appointment: Appointment) -> dict:
+    """The version field of the chart as loaded now (an unsaved draft's is 1)."""
+    saved = Visit.objects.filter(appointment=appointment).values_list("version", flat=True)
+    return {"version": str(saved.first() or 1)}
+
+
+def shown(visit: Visit) -> dict:
+    """The version field of ``visit``'s chart as loaded now."""
+    return _shown(visit.appointment)
+
+
 def _redirected(response, step: str) -> None:
     assert response.status_code == 302, f"{step}: {response.content.decode()[-2000:]}"
 
@@ -57,27 +68,35 @@ def visit_chart(
     must have started for the note to be signed. Returns the visit, read again."""
     chart_url = reverse("sessions:chart", args=[appointment.pk])
     assert client.get(chart_url).status_code == 200
-    _redirected(client.post(f"{chart_url}?part=safety", safety or SAFETY), "safety check")
+    shown = lambda: _shown(appointment)  # noqa: E731  # each step as from a page loaded now
+    _redirected(
+        client.post(f"{chart_url}?part=safety", (safety or SAFETY) | shown()), "safety check"
+    )
     visit = Visit.objects.get(appointment=appointment)
-    _redirected(client.post(reverse("sessions:acknowledge", args=[visit.pk])), "acknowledge")
+    _redirected(
+        client.post(reverse("sessions:acknowledge", args=[visit.pk]), shown()), "acknowledge"
+    )
     _redirected(
         client.post(
             reverse("sessions:site-add", args=[visit.pk]),
-            {"muscle": muscle.pk, **(site or SITE)},
+            {"muscle": muscle.pk, **(site or SITE), **shown()},
         ),
         "needling site",
     )
     note_url = reverse("sessions:note-save", args=[visit.pk])
     if autosave_first:
-        assert client.post(note_url, note or NOTE, HTTP_X_AUTOSAVE="1").status_code == 200
-    _redirected(client.post(note_url, note or NOTE), "note")
+        saved = client.post(note_url, (note or NOTE) | shown(), HTTP_X_AUTOSAVE="1")
+        assert saved.status_code == 200
+    _redirected(client.post(note_url, (note or NOTE) | shown()), "note")
     if adverse_event is not None:
         _redirected(
-            client.post(reverse("sessions:adverse-add", args=[visit.pk]), adverse_event),
+            client.post(reverse("sessions:adverse-add", args=[visit.pk]), adverse_event | shown()),
             "adverse event",
         )
     if sign is not None:
         with TestCase.captureOnCommitCallbacks(execute=True):
-            _redirected(client.post(reverse("sessions:sign", args=[visit.pk]), sign), "sign")
+            _redirected(
+                client.post(reverse("sessions:sign", args=[visit.pk]), sign | shown()), "sign"
+            )
     visit.refresh_from_db()
     return visit

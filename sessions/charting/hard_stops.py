@@ -8,10 +8,14 @@ from typing import Any, NamedTuple, Protocol
 
 from intake.screening import Outcome, Reason, Verdict
 
+# The id of the chart's button that acknowledges the precautions.
+ACKNOWLEDGE = "acknowledge-precautions"
+
 
 class Problem(NamedTuple):
-    """Something that stands in the way, and the id of the chart element that fixes it
-    (the error summary links there)."""
+    """Something that stands in the way, and the id of the chart element that fixes it:
+    its field or button where there is one, else its section (the error summary links
+    there)."""
 
     message: str
     anchor: str
@@ -54,10 +58,10 @@ def needling_blockers(visit: ChartedVisit, verdict: Verdict, *, authorised: bool
     reasons: list[Problem] = []
     day = visit.day
     if visit.safety_check_id is None or not visit.consent_today:
+        # The check's first field, or the consent box when the rest was recorded.
+        field = "id_pregnancy_0" if visit.safety_check_id is None else "id_consent_today"
         reasons.append(
-            Problem(
-                "Complete the day-of-visit safety check, with consent for today, first.", "safety"
-            )
+            Problem("Complete the day-of-visit safety check, with consent for today, first.", field)
         )
     if not authorised:
         reasons.append(
@@ -75,5 +79,5 @@ def needling_blockers(visit: ChartedVisit, verdict: Verdict, *, authorised: bool
     missing = unacknowledged(visit, verdict)
     if missing:
         titles = "; ".join(r.title for r in missing)
-        reasons.append(Problem(f"Acknowledge the precautions first: {titles}.", "screening"))
+        reasons.append(Problem(f"Acknowledge the precautions first: {titles}.", ACKNOWLEDGE))
     return reasons

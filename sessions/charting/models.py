@@ -30,6 +30,10 @@ NPRS_HELP = "Numeric pain rating scale: 0 = no pain, 10 = worst pain imaginable.
 NEEDLES_MAX = MaxValueValidator(200, "A visit uses at most 200 needles: check the count.")
 
 
+# The clean-technique checklist, in the order the chart shows it.
+CLEAN_TECHNIQUE = ("single_use_sterile", "skin_antisepsis", "gloves", "sharps_disposal")
+
+
 class NoteIsSigned(ValidationError):
     """A signed visit note, or anything recorded under it, cannot change. ``MESSAGE`` is
     the one wording of that refusal, for services, models and the chart's views alike."""
@@ -193,9 +197,7 @@ class Visit(models.Model):
 
     @property
     def clean_technique_complete(self) -> bool:
-        return all(
-            [self.single_use_sterile, self.skin_antisepsis, self.gloves, self.sharps_disposal]
-        )
+        return all(getattr(self, name) for name in CLEAN_TECHNIQUE)
 
     @property
     def needle_count_matches(self) -> bool:
@@ -307,9 +309,13 @@ class NeedlingSite(UnderVisit):
     def __str__(self) -> str:
         return f"{self.muscle.name} ({self.get_side_display()})"
 
-    def clean(self) -> None:
+    def clean_site(self) -> None:
+        """The rules of one site by itself (the hard stops are the visit's)."""
         if self.muscle_id and self.muscle.is_paraspinal and not self.spinal_level:
             raise ValidationError({"spinal_level": "Give the spinal level for a paraspinal site."})
+
+    def clean(self) -> None:
+        self.clean_site()
         visit = getattr(self, "visit", None)  # may be a draft no one has saved yet
         if visit is not None:
             blockers = visit.needling_blockers()

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from clinic.roles import display_name
 from clinic.types import AnyUser
-from sessions.charting import selectors, services
+from sessions.charting import selectors
+from sessions.charting import sites as site_services
 from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
     AddendumForm,
@@ -81,17 +82,36 @@ def read_only_reason(visit: Visit, user: AnyUser) -> str:
     return f"Draft by {display_name(visit.author)}; only they can change it."
 
 
+def render_refused(request: HttpRequest, visit: Visit, **forms: BaseForm) -> HttpResponse:
+    """The chart, read-only, to someone whose write was refused because another
+    physiotherapist started the draft meanwhile (403): who did, and what ``forms`` held
+    as typed, to copy from."""
+    reason = f"Draft started by {display_name(visit.author)} a moment ago; only they can change it."
+    typed = [
+        (bound.label, bound.value())
+        for form in forms.values()
+        for bound in form
+        if bound.value() not in (None, "", False, []) and bound.name != "version"
+    ]
+    return render_chart(request, visit, status=403, refusal=(reason, typed))
+
+
 def render_chart(
-    request: HttpRequest, visit: Visit, status: int = 200, **forms: BaseForm
+    request: HttpRequest,
+    visit: Visit,
+    status: int = 200,
+    refusal: tuple[str, list] | None = None,
+    **forms: BaseForm,
 ) -> HttpResponse:
     """The chart page of ``visit`` (``status``: 409 for a conflict); ``forms`` are the
-    refused forms to show again as typed, by context name (``note_form``, ...)."""
+    refused forms to show again as typed, by context name (``note_form``, ...);
+    ``refusal`` the reason and the typed (label, value) pairs of ``render_refused``."""
     appointment = visit.appointment
     # "visit k of N": annotated by with_visit_number() or copied by the chart view.
     appointment.visit_number = visit.visit_number  # type: ignore[attr-defined]
     verdict = visit.verdict()
     authorisation = visit.needling_authorisation()
-    previous, previous_checkins = selectors.previous_visit(visit)
+    previous, previous_checkins, last_needling = selectors.previous_visit(visit)
     saved = visit.pk is not None
     context = {
         "visit": visit,
@@ -106,7 +126,8 @@ def render_chart(
         "previous_checkins": previous_checkins,
         "actions": _form_actions(visit),
         "editable": editable_by(visit, request.user),
-        "read_only_reason": read_only_reason(visit, request.user),
+        "read_only_reason": refusal[0] if refusal else read_only_reason(visit, request.user),
+        "typed": refusal[1] if refusal else [],
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {
@@ -115,11 +136,13 @@ def render_chart(
             "addendum_form": forms.get("addendum_form") or AddendumForm(),
         }
     else:
-        context |= _draft_context(request, visit, verdict, authorisation, context["sites"], forms)
+        context |= _draft_context(
+            request, visit, verdict, authorisation, context["sites"], last_needling, forms
+        )
     return render(request, "sessions/chart.html", context, status=status)
 
 
-def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict:
+def _draft_context(request, visit, verdict, authorisation, sites, last, forms) -> dict:
     """What a draft chart adds: the hard stops and the forms to complete it."""
     blockers = needling_blockers(visit, verdict, authorised=bool(authorisation))
     problems = selectors.sign_problems(visit, sites, blockers)
@@ -146,14 +169,10 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
     # A GET ?muscle= narrows the muscles offered (the search works without a script).
     muscle_query = request.GET.get("muscle", "").strip()[:60] if request.method == "GET" else ""
     site_form = forms.get("site_form") or SiteForm(visit=visit, muscle_query=muscle_query)
-    # While the draft has no sites: the last needling visit, whose sites can be repeated
-    # and whose needles are the note's defaults where the draft names none.
-    last = None if sites else selectors.last_needling_visit(visit)
-    needles = {
-        name: getattr(last, name)
-        for name in services.NEEDLE_FIELDS
-        if last is not None and not getattr(visit, name)
-    }
+    # The last needling visit: its sites can be repeated while the draft has none, and
+    # its needles are the note's defaults where the draft names none (sites or not).
+    unnamed = [name for name in site_services.NEEDLE_FIELDS if not getattr(visit, name)]
+    needles = {name: getattr(last, name) for name in unnamed if last is not None}
     return {
         "blockers": blockers,
         "sign_problems": problems,
@@ -163,7 +182,7 @@ def _draft_context(request, visit, verdict, authorisation, sites, forms) -> dict
         "note_form": forms.get("note_form") or NoteForm(instance=visit, initial=needles),
         "site_form": site_form,
         "muscle_query": muscle_query,
-        "last_needling": last,
+        "last_needling": None if sites else last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
         # The choices of a site row's twitch and tolerance, changed in place.
         "twitch_choices": NeedlingSite.Twitch.choices,

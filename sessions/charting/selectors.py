@@ -7,41 +7,55 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from clinic.clock import clinic_localtime
 from sessions.charting import muscle_search
 from sessions.charting.catalogue import Muscle
 from sessions.charting.hard_stops import Problem
-from sessions.charting.models import NeedlingSite, Visit
+from sessions.charting.models import CLEAN_TECHNIQUE, NeedlingSite, Visit
 from sessions.followups.models import CheckinAnswer, ScheduledMessage
 
 
 def previous_visit(
     visit: Visit,
-) -> tuple[Visit | None, list[tuple[Decimal | None, CheckinAnswer]]]:
-    """The patient's last signed visit before this one (None if none), and the latest
-    answer to each of its check-ins as (hours after, answer). Raises nothing."""
-    previous = (
+) -> tuple[Visit | None, list[tuple[Decimal | None, CheckinAnswer]], Visit | None]:
+    """The patient's last signed visit before this one (None if none), the latest answer
+    to each of its check-ins as (hours after, answer), and the last signed visit before
+    this one with needling (``last_needling_visit``, found in the same query). Raises
+    nothing."""
+    if visit.appointment_id is None:
+        return None, [], None
+    before = _signed_before(visit)
+    rows = list(
         Visit.objects.filter(
-            appointment__patient=visit.patient,
-            status=Visit.Status.SIGNED,
-            appointment__start__lt=visit.appointment.start,
+            Q(pk=Subquery(before.values("pk")[:1]))
+            | Q(pk=Subquery(before.filter(sites__isnull=False).values("pk")[:1]))
         )
+        .annotate(site_count=Count("sites"))
         .select_related("appointment")
         .order_by("-appointment__start")
-        .first()
     )
-    if previous is None:
-        return None, []
+    if not rows:
+        return None, [], None
+    previous = rows[0]
+    needling = next((row for row in rows if row.site_count), None)
     latest: dict[int, CheckinAnswer] = {}
     answers = CheckinAnswer.objects.filter(
         message__visit=previous, message__kind=ScheduledMessage.Kind.CHECKIN
     ).select_related("message")
     for answer in answers.order_by("message__hours_after", "answered_at", "pk"):
         latest[answer.message_id] = answer  # the last one of each check-in stays
-    return previous, [(a.message.hours_after, a) for a in latest.values()]
+    return previous, [(a.message.hours_after, a) for a in latest.values()], needling
+
+
+def _signed_before(visit: Visit) -> QuerySet[Visit]:
+    return Visit.objects.filter(
+        appointment__patient_id=visit.appointment.patient_id,
+        status=Visit.Status.SIGNED,
+        appointment__start__lt=visit.appointment.start,
+    ).order_by("-appointment__start")
 
 
 def last_needling_visit(visit: Visit) -> Visit | None:
@@ -50,15 +64,10 @@ def last_needling_visit(visit: Visit) -> Visit | None:
     if visit.appointment_id is None:
         return None
     return (
-        Visit.objects.filter(
-            appointment__patient_id=visit.appointment.patient_id,
-            status=Visit.Status.SIGNED,
-            appointment__start__lt=visit.appointment.start,
-        )
+        _signed_before(visit)
         .annotate(site_count=Count("sites"))
         .filter(site_count__gt=0)
         .select_related("appointment")
-        .order_by("-appointment__start")
         .first()
     )
 
@@ -120,18 +129,17 @@ def sign_problems(
     if sites or needles_used:
         problems += visit.needling_blockers() if blockers is None else blockers
         if not visit.needle_product or not visit.needle_size:
-            problems.append(Problem("Record the needle product and size.", "id_needle_product"))
+            field = "needle_size" if visit.needle_product else "needle_product"
+            problems.append(Problem("Record the needle product and size.", f"id_{field}"))
         if not visit.clean_technique_complete:
+            field = next(f for f in CLEAN_TECHNIQUE if not getattr(visit, f))
             problems.append(
-                Problem(
-                    "Tick every item of the clean-technique checklist.", "id_single_use_sterile"
-                )
+                Problem("Tick every item of the clean-technique checklist.", f"id_{field}")
             )
         if visit.needles_out is None or visit.needles_back is None:
+            field = "needles_back" if visit.needles_out is not None else "needles_out"
             problems.append(
-                Problem(
-                    "Record how many needles were taken out and counted back.", "id_needles_out"
-                )
+                Problem("Record how many needles were taken out and counted back.", f"id_{field}")
             )
         elif not visit.needle_count_matches:
             problems.append(

@@ -1,14 +1,15 @@
-"""Charting a visit: the day-of-visit safety check, recording needling (the hard stops
-are ``hard_stops``), signing and addenda; the aftercare that signing sends is
-``aftercare``. Writes are service functions; views stay thin.
+"""Charting a visit: the day-of-visit safety check, the note, adverse events, signing
+and addenda; the needling sites are ``sites`` (the hard stops ``hard_stops``), the
+aftercare that signing sends ``aftercare``. Writes are service functions; views stay
+thin.
 
-Every write on a draft locks its row and counts its ``version`` on; given the version
-the sending page was shown, a write from an older page is refused (``DraftChanged``).
+Every write on a draft locks its row (``lock_draft``: the hard stops are weighed on
+what is saved) and counts its ``version`` on (``count_write``); given the version the
+sending page was shown, a write from an older page is refused (``DraftChanged``).
 A draft is written by its author alone (the physiotherapist who started it), whoever
 else may read it: every write names who makes it (``by``) and refuses anyone else
 (``NotTheAuthor``)."""
 
-from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +29,6 @@ from sessions.charting.models import (
     Addendum,
     AdverseEvent,
     DraftChanged,
-    NeedlingSite,
     NoteIsSigned,
     NotTheAuthor,
     Visit,
@@ -50,7 +50,7 @@ def visit_check_writable(*, visit: Visit, by: StaffUser) -> None:
     """Refuse a write on ``visit`` by ``by`` before its form is read (the hard stops
     weigh the author's authorisation): raises NoteIsSigned on a signed note,
     NotTheAuthor when ``by`` did not start the draft. Each write asks again under the
-    row's lock (``_lock_draft``)."""
+    row's lock (``lock_draft``)."""
     _require_draft(visit)
     _require_author(visit, by)
 
@@ -113,8 +113,8 @@ def visit_safety_check(
     signed note, NotTheAuthor when ``by`` did not start the draft, DraftChanged when
     ``version`` is not the draft's, ValidationError keyed by the HealthUpdate field at
     fault."""
-    visit = _lock_draft(visit, by)
-    _count_write(visit, version)
+    visit = lock_draft(visit, by)
+    count_write(visit, version)
     now = now or timezone.now()
     update = visit.safety_check or HealthUpdate(patient=visit.patient)
     update.reported_at = now
@@ -147,8 +147,8 @@ def visit_acknowledge(
     """The physiotherapist has weighed every current precaution; returns their codes.
     Raises NoteIsSigned on a signed note, NotTheAuthor when ``by`` did not start the
     draft, DraftChanged when ``version`` is not the draft's."""
-    visit = _lock_draft(visit, by)
-    _count_write(visit, version)
+    visit = lock_draft(visit, by)
+    count_write(visit, version)
     codes = [r.code for r in visit.verdict().precautions]
     visit.acknowledged_precautions = codes
     visit.acknowledged_by = by
@@ -165,149 +165,53 @@ def visit_note_save(
     its ``version`` the new one. Raises NoteIsSigned on a signed note, NotTheAuthor when
     ``by`` did not start the draft, DraftChanged when ``version`` is not the draft's (the
     note was saved from another tab meanwhile)."""
-    visit = _lock_draft(visit, by)
-    _count_write(visit, version)
+    visit = lock_draft(visit, by)
+    count_write(visit, version)
     for name, value in fields.items():
         setattr(visit, name, value)
     visit.save(update_fields=[*fields, "updated_at"])
     return visit
 
 
-def _lock_draft(visit: Visit, by: StaffUser) -> Visit:
-    """The saved draft, its row locked (``version`` and ``updated_at`` read afresh): a
-    repeated submission waits, then sees the first. Raises NoteIsSigned on a signed
-    note, NotTheAuthor when ``by`` is not who started the draft (someone else may have
-    started it meanwhile)."""
+# What a write reads afresh under the draft's lock: whether it may write, the version
+# it counts on, and the hard stops' inputs (a safety check or an acknowledgement saved
+# from another tab meanwhile).
+_LOCKED = (
+    "status",
+    "author_id",
+    "version",
+    "updated_at",
+    "safety_check_id",
+    "consent_today",
+    "acknowledged_precautions",
+    "acknowledged_by_id",
+    "acknowledged_at",
+)
+
+
+def lock_draft(visit: Visit, by: StaffUser) -> Visit:
+    """The saved draft, its row locked and ``_LOCKED`` read afresh: a repeated
+    submission waits, then sees the first; the hard stops are weighed on what is saved.
+    Raises NoteIsSigned on a signed note, NotTheAuthor when ``by`` is not who started
+    the draft (someone else may have started it meanwhile)."""
     visit = visit_start(visit=visit)
-    status, visit.version, visit.updated_at = (
-        Visit.objects.select_for_update()
-        .values_list("status", "version", "updated_at")
-        .get(pk=visit.pk)
-    )
-    if status == Visit.Status.SIGNED:
-        raise NoteIsSigned()
+    locked = Visit.objects.select_for_update().values_list(*_LOCKED).get(pk=visit.pk)
+    for name, value in zip(_LOCKED, locked, strict=True):
+        setattr(visit, name, value)
+    _require_draft(visit)
     _require_author(visit, by)
     return visit
 
 
-def _count_write(visit: Visit, version: int | None) -> None:
-    """Count a write on a draft locked by ``_lock_draft``. Raises DraftChanged when
-    ``version`` (the one the sending page was shown; None: not checked) is not the
-    draft's: someone wrote since."""
+def count_write(visit: Visit, version: int | None) -> None:
+    """Count a write on a draft locked by ``lock_draft``. Raises DraftChanged when
+    ``version`` (the one the sending page was shown, or the views' ``MISSING`` for none;
+    None, from the services' own callers only: not checked) is not the draft's."""
     if version is not None and version != visit.version:
         raise DraftChanged(version=visit.version, changed_at=visit.updated_at)
     visit.updated_at = timezone.now()
     Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1, updated_at=visit.updated_at)
     visit.version += 1
-
-
-@transaction.atomic
-def site_add(
-    *, visit: Visit, by: StaffUser, version: int | None = None, **fields: Any
-) -> NeedlingSite:
-    """Record a needled site and return it; the very same site sent twice (a double
-    click) is kept once. Raises NoteIsSigned on a signed note, NotTheAuthor when ``by``
-    did not start the draft (before the hard stops, which weigh the author's
-    authorisation), ValidationError keyed by the NeedlingSite field at fault (the hard
-    stops of ``NeedlingSite.clean`` included), DraftChanged when ``version`` is not the
-    draft's."""
-    visit_check_writable(visit=visit, by=by)
-    site = NeedlingSite(visit=visit, **fields)
-    site.full_clean(exclude=["visit"])  # includes the hard stops (NeedlingSite.clean)
-    visit = _lock_draft(visit, by)
-    same = visit.sites.filter(**fields).first()
-    if same is not None:
-        return same
-    _count_write(visit, version)
-    site.visit = visit
-    site.save()
-    return site
-
-
-@transaction.atomic
-def site_edit(
-    *, site: NeedlingSite, by: StaffUser, version: int | None = None, **fields: Any
-) -> NeedlingSite:
-    """Change a site of a draft (muscle, side, level, depth, insertions, twitch,
-    tolerance) and return it; the hard stops apply as to a new site. Raises NoteIsSigned
-    on a signed note, NotTheAuthor when ``by`` did not start the draft, ValidationError
-    keyed by the NeedlingSite field at fault, DraftChanged when ``version`` is not the
-    draft's."""
-    visit_check_writable(visit=site.visit, by=by)
-    for name, value in fields.items():
-        setattr(site, name, value)
-    site.full_clean(exclude=["visit"])
-    site.visit = _lock_draft(site.visit, by)
-    _count_write(site.visit, version)
-    site.save()
-    return site
-
-
-@transaction.atomic
-def site_remove(*, site: NeedlingSite, by: StaffUser, version: int | None = None) -> None:
-    """Delete a site of a draft. Raises NoteIsSigned once the visit is signed,
-    NotTheAuthor when ``by`` did not start the draft, DraftChanged when ``version`` is
-    not the draft's."""
-    _count_write(_lock_draft(site.visit, by), version)
-    site.delete()  # refused by the model once the visit is signed
-
-
-# What a carried-forward site copies: where and how to needle. The twitch and the
-# tolerance are today's response, so they start as these defaults for the physio to edit.
-REPEATED_FIELDS = ("muscle_id", "side", "spinal_level", "depth_cm", "insertions")
-REPEATED_DEFAULTS = {
-    "twitch": NeedlingSite.Twitch.NONE,
-    "tolerance": NeedlingSite.Tolerance.GOOD,
-}
-NEEDLE_FIELDS = ("needle_product", "needle_size", "needle_lot")
-
-
-@transaction.atomic
-def sites_repeat_last(
-    *, visit: Visit, by: StaffUser, version: int | None = None
-) -> list[NeedlingSite]:
-    """Copy the sites of the patient's last signed visit with needling
-    (``selectors.last_needling_visit``) into this draft as editable rows, and return the
-    rows added. Each copy keeps ``REPEATED_FIELDS`` and starts with
-    ``REPEATED_DEFAULTS``; a site of that visit the draft holds already (a second press)
-    is not copied again, so the list may be empty. The draft's empty needle product,
-    size and lot take that visit's.
-
-    Raises NoteIsSigned on a signed note, NotTheAuthor when ``by`` did not start the
-    draft, ValidationError keyed by no field with the hard stops (the messages a single
-    site gets) or when there is no such visit, DraftChanged when ``version`` is not the
-    draft's."""
-    visit = _lock_draft(visit, by)  # a saved draft: repeated from its chart
-    blockers = visit.needling_blockers()
-    if blockers:
-        raise ValidationError([str(b) for b in blockers])
-    last = selectors.last_needling_visit(visit)
-    if last is None:
-        raise ValidationError("There is no earlier signed visit with needling sites to repeat.")
-    held = Counter(_where(s) for s in visit.sites.all())
-    copies = []
-    for earlier in last.sites.select_related("muscle"):
-        if held[_where(earlier)] > 0:
-            held[_where(earlier)] -= 1
-            continue
-        site = NeedlingSite(
-            visit=visit, **{f: getattr(earlier, f) for f in REPEATED_FIELDS}, **REPEATED_DEFAULTS
-        )
-        site.muscle = earlier.muscle
-        site.clean_fields(exclude=["visit", "muscle"])  # the hard stops were asked above
-        copies.append(site)
-    if not copies:  # all there already: a second press
-        return []
-    _count_write(visit, version)
-    NeedlingSite.objects.bulk_create(copies)
-    empty = [f for f in NEEDLE_FIELDS if not getattr(visit, f) and getattr(last, f)]
-    if empty:
-        Visit.objects.filter(pk=visit.pk).update(**{f: getattr(last, f) for f in empty})
-    return copies
-
-
-def _where(site: NeedlingSite) -> tuple:
-    return tuple(getattr(site, f) for f in REPEATED_FIELDS)
 
 
 @transaction.atomic
@@ -327,11 +231,11 @@ def adverse_event_add(
     visit_check_writable(visit=visit, by=by)
     fields = {"kind": kind, "description": description.strip(), "action_taken": action_taken}
     AdverseEvent(**fields).full_clean(exclude=["visit"])
-    visit = _lock_draft(visit, by)
+    visit = lock_draft(visit, by)
     same = visit.adverse_events.filter(**fields).first()
     if same is not None:
         return same
-    _count_write(visit, version)
+    count_write(visit, version)
     event = AdverseEvent(visit=visit, **fields)
     event.full_clean()
     event.save()

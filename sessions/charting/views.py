@@ -4,21 +4,21 @@ import re
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic import audit, links
+from clinic import audit, links, once
 from clinic.access import public, require_roles
 from clinic.clock import clinic_localtime
 from clinic.roles import CLINICAL
 from intake.models import Patient
 from sessions.booking.models import Appointment, visit_number
 from sessions.charting import aftercare as aftercare_links
-from sessions.charting import page, selectors, services
+from sessions.charting import page, selectors, services, sites
 from sessions.charting.catalogue import AftercareTemplate
 from sessions.charting.forms import (
     AddendumForm,
@@ -30,32 +30,17 @@ from sessions.charting.forms import (
 )
 from sessions.charting.models import (
     AdverseEvent,
-    DraftChanged,
     NeedlingSite,
-    NoteIsSigned,
-    NotTheAuthor,
     Visit,
 )
+from sessions.charting.refusals import (
+    REFUSALS,
+    chart_visits,
+    draft_version,
+    refused,
+    visit_or_404,
+)
 from sessions.followups.models import ScheduledMessage
-
-
-def _visits():
-    # Only what the chart shows: each join adds to PostgreSQL's planning time, paid on
-    # every request (the author is shown, not the booked practitioner).
-    return Visit.objects.select_related(
-        "appointment__patient",
-        "appointment__location",
-        "appointment__type",
-        "appointment__course",
-        "safety_check__recorded_by",
-        "author",
-        "acknowledged_by",
-    ).annotate(visit_number=visit_number("appointment"))
-
-
-def visit_or_404(pk: int) -> Visit:
-    """The visit with what the chart shows of it, or 404."""
-    return get_object_or_404(_visits(), pk=pk)
 
 
 @require_roles(*CLINICAL)
@@ -63,7 +48,7 @@ def visit_or_404(pk: int) -> Visit:
 def chart(request, appointment_pk: int):
     """The chart of an appointment. Reading it creates nothing: until something is saved
     the draft is unsaved, and its forms post here (``?part=``) to start it."""
-    visit = _visits().filter(appointment_id=appointment_pk).first()
+    visit = chart_visits().filter(appointment_id=appointment_pk).first()
     if visit is None:
         appointment = get_object_or_404(
             Appointment.objects.select_related(
@@ -101,60 +86,32 @@ def _by_visit_id(handler):
 def _handle(handler, request, visit: Visit):
     """Run one chart form's handler, once the visit is one ``request.user`` may write
     (before its form is read); a write refused, here or by its service, is answered by
-    ``refused``."""
+    ``refused``. A form whose one-time token was spent already is answered with where
+    it led (``clinic.once``)."""
+    replay = once.replay_of(request)
+    if replay is not None:  # a form sent again once it was saved (Sign pressed twice)
+        return replay.response(request, page.chart_url(visit, "top"))
     try:
         services.visit_check_writable(visit=visit, by=request.user)
         return handler(request, visit)
     except REFUSALS as exc:
-        return refused(request, visit, exc)
+        return refused(request, visit, exc, **_typed(request, visit))
 
 
-# What a chart write refuses whatever the form says: someone other than the author
-# (403), a note signed meanwhile (another tab, a double click on Sign), a draft written
-# since the page was loaded. The services raise them; ``refused`` answers them.
-REFUSALS = (NotTheAuthor, NoteIsSigned, DraftChanged)
+# The forms an unsaved chart posts (``?part=``), bound as typed: a post that finds the
+# draft started by someone else meanwhile is refused with the typing shown back.
+TYPED = {
+    "safety": lambda request, visit: SafetyCheckForm(request.POST, visit=visit),
+    "note": lambda request, visit: NoteForm(request.POST),
+    "sites": lambda request, visit: SiteForm(request.POST, visit=visit),
+    "adverse": lambda request, visit: AdverseEventForm(request.POST),
+    "sign": lambda request, visit: SignForm(request.POST),
+}
 
 
-def refused(
-    request, visit: Visit, exc: NotTheAuthor | ValidationError, section: str = "top", **forms
-):
-    """The one answer to a refused chart write, by kind, with the exception's own
-    message: 403 (audited as a denial) to someone other than the author; to a note
-    signed meanwhile, 409 to autosave, else the message and the addenda; to a stale
-    draft, 409 to autosave (with the version now), the chart again with ``forms`` as
-    typed, or the message and the chart's ``section``."""
-    message = str(exc.message)
-    autosave = request.headers.get("X-Autosave") == "1"
-    if isinstance(exc, NotTheAuthor):
-        audit.record_denied(request, message)
-        if autosave:
-            return JsonResponse({"error": message}, status=403)
-        raise PermissionDenied(message)
-    if isinstance(exc, DraftChanged):
-        if autosave:
-            return JsonResponse({"error": message, "version": exc.version}, status=409)
-        if forms:
-            return conflict(request, visit, exc, **forms)
-        messages.error(request, message)
-        return redirect(page.chart_url(visit, section))
-    if autosave:
-        return JsonResponse({"error": message}, status=409)
-    messages.error(request, message)
-    return redirect(page.chart_url(visit, "addenda"))
-
-
-def draft_version(request) -> int | None:
-    """The draft version the sending page was shown (None from a page without one)."""
-    sent = request.POST.get("version", "")
-    return int(sent) if re.fullmatch(r"[0-9]{1,9}", sent) else None
-
-
-def conflict(request, visit: Visit, exc: DraftChanged, **forms):
-    """The chart as it is now, with the refused form as it was typed and why (409)."""
-    for form in forms.values():
-        form.add_error(None, exc)
-    current = _visits().get(appointment_id=visit.appointment_id)
-    return page.render_chart(request, current, status=409, **forms)
+def _typed(request, visit: Visit) -> dict:
+    part = request.GET.get("part", "")
+    return {"typed_form": TYPED[part](request, visit)} if part in TYPED else {}
 
 
 def _safety_check(request, visit: Visit):
@@ -223,11 +180,14 @@ def _site_add(request, visit: Visit):
     if not form.is_valid():  # the model's clean() holds the hard stops
         return page.render_chart(request, visit, site_form=form)
     try:
-        site = services.site_add(
+        site = sites.site_add(
             visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
         )
     except REFUSALS as exc:
         return refused(request, visit, exc, site_form=form)
+    except ValidationError as exc:  # a hard stop, weighed again under the draft's lock
+        form.add_error(None, exc)
+        return page.render_chart(request, visit, site_form=form)
     audit.record(request, audit.Action.CREATE, obj=site, patient=visit.patient)
     messages.success(request, f"Site added: {site}.")
     return redirect(page.chart_url(site.visit, "sites"))
@@ -286,11 +246,16 @@ def _sign(request, visit: Visit):
     form = SignForm(request.POST)
     if form.is_valid():
         try:
-            services.visit_sign(
-                visit=visit, by=request.user, version=draft_version(request), **form.cleaned_data
-            )
-        except REFUSALS:
-            raise  # answered by ``_handle``
+            with once.claim(request) as claim:
+                services.visit_sign(
+                    visit=visit,
+                    by=request.user,
+                    version=draft_version(request),
+                    **form.cleaned_data,
+                )
+                claim.result_url = page.chart_url(visit, "top")
+        except REFUSALS as exc:
+            return refused(request, visit, exc, "sign", sign_form=form)
         except ValidationError as exc:  # what stands in the way of signing
             form.add_error(None, exc)
         else:

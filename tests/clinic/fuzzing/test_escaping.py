@@ -23,7 +23,7 @@ from sessions.models import (
     Muscle,
     ScheduledMessage,
 )
-from tests.charting_helpers import visit_chart
+from tests.charting_helpers import shown, visit_chart
 from tests.clinic.fuzzing.conftest import CHECKIN_VALID, SITE, VALID_STEPS, signed_in
 from tests.clinic.fuzzing.strategies import PAYLOADS
 from tests.factories import LocationFactory, NeedlingAuthorisationFactory
@@ -207,7 +207,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     assert autosave["Content-Type"] == "application/json"
     response = clinician.post(
         reverse("sessions:adverse-add", args=[visit.pk]),
-        {"kind": "other", "description": XSS, "action_taken": XSS},
+        {"kind": "other", "description": XSS, "action_taken": XSS, **shown(visit)},
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert_escaped(clinician.get(chart_url).content.decode(), "draft chart")
@@ -215,7 +215,7 @@ def test_markup_typed_anywhere_is_escaped_on_every_page_and_email(
     with django_capture_on_commit_callbacks(execute=True):
         response = clinician.post(
             reverse("sessions:sign", args=[visit.pk]),
-            {"aftercare_text": XSS, "home_exercises": XSS},
+            {"aftercare_text": XSS, "home_exercises": XSS, **shown(visit)},
         )
     assert response.status_code == 302, response.content.decode()[-3000:]
     response = clinician.post(

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from sessions.charting import services as charting
 from sessions.models import Muscle
+from tests.charting_helpers import shown
 from tests.factories import AppointmentFactory, NeedlingAuthorisationFactory, PatientFactory
 from tests.sessions.conftest import local, submitted_intake
 
@@ -108,4 +109,5 @@ SAFETY = {"pregnancy": "no", "consent_today": "on"}
 
 
 def post_check(client, visit, **fields):
-    return client.post(reverse("sessions:safety-check", args=[visit.pk]), SAFETY | fields)
+    data = SAFETY | shown(visit) | fields
+    return client.post(reverse("sessions:safety-check", args=[visit.pk]), data)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from sessions.models import AftercareTemplate
-from tests.sessions.charting.conftest import make_signable
+from tests.sessions.charting.conftest import make_signable, shown
 
 
 class TestAftercareTemplateChoice:
@@ -38,7 +38,11 @@ class TestAftercareTemplateChoice:
         make_signable(ready, sites=0)
         client_for(physio).post(
             reverse("sessions:sign", args=[ready.pk]),
-            {"aftercare_template": ice.pk, "aftercare_text": "Ice the area; walk later."},
+            {
+                "aftercare_template": ice.pk,
+                "aftercare_text": "Ice the area; walk later.",
+                **shown(ready),
+            },
         )
         ready.refresh_from_db()
         assert ready.is_signed and ready.aftercare_template == ice

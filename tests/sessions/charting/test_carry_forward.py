@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from clinic.models import AuditEvent
-from sessions.charting import selectors
+from sessions.charting import selectors, sites
 from sessions.charting import services as charting
 from sessions.models import Muscle, NeedlingSite, Visit
 from tests.factories import AppointmentFactory
-from tests.sessions.charting.conftest import SITE, check, make_signable, sign
+from tests.sessions.charting.conftest import SITE, check, make_signable, shown, sign
 from tests.sessions.conftest import local
 
 EARLIER = [
@@ -47,7 +47,7 @@ def last_visit(physio, patient, location, treatment, authorised):
     charting.visit_acknowledge(visit=visit, by=physio)
     visit.refresh_from_db()
     for name, side, level, depth, insertions, twitch, tolerance in EARLIER:
-        charting.site_add(
+        sites.site_add(
             visit=visit,
             by=visit.author,
             muscle=muscle(name),
@@ -70,7 +70,7 @@ def where(site: NeedlingSite) -> tuple:
 
 class TestRepeatLastVisit:
     def test_copies_where_and_how_with_todays_response_as_defaults(self, ready, physio, last_visit):
-        copies = charting.sites_repeat_last(visit=ready, by=ready.author)
+        copies = sites.sites_repeat_last(visit=ready, by=ready.author)
 
         assert [where(s) for s in ready.sites.order_by("id")] == [
             where(s) for s in last_visit.sites.order_by("id")
@@ -81,7 +81,7 @@ class TestRepeatLastVisit:
     def test_the_needles_of_the_last_visit_fill_an_empty_draft(self, ready, physio, last_visit):
         ready.needle_product = "Dongbang"
         ready.save()
-        charting.sites_repeat_last(visit=ready, by=ready.author)
+        sites.sites_repeat_last(visit=ready, by=ready.author)
         ready.refresh_from_db()
         assert (ready.needle_product, ready.needle_size, ready.needle_lot) == (
             "Dongbang",  # the draft's own stays
@@ -90,8 +90,8 @@ class TestRepeatLastVisit:
         )
 
     def test_a_second_press_copies_nothing_more(self, ready, physio, last_visit):
-        charting.sites_repeat_last(visit=ready, by=ready.author)
-        again = charting.sites_repeat_last(visit=ready, by=ready.author)
+        sites.sites_repeat_last(visit=ready, by=ready.author)
+        again = sites.sites_repeat_last(visit=ready, by=ready.author)
         assert again == []
         assert ready.sites.count() == 3
 
@@ -112,7 +112,7 @@ class TestRepeatLastVisit:
 
     def test_refused_without_an_earlier_visit_with_sites(self, ready, physio):
         with pytest.raises(ValidationError, match="no earlier signed visit with needling sites"):
-            charting.sites_repeat_last(visit=ready, by=ready.author)
+            sites.sites_repeat_last(visit=ready, by=ready.author)
 
     @pytest.mark.parametrize(
         "stop",
@@ -135,15 +135,15 @@ class TestRepeatLastVisit:
             check(visit, physio, anticoagulants=True)
         visit.refresh_from_db()
         with pytest.raises(ValidationError) as single:
-            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
         with pytest.raises(ValidationError) as repeated:
-            charting.sites_repeat_last(visit=visit, by=visit.author)
+            sites.sites_repeat_last(visit=visit, by=visit.author)
         assert repeated.value.messages == single.value.messages
         assert not visit.sites.exists()
 
     def test_refused_on_a_signed_note(self, physio, last_visit):
         with pytest.raises(ValidationError, match="This note is signed"):
-            charting.sites_repeat_last(visit=last_visit, by=last_visit.author)
+            sites.sites_repeat_last(visit=last_visit, by=last_visit.author)
 
 
 class TestRepeatOverHttp:
@@ -178,8 +178,8 @@ class TestRepeatOverHttp:
         self, client_for, physio, ready, last_visit
     ):
         client = client_for(physio)
-        client.post(self.url(ready))
-        response = client.post(self.url(ready), follow=True)
+        client.post(self.url(ready), shown(ready))
+        response = client.post(self.url(ready), shown(ready) | {}, follow=True)
         assert "The last visit&#x27;s sites are in this draft already." in response.content.decode()
         assert ready.sites.count() == 3
 
@@ -241,13 +241,13 @@ class TestSiteEdit:
         return reverse("sessions:site-edit", args=[site.pk])
 
     def test_the_form_is_filled_with_the_row(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(self.url(site)).content.decode()
         assert f'<option value="{gluteus.pk}" selected' in page
         assert 'name="depth_cm" value="4.5"' in page
 
     def test_one_change_saves_the_row_in_place(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         ready.refresh_from_db()
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "6", "version": ready.version}
         response = client_for(physio).post(self.url(site), data, follow=True)
@@ -257,7 +257,7 @@ class TestSiteEdit:
         assert AuditEvent.objects.filter(action="update", object_id=str(site.pk)).exists()
 
     def test_an_invalid_change_is_shown_again(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "40"}
         response = client_for(physio).post(self.url(site), data)
         assert response.status_code == 200
@@ -266,7 +266,7 @@ class TestSiteEdit:
         assert site.depth_cm == Decimal("4.5")
 
     def test_the_hard_stops_apply(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         check(ready, physio, anticoagulants=True)
         data = {"muscle": gluteus.pk, **SITE, "depth_cm": "6"}
         response = client_for(physio).post(self.url(site), data)
@@ -285,7 +285,7 @@ class TestSiteEdit:
         assert site.depth_cm == NeedlingSite.objects.get(pk=site.pk).depth_cm
 
     def test_front_desk_is_refused(self, client_for, front_desk, ready, gluteus):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         assert client_for(front_desk).get(self.url(site)).status_code == 403
 
     def test_an_unknown_site_is_not_found(self, client_for, physio):
@@ -293,6 +293,16 @@ class TestSiteEdit:
         assert response.status_code == 404
 
     def test_each_row_of_a_draft_links_to_its_edit(self, client_for, physio, ready, gluteus):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         assert f'href="{self.url(site)}"' in page.content.decode()
+
+
+def test_the_last_needles_stay_the_defaults_once_a_site_is_added_by_hand(
+    client_for, physio, ready, gluteus, last_visit
+):
+    sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
+    note = page.content.decode().split('id="note-form"')[1].split("</form>")[0]
+    assert 'value="SJ-4471"' in note
+    assert "Repeat last visit's sites" not in page.content.decode()

@@ -4,12 +4,20 @@ draft is shown without forms and says whose it is."""
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from clinic.roles import Role
 from sessions.charting import services as charting
+from sessions.charting import sites
+from sessions.models import Visit
 from tests.factories import UserFactory
-from tests.sessions.charting.conftest import SITE
+from tests.sessions.charting.conftest import SITE, check
+
+
+def linked(html: str) -> list[str]:
+    """Every #fragment the page's reasons (sign bar, hard stops) link to."""
+    return re.findall(r'<li><a href="#([^"]+)">', html)
 
 
 def chart_html(client, visit) -> str:
@@ -19,7 +27,7 @@ def chart_html(client, visit) -> str:
 def test_each_reason_in_the_sign_bar_links_to_an_element_of_the_page(
     client_for, physio, ready, gluteus
 ):
-    charting.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
     html = chart_html(client_for(physio), ready)
     bar = html[html.index('class="sign-bar') :]
     anchors = re.findall(r'<li><a href="#([^"]+)">', bar)
@@ -31,7 +39,7 @@ def test_each_reason_in_the_sign_bar_links_to_an_element_of_the_page(
 
 
 def test_a_site_row_changes_in_place_with_the_drafts_version(client_for, physio, ready, gluteus):
-    site = charting.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    site = sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
     html = chart_html(client_for(physio), ready)
     row_form = (
         f'action="{reverse("sessions:site-edit", args=[site.pk])}" novalidate id="row-{site.pk}"'
@@ -48,3 +56,33 @@ def test_a_colleagues_draft_shows_no_forms_and_says_whose_it_is(client_for, read
     assert "only they can change it" in html
     assert 'method="post"' not in chart
     assert "sign-bar" not in chart
+
+
+@pytest.mark.parametrize(
+    "draft, anchors",
+    [
+        ({"safety_check": None}, ["id_pregnancy_0"]),
+        ({"consent_today": False}, ["id_consent_today"]),
+        ({"needle_product": "Seirin J"}, ["id_needle_size"]),
+        ({"needles_out": 2}, ["id_needles_back"]),
+        ({"single_use_sterile": True, "skin_antisepsis": True}, ["id_gloves"]),
+    ],
+)
+def test_each_blocker_links_to_its_field(client_for, physio, ready, gluteus, draft, anchors):
+    sites.site_add(visit=ready, by=physio, muscle=gluteus, **SITE)
+    Visit.objects.filter(pk=ready.pk).update(**draft)
+    html = chart_html(client_for(physio), ready)
+    for anchor in anchors:
+        assert anchor in linked(html)
+    for anchor in linked(html):
+        assert f'id="{anchor}"' in html, anchor
+
+
+def test_unweighed_precautions_link_to_the_button_that_weighs_them(
+    client_for, physio, visit, authorised
+):
+    check(visit, physio, anticoagulants=True)
+    html = chart_html(client_for(physio), visit)
+    assert "acknowledge-precautions" in linked(html)
+    assert 'id="acknowledge-precautions"' in html
+    charting.visit_acknowledge(visit=visit, by=physio)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from sessions.charting import services as charting
+from sessions.charting import sites
 from sessions.models import Visit
 from tests.sessions.charting.conftest import SITE, check
 from tests.sessions.conftest import local
@@ -23,9 +24,9 @@ class TestVersions:
     def test_every_draft_write_counts_the_version_on(self, ready, physio, gluteus):
         before = version(ready)
         charting.visit_note_save(visit=ready, by=ready.author, subjective="Better")
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
-        charting.site_edit(site=site, by=site.visit.author, depth_cm=5)
-        charting.site_remove(site=site, by=site.visit.author)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_edit(site=site, by=site.visit.author, depth_cm=5)
+        sites.site_remove(site=site, by=site.visit.author)
         charting.adverse_event_add(
             visit=ready, by=ready.author, kind="bruising", description="", action_taken="Ice"
         )
@@ -47,12 +48,8 @@ class TestVersions:
 
     def test_a_repeated_site_is_kept_once_not_refused(self, ready, gluteus):
         shown = version(ready)
-        first = charting.site_add(
-            visit=ready, by=ready.author, version=shown, muscle=gluteus, **SITE
-        )
-        again = charting.site_add(
-            visit=ready, by=ready.author, version=shown, muscle=gluteus, **SITE
-        )
+        first = sites.site_add(visit=ready, by=ready.author, version=shown, muscle=gluteus, **SITE)
+        again = sites.site_add(visit=ready, by=ready.author, version=shown, muscle=gluteus, **SITE)
         assert again == first
 
     def test_signing_what_the_signer_did_not_see_is_refused(self, ready, physio):
@@ -136,7 +133,7 @@ class TestTwoTabs:
         assert 'value="New"' in response.content.decode()
 
     def test_every_chart_form_sends_the_version(self, client_for, physio, ready, gluteus):
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         html = page.content.decode()
         hidden = f'name="version" value="{version(ready)}"'
@@ -145,7 +142,26 @@ class TestTwoTabs:
         chart = html[html.index('id="screening"') :]
         assert chart.count('method="post"') == 7
 
-    def test_a_page_without_a_version_is_not_checked(self, client_for, physio, ready):
+    @pytest.mark.parametrize("sent", [None, "", "abc", "-3", "9" * 12])
+    def test_a_page_without_a_good_version_is_refused_with_its_text_kept(
+        self, client_for, physio, ready, sent
+    ):
+        """Failing closed: a write that cannot say what it was shown is not saved over."""
         charting.visit_note_save(visit=ready, by=ready.author, subjective="One")
-        response = client_for(physio).post(self.note_url(ready), {"subjective": "Two"})
-        assert response.status_code == 302
+        data = {"subjective": "Two, typed"} | ({} if sent is None else {"version": sent})
+        response = client_for(physio).post(self.note_url(ready), data)
+        assert response.status_code == 409
+        assert "Two, typed</textarea>" in response.content.decode()
+        ready.refresh_from_db()
+        assert ready.subjective == "One"
+
+    def test_an_autosave_without_a_version_is_refused(self, client_for, physio, ready):
+        response = client_for(physio).post(
+            self.note_url(ready), {"subjective": "Two"}, HTTP_X_AUTOSAVE="1"
+        )
+        assert response.status_code == 409 and response.json()["version"] == version(ready)
+
+    def test_the_services_own_callers_may_leave_the_version_unchecked(self, ready):
+        charting.visit_note_save(visit=ready, by=ready.author, subjective="Two", version=None)
+        ready.refresh_from_db()
+        assert ready.subjective == "Two"

@@ -11,7 +11,7 @@ from intake.models import HealthUpdate
 from sessions.charting import selectors as chart_selectors
 from sessions.models import Addendum, AdverseEvent, CheckinAnswer, NeedlingSite, Visit
 from tests.factories import AppointmentFactory, ScheduledMessageFactory, VisitFactory
-from tests.sessions.charting.conftest import SAFETY
+from tests.sessions.charting.conftest import SAFETY, shown
 from tests.sessions.conftest import local
 
 
@@ -77,7 +77,7 @@ class TestDraftsAndTimeline:
     def test_autosave_keeps_the_draft(self, client_for, physio, visit):
         response = client_for(physio).post(
             reverse("sessions:note-save", args=[visit.pk]),
-            {"subjective": "Better sleep this week", "nprs_before": "5"},
+            {"subjective": "Better sleep this week", "nprs_before": "5", **shown(visit)},
             HTTP_X_AUTOSAVE="1",
         )
         assert response.status_code == 200 and "saved" in response.json()
@@ -221,7 +221,7 @@ class TestReadingWritesNothing:
 
     def test_the_first_save_starts_the_draft(self, client_for, physio, appointment):
         chart_url = reverse("sessions:chart", args=[appointment.pk])
-        response = client_for(physio).post(f"{chart_url}?part=safety", SAFETY)
+        response = client_for(physio).post(f"{chart_url}?part=safety", SAFETY | {"version": "1"})
         visit = Visit.objects.get()
         assert response.status_code == 302 and response.url == f"{chart_url}#screening"
         assert visit.appointment == appointment and visit.author == physio
@@ -237,9 +237,11 @@ class TestReadingWritesNothing:
     def test_the_first_autosave_starts_the_draft(self, client_for, physio, appointment):
         chart_url = reverse("sessions:chart", args=[appointment.pk])
         client = client_for(physio)
-        for text in ("Slept", "Slept better"):
+        for version, text in ((1, "Slept"), (2, "Slept better")):
             response = client.post(
-                f"{chart_url}?part=note", {"subjective": text}, HTTP_X_AUTOSAVE="1"
+                f"{chart_url}?part=note",
+                {"subjective": text, "version": version},
+                HTTP_X_AUTOSAVE="1",
             )
             assert response.status_code == 200
         assert Visit.objects.get().subjective == "Slept better"

@@ -12,33 +12,34 @@ from intake.forms import NeedlesStep
 from intake.models import HealthUpdate
 from intake.screening import Outcome, Pregnancy
 from sessions.charting import services as charting
+from sessions.charting import sites
 from sessions.charting.forms import SafetyCheckForm
 from sessions.models import NeedlingSite
-from tests.sessions.charting.conftest import SITE, check, post_check
+from tests.sessions.charting.conftest import SITE, check, post_check, shown
 
 
 class TestHardStops:
     def test_no_needling_before_the_safety_check(self, visit, authorised, gluteus):
         with pytest.raises(ValidationError, match="safety check"):
-            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_no_needling_without_consent_today(self, visit, physio, authorised, gluteus):
         check(visit, physio, consent_today=False)
         with pytest.raises(ValidationError, match="consent for today"):
-            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_no_needling_on_a_contraindicated_date(self, ready, physio, gluteus):
         check(ready, physio, surgery_date=date(2026, 11, 1), surgery_description="Hernia repair")
         charting.visit_acknowledge(visit=ready, by=physio)
         assert ready.verdict().outcome == Outcome.CONTRAINDICATED
         with pytest.raises(ValidationError, match="contraindicated on 2026-11-20"):
-            charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
 
     def test_pregnancy_reported_today_stops_needling_at_once(self, ready, physio, gluteus):
         check(ready, physio, pregnancy="possibly")
         charting.visit_acknowledge(visit=ready, by=physio)
         with pytest.raises(ValidationError, match="Pregnancy"):
-            charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
 
     def test_no_needling_with_an_expired_authorisation(self, visit, physio, authorised, gluteus):
         authorised.valid_until = date(2026, 11, 19)
@@ -46,26 +47,26 @@ class TestHardStops:
         check(visit, physio)
         charting.visit_acknowledge(visit=visit, by=physio)
         with pytest.raises(ValidationError, match="no needling authorisation valid on 2026-11-20"):
-            charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_authorisation_valid_through_its_last_day(self, visit, physio, authorised, gluteus):
         authorised.valid_until = date(2026, 11, 20)
         authorised.save()
         check(visit, physio)
         charting.visit_acknowledge(visit=visit, by=physio)
-        charting.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=visit, by=visit.author, muscle=gluteus, **SITE)
 
     def test_a_new_precaution_must_be_acknowledged_first(self, ready, physio, gluteus):
         check(ready, physio, anticoagulants=True)  # a new precaution resets the acknowledgement
         with pytest.raises(
             ValidationError, match="Acknowledge the precautions first: Blood thinners"
         ):
-            charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         codes = charting.visit_acknowledge(visit=ready, by=physio)
         assert codes == ["anticoagulants"]
         ready.refresh_from_db()
         assert ready.acknowledged_by == physio and ready.acknowledged_at is not None
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
 
     def test_the_site_form_refuses_too(self, client_for, physio, visit, authorised, gluteus):
         response = client_for(physio).post(
@@ -94,6 +95,7 @@ class TestHardStops:
                 "surgery_date": "2026-11-10",
                 "surgery_description": "Wisdom tooth",
                 "consent_today": "on",
+                **shown(visit),
             },
         )
         assert visit.verdict().eligible_from == date(2027, 2, 2)

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clinic.roles import Role
 from sessions.charting import services as charting
+from sessions.charting import sites
 from sessions.charting import views as chart_views
 from sessions.charting.models import NotTheAuthor
 from sessions.models import Addendum, NeedlingSite, NoteIsSigned, Visit
@@ -20,7 +21,7 @@ SIGNED = "This note is signed; add an addendum instead."
 class TestLock:
     @pytest.fixture
     def signed(self, ready, physio, gluteus):
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         sign(ready, physio)
         ready.refresh_from_db()
@@ -47,11 +48,11 @@ class TestLock:
         with pytest.raises(NoteIsSigned):
             site.delete()
         with pytest.raises(NoteIsSigned):
-            charting.site_add(visit=signed, by=signed.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=signed, by=signed.author, muscle=gluteus, **SITE)
 
     def test_adding_a_site_to_a_signed_note_is_the_one_signed_refusal(self, signed, gluteus):
         with pytest.raises(NoteIsSigned) as refused:
-            charting.site_add(visit=signed, by=signed.author, muscle=gluteus, **SITE)
+            sites.site_add(visit=signed, by=signed.author, muscle=gluteus, **SITE)
         assert refused.value.messages == [SIGNED]
 
     def test_saving_a_signed_note_is_the_one_signed_refusal(self, signed):
@@ -72,7 +73,7 @@ class TestLock:
         """Signed in another tab between the page's check and the write (the view holds
         the unsigned copy it loaded): the signed-note refusal, not an error page."""
         stale = Visit.objects.get(pk=ready.pk)
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         sign(ready, physio)
         monkeypatch.setattr(chart_views, "visit_or_404", lambda pk: stale)

@@ -13,13 +13,13 @@ from django.urls import reverse
 from clinic.roles import Role
 from intake.models import HealthUpdate
 from intake.screening import Outcome
-from sessions.charting import services as charting
+from sessions.charting import sites
 from sessions.charting.aftercare import aftercare_link
 from sessions.charting.forms import NoteForm
 from sessions.charting.models import NotTheAuthor
 from sessions.models import Muscle
 from tests.factories import UserFactory
-from tests.sessions.charting.conftest import SITE, check, make_signable, post_check, sign
+from tests.sessions.charting.conftest import SITE, check, make_signable, post_check, shown, sign
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def multifidus(db):
 class TestSites:
     def test_paraspinal_sites_need_a_level(self, ready, multifidus):
         with pytest.raises(ValidationError, match="spinal level"):
-            charting.site_add(visit=ready, by=ready.author, muscle=multifidus, **SITE)
-        site = charting.site_add(
+            sites.site_add(visit=ready, by=ready.author, muscle=multifidus, **SITE)
+        site = sites.site_add(
             visit=ready, by=ready.author, muscle=multifidus, spinal_level="L4-L5", **SITE
         )
         assert site.spinal_level == "L4-L5"
@@ -42,20 +42,20 @@ class TestSites:
     @pytest.mark.parametrize("depth", ["0.4", "12.1", "-1"])
     def test_depth_outside_half_to_twelve_cm_is_refused(self, ready, gluteus, depth):
         with pytest.raises(ValidationError, match="depth_cm"):
-            charting.site_add(
+            sites.site_add(
                 visit=ready, by=ready.author, muscle=gluteus, **{**SITE, "depth_cm": Decimal(depth)}
             )
 
     def test_malformed_level_is_explained(self, ready, multifidus):
         with pytest.raises(ValidationError, match="C5-C6 or L4-L5"):
-            charting.site_add(
+            sites.site_add(
                 visit=ready, by=ready.author, muscle=multifidus, spinal_level="L9", **SITE
             )
 
 
 class TestSigning:
     def test_needle_count_mismatch_blocks_signing(self, ready, physio, gluteus):
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready, out=3, back=2)
         with pytest.raises(
             ValidationError, match="Needle count mismatch: 3 taken out, 2 counted back"
@@ -65,7 +65,7 @@ class TestSigning:
         assert not ready.is_signed
 
     def test_incomplete_clean_technique_blocks_signing(self, ready, physio, gluteus):
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         ready.gloves = False
         ready.save()
@@ -110,7 +110,7 @@ class TestSigning:
     def test_signing_completes_the_visit_and_sends_aftercare_after_commit(
         self, ready, physio, gluteus, django_capture_on_commit_callbacks, client
     ):
-        charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         make_signable(ready)
         with django_capture_on_commit_callbacks(execute=True):
             sign(ready, physio)
@@ -174,7 +174,7 @@ class TestRepeatsCountOnce:
 
     def test_a_double_clicked_site_is_recorded_once(self, client_for, physio, ready, gluteus):
         client = client_for(physio)
-        data = {"muscle": gluteus.pk, **SITE}
+        data = {"muscle": gluteus.pk, **SITE, **shown(ready)}
         for _ in range(2):
             response = client.post(reverse("sessions:site-add", args=[ready.pk]), data)
             assert response.status_code == 302
@@ -183,11 +183,12 @@ class TestRepeatsCountOnce:
     def test_a_double_clicked_remove_lands_back_on_the_chart(
         self, client_for, physio, ready, gluteus
     ):
-        site = charting.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
+        site = sites.site_add(visit=ready, by=ready.author, muscle=gluteus, **SITE)
         client = client_for(physio)
         url = reverse("sessions:site-remove", args=[site.pk])
-        assert client.post(url, {"visit": ready.pk}).status_code == 302
-        again = client.post(url, {"visit": ready.pk})
+        data = {"visit": ready.pk, **shown(ready)}
+        assert client.post(url, data).status_code == 302
+        again = client.post(url, data)
         chart_url = reverse("sessions:chart", args=[ready.appointment_id])
         assert again.status_code == 302 and again.url == f"{chart_url}#sites"
         assert client.post(url, {"visit": "9" * 40}).status_code == 404
@@ -196,6 +197,7 @@ class TestRepeatsCountOnce:
     def test_a_double_clicked_adverse_event_is_recorded_once(self, client_for, physio, visit):
         client = client_for(physio)
         data = {"kind": "bruising", "description": "Left buttock", "action_taken": "Ice"}
+        data |= shown(visit)
         for _ in range(2):
             client.post(reverse("sessions:adverse-add", args=[visit.pk]), data)
         assert visit.adverse_events.count() == 1

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from sessions.booking import services
 from sessions.charting import services as charting
+from sessions.charting import sites
 from sessions.followups import services as followups
 from sessions.models import Muscle, ScheduledMessage, Visit
 from tests.factories import NeedlingAuthorisationFactory
@@ -32,7 +33,7 @@ class TestScheduling:
         )
         charting.visit_acknowledge(visit=visit, by=physio)
         muscle = Muscle.objects.create(name="Test muscle", region="hip", nerve_roots="L5")
-        charting.site_add(
+        sites.site_add(
             visit=visit,
             by=visit.author,
             muscle=muscle,
