@@ -1,7 +1,7 @@
 """The chart page: what it shows of a visit, draft or signed, and where each of its
 forms posts. The views in ``views`` handle the requests and render it through here."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -82,6 +82,24 @@ def read_only_reason(visit: Visit, user: AnyUser) -> str:
     return f"Draft by {display_name(visit.author)}; only they can change it."
 
 
+def saved_meanwhile(visit: Visit, forms: dict[str, BaseForm]) -> list[tuple[str, str]]:
+    """(label, value saved now) for each field of the refused ``forms`` whose saved value
+    on ``visit`` differs from what was typed: the other tab's or person's write."""
+    changed = []
+    for form in forms.values():
+        for bound in form:
+            if bound.name == "version" or not hasattr(visit, bound.name):
+                continue
+            now = getattr(visit, bound.name)
+            try:
+                typed = bound.field.to_python(bound.value())
+            except ValidationError:  # typed but not valid: it differs from anything saved
+                typed = bound.value()
+            if (now or None) != (typed or None):
+                changed.append((str(bound.label), "—" if now in (None, "") else str(now)))
+    return changed
+
+
 def render_refused(request: HttpRequest, visit: Visit, **forms: BaseForm) -> HttpResponse:
     """The chart, read-only, to someone whose write was refused because another
     physiotherapist started the draft meanwhile (403): who did, and what ``forms`` held
@@ -101,6 +119,7 @@ def render_chart(
     visit: Visit,
     status: int = 200,
     refusal: tuple[str, list] | None = None,
+    saved_meanwhile: list[tuple[str, str]] | None = None,
     **forms: BaseForm,
 ) -> HttpResponse:
     """The chart page of ``visit`` (``status``: 409 for a conflict); ``forms`` are the
@@ -128,6 +147,7 @@ def render_chart(
         "editable": editable_by(visit, request.user),
         "read_only_reason": refusal[0] if refusal else read_only_reason(visit, request.user),
         "typed": refusal[1] if refusal else [],
+        "saved_meanwhile": saved_meanwhile or [],
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {

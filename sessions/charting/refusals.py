@@ -90,7 +90,11 @@ def _now(visit: Visit) -> Visit:
 
 
 def conflict(request, visit: Visit, exc: ValidationError, **forms) -> HttpResponse:
-    """The chart as it is now, with the refused form as it was typed and why (409)."""
+    """The chart as it is now, with the refused form as it was typed and why (409), and
+    beside it what was saved meanwhile where it differs from the typing, so that saving
+    again is a choice made seeing the other write, never a silent overwrite of it."""
     for form in forms.values():
         form.add_error(None, exc)
-    return page.render_chart(request, _now(visit), status=409, **forms)
+    current = _now(visit)
+    saved = page.saved_meanwhile(current, forms)
+    return page.render_chart(request, current, status=409, saved_meanwhile=saved, **forms)

@@ -88,6 +88,29 @@ class TestTwoTabs:
         ready.refresh_from_db()
         assert ready.subjective == "Tab one"
 
+    def test_the_conflict_shows_what_was_saved_meanwhile(self, client_for, physio, ready):
+        # Found by the newcomer run: the refused page carried the new version with the
+        # older fields, so pressing Save again blanked the other tab's Subjective unseen.
+        client = client_for(physio)
+        shown = version(ready)
+        client.post(self.note_url(ready), {"subjective": "A important finding", "version": shown})
+        response = client.post(self.note_url(ready), {"plan": "B's plan", "version": shown})
+        page = response.content.decode()
+        assert response.status_code == 409
+        assert "Saved meanwhile in another tab or by someone else" in page
+        assert "A important finding</dd>" in page
+        assert "B&#x27;s plan</textarea>" in page
+
+    def test_no_saved_meanwhile_block_when_the_other_write_typed_the_same(
+        self, client_for, physio, ready
+    ):
+        client = client_for(physio)
+        shown = version(ready)
+        client.post(self.note_url(ready), {"subjective": "Same", "version": shown})
+        response = client.post(self.note_url(ready), {"subjective": "Same", "version": shown})
+        assert response.status_code == 409
+        assert 'id="saved-meanwhile"' not in response.content.decode()
+
     def test_the_conflict_names_when_the_draft_changed(self, client_for, physio, ready):
         client = client_for(physio)
         shown = version(ready)
