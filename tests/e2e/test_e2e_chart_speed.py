@@ -266,7 +266,9 @@ def test_the_chart_as_opened_at_desktop_size(page: Page, live_server, login, fol
     assert sites and note
     assert note["x"] >= sites["x"] + sites["width"], "the note is not beside the sites"
     assert note["y"] < sites["y"] + sites["height"] and sites["y"] < note["y"] + note["height"]
-    sign = page.get_by_role("region", name="Signing").get_by_role("button", name=re.compile("^Sign"))
+    sign = page.get_by_role("region", name="Signing").get_by_role(
+        "button", name=re.compile("^Sign")
+    )
     expect(sign).to_be_in_viewport()
     height = page.evaluate("document.documentElement.scrollHeight")
     folder = Path(settings.BASE_DIR) / "var" / "screenshots"
