@@ -197,7 +197,7 @@ def test_the_sign_bar_leaves_a_tablet_most_of_its_screen(
         const list = document.querySelector('.sign-bar ul');
         const first = list.querySelector('li');
         while (list.children.length < 6) list.appendChild(first.cloneNode(true));
-        list.querySelectorAll('a').forEach(a => { a.textContent += ' ' + a.textContent.repeat(4); });
+        list.querySelectorAll('a').forEach(a => { a.textContent += ' ' + a.textContent.repeat(4) });
     }"""
     )
     box = bar.bounding_box()
