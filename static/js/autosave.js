@@ -4,17 +4,66 @@
 // Every chart form sends the draft's version (a hidden "version" field); a save answers
 // with the new one, which this script puts in every form of the page, so the page's own
 // writes never look stale. A 409 means the draft was changed elsewhere (another tab,
-// someone else) or signed: the message is shown and autosaving stops; the typing stays.
+// someone else) or signed: the message is shown and autosaving stops; the typing stays,
+// and the next form sent from the page sends the note instead, so the server answers
+// with the conflict and the note as typed. A lost connection or an ended session keeps
+// the typing and tries again, waiting longer each time.
 (function () {
   "use strict";
+  var ENDED = "Your session has ended; sign in again in another tab — your typing is still here.";
+  var FIRST_RETRY_MS = 2000;
+  var LAST_RETRY_MS = 30000;
+
+  // Site rows changed in place (templates/sessions/_chart_sites.html): their typing is
+  // not the note's, so it is kept track of here, by row form, until that row is sent.
+  var typedRows = new Set();
+  function rowOf(field) {
+    var owner = field && field.form;
+    return owner && owner.hasAttribute("data-site-row") ? owner : null;
+  }
+  function trackRow(event) {
+    var row = rowOf(event.target);
+    if (row) typedRows.add(row);
+  }
+  document.addEventListener("input", trackRow, true);
+  document.addEventListener("change", trackRow, true);
+  document.addEventListener("submit", function (event) {
+    var sent = event.target;
+    typedRows.delete(sent);
+    if (!typedRows.size || (sent.method || "").toLowerCase() !== "post") return;
+    var names = Array.from(typedRows, function (row) { return row.dataset.siteRow; });
+    if (window.confirm("Your changes to " + names.join(", ") + " are not saved yet. " +
+        "Send this form anyway and lose them? (Cancel to go back and press the row's Save.)")) {
+      typedRows.clear();
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var first = document.querySelector('[form="' + typedRows.values().next().value.id + '"]');
+    if (first) first.focus();
+  }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (typedRows.size) event.preventDefault();
+  });
+
   document.querySelectorAll("form[data-autosave]").forEach(function (form) {
     var status = document.getElementById(form.dataset.autosave);
     var timer = null;
     var dirty = false;
     var stopped = false;
     var inflight = null;
+    var retryMs = FIRST_RETRY_MS;
 
-    function save() {
+    function retryLater(message) {
+      dirty = true;
+      status.textContent = message;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(save, retryMs);
+      retryMs = Math.min(retryMs * 2, LAST_RETRY_MS);
+    }
+
+    // keepalive: a save started as the page goes away still reaches the server.
+    function save(keepalive) {
       timer = null;
       if (!dirty || stopped || inflight) return;
       dirty = false;
@@ -24,10 +73,17 @@
         body: new FormData(form),
         headers: { "X-Autosave": "1" },
         credentials: "same-origin",
+        keepalive: keepalive === true,
       })
         .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (response.redirected || type.indexOf("application/json") === -1) {
+            retryLater(ENDED);  // the login page, not the draft's answer
+            return;
+          }
           return response.json().then(function (body) {
             if (response.ok) {
+              retryMs = FIRST_RETRY_MS;
               status.textContent = "Draft saved at " + body.saved;
               if (body.version) {
                 document.querySelectorAll('input[name="version"]').forEach(function (input) {
@@ -42,8 +98,7 @@
           });
         })
         .catch(function () {
-          dirty = true;
-          status.textContent = "Not saved (connection lost); will try again.";
+          retryLater("Not saved (connection lost); will try again.");
         })
         .finally(function () {
           inflight = null;
@@ -52,9 +107,11 @@
 
     // Another form sent from this page (Sign, Add site, a site row...) waits for the
     // note's pending typing to be saved first, so Sign needs no "Save draft" before it
-    // and sends the new version. If that save is refused, the note itself is sent the
-    // ordinary way, so the page comes back with its fields marked; nothing is signed.
-    // Without this script, "Save draft" saves the note (the server checks Sign as ever).
+    // and sends the new version. If that save is refused or stopped (a conflict), the
+    // note itself is sent the ordinary way, so the page comes back with its fields
+    // marked or the conflict and the typing shown; nothing else is sent. A press is
+    // never swallowed. Without this script, "Save draft" saves the note (the server
+    // checks Sign as ever).
     document.addEventListener("submit", function (event) {
       if (timer) clearTimeout(timer);
       timer = null;
@@ -76,7 +133,7 @@
       flush().then(function (saved) {
         if (saved) {
           sent.requestSubmit(submitter || undefined);
-        } else if (!stopped) {
+        } else {
           form.requestSubmit(form.querySelector('button[type="submit"]') || undefined);
         }
       });
@@ -100,7 +157,7 @@
     });
     window.addEventListener("beforeunload", function (event) {
       if (dirty) {
-        if (!stopped) save();
+        if (!stopped) save(true);
         event.preventDefault();
       }
     });

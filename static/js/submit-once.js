@@ -4,8 +4,12 @@
 (function () {
   "use strict";
 
+  // The form's own submit buttons and those tied to it from elsewhere (form="...", such
+  // as the chart's sign bar): form.elements holds both.
   function buttons(form) {
-    return form.querySelectorAll('button[type="submit"], button:not([type]), input[type="submit"]');
+    return Array.prototype.filter.call(form.elements, function (element) {
+      return element.type === "submit" && (element.tagName === "BUTTON" || element.tagName === "INPUT");
+    });
   }
 
   document.addEventListener("submit", function (event) {
