@@ -90,6 +90,8 @@ class NoteForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("needles_out", "needles_back"):
             self.fields[name].widget.attrs.update({"min": 0, "max": 200})
+        for name in ("nprs_before", "nprs_after"):  # the model refuses above 10 too
+            self.fields[name].widget.attrs.update({"min": 0, "max": 10})
 
 
 def muscle_choices(muscles: list[Muscle]) -> list:

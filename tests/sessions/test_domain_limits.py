@@ -10,6 +10,7 @@ from django.db import models
 
 from clinic.forms import AuditFilterForm
 from sessions.booking.forms import CourseForm
+from sessions.charting.forms import NoteForm
 from sessions.models import NeedlingSite, Visit
 
 # Numbers the code sets, never a person: no form shows them.
@@ -67,3 +68,10 @@ def test_the_audit_filter_s_patient_number_has_a_plain_message(db):
     form = AuditFilterForm(data={"patient": "9" * 20})
     assert not form.is_valid()
     assert form.errors["patient"] == ["No patient has a number that large."]
+
+
+@pytest.mark.parametrize("name", ["nprs_before", "nprs_after"])
+def test_the_nprs_inputs_tell_the_browser_the_zero_to_ten_range(name):
+    # Found by the newcomer run: the server refused 11, but the input allowed it.
+    attrs = NoteForm().fields[name].widget.attrs
+    assert (attrs["min"], attrs["max"]) == (0, 10)
