@@ -72,8 +72,14 @@ class Audit:
 
     def check(self, page: Page, label: str) -> None:
         """Run axe on the page as it is, at desktop then phone size (and back)."""
+        # A page counts as checked only when it answered 200: a 403, 404 or 500 at its
+        # address is not the page.
+        status = page.evaluate(
+            "(performance.getEntriesByType('navigation')[0] || {}).responseStatus || 0"
+        )
         try:
-            self.seen.add(resolve(urlsplit(page.url).path).view_name)
+            if status == 200:
+                self.seen.add(resolve(urlsplit(page.url).path).view_name)
         except Resolver404:
             pass
         if not page.evaluate("typeof window.axe === 'object'"):
