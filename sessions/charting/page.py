@@ -100,6 +100,15 @@ def saved_meanwhile(visit: Visit, forms: dict[str, BaseForm]) -> list[tuple[str,
     return changed
 
 
+def sign_blockers(visit: Visit) -> list[dict[str, str]]:
+    """What still stands between the saved draft and its signature, as the sign bar
+    lists it: [{"message": ..., "anchor": the id of the field that fixes it}]."""
+    sites = list(visit.sites.all())
+    return [
+        {"message": p.message, "anchor": p.anchor} for p in selectors.sign_problems(visit, sites)
+    ]
+
+
 def render_refused(request: HttpRequest, visit: Visit, **forms: BaseForm) -> HttpResponse:
     """The chart, read-only, to someone whose write was refused because another
     physiotherapist started the draft meanwhile (403): who did, and what ``forms`` held
@@ -175,6 +184,8 @@ def _draft_context(request, visit, verdict, authorisation, sites, last, forms) -
         }
     )
     sign_form.offer(templates)
+    for field in sign_form.fields.values():  # sent with the note by Sign (chart.html)
+        field.widget.attrs["form"] = "note-form"
     if sign_form.is_bound:  # a refused sign: every reason, each linked to where to fix it
         listed = {p.message for p in problems}
         problems = problems + [

@@ -117,6 +117,7 @@ def visit_safety_check(
     count_write(visit, version)
     now = now or timezone.now()
     update = visit.safety_check or HealthUpdate(patient=visit.patient)
+    before = _precautions(visit)
     update.reported_at = now
     update.source = f"safety check {visit.day.isoformat()}"
     update.pregnancy = pregnancy
@@ -129,15 +130,23 @@ def visit_safety_check(
     update.save()
     visit.safety_check = update
     visit.consent_today = consent_today
-    # New answers may bring new precautions: they must be weighed again.
-    visit.acknowledged_precautions = []
-    visit.acknowledged_by = None
-    visit.acknowledged_at = None
+    # New answers may bring new precautions: they must be weighed again. The same
+    # precautions as before (the check sent again, a note corrected) keep the weighing.
+    if _precautions(visit) != before:
+        visit.acknowledged_precautions = []
+        visit.acknowledged_by = None
+        visit.acknowledged_at = None
     visit.save(update_fields=[*_ACKNOWLEDGEMENT, "safety_check", "consent_today", "updated_at"])
     return update
 
 
 _ACKNOWLEDGEMENT = ["acknowledged_precautions", "acknowledged_by", "acknowledged_at"]
+
+
+def _precautions(visit: Visit) -> set[tuple[str, str]]:
+    """The (code, message) of each precaution screening gives ``visit`` now: a message
+    changes with what it is about (another surgery date, say)."""
+    return {(r.code, r.message) for r in visit.verdict().precautions}
 
 
 @transaction.atomic

@@ -111,7 +111,10 @@ TYPED = {
 
 def _typed(request, visit: Visit) -> dict:
     part = request.GET.get("part", "")
-    return {"typed_form": TYPED[part](request, visit)} if part in TYPED else {}
+    typed = {"typed_form": TYPED[part](request, visit)} if part in TYPED else {}
+    if part == "sign":  # Sign carries the note typed beside it
+        typed["typed_note"] = NoteForm(request.POST)
+    return typed
 
 
 def _safety_check(request, visit: Visit):
@@ -169,7 +172,11 @@ def _note_save(request, visit: Visit):
     audit.record(request, audit.Action.UPDATE, obj=visit, detail="autosave" if autosave else "note")
     if autosave:
         return JsonResponse(
-            {"saved": clinic_localtime().strftime("%H:%M:%S"), "version": visit.version}
+            {
+                "saved": clinic_localtime().strftime("%H:%M:%S"),
+                "version": visit.version,
+                "blockers": page.sign_blockers(visit),
+            }
         )
     messages.success(request, "Draft saved.")
     return redirect(page.chart_url(visit, "note"))
@@ -240,7 +247,39 @@ def _template_use(request, visit: Visit):
     return page.render_chart(request, visit, sign_form=form)
 
 
+def _note_with_sign(request, visit: Visit):
+    """Save the note typed on the page that pressed Sign (its fields come with the
+    press: the Sign button belongs to the note's form), so typing not yet autosaved,
+    or typed without a script, is kept whatever signing says. Returns (the visit as
+    saved, its version now, None), or (visit, None, the chart's answer) when the note
+    is refused: its fields marked, or the conflict with the typing shown."""
+    version = draft_version(request)
+    if not any(name in request.POST for name in NoteForm.base_fields):
+        return visit, version, None  # an older page: the sign form alone
+    note_form = NoteForm(request.POST, instance=visit)
+    sign_form = SignForm(request.POST)
+    if not note_form.is_valid():
+        sign_form.is_valid()
+        return (
+            visit,
+            None,
+            page.render_chart(request, visit, note_form=note_form, sign_form=sign_form),
+        )
+    try:
+        visit = services.visit_note_save(
+            visit=visit, by=request.user, version=version, **note_form.cleaned_data
+        )
+    except REFUSALS as exc:
+        answer = refused(request, visit, exc, "sign", note_form=note_form, sign_form=sign_form)
+        return visit, None, answer
+    audit.record(request, audit.Action.UPDATE, obj=visit, detail="note, with sign")
+    return visit, visit.version, None
+
+
 def _sign(request, visit: Visit):
+    visit, version, answer = _note_with_sign(request, visit)
+    if answer is not None:
+        return answer
     if "use_template" in request.POST:
         return _template_use(request, visit)
     form = SignForm(request.POST)
@@ -250,7 +289,7 @@ def _sign(request, visit: Visit):
                 services.visit_sign(
                     visit=visit,
                     by=request.user,
-                    version=draft_version(request),
+                    version=version,
                     **form.cleaned_data,
                 )
                 claim.result_url = page.chart_url(visit, "top")

@@ -46,6 +46,46 @@
     if (typedRows.size) event.preventDefault();
   });
 
+  // The sign bar's list of what still blocks signing (templates/sessions/_sign_bar.html),
+  // as a save's answer gives it ("blockers": [{message, anchor}], the server's word):
+  // redrawn only when it changed, so its live region speaks only of a change.
+  function listed(box) {
+    return Array.from(box.querySelectorAll("li a"), function (a) {
+      return a.getAttribute("href") + " " + a.textContent;
+    }).join("\n");
+  }
+  function showBlockers(blockers) {
+    var box = document.getElementById("sign-problems");
+    if (!box || !Array.isArray(blockers)) return;
+    var wanted = blockers.map(function (b) { return "#" + b.anchor + " " + b.message; }).join("\n");
+    if (wanted === listed(box) && !box.classList.contains("alert-danger")) return;
+    box.textContent = "";
+    box.classList.remove("alert", "alert-danger", "alert-warning");
+    box.setAttribute("role", "status");
+    var heading = document.createElement("p");
+    if (!blockers.length) {
+      heading.className = "mb-0";
+      heading.textContent = "Nothing stands in the way of signing.";
+      box.appendChild(heading);
+      return;
+    }
+    box.classList.add("alert", "alert-warning");
+    heading.className = "mb-1 fw-semibold";
+    heading.textContent = "Before signing:";
+    var list = document.createElement("ul");
+    list.className = "mb-0";
+    blockers.forEach(function (b) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "#" + b.anchor;
+      link.textContent = b.message;
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    box.appendChild(heading);
+    box.appendChild(list);
+  }
+
   document.querySelectorAll("form[data-autosave]").forEach(function (form) {
     var status = document.getElementById(form.dataset.autosave);
     var timer = null;
@@ -90,6 +130,7 @@
                   input.value = body.version;
                 });
               }
+              showBlockers(body.blockers);
             } else {
               dirty = true;
               if (response.status === 409) stopped = true;

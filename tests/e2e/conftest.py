@@ -118,6 +118,12 @@ def phone_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Pag
 
 
 @pytest.fixture
+def no_js_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A desktop-sized page with JavaScript off: what works without a script."""
+    yield from _open_page(browser, request, DESKTOP | {"java_script_enabled": False})
+
+
+@pytest.fixture
 def demo_clinic(transactional_db) -> None:
     """The demo clinic from ``seed_demo``: one user per role, locations, patients."""
     call_command("seed_demo", allow_production=True, stdout=io.StringIO())

@@ -83,7 +83,7 @@ def test_a_double_click_on_sign_sends_it_once(
 ):
     page.add_init_script(
         "document.addEventListener('submit', () => setTimeout(() => {"
-        " const sign = document.querySelector('button[form=sign-form]');"
+        " const sign = document.querySelector('.sign-bar button[form=note-form]');"
         " if (sign) sessionStorage.signDisabled = String(sign.disabled); }, 5));"
     )
     open_chart(page, live_server, followup, login)

@@ -35,7 +35,10 @@ def test_each_reason_in_the_sign_bar_links_to_an_element_of_the_page(
     assert len(anchors) == 4
     for anchor in anchors:
         assert f'id="{anchor}"' in html
-    assert 'form="sign-form"' in bar and 'id="sign-form"' in html
+    # Sign sends the note's form (the note as typed), to the sign view.
+    sign_url = reverse("sessions:sign", args=[ready.pk])
+    assert f'form="note-form" formaction="{sign_url}#sign-problems"' in bar
+    assert 'id="note-form"' in html
 
 
 def test_a_site_row_changes_in_place_with_the_drafts_version(client_for, physio, ready, gluteus):

@@ -160,10 +160,11 @@ class TestTwoTabs:
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
         html = page.content.decode()
         hidden = f'name="version" value="{version(ready)}"'
-        # safety, sites (add; save and remove one), note, adverse, sign; acknowledge is done
-        assert html.count(hidden) == 7
+        # safety, sites (add; save and remove one), note (Sign sends it), adverse;
+        # acknowledge is done
+        assert html.count(hidden) == 6
         chart = html[html.index('id="screening"') :]
-        assert chart.count('method="post"') == 7
+        assert chart.count('method="post"') == 6
 
     @pytest.mark.parametrize("sent", [None, "", "abc", "-3", "9" * 12])
     def test_a_page_without_a_good_version_is_refused_with_its_text_kept(

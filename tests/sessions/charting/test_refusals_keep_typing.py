@@ -67,9 +67,9 @@ class TestSignSentOnce:
         assert "already sent and saved" in page and "This note is signed" not in page
         assert AuditEvent.objects.filter(action="sign").count() == 1
 
-    def test_the_sign_form_carries_a_token(self, client_for, physio, ready):
+    def test_the_form_sign_sends_carries_a_token(self, client_for, physio, ready):
         page = client_for(physio).get(reverse("sessions:chart", args=[ready.appointment_id]))
-        form = page.content.decode().split('id="sign-form"')[1].split("</form>")[0]
+        form = page.content.decode().split('id="note-form"')[1].split("</form>")[0]
         assert 'name="form_token"' in form
 
 
