@@ -93,6 +93,14 @@ def clinic_fixture(demo_clinic, settings, live_server):
         type=treatment,
         start=max(now - timedelta(minutes=5), midnight),
     )
+    # Aisha again, just before Marcus: her chart offers to repeat yesterday's sites.
+    repeat = AppointmentFactory(
+        patient=aisha,
+        practitioner=physio,
+        location=location,
+        type=treatment,
+        start=today.start - timedelta(minutes=40),
+    )
     sofia = Patient.objects.get(legal_first_name="Sofia")
     invitation = intake_services.intake_invite(patient=sofia, sent_by=front_desk)
     return SimpleNamespace(
@@ -103,6 +111,7 @@ def clinic_fixture(demo_clinic, settings, live_server):
         signed=signed,
         visit=visit,
         today=today,
+        repeat=repeat,
         alert=answer.alert,
         marcus=marcus,
         aisha=aisha,

@@ -335,8 +335,55 @@ def test_physio_pages(browser: Browser, clinic, audit: Audit):
     audit.check_refused(page, "chart, adverse event refused")
     refuse(page, "Sign, lock and send aftercare")
     audit.check_refused(page, "chart, sign refused")
+    chart_states(browser, page, clinic, audit)
     page.context.close()
     audit.assert_clean(PHYSIO_PAGES)
+
+
+def chart_states(browser: Browser, page, clinic, audit: Audit) -> None:
+    """The chart's other states (issue 15): the muscle search without a script, a
+    refused site-row save, a stale page's conflict (409), a colleague's draft read-only,
+    and a draft offering to repeat the last visit's sites."""
+    chart = f"{clinic.url}/appointments/{clinic.today.pk}/chart/"
+    page.goto(f"{chart}?muscle=L5#sites")
+    expect(page.locator("#muscle-search-count")).to_contain_text("match “L5”")
+    audit.check(page, "chart, muscle search results for L5")
+
+    page.goto(chart)
+    page.get_by_label(re.compile(": depth in cm$")).first.fill("")
+    with page.expect_navigation():
+        page.locator("form[data-site-row] button[type=submit]").first.click()
+    audit.check_refused(page, "chart, site row refused")
+
+    page.goto(chart)
+    other = page.context.new_page()  # the same chart in another tab, saved there first
+    other.goto(chart)
+    with other.expect_navigation():
+        other.locator("#note-form").get_by_role("button", name="Save draft").click()
+    other.close()
+    page.locator("#note-form").get_by_label("Plan").fill("Typed in the stale tab.")
+    with page.expect_navigation():
+        page.locator("#note-form").get_by_role("button", name="Save draft").click()
+    assert page.get_by_text("changed in another tab").count() > 0
+    audit.check(page, "chart, conflict with another tab (409)")
+
+    colleague = UserFactory(username="physio2", first_name="Sam", role=Role.PHYSIO)
+    theirs = signed_in_context(browser, clinic.url, colleague)
+    theirs.goto(chart)
+    expect(theirs.get_by_text("only they can change it")).to_be_visible()
+    audit.check(theirs, "chart, a colleague's draft (read-only)")
+    theirs.context.close()
+
+    page.goto(f"{clinic.url}/appointments/{clinic.repeat.pk}/chart/")
+    safety = page.get_by_role("region", name="Day-of-visit safety check")
+    safety.get_by_role("group", name="Pregnant today, or could be?").get_by_label(
+        "No", exact=True
+    ).check()
+    safety.get_by_label("The patient consents to IMS today").check()
+    with page.expect_navigation():
+        safety.get_by_role("button", name="Record the safety check").click()
+    expect(page.get_by_role("button", name=re.compile("Repeat last visit's sites"))).to_be_visible()
+    audit.check(page, "chart, repeat last visit's sites offered")
 
 
 def test_admin_pages(browser: Browser, clinic, audit: Audit):
