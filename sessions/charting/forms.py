@@ -129,12 +129,15 @@ class SiteForm(forms.ModelForm):
         }
         help_texts = {"spinal_level": "Paraspinal sites only, for example L4-L5."}
 
-    def __init__(self, *args, visit: Visit, muscle_query: str = "", **kwargs):
-        """``muscle_query`` narrows the muscles offered (``selectors.muscles_matching``);
-        the site's own muscle stays offered. A POST is checked against every muscle."""
+    def __init__(
+        self, *args, visit: Visit, muscle_query: str = "", muscle_region: str = "", **kwargs
+    ):
+        """``muscle_query`` and ``muscle_region`` narrow the muscles offered
+        (``selectors.muscles_matching``); the site's own muscle stays offered. A POST is
+        checked against every muscle."""
         super().__init__(*args, **kwargs)
         self.instance.visit = visit
-        muscles = list(selectors.muscles_matching(muscle_query))
+        muscles = list(selectors.muscles_matching(muscle_query, muscle_region))
         if self.instance.muscle_id and all(m.pk != self.instance.muscle_id for m in muscles):
             muscles.insert(0, self.instance.muscle)
         self.muscles_offered = len(muscles)

@@ -11,7 +11,8 @@ from clinic.roles import display_name
 from clinic.types import AnyUser
 from sessions.charting import selectors
 from sessions.charting import sites as site_services
-from sessions.charting.catalogue import AftercareTemplate
+from sessions.charting.body_map import body_map, region_of
+from sessions.charting.catalogue import AftercareTemplate, Muscle
 from sessions.charting.forms import (
     AddendumForm,
     AdverseEventForm,
@@ -199,7 +200,11 @@ def _draft_context(request, visit, verdict, authorisation, sites, last, forms) -
         ]
     # A GET ?muscle= narrows the muscles offered (the search works without a script).
     muscle_query = request.GET.get("muscle", "").strip()[:60] if request.method == "GET" else ""
-    site_form = forms.get("site_form") or SiteForm(visit=visit, muscle_query=muscle_query)
+    # The body map's ?region= narrows them to one region (anything else is ignored).
+    region = region_of(request.GET.get("region", "")) if request.method == "GET" else ""
+    site_form = forms.get("site_form") or SiteForm(
+        visit=visit, muscle_query=muscle_query, muscle_region=region
+    )
     # The last needling visit: its sites can be repeated while the draft has none, and
     # its needles are the note's defaults where the draft names none (sites or not).
     unnamed = [name for name in site_services.NEEDLE_FIELDS if not getattr(visit, name)]
@@ -213,6 +218,9 @@ def _draft_context(request, visit, verdict, authorisation, sites, last, forms) -
         "note_form": forms.get("note_form") or NoteForm(instance=visit, initial=needles),
         "site_form": site_form,
         "muscle_query": muscle_query,
+        "muscle_region": region,
+        "muscle_region_label": dict(Muscle.Region.choices).get(region, ""),
+        "body_map": body_map(region),
         "last_needling": None if sites else last,
         "adverse_form": forms.get("adverse_form") or AdverseEventForm(),
         # The choices of a site row's twitch and tolerance, changed in place.

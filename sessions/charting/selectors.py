@@ -72,12 +72,15 @@ def last_needling_visit(visit: Visit) -> Visit | None:
     )
 
 
-def muscles_matching(query: str) -> QuerySet[Muscle]:
+def muscles_matching(query: str, region: str = "") -> QuerySet[Muscle]:
     """The active muscles that answer ``query`` (``muscle_search.matches``: words of the
     name, abbreviation or region, case and accents ignored; a spinal segment or range
     such as "L5" or "L4-L5" matches the muscles it supplies), in catalogue order; every
-    active muscle for an empty query. Raises nothing."""
+    active muscle for an empty query. ``region`` (a ``Muscle.Region`` value, the body
+    map's) keeps that region's alone. Raises nothing."""
     active = Muscle.objects.filter(is_active=True)
+    if region:
+        active = active.filter(region=region)
     if not (query or "").strip():
         return active.order_by("region", "name")
     # The catalogue is a hundred rows: matched here, so the rule is one function that
@@ -89,7 +92,7 @@ def muscles_matching(query: str) -> QuerySet[Muscle]:
             query, words=muscle.search_words(), segments=muscle.root_segments()
         )
     ]
-    return Muscle.objects.filter(pk__in=found).order_by("region", "name")
+    return active.filter(pk__in=found).order_by("region", "name")
 
 
 def sign_problems(

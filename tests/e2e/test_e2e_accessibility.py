@@ -341,12 +341,18 @@ def test_physio_pages(browser: Browser, clinic, audit: Audit):
 
 
 def chart_states(browser: Browser, page, clinic, audit: Audit) -> None:
-    """The chart's other states (issue 15): the muscle search without a script, a
+    """The chart's other states (issue 15): the muscle search without a script and the
+    body map, a
     refused site-row save, a stale page's conflict (409), a colleague's draft read-only,
     and a draft offering to repeat the last visit's sites."""
     chart = f"{clinic.url}/appointments/{clinic.today.pk}/chart/"
     page.goto(f"{chart}?muscle=L5#sites")
     expect(page.locator("#muscle-search-count")).to_contain_text("match “L5”")
+    page.get_by_text("Or pick a region on the body map").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Spine (paraspinal), back").click()
+    expect(page.locator("#muscle-search-count")).to_contain_text("in spine (paraspinal)")
+    audit.check(page, "chart, body map, a region chosen")
     audit.check(page, "chart, muscle search results for L5")
 
     page.goto(chart)
