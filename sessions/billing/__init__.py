@@ -1,0 +1,1 @@
+"""Billing: fees, invoices, credit notes, payments, payer cases and missed-visit fees."""
