@@ -15,7 +15,6 @@ from django.utils import timezone
 from clinic import clock
 from sessions.booking.models import AppointmentType
 
-MONEY = {"max_digits": 10, "decimal_places": 2}
 POSITIVE = MinValueValidator(Decimal("0.01"), "Enter an amount above zero.")
 NOT_NEGATIVE = MinValueValidator(Decimal("0.00"), "The amount cannot be negative.")
 PERCENT = [
@@ -69,7 +68,7 @@ class Fee(models.Model):
     payer_kind = models.CharField(
         max_length=20, choices=PayerKind.choices, blank=True, help_text="Blank: everyone else."
     )
-    amount = models.DecimalField(**MONEY, validators=[NOT_NEGATIVE])
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[NOT_NEGATIVE])
     effective_from = models.DateField()
 
     class Meta:
@@ -125,7 +124,12 @@ class PayerCase(models.Model):
         validators=PERCENT,
     )
     payer_share_amount = models.DecimalField(
-        "payer's share per visit", **MONEY, null=True, blank=True, validators=[NOT_NEGATIVE]
+        "payer's share per visit",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[NOT_NEGATIVE],
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -173,14 +177,18 @@ class BillingPolicy(models.Model):
     """The clinic's missed-visit fee policy: one row (``BillingPolicy.get()``)."""
 
     no_show_fee_on = models.BooleanField("charge a no-show fee", default=False)
-    no_show_fee = models.DecimalField(**MONEY, default=Decimal(0), validators=[NOT_NEGATIVE])
+    no_show_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal(0), validators=[NOT_NEGATIVE]
+    )
     late_cancel_fee_on = models.BooleanField("charge a late-cancellation fee", default=False)
     late_cancel_hours = models.PositiveSmallIntegerField(
         "hours of notice",
         default=24,
         validators=[MaxValueValidator(168, "At most 168 hours (a week).")],
     )
-    late_cancel_fee = models.DecimalField(**MONEY, default=Decimal(0), validators=[NOT_NEGATIVE])
+    late_cancel_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal(0), validators=[NOT_NEGATIVE]
+    )
 
     class Meta:
         verbose_name_plural = "billing policy"
@@ -215,7 +223,7 @@ class MissedVisitFee(models.Model):
         "treatment_sessions.Appointment", on_delete=models.PROTECT, related_name="missed_fee"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY, validators=[POSITIVE])
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[POSITIVE])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     waive_reason = models.CharField(max_length=300, blank=True)
     proposed_at = models.DateTimeField(default=timezone.now)

@@ -31,8 +31,10 @@ AMOUNT = models.DecimalField(max_digits=12, decimal_places=2)
 ZERO = models.Value(Decimal("0.00"), output_field=AMOUNT)
 
 
-def _per_invoice(model, column: str, portion: str, ref: str = "pk") -> Coalesce:
-    rows = model.objects.filter(invoice=models.OuterRef(ref), portion=portion).order_by()
+def _per_invoice(
+    model: type[PaymentAllocation] | type[CreditNote], column: str, portion: str
+) -> Coalesce:
+    rows = model._default_manager.filter(invoice=models.OuterRef("pk"), portion=portion).order_by()
     summed = rows.values("invoice").annotate(s=models.Sum(column)).values("s")
     return Coalesce(models.Subquery(summed, output_field=AMOUNT), ZERO)
 
@@ -125,12 +127,12 @@ def case_authorisation(
     """Where a visit under ``case`` starting at ``start`` stands against the case's
     authorisation: its number counts the case's earlier visits that are not cancelled
     or no-shows (``exclude_id``: the visit itself, when moving it). One query."""
-    earlier = (
-        Appointment.objects.filter(payer_case=case, start__lt=start)
-        .exclude(status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW])
-        .exclude(pk=exclude_id)
-        .count()
+    visits = Appointment.objects.filter(payer_case=case, start__lt=start).exclude(
+        status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW]
     )
+    if exclude_id is not None:
+        visits = visits.exclude(pk=exclude_id)
+    earlier = visits.count()
     return authorisation_status(
         number=earlier + 1,
         day=clock.clinic_day(start),
