@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
-from sessions.billing.models import PERCENT, POSITIVE, PayerCase
+from sessions.billing.models import AMOUNT_MAX, PERCENT, POSITIVE, PayerCase
 from sessions.booking.models import Appointment, Location
 
 
@@ -68,9 +69,9 @@ class Invoice(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    payer_portion = models.DecimalField(max_digits=10, decimal_places=2)
-    patient_portion = models.DecimalField(max_digits=10, decimal_places=2)
-    total = models.DecimalField(max_digits=10, decimal_places=2)
+    payer_portion = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX])
+    patient_portion = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX])
+    total = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX])
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -140,14 +141,18 @@ class InvoiceLine(models.Model):
         related_name="+",
     )
     description = models.CharField(max_length=200)
-    quantity = models.PositiveSmallIntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(100, "A line holds at most 100 of an item.")]
+    )
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX])
     tax_name = models.CharField(max_length=20, blank=True)
     tax_rate = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal(0), validators=PERCENT
     )
-    tax_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
-    line_total = models.DecimalField(max_digits=10, decimal_places=2)
+    tax_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal(0), validators=[AMOUNT_MAX]
+    )
+    line_total = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX])
 
     objects = ImmutableQuerySet.as_manager()
 
@@ -174,8 +179,8 @@ class CreditNote(models.Model):
     number = models.PositiveIntegerField(unique=True, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     portion = models.CharField(max_length=8, choices=Portion.choices, default=Portion.PATIENT)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[POSITIVE])
-    applied = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
+    applied = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX])
     reason = models.CharField(max_length=300)
     issued_at = models.DateTimeField(default=timezone.now)
     issued_by = models.ForeignKey(
@@ -230,7 +235,7 @@ class Payment(models.Model):
 
     patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(max_length=12, choices=Method.choices)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[POSITIVE])
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
     received_at = models.DateTimeField(default=timezone.now)
     reference = models.CharField(max_length=100, blank=True, help_text="Cheque or terminal number.")
     payer_case = models.ForeignKey(
@@ -275,7 +280,7 @@ class Refund(models.Model):
     came out of."""
 
     patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[POSITIVE])
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
     method = models.CharField(max_length=12, choices=Payment.Method.choices)
     reason = models.CharField(max_length=300)
     refunded_at = models.DateTimeField(default=timezone.now)
@@ -312,7 +317,7 @@ class PaymentAllocation(models.Model):
         Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
     )
     portion = models.CharField(max_length=8, choices=Portion.choices, default=Portion.PATIENT)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[POSITIVE])
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
     allocated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

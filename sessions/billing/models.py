@@ -15,6 +15,8 @@ from django.utils import timezone
 from clinic import clock
 from sessions.booking.models import AppointmentType
 
+# A typed amount's domain limit (a fee, a payment, a payer's remittance).
+AMOUNT_MAX = MaxValueValidator(Decimal("50000.00"), "An amount is at most $50,000.00: check it.")
 POSITIVE = MinValueValidator(Decimal("0.01"), "Enter an amount above zero.")
 NOT_NEGATIVE = MinValueValidator(Decimal("0.00"), "The amount cannot be negative.")
 PERCENT = [
@@ -68,7 +70,9 @@ class Fee(models.Model):
     payer_kind = models.CharField(
         max_length=20, choices=PayerKind.choices, blank=True, help_text="Blank: everyone else."
     )
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[NOT_NEGATIVE])
+    amount = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, NOT_NEGATIVE]
+    )
     effective_from = models.DateField()
 
     class Meta:
@@ -129,7 +133,7 @@ class PayerCase(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[NOT_NEGATIVE],
+        validators=[AMOUNT_MAX, NOT_NEGATIVE],
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -178,7 +182,7 @@ class BillingPolicy(models.Model):
 
     no_show_fee_on = models.BooleanField("charge a no-show fee", default=False)
     no_show_fee = models.DecimalField(
-        max_digits=10, decimal_places=2, default=Decimal(0), validators=[NOT_NEGATIVE]
+        max_digits=10, decimal_places=2, default=Decimal(0), validators=[AMOUNT_MAX, NOT_NEGATIVE]
     )
     late_cancel_fee_on = models.BooleanField("charge a late-cancellation fee", default=False)
     late_cancel_hours = models.PositiveSmallIntegerField(
@@ -187,7 +191,7 @@ class BillingPolicy(models.Model):
         validators=[MaxValueValidator(168, "At most 168 hours (a week).")],
     )
     late_cancel_fee = models.DecimalField(
-        max_digits=10, decimal_places=2, default=Decimal(0), validators=[NOT_NEGATIVE]
+        max_digits=10, decimal_places=2, default=Decimal(0), validators=[AMOUNT_MAX, NOT_NEGATIVE]
     )
 
     class Meta:
@@ -223,7 +227,7 @@ class MissedVisitFee(models.Model):
         "treatment_sessions.Appointment", on_delete=models.PROTECT, related_name="missed_fee"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[POSITIVE])
+    amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     waive_reason = models.CharField(max_length=300, blank=True)
     proposed_at = models.DateTimeField(default=timezone.now)
@@ -256,7 +260,7 @@ class DocumentSequence(models.Model):
     inside the issuing transaction: numbers run without gaps or duplicates."""
 
     series = models.CharField(max_length=20, unique=True)
-    next_number = models.PositiveIntegerField(default=1)
+    next_number = models.PositiveIntegerField(default=1, editable=False)
 
     def __str__(self) -> str:
         return f"{self.series}: next {self.next_number}"
