@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from clinic import accounts, audit
 from clinic.forms import StaffCreationForm
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, PractitionerProfile
 
 
 @admin.register(AuditEvent)
@@ -121,3 +121,10 @@ class ClinicUserAdmin(UserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), ClinicUserAdmin)
+
+
+@admin.register(PractitionerProfile)
+class PractitionerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "designation", "registration_number", "regulatory_body"]
+    list_select_related = ["user"]
+    search_fields = ["user__first_name", "user__last_name", "registration_number"]

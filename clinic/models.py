@@ -116,3 +116,24 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"form token used {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PractitionerProfile(models.Model):
+    """What a receipt says about a practitioner beyond their name: designation and
+    professional registration (insurers reimburse only on a receipt that shows them)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practitioner_profile"
+    )
+    designation = models.CharField(
+        max_length=80, blank=True, help_text="For example Registered Physiotherapist (PT)."
+    )
+    registration_number = models.CharField(
+        "professional registration number", max_length=40, blank=True
+    )
+    regulatory_body = models.CharField(
+        max_length=120, blank=True, help_text="For example College of Physiotherapists of Alberta."
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

@@ -170,6 +170,8 @@ USE_I18N = True
 USE_TZ = True
 
 CLINIC_NAME = envstr("CLINIC_NAME", "Bow River Physiotherapy & IMS")
+# The currency of every amount (billing stores Decimal amounts in it).
+CLINIC_CURRENCY = envstr("CLINIC_CURRENCY", "CAD")
 # The clinic's public web site: where the clinic's name leads on pages for patients
 # (and signed-out visitors). Empty: the name is not a link.
 CLINIC_PUBLIC_URL = envstr("CLINIC_PUBLIC_URL", "").strip()

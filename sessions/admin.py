@@ -3,6 +3,9 @@ from django.contrib import admin
 from sessions.models import (
     AftercareTemplate,
     AppointmentType,
+    BillableItem,
+    BillingPolicy,
+    Fee,
     Location,
     Muscle,
     NeedlingAuthorisation,
@@ -57,3 +60,28 @@ class AftercareTemplateAdmin(admin.ModelAdmin):
 
 # Visits, needling sites and addenda are deliberately not in the admin: the chart
 # pages check roles, write the audit log and keep signed notes locked.
+
+
+class FeeInline(admin.TabularInline):
+    model = Fee
+    extra = 1
+
+
+@admin.register(BillableItem)
+class BillableItemAdmin(admin.ModelAdmin):
+    """The fee schedule: an item per visit type or goods, its fees by date and payer."""
+
+    list_display = ["name", "appointment_type", "tax_name", "tax_rate", "is_active"]
+    list_select_related = ["appointment_type"]
+    inlines = [FeeInline]
+
+
+@admin.register(BillingPolicy)
+class BillingPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "no_show_fee_on", "no_show_fee", "late_cancel_fee_on"]
+
+    def has_add_permission(self, request):
+        return not BillingPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

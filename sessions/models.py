@@ -1,6 +1,22 @@
 """The app's models, defined in its sub-packages and imported here so Django finds them
 (app label ``treatment_sessions``; the tables keep their names)."""
 
+from sessions.billing.documents import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    Refund,
+)
+from sessions.billing.models import (
+    BillableItem,
+    BillingPolicy,
+    DocumentSequence,
+    Fee,
+    MissedVisitFee,
+    PayerCase,
+)
 from sessions.booking.models import (
     Appointment,
     AppointmentType,
@@ -29,15 +45,27 @@ __all__ = [
     "Alert",
     "Appointment",
     "AppointmentType",
+    "BillableItem",
+    "BillingPolicy",
     "CalendarFeed",
     "CallTask",
     "CheckinAnswer",
     "Course",
+    "CreditNote",
+    "DocumentSequence",
+    "Fee",
+    "Invoice",
+    "InvoiceLine",
     "Location",
+    "MissedVisitFee",
     "Muscle",
     "NeedlingAuthorisation",
     "NeedlingSite",
     "NoteIsSigned",
+    "PayerCase",
+    "Payment",
+    "PaymentAllocation",
+    "Refund",
     "ScheduledMessage",
     "TimeOff",
     "Visit",

@@ -10,16 +10,20 @@ from django.contrib.auth.models import Group
 
 from clinic.roles import Role
 from intake.models import Patient
+from sessions.billing.models import PayerKind
 from sessions.booking.services import course_open_or_get
 from sessions.models import (
     Appointment,
     AppointmentType,
+    BillableItem,
     CheckinAnswer,
     Course,
+    Fee,
     Location,
     Muscle,
     NeedlingAuthorisation,
     NeedlingSite,
+    PayerCase,
     ScheduledMessage,
     Visit,
 )
@@ -192,3 +196,34 @@ class CheckinAnswerFactory(factory.django.DjangoModelFactory):
     message = factory.SubFactory(ScheduledMessageFactory)
     soreness = 3
     compared = CheckinAnswer.Compared.AS_EXPECTED
+
+
+class BillableItemFactory(factory.django.DjangoModelFactory):
+    """A billable item; pass ``appointment_type`` to bill a visit type."""
+
+    class Meta:
+        model = BillableItem
+
+    name = factory.Sequence(lambda n: f"Item {n}")
+
+
+class FeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fee
+
+    item = factory.SubFactory(BillableItemFactory)
+    amount = Decimal("95.00")
+    effective_from = date(2026, 1, 1)
+
+
+class PayerCaseFactory(factory.django.DjangoModelFactory):
+    """A workers' compensation case paying all of each visit."""
+
+    class Meta:
+        model = PayerCase
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = PayerKind.WORKERS_COMP
+    payer_name = "WCB-Alberta"
+    claim_number = factory.Sequence(lambda n: f"C{n:07d}")
+    opened_on = date(2026, 11, 1)

@@ -27,12 +27,24 @@ from sessions.models import (
     CallTask,
     CheckinAnswer,
     Course,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    MissedVisitFee,
     NeedlingSite,
+    PayerCase,
+    Payment,
+    PaymentAllocation,
+    Refund,
     ScheduledMessage,
     Visit,
 )
 
 # Reasons used for more than one field.
+BILLING_LATER = (
+    "billing: the payer case joins the export with the billing screens' patient "
+    "statement (issue 16)"
+)
 ROW_ID = "database row number, meaningless outside the clinic's database"
 NESTED = "the record this row sits under: shown by where it appears in the export"
 NONCE = "secret of the patient's signed link: whoever holds it can open the link"
@@ -116,7 +128,7 @@ RECORD: dict[type[Model], Part] = {
     ),
     Course: Part(
         fields=("started_on", "closed_on", "planned_min", "planned_max"),
-        left_out={"id": ROW_ID, "patient": NESTED},
+        left_out={"id": ROW_ID, "patient": NESTED, "payer_case": BILLING_LATER},
     ),
     Appointment: Part(
         fields=(
@@ -136,7 +148,7 @@ RECORD: dict[type[Model], Part] = {
             "course": "course_started_on",
             "created_by": "booked_by",
         },
-        left_out={"id": ROW_ID, "patient": NESTED},
+        left_out={"id": ROW_ID, "patient": NESTED, "payer_case": BILLING_LATER},
     ),
     Visit: Part(
         fields=(
@@ -247,6 +259,22 @@ NOT_RECORD: dict[type[Model], str] = {
     AuditEvent: (
         "the clinic's log of who read or changed the record, not the record itself; "
         "append-only and hash-chained, reviewed by clinic admins"
+    ),
+    # Financial records belong in the export; they join it with the billing screens
+    # (patient statement), which are being built on these models (issue 16).
+    **dict.fromkeys(
+        (
+            PayerCase,
+            Invoice,
+            InvoiceLine,
+            CreditNote,
+            Payment,
+            PaymentAllocation,
+            Refund,
+            MissedVisitFee,
+        ),
+        "billing records, not exported yet: they join the export with the billing "
+        "screens' patient statement (issue 16)",
     ),
 }
 

@@ -134,6 +134,14 @@ class Course(models.Model):
     )
     started_on = models.DateField(default=timezone.localdate)
     closed_on = models.DateField(null=True, blank=True)
+    # Who pays: visits booked in the course are billed to this case (billing).
+    payer_case = models.ForeignKey(
+        "treatment_sessions.PayerCase",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="courses",
+    )
 
     class Meta:
         ordering = ["patient_id", "-started_on", "-id"]
@@ -222,6 +230,14 @@ class Appointment(models.Model):
     course = models.ForeignKey(
         Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
     )
+    # Booked under a payer's case (billing): the course's case unless chosen otherwise.
+    payer_case = models.ForeignKey(
+        "treatment_sessions.PayerCase",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
@@ -249,6 +265,7 @@ class Appointment(models.Model):
             models.Index(fields=["practitioner", "start"], name="appt_practitioner_start_idx"),
             models.Index(fields=["patient", "start"], name="appt_patient_start_idx"),
             models.Index(fields=["course", "start"], name="appt_course_start_idx"),
+            models.Index(fields=["payer_case", "start"], name="appt_case_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(

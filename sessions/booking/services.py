@@ -15,6 +15,7 @@ from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import schedule
+from sessions.billing.missed import missed_fee_propose
 from sessions.booking.models import Appointment, AppointmentType, Course, Location
 from sessions.booking.selectors import (
     course_active,
@@ -184,6 +185,8 @@ def _booking_save(
         appointment.full_clean()
     else:
         appointment.course = course_open_or_get(patient=appointment.patient)
+        if appointment.payer_case_id is None:  # billed to the course's payer case
+            appointment.payer_case_id = appointment.course.payer_case_id
         appointment.full_clean(exclude=["course"])
     _save_guarded(appointment)
     if moving:
@@ -288,8 +291,11 @@ CANCEL_REASON_REQUIRED = "Please give the reason for cancelling."
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
-    """Cancel a visit and its pending messages; returns it. Raises ValidationError keyed
+def appointment_cancel(
+    *, appointment: Appointment, reason: str, now: datetime | None = None
+) -> Appointment:
+    """Cancel a visit and its pending messages, proposing the late-cancellation fee
+    when the clinic's policy applies at ``now``; returns it. Raises ValidationError keyed
     by no field when its state does not allow it, keyed by ``reason`` when none is given."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if not appointment.can_become(Appointment.Status.CANCELLED):
@@ -302,6 +308,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
     followups.messages_cancel_for(appointment=appointment, kinds=list(ScheduledMessage.Kind))
+    missed_fee_propose(appointment=appointment, now=now or timezone.now())
     return appointment
 
 
@@ -309,12 +316,16 @@ def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
 def appointment_set_status(
     *, appointment: Appointment, status: str, now: datetime | None = None
 ) -> Appointment:
-    """Mark a visit arrived, no-show or completed; returns it. Raises ValidationError
+    """Mark a visit arrived, no-show or completed (a no-show proposes the clinic's
+    no-show fee, ``billing.missed``); returns it. Raises ValidationError
     keyed by no field, with the reason, when its state or the time does not allow it
     (``Appointment.mark_refusal``)."""
+    now = now or timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if refusal := appointment.mark_refusal(status, now or timezone.now()):
+    if refusal := appointment.mark_refusal(status, now):
         raise ValidationError(refusal)
     appointment.status = status
     appointment.save(update_fields=["status", "updated_at"])
+    if status == Appointment.Status.NO_SHOW:
+        missed_fee_propose(appointment=appointment, now=now)
     return appointment

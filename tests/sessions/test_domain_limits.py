@@ -16,6 +16,8 @@ from sessions.models import NeedlingSite, Visit
 # Numbers the code sets, never a person: no form shows them.
 SET_BY_CODE = {("ScheduledMessage", "hours_after"), ("ScheduledMessage", "attempts")}
 NUMBERS = (models.IntegerField, models.DecimalField, models.FloatField)
+# Money (billing's amounts, 2 decimal places) has a limit in dollars, not in counts.
+MONEY_LIMIT = 100_000
 
 
 def _typed_numbers():
@@ -33,8 +35,12 @@ def test_every_typed_number_has_a_domain_maximum_with_its_own_message():
     fields = list(_typed_numbers())
     assert len(fields) >= 10
     for model, field in fields:
+        money = isinstance(field, models.DecimalField) and field.decimal_places == 2
+        ceiling = MONEY_LIMIT if money and field.max_digits == 10 else 1000
         maxima = [
-            v for v in field.validators if isinstance(v, MaxValueValidator) and v.limit_value < 1000
+            v
+            for v in field.validators
+            if isinstance(v, MaxValueValidator) and v.limit_value < ceiling
         ]
         assert maxima, (
             f"{model.__name__}.{field.name}: add a MaxValueValidator with the domain's limit"

@@ -1,0 +1,348 @@
+"""Billing's reads for pages: invoice balances, a patient's account, a visit's place in
+its payer's authorisation, the patient statement, the day sheet and accounts
+receivable by age. Each runs a fixed number of queries whatever the history's size
+(balances are summed in the database, one subquery per figure)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+from django.db.models.functions import Coalesce
+
+from clinic import clock
+from intake.models import Patient
+from sessions.billing import money
+from sessions.billing.documents import (
+    CreditNote,
+    Invoice,
+    InvoiceQuerySet,
+    Payment,
+    PaymentAllocation,
+    Portion,
+    Refund,
+)
+from sessions.billing.models import PayerCase
+from sessions.billing.rules import Authorisation, authorisation_status
+from sessions.booking.models import Appointment, Location
+
+AMOUNT = models.DecimalField(max_digits=12, decimal_places=2)
+ZERO = models.Value(Decimal("0.00"), output_field=AMOUNT)
+
+
+def _per_invoice(
+    model: type[PaymentAllocation] | type[CreditNote], column: str, portion: str
+) -> Coalesce:
+    rows = model._default_manager.filter(invoice=models.OuterRef("pk"), portion=portion).order_by()
+    summed = rows.values("invoice").annotate(s=models.Sum(column)).values("s")
+    return Coalesce(models.Subquery(summed, output_field=AMOUNT), ZERO)
+
+
+def with_balances(qs: InvoiceQuerySet) -> InvoiceQuerySet:
+    """Annotate each invoice with ``paid_patient``/``paid_payer`` (allocations),
+    ``applied_patient``/``applied_payer`` (credit notes' parts that reduced it),
+    ``credited_patient``/``credited_payer`` (credit notes' amounts), and
+    ``patient_due``/``payer_due`` (what is still owed on each portion)."""
+    qs = qs.annotate(
+        paid_patient=_per_invoice(PaymentAllocation, "amount", Portion.PATIENT),
+        paid_payer=_per_invoice(PaymentAllocation, "amount", Portion.PAYER),
+        applied_patient=_per_invoice(CreditNote, "applied", Portion.PATIENT),
+        applied_payer=_per_invoice(CreditNote, "applied", Portion.PAYER),
+        credited_patient=_per_invoice(CreditNote, "amount", Portion.PATIENT),
+        credited_payer=_per_invoice(CreditNote, "amount", Portion.PAYER),
+    )
+    return qs.annotate(
+        patient_due=models.F("patient_portion")
+        - models.F("applied_patient")
+        - models.F("paid_patient"),
+        payer_due=models.F("payer_portion") - models.F("applied_payer") - models.F("paid_payer"),
+    )
+
+
+@dataclass(frozen=True)
+class Balances:
+    paid_patient: Decimal
+    paid_payer: Decimal
+    credited_patient: Decimal
+    credited_payer: Decimal
+    patient_due: Decimal
+    payer_due: Decimal
+
+
+def invoice_balances(*, invoice_ids: list[int]) -> dict[int, Balances]:
+    """Each invoice's balances by id (one query)."""
+    rows = with_balances(Invoice.objects.filter(pk__in=invoice_ids)).values(
+        "pk", *Balances.__dataclass_fields__
+    )
+    return {row.pop("pk"): Balances(**row) for row in rows}
+
+
+def payments_with_remainder(qs: models.QuerySet) -> models.QuerySet:
+    """Annotate each payment with ``remainder``: what is not allocated to invoices or
+    refunds yet."""
+    allocated = PaymentAllocation.objects.filter(payment=models.OuterRef("pk")).order_by()
+    summed = allocated.values("payment").annotate(s=models.Sum("amount")).values("s")
+    return qs.annotate(
+        remainder=models.F("amount") - Coalesce(models.Subquery(summed, output_field=AMOUNT), ZERO)
+    )
+
+
+def patient_credit_payments(*, patient: Patient) -> models.QuerySet:
+    """The patient's own payments (not payers') with money left, oldest first."""
+    return (
+        payments_with_remainder(
+            Payment.objects.filter(patient=patient).exclude(method=Payment.Method.PAYER)
+        )
+        .filter(remainder__gt=0)
+        .order_by("received_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Account:
+    """A patient's account: ``owed`` on live invoices, ``credit`` held, ``balance`` =
+    owed - credit (negative: the clinic owes them)."""
+
+    owed: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.owed - self.credit
+
+
+def patient_account(*, patient: Patient) -> Account:
+    """The patient's account (two queries)."""
+    owed = with_balances(Invoice.objects.live().filter(patient=patient)).aggregate(
+        s=models.Sum("patient_due")
+    )["s"]
+    credit = patient_credit_payments(patient=patient).aggregate(s=models.Sum("remainder"))["s"]
+    return Account(owed=money.cents(owed or 0), credit=money.cents(credit or 0))
+
+
+def case_authorisation(
+    *, case: PayerCase, start: datetime, exclude_id: int | None = None
+) -> Authorisation:
+    """Where a visit under ``case`` starting at ``start`` stands against the case's
+    authorisation: its number counts the case's earlier visits that are not cancelled
+    or no-shows (``exclude_id``: the visit itself, when moving it). One query."""
+    visits = Appointment.objects.filter(payer_case=case, start__lt=start).exclude(
+        status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW]
+    )
+    if exclude_id is not None:
+        visits = visits.exclude(pk=exclude_id)
+    earlier = visits.count()
+    return authorisation_status(
+        number=earlier + 1,
+        day=clock.clinic_day(start),
+        authorised_visits=case.authorised_visits,
+        authorised_from=case.authorised_from,
+        authorised_until=case.authorised_until,
+    )
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One line of a patient statement: ``charge`` adds to what they owe, ``credit``
+    takes off; ``balance`` is the running balance after it."""
+
+    at: datetime
+    kind: str  # invoice, void, credit_note, payment, refund
+    reference: str
+    description: str
+    charge: Decimal
+    credit: Decimal
+    balance: Decimal = Decimal("0.00")
+
+
+def patient_statement(*, patient: Patient) -> list[StatementRow]:
+    """Every invoice (patient portion), void, credit note on the patient portion,
+    patient payment and refund of the patient, oldest first, with the running balance
+    (the last one is ``patient_account(...).balance``). Four queries."""
+    rows: list[StatementRow] = []
+    zero = money.ZERO
+    for inv in Invoice.objects.filter(patient=patient):
+        rows.append(
+            StatementRow(
+                inv.issued_at,
+                "invoice",
+                inv.display_number,
+                f"Services on {inv.service_date:%Y-%m-%d}",
+                inv.patient_portion,
+                zero,
+            )
+        )
+        if inv.voided_at:
+            rows.append(
+                StatementRow(
+                    inv.voided_at,
+                    "void",
+                    inv.display_number,
+                    f"Void: {inv.void_reason}",
+                    zero,
+                    inv.patient_portion,
+                )
+            )
+    notes = CreditNote.objects.filter(invoice__patient=patient, portion=Portion.PATIENT)
+    for note in notes.select_related("invoice"):
+        rows.append(
+            StatementRow(
+                note.issued_at,
+                "credit_note",
+                note.display_number,
+                f"Credit on {note.invoice.display_number}: {note.reason}",
+                zero,
+                note.amount,
+            )
+        )
+    payments = Payment.objects.filter(patient=patient).exclude(
+        method__in=[Payment.Method.PAYER, Payment.Method.CREDIT_NOTE]
+    )
+    for pay in payments:
+        rows.append(
+            StatementRow(
+                pay.received_at,
+                "payment",
+                pay.reference,
+                f"Payment, {pay.get_method_display()}",
+                zero,
+                pay.amount,
+            )
+        )
+    for refund in Refund.objects.filter(patient=patient):
+        rows.append(
+            StatementRow(
+                refund.refunded_at,
+                "refund",
+                "",
+                f"Refund, {refund.get_method_display()}",
+                refund.amount,
+                zero,
+            )
+        )
+    rows.sort(key=lambda r: r.at)
+    balance = zero
+    out = []
+    for row in rows:
+        balance = balance + row.charge - row.credit
+        out.append(StatementRow(**{**row.__dict__, "balance": balance}))
+    return out
+
+
+@dataclass
+class DaySheet:
+    """A location's clinic day: money taken by method (refunds subtracted), invoices
+    issued and voided that day."""
+
+    day: date
+    by_method: dict[str, Decimal] = field(default_factory=dict)
+    taken: Decimal = Decimal("0.00")
+    invoices: list[Invoice] = field(default_factory=list)
+    invoiced: Decimal = Decimal("0.00")
+    voids: list[Invoice] = field(default_factory=list)
+
+
+def day_sheet(*, location: Location, day: date) -> DaySheet:
+    """The day sheet of ``location`` on clinic day ``day`` (four queries)."""
+    start, end = _bounds(day)
+    sheet = DaySheet(day=day)
+    taken: dict[str, Decimal] = defaultdict(lambda: money.ZERO)
+    paid = (
+        Payment.objects.filter(location=location, received_at__gte=start, received_at__lt=end)
+        .exclude(method=Payment.Method.CREDIT_NOTE)
+        .values("method")
+        .annotate(s=models.Sum("amount"))
+    )
+    for row in paid:
+        taken[row["method"]] += row["s"]
+    refunded = (
+        Refund.objects.filter(location=location, refunded_at__gte=start, refunded_at__lt=end)
+        .values("method")
+        .annotate(s=models.Sum("amount"))
+    )
+    for row in refunded:
+        taken[row["method"]] -= row["s"]
+    sheet.by_method = dict(sorted(taken.items()))
+    sheet.taken = money.total(taken.values())
+    issued = Invoice.objects.filter(location=location, issued_at__gte=start, issued_at__lt=end)
+    sheet.invoices = list(issued.select_related("patient").order_by("number"))
+    sheet.invoiced = money.total(i.total for i in sheet.invoices if not i.is_void)
+    voided = Invoice.objects.filter(location=location, voided_at__gte=start, voided_at__lt=end)
+    sheet.voids = list(voided.select_related("patient", "voided_by").order_by("number"))
+    return sheet
+
+
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    """The clinic day ``day`` as [start, end) aware moments (DST days included)."""
+    tz = clock.clinic_tz()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(date.fromordinal(day.toordinal() + 1), datetime.min.time(), tzinfo=tz)
+    return start, end
+
+
+BUCKETS = ("0-30", "31-60", "61-90", "over 90")
+
+
+def age_bucket(*, issued: date, as_of: date) -> str:
+    """The age bucket of an invoice issued on clinic day ``issued``, seen on ``as_of``:
+    0-30 days, 31-60, 61-90, over 90."""
+    days = (as_of - issued).days
+    if days <= 30:
+        return BUCKETS[0]
+    if days <= 60:
+        return BUCKETS[1]
+    if days <= 90:
+        return BUCKETS[2]
+    return BUCKETS[3]
+
+
+@dataclass
+class Receivable:
+    """What one debtor (a patient, or a payer) owes, by age bucket."""
+
+    name: str
+    key: str
+    buckets: dict[str, Decimal] = field(
+        default_factory=lambda: {b: Decimal("0.00") for b in BUCKETS}
+    )
+
+    @property
+    def total(self) -> Decimal:
+        return money.total(self.buckets.values())
+
+
+@dataclass
+class Receivables:
+    patients: list[Receivable]
+    payers: list[Receivable]
+
+
+def receivables(*, as_of: date) -> Receivables:
+    """Accounts receivable on ``as_of`` by age, per patient (their portions) and per
+    payer (payer portions, by payer name and kind). Age runs from the invoice's issue
+    date (the clinic day it was issued), as a debt starts when the bill is sent. One
+    query."""
+    rows = (
+        with_balances(Invoice.objects.live())
+        .filter(models.Q(patient_due__gt=0) | models.Q(payer_due__gt=0))
+        .select_related("patient", "payer_case")
+    )
+    patients: dict[int, Receivable] = {}
+    payers: dict[str, Receivable] = {}
+    for inv in rows:
+        bucket = age_bucket(issued=clock.clinic_day(inv.issued_at), as_of=as_of)
+        if inv.patient_due > 0:
+            debtor = patients.setdefault(
+                inv.patient_id, Receivable(name=inv.patient.full_name, key=str(inv.patient_id))
+            )
+            debtor.buckets[bucket] += inv.patient_due
+        if inv.payer_due > 0 and inv.payer_case is not None:
+            case = inv.payer_case
+            name = case.payer_name or case.get_kind_display()
+            key = f"{case.kind}:{name.casefold()}"
+            payers.setdefault(key, Receivable(name=name, key=key)).buckets[bucket] += inv.payer_due
+    return Receivables(
+        patients=sorted(patients.values(), key=lambda r: r.name.casefold()),
+        payers=sorted(payers.values(), key=lambda r: r.name.casefold()),
+    )
