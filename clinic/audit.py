@@ -75,6 +75,7 @@ def record_staff_account(
 _APPOINTMENT = ("treatment_sessions.Appointment", "patient")
 _VISIT = ("treatment_sessions.Visit", "appointment__patient")
 _PATIENT = ("intake.Patient", "pk")
+_INVOICE = ("treatment_sessions.Invoice", "patient")
 # What the id in each staff URL names, and the way from that row to its patient. A
 # refused request never reaches its view, so its audit row learns from here whose
 # record was tried. tests/clinic/authorization/ keeps this complete.
@@ -108,6 +109,11 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:timeline": _PATIENT,
     "sessions:alert": ("treatment_sessions.Alert", "visit__appointment__patient"),
     "sessions:call-done": ("treatment_sessions.CallTask", "patient"),
+    # Receipts.
+    "sessions:receipt": _INVOICE,
+    "sessions:receipt-pdf": _INVOICE,
+    "sessions:receipt-send": _INVOICE,
+    "sessions:receipt-links-revoke": _INVOICE,
 }
 
 

@@ -55,6 +55,12 @@ def aftercare(*, to: str, first_name: str, link: str) -> None:
     _send("aftercare", to, {"first_name": first_name, "link": link})
 
 
+def receipt(*, to: str, first_name: str, link: str, expires_on: date) -> None:
+    """The patient's receipt is ready behind ``link`` (good until ``expires_on``): the mail
+    names no service, practitioner or amount."""
+    _send("receipt", to, {"first_name": first_name, "link": link, "expires_on": expires_on})
+
+
 def checkin(
     *, to: str, first_name: str, link: str, connection: BaseEmailBackend | None = None
 ) -> None:

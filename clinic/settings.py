@@ -390,6 +390,8 @@ REMINDER_SKIP_WITHIN_MINUTES = envint("REMINDER_SKIP_WITHIN_MINUTES", 30, minimu
 # Lifetimes of the other patient links (README, "Patient links"): the aftercare page from
 # when it was sent, a practitioner's calendar feed from when the address was made.
 AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
+# A receipt emailed to the patient, from when it was sent (the PDF they keep is lasting).
+RECEIPT_LINK_DAYS = envint("RECEIPT_LINK_DAYS", 30, minimum=1)
 CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
 
 # `make bench` serves a reference page (clinic/site/views.bench_floor) when BENCH=1.

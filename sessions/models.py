@@ -16,6 +16,7 @@ from sessions.billing.models import (
     Fee,
     MissedVisitFee,
     PayerCase,
+    ReceiptLink,
 )
 from sessions.booking.models import (
     Appointment,
@@ -63,6 +64,7 @@ __all__ = [
     "NeedlingSite",
     "NoteIsSigned",
     "PayerCase",
+    "ReceiptLink",
     "Payment",
     "PaymentAllocation",
     "Refund",

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from sessions.billing import receipts
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
@@ -44,4 +45,15 @@ urlpatterns = [
     path("c/<str:token>/", followup_views.checkin, name="checkin"),
     # The patient's aftercare page, reached through a signed link.
     path("a/<str:token>/", chart_views.aftercare, name="aftercare"),
+    # Receipts (front desk and clinic admin), and the patient's signed link to one.
+    path("invoices/<id:pk>/receipt/", receipts.receipt, name="receipt"),
+    path("invoices/<id:pk>/receipt.pdf", receipts.receipt_pdf_view, name="receipt-pdf"),
+    path("invoices/<id:pk>/receipt/send/", receipts.receipt_send_view, name="receipt-send"),
+    path(
+        "invoices/<id:pk>/receipt/links/stop/",
+        receipts.receipt_links_revoke_view,
+        name="receipt-links-revoke",
+    ),
+    path("r/<str:token>/", receipts.receipt_link_page, name="receipt-link"),
+    path("r/<str:token>/receipt.pdf", receipts.receipt_link_pdf, name="receipt-link-pdf"),
 ]

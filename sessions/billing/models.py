@@ -264,3 +264,26 @@ class DocumentSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series}: next {self.next_number}"
+
+
+class ReceiptLink(models.Model):
+    """A receipt emailed to the patient: the signed link's nonce (``clinic.links``; a
+    new nonce revokes it) and when it was sent. It opens the one invoice it names."""
+
+    invoice = models.ForeignKey(
+        "treatment_sessions.Invoice", on_delete=models.PROTECT, related_name="receipt_links"
+    )
+    email = models.EmailField()
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["invoice", "created_at"], name="receiptlink_invoice_idx")]
+
+    def __str__(self) -> str:
+        return f"Receipt link for invoice {self.invoice_id}"
