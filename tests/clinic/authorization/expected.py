@@ -96,6 +96,13 @@ EXPECTED: dict[str, tuple] = {
     "sessions:message-health":      (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "sessions:checkin":             (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:aftercare":           (OK,       BAD_LINK, OK,        OK,        OK),
+    # Receipts: front desk and clinic admin bill; the patient's signed link.
+    "sessions:receipt":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:receipt-pdf":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:receipt-send":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:receipt-links-revoke": (LOGIN,   LOGIN,    OK,        DENIED,    OK),
+    "sessions:receipt-link":        (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:receipt-link-pdf":    (OK,       BAD_LINK, OK,        OK,        OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

@@ -13,6 +13,7 @@ from django.utils.http import urlsafe_base64_encode
 from clinic.links import make_token
 from intake import services as intake_services
 from intake.forms import STEP_SLUGS
+from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.booking import feeds
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
@@ -48,6 +49,8 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
     "sessions:calendar-feed": (feeds.FEED_PURPOSE, "feed", "other_feed", {}),
     "sessions:checkin": (CHECKIN_PURPOSE, "checkin", "other_checkin", {}),
     "sessions:aftercare": (AFTERCARE_PURPOSE, "delivery", "other_delivery", {}),
+    "sessions:receipt-link": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
+    "sessions:receipt-link-pdf": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
 }
 
 
@@ -121,6 +124,11 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:alert": lambda w: {"pk": w.alert.pk},
     "sessions:call-done": lambda w: {"pk": w.call.pk},
     "sessions:message-health": no_args,
+    # Receipts.
+    "sessions:receipt": lambda w: {"pk": w.invoice.pk},
+    "sessions:receipt-pdf": lambda w: {"pk": w.invoice.pk},
+    "sessions:receipt-send": lambda w: {"pk": w.invoice.pk},
+    "sessions:receipt-links-revoke": lambda w: {"pk": w.invoice.pk},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
@@ -147,6 +155,8 @@ POST: dict[str, dict] = {
     "sessions:sign": {"aftercare_text": "Soreness for a day or two is normal."},
     "sessions:addendum-add": {"reason": "Wrong side", "text": "Left, not right."},
     "sessions:call-done": {"note": "Called back"},
+    "sessions:receipt-send": {},
+    "sessions:receipt-links-revoke": {},
 }
 
 

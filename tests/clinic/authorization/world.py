@@ -13,6 +13,7 @@ from django.utils import timezone
 from clinic.roles import Role
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
+from sessions.billing import services as billing
 from sessions.booking import feeds
 from sessions.models import (
     AftercareDelivery,
@@ -20,7 +21,9 @@ from sessions.models import (
     Appointment,
     CalendarFeed,
     CallTask,
+    Invoice,
     NeedlingSite,
+    ReceiptLink,
     ScheduledMessage,
     Visit,
 )
@@ -62,6 +65,10 @@ class World:
     feed: CalendarFeed  # the author's calendar feed
     other_feed: CalendarFeed  # the physio's own
     attempt: AccessAttempt
+    # Receipts: A's invoice, and a receipt link each of A and B hold.
+    invoice: Invoice
+    receipt_link: ReceiptLink
+    other_receipt_link: ReceiptLink
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -103,6 +110,26 @@ def _sent_checkin(visit, now) -> ScheduledMessage:
     )
 
 
+def _invoice(patient, location, clerk) -> Invoice:
+    line = billing.LineIn(description="IMS treatment", unit_price=Decimal("95.00"))
+    return billing.invoice_issue(
+        patient=patient,
+        lines=[line],
+        location=location,
+        issued_by=clerk,
+        service_date=timezone.now().date(),
+    )
+
+
+def _receipt_link(invoice, clerk) -> ReceiptLink:
+    return ReceiptLink.objects.create(
+        invoice=invoice,
+        email=invoice.patient.email,
+        nonce=secrets.token_urlsafe(24),
+        sent_by=clerk,
+    )
+
+
 def build_world() -> World:
     now = timezone.now()
     front_desk = UserFactory(username="frontdesk", role=Role.FRONT_DESK)
@@ -135,6 +162,7 @@ def build_world() -> World:
         message=checkin, soreness=9, compared="worse", red_flags=["fever"]
     )
     alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)
+    invoice = _invoice(alice, location, front_desk)
 
     return World(
         front_desk=front_desk,
@@ -169,4 +197,7 @@ def build_world() -> World:
             post_data="",
             failures_since_start=5,
         ),
+        invoice=invoice,
+        receipt_link=_receipt_link(invoice, front_desk),
+        other_receipt_link=_receipt_link(_invoice(bob, location, front_desk), front_desk),
     )
