@@ -142,7 +142,7 @@ def _profile(user: StaffUser | None):
     if user is None:
         return None
     try:
-        return user.practitioner_profile  # type: ignore[union-attr]
+        return user.practitioner_profile
     except ObjectDoesNotExist:
         return None
 

@@ -4,6 +4,7 @@ closing list."""
 
 import importlib
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,9 @@ from playwright.sync_api import Page
 
 from intake import services as intake_services
 from intake.models import ConsentText, Patient
+from sessions.billing import receipts
+from sessions.billing import services as billing
+from sessions.billing.payments import AllocationIn, payment_take
 from sessions.charting.aftercare import aftercare_link
 from sessions.followups import services as followup_services
 from sessions.models import (
@@ -103,6 +107,7 @@ def clinic_fixture(demo_clinic, settings, live_server):
     )
     sofia = Patient.objects.get(legal_first_name="Sofia")
     invitation = intake_services.intake_invite(patient=sofia, sent_by=front_desk)
+    invoice = _paid_invoice(signed, front_desk)
     return SimpleNamespace(
         url=live_server.url,
         physio=physio,
@@ -119,4 +124,30 @@ def clinic_fixture(demo_clinic, settings, live_server):
         checkin_link=followup_services.checkin_link(open_checkin),
         aftercare_link=aftercare_link(AftercareDelivery.objects.get(visit=visit)),
         intake_link=intake_services.invitation_link(invitation),
+        invoice=invoice,
+        receipt_link=receipts.receipt_link(
+            receipts.receipt_send(invoice=invoice, sent_by=front_desk)
+        ),
     )
+
+
+def _paid_invoice(appointment, clerk):
+    """Aisha's visit of yesterday invoiced by hand and paid by debit (the receipt pages)."""
+    invoice = billing.invoice_issue(
+        patient=appointment.patient,
+        lines=[billing.LineIn(description="IMS treatment", unit_price=Decimal("95.00"))],
+        location=appointment.location,
+        issued_by=clerk,
+        service_date=appointment.day,
+        practitioner=appointment.practitioner,
+        appointment=appointment,
+    )
+    payment_take(
+        patient=invoice.patient,
+        amount=Decimal("95.00"),
+        method="debit",
+        recorded_by=clerk,
+        allocations=[AllocationIn(invoice)],
+        location=invoice.location,
+    )
+    return invoice

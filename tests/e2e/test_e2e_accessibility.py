@@ -47,6 +47,10 @@ NOT_PAGES = {
     "sessions:addendum-add": "POST only; redirects to the chart",
     "sessions:links-revoke": "POST only; redirects to the chart",
     "sessions:call-done": "POST only; redirects to the front desk's home",
+    "sessions:receipt-pdf": "a PDF file",
+    "sessions:receipt-send": "POST only; redirects to the receipt",
+    "sessions:receipt-links-revoke": "POST only; redirects to the receipt",
+    "sessions:receipt-link-pdf": "a PDF file",
 }
 
 SIGNED_OUT_PAGES = {
@@ -69,6 +73,7 @@ FRONT_DESK_PAGES = {
     "sessions:appointment-detail",
     "sessions:appointment-cancel",
     "sessions:course-edit",
+    "sessions:receipt",
     "mfa-setup",
     "password_change",
     "password_change_done",
@@ -96,6 +101,7 @@ PATIENT_PAGES = {
     "intake:intake-summary",
     "sessions:checkin",
     "sessions:aftercare",
+    "sessions:receipt-link",
 }
 
 
@@ -228,6 +234,9 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
     page.get_by_label("Starts").fill("")
     refuse(page, "Move the appointment")
     audit.check_refused(page, "appointment, move without a date")
+
+    page.goto(f"{url}/invoices/{clinic.invoice.pk}/receipt/")
+    audit.check(page, "receipt (no registration number on file)")
 
     page.goto(f"{url}/patients/{marcus}/course/")
     audit.check(page, "course plan")

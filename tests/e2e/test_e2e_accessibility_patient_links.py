@@ -24,6 +24,7 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
         ("/i/not-a-link/", "intake link, not valid"),
         ("/c/not-a-link/", "check-in link, not valid"),
         ("/a/not-a-link/", "aftercare link, not valid"),
+        ("/r/not-a-link/", "receipt link, not valid"),
     ]:
         page.goto(url + path)
         audit.check(page, label)
@@ -36,6 +37,8 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
 
     page.goto(clinic.aftercare_link)
     audit.check(page, "aftercare")
+    page.goto(clinic.receipt_link)
+    audit.check(page, "receipt")
     page.goto(clinic.checkin_link)
     audit.check(page, "check-in")
     refuse(page, "Send my answers")
