@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from clinic.links import make_token
 from clinic.models import AuditEvent
+from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from tests.clinic.authorization.expected import BAD_LINK, OK
 from tests.clinic.authorization.requesting import link_args, outcome
@@ -25,6 +26,7 @@ LIFETIMES = {
     "check-in": ("sessions:checkin", "checkin", "sent_at", "CHECKIN_LINK_DAYS"),
     "aftercare": ("sessions:aftercare", "delivery", "created_at", "AFTERCARE_LINK_DAYS"),
     "calendar feed": ("sessions:calendar-feed", "feed", "created_at", "CALENDAR_FEED_DAYS"),
+    "receipt": ("sessions:receipt-link", "receipt_link", "created_at", "RECEIPT_LINK_DAYS"),
 }
 
 
@@ -75,6 +77,23 @@ def test_a_physio_stops_a_visit_s_aftercare_and_check_in_links(world, client_for
     # Another visit's links (patient B's) still open.
     other = make_token(AFTERCARE_PURPOSE, world.other_delivery.pk, world.other_delivery.nonce)
     assert outcome(Client().get(reverse("sessions:aftercare", args=[other]))) == OK
+
+
+def test_the_front_desk_stops_an_invoice_s_receipt_links(world, client_for):
+    assert opens(world, "sessions:receipt-link") == OK
+    assert opens(world, "sessions:receipt-link-pdf") == OK
+    response = client_for(world.front_desk).post(
+        reverse("sessions:receipt-links-revoke", args=[world.invoice.pk])
+    )
+    assert response.status_code == 302
+    assert opens(world, "sessions:receipt-link") == BAD_LINK
+    assert opens(world, "sessions:receipt-link-pdf") == BAD_LINK
+    event = AuditEvent.objects.get(url_name="sessions:receipt-links-revoke")
+    assert event.patient == world.patient and event.user == world.front_desk
+    # Another invoice's receipt link (patient B's) still opens.
+    row = world.other_receipt_link
+    other = make_token(RECEIPT_PURPOSE, row.pk, row.nonce)
+    assert outcome(Client().get(reverse("sessions:receipt-link", args=[other]))) == OK
 
 
 def test_revoked_intake_links_and_calendar_feeds_stop(world, client_for):
