@@ -181,6 +181,10 @@ def receipt_send(
     transaction commits; returns the link's row. Raises ValidationError (no field) for
     a void invoice or a patient with no email address."""
     now = now or timezone.now()
+    # Locked, so a void committed meanwhile is seen here, not after the mail has gone.
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",)).select_related("patient").get(pk=invoice.pk)
+    )
     patient = invoice.patient
     if invoice.is_void:
         raise ValidationError(f"{invoice.display_number} is void: there is no receipt to send.")
@@ -188,13 +192,15 @@ def receipt_send(
         raise ValidationError(
             "The patient has no email address on file: add one on their page, or print the receipt."
         )
-    row = ReceiptLink.objects.create(
+    row = ReceiptLink(
         invoice=invoice,
         email=patient.email,
         nonce=secrets.token_urlsafe(24),
         created_at=now,
         sent_by=sent_by,
     )
+    row.full_clean()
+    row.save()
     link = receipt_link(row)
     expires_on = clock.clinic_day(now + timedelta(days=settings.RECEIPT_LINK_DAYS))
 
