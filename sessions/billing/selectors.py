@@ -233,7 +233,8 @@ def patient_statement(*, patient: Patient) -> list[StatementRow]:
 @dataclass
 class DaySheet:
     """A location's clinic day: money taken by method (refunds subtracted), invoices
-    issued and voided that day."""
+    issued and voided that day, and the rows behind the totals: each payment (its
+    allocations prefetched, for the invoice numbers), credit notes and refunds."""
 
     day: date
     by_method: dict[str, Decimal] = field(default_factory=dict)
@@ -241,10 +242,13 @@ class DaySheet:
     invoices: list[Invoice] = field(default_factory=list)
     invoiced: Decimal = Decimal("0.00")
     voids: list[Invoice] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    credit_notes: list[CreditNote] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
 
 
 def day_sheet(*, location: Location, day: date) -> DaySheet:
-    """The day sheet of ``location`` on clinic day ``day`` (four queries)."""
+    """The day sheet of ``location`` on clinic day ``day`` (eight queries)."""
     start, end = _bounds(day)
     sheet = DaySheet(day=day)
     taken: dict[str, Decimal] = defaultdict(lambda: money.ZERO)
@@ -270,6 +274,32 @@ def day_sheet(*, location: Location, day: date) -> DaySheet:
     sheet.invoiced = money.total(i.total for i in sheet.invoices if not i.is_void)
     voided = Invoice.objects.filter(location=location, voided_at__gte=start, voided_at__lt=end)
     sheet.voids = list(voided.select_related("patient", "voided_by").order_by("number"))
+    sheet.payments = list(
+        Payment.objects.filter(location=location, received_at__gte=start, received_at__lt=end)
+        .exclude(method=Payment.Method.CREDIT_NOTE)
+        .select_related("patient")
+        .prefetch_related(
+            models.Prefetch(
+                "allocations",
+                PaymentAllocation.objects.filter(invoice__isnull=False)
+                .select_related("invoice")
+                .order_by("invoice__number"),
+            )
+        )
+        .order_by("received_at", "id")
+    )
+    sheet.credit_notes = list(
+        CreditNote.objects.filter(
+            invoice__location=location, issued_at__gte=start, issued_at__lt=end
+        )
+        .select_related("invoice__patient")
+        .order_by("number")
+    )
+    sheet.refunds = list(
+        Refund.objects.filter(location=location, refunded_at__gte=start, refunded_at__lt=end)
+        .select_related("patient")
+        .order_by("refunded_at", "id")
+    )
     return sheet
 
 

@@ -96,6 +96,9 @@ EXPECTED: dict[str, tuple] = {
     "sessions:message-health":      (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "sessions:checkin":             (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:aftercare":           (OK,       BAD_LINK, OK,        OK,        OK),
+    # Billing reports.
+    "sessions:day-sheet":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:receivables":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

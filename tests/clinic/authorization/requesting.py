@@ -121,6 +121,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:alert": lambda w: {"pk": w.alert.pk},
     "sessions:call-done": lambda w: {"pk": w.call.pk},
     "sessions:message-health": no_args,
+    "sessions:day-sheet": no_args,
+    "sessions:receivables": no_args,
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
