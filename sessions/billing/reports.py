@@ -4,6 +4,7 @@ as a CSV a spreadsheet opens safely."""
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from clinic import audit, clock
@@ -15,6 +16,7 @@ from sessions.billing.documents import Payment
 from sessions.booking.models import Location
 
 BILLING = (Role.FRONT_DESK, Role.ADMIN)
+PATIENTS_PER_PAGE = 100
 
 
 class DaySheetForm(forms.Form):
@@ -56,8 +58,8 @@ def day_sheet(request):
 
 @require_roles(*BILLING)
 def receivables(request):
-    """Accounts receivable today, per patient and per payer, by age; ?format=csv
-    downloads it."""
+    """Accounts receivable today, per patient (PATIENTS_PER_PAGE a page, ?page=) and per
+    payer, by age, with totals over all; ?format=csv downloads every row."""
     as_of = clock.clinic_today()
     report = selectors.receivables(as_of=as_of)
     if request.GET.get("format") == "csv":
@@ -73,6 +75,9 @@ def receivables(request):
         "sessions/billing/receivables.html",
         {
             "report": report,
+            "patients": Paginator(report.patients, PATIENTS_PER_PAGE).get_page(
+                request.GET.get("page")
+            ),
             "as_of": as_of,
             "buckets": selectors.BUCKETS,
             "patient_totals": _totals(report.patients),

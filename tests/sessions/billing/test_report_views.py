@@ -180,3 +180,19 @@ def test_admin_reads_both(client_for, clinic_admin, location):
     admin = client_for(clinic_admin)
     assert admin.get(DAY_SHEET).status_code == 200
     assert admin.get(RECEIVABLES).status_code == 200
+
+
+def test_receivables_pages_patients_with_totals_over_all(desk, location, clerk, monkeypatch):
+    from sessions.billing import reports
+
+    monkeypatch.setattr(reports, "PATIENTS_PER_PAGE", 2)
+    for _ in range(3):
+        issue(PatientFactory(), location, clerk, "10")
+    first = desk.get(RECEIVABLES)
+    assert len(first.context["patients"].object_list) == 2
+    assert first.context["patient_totals"][-1] == D("30.00")
+    assert "Page 1 of 2" in first.content.decode()
+    assert len(desk.get(RECEIVABLES, {"page": "2"}).context["patients"].object_list) == 1
+    assert desk.get(RECEIVABLES, {"page": "abc"}).status_code == 200
+    csv_rows = desk.get(RECEIVABLES, {"format": "csv"}).content.decode("utf-8-sig").splitlines()
+    assert len(csv_rows) == 1 + 3
