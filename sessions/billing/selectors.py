@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from clinic import clock
@@ -348,15 +349,46 @@ class Receivables:
     payers: list[Receivable]
 
 
+_OWING = """
+SELECT i.id FROM {invoice} i
+LEFT JOIN (
+    SELECT invoice_id,
+           SUM(amount) FILTER (WHERE portion = 'patient') AS patient,
+           SUM(amount) FILTER (WHERE portion = 'payer') AS payer
+    FROM {allocation} WHERE invoice_id IS NOT NULL GROUP BY invoice_id
+) a ON a.invoice_id = i.id
+LEFT JOIN (
+    SELECT invoice_id,
+           SUM(applied) FILTER (WHERE portion = 'patient') AS patient,
+           SUM(applied) FILTER (WHERE portion = 'payer') AS payer
+    FROM {credit_note} GROUP BY invoice_id
+) c ON c.invoice_id = i.id
+WHERE i.voided_at IS NULL AND (
+    i.patient_portion - COALESCE(a.patient, 0) - COALESCE(c.patient, 0) > 0
+    OR i.payer_portion - COALESCE(a.payer, 0) - COALESCE(c.payer, 0) > 0
+)"""
+
+
+def _owing_sql() -> str:
+    """The ids of live invoices with a portion still owed: one pass over each table
+    (correlated subqueries in a WHERE would run for every invoice ever issued)."""
+    return _OWING.format(
+        invoice=Invoice._meta.db_table,
+        allocation=PaymentAllocation._meta.db_table,
+        credit_note=CreditNote._meta.db_table,
+    )
+
+
 def receivables(*, as_of: date) -> Receivables:
     """Accounts receivable on ``as_of`` by age, per patient (their portions) and per
     payer (payer portions, by payer name and kind). Age runs from the invoice's issue
     date (the clinic day it was issued), as a debt starts when the bill is sent. One
-    query."""
+    query: the invoices owing are found by summing allocations and credit notes once per
+    table (``_OWING``), so only those rows get the per-invoice balance subqueries."""
     rows = (
-        with_balances(Invoice.objects.live())
-        .filter(models.Q(patient_due__gt=0) | models.Q(payer_due__gt=0))
+        with_balances(Invoice.objects.filter(pk__in=RawSQL(_owing_sql(), [])))
         .select_related("patient", "payer_case")
+        .order_by()
     )
     patients: dict[int, Receivable] = {}
     payers: dict[str, Receivable] = {}
