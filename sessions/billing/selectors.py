@@ -9,7 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from clinic import clock
@@ -340,7 +339,10 @@ class Receivables:
 
 
 _OWING = """
-SELECT i.id FROM {invoice} i
+SELECT i.id, i.patient_id, i.payer_case_id, i.issued_at,
+       i.patient_portion - COALESCE(a.patient, 0) - COALESCE(c.patient, 0) AS patient_due,
+       i.payer_portion - COALESCE(a.payer, 0) - COALESCE(c.payer, 0) AS payer_due
+FROM {invoice} i
 LEFT JOIN (
     SELECT invoice_id,
            SUM(amount) FILTER (WHERE portion = 'patient') AS patient,
@@ -360,8 +362,8 @@ WHERE i.voided_at IS NULL AND (
 
 
 def _owing_sql() -> str:
-    """The ids of live invoices with a portion still owed: one pass over each table
-    (correlated subqueries in a WHERE would run for every invoice ever issued)."""
+    """Live invoices with a portion still owed, with ``patient_due`` and ``payer_due``
+    (as ``with_balances`` computes them)."""
     return _OWING.format(
         invoice=Invoice._meta.db_table,
         allocation=PaymentAllocation._meta.db_table,
@@ -372,14 +374,12 @@ def _owing_sql() -> str:
 def receivables(*, as_of: date) -> Receivables:
     """Accounts receivable on ``as_of`` by age, per patient (their portions) and per
     payer (payer portions, by payer name and kind). Age runs from the invoice's issue
-    date (the clinic day it was issued), as a debt starts when the bill is sent. One
-    query: the invoices owing are found by summing allocations and credit notes once per
-    table (``_OWING``), so only those rows get the per-invoice balance subqueries."""
-    rows = (
-        with_balances(Invoice.objects.filter(pk__in=RawSQL(_owing_sql(), [])))
-        .select_related("patient", "payer_case")
-        .order_by()
-    )
+    date (the clinic day it was issued), as a debt starts when the bill is sent. Three
+    queries: the invoices owing with what they owe (``_OWING``: one pass over each
+    table, no per-invoice subqueries, which at 100,000 invoices took seconds), then
+    their patients and cases."""
+    rows: list = list(Invoice.objects.raw(_owing_sql()))  # Invoices with the two dues
+    models.prefetch_related_objects(rows, "patient", "payer_case")
     patients: dict[int, Receivable] = {}
     payers: dict[str, Receivable] = {}
     for inv in rows:

@@ -132,5 +132,5 @@ def test_reads_run_a_fixed_number_of_queries(
         patient_account(patient=patient)
     with django_assert_max_num_queries(6):
         assert len(day_sheet(location=location, day=clock.clinic_today()).invoices) == 30
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(3):
         receivables(as_of=date(2026, 11, 20))
