@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from sessions.billing import receipts
+from sessions.billing import reports as billing_reports
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
@@ -43,6 +44,9 @@ urlpatterns = [
     path("calls/<id:pk>/done/", followup_views.call_done, name="call-done"),
     path("operations/messages/", followup_views.message_health, name="message-health"),
     path("c/<str:token>/", followup_views.checkin, name="checkin"),
+    # Billing reports (REPORTS).
+    path("billing/day-sheet/", billing_reports.day_sheet, name="day-sheet"),
+    path("billing/receivables/", billing_reports.receivables, name="receivables"),
     # The patient's aftercare page, reached through a signed link.
     path("a/<str:token>/", chart_views.aftercare, name="aftercare"),
     # Receipts (front desk and clinic admin), and the patient's signed link to one.

@@ -84,3 +84,49 @@ def test_seeding_again_leaves_a_reset_authenticator_reset(db, settings):
     assert list(TOTPDevice.objects.filter(user=physio).values_list("name", flat=True)) == [
         "Authenticator app"
     ]
+
+
+def test_demo_billing_is_seeded_once_without_number_gaps(db, settings):
+    from decimal import Decimal
+
+    from sessions.billing.documents import Invoice, Payment
+    from sessions.billing.models import BillingPolicy, DocumentSequence, Fee, PayerCase
+    from sessions.billing.selectors import invoice_balances
+    from sessions.models import Appointment
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    counts = (Invoice.objects.count(), Payment.objects.count(), Fee.objects.count())
+    call_command("seed_demo")
+    assert (Invoice.objects.count(), Payment.objects.count(), Fee.objects.count()) == counts
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert DocumentSequence.objects.get(series="invoice").next_number == len(numbers) + 1
+    wcb_rates = Fee.objects.filter(item__name="IMS treatment", payer_kind="workers_comp")
+    assert sorted(wcb_rates.values_list("amount", flat=True)) == [
+        Decimal("85.00"),
+        Decimal("88.50"),
+    ]
+    policy = BillingPolicy.get()
+    assert (policy.no_show_fee_on, policy.no_show_fee, policy.late_cancel_fee) == (
+        True,
+        Decimal("50.00"),
+        Decimal("40.00"),
+    )
+    case = PayerCase.objects.get(payer_name="WCB-Alberta")
+    assert (case.authorised_visits, case.payer_share_percent) == (8, Decimal("100.00"))
+    assert case.invoices.count() == 2
+    assert all(i.total == Decimal("88.50") and i.patient_portion == 0 for i in case.invoices.all())
+    assert Appointment.objects.filter(payer_case=case, status="booked").count() == 3
+    balances = invoice_balances(invoice_ids=list(Invoice.objects.values_list("id", flat=True)))
+    assert sorted(b.patient_due for b in balances.values() if b.patient_due) == [
+        Decimal("55.00"),  # partial
+        Decimal("95.00"),
+        Decimal("95.00"),
+    ]
+    gordon = Invoice.objects.get(patient__legal_last_name="MacLeod")
+    assert gordon.total == Decimal("142.25")  # brace with GST
+    methods = set(Payment.objects.values_list("method", flat=True))
+    assert {"debit", "credit_card", "cash", "payer"} <= methods
+    physio = get_user_model().objects.get(username="physio")
+    assert physio.practitioner_profile.registration_number == "PT-04417"

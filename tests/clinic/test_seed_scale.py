@@ -22,3 +22,27 @@ def test_seed_scale_makes_consistent_data_and_can_run_twice(db):
     )
     assert not clashes.exists()
     assert Patient.objects.search(Patient.objects.first().legal_last_name[:4]).exists()
+
+
+def test_seed_scale_bills_every_visit_with_sequential_numbers(db):
+    from decimal import Decimal
+
+    from clinic import clock
+    from sessions.billing import services
+    from sessions.billing.documents import Invoice, PaymentAllocation
+    from sessions.billing.models import DocumentSequence
+    from sessions.billing.selectors import receivables
+
+    options = dict(patients=30, visits=200, practitioners=3, locations=2, pending_checkins=20)
+    call_command("seed_scale", stdout=io.StringIO(), **options)
+    call_command("seed_scale", stdout=io.StringIO(), **options)
+    assert Invoice.objects.count() == Appointment.objects.count() == 400
+    numbers = list(Invoice.objects.order_by("number").values_list("number", flat=True))
+    assert numbers == list(range(1, 401))
+    assert DocumentSequence.objects.get(series="invoice").next_number == 401
+    assert services.number_take(series="invoice") == 401
+    assert Invoice.objects.filter(lines__line_total=Decimal("95.00")).count() == 400
+    paid = PaymentAllocation.objects.count()
+    assert 300 < paid < 400  # most paid, some owing
+    owing = sum(r.total for r in receivables(as_of=clock.clinic_today()).patients)
+    assert owing == Decimal("95.00") * (400 - paid)

@@ -74,6 +74,8 @@ FRONT_DESK_PAGES = {
     "sessions:appointment-cancel",
     "sessions:course-edit",
     "sessions:receipt",
+    "sessions:day-sheet",
+    "sessions:receivables",
     "mfa-setup",
     "password_change",
     "password_change_done",
@@ -93,7 +95,14 @@ PHYSIO_PAGES = {
     "sessions:alert",
     "patient-export",
 }
-ADMIN_PAGES = {"home", "audit-log", "staff-access", "sessions:message-health"}
+ADMIN_PAGES = {
+    "home",
+    "audit-log",
+    "staff-access",
+    "sessions:message-health",
+    "sessions:day-sheet",
+    "sessions:receivables",
+}
 PATIENT_PAGES = {
     "intake:patient-detail",
     "intake:fill",
@@ -202,6 +211,9 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
         ("/calendar/week/", "calendar week"),
         ("/appointments/new/", "book: choose the patient"),
         ("/appointments/new/?q=Lee", "book: patients found"),
+        ("/billing/day-sheet/", "day sheet"),
+        ("/billing/day-sheet/?day=2026-02-30", "day sheet, a day that does not exist"),
+        ("/billing/receivables/", "receivables"),
         ("/no-such-page/", "not found"),
         ("/audit/", "forbidden (the audit log is the clinic admin's)"),
     ]:
@@ -409,6 +421,8 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         ("/audit/?action=not-an-action", "audit log, refused filter"),
         ("/accounts/staff/", "staff access"),
         ("/operations/messages/", "message health"),
+        ("/billing/day-sheet/", "day sheet (admin)"),
+        ("/billing/receivables/", "receivables (admin)"),
         ("/screening/rules/", "screening rules (admin)"),
     ]:
         page.goto(clinic.url + path)

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import clock
 from clinic.roles import Role
+from clinic.site.demo_billing import seed_billing
 from intake.models import Patient
 from sessions.booking.services import course_open_or_get
 from sessions.models import (
@@ -94,7 +95,10 @@ def demo_patient_details(index: int, phone: str) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Create the demo clinic: staff for each role, two locations, ten patients."
+    help = (
+        "Create the demo clinic: staff for each role, two locations, ten patients, fees, "
+        "invoices and payments, a workers' compensation case."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -174,6 +178,10 @@ class Command(BaseCommand):
                     defaults={"starts": starts, "ends": ends},
                 )[1]
         created += self.seed_appointments(physio, locations[0])
+        staff = {
+            u.username: u for u in User.objects.filter(username__in=[s[0] for s in DEMO_STAFF])
+        }
+        created += seed_billing(users=staff, location=locations[0])
         self.stdout.write(f"Demo data ready ({created} new records).")
 
     def seed_appointments(self, physio, location) -> int:

@@ -1,9 +1,11 @@
 """Clinic-chain data at scale for the benchmark: patients, intakes, years of visits with
-needling sites, and follow-ups. Fast: PostgreSQL COPY for the big tables.
+needling sites, follow-ups, and an invoice per visit with its payment. Fast: PostgreSQL
+COPY for the big tables.
 
 Default size: 100,000 patients, 1,000,000 visits (with ~3 sites each), 40 practitioners,
 5 locations. Adds to what is there; `make bench` seeds once. The rows are made in
-clinic/site/scale_people.py and scale_visits.py, and written by clinic/site/bulk.py.
+clinic/site/scale_people.py, scale_visits.py and scale_billing.py, and written by
+clinic/site/bulk.py.
 """
 
 import random
@@ -13,8 +15,9 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.site import bulk, scale_people, scale_visits
+from clinic.site import bulk, scale_billing, scale_people, scale_visits
 from intake.models import Intake, Patient
+from sessions.billing.documents import Invoice, InvoiceLine, Payment, PaymentAllocation
 from sessions.models import Appointment, Course, NeedlingSite, ScheduledMessage, Visit
 
 
@@ -43,6 +46,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {len(patients)} patients")
             scale_people.intakes(patients, self.now)
             self.stdout.write(f"  {len(patients)} submitted intakes")
+            first_appointment = bulk.next_id(Appointment)
             visits, checkins = scale_visits.visits(
                 rng,
                 patients,
@@ -56,8 +60,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {visits} visits, {visits * opts['sites']} needling sites, {checkins} check-ins"
             )
+            invoiced = scale_billing.invoices(rng, first_appointment, self.now)
+            self.stdout.write(f"  {invoiced} invoices with their lines, most paid")
         bulk.reset_sequences(
-            [Patient, Intake, Course, Appointment, Visit, NeedlingSite, ScheduledMessage]
+            [
+                *(Patient, Intake, Course, Appointment, Visit, NeedlingSite, ScheduledMessage),
+                *(Invoice, InvoiceLine, Payment, PaymentAllocation),
+            ]
         )
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

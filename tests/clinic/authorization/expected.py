@@ -103,6 +103,9 @@ EXPECTED: dict[str, tuple] = {
     "sessions:receipt-links-revoke": (LOGIN,   LOGIN,    OK,        DENIED,    OK),
     "sessions:receipt-link":        (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:receipt-link-pdf":    (OK,       BAD_LINK, OK,        OK,        OK),
+    # Billing reports.
+    "sessions:day-sheet":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:receivables":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

@@ -129,6 +129,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:receipt-pdf": lambda w: {"pk": w.invoice.pk},
     "sessions:receipt-send": lambda w: {"pk": w.invoice.pk},
     "sessions:receipt-links-revoke": lambda w: {"pk": w.invoice.pk},
+    "sessions:day-sheet": no_args,
+    "sessions:receivables": no_args,
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }

@@ -130,7 +130,7 @@ def test_reads_run_a_fixed_number_of_queries(
         assert len(patient_statement(patient=patient)) == 30 + 30 + 6
     with django_assert_max_num_queries(2):
         patient_account(patient=patient)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):
         assert len(day_sheet(location=location, day=clock.clinic_today()).invoices) == 30
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(3):
         receivables(as_of=date(2026, 11, 20))
