@@ -108,6 +108,9 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:timeline": _PATIENT,
     "sessions:alert": ("treatment_sessions.Alert", "visit__appointment__patient"),
     "sessions:call-done": ("treatment_sessions.CallTask", "patient"),
+    "sessions:cases": _PATIENT,
+    "sessions:case-new": _PATIENT,
+    "sessions:case-edit": ("treatment_sessions.PayerCase", "patient"),
 }
 
 

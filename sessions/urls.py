@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from sessions.billing import cases as case_views
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
@@ -37,6 +38,10 @@ urlpatterns = [
     path("visits/<id:pk>/links/stop/", chart_views.links_revoke, name="links-revoke"),
     path("patients/<id:patient_pk>/timeline/", chart_views.timeline, name="timeline"),
     path("adverse-events/", chart_views.adverse_events, name="adverse-events"),
+    # Payer cases (billing).
+    path("patients/<id:patient_pk>/cases/", case_views.cases, name="cases"),
+    path("patients/<id:patient_pk>/cases/new/", case_views.case_new, name="case-new"),
+    path("cases/<id:pk>/edit/", case_views.case_edit, name="case-edit"),
     # Follow-ups.
     path("alerts/<id:pk>/", followup_views.alert_detail, name="alert"),
     path("calls/<id:pk>/done/", followup_views.call_done, name="call-done"),
