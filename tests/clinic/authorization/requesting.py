@@ -121,6 +121,9 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:alert": lambda w: {"pk": w.alert.pk},
     "sessions:call-done": lambda w: {"pk": w.call.pk},
     "sessions:message-health": no_args,
+    "sessions:cases": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:case-new": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:case-edit": lambda w: {"pk": w.payer_case.pk},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }

@@ -21,6 +21,7 @@ from sessions.models import (
     CalendarFeed,
     CallTask,
     NeedlingSite,
+    PayerCase,
     ScheduledMessage,
     Visit,
 )
@@ -32,6 +33,7 @@ from tests.factories import (
     MuscleFactory,
     NeedlingSiteFactory,
     PatientFactory,
+    PayerCaseFactory,
     ScheduledMessageFactory,
     UserFactory,
     VisitFactory,
@@ -62,6 +64,7 @@ class World:
     feed: CalendarFeed  # the author's calendar feed
     other_feed: CalendarFeed  # the physio's own
     attempt: AccessAttempt
+    payer_case: PayerCase  # A's workers' compensation case
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -169,4 +172,5 @@ def build_world() -> World:
             post_data="",
             failures_since_start=5,
         ),
+        payer_case=PayerCaseFactory(patient=alice),
     )
