@@ -120,10 +120,14 @@ class AppointmentForm(forms.Form):
         if appointment is None and not self.is_bound:
             course = selectors.course_active(patient=patient)
             self.initial.setdefault("payer_case", course.payer_case_id if course else None)
-        case, wall = self._given_clean("payer_case"), self._given_clean("start")
-        if case is None or wall is None or schedule.wall_clock_missing(wall, clock.clinic_tz()):
+        case, wall, tz = (
+            self._given_clean("payer_case"),
+            self._given_clean("start"),
+            clock.clinic_tz(),
+        )
+        if case is None or wall is None or schedule.wall_clock_missing(wall, tz):
             return
-        start = schedule.moment(wall, clock.clinic_tz(), second=str(self._given("start_fold")) == "1")
+        start = schedule.moment(wall, tz, second=str(self._given("start_fold")) == "1")
         status = case_authorisation(case=case, start=start, exclude_id=self.appointment_id)
         field.help_text = f"At this time: {status.label}."
 

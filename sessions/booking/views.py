@@ -133,7 +133,8 @@ def appointment_new(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            audit.record(request, audit.Action.CREATE, obj=appointment, detail=_override(appointment))
+            detail = _override(appointment)
+            audit.record(request, audit.Action.CREATE, obj=appointment, detail=detail)
             messages.success(request, f"Booked {patient} on {_when(appointment)}.")
             return redirect(_day_url(appointment))
     keep = {k: v for k, v in params.items() if k in {"start", "practitioner", "location"}}

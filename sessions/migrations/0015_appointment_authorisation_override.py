@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatment_sessions', '0014_billing'),
+        ("treatment_sessions", "0014_billing"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='authorisation_override',
-            field=models.CharField(blank=True, help_text="Why the visit was booked beyond its payer case's authorisation.", max_length=300),
+            model_name="appointment",
+            name="authorisation_override",
+            field=models.CharField(
+                blank=True,
+                help_text="Why the visit was booked beyond its payer case's authorisation.",
+                max_length=300,
+            ),
         ),
     ]

@@ -216,8 +216,12 @@ class TestKOfN:
 def test_the_week_of_a_case_is_counted_in_start_order(patient, physio, location, treatment, case):
     visits = [
         AppointmentFactory(
-            patient=patient, practitioner=physio, location=location, type=treatment,
-            start=local(2026, 11, 16, 9) + timedelta(days=d), payer_case=case,
+            patient=patient,
+            practitioner=physio,
+            location=location,
+            type=treatment,
+            start=local(2026, 11, 16, 9) + timedelta(days=d),
+            payer_case=case,
         )  # fmt: skip
         for d in (2, 0, 1)
     ]

@@ -188,9 +188,7 @@ class TestCaseList:
         with django_assert_max_num_queries(len(small.captured_queries)):
             assert client.get(url).content.decode().count("1 (no visit limit)") == 12
 
-    def test_the_patient_page_links_front_desk_to_the_cases(
-        self, client_for, front_desk, physio
-    ):
+    def test_the_patient_page_links_front_desk_to_the_cases(self, client_for, front_desk, physio):
         patient = PatientFactory()
         url = reverse("intake:patient-detail", args=[patient.pk])
         cases = reverse("sessions:cases", args=[patient.pk])
