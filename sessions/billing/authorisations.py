@@ -31,10 +31,11 @@ def _checks(case: PayerCase, today: date) -> dict[str, str]:
 
 @transaction.atomic
 def payer_case_save(
-    *, case: PayerCase, bill_course: bool = False, now: datetime | None = None
+    *, case: PayerCase, bill_course: bool | None = None, now: datetime | None = None
 ) -> PayerCase:
     """Save a new or changed case (its fields set by the form); with ``bill_course``,
-    the patient's open course is billed to it from now on (its new bookings take it).
+    the patient's open course is billed to it from now on (its new bookings take it);
+    ``False`` stops the open course billing to it; None leaves the course alone.
     Returns the case. Raises ValidationError keyed by the PayerCase field refused
     (``injury_date`` in the future, ``closed_on`` before ``opened_on``, both shares,
     dates out of order) or by ``bill_course`` when the patient has no open course."""
@@ -45,19 +46,22 @@ def payer_case_save(
     except ValidationError as exc:
         errors = {**exc.message_dict, **errors}  # type: ignore[dict-item]  # lists of sentences
     course = None
-    if bill_course:
+    if bill_course is not None:
         course = (
             Course.objects.select_for_update()
             .filter(patient_id=case.patient_id, closed_on__isnull=True)
             .first()
         )
-        if course is None:
+        if course is None and bill_course:
             errors["bill_course"] = "The patient has no open course: book a visit first."
     if errors:
         raise ValidationError(errors)
     case.save()
-    if course is not None:
+    if course is not None and bill_course:
         course.payer_case = case
+        course.save(update_fields=["payer_case"])
+    elif course is not None and course.payer_case_id == case.pk:
+        course.payer_case = None
         course.save(update_fields=["payer_case"])
     return case
 

@@ -58,7 +58,7 @@ def _case_form(request, case: PayerCase, patient: Patient):
     if request.method == "POST" and form.is_valid():
         try:
             case = authorisations.payer_case_save(
-                case=form.instance, bill_course=form.cleaned_data.get("bill_course", False)
+                case=form.instance, bill_course=form.cleaned_data.get("bill_course")
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -1,6 +1,7 @@
 """The payer case pages: the list with "k of N used", the case form's checks, who may
 edit, the course billed to a case, and the audit of each read and write."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -103,6 +104,17 @@ class TestCaseForm:
         client_for(front_desk).post(new_url(patient), case_data(bill_course="on"))
         course.refresh_from_db()
         assert course.payer_case == PayerCase.objects.get()
+
+    def test_unticking_stops_the_course_billing_to_the_case(self, client_for, front_desk, patient):
+        case = PayerCaseFactory(patient=patient)
+        course = Course.objects.create(patient=patient, payer_case=case)
+        client = client_for(front_desk)
+        url = reverse("sessions:case-edit", args=[case.pk])
+        box = re.search(r'<input[^>]*name="bill_course"[^>]*>', client.get(url).content.decode())
+        assert box and "checked" in box.group(0)
+        client.post(url, case_data())
+        course.refresh_from_db()
+        assert course.payer_case is None
 
     def test_editing_keeps_the_case_and_is_audited(self, client_for, front_desk, patient):
         case = PayerCaseFactory(patient=patient, authorised_visits=8)
