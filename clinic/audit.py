@@ -114,6 +114,9 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:receipt-pdf": _INVOICE,
     "sessions:receipt-send": _INVOICE,
     "sessions:receipt-links-revoke": _INVOICE,
+    "sessions:cases": _PATIENT,
+    "sessions:case-new": _PATIENT,
+    "sessions:case-edit": ("treatment_sessions.PayerCase", "patient"),
 }
 
 

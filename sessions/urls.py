@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from sessions.billing import cases as case_views
 from sessions.billing import receipts
 from sessions.billing import reports as billing_reports
 from sessions.booking import views
@@ -39,6 +40,10 @@ urlpatterns = [
     path("visits/<id:pk>/links/stop/", chart_views.links_revoke, name="links-revoke"),
     path("patients/<id:patient_pk>/timeline/", chart_views.timeline, name="timeline"),
     path("adverse-events/", chart_views.adverse_events, name="adverse-events"),
+    # Payer cases (billing).
+    path("patients/<id:patient_pk>/cases/", case_views.cases, name="cases"),
+    path("patients/<id:patient_pk>/cases/new/", case_views.case_new, name="case-new"),
+    path("cases/<id:pk>/edit/", case_views.case_edit, name="case-edit"),
     # Follow-ups.
     path("alerts/<id:pk>/", followup_views.alert_detail, name="alert"),
     path("calls/<id:pk>/done/", followup_views.call_done, name="call-done"),

@@ -138,6 +138,7 @@ RECORD: dict[type[Model], Part] = {
             "cancellation_reason",
             "front_desk_note",
             "eligibility_override",
+            "authorisation_override",
             "created_at",
             "updated_at",
         ),

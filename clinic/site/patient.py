@@ -66,6 +66,7 @@ def patient_detail(request, pk: int):
             "eligibility": eligibility,
             "day": day,
             "show_clinical": is_physio,
+            "show_billing": has_role(request.user, Role.FRONT_DESK, Role.ADMIN),
             "appointments": appointments,
             "course": course,
         },

@@ -8,6 +8,9 @@ raising ``ValidationError`` keyed by form field; amounts are ``Decimal``):
   ``missed_fee_charge``, ``number_take``.
 - ``payments``: ``payment_take`` (``AllocationIn``), ``credit_apply``, ``refund_record``.
 - ``missed``: ``missed_fee_propose`` (booking calls it), ``missed_fee_waive``.
+- ``authorisations``: ``payer_case_save`` (and the course billed to it), ``cases_of``,
+  ``booking_authorisation_check`` (booking calls it: a visit beyond its case's
+  authorisation needs a reason, kept as ``Appointment.authorisation_override``).
 - ``selectors``: ``invoice_balances``/``with_balances``, ``patient_account``,
   ``case_authorisation`` ("visit k of N authorised"), ``patient_statement``,
   ``day_sheet``, ``receivables`` (aged by issue date).

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -136,6 +137,46 @@ def case_authorisation(
     return authorisation_status(
         number=earlier + 1,
         day=clock.clinic_day(start),
+        authorised_visits=case.authorised_visits,
+        authorised_from=case.authorised_from,
+        authorised_until=case.authorised_until,
+    )
+
+
+QS = TypeVar("QS", bound=models.QuerySet)
+
+
+def with_case_visit_number(qs: QS) -> QS:
+    """Annotate appointments with ``case_visit_number``: their place under their payer
+    case, counted as ``case_authorisation`` counts (None without a case)."""
+    earlier = (
+        Appointment.objects.filter(
+            payer_case=models.OuterRef("payer_case"), start__lt=models.OuterRef("start")
+        )
+        .exclude(status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW])
+        .order_by()
+        .values("payer_case")
+        .annotate(n=models.Count("id"))
+        .values("n")
+    )
+    return qs.annotate(
+        case_visit_number=models.Case(
+            models.When(payer_case__isnull=True, then=None),
+            default=Coalesce(models.Subquery(earlier), 0) + 1,
+        )
+    )
+
+
+def visit_authorisation(appointment: Appointment) -> Authorisation | None:
+    """Where a visit annotated by ``with_case_visit_number`` (its ``payer_case``
+    selected) stands: "visit k of N authorised"; None without a case or when it does
+    not count (cancelled, no-show). No query."""
+    case = appointment.payer_case
+    if case is None or not appointment.counts_as_visit:
+        return None
+    return authorisation_status(
+        number=appointment.case_visit_number,  # type: ignore[attr-defined]  # annotated
+        day=appointment.day,
         authorised_visits=case.authorised_visits,
         authorised_from=case.authorised_from,
         authorised_until=case.authorised_until,

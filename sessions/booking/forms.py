@@ -11,6 +11,9 @@ from clinic.roles import display_name
 from clinic.types import StaffUser
 from intake.forms import PatientForm
 from sessions import schedule
+from sessions.billing.authorisations import cases_offered
+from sessions.billing.models import PayerCase
+from sessions.billing.selectors import case_authorisation
 from sessions.booking import selectors
 from sessions.booking.models import AppointmentType, Course, Location
 from sessions.booking.services import CANCEL_REASON_REQUIRED
@@ -77,12 +80,25 @@ class AppointmentForm(forms.Form):
         help_text="Only when booking needling on a date the patient is not cleared for.",
     )
     allow_outside_hours = forms.BooleanField(label="Book outside working hours", required=False)
+    payer_case: "forms.ModelChoiceField[PayerCase]" = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Bill to",
+        empty_label="The patient (no payer case)",
+    )
+    authorisation_override = forms.CharField(
+        label="Reason to book beyond the authorisation",
+        max_length=300,
+        required=False,
+        help_text="Only when the payer has not authorised this visit.",
+    )
 
     def __init__(self, *args, patient=None, appointment=None, **kwargs):
         """``patient``: booking, the type is preselected for them; ``appointment``:
         rescheduling it (its own time does not count as taken)."""
         super().__init__(*args, **kwargs)
         self.appointment_id = getattr(appointment, "pk", None)
+        self._cases(patient or appointment.patient, appointment)
         self.fields["practitioner"].queryset = selectors.practitioners()
         self.fields["practitioner"].label_from_instance = display_name
         tz = clock.clinic_tz()
@@ -94,6 +110,26 @@ class AppointmentForm(forms.Form):
             self.initial["type"] = selectors.type_default(patient=patient, fits=fits)
         if fits:
             self._describe_types(fits)
+
+    def _cases(self, patient, appointment) -> None:
+        """Offer the patient's open cases (the course's preselected when booking) and
+        say where the visit would stand: "visit k of N authorised"."""
+        field = cast(forms.ModelChoiceField, self.fields["payer_case"])
+        keep = getattr(appointment, "payer_case_id", None)
+        field.queryset = cases_offered(patient=patient, day=clock.clinic_today(), keep_id=keep)
+        if appointment is None and not self.is_bound:
+            course = selectors.course_active(patient=patient)
+            self.initial.setdefault("payer_case", course.payer_case_id if course else None)
+        case, wall, tz = (
+            self._given_clean("payer_case"),
+            self._given_clean("start"),
+            clock.clinic_tz(),
+        )
+        if case is None or wall is None or schedule.wall_clock_missing(wall, tz):
+            return
+        start = schedule.moment(wall, tz, second=str(self._given("start_fold")) == "1")
+        status = case_authorisation(case=case, start=start, exclude_id=self.appointment_id)
+        field.help_text = f"At this time: {status.label}."
 
     def _given(self, name: str):
         return self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
@@ -173,6 +209,8 @@ class AppointmentForm(forms.Form):
             "front_desk_note": data["front_desk_note"],
             "override_note": data["eligibility_override"],
             "allow_outside_hours": data["allow_outside_hours"],
+            "payer_case": data["payer_case"],
+            "authorisation_override": data["authorisation_override"],
         }
 
     def clean(self):

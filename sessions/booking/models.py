@@ -248,6 +248,11 @@ class Appointment(models.Model):
         blank=True,
         help_text="Why a needling visit was booked on a date the patient is not cleared for.",
     )
+    authorisation_override = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the visit was booked beyond its payer case's authorisation.",
+    )
     # Empty for visits not booked through the form (demo data, imports); they can still
     # be moved.
     created_by = models.ForeignKey(

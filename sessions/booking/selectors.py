@@ -16,6 +16,8 @@ from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.screening import Badge, Outcome
 from sessions import schedule
+from sessions.billing.rules import Authorisation
+from sessions.billing.selectors import visit_authorisation, with_case_visit_number
 from sessions.booking.models import (
     Appointment,
     AppointmentQuerySet,
@@ -161,6 +163,7 @@ class Entry:
     appointment: Appointment | None = None
     badge: Badge | None = None
     intake_state: str = ""
+    authorisation: Authorisation | None = None  # under a payer case: "visit k of N"
 
     @property
     def is_free(self) -> bool:
@@ -216,7 +219,9 @@ def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet
         )
     )
     return (
-        qs.select_related("patient", "type", "course", *related)
+        with_case_visit_number(
+            qs.select_related("patient", "type", "course", "payer_case", *related)
+        )
         .with_visit_number()
         .prefetch_related(
             Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
@@ -249,6 +254,7 @@ def _entry(appointment: Appointment) -> Entry:
             latest,
             latest.invitation_list if latest else [],  # type: ignore[attr-defined]  # prefetched (to_attr)
         ),
+        authorisation=visit_authorisation(appointment),
     )
 
 

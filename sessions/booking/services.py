@@ -15,7 +15,9 @@ from clinic.types import StaffUser
 from intake import services as intake_services
 from intake.models import Patient
 from sessions import schedule
+from sessions.billing.authorisations import booking_authorisation_check
 from sessions.billing.missed import missed_fee_propose
+from sessions.billing.models import PayerCase
 from sessions.booking.models import Appointment, AppointmentType, Course, Location
 from sessions.booking.selectors import (
     course_active,
@@ -27,6 +29,8 @@ from sessions.followups import services as followups
 from sessions.followups.models import ScheduledMessage
 
 BOOKING_HORIZON = timedelta(days=730)
+# ``payer_case`` not given: a new booking bills to its course's case, a move keeps its own.
+COURSE_CASE = object()
 
 
 def _clash_message(other: Appointment) -> str:
@@ -161,12 +165,15 @@ def _booking_save(
     override_note: str,
     allow_outside_hours: bool,
     now: datetime,
+    payer_case: PayerCase | None | object = COURSE_CASE,
+    authorisation_override: str = "",
 ) -> None:
     """Put the visit at its place and time, refuse what the clinic would not want, save
     it and schedule its reminder (cancelling a moved visit's old one). A new booking
     opens the patient's course, unless they have one. Raises ValidationError as
-    ``_check_booking`` and ``_save_guarded``, or keyed by the Appointment field
-    ``full_clean`` refuses."""
+    ``_check_booking`` and ``_save_guarded``, by ``payer_case`` or
+    ``authorisation_override`` (``booking_authorisation_check``), or keyed by the
+    Appointment field ``full_clean`` refuses."""
     moving = appointment.pk is not None
     appointment.practitioner = practitioner
     appointment.location = location
@@ -175,19 +182,31 @@ def _booking_save(
     appointment.end = appointment.start + type.duration
     appointment.front_desk_note = front_desk_note.strip()
     appointment.eligibility_override = override_note.strip()
-    _check_booking(
-        appointment=appointment,
-        override_note=override_note,
-        allow_outside_hours=allow_outside_hours,
-        now=now,
-    )
-    if moving:
-        appointment.full_clean()
-    else:
+    if isinstance(payer_case, PayerCase) or payer_case is None:
+        appointment.payer_case = payer_case
+    if not moving:
         appointment.course = course_open_or_get(patient=appointment.patient)
-        if appointment.payer_case_id is None:  # billed to the course's payer case
-            appointment.payer_case_id = appointment.course.payer_case_id
-        appointment.full_clean(exclude=["course"])
+        if payer_case is COURSE_CASE:  # billed to the course's payer case
+            appointment.payer_case = appointment.course.payer_case
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        _check_booking(
+            appointment=appointment,
+            override_note=override_note,
+            allow_outside_hours=allow_outside_hours,
+            now=now,
+        )
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        appointment.authorisation_override = booking_authorisation_check(
+            appointment=appointment, override=authorisation_override
+        )
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    appointment.full_clean(exclude=None if moving else ["course"])
     _save_guarded(appointment)
     if moving:
         followups.reminder_move(appointment=appointment, now=now)
@@ -208,6 +227,8 @@ def appointment_book(
     front_desk_note: str = "",
     override_note: str = "",
     allow_outside_hours: bool = False,
+    payer_case: PayerCase | None | object = COURSE_CASE,
+    authorisation_override: str = "",
     now: datetime | None = None,
 ) -> Appointment:
     """Book a visit; returns the saved appointment. Sends the intake link (first visit,
@@ -227,6 +248,8 @@ def appointment_book(
         override_note=override_note,
         allow_outside_hours=allow_outside_hours,
         now=now,
+        payer_case=payer_case,
+        authorisation_override=authorisation_override,
     )
     if patient.email:
         intake_services.intake_invite_unless_open(patient=patient, sent_by=created_by, now=now)
@@ -263,6 +286,8 @@ def appointment_reschedule(
     front_desk_note: str = "",
     override_note: str = "",
     allow_outside_hours: bool = False,
+    payer_case: PayerCase | None | object = COURSE_CASE,
+    authorisation_override: str = "",
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked visit; returns it saved, its reminder moved with it to the new
@@ -282,6 +307,8 @@ def appointment_reschedule(
         override_note=override_note,
         allow_outside_hours=allow_outside_hours,
         now=now,
+        payer_case=payer_case,
+        authorisation_override=authorisation_override,
     )
     return appointment
 

@@ -16,6 +16,7 @@ from clinic.access import public, require_roles
 from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import Patient
+from sessions.billing.selectors import visit_authorisation, with_case_visit_number
 from sessions.booking import feeds, selectors, services
 from sessions.booking.forms import (
     ONE_DAY,
@@ -132,7 +133,8 @@ def appointment_new(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            audit.record(request, audit.Action.CREATE, obj=appointment)
+            detail = _override(appointment)
+            audit.record(request, audit.Action.CREATE, obj=appointment, detail=detail)
             messages.success(request, f"Booked {patient} on {_when(appointment)}.")
             return redirect(_day_url(appointment))
     keep = {k: v for k, v in params.items() if k in {"start", "practitioner", "location"}}
@@ -182,6 +184,13 @@ def _choose_patient(request, params):
     )
 
 
+def _override(appointment: Appointment) -> str:
+    """The audit's note of a visit booked beyond its payer's authorisation."""
+    if not appointment.authorisation_override:
+        return ""
+    return f"beyond authorisation: {appointment.authorisation_override}"
+
+
 def _when(appointment: Appointment) -> str:
     return f"{clock.clinic_localtime(appointment.start):%Y-%m-%d %H:%M}"
 
@@ -197,9 +206,11 @@ def _day_url(appointment: Appointment) -> str:
 
 def _get_appointment(pk: int) -> Appointment:
     return get_object_or_404(
-        Appointment.objects.select_related(
-            "patient", "practitioner", "location", "type", "course"
-        ).with_visit_number(),
+        with_case_visit_number(
+            Appointment.objects.select_related(
+                "patient", "practitioner", "location", "type", "course", "payer_case"
+            ).with_visit_number()
+        ),
         pk=pk,
     )
 
@@ -213,6 +224,8 @@ def _reschedule_initial(appointment: Appointment) -> dict:
         "start_fold": clock.clinic_localtime(appointment.start).fold,
         "front_desk_note": appointment.front_desk_note,
         "eligibility_override": appointment.eligibility_override,
+        "payer_case": appointment.payer_case_id,
+        "authorisation_override": appointment.authorisation_override,
     }
 
 
@@ -228,13 +241,19 @@ def appointment_detail(request, pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            audit.record(request, audit.Action.UPDATE, obj=appointment, detail="rescheduled")
+            detail = f"rescheduled {_override(appointment)}".strip()
+            audit.record(request, audit.Action.UPDATE, obj=appointment, detail=detail)
             messages.success(request, f"Moved to {_when(appointment)}.")
             return redirect(_day_url(appointment))
     return render(
         request,
         "sessions/appointment_detail.html",
-        {"appointment": appointment, "form": form, "cancel_form": CancelForm()},
+        {
+            "appointment": appointment,
+            "form": form,
+            "cancel_form": CancelForm(),
+            "authorisation": visit_authorisation(appointment),
+        },
     )
 
 

@@ -89,6 +89,7 @@ def build_full_record() -> Patient:
         cancellation_reason="",
         front_desk_note="prefers mornings",
         eligibility_override="cleared by phone with the surgeon",
+        authorisation_override="case manager extended by phone",
         created_by=desk,
     )
     template = AftercareTemplate.objects.create(name="After IMS (export)", body="Rest.")

@@ -22,7 +22,7 @@ from clinic.roles import Role
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
 from tests.e2e.conftest import backup_code
-from tests.factories import UserFactory
+from tests.factories import PayerCaseFactory, UserFactory
 
 # Named URLs that are no page of their own, and why.
 NOT_PAGES = {
@@ -76,6 +76,9 @@ FRONT_DESK_PAGES = {
     "sessions:receipt",
     "sessions:day-sheet",
     "sessions:receivables",
+    "sessions:cases",
+    "sessions:case-new",
+    "sessions:case-edit",
     "mfa-setup",
     "password_change",
     "password_change_done",
@@ -255,6 +258,19 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
     page.get_by_label("Planned visits (at least)").fill("0")
     refuse(page, "Save")
     audit.check_refused(page, "course plan, negative")
+
+    case = PayerCaseFactory(patient=clinic.marcus, authorised_visits=8, claim_number="12345")
+    page.goto(f"{url}/patients/{marcus}/cases/")
+    audit.check(page, "payer cases")
+    page.goto(f"{url}/patients/{marcus}/cases/new/")
+    audit.check(page, "new payer case")
+    refuse(page, "Save")
+    audit.check_refused(page, "new payer case, nothing chosen")
+    page.goto(f"{url}/cases/{case.pk}/edit/")
+    audit.check(page, "edit payer case")
+    page.get_by_label("Injury date").fill("2099-01-01")
+    refuse(page, "Save")
+    audit.check_refused(page, "edit payer case, injury in the future")
 
     page.goto(f"{url}/accounts/password/change/")
     audit.check(page, "password change")

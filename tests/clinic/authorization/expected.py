@@ -106,6 +106,10 @@ EXPECTED: dict[str, tuple] = {
     # Billing reports.
     "sessions:day-sheet":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:receivables":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    # Payer cases: front desk and clinic admin keep them, physiotherapists read the list.
+    "sessions:cases":               (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "sessions:case-new":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:case-edit":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

@@ -131,6 +131,9 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:receipt-links-revoke": lambda w: {"pk": w.invoice.pk},
     "sessions:day-sheet": no_args,
     "sessions:receivables": no_args,
+    "sessions:cases": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:case-new": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:case-edit": lambda w: {"pk": w.payer_case.pk},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }

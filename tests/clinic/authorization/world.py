@@ -23,6 +23,7 @@ from sessions.models import (
     CallTask,
     Invoice,
     NeedlingSite,
+    PayerCase,
     ReceiptLink,
     ScheduledMessage,
     Visit,
@@ -35,6 +36,7 @@ from tests.factories import (
     MuscleFactory,
     NeedlingSiteFactory,
     PatientFactory,
+    PayerCaseFactory,
     ScheduledMessageFactory,
     UserFactory,
     VisitFactory,
@@ -69,6 +71,7 @@ class World:
     invoice: Invoice
     receipt_link: ReceiptLink
     other_receipt_link: ReceiptLink
+    payer_case: PayerCase  # A's workers' compensation case
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -200,4 +203,5 @@ def build_world() -> World:
         invoice=invoice,
         receipt_link=_receipt_link(invoice, front_desk),
         other_receipt_link=_receipt_link(_invoice(bob, location, front_desk), front_desk),
+        payer_case=PayerCaseFactory(patient=alice),
     )
