@@ -75,6 +75,7 @@ def record_staff_account(
 _APPOINTMENT = ("treatment_sessions.Appointment", "patient")
 _VISIT = ("treatment_sessions.Visit", "appointment__patient")
 _PATIENT = ("intake.Patient", "pk")
+_INVOICE = ("treatment_sessions.Invoice", "patient")
 # What the id in each staff URL names, and the way from that row to its patient. A
 # refused request never reaches its view, so its audit row learns from here whose
 # record was tried. tests/clinic/authorization/ keeps this complete.
@@ -108,6 +109,18 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:timeline": _PATIENT,
     "sessions:alert": ("treatment_sessions.Alert", "visit__appointment__patient"),
     "sessions:call-done": ("treatment_sessions.CallTask", "patient"),
+    # Billing, the front desk's pages.
+    "sessions:checkout": _APPOINTMENT,
+    "sessions:invoice": _INVOICE,
+    "sessions:invoice-pay": _INVOICE,
+    "sessions:invoice-void": _INVOICE,
+    "sessions:credit-note-add": _INVOICE,
+    "sessions:credit-apply": _INVOICE,
+    "sessions:missed-fee": ("treatment_sessions.MissedVisitFee", "appointment__patient"),
+    "sessions:invoice-new": _PATIENT,
+    "sessions:account": _PATIENT,
+    "sessions:statement-pdf": _PATIENT,
+    "sessions:refund-add": _PATIENT,
 }
 
 

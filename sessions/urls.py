@@ -1,5 +1,7 @@
 from django.urls import path, re_path
 
+from sessions.billing import account as billing_account
+from sessions.billing import views as billing_views
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
@@ -42,6 +44,26 @@ urlpatterns = [
     path("calls/<id:pk>/done/", followup_views.call_done, name="call-done"),
     path("operations/messages/", followup_views.message_health, name="message-health"),
     path("c/<str:token>/", followup_views.checkin, name="checkin"),
+    # Billing: the front desk (check-out, invoices, accounts, missed-visit fees).
+    path("appointments/<id:pk>/checkout/", billing_views.checkout, name="checkout"),
+    path("invoices/<id:pk>/", billing_views.invoice, name="invoice"),
+    path("invoices/<id:pk>/pay/", billing_views.invoice_pay, name="invoice-pay"),
+    path("invoices/<id:pk>/void/", billing_views.invoice_void_view, name="invoice-void"),
+    path("invoices/<id:pk>/credit-note/", billing_views.credit_note_add, name="credit-note-add"),
+    path(
+        "invoices/<id:pk>/apply-credit/",
+        billing_views.invoice_credit_apply,
+        name="credit-apply",
+    ),
+    path("missed-fees/<id:pk>/", billing_views.missed_fee, name="missed-fee"),
+    path("patients/<id:patient_pk>/invoices/new/", billing_account.invoice_new, name="invoice-new"),
+    path("patients/<id:patient_pk>/account/", billing_account.account, name="account"),
+    path(
+        "patients/<id:patient_pk>/account/statement.pdf",
+        billing_account.statement_pdf,
+        name="statement-pdf",
+    ),
+    path("patients/<id:patient_pk>/refunds/new/", billing_account.refund_add, name="refund-add"),
     # The patient's aftercare page, reached through a signed link.
     path("a/<str:token>/", chart_views.aftercare, name="aftercare"),
 ]

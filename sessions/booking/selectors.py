@@ -16,6 +16,7 @@ from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.screening import Badge, Outcome
 from sessions import schedule
+from sessions.billing.documents import Invoice
 from sessions.booking.models import (
     Appointment,
     AppointmentQuerySet,
@@ -215,9 +216,11 @@ def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet
             to_attr="invitation_list",
         )
     )
+    invoiced = Invoice.objects.live().filter(appointment=OuterRef("pk"))
     return (
-        qs.select_related("patient", "type", "course", *related)
+        qs.select_related("patient", "type", "course", "missed_fee", *related)
         .with_visit_number()
+        .annotate(is_invoiced=Exists(invoiced))
         .prefetch_related(
             Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
             Prefetch("patient__health_updates", to_attr="health_update_list"),

@@ -96,6 +96,18 @@ EXPECTED: dict[str, tuple] = {
     "sessions:message-health":      (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "sessions:checkin":             (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:aftercare":           (OK,       BAD_LINK, OK,        OK,        OK),
+    # Billing, the front desk's pages: front desk and clinic admin, never a physio.
+    "sessions:checkout":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice-pay":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice-void":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:credit-note-add":     (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:credit-apply":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:missed-fee":          (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice-new":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:account":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:statement-pdf":       (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:refund-add":          (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

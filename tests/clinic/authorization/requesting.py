@@ -121,6 +121,17 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:alert": lambda w: {"pk": w.alert.pk},
     "sessions:call-done": lambda w: {"pk": w.call.pk},
     "sessions:message-health": no_args,
+    "sessions:checkout": lambda w: {"pk": w.signed_visit.appointment.pk},
+    "sessions:invoice": lambda w: {"pk": w.invoice.pk},
+    "sessions:invoice-pay": lambda w: {"pk": w.invoice.pk},
+    "sessions:invoice-void": lambda w: {"pk": w.invoice.pk},
+    "sessions:credit-note-add": lambda w: {"pk": w.invoice.pk},
+    "sessions:credit-apply": lambda w: {"pk": w.invoice.pk},
+    "sessions:missed-fee": lambda w: {"pk": w.missed_fee.pk},
+    "sessions:invoice-new": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:account": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:statement-pdf": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:refund-add": lambda w: {"patient_pk": w.patient.pk},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
@@ -147,6 +158,12 @@ POST: dict[str, dict] = {
     "sessions:sign": {"aftercare_text": "Soreness for a day or two is normal."},
     "sessions:addendum-add": {"reason": "Wrong side", "text": "Left, not right."},
     "sessions:call-done": {"note": "Called back"},
+    # Billing writes with empty forms: they reach the role check, then the form refuses.
+    "sessions:invoice-pay": {},
+    "sessions:invoice-void": {},
+    "sessions:credit-note-add": {},
+    "sessions:credit-apply": {},
+    "sessions:refund-add": {},
 }
 
 

@@ -13,11 +13,14 @@ from django.utils import timezone
 from clinic.roles import Role
 from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
+from sessions.billing.services import LineIn, invoice_issue
 from sessions.booking import feeds
 from sessions.models import (
     AftercareDelivery,
     Alert,
     Appointment,
+    Invoice,
+    MissedVisitFee,
     CalendarFeed,
     CallTask,
     NeedlingSite,
@@ -62,6 +65,8 @@ class World:
     feed: CalendarFeed  # the author's calendar feed
     other_feed: CalendarFeed  # the physio's own
     attempt: AccessAttempt
+    invoice: Invoice  # A's invoice for the signed visit
+    missed_fee: MissedVisitFee  # a fee proposed for A's no-show
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -131,6 +136,21 @@ def build_world() -> World:
     other_signed = _signed_visit(bob, author, location, kind, now - timedelta(days=1, hours=2))
 
     checkin = _sent_checkin(signed_visit, now)
+    invoice = invoice_issue(
+        patient=alice,
+        lines=[LineIn(description="IMS treatment", unit_price=Decimal("95.00"))],
+        location=location,
+        issued_by=front_desk,
+        service_date=signed_visit.appointment.day,
+        practitioner=author,
+        appointment=signed_visit.appointment,
+    )
+    no_show = _appointment(
+        alice, author, location, kind, now - timedelta(days=2), status=Appointment.Status.NO_SHOW
+    )
+    missed_fee = MissedVisitFee.objects.create(
+        appointment=no_show, kind=MissedVisitFee.Kind.NO_SHOW, amount=Decimal("40.00")
+    )
     answer = CheckinAnswerFactory(
         message=checkin, soreness=9, compared="worse", red_flags=["fever"]
     )
@@ -169,4 +189,6 @@ def build_world() -> World:
             post_data="",
             failures_since_start=5,
         ),
+        invoice=invoice,
+        missed_fee=missed_fee,
     )
