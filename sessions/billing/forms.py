@@ -44,7 +44,9 @@ class CheckoutForm(forms.Form):
     item = forms.ModelChoiceField(
         label="Add an item", queryset=BillableItem.objects.none(), required=False
     )
-    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=100, initial=1)
+    quantity = forms.IntegerField(
+        label="Quantity", min_value=1, max_value=100, initial=1, required=False
+    )
     use_credit = forms.BooleanField(label="Use the patient's credit first", required=False)
 
     def __init__(self, *args, allow_items: bool = True, **kwargs):

@@ -95,7 +95,8 @@ def checkout(request, pk: int):
         return redirect("sessions:invoice", context["existing"].pk)
     if request.method == "POST" and not context["refusal"] and form.is_valid():
         item = form.cleaned_data.get("item")
-        extra = [LineIn(item=item, quantity=form.cleaned_data["quantity"])] if item else []
+        quantity = form.cleaned_data.get("quantity") or 1
+        extra = [LineIn(item=item, quantity=quantity)] if item else []
         pays = [PayIn(row, method, amount, ref) for row, method, amount, ref in form.payments()]
         try:
             with once.claim(request) as claim:
