@@ -135,7 +135,7 @@ class InvoiceNewForm(forms.Form):
         items = BillableItem.objects.filter(is_active=True)
         for i in range(1, 4):
             self.fields[f"item_{i}"] = forms.ModelChoiceField(
-                label=f"Item {i}", queryset=items, required=i > 1
+                label=f"Item {i}", queryset=items, required=i == 1
             )
             self.fields[f"quantity_{i}"] = forms.IntegerField(
                 label=f"Item {i}: quantity", min_value=1, max_value=100, initial=1, required=False

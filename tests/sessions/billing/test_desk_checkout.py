@@ -129,7 +129,9 @@ def test_overpaying_leaves_credit_and_credit_pays_the_next_visit(
         start=clinic_time(2026, 11, 20, 8),
         status=Appointment.Status.COMPLETED,
     )
-    client.post(url(later), {"quantity": "1", "use_credit": "on", "method_1": "debit", "amount_1": "90"})
+    client.post(
+        url(later), {"quantity": "1", "use_credit": "on", "method_1": "debit", "amount_1": "90"}
+    )
     invoice = Invoice.objects.get(appointment=later)
     page = client.get(reverse("sessions:invoice", args=[invoice.pk])).content.decode()
     assert 'data-testid="patient-due">$0.00' in page
@@ -162,9 +164,7 @@ def test_physios_cannot_open_it_but_see_the_status(client_for, physio, completed
     assert "Not invoiced" in page and url(completed) not in page
 
 
-def test_the_desk_sees_check_out_then_the_invoice_on_the_appointment(
-    client_for, clerk, completed
-):
+def test_the_desk_sees_check_out_then_the_invoice_on_the_appointment(client_for, clerk, completed):
     client = client_for(clerk)
     detail = reverse("sessions:appointment-detail", args=[completed.pk])
     assert url(completed) in client.get(detail).content.decode()
