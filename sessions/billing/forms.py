@@ -52,7 +52,7 @@ class CheckoutForm(forms.Form):
     def __init__(self, *args, allow_items: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if allow_items:
-            self.fields["item"].queryset = goods_items()
+            self.fields["item"].queryset = goods_items()  # type: ignore[attr-defined]
         else:
             del self.fields["item"], self.fields["quantity"]
         for i in range(1, PAY_ROWS + 1):

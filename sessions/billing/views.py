@@ -153,7 +153,7 @@ def _invoice_page(request, invoice: Invoice, **forms):
     context = {
         "invoice": invoice,
         "account": selectors.patient_account(patient=invoice.patient),
-        "pay_form": PaymentForm(initial={"amount": invoice.patient_due or None}),
+        "pay_form": PaymentForm(initial={"amount": getattr(invoice, "patient_due", None) or None}),
         "credit_form": CreditApplyForm(),
         "void_form": VoidForm(),
         "note_form": CreditNoteForm(),
@@ -262,6 +262,7 @@ def missed_fee(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             with once.claim(request) as claim:
+                done: Invoice | MissedVisitFee
                 if form.cleaned_data["decision"] == "confirm":
                     inv = missed_fee_charge(fee=fee, decided_by=request.user)
                     done, url = inv, reverse("sessions:invoice", args=[inv.pk])
