@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from clinic import audit, clock, once
 from clinic.access import require_roles
@@ -90,11 +91,13 @@ def statement_pdf(request, patient_pk: int):
 
 
 @require_roles(*BILLERS)
+@require_POST
 def refund_add(request, patient_pk: int):
-    """Record a refund from the patient's credit (paid out by the clinic, not here)."""
+    """Record a refund from the patient's credit (paid out by the clinic, not here); a
+    refusal shows the account again with the form as typed."""
     patient = get_object_or_404(Patient, pk=patient_pk)
-    form = RefundForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = RefundForm(request.POST)
+    if form.is_valid():
         try:
             with once.claim(request) as claim:
                 refund = refund_record(

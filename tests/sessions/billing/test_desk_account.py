@@ -74,7 +74,7 @@ def test_bad_refund_amounts_are_field_errors(client_for, clerk, paid_over, patie
     ["sessions:account", "sessions:statement-pdf", "sessions:refund-add", "sessions:invoice-new"],
 )
 def test_physios_are_refused_the_account_pages(client_for, physio, patient, name):
-    assert client_for(physio).get(account_url(patient, name)).status_code == 403
+    assert client_for(physio).post(account_url(patient, name)).status_code == 403
 
 
 def test_the_booking_form_shows_the_balance(client_for, clerk, paid_over, patient):
