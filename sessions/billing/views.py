@@ -111,6 +111,10 @@ def checkout(request, pk: int):
         except once.Replayed as replay:
             return replay.response(request, fallback=request.path)
         except ValidationError as exc:
+            first = Invoice.objects.live().filter(appointment=appointment).first()
+            if first is not None:  # another press issued it meanwhile
+                messages.info(request, "This visit is invoiced already.")
+                return redirect("sessions:invoice", first.pk)
             add_errors(form, exc)
         else:
             audit.record(request, audit.Action.CREATE, obj=invoice, detail="check-out")

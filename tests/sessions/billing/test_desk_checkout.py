@@ -197,3 +197,25 @@ def test_check_out_queries_do_not_grow_with_history(
         )
     with django_assert_max_num_queries(25):
         assert client.get(url(completed)).status_code == 200
+
+
+def test_todays_list_offers_check_out_and_the_missed_fee(
+    client_for, clerk, completed, physio, location, treatment
+):
+    Appointment.objects.filter(pk=completed.pk).update(
+        start=clinic_time(2026, 11, 20, 8), end=clinic_time(2026, 11, 20, 8, 30)
+    )
+    missed = AppointmentFactory(
+        patient=completed.patient,
+        practitioner=physio,
+        location=location,
+        type=treatment,
+        start=clinic_time(2026, 11, 20, 11),
+        status=Appointment.Status.NO_SHOW,
+    )
+    fee = MissedVisitFee.objects.create(
+        appointment=missed, kind=MissedVisitFee.Kind.NO_SHOW, amount=D("40.00")
+    )
+    text = client_for(clerk).get(reverse("home")).content.decode()
+    assert url(completed) in text
+    assert reverse("sessions:missed-fee", args=[fee.pk]) in text and "$40.00" in text
