@@ -117,6 +117,18 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:cases": _PATIENT,
     "sessions:case-new": _PATIENT,
     "sessions:case-edit": ("treatment_sessions.PayerCase", "patient"),
+    # Billing, the front desk's pages.
+    "sessions:checkout": _APPOINTMENT,
+    "sessions:invoice": _INVOICE,
+    "sessions:invoice-pay": _INVOICE,
+    "sessions:invoice-void": _INVOICE,
+    "sessions:credit-note-add": _INVOICE,
+    "sessions:credit-apply": _INVOICE,
+    "sessions:missed-fee": ("treatment_sessions.MissedVisitFee", "appointment__patient"),
+    "sessions:invoice-new": _PATIENT,
+    "sessions:account": _PATIENT,
+    "sessions:statement-pdf": _PATIENT,
+    "sessions:refund-add": _PATIENT,
 }
 
 

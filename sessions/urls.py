@@ -1,8 +1,10 @@
 from django.urls import path, re_path
 
+from sessions.billing import account as billing_account
 from sessions.billing import cases as case_views
 from sessions.billing import receipts
 from sessions.billing import reports as billing_reports
+from sessions.billing import views as billing_views
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
@@ -52,6 +54,26 @@ urlpatterns = [
     # Billing reports (REPORTS).
     path("billing/day-sheet/", billing_reports.day_sheet, name="day-sheet"),
     path("billing/receivables/", billing_reports.receivables, name="receivables"),
+    # Billing: the front desk (check-out, invoices, accounts, missed-visit fees).
+    path("appointments/<id:pk>/checkout/", billing_views.checkout, name="checkout"),
+    path("invoices/<id:pk>/", billing_views.invoice, name="invoice"),
+    path("invoices/<id:pk>/pay/", billing_views.invoice_pay, name="invoice-pay"),
+    path("invoices/<id:pk>/void/", billing_views.invoice_void_view, name="invoice-void"),
+    path("invoices/<id:pk>/credit-note/", billing_views.credit_note_add, name="credit-note-add"),
+    path(
+        "invoices/<id:pk>/apply-credit/",
+        billing_views.invoice_credit_apply,
+        name="credit-apply",
+    ),
+    path("missed-fees/<id:pk>/", billing_views.missed_fee, name="missed-fee"),
+    path("patients/<id:patient_pk>/invoices/new/", billing_account.invoice_new, name="invoice-new"),
+    path("patients/<id:patient_pk>/account/", billing_account.account, name="account"),
+    path(
+        "patients/<id:patient_pk>/account/statement.pdf",
+        billing_account.statement_pdf,
+        name="statement-pdf",
+    ),
+    path("patients/<id:patient_pk>/refunds/new/", billing_account.refund_add, name="refund-add"),
     # The patient's aftercare page, reached through a signed link.
     path("a/<str:token>/", chart_views.aftercare, name="aftercare"),
     # Receipts (front desk and clinic admin), and the patient's signed link to one.

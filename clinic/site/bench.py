@@ -174,6 +174,7 @@ def targets(f: dict) -> list[dict]:
             "cookie": f["desk"],
         },
         {"name": "Receivables", "path": reverse("sessions:receivables"), "cookie": f["desk"]},
+        *_desk_targets(f),
         {
             "name": "Intake step submit",
             "path": f"/i/{f['intake']}/visit/",
@@ -189,9 +190,8 @@ def targets(f: dict) -> list[dict]:
     ]
 
 
-def pending_targets(f: dict) -> list[dict]:
-    """TO ENABLE ON MERGE with the desk screens (their URL names exist then): append
-    these to ``targets``' list. Check-out of a completed visit and a patient's account."""
+def _desk_targets(f: dict) -> list[dict]:
+    """Check-out of a completed visit and a patient's account, as the front desk."""
     return [
         {
             "name": "Check-out",

@@ -439,3 +439,28 @@ def receivables(*, as_of: date) -> Receivables:
         patients=sorted(patients.values(), key=lambda r: r.name.casefold()),
         payers=sorted(payers.values(), key=lambda r: r.name.casefold()),
     )
+
+
+@dataclass(frozen=True)
+class VisitBilling:
+    """A visit's billing state for staff pages: its live invoice (None: not invoiced)
+    and what the patient still owes on it; ``label`` is "Paid", "Balance $x" or
+    "Not invoiced"."""
+
+    invoice: Invoice | None
+    due: Decimal = Decimal("0.00")
+
+    @property
+    def label(self) -> str:
+        if self.invoice is None:
+            return "Not invoiced"
+        return "Paid" if self.due <= 0 else f"Balance {money.format_money(self.due)}"
+
+
+def visits_billing(*, appointment_ids: list[int]) -> dict[int, VisitBilling]:
+    """Each visit's billing state by appointment id (one query)."""
+    found = with_balances(Invoice.objects.live().filter(appointment_id__in=appointment_ids))
+    out = {pk: VisitBilling(invoice=None) for pk in appointment_ids}
+    for inv in found:
+        out[inv.appointment_id] = VisitBilling(invoice=inv, due=inv.patient_due + inv.payer_due)
+    return out

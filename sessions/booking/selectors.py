@@ -16,6 +16,7 @@ from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.screening import Badge, Outcome
 from sessions import schedule
+from sessions.billing.documents import Invoice
 from sessions.billing.rules import Authorisation
 from sessions.billing.selectors import visit_authorisation, with_case_visit_number
 from sessions.booking.models import (
@@ -218,11 +219,13 @@ def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet
             to_attr="invitation_list",
         )
     )
+    invoiced = Invoice.objects.live().filter(appointment=OuterRef("pk"))
     return (
         with_case_visit_number(
-            qs.select_related("patient", "type", "course", "payer_case", *related)
+            qs.select_related("patient", "type", "course", "payer_case", "missed_fee", *related)
         )
         .with_visit_number()
+        .annotate(is_invoiced=Exists(invoiced))
         .prefetch_related(
             Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
             Prefetch("patient__health_updates", to_attr="health_update_list"),

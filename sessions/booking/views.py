@@ -16,6 +16,7 @@ from clinic.access import public, require_roles
 from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import Patient
+from sessions.billing import selectors as billing_selectors
 from sessions.billing.selectors import visit_authorisation, with_case_visit_number
 from sessions.booking import feeds, selectors, services
 from sessions.booking.forms import (
@@ -145,6 +146,7 @@ def appointment_new(request):
         {
             "form": form,
             "patient": patient,
+            "account": billing_selectors.patient_account(patient=patient),
             "other_patient_url": _book_url(**keep),
             "back_url": reverse("sessions:calendar-day") + "?" + urlencode(back),
         },
@@ -208,7 +210,7 @@ def _get_appointment(pk: int) -> Appointment:
     return get_object_or_404(
         with_case_visit_number(
             Appointment.objects.select_related(
-                "patient", "practitioner", "location", "type", "course", "payer_case"
+                "patient", "practitioner", "location", "type", "course", "payer_case", "missed_fee"
             ).with_visit_number()
         ),
         pk=pk,
@@ -245,14 +247,22 @@ def appointment_detail(request, pk: int):
             audit.record(request, audit.Action.UPDATE, obj=appointment, detail=detail)
             messages.success(request, f"Moved to {_when(appointment)}.")
             return redirect(_day_url(appointment))
+    return _detail(request, appointment, form=form, cancel_form=CancelForm())
+
+
+def _detail(request, appointment: Appointment, **forms):
+    """The appointment page, with the visit's billing state (status only for a physio)
+    and the patient's balance for the desk at check-in."""
+    billing = billing_selectors.visits_billing(appointment_ids=[appointment.pk])[appointment.pk]
     return render(
         request,
         "sessions/appointment_detail.html",
         {
             "appointment": appointment,
-            "form": form,
-            "cancel_form": CancelForm(),
             "authorisation": visit_authorisation(appointment),
+            "billing": billing,
+            "account": billing_selectors.patient_account(patient=appointment.patient),
+            **forms,
         },
     )
 
@@ -271,16 +281,11 @@ def appointment_cancel(request, pk: int):
             audit.record(request, audit.Action.UPDATE, obj=appointment, detail="cancelled")
             messages.success(request, "The appointment is cancelled; the time is free again.")
             return redirect(_day_url(appointment))
-    return render(
+    return _detail(
         request,
-        "sessions/appointment_detail.html",
-        {
-            "appointment": appointment,
-            "form": AppointmentForm(
-                initial=_reschedule_initial(appointment), appointment=appointment
-            ),
-            "cancel_form": form,
-        },
+        appointment,
+        form=AppointmentForm(initial=_reschedule_initial(appointment), appointment=appointment),
+        cancel_form=form,
     )
 
 

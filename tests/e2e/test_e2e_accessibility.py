@@ -8,6 +8,8 @@ one of the tests here or listed in NOT_PAGES with the reason.
 """
 
 import re
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -19,10 +21,12 @@ from playwright.sync_api import Browser, expect
 
 from clinic.management.commands.seed_demo import DEMO_PASSWORD
 from clinic.roles import Role
+from sessions.billing.models import BillableItem, Fee, MissedVisitFee
+from sessions.models import Appointment
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
 from tests.e2e.conftest import backup_code
-from tests.factories import PayerCaseFactory, UserFactory
+from tests.factories import AppointmentFactory, PayerCaseFactory, UserFactory
 
 # Named URLs that are no page of their own, and why.
 NOT_PAGES = {
@@ -51,6 +55,12 @@ NOT_PAGES = {
     "sessions:receipt-send": "POST only; redirects to the receipt",
     "sessions:receipt-links-revoke": "POST only; redirects to the receipt",
     "sessions:receipt-link-pdf": "a PDF file",
+    "sessions:statement-pdf": "a PDF",
+    "sessions:invoice-pay": "POST only; a refusal is the invoice page, checked",
+    "sessions:invoice-void": "POST only; a refusal is the invoice page, checked",
+    "sessions:credit-note-add": "POST only; a refusal is the invoice page, checked",
+    "sessions:credit-apply": "POST only; a refusal is the invoice page, checked",
+    "sessions:refund-add": "POST only; a refusal is the account page, checked",
 }
 
 SIGNED_OUT_PAGES = {
@@ -106,6 +116,14 @@ ADMIN_PAGES = {
     "sessions:day-sheet",
     "sessions:receivables",
 }
+BILLING_PAGES = {
+    "sessions:checkout",
+    "sessions:invoice",
+    "sessions:invoice-new",
+    "sessions:account",
+    "sessions:missed-fee",
+}
+ADMIN_PAGES = {"home", "audit-log", "staff-access", "sessions:message-health"}
 PATIENT_PAGES = {
     "intake:patient-detail",
     "intake:fill",
@@ -134,7 +152,14 @@ def url_names(resolver: URLResolver, namespace: str = "") -> set[str]:
 
 
 def test_every_named_url_is_checked_or_is_no_page():
-    checked = SIGNED_OUT_PAGES | FRONT_DESK_PAGES | PHYSIO_PAGES | ADMIN_PAGES | PATIENT_PAGES
+    checked = (
+        SIGNED_OUT_PAGES
+        | FRONT_DESK_PAGES
+        | BILLING_PAGES
+        | PHYSIO_PAGES
+        | ADMIN_PAGES
+        | PATIENT_PAGES
+    )
     everything = url_names(get_resolver())  # bench-floor exists only with BENCH=1
     assert everything - checked - set(NOT_PAGES) == set()
     assert checked & set(NOT_PAGES) == set()
@@ -445,3 +470,55 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         audit.check(page, label)
     page.context.close()
     audit.assert_clean(ADMIN_PAGES)
+
+
+def test_front_desk_billing_pages(browser: Browser, clinic, audit: Audit):
+    """Check-out, the invoice with its forms, the account, a by-hand invoice and a
+    missed-visit fee, each also with a refused form."""
+    item, _ = BillableItem.objects.get_or_create(
+        appointment_type=clinic.signed.type, defaults={"name": "IMS treatment (a11y)"}
+    )
+    if not Fee.objects.filter(item=item, payer_kind="").exists():
+        Fee.objects.create(item=item, amount=Decimal("95.00"), effective_from=date(2000, 1, 1))
+    Appointment.objects.filter(pk=clinic.signed.pk).update(status=Appointment.Status.COMPLETED)
+    missed = AppointmentFactory(
+        patient=clinic.marcus,
+        practitioner=clinic.physio,
+        location=clinic.today.location,
+        type=clinic.today.type,
+        start=clinic.signed.start - timedelta(hours=1),
+        status=Appointment.Status.NO_SHOW,
+    )
+    fee = MissedVisitFee.objects.create(
+        appointment=missed, kind=MissedVisitFee.Kind.NO_SHOW, amount=Decimal("40.00")
+    )
+    page = signed_in_context(browser, clinic.url, clinic.front_desk)
+    url = clinic.url
+    page.goto(f"{url}/appointments/{clinic.signed.pk}/checkout/")
+    audit.check(page, "check-out")
+    page.get_by_label("Payment 1: method").select_option("cash")
+    page.get_by_label("Payment 1: amount ($)").fill("-4")
+    refuse(page, "Issue the invoice and take payment")
+    audit.check_refused(page, "check-out, negative amount")
+    page.get_by_label("Payment 1: amount ($)").fill("20")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Issue the invoice and take payment").click()
+    audit.check(page, "invoice")
+    page.get_by_label("Reason for voiding").fill("Wrong visit")
+    refuse(page, "Void the invoice")
+    audit.check_refused(page, "invoice, void refused (paid)")
+    page.goto(f"{url}/patients/{clinic.aisha.pk}/account/")
+    audit.check(page, "account")
+    refuse(page, "Record the refund")
+    audit.check_refused(page, "account, refund with nothing filled")
+    page.goto(f"{url}/patients/{clinic.aisha.pk}/invoices/new/")
+    audit.check(page, "new invoice by hand")
+    refuse(page, "Issue the invoice")
+    audit.check_refused(page, "new invoice, nothing chosen")
+    page.goto(f"{url}/missed-fees/{fee.pk}/")
+    audit.check(page, "missed-visit fee")
+    page.get_by_label("Decision").select_option("waive")
+    refuse(page, "Save the decision")
+    audit.check_refused(page, "missed-visit fee, waived without a reason")
+    page.context.close()
+    audit.assert_clean(BILLING_PAGES)

@@ -110,6 +110,18 @@ EXPECTED: dict[str, tuple] = {
     "sessions:cases":               (LOGIN,    LOGIN,    OK,        OK,        OK),
     "sessions:case-new":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:case-edit":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    # Billing, the front desk's pages: front desk and clinic admin, never a physio.
+    "sessions:checkout":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice-pay":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice-void":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:credit-note-add":     (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:credit-apply":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:missed-fee":          (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:invoice-new":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:account":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:statement-pdf":       (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:refund-add":          (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

@@ -134,6 +134,17 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:cases": lambda w: {"patient_pk": w.patient.pk},
     "sessions:case-new": lambda w: {"patient_pk": w.patient.pk},
     "sessions:case-edit": lambda w: {"pk": w.payer_case.pk},
+    "sessions:checkout": lambda w: {"pk": w.signed_visit.appointment.pk},
+    "sessions:invoice": lambda w: {"pk": w.invoice.pk},
+    "sessions:invoice-pay": lambda w: {"pk": w.invoice.pk},
+    "sessions:invoice-void": lambda w: {"pk": w.invoice.pk},
+    "sessions:credit-note-add": lambda w: {"pk": w.invoice.pk},
+    "sessions:credit-apply": lambda w: {"pk": w.invoice.pk},
+    "sessions:missed-fee": lambda w: {"pk": w.missed_fee.pk},
+    "sessions:invoice-new": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:account": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:statement-pdf": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:refund-add": lambda w: {"patient_pk": w.patient.pk},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
@@ -162,6 +173,12 @@ POST: dict[str, dict] = {
     "sessions:call-done": {"note": "Called back"},
     "sessions:receipt-send": {},
     "sessions:receipt-links-revoke": {},
+    # Billing writes with empty forms: they reach the role check, then the form refuses.
+    "sessions:invoice-pay": {},
+    "sessions:invoice-void": {},
+    "sessions:credit-note-add": {},
+    "sessions:credit-apply": {},
+    "sessions:refund-add": {},
 }
 
 

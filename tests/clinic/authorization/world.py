@@ -22,6 +22,7 @@ from sessions.models import (
     CalendarFeed,
     CallTask,
     Invoice,
+    MissedVisitFee,
     NeedlingSite,
     PayerCase,
     ReceiptLink,
@@ -67,11 +68,12 @@ class World:
     feed: CalendarFeed  # the author's calendar feed
     other_feed: CalendarFeed  # the physio's own
     attempt: AccessAttempt
-    # Receipts: A's invoice, and a receipt link each of A and B hold.
-    invoice: Invoice
+    invoice: Invoice  # A's invoice for the signed visit
+    # A receipt link each of A and B hold.
     receipt_link: ReceiptLink
     other_receipt_link: ReceiptLink
     payer_case: PayerCase  # A's workers' compensation case
+    missed_fee: MissedVisitFee  # a fee proposed for A's no-show
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -161,11 +163,25 @@ def build_world() -> World:
     other_signed = _signed_visit(bob, author, location, kind, now - timedelta(days=1, hours=2))
 
     checkin = _sent_checkin(signed_visit, now)
+    invoice = billing.invoice_issue(
+        patient=alice,
+        lines=[billing.LineIn(description="IMS treatment", unit_price=Decimal("95.00"))],
+        location=location,
+        issued_by=front_desk,
+        service_date=signed_visit.appointment.day,
+        practitioner=author,
+        appointment=signed_visit.appointment,
+    )
+    no_show = _appointment(
+        alice, author, location, kind, now - timedelta(days=2), status=Appointment.Status.NO_SHOW
+    )
+    missed_fee = MissedVisitFee.objects.create(
+        appointment=no_show, kind=MissedVisitFee.Kind.NO_SHOW, amount=Decimal("40.00")
+    )
     answer = CheckinAnswerFactory(
         message=checkin, soreness=9, compared="worse", red_flags=["fever"]
     )
     alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)
-    invoice = _invoice(alice, location, front_desk)
 
     return World(
         front_desk=front_desk,
@@ -204,4 +220,5 @@ def build_world() -> World:
         receipt_link=_receipt_link(invoice, front_desk),
         other_receipt_link=_receipt_link(_invoice(bob, location, front_desk), front_desk),
         payer_case=PayerCaseFactory(patient=alice),
+        missed_fee=missed_fee,
     )
