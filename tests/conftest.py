@@ -31,11 +31,11 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def cache_of_this_run():
-    """Rate-limit counters live in the cache: in Redis when REDIS_URL is set, where an
-    earlier run's bad-link count (15-minute window) made this run's links get 429. Each
-    run's keys get a prefix of their own."""
+@pytest.fixture(autouse=True)
+def cache_of_this_test():
+    """Rate-limit counters live in the cache: in Redis when REDIS_URL is set. One prefix
+    per run let the bad links of every earlier test (same address, 15-minute window) add
+    up until a later test's genuine refusal came back 429; each test starts at zero."""
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     caches = {alias: {**conf, "KEY_PREFIX": prefix} for alias, conf in settings.CACHES.items()}
     with override_settings(CACHES=caches):
