@@ -32,6 +32,7 @@ class Role(StrEnum):
 
 STAFF = (Role.ADMIN, Role.PHYSIO, Role.FRONT_DESK)
 CLINICAL = (Role.PHYSIO,)
+BILLERS = (Role.FRONT_DESK, Role.ADMIN)  # who takes money and issues invoices
 
 
 def display_name(user: StaffUser) -> str:

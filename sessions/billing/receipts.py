@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, clock, emails, links
 from clinic.access import public, require_roles
-from clinic.roles import Role
+from clinic.roles import BILLERS as BILLING
 from clinic.types import StaffUser
 from sessions.billing import money
 from sessions.billing.documents import Invoice, PaymentAllocation
@@ -31,7 +31,6 @@ from sessions.billing.printouts import ClinicHeader, ReceiptData, ReceiptLine, R
 from sessions.billing.selectors import with_balances
 
 RECEIPT_PURPOSE = "receipt"
-BILLING = (Role.FRONT_DESK, Role.ADMIN)
 PROFILE_PLACE = "Administration → Practitioner profiles"
 
 

@@ -9,13 +9,12 @@ from django.shortcuts import render
 
 from clinic import audit, clock
 from clinic.access import require_roles
-from clinic.roles import Role
+from clinic.roles import BILLERS as BILLING
 from clinic.spreadsheet import csv_response
 from sessions.billing import money, selectors
 from sessions.billing.documents import Payment
 from sessions.booking.models import Location
 
-BILLING = (Role.FRONT_DESK, Role.ADMIN)
 PATIENTS_PER_PAGE = 100
 
 

@@ -1,7 +1,10 @@
 """The front desk's billing pages: check-out (invoice and payments in one form), the
 invoice page and its actions (payment, credit, void, credit note) and a missed-visit
-fee's decision. Front desk and clinic admin only; every read and write is audited. No
-page here reads charting: nothing clinical is shown."""
+fee's decision. Front desk and clinic admin only (``BILLERS``). Audit: every page that
+shows patient data records a view of its visit, invoice or fee (a refused form as
+"refused <form>"); every change that goes through records the objects the action
+returned, as create (a fee's decision: update); a double press replayed by clinic/once.py
+records nothing more. No page here reads charting: nothing clinical is shown."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, once
 from clinic.access import require_roles
-from clinic.roles import Role
+from clinic.roles import BILLERS
 from sessions.billing import money, selectors
 from sessions.billing.checkout import PayIn, checkout_preview, checkout_take
 from sessions.billing.documents import CreditNote, Invoice, PaymentAllocation
@@ -31,7 +34,6 @@ from sessions.billing.services import BILLABLE_REFUSALS, LineIn, invoice_void
 from sessions.billing.services import credit_note_issue as note_issue
 from sessions.booking.models import Appointment
 
-BILLERS = (Role.FRONT_DESK, Role.ADMIN)
 CHECKOUT_STATES = (
     Appointment.Status.COMPLETED,
     Appointment.Status.NO_SHOW,
