@@ -1,18 +1,29 @@
-"""How billing writes money on pages: ``{{ amount|money }}`` -> "$1,234.50"."""
+"""How billing writes money on pages, the one filter for it: ``{{ amount|money }}`` ->
+"$1,234.50" (negative "-$20.00"), in ``settings.CLINIC_CURRENCY``."""
 
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 
+from sessions.billing import printouts
 from sessions.billing.money import format_money
 
 register = template.Library()
 
 
 @register.filter
-def money(amount: Decimal | None) -> str:
-    """``amount`` to the cent with its currency sign; None -> empty."""
-    return "" if amount is None else format_money(amount)
+def money(amount: Decimal | None, style: str = "") -> str:
+    """``amount`` to the cent, half up, by ``money.format_money``; None -> empty.
+    ``{{ amount|money:"code" }}`` also names the currency, as the receipt's PDF does
+    (``printouts.money``): "$95.00 CAD". Any other ``style`` raises ValueError."""
+    if style not in ("", "code"):
+        raise ValueError(f'money: unknown style {style!r} (use "code" or nothing)')
+    if amount is None:
+        return ""
+    if style == "code":
+        return printouts.money(amount, settings.CLINIC_CURRENCY)
+    return format_money(amount, settings.CLINIC_CURRENCY)
 
 
 @register.filter
