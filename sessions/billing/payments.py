@@ -170,10 +170,12 @@ def refund_record(
     now: datetime | None = None,
 ) -> Refund:
     """Record money given back from the patient's credit (paid out by the clinic, not
-    here), taken from their oldest payments' remainders. Returns the refund. Raises
-    ValidationError keyed by ``amount`` (more than the credit), ``reason`` or
-    ``method``."""
+    here), taken from their oldest payments' remainders, at ``location`` (its day
+    sheet lists it). Returns the refund. Raises ValidationError keyed by ``amount``
+    (more than the credit), ``reason``, ``method`` or ``location`` (missing)."""
     now = now or timezone.now()
+    if location is None:
+        raise ValidationError({"location": "Say at which location the money was paid back."})
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the refund."})
     if method in (Payment.Method.PAYER, Payment.Method.CREDIT_NOTE):

@@ -17,6 +17,7 @@ from sessions.booking.models import Location
 
 BILLING = (Role.FRONT_DESK, Role.ADMIN)
 PATIENTS_PER_PAGE = 100
+DAY_SHEET_YEARS = 10  # a day sheet further off is a typing slip (and 9999-12-31 has no next day)
 
 
 class DaySheetForm(forms.Form):
@@ -24,6 +25,15 @@ class DaySheetForm(forms.Form):
         label="Location", queryset=Location.objects.filter(is_active=True), empty_label=None
     )
     day = forms.DateField(label="Clinic day", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        today = clock.clinic_today()
+        if abs(day.year - today.year) > DAY_SHEET_YEARS:
+            raise forms.ValidationError(
+                f"Pick a day within {DAY_SHEET_YEARS} years of today.", code="out_of_range"
+            )
+        return day
 
 
 @require_roles(*BILLING)
@@ -39,9 +49,12 @@ def day_sheet(request):
     if form.is_valid():
         location, day = form.cleaned_data["location"], form.cleaned_data["day"]
     else:
+        problem = "That location or day could not be read"
+        if form.has_error("day", "out_of_range"):
+            problem = f"Pick a day within {DAY_SHEET_YEARS} years of today"
         messages.error(
             request,
-            "That location or day could not be read; showing "
+            f"{problem}; showing "
             f"{first.name if first else 'no location'} on {today:%Y-%m-%d} instead.",
         )
         form = DaySheetForm(initial)
