@@ -11,7 +11,7 @@ from clinic import audit, clock
 from clinic.access import require_roles
 from clinic.roles import Role
 from clinic.spreadsheet import csv_response
-from sessions.billing import money, selectors
+from sessions.billing import ledgers, money
 from sessions.billing.documents import Payment
 from sessions.booking.models import Location
 
@@ -58,7 +58,7 @@ def day_sheet(request):
             f"{first.name if first else 'no location'} on {today:%Y-%m-%d} instead.",
         )
         form = DaySheetForm(initial)
-    sheet = selectors.day_sheet(location=location, day=day) if location else None
+    sheet = ledgers.day_sheet(location=location, day=day) if location else None
     audit.record(request, audit.Action.VIEW, detail=f"day sheet {day.isoformat()}")
     labels = dict(Payment.Method.choices)
     by_method = [(labels.get(m, m), a) for m, a in (sheet.by_method if sheet else {}).items()]
@@ -74,12 +74,12 @@ def receivables(request):
     """Accounts receivable today, per patient (PATIENTS_PER_PAGE a page, ?page=) and per
     payer, by age, with totals over all; ?format=csv downloads every row."""
     as_of = clock.clinic_today()
-    report = selectors.receivables(as_of=as_of)
+    report = ledgers.receivables(as_of=as_of)
     if request.GET.get("format") == "csv":
         audit.record(request, audit.Action.EXPORT, detail=f"receivables csv {as_of.isoformat()}")
         return csv_response(
             f"receivables-{as_of.isoformat()}.csv",
-            ["Debtor", "Kind", *(f"{b} days" for b in selectors.BUCKETS), "Total"],
+            ["Debtor", "Kind", *(f"{b} days" for b in ledgers.BUCKETS), "Total"],
             _csv_rows(report),
         )
     audit.record(request, audit.Action.VIEW, detail=f"receivables {as_of.isoformat()}")
@@ -92,20 +92,20 @@ def receivables(request):
                 request.GET.get("page")
             ),
             "as_of": as_of,
-            "buckets": selectors.BUCKETS,
+            "buckets": ledgers.BUCKETS,
             "patient_totals": _totals(report.patients),
             "payer_totals": _totals(report.payers),
         },
     )
 
 
-def _totals(debtors: list[selectors.Receivable]) -> list:
+def _totals(debtors: list[ledgers.Receivable]) -> list:
     """Each bucket's sum over ``debtors``, then the grand total."""
-    sums = [money.total(r.buckets[b] for r in debtors) for b in selectors.BUCKETS]
+    sums = [money.total(r.buckets[b] for r in debtors) for b in ledgers.BUCKETS]
     return [*sums, money.total(sums)]
 
 
-def _csv_rows(report: selectors.Receivables):
+def _csv_rows(report: ledgers.Receivables):
     for kind, debtors in (("Patient", report.patients), ("Payer", report.payers)):
         for r in debtors:
-            yield [r.name, kind, *(r.buckets[b] for b in selectors.BUCKETS), r.total]
+            yield [r.name, kind, *(r.buckets[b] for b in ledgers.BUCKETS), r.total]

@@ -127,7 +127,11 @@ def test_refund_comes_out_of_credit_only(invoice, clerk):
     pay(invoice, clerk, "100", "cash")
     with pytest.raises(ValidationError) as caught:
         refund_record(
-            patient=invoice.patient, amount=D("5.01"), method="cash", reason="x", recorded_by=clerk,
+            patient=invoice.patient,
+            amount=D("5.01"),
+            method="cash",
+            reason="x",
+            recorded_by=clerk,
             location=invoice.location,
         )
     assert "$5.00" in caught.value.message_dict["amount"][0]
@@ -147,7 +151,11 @@ def test_refund_needs_a_reason(invoice, clerk):
     pay(invoice, clerk, "100", "cash")
     with pytest.raises(ValidationError) as caught:
         refund_record(
-            patient=invoice.patient, amount=D("5"), method="cash", reason="", recorded_by=clerk,
+            patient=invoice.patient,
+            amount=D("5"),
+            method="cash",
+            reason="",
+            recorded_by=clerk,
             location=invoice.location,
         )
     assert "reason" in caught.value.message_dict

@@ -8,14 +8,9 @@ import pytest
 
 from clinic import clock
 from sessions.billing import services
+from sessions.billing.ledgers import age_bucket, day_sheet, receivables
 from sessions.billing.payments import AllocationIn, payment_take, refund_record
-from sessions.billing.selectors import (
-    age_bucket,
-    day_sheet,
-    patient_account,
-    patient_statement,
-    receivables,
-)
+from sessions.billing.selectors import patient_account, patient_statement
 from sessions.billing.services import LineIn
 from tests.factories import PatientFactory, PayerCaseFactory, clinic_time
 
