@@ -31,8 +31,9 @@ class AllocationIn:
 def patient_lock(*, patient_id: int) -> None:
     """Lock the patient's row for the rest of the transaction. Every service that moves
     money (payments, credit, refunds, credit notes, voids) takes it first, then reads
-    balances in fresh statements: a request that waited sees the other's commit."""
-    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").first()
+    balances in fresh statements: a request that waited sees the other's commit. FOR NO
+    KEY UPDATE: rows merely pointing at the patient (a booking) are not held up."""
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient_id).values_list("pk").first()
 
 
 def _allocate(
