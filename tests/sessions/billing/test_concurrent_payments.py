@@ -9,7 +9,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from sessions.billing import services
-from sessions.billing.payments import AllocationIn, credit_apply, payment_take
+from sessions.billing.payments import AllocationIn, credit_apply, payment_take, refund_record
 from sessions.billing.selectors import invoice_balances, patient_account
 from sessions.billing.services import LineIn
 from sessions.models import PaymentAllocation
@@ -87,3 +87,28 @@ def test_two_payments_at_once_on_one_invoice_leave_the_second_as_credit():
     assert errors == []
     assert invoice_balances(invoice_ids=[invoice.pk])[invoice.pk].patient_due == D("0.00")
     assert patient_account(patient=patient).credit == D("50.00")
+
+
+def test_a_refund_racing_a_credit_use_never_pays_out_spent_credit():
+    clerk, location, patient = UserFactory(), LocationFactory(), PatientFactory(email="")
+    payment = payment_take(patient=patient, amount=D("50"), method="cash", recorded_by=clerk)
+    invoice = _issue(patient, location, clerk, "95")
+
+    def refund():
+        refund_record(
+            patient=patient,
+            amount=D("50"),
+            method="cash",
+            reason="Moving away",
+            recorded_by=clerk,
+            location=location,
+        )
+
+    errors = _run_together(lambda: credit_apply(invoice=invoice), refund)
+
+    # Whichever came second found no credit left: the refund is refused, or the credit
+    # use applies nothing.
+    assert all("At most the patient's credit" in e for e in errors)
+    out = sum(a.amount for a in PaymentAllocation.objects.filter(payment=payment))
+    assert out == D("50.00")
+    assert patient_account(patient=patient).credit == D("0.00")
