@@ -13,7 +13,8 @@ raising ``ValidationError`` keyed by form field; amounts are ``Decimal``):
   authorisation needs a reason, kept as ``Appointment.authorisation_override``).
 - ``selectors``: ``invoice_balances``/``with_balances``, ``patient_account``,
   ``case_authorisation`` ("visit k of N authorised"), ``patient_statement``,
-  ``day_sheet``, ``receivables`` (aged by issue date).
+  ``visits_billing``.
+- ``ledgers``: ``day_sheet``, ``receivables`` (aged by issue date).
 - ``money`` and ``rules``: plain functions (rounding, splits, authorisation, lateness).
 
 Screens audit each read and write with ``clinic.audit.record(request, ..., obj=...)``:

@@ -37,7 +37,7 @@ def _account_page(request, patient: Patient, refund_form: RefundForm | None = No
             "patient": patient,
             "rows": selectors.patient_statement(patient=patient),
             "account": selectors.patient_account(patient=patient),
-            "refund_form": refund_form or RefundForm(),
+            "refund_form": refund_form or RefundForm(patient=patient),
             "kinds": KIND_LABELS,
         },
     )
@@ -96,7 +96,7 @@ def refund_add(request, patient_pk: int):
     """Record a refund from the patient's credit (paid out by the clinic, not here); a
     refusal shows the account again with the form as typed."""
     patient = get_object_or_404(Patient, pk=patient_pk)
-    form = RefundForm(request.POST)
+    form = RefundForm(request.POST, patient=patient)
     if form.is_valid():
         try:
             with once.claim(request) as claim:

@@ -1,10 +1,11 @@
 """Billing's issued documents: invoices and their lines, credit notes, payments, their
 allocations and refunds.
 
-An issued invoice, its lines and a credit note never change. The models and their
+An issued invoice, its lines and a credit note never change, nor do recorded payments,
+refunds and their allocations. The models and their
 querysets refuse with ``DocumentIsIssued``; the one change allowed is voiding an invoice
 once (``Invoice.void_fields``), and on PostgreSQL triggers refuse any other change from
-any SQL (migration 0014). Every document names its ``patient`` so
+any SQL (migrations 0014 and 0017). Every document names its ``patient`` so
 ``clinic.audit.record(request, ..., obj=document)`` files it under them."""
 
 from decimal import Decimal
@@ -28,6 +29,9 @@ class DocumentIsIssued(ValidationError):
         super().__init__(message, code="issued")
 
 
+MONEY_IS_RECORDED = "Recorded money is never edited or deleted: record a refund or a credit note."
+
+
 class Portion(models.TextChoices):
     PATIENT = "patient", "Patient"
     PAYER = "payer", "Payer"
@@ -41,6 +45,16 @@ class ImmutableQuerySet(models.QuerySet):
 
     def delete(self):
         raise DocumentIsIssued()
+
+
+class MoneyQuerySet(models.QuerySet):
+    """Refuses bulk changes to recorded money (payments, refunds, allocations)."""
+
+    def update(self, **kwargs):
+        raise DocumentIsIssued(MONEY_IS_RECORDED)
+
+    def delete(self):
+        raise DocumentIsIssued(MONEY_IS_RECORDED)
 
 
 class InvoiceQuerySet(ImmutableQuerySet):
@@ -112,8 +126,9 @@ class Invoice(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             fields = set(kwargs.get("update_fields") or ())
+            voiding = "voided_at" in fields and self.voided_at is not None
             voidable = Invoice.objects.filter(pk=self.pk, voided_at__isnull=True).exists()
-            if not (fields and fields <= {*self.void_fields} and voidable):
+            if not (voiding and fields <= {*self.void_fields} and voidable):
                 raise DocumentIsIssued()
         super().save(*args, **kwargs)
 
@@ -163,9 +178,9 @@ class InvoiceLine(models.Model):
         return self.description
 
     def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise DocumentIsIssued()
-        super().save(*args, **kwargs)
+        # Lines are written only by ``invoice_issue`` (bulk_create, with the invoice);
+        # on PostgreSQL a deferred trigger refuses lines that change an invoice's total.
+        raise DocumentIsIssued("Lines are added only when their invoice is issued.")
 
     def delete(self, *args, **kwargs):
         raise DocumentIsIssued()
@@ -191,7 +206,10 @@ class CreditNote(models.Model):
 
     class Meta:
         ordering = ["-issued_at", "-number"]
-        indexes = [models.Index(fields=["invoice", "portion"], name="creditnote_invoice_idx")]
+        indexes = [
+            models.Index(fields=["invoice", "portion"], name="creditnote_invoice_idx"),
+            models.Index(fields=["issued_at"], name="creditnote_issued_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0, applied__gte=0, applied__lte=models.F("amount")),
@@ -251,6 +269,8 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = MoneyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
@@ -268,6 +288,14 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise DocumentIsIssued(MONEY_IS_RECORDED)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DocumentIsIssued(MONEY_IS_RECORDED)
 
     @property
     def is_patient_money(self) -> bool:
@@ -291,6 +319,8 @@ class Refund(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = MoneyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-refunded_at", "-id"]
         indexes = [
@@ -303,6 +333,14 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise DocumentIsIssued(MONEY_IS_RECORDED)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DocumentIsIssued(MONEY_IS_RECORDED)
 
 
 class PaymentAllocation(models.Model):
@@ -319,6 +357,8 @@ class PaymentAllocation(models.Model):
     portion = models.CharField(max_length=8, choices=Portion.choices, default=Portion.PATIENT)
     amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
     allocated_at = models.DateTimeField(default=timezone.now)
+
+    objects = MoneyQuerySet.as_manager()
 
     class Meta:
         ordering = ["allocated_at", "id"]
@@ -337,3 +377,11 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.payment}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise DocumentIsIssued(MONEY_IS_RECORDED)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DocumentIsIssued(MONEY_IS_RECORDED)

@@ -9,6 +9,7 @@ from django import forms
 
 from sessions.billing.documents import Payment, Portion
 from sessions.billing.models import BillableItem
+from sessions.booking.models import Appointment, Location
 
 AMOUNT_LIMIT = Decimal("50000.00")
 PAY_ROWS = 3
@@ -117,9 +118,28 @@ class CreditNoteForm(forms.Form):
 
 
 class RefundForm(forms.Form):
+    """A refund from credit, at a location (the day sheet it appears on). ``patient``
+    picks the initial location: their last visit's if still open, else the first open."""
+
     amount = amount_field()
     method = forms.ChoiceField(label="Paid back by", choices=DESK_METHODS)
     reason = forms.CharField(label="Reason", max_length=300)
+    location = forms.ModelChoiceField(
+        label="Paid back at", queryset=Location.objects.filter(is_active=True), empty_label=None
+    )
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        last = None
+        if patient is not None:
+            last = (
+                Appointment.objects.filter(patient=patient, location__is_active=True)
+                .order_by("-start")
+                .values_list("location_id", flat=True)
+                .first()
+            )
+        first = Location.objects.filter(is_active=True).values_list("pk", flat=True).first()
+        self.fields["location"].initial = last or first
 
 
 class InvoiceNewForm(forms.Form):

@@ -28,13 +28,21 @@ class AllocationIn:
     amount: Decimal | None = None
 
 
+def patient_lock(*, patient_id: int) -> None:
+    """Lock the patient's row for the rest of the transaction. Every service that moves
+    money (payments, credit, refunds, credit notes, voids) takes it first, then reads
+    balances in fresh statements: a request that waited sees the other's commit. FOR NO
+    KEY UPDATE: rows merely pointing at the patient (a booking) are not held up."""
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient_id).values_list("pk").first()
+
+
 def _allocate(
     *, payment: Payment, invoice: Invoice, portion: str, amount: Decimal | None, now: datetime
 ) -> PaymentAllocation | None:
     """Allocate up to what the invoice's portion still owes; returns the allocation
     (None when nothing is owed and no amount was asked). Raises ValidationError keyed by
-    ``amount`` when ``amount`` is more than is owed."""
-    inv = with_balances(Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice.pk)).get()
+    ``amount`` when ``amount`` is more than is owed. The caller holds the patient lock."""
+    inv = with_balances(Invoice.objects.filter(pk=invoice.pk)).get()
     if inv.is_void:
         raise ValidationError({"invoice": f"{inv.display_number} is void."})
     if inv.patient_id != payment.patient_id:
@@ -84,6 +92,7 @@ def payment_take(
         raise ValidationError({"payer_case": "Say which case the payer paid for."})
     if payer_case is not None and payer_case.patient_id != patient.pk:
         raise ValidationError({"payer_case": "That case belongs to another patient."})
+    patient_lock(patient_id=patient.pk)
     payment = Payment(
         patient=patient,
         method=method,
@@ -124,8 +133,9 @@ def credit_apply(
     allocations made. Raises ValidationError keyed by ``amount`` when the credit or the
     invoice's balance is smaller."""
     now = now or timezone.now()
-    inv = with_balances(Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice.pk)).get()
-    payments = list(patient_credit_payments(patient=inv.patient).select_for_update(of=("self",)))
+    patient_lock(patient_id=Invoice.objects.values_list("patient_id", flat=True).get(pk=invoice.pk))
+    inv = with_balances(Invoice.objects.filter(pk=invoice.pk)).get()
+    payments = list(patient_credit_payments(patient=inv.patient))
     credit = money.total(p.remainder for p in payments)
     want = min(credit, inv.patient_due) if amount is None else money.cents(amount)
     if want > credit:
@@ -161,15 +171,18 @@ def refund_record(
     now: datetime | None = None,
 ) -> Refund:
     """Record money given back from the patient's credit (paid out by the clinic, not
-    here), taken from their oldest payments' remainders. Returns the refund. Raises
-    ValidationError keyed by ``amount`` (more than the credit), ``reason`` or
-    ``method``."""
+    here), taken from their oldest payments' remainders, at ``location`` (its day
+    sheet lists it). Returns the refund. Raises ValidationError keyed by ``amount``
+    (more than the credit), ``reason``, ``method`` or ``location`` (missing)."""
     now = now or timezone.now()
+    if location is None:
+        raise ValidationError({"location": "Say at which location the money was paid back."})
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the refund."})
     if method in (Payment.Method.PAYER, Payment.Method.CREDIT_NOTE):
         raise ValidationError({"method": "Say how the money was given back."})
-    payments = list(patient_credit_payments(patient=patient).select_for_update(of=("self",)))
+    patient_lock(patient_id=patient.pk)
+    payments = list(patient_credit_payments(patient=patient))
     credit = money.total(p.remainder for p in payments)
     refund = Refund(
         patient=patient,

@@ -11,11 +11,12 @@ from clinic import audit, clock
 from clinic.access import require_roles
 from clinic.roles import BILLERS as BILLING
 from clinic.spreadsheet import csv_response
-from sessions.billing import money, selectors
+from sessions.billing import ledgers, money
 from sessions.billing.documents import Payment
 from sessions.booking.models import Location
 
 PATIENTS_PER_PAGE = 100
+DAY_SHEET_YEARS = 10  # a day sheet further off is a typing slip (and 9999-12-31 has no next day)
 
 
 class DaySheetForm(forms.Form):
@@ -23,6 +24,15 @@ class DaySheetForm(forms.Form):
         label="Location", queryset=Location.objects.filter(is_active=True), empty_label=None
     )
     day = forms.DateField(label="Clinic day", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        today = clock.clinic_today()
+        if abs(day.year - today.year) > DAY_SHEET_YEARS:
+            raise forms.ValidationError(
+                f"Pick a day within {DAY_SHEET_YEARS} years of today.", code="out_of_range"
+            )
+        return day
 
 
 @require_roles(*BILLING)
@@ -38,13 +48,16 @@ def day_sheet(request):
     if form.is_valid():
         location, day = form.cleaned_data["location"], form.cleaned_data["day"]
     else:
+        problem = "That location or day could not be read"
+        if form.has_error("day", "out_of_range"):
+            problem = f"Pick a day within {DAY_SHEET_YEARS} years of today"
         messages.error(
             request,
-            "That location or day could not be read; showing "
+            f"{problem}; showing "
             f"{first.name if first else 'no location'} on {today:%Y-%m-%d} instead.",
         )
         form = DaySheetForm(initial)
-    sheet = selectors.day_sheet(location=location, day=day) if location else None
+    sheet = ledgers.day_sheet(location=location, day=day) if location else None
     audit.record(request, audit.Action.VIEW, detail=f"day sheet {day.isoformat()}")
     labels = dict(Payment.Method.choices)
     by_method = [(labels.get(m, m), a) for m, a in (sheet.by_method if sheet else {}).items()]
@@ -60,12 +73,12 @@ def receivables(request):
     """Accounts receivable today, per patient (PATIENTS_PER_PAGE a page, ?page=) and per
     payer, by age, with totals over all; ?format=csv downloads every row."""
     as_of = clock.clinic_today()
-    report = selectors.receivables(as_of=as_of)
+    report = ledgers.receivables(as_of=as_of)
     if request.GET.get("format") == "csv":
         audit.record(request, audit.Action.EXPORT, detail=f"receivables csv {as_of.isoformat()}")
         return csv_response(
             f"receivables-{as_of.isoformat()}.csv",
-            ["Debtor", "Kind", *(f"{b} days" for b in selectors.BUCKETS), "Total"],
+            ["Debtor", "Kind", *(f"{b} days" for b in ledgers.BUCKETS), "Total"],
             _csv_rows(report),
         )
     audit.record(request, audit.Action.VIEW, detail=f"receivables {as_of.isoformat()}")
@@ -78,20 +91,20 @@ def receivables(request):
                 request.GET.get("page")
             ),
             "as_of": as_of,
-            "buckets": selectors.BUCKETS,
+            "buckets": ledgers.BUCKETS,
             "patient_totals": _totals(report.patients),
             "payer_totals": _totals(report.payers),
         },
     )
 
 
-def _totals(debtors: list[selectors.Receivable]) -> list:
+def _totals(debtors: list[ledgers.Receivable]) -> list:
     """Each bucket's sum over ``debtors``, then the grand total."""
-    sums = [money.total(r.buckets[b] for r in debtors) for b in selectors.BUCKETS]
+    sums = [money.total(r.buckets[b] for r in debtors) for b in ledgers.BUCKETS]
     return [*sums, money.total(sums)]
 
 
-def _csv_rows(report: selectors.Receivables):
+def _csv_rows(report: ledgers.Receivables):
     for kind, debtors in (("Patient", report.patients), ("Payer", report.payers)):
         for r in debtors:
-            yield [r.name, kind, *(r.buckets[b] for b in selectors.BUCKETS), r.total]
+            yield [r.name, kind, *(r.buckets[b] for b in ledgers.BUCKETS), r.total]

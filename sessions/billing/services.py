@@ -27,6 +27,7 @@ from sessions.billing.models import (
     PayerCase,
     PayerKind,
 )
+from sessions.billing.payments import patient_lock
 from sessions.billing.selectors import invoice_balances
 from sessions.booking.models import Appointment, Location
 
@@ -231,6 +232,7 @@ def invoice_void(
     """Void an invoice nothing was paid or credited on; it stays, marked void with who,
     when and why. Raises ValidationError keyed by ``reason`` (empty), or with no field
     when it is void already or has payments or credit notes (use a credit note)."""
+    patient_lock(patient_id=Invoice.objects.values_list("patient_id", flat=True).get(pk=invoice.pk))
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.is_void:
         raise ValidationError(f"{invoice.display_number} is void already.")
@@ -264,6 +266,7 @@ def credit_note_issue(
     Raises ValidationError keyed by ``amount`` or ``reason``, or with no field for a
     void invoice."""
     now = now or timezone.now()
+    patient_lock(patient_id=Invoice.objects.values_list("patient_id", flat=True).get(pk=invoice.pk))
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.is_void:
         raise ValidationError(f"{invoice.display_number} is void: there is nothing to credit.")

@@ -30,8 +30,8 @@ def test_seed_scale_bills_every_visit_with_sequential_numbers(db):
     from clinic import clock
     from sessions.billing import services
     from sessions.billing.documents import Invoice, PaymentAllocation
+    from sessions.billing.ledgers import receivables
     from sessions.billing.models import DocumentSequence
-    from sessions.billing.selectors import receivables
 
     options = dict(patients=30, visits=200, practitioners=3, locations=2, pending_checkins=20)
     call_command("seed_scale", stdout=io.StringIO(), **options)

@@ -11,6 +11,7 @@ from sessions.billing import services
 from sessions.billing.documents import Refund
 from sessions.billing.payments import AllocationIn, payment_take
 from sessions.billing.services import LineIn
+from tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,17 +49,37 @@ def test_the_statement_pdf_is_inline_and_audited(client_for, clerk, paid_over, p
     assert AuditEvent.objects.filter(action="view", url_name="sessions:statement-pdf").exists()
 
 
-def test_a_refund_up_to_the_credit_is_recorded(client_for, clerk, paid_over, patient):
+def test_a_refund_up_to_the_credit_is_recorded(client_for, clerk, paid_over, patient, location):
     client = client_for(clerk)
     url = account_url(patient, "sessions:refund-add")
-    response = client.post(url, {"amount": "25.01", "method": "cash", "reason": "Moved away"})
+    data = {"amount": "25.01", "method": "cash", "reason": "Moved away", "location": location.pk}
+    response = client.post(url, data)
     assert response.status_code == 200
     assert "At most" in response.context["refund_form"].errors["amount"][0]
     assert 'value="Moved away"' in response.content.decode()
-    response = client.post(url, {"amount": "25", "method": "cash", "reason": "Moved away"})
+    response = client.post(url, {**data, "amount": "25"})
     assert response.status_code == 302
     assert Refund.objects.get().amount == D("25.00")
+    assert Refund.objects.get().location == location
+    sheet = client.get(reverse("sessions:day-sheet"), {"location": location.pk})
+    assert "Moved away" in sheet.content.decode()
     assert AuditEvent.objects.filter(action="create", url_name="sessions:refund-add").exists()
+
+
+def test_the_refund_form_offers_the_last_visits_location(
+    client_for, clerk, paid_over, patient, location
+):
+    LocationFactory(name="Aardvark")  # first by name, but not where the patient was seen
+    response = client_for(clerk).get(account_url(patient))
+    assert response.context["refund_form"]["location"].value() == location.pk
+    assert 'for="id_location"' in response.content.decode()
+
+
+def test_a_refund_without_a_location_is_refused(client_for, clerk, paid_over, patient):
+    url = account_url(patient, "sessions:refund-add")
+    response = client_for(clerk).post(url, {"amount": "5", "method": "cash", "reason": "r"})
+    assert "location" in response.context["refund_form"].errors
+    assert not Refund.objects.exists()
 
 
 @pytest.mark.parametrize("amount", ["x", "-3", "1" * 20])

@@ -127,11 +127,21 @@ def test_refund_comes_out_of_credit_only(invoice, clerk):
     pay(invoice, clerk, "100", "cash")
     with pytest.raises(ValidationError) as caught:
         refund_record(
-            patient=invoice.patient, amount=D("5.01"), method="cash", reason="x", recorded_by=clerk
+            patient=invoice.patient,
+            amount=D("5.01"),
+            method="cash",
+            reason="x",
+            recorded_by=clerk,
+            location=invoice.location,
         )
     assert "$5.00" in caught.value.message_dict["amount"][0]
     refund_record(
-        patient=invoice.patient, amount=D("5"), method="cash", reason="Overpaid", recorded_by=clerk
+        patient=invoice.patient,
+        amount=D("5"),
+        method="cash",
+        reason="Overpaid",
+        recorded_by=clerk,
+        location=invoice.location,
     )
     account = patient_account(patient=invoice.patient)
     assert (account.credit, account.balance) == (D("0.00"), D("0.00"))
@@ -141,9 +151,23 @@ def test_refund_needs_a_reason(invoice, clerk):
     pay(invoice, clerk, "100", "cash")
     with pytest.raises(ValidationError) as caught:
         refund_record(
-            patient=invoice.patient, amount=D("5"), method="cash", reason="", recorded_by=clerk
+            patient=invoice.patient,
+            amount=D("5"),
+            method="cash",
+            reason="",
+            recorded_by=clerk,
+            location=invoice.location,
         )
     assert "reason" in caught.value.message_dict
+
+
+def test_refund_needs_a_location(invoice, clerk):
+    pay(invoice, clerk, "100", "cash")
+    with pytest.raises(ValidationError) as caught:
+        refund_record(
+            patient=invoice.patient, amount=D("5"), method="cash", reason="Over", recorded_by=clerk
+        )
+    assert "location" in caught.value.message_dict
 
 
 def test_statement_runs_to_the_account_balance(invoice, clerk, frozen_now):
@@ -153,7 +177,12 @@ def test_statement_runs_to_the_account_balance(invoice, clerk, frozen_now):
     services.credit_note_issue(invoice=invoice, amount=D("10"), reason="Short", issued_by=clerk)
     frozen_now.shift(60)
     refund_record(
-        patient=invoice.patient, amount=D("30"), method="cash", reason="Back", recorded_by=clerk
+        patient=invoice.patient,
+        amount=D("30"),
+        method="cash",
+        reason="Back",
+        recorded_by=clerk,
+        location=invoice.location,
     )
     rows = patient_statement(patient=invoice.patient)
     assert [r.kind for r in rows] == ["invoice", "payment", "credit_note", "refund"]

@@ -196,3 +196,16 @@ def test_receivables_pages_patients_with_totals_over_all(desk, location, clerk, 
     assert desk.get(RECEIVABLES, {"page": "abc"}).status_code == 200
     csv_rows = desk.get(RECEIVABLES, {"format": "csv"}).content.decode("utf-8-sig").splitlines()
     assert len(csv_rows) == 1 + 3
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2037-01-01"])
+def test_day_sheet_far_off_day_gives_a_message_not_a_500(desk, location, day):
+    response = desk.get(DAY_SHEET, {"location": location.pk, "day": day})
+    assert response.status_code == 200
+    assert "within 10 years of today" in response.content.decode()
+    assert response.context["day"] == date(2026, 11, 20)
+
+
+def test_day_sheet_ten_years_back_is_shown(desk, location):
+    response = desk.get(DAY_SHEET, {"location": location.pk, "day": "2016-11-20"})
+    assert response.context["day"] == date(2016, 11, 20)

@@ -5,18 +5,15 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
 
 from clinic import clock
 from sessions.billing import services
+from sessions.billing.ledgers import age_bucket, day_sheet, receivables
 from sessions.billing.payments import AllocationIn, payment_take, refund_record
-from sessions.billing.selectors import (
-    age_bucket,
-    day_sheet,
-    patient_account,
-    patient_statement,
-    receivables,
-)
+from sessions.billing.selectors import patient_account, patient_statement
 from sessions.billing.services import LineIn
+from sessions.models import CreditNote
 from tests.factories import PatientFactory, PayerCaseFactory, clinic_time
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +131,9 @@ def test_reads_run_a_fixed_number_of_queries(
         assert len(day_sheet(location=location, day=clock.clinic_today()).invoices) == 30
     with django_assert_max_num_queries(3):
         receivables(as_of=date(2026, 11, 20))
+
+
+def test_the_day_sheets_credit_notes_are_found_by_an_index_on_issued_at():
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, CreditNote._meta.db_table)
+    assert any(c["index"] and c["columns"] == ["issued_at"] for c in found.values())
