@@ -169,16 +169,19 @@ def receivables(*, as_of: date) -> Receivables:
     payers: dict[str, Receivable] = {}
     for inv in rows:
         bucket = age_bucket(issued=clock.clinic_day(inv.issued_at), as_of=as_of)
-        if inv.patient_due > 0:
+        # SQLite hands the raw query's sums back as int or float (162.25), PostgreSQL
+        # as Decimal: read each through its text, which is exact to the cent either way.
+        patient_due, payer_due = money.cents(str(inv.patient_due)), money.cents(str(inv.payer_due))
+        if patient_due > 0:
             debtor = patients.setdefault(
                 inv.patient_id, Receivable(name=inv.patient.full_name, key=str(inv.patient_id))
             )
-            debtor.buckets[bucket] += inv.patient_due
-        if inv.payer_due > 0 and inv.payer_case is not None:
+            debtor.buckets[bucket] += patient_due
+        if payer_due > 0 and inv.payer_case is not None:
             case = inv.payer_case
             name = case.payer_name or case.get_kind_display()
             key = f"{case.kind}:{name.casefold()}"
-            payers.setdefault(key, Receivable(name=name, key=key)).buckets[bucket] += inv.payer_due
+            payers.setdefault(key, Receivable(name=name, key=key)).buckets[bucket] += payer_due
     return Receivables(
         patients=sorted(patients.values(), key=lambda r: r.name.casefold()),
         payers=sorted(payers.values(), key=lambda r: r.name.casefold()),
