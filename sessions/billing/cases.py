@@ -53,8 +53,13 @@ def _case_form(request, case: PayerCase, patient: Patient):
     new = case.pk is None
     course = course_active(patient=patient)
     form = PayerCaseForm(request.POST or None, instance=case, course=course)
-    if not new and request.method != "POST":
-        audit.record(request, audit.Action.VIEW, obj=case)
+    if request.method != "POST":  # a new case's page shows the patient too
+        audit.record(
+            request,
+            audit.Action.VIEW,
+            obj=case if not new else patient,
+            detail="new payer case" if new else "",
+        )
     if request.method == "POST" and form.is_valid():
         try:
             case = authorisations.payer_case_save(
@@ -67,6 +72,13 @@ def _case_form(request, case: PayerCase, patient: Patient):
             audit.record(request, action, obj=case)
             messages.success(request, f"The case {case} is saved.")
             return redirect("sessions:cases", patient.pk)
+    if request.method == "POST":  # refused: the form is shown again with the patient
+        audit.record(
+            request,
+            audit.Action.VIEW,
+            obj=patient if new else case,
+            detail="refused payer case form",
+        )
     return render(
         request,
         "sessions/billing/case_form.html",
