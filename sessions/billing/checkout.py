@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.types import StaffUser
-from sessions.billing import money
 from sessions.billing.documents import Invoice, Payment, PaymentAllocation
 from sessions.billing.payments import AllocationIn, credit_apply, payment_take
 from sessions.billing.services import LineIn, invoice_issue_for_appointment, visit_lines_priced
@@ -38,7 +37,8 @@ def checkout_take(
 ) -> tuple[Invoice, list[Payment], list[PaymentAllocation]]:
     """Invoice the visit (``invoice_issue_for_appointment``), apply the patient's credit
     when asked, then take ``payments`` toward the invoice (what exceeds it is credit).
-    Returns the invoice, the payments and the credit allocations made. Raises ValidationError keyed by the form's
+    Returns the invoice, the payments and the credit allocations made. Raises
+    ValidationError keyed by the form's
     fields (``amount_<row>``, ``method_<row>``, ``item``, ``quantity``) or with none."""
     invoice = invoice_issue_for_appointment(
         appointment=appointment, issued_by=issued_by, extra=extra, now=now

@@ -197,7 +197,8 @@ def invoice_issue(
 ) -> Invoice:
     """Issue an invoice: price ``lines`` (fees on ``service_date`` for the case's payer
     kind), split the total between ``payer_case`` (its share of the lines it covers,
-    ``LineIn.covered``; none: the patient pays all) and the patient, and take the next invoice number. Returns it with its lines.
+    ``LineIn.covered``; none: the patient pays all) and the patient, and take the next
+    invoice number. Returns it with its lines.
     Raises ValidationError keyed by ``lines``, ``item``, ``quantity``, ``unit_price``,
     ``payer_case``, or ``appointment`` (it already has a live invoice)."""
     now = now or timezone.now()
@@ -282,7 +283,8 @@ def invoice_void(
     *, invoice: Invoice, reason: str, voided_by: StaffUser, now: datetime | None = None
 ) -> Invoice:
     """Void an invoice nothing was paid or credited on; it stays, marked void with who,
-    when and why; a missed-visit fee it charged is proposed again. Raises ValidationError keyed by ``reason`` (empty), or with no field
+    when and why; a missed-visit fee it charged is proposed again. Raises
+    ValidationError keyed by ``reason`` (empty), or with no field
     when it is void already or has payments or credit notes (use a credit note)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.is_void:
