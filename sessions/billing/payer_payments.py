@@ -5,6 +5,7 @@ Atomic, keyword-only, ValidationError keyed by the form's fields; the screen aud
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +21,7 @@ from sessions.billing.payments import AllocationIn, payment_take
 from sessions.billing.selectors import with_balances
 
 
-def case_payer_due(*, case: PayerCase) -> list[Invoice]:
+def case_payer_due(*, case: PayerCase) -> list[Any]:  # Invoices annotated by with_balances
     """The case's live invoices whose payer portion is still owed, oldest first, each
     with ``payer_due`` (one query)."""
     invoices = with_balances(Invoice.objects.live().filter(payer_case=case))
