@@ -117,6 +117,7 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:cases": _PATIENT,
     "sessions:case-new": _PATIENT,
     "sessions:case-edit": ("treatment_sessions.PayerCase", "patient"),
+    "sessions:case-payment": ("treatment_sessions.PayerCase", "patient"),
     # Billing, the front desk's pages.
     "sessions:checkout": _APPOINTMENT,
     "sessions:invoice": _INVOICE,

@@ -46,6 +46,7 @@ urlpatterns = [
     path("patients/<id:patient_pk>/cases/", case_views.cases, name="cases"),
     path("patients/<id:patient_pk>/cases/new/", case_views.case_new, name="case-new"),
     path("cases/<id:pk>/edit/", case_views.case_edit, name="case-edit"),
+    path("cases/<id:pk>/payments/new/", case_views.case_payment, name="case-payment"),
     # Follow-ups.
     path("alerts/<id:pk>/", followup_views.alert_detail, name="alert"),
     path("calls/<id:pk>/done/", followup_views.call_done, name="call-done"),

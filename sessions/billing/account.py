@@ -16,7 +16,7 @@ from sessions.billing import money, printouts, selectors
 from sessions.billing.forms import InvoiceNewForm, RefundForm
 from sessions.billing.payments import refund_record
 from sessions.billing.pdf import statement_pdf as render_statement
-from sessions.billing.services import LineIn, invoice_issue, open_case_for
+from sessions.billing.services import LineIn, invoice_issue
 from sessions.billing.views import BILLERS, add_errors
 from sessions.booking.models import Location
 
@@ -119,11 +119,14 @@ def refund_add(request, patient_pk: int):
 @require_roles(*BILLERS)
 def invoice_new(request, patient_pk: int):
     """An invoice written by hand: items, quantities, a date of service; billed to the
-    patient's case open that day, if any."""
+    patient unless a case of theirs is chosen."""
     patient = get_object_or_404(Patient, pk=patient_pk)
     locations = Location.objects.filter(is_active=True)
     form = InvoiceNewForm(
-        request.POST or None, locations=locations, initial={"service_date": clock.clinic_today()}
+        request.POST or None,
+        locations=locations,
+        patient=patient,
+        initial={"service_date": clock.clinic_today()},
     )
     if request.method == "POST" and form.is_valid():
         day = form.cleaned_data["service_date"]
@@ -135,7 +138,7 @@ def invoice_new(request, patient_pk: int):
                     location=form.cleaned_data["location"],
                     issued_by=request.user,
                     service_date=day,
-                    payer_case=open_case_for(patient=patient, on=day),
+                    payer_case=form.cleaned_data["bill_to"],
                 )
                 claim.result_url = reverse("sessions:invoice", args=[inv.pk])
         except once.Replayed as replay:

@@ -92,14 +92,24 @@ def payer_label(case: PayerCase) -> str:
     return f"{who} claim {case.claim_number}" if case.claim_number else who
 
 
-def authorisation_refusal(case: PayerCase, status: Authorisation, day: date) -> str:
+def authorisation_refusal(
+    case: PayerCase, status: Authorisation, day: date, total: int | None = None
+) -> str:
     """Why a visit on ``day`` needs a reason to be booked under ``case``, naming the
-    limit; empty when it is within the authorisation."""
+    limit; empty when it is within the authorisation. ``total``: the case's counted
+    visits with this one (an earlier slot pushes a later visit past the limit)."""
     reasons = []
     if status.exceeds:
         reasons.append(
             f"This would be visit {status.number} of {status.authorised} authorised by "
             f"{payer_label(case)}."
+        )
+    elif (
+        total is not None and case.authorised_visits is not None and total > case.authorised_visits
+    ):
+        reasons.append(
+            f"This would make {total} visits booked under {payer_label(case)}, "
+            f"{case.authorised_visits} authorised."
         )
     if case.authorised_from and day < case.authorised_from:
         reasons.append(
@@ -120,14 +130,23 @@ def booking_authorisation_check(*, appointment: Appointment, override: str) -> s
     """The override reason to store on a visit billed to a payer case: refuses, keyed by
     ``payer_case`` (another patient's case) or ``authorisation_override`` (beyond the
     authorisation and no reason given). Returns the reason when the authorisation is
-    exceeded, else empty (nothing to override). One query."""
+    exceeded, else empty (nothing to override). The case row is locked until the
+    caller's transaction ends, so two bookings cannot both take the last visit.
+    Three queries."""
     case = appointment.payer_case
     if case is None:
         return ""
     if case.patient_id != appointment.patient_id:
         raise ValidationError({"payer_case": "This case is another patient's."})
+    PayerCase.objects.select_for_update().filter(pk=case.pk).first()
     status = case_authorisation(case=case, start=appointment.start, exclude_id=appointment.pk)
-    refusal = authorisation_refusal(case, status, appointment.day)
+    counted = Appointment.objects.filter(payer_case=case).exclude(
+        status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW]
+    )
+    if appointment.pk is not None:
+        counted = counted.exclude(pk=appointment.pk)
+    total = counted.count() + 1
+    refusal = authorisation_refusal(case, status, appointment.day, total)
     if not refusal:
         return ""
     if not override.strip():

@@ -9,16 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.types import StaffUser
-from sessions.billing import money
-from sessions.billing.documents import Invoice, Payment
-from sessions.billing.models import BillableItem
+from sessions.billing.documents import Invoice, Payment, PaymentAllocation
 from sessions.billing.payments import AllocationIn, credit_apply, payment_take
-from sessions.billing.services import (
-    LineIn,
-    _case_split,
-    fee_for,
-    invoice_issue_for_appointment,
-)
+from sessions.billing.services import LineIn, invoice_issue_for_appointment, visit_lines_priced
 from sessions.booking.models import Appointment
 
 
@@ -41,16 +34,16 @@ def checkout_take(
     payments: list[PayIn] | None = None,
     use_credit: bool = False,
     now: datetime | None = None,
-) -> tuple[Invoice, list[Payment]]:
+) -> tuple[Invoice, list[Payment], list[PaymentAllocation]]:
     """Invoice the visit (``invoice_issue_for_appointment``), apply the patient's credit
     when asked, then take ``payments`` toward the invoice (what exceeds it is credit).
-    Returns the invoice and the payments. Raises ValidationError keyed by the form's
+    Returns the invoice, the payments and the credit allocations made. Raises
+    ValidationError keyed by the form's
     fields (``amount_<row>``, ``method_<row>``, ``item``, ``quantity``) or with none."""
     invoice = invoice_issue_for_appointment(
         appointment=appointment, issued_by=issued_by, extra=extra, now=now
     )
-    if use_credit:
-        credit_apply(invoice=invoice, now=now)
+    credited = credit_apply(invoice=invoice, now=now) if use_credit else []
     taken = []
     for pay in payments or []:
         try:
@@ -68,7 +61,7 @@ def checkout_take(
             )
         except ValidationError as exc:
             raise ValidationError(_keyed(exc, pay.row)) from exc
-    return invoice, taken
+    return invoice, taken, credited
 
 
 def _keyed(exc: ValidationError, row: int) -> dict | list:
@@ -91,21 +84,17 @@ class Preview:
 
 
 def checkout_preview(*, appointment: Appointment) -> Preview:
-    """The visit's line as check-out would price it (the fee schedule on the visit's
-    day for its case's payer kind; a missed visit: its proposed fee, patient only)."""
+    """The visit's line as check-out would price it (``visit_lines_priced``: the fee
+    schedule on the visit's day for its case's payer kind; a missed visit: its proposed
+    fee, patient only)."""
     fee = getattr(appointment, "missed_fee", None)
     if appointment.status != Appointment.Status.COMPLETED:
         if fee is None:
             return Preview("Missed-visit fee", None, problem="No fee was proposed.")
         return Preview(fee.get_kind_display(), fee.amount, patient=fee.amount)
-    item = BillableItem.objects.filter(appointment_type=appointment.type, is_active=True).first()
-    if item is None:
-        return Preview(appointment.type.name, None, problem="No billable item bills this type.")
-    case = appointment.payer_case
     try:
-        price = fee_for(item=item, payer_kind=case.kind if case else "", on=appointment.day)
+        priced = visit_lines_priced(appointment=appointment)
     except ValidationError as exc:
-        return Preview(item.name, None, problem=" ".join(exc.messages))
-    line = money.line_amounts(quantity=1, unit_price=price.amount, tax_rate=item.tax_rate)
-    share = _case_split(case, line.total)
-    return Preview(item.name, line.total, payer=share.payer, patient=share.patient)
+        return Preview(appointment.type.name, None, problem=" ".join(exc.messages))
+    line = priced.rows[0]
+    return Preview(line.description, priced.total, payer=priced.payer, patient=priced.patient)

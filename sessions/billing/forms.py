@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms
 
 from sessions.billing.documents import Payment, Portion
-from sessions.billing.models import BillableItem
+from sessions.billing.models import BillableItem, PayerCase
 from sessions.booking.models import Appointment, Location
 
 AMOUNT_LIMIT = Decimal("50000.00")
@@ -143,14 +143,23 @@ class RefundForm(forms.Form):
 
 
 class InvoiceNewForm(forms.Form):
-    """A by-hand invoice: a date of service and up to three items with quantities."""
+    """A by-hand invoice: a date of service, who it is billed to (the patient, or one
+    of their open cases: its share covers treatment items only) and up to three items
+    with quantities."""
 
     service_date = forms.DateField(
         label="Date of service", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, locations=None, **kwargs):
+    def __init__(self, *args, locations=None, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["bill_to"] = forms.ModelChoiceField(
+            label="Bill to",
+            queryset=PayerCase.objects.filter(patient=patient, closed_on__isnull=True),
+            required=False,
+            empty_label="The patient",
+            help_text="A case pays its share of treatment items; goods go to the patient.",
+        )
         self.fields["location"] = forms.ModelChoiceField(label="Location", queryset=locations)
         items = BillableItem.objects.filter(is_active=True)
         for i in range(1, 4):
@@ -160,6 +169,15 @@ class InvoiceNewForm(forms.Form):
             self.fields[f"quantity_{i}"] = forms.IntegerField(
                 label=f"Item {i}: quantity", min_value=1, max_value=100, initial=1, required=False
             )
+
+    def clean(self):
+        data = super().clean()
+        case, day = data.get("bill_to"), data.get("service_date")
+        if case is not None and day is not None and case.opened_on > day:
+            self.add_error(
+                "bill_to", f"{case} opened on {case.opened_on:%Y-%m-%d}, after that date."
+            )
+        return data
 
     def lines(self) -> list[tuple[BillableItem, int]]:
         out = []

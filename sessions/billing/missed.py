@@ -19,17 +19,24 @@ __all__ = ["missed_fee_charge", "missed_fee_propose", "missed_fee_waive"]
 
 @transaction.atomic
 def missed_fee_propose(
-    *, appointment: Appointment, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    previous_status: str = Appointment.Status.BOOKED,
+    now: datetime | None = None,
 ) -> MissedVisitFee | None:
     """Propose the policy's fee for a visit just marked no-show, or cancelled at
     ``now`` with less notice than the policy's hours; returns it, or None when the
     policy does not apply (off, zero amount, enough notice, another status) or a fee is
-    already there."""
+    already there. A late cancel is only of a visit still booked (``previous_status``,
+    the status before the cancel) and cancelled before its start: one cancelled after
+    the patient arrived, or after its start (a no-show decision), gets none."""
     now = now or timezone.now()
     policy = BillingPolicy.get()
     if appointment.status == Appointment.Status.NO_SHOW:
         on, kind, amount = policy.no_show_fee_on, MissedVisitFee.Kind.NO_SHOW, policy.no_show_fee
     elif appointment.status == Appointment.Status.CANCELLED:
+        if previous_status != Appointment.Status.BOOKED or now >= appointment.start:
+            return None
         late = is_late_cancellation(
             start=appointment.start, cancelled_at=now, notice_hours=policy.late_cancel_hours
         )

@@ -47,6 +47,8 @@ def _allocate(
         raise ValidationError({"invoice": f"{inv.display_number} is void."})
     if inv.patient_id != payment.patient_id:
         raise ValidationError({"invoice": f"{inv.display_number} is another patient's invoice."})
+    if portion == Portion.PAYER and inv.payer_case_id != payment.payer_case_id:
+        raise ValidationError({"invoice": f"{inv.display_number} is not billed to that case."})
     due = inv.patient_due if portion == Portion.PATIENT else inv.payer_due
     if amount is None:
         amount = due

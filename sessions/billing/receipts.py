@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, clock, emails, links
 from clinic.access import public, require_roles
-from clinic.roles import BILLERS as BILLING
+from clinic.roles import BILLERS
 from clinic.types import StaffUser
 from sessions.billing import money
 from sessions.billing.documents import Invoice, PaymentAllocation
@@ -249,7 +249,7 @@ def _receipt_or_404(pk: int) -> Receipt:
     return receipt_for(invoice_id=pk)
 
 
-@require_roles(*BILLING)
+@require_roles(*BILLERS)
 def receipt(request, pk: int):
     found = _receipt_or_404(pk)
     audit.record(request, audit.Action.VIEW, obj=found.invoice, detail="receipt")
@@ -265,7 +265,7 @@ def receipt(request, pk: int):
     )
 
 
-@require_roles(*BILLING)
+@require_roles(*BILLERS)
 def receipt_pdf_view(request, pk: int):
     found = _receipt_or_404(pk)
     if found.invoice.is_void:
@@ -275,7 +275,7 @@ def receipt_pdf_view(request, pk: int):
     return _pdf_response(found)
 
 
-@require_roles(*BILLING)
+@require_roles(*BILLERS)
 @require_POST
 def receipt_send_view(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("patient"), pk=pk)
@@ -289,7 +289,7 @@ def receipt_send_view(request, pk: int):
     return redirect("sessions:receipt", pk=pk)
 
 
-@require_roles(*BILLING)
+@require_roles(*BILLERS)
 @require_POST
 def receipt_links_revoke_view(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("patient"), pk=pk)

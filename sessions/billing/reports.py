@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from clinic import audit, clock
 from clinic.access import require_roles
-from clinic.roles import BILLERS as BILLING
+from clinic.roles import BILLERS
 from clinic.spreadsheet import csv_response
 from sessions.billing import ledgers, money
 from sessions.billing.documents import Payment
@@ -35,7 +35,7 @@ class DaySheetForm(forms.Form):
         return day
 
 
-@require_roles(*BILLING)
+@require_roles(*BILLERS)
 def day_sheet(request):
     """GET ?location=<id>&day=YYYY-MM-DD (defaults: the first active location, today).
     Bad values fall back to the defaults with a message."""
@@ -68,7 +68,7 @@ def day_sheet(request):
     )
 
 
-@require_roles(*BILLING)
+@require_roles(*BILLERS)
 def receivables(request):
     """Accounts receivable today, per patient (PATIENTS_PER_PAGE a page, ?page=) and per
     payer, by age, with totals over all; ?format=csv downloads every row."""

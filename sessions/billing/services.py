@@ -67,15 +67,41 @@ class LineIn:
     quantity: int = 1
     unit_price: Decimal | None = None
     description: str = ""
+    # Whether the payer case's share applies to this line; None: when the item bills a
+    # visit type (a treatment, not goods).
+    payer_covers: bool | None = None
+
+    @property
+    def covered(self) -> bool:
+        if self.payer_covers is not None:
+            return self.payer_covers
+        return self.item is not None and self.item.appointment_type_id is not None
 
 
 @dataclass
 class _Lines:
     rows: list[InvoiceLine] = field(default_factory=list)
+    covered: list[bool] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
         return money.total(line.line_total for line in self.rows)
+
+    @property
+    def covered_total(self) -> Decimal:
+        return money.total(r.line_total for r, c in zip(self.rows, self.covered, strict=True) if c)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """Lines priced for an invoice (unsaved ``rows``), their ``total``, and its split:
+    the ``payer`` case's share of the covered lines (the visit's own), the ``patient``
+    the rest (goods and their tax included)."""
+
+    rows: list[InvoiceLine]
+    total: Decimal
+    payer: Decimal
+    patient: Decimal
 
 
 def _price_lines(lines: list[LineIn], *, payer_kind: str, on: date) -> _Lines:
@@ -111,7 +137,40 @@ def _price_lines(lines: list[LineIn], *, payer_kind: str, on: date) -> _Lines:
                 line_total=amounts.total,
             )
         )
+        priced.covered.append(line.covered)
     return priced
+
+
+def lines_priced(*, lines: list[LineIn], payer_case: PayerCase | None, on: date) -> Priced:
+    """Price ``lines`` (fees on day ``on`` for the case's payer kind) and split the
+    total: the case's share applies to the covered lines only. Raises ValidationError
+    keyed by ``lines``, ``item``, ``quantity`` or ``unit_price``."""
+    priced = _price_lines(lines, payer_kind=payer_case.kind if payer_case else "", on=on)
+    share = _case_split(payer_case, priced.covered_total)
+    return Priced(priced.rows, priced.total, share.payer, priced.total - share.payer)
+
+
+def visit_lines(*, appointment: Appointment, extra: list[LineIn] | None = None) -> list[LineIn]:
+    """A completed visit's lines: its type's item (the payer case covers it), then
+    ``extra`` (goods; the patient pays them). Raises ValidationError keyed by ``item``
+    when no active item bills the visit's type."""
+    item = BillableItem.objects.filter(appointment_type=appointment.type, is_active=True).first()
+    if item is None:
+        name = appointment.type.name
+        raise ValidationError({"item": f"No billable item bills “{name}”: add a fee for it."})
+    others = [LineIn(x.item, x.quantity, x.unit_price, x.description, False) for x in extra or []]
+    return [LineIn(item=item, payer_covers=True), *others]
+
+
+def visit_lines_priced(*, appointment: Appointment, extra: list[LineIn] | None = None) -> Priced:
+    """What check-out invoices for a completed visit (``visit_lines`` priced on its day
+    for its case, ``lines_priced``): check-out's preview and its issue both use this.
+    Raises ValidationError as both."""
+    return lines_priced(
+        lines=visit_lines(appointment=appointment, extra=extra),
+        payer_case=appointment.payer_case,
+        on=appointment.day,
+    )
 
 
 def _case_split(case: PayerCase | None, amount: Decimal) -> money.Split:
@@ -138,8 +197,9 @@ def invoice_issue(
     now: datetime | None = None,
 ) -> Invoice:
     """Issue an invoice: price ``lines`` (fees on ``service_date`` for the case's payer
-    kind), split the total between ``payer_case`` (its share; none: the patient pays
-    all) and the patient, and take the next invoice number. Returns it with its lines.
+    kind), split the total between ``payer_case`` (its share of the lines it covers,
+    ``LineIn.covered``; none: the patient pays all) and the patient, and take the next
+    invoice number. Returns it with its lines.
     Raises ValidationError keyed by ``lines``, ``item``, ``quantity``, ``unit_price``,
     ``payer_case``, or ``appointment`` (it already has a live invoice)."""
     now = now or timezone.now()
@@ -147,9 +207,7 @@ def invoice_issue(
         raise ValidationError({"payer_case": "That case belongs to another patient."})
     if appointment is not None and Invoice.objects.live().filter(appointment=appointment).exists():
         raise ValidationError({"appointment": "This visit already has an invoice."})
-    priced = _price_lines(lines, payer_kind=payer_case.kind if payer_case else "", on=service_date)
-    total = priced.total
-    share = _case_split(payer_case, total)
+    priced = lines_priced(lines=lines, payer_case=payer_case, on=service_date)
     invoice = Invoice(
         number=number_take(series="invoice"),
         patient=patient,
@@ -160,9 +218,9 @@ def invoice_issue(
         service_date=service_date,
         issued_at=now,
         issued_by=issued_by,
-        payer_portion=share.payer,
-        patient_portion=share.patient,
-        total=total,
+        payer_portion=priced.payer,
+        patient_portion=priced.patient,
+        total=priced.total,
     )
     invoice.full_clean(exclude=["number"], validate_constraints=False)
     invoice.save()
@@ -208,13 +266,9 @@ def invoice_issue_for_appointment(
         raise ValidationError("No no-show fee was proposed for this visit (the policy is off).")
     if status != Appointment.Status.COMPLETED:
         raise ValidationError(BILLABLE_REFUSALS[Appointment.Status(status)])
-    item = BillableItem.objects.filter(appointment_type=appointment.type, is_active=True).first()
-    if item is None:
-        name = appointment.type.name
-        raise ValidationError({"item": f"No billable item bills “{name}”: add a fee for it."})
     return invoice_issue(
         patient=appointment.patient,
-        lines=[LineIn(item=item), *(extra or [])],
+        lines=visit_lines(appointment=appointment, extra=extra),
         location=appointment.location,
         issued_by=issued_by,
         service_date=appointment.day,
@@ -230,7 +284,8 @@ def invoice_void(
     *, invoice: Invoice, reason: str, voided_by: StaffUser, now: datetime | None = None
 ) -> Invoice:
     """Void an invoice nothing was paid or credited on; it stays, marked void with who,
-    when and why. Raises ValidationError keyed by ``reason`` (empty), or with no field
+    when and why; a missed-visit fee it charged is proposed again. Raises
+    ValidationError keyed by ``reason`` (empty), or with no field
     when it is void already or has payments or credit notes (use a credit note)."""
     patient_lock(patient_id=Invoice.objects.values_list("patient_id", flat=True).get(pk=invoice.pk))
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -247,6 +302,10 @@ def invoice_void(
     invoice.voided_by = voided_by
     invoice.void_reason = reason.strip()[:300]
     invoice.save(update_fields=list(Invoice.void_fields))
+    # A charged missed-visit fee goes back to proposed: check-out may charge it again.
+    MissedVisitFee.objects.filter(invoice=invoice).update(
+        status=MissedVisitFee.Status.PROPOSED, invoice=None, decided_by=None, decided_at=None
+    )
     return invoice
 
 

@@ -102,7 +102,7 @@ def checkout(request, pk: int):
         pays = [PayIn(row, method, amount, ref) for row, method, amount, ref in form.payments()]
         try:
             with once.claim(request) as claim:
-                invoice, taken = checkout_take(
+                invoice, taken, credited = checkout_take(
                     appointment=appointment,
                     issued_by=request.user,
                     extra=extra,
@@ -120,6 +120,10 @@ def checkout(request, pk: int):
             add_errors(form, exc)
         else:
             audit.record(request, audit.Action.CREATE, obj=invoice, detail="check-out")
+            if credited:
+                audit.record(
+                    request, audit.Action.UPDATE, obj=invoice, detail=_credit_detail(credited)
+                )
             for payment in taken:
                 audit.record(
                     request, audit.Action.CREATE, obj=payment, detail=invoice.display_number
@@ -191,7 +195,10 @@ def _invoice_action(request, pk: int, form_class, form_name: str, act):
             add_errors(form, exc)
         else:
             for obj in done:
-                audit.record(request, audit.Action.CREATE, obj=obj, detail=found.display_number)
+                if isinstance(obj, tuple):  # (action, obj, detail)
+                    audit.record(request, obj[0], obj=obj[1], detail=obj[2])
+                else:
+                    audit.record(request, audit.Action.CREATE, obj=obj, detail=found.display_number)
             messages.success(request, message)
             return redirect("sessions:invoice", found.pk)
     audit.record(request, audit.Action.VIEW, obj=found, detail=f"refused {form_name}")
@@ -224,9 +231,17 @@ def invoice_credit_apply(request, pk: int):
         if not made:
             raise ValidationError({"amount": "There is no credit to use, or nothing is owed."})
         used = money.format_money(sum((a.amount for a in made), money.ZERO))
-        return [made[0].payment], f"{used} of credit used."
+        return [(audit.Action.UPDATE, inv, _credit_detail(made))], f"{used} of credit used."
 
     return _invoice_action(request, pk, CreditApplyForm, "credit_form", act)
+
+
+def _credit_detail(made) -> str:
+    """The audit detail of credit put toward an invoice: the amount and the payments
+    whose remainders were used ("credit applied $25.00 from payments 3, 7")."""
+    used = money.format_money(sum((a.amount for a in made), money.ZERO))
+    ids = ", ".join(str(a.payment_id) for a in made)
+    return f"credit applied {used} from payments {ids}"
 
 
 @require_roles(*BILLERS)

@@ -331,11 +331,12 @@ def appointment_cancel(
         )
     if not reason.strip():
         raise ValidationError({"reason": CANCEL_REASON_REQUIRED})
+    was = appointment.status
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
     followups.messages_cancel_for(appointment=appointment, kinds=list(ScheduledMessage.Kind))
-    missed_fee_propose(appointment=appointment, now=now or timezone.now())
+    missed_fee_propose(appointment=appointment, previous_status=was, now=now or timezone.now())
     return appointment
 
 

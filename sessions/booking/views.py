@@ -254,6 +254,8 @@ def _detail(request, appointment: Appointment, **forms):
     """The appointment page, with the visit's billing state (status only for a physio)
     and the patient's balance for the desk at check-in."""
     billing = billing_selectors.visits_billing(appointment_ids=[appointment.pk])[appointment.pk]
+    sees_money = has_role(request.user, Role.FRONT_DESK, Role.ADMIN)
+    account = billing_selectors.patient_account(patient=appointment.patient) if sees_money else None
     return render(
         request,
         "sessions/appointment_detail.html",
@@ -261,7 +263,8 @@ def _detail(request, appointment: Appointment, **forms):
             "appointment": appointment,
             "authorisation": visit_authorisation(appointment),
             "billing": billing,
-            "account": billing_selectors.patient_account(patient=appointment.patient),
+            "account": account,
+            "sees_money": sees_money,
             **forms,
         },
     )

@@ -89,6 +89,7 @@ FRONT_DESK_PAGES = {
     "sessions:cases",
     "sessions:case-new",
     "sessions:case-edit",
+    "sessions:case-payment",
     "mfa-setup",
     "password_change",
     "password_change_done",
@@ -296,6 +297,10 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
     page.get_by_label("Injury date").fill("2099-01-01")
     refuse(page, "Save")
     audit.check_refused(page, "edit payer case, injury in the future")
+    page.goto(f"{url}/cases/{case.pk}/payments/new/")
+    audit.check(page, "payer payment")
+    refuse(page, "Record the payment")
+    audit.check_refused(page, "payer payment, nothing filled")
 
     page.goto(f"{url}/accounts/password/change/")
     audit.check(page, "password change")

@@ -110,6 +110,7 @@ EXPECTED: dict[str, tuple] = {
     "sessions:cases":               (LOGIN,    LOGIN,    OK,        OK,        OK),
     "sessions:case-new":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:case-edit":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:case-payment":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Billing, the front desk's pages: front desk and clinic admin, never a physio.
     "sessions:checkout":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:invoice":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),

@@ -134,6 +134,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:cases": lambda w: {"patient_pk": w.patient.pk},
     "sessions:case-new": lambda w: {"patient_pk": w.patient.pk},
     "sessions:case-edit": lambda w: {"pk": w.payer_case.pk},
+    "sessions:case-payment": lambda w: {"pk": w.payer_case.pk},
     "sessions:checkout": lambda w: {"pk": w.signed_visit.appointment.pk},
     "sessions:invoice": lambda w: {"pk": w.invoice.pk},
     "sessions:invoice-pay": lambda w: {"pk": w.invoice.pk},

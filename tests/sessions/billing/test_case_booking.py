@@ -93,6 +93,24 @@ class TestBookingUnderACase:
         assert 'value="Sore shoulder"' in page
         assert Appointment.objects.count() == 2
 
+    def test_an_earlier_slot_pushing_a_later_visit_past_the_limit_is_refused(
+        self, client_for, front_desk, patient, physio, location, treatment, case, hours
+    ):
+        for day in (25, 26):  # both authorised visits booked later in the week
+            AppointmentFactory(
+                patient=patient, practitioner=physio, location=location, type=treatment,
+                start=local(2026, 11, day, 9), payer_case=case,
+            )  # fmt: skip
+        response = book(client_for(front_desk), patient, physio, location, treatment,
+                        payer_case=case.pk)  # fmt: skip
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "This would make 3 visits booked under WCB claim 12345, 2 authorised." in page
+        assert Appointment.objects.count() == 2
+        response = book(client_for(front_desk), patient, physio, location, treatment,
+                        payer_case=case.pk, authorisation_override="Extended by phone")  # fmt: skip
+        assert response.status_code == 302
+
     def test_a_blank_reason_does_not_override(
         self, client_for, front_desk, patient, physio, location, treatment, used_up, hours
     ):

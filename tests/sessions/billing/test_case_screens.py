@@ -62,6 +62,15 @@ class TestCaseForm:
         assert "as a percent or an amount" in page
         assert 'value="Dana Ortiz"' in page
         assert not PayerCase.objects.exists()
+        assert AuditEvent.objects.filter(
+            action="view", patient=patient, detail="refused payer case form"
+        ).exists()
+
+    def test_the_new_case_page_is_audited_as_a_read(self, client_for, front_desk, patient):
+        assert client_for(front_desk).get(new_url(patient)).status_code == 200
+        assert AuditEvent.objects.filter(
+            action="view", patient=patient, detail="new payer case"
+        ).exists()
 
     def test_authorisation_ending_before_it_starts_is_refused(
         self, client_for, front_desk, patient

@@ -135,6 +135,9 @@ def test_overpaying_leaves_credit_and_credit_pays_the_next_visit(
     invoice = Invoice.objects.get(appointment=later)
     page = client.get(reverse("sessions:invoice", args=[invoice.pk])).content.decode()
     assert 'data-testid="patient-due">$0.00' in page
+    assert AuditEvent.objects.filter(
+        action="update", object_id=str(invoice.pk), detail__startswith="credit applied $"
+    ).exists()
 
 
 @pytest.mark.parametrize("status", ["booked", "arrived", "cancelled"])
@@ -219,3 +222,18 @@ def test_todays_list_offers_check_out_and_the_missed_fee(
     text = client_for(clerk).get(reverse("home")).content.decode()
     assert url(completed) in text
     assert reverse("sessions:missed-fee", args=[fee.pk]) in text and "$40.00" in text
+
+
+def test_physios_do_not_see_the_patients_balance_or_credit(
+    client_for, physio, clerk, completed, patient
+):
+    Payment.objects.create(
+        patient=patient, method="cash", amount=D("25.00"), received_at=clinic_time(2026, 11, 20, 9),
+        recorded_by=clerk,
+    )  # fmt: skip
+    detail = reverse("sessions:appointment-detail", args=[completed.pk])
+    page = client_for(physio).get(detail).content.decode()
+    assert "Not invoiced" in page
+    assert "patient-balance" not in page and "$25.00" not in page
+    desk = client_for(clerk).get(detail).content.decode()
+    assert 'data-testid="patient-balance"' in desk and "(credit $25.00)" in desk

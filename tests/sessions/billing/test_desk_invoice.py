@@ -97,6 +97,11 @@ def test_credit_is_used_on_the_invoice(client_for, clerk, invoice, location):
     client = client_for(clerk)
     client.post(page(invoice, "sessions:credit-apply"), {"amount": ""})
     assert 'data-testid="patient-due">$65.00' in client.get(page(invoice)).content.decode()
+    credit = Payment.objects.get()
+    event = AuditEvent.objects.get(url_name="sessions:credit-apply")
+    assert (event.action, event.object_id) == ("update", str(invoice.pk))
+    assert event.detail == f"credit applied $30.00 from payments {credit.pk}"
+    assert not AuditEvent.objects.filter(action="create", object_id=str(credit.pk)).exists()
     response = client.post(page(invoice, "sessions:credit-apply"), {"amount": "5"})
     assert "credit" in response.context["credit_form"].errors["amount"][0]
 
@@ -203,4 +208,38 @@ def test_a_by_hand_invoice_without_a_fee_keeps_the_form(client_for, clerk, patie
     data["quantity_1"] = "2"
     response = client_for(clerk).post(url, data)
     assert "no fee" in response.context["form"].errors["item_1"][0]
+    assert not Invoice.objects.exists()
+
+
+def test_a_by_hand_invoice_bills_the_patient_unless_a_case_is_chosen(
+    client_for, clerk, patient, location
+):
+    from tests.factories import PayerCaseFactory
+
+    case = PayerCaseFactory(patient=patient, opened_on=date(2026, 11, 1), payer_share_percent=100)
+    treatment = BillableItemFactory(name="Assessment")
+    FeeFactory(item=treatment, amount=D("40.00"), effective_from=date(2026, 1, 1))
+    url = reverse("sessions:invoice-new", args=[patient.pk])
+    data = {"service_date": "2026-11-18", "location": location.pk, "item_1": treatment.pk}
+    client = client_for(clerk)
+    assert "The patient" in client.get(url).content.decode()
+    client.post(url, {**data, "form_token": "a" * 20})
+    invoice = Invoice.objects.get()
+    assert invoice.payer_case is None and invoice.patient_portion == D("40.00")
+    client.post(url, {**data, "bill_to": case.pk, "form_token": "b" * 20})
+    billed = Invoice.objects.exclude(pk=invoice.pk).get()
+    assert billed.payer_case == case and billed.patient_portion == D("40.00")  # goods
+
+
+def test_a_by_hand_invoice_refuses_another_patients_case(client_for, clerk, patient, location):
+    from tests.factories import PatientFactory, PayerCaseFactory
+
+    theirs = PayerCaseFactory(patient=PatientFactory())
+    brace = BillableItemFactory(name="Knee brace")
+    FeeFactory(item=brace, amount=D("40.00"), effective_from=date(2026, 1, 1))
+    url = reverse("sessions:invoice-new", args=[patient.pk])
+    data = {"service_date": "2026-11-18", "location": location.pk, "item_1": brace.pk,
+            "bill_to": theirs.pk}  # fmt: skip
+    response = client_for(clerk).post(url, data)
+    assert "bill_to" in response.context["form"].errors
     assert not Invoice.objects.exists()

@@ -88,6 +88,35 @@ class TestCheckOut:
         line = invoice.lines.get(item=brace)
         assert (line.tax_name, line.tax_amount) == ("GST", D("1.25"))
 
+    def test_the_case_share_covers_the_visit_line_only(self, completed, clerk):
+        case = PayerCaseFactory(patient=completed.patient, payer_share_percent=D("80"))
+        Appointment.objects.filter(pk=completed.pk).update(payer_case=case)
+        brace = BillableItemFactory(name="Wrist brace", tax_name="GST", tax_rate=D("5"))
+        FeeFactory(item=brace, amount=D("24.90"))
+        invoice = services.invoice_issue_for_appointment(
+            appointment=completed, issued_by=clerk, extra=[LineIn(item=brace)]
+        )
+        # WCB's 80.00 visit fee: the payer 64.00; the patient 16.00 + the brace 26.15.
+        assert (invoice.total, invoice.payer_portion, invoice.patient_portion) == (
+            D("106.15"),
+            D("64.00"),
+            D("42.15"),
+        )
+
+    def test_check_out_preview_and_issue_agree(self, completed, clerk):
+        from sessions.billing.checkout import checkout_preview
+
+        case = PayerCaseFactory(patient=completed.patient, payer_share_amount=D("50"))
+        Appointment.objects.filter(pk=completed.pk).update(payer_case=case)
+        completed.refresh_from_db()
+        preview = checkout_preview(appointment=completed)
+        invoice = services.invoice_issue_for_appointment(appointment=completed, issued_by=clerk)
+        assert (preview.amount, preview.payer, preview.patient) == (
+            invoice.total,
+            invoice.payer_portion,
+            invoice.patient_portion,
+        )
+
     @pytest.mark.parametrize(
         ("status", "words"),
         [

@@ -99,3 +99,25 @@ def test_waiving_needs_a_reason_and_bills_nothing(policy, booked, clerk):
     with pytest.raises(ValidationError, match="waived already"):
         missed_fee_charge(fee=fee, decided_by=clerk)
     assert not Invoice.objects.exists()
+
+
+def test_voiding_the_fee_invoice_proposes_the_fee_again(policy, booked, clerk):
+    cancel_at(booked, START - timedelta(hours=2))
+    invoice = services.invoice_issue_for_appointment(appointment=booked, issued_by=clerk)
+    services.invoice_void(invoice=invoice, reason="Wrong visit", voided_by=clerk)
+    fee = MissedVisitFee.objects.get(appointment=booked)
+    assert (fee.status, fee.invoice, fee.decided_by) == ("proposed", None, None)
+    again = services.invoice_issue_for_appointment(appointment=booked, issued_by=clerk)
+    assert again.pk != invoice.pk and again.total == D("40.00")
+
+
+def test_cancelling_after_the_patient_arrived_proposes_nothing(policy, booked):
+    with time_machine.travel(START - timedelta(minutes=10), tick=False):
+        booking.appointment_set_status(appointment=booked, status=Appointment.Status.ARRIVED)
+    cancel_at(booked, START + timedelta(minutes=5))
+    assert not MissedVisitFee.objects.exists()
+
+
+def test_cancelling_after_the_start_is_not_a_late_cancel(policy, booked):
+    cancel_at(booked, START + timedelta(minutes=20))
+    assert not MissedVisitFee.objects.exists()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def issue(patient, location, clerk, amount="95", case=None, when=None):
     return services.invoice_issue(
         patient=patient,
-        lines=[LineIn(description="Treatment", unit_price=D(amount))],
+        lines=[LineIn(description="Treatment", unit_price=D(amount), payer_covers=True)],
         location=location,
         issued_by=clerk,
         service_date=date(2026, 11, 20),
