@@ -18,6 +18,7 @@ from sessions.billing.payments import refund_record
 from sessions.billing.pdf import statement_pdf as render_statement
 from sessions.billing.services import LineIn, invoice_issue
 from sessions.billing.views import BILLERS, add_errors
+from sessions.booking import selectors as booking_selectors
 from sessions.booking.models import Location
 
 KIND_LABELS = {
@@ -126,6 +127,7 @@ def invoice_new(request, patient_pk: int):
         request.POST or None,
         locations=locations,
         patient=patient,
+        practitioners=booking_selectors.practitioners(),
         initial={"service_date": clock.clinic_today()},
     )
     if request.method == "POST" and form.is_valid():
@@ -139,6 +141,7 @@ def invoice_new(request, patient_pk: int):
                     issued_by=request.user,
                     service_date=day,
                     payer_case=form.cleaned_data["bill_to"],
+                    practitioner=form.cleaned_data["practitioner"],
                 )
                 claim.result_url = reverse("sessions:invoice", args=[inv.pk])
         except once.Replayed as replay:

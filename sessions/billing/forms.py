@@ -3,15 +3,19 @@ credit, void, credit note, refund, a by-hand invoice and a missed-visit fee's de
 Amounts are ``Decimal`` to the cent, above zero and at most the domain's limit, so a
 malformed, negative or huge amount is a field error, never a 500."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
 
+from clinic import clock
 from sessions.billing.documents import Payment, Portion
 from sessions.billing.models import BillableItem, PayerCase
 from sessions.booking.models import Appointment, Location
 
 AMOUNT_LIMIT = Decimal("50000.00")
+# How far back a by-hand invoice may date its service (insurers take claims for a year or two).
+BACKDATE_DAYS = 2 * 365
 PAY_ROWS = 3
 # Methods the desk takes from a patient (payer payments and credit notes are not taken here).
 DESK_METHODS = [
@@ -151,8 +155,14 @@ class InvoiceNewForm(forms.Form):
         label="Date of service", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, locations=None, patient=None, **kwargs):
+    def __init__(self, *args, locations=None, patient=None, practitioners=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["practitioner"] = forms.ModelChoiceField(
+            label="Provided by",
+            queryset=practitioners,
+            required=False,
+            help_text="Needed for treatment items: the receipt names the practitioner.",
+        )
         self.fields["bill_to"] = forms.ModelChoiceField(
             label="Bill to",
             queryset=PayerCase.objects.filter(patient=patient, closed_on__isnull=True),
@@ -173,6 +183,19 @@ class InvoiceNewForm(forms.Form):
     def clean(self):
         data = super().clean()
         case, day = data.get("bill_to"), data.get("service_date")
+        today = clock.clinic_today()
+        if day is not None and day > today:
+            self.add_error("service_date", "The date of service cannot be after today.")
+        elif day is not None and day < today - timedelta(days=BACKDATE_DAYS):
+            self.add_error(
+                "service_date",
+                f"The date of service must be within {BACKDATE_DAYS // 365} years of today.",
+            )
+        treatment = any(item.appointment_type_id for item, _ in self.lines())
+        if treatment and data.get("practitioner") is None:
+            self.add_error(
+                "practitioner", "Name who provided the treatment: the receipt must show it."
+            )
         if case is not None and day is not None and case.opened_on > day:
             self.add_error(
                 "bill_to", f"{case} opened on {case.opened_on:%Y-%m-%d}, after that date."
@@ -183,6 +206,8 @@ class InvoiceNewForm(forms.Form):
         out = []
         for i in range(1, 4):
             item = self.cleaned_data.get(f"item_{i}")
+            if not isinstance(item, BillableItem):
+                continue
             if item is not None:
                 out.append((item, self.cleaned_data.get(f"quantity_{i}") or 1))
         return out

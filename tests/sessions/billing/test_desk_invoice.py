@@ -2,19 +2,20 @@
 fee's decision and a by-hand invoice: refusals are field errors with what was typed
 kept, writes are audited, physios are refused."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
 
+from clinic import clock
 from clinic.models import AuditEvent
 from sessions.billing import services
 from sessions.billing.documents import CreditNote, Invoice, Payment
 from sessions.billing.models import MissedVisitFee
 from sessions.billing.payments import AllocationIn, payment_take
 from sessions.models import Appointment
-from tests.factories import BillableItemFactory, FeeFactory
+from tests.factories import AppointmentTypeFactory, BillableItemFactory, FeeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +213,7 @@ def test_a_by_hand_invoice_without_a_fee_keeps_the_form(client_for, clerk, patie
 
 
 def test_a_by_hand_invoice_bills_the_patient_unless_a_case_is_chosen(
-    client_for, clerk, patient, location
+    client_for, clerk, patient, location, physio
 ):
     from tests.factories import PayerCaseFactory
 
@@ -220,7 +221,8 @@ def test_a_by_hand_invoice_bills_the_patient_unless_a_case_is_chosen(
     treatment = BillableItemFactory(name="Assessment")
     FeeFactory(item=treatment, amount=D("40.00"), effective_from=date(2026, 1, 1))
     url = reverse("sessions:invoice-new", args=[patient.pk])
-    data = {"service_date": "2026-11-18", "location": location.pk, "item_1": treatment.pk}
+    data = {"service_date": "2026-11-18", "location": location.pk, "item_1": treatment.pk,
+            "practitioner": physio.pk}  # fmt: skip
     client = client_for(clerk)
     assert "The patient" in client.get(url).content.decode()
     client.post(url, {**data, "form_token": "a" * 20})
@@ -243,3 +245,25 @@ def test_a_by_hand_invoice_refuses_another_patients_case(client_for, clerk, pati
     response = client_for(clerk).post(url, data)
     assert "bill_to" in response.context["form"].errors
     assert not Invoice.objects.exists()
+
+
+def test_a_by_hand_treatment_names_its_practitioner_and_a_sensible_date(
+    client_for, clerk, patient, location, physio
+):
+    """The receipt of a treatment must name who provided it; a date of service after
+    today, or years back, is a typing slip."""
+    treatment = BillableItemFactory(name="Assessment", appointment_type=AppointmentTypeFactory())
+    FeeFactory(item=treatment, amount=D("40.00"), effective_from=date(2020, 1, 1))
+    url = reverse("sessions:invoice-new", args=[patient.pk])
+    data = {"service_date": "2026-11-18", "location": location.pk, "item_1": treatment.pk}
+    client = client_for(clerk)
+    response = client.post(url, data)
+    assert "receipt must show it" in response.context["form"].errors["practitioner"][0]
+    today = clock.clinic_today()
+    for day in (today + timedelta(days=1), today - timedelta(days=2 * 365 + 1)):
+        response = client.post(url, {**data, "service_date": day, "practitioner": physio.pk})
+        assert "service_date" in response.context["form"].errors
+        assert response.context["form"]["service_date"].value() == str(day)  # kept
+    assert not Invoice.objects.exists()
+    client.post(url, {**data, "service_date": today, "practitioner": physio.pk})
+    assert Invoice.objects.get().practitioner == physio
