@@ -270,7 +270,7 @@ def _detail(request, appointment: Appointment, **forms):
 
 
 def _proposed_fee_note(appointment: Appointment) -> str:
-    """" A late-cancellation fee of $40.00 is proposed: …" when marking the visit just
+    """ " A late-cancellation fee of $40.00 is proposed: …" when marking the visit just
     proposed a missed-visit fee (one query), else ""."""
     fee = MissedVisitFee.objects.filter(
         appointment=appointment, status=MissedVisitFee.Status.PROPOSED

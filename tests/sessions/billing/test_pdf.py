@@ -315,7 +315,9 @@ def test_the_clinic_header_of_a_location_has_its_address_and_phone():
     from types import SimpleNamespace
 
     place = SimpleNamespace(name="Kensington", address="1 Main St\nCalgary AB", phone="403-1")
-    assert ClinicHeader.at("Clinic", place) == ClinicHeader("Clinic", "1 Main St\nCalgary AB", "403-1")
+    assert ClinicHeader.at("Clinic", place) == ClinicHeader(
+        "Clinic", "1 Main St\nCalgary AB", "403-1"
+    )
     bare = SimpleNamespace(name="Kensington", address="", phone="")
     assert ClinicHeader.at("Clinic", bare).address == "Kensington"
     assert ClinicHeader.at("Clinic", None) == ClinicHeader("Clinic", "")
