@@ -270,8 +270,9 @@ def _detail(request, appointment: Appointment, **forms):
 
 
 def _proposed_fee_note(appointment: Appointment) -> str:
-    """ " A late-cancellation fee of $40.00 is proposed: …" when marking the visit just
-    proposed a missed-visit fee (one query), else ""."""
+    """What to add to the message when marking the visit proposed a missed-visit fee
+    (for example "A late-cancellation fee of $40.00 is proposed: …"), else "". One
+    query."""
     fee = MissedVisitFee.objects.filter(
         appointment=appointment, status=MissedVisitFee.Status.PROPOSED
     ).first()
