@@ -1,9 +1,11 @@
 """seed_demo's billing: the fee schedule (with a workers' compensation rate that
 changed), a taxed brace, the missed-visit policy, practitioners' registrations, a few
 invoices and payments (split, partial, overpaid, unpaid and aged) and one workers'
-compensation case with a course booked under it. Idempotent: fees, items and profiles
-are matched by their keys; documents are issued once (their numbers are taken by the
-billing services, so a second run takes none)."""
+compensation case with a course booked under it, and a visit earlier today that is
+completed and signed but not yet invoiced (check-out can start at once). Idempotent:
+fees, items and profiles are matched by their keys; documents are issued once (their
+numbers are taken by the billing services, so a second run takes none); the visit ready
+for check-out is added once a day."""
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,6 +19,7 @@ from sessions.billing.models import BillableItem, BillingPolicy, Fee, PayerCase,
 from sessions.billing.payments import AllocationIn, payment_take
 from sessions.billing.services import LineIn
 from sessions.booking.services import course_open_or_get
+from sessions.charting.models import Visit
 from sessions.models import Appointment, AppointmentType, Location
 
 D = Decimal
@@ -75,13 +78,76 @@ def seed_billing(*, users: dict, location: Location) -> int:
                 "regulatory_body": REGULATOR,
             },
         )[1]
-    if Invoice.objects.exists():
-        return created
-    return (
-        created
-        + _documents(users=users, location=location)
-        + _wcb_case(users=users, location=location)
+    if not Invoice.objects.exists():
+        created += _documents(users=users, location=location)
+        created += _wcb_case(users=users, location=location)
+    return created + _ready_for_checkout(users=users, location=location)
+
+
+def _earlier_today() -> datetime:
+    """Where today's demo visits start: 3½ hours before now (to the quarter hour), or
+    midnight when seeding earlier than that; the visit ready for check-out starts 90
+    minutes later (about two hours ago)."""
+    now = clock.clinic_localtime()
+    quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    midnight = datetime.combine(now.date(), time(0), tzinfo=clock.clinic_tz())
+    return max(midnight, quarter - timedelta(hours=3, minutes=30))
+
+
+def _signed_visit(
+    *, patient: Patient, practitioner, location: Location, type_name: str, start: datetime
+) -> Appointment:
+    """A completed appointment with its signed note (a short demo chart)."""
+    kind = AppointmentType.objects.get(name=type_name)
+    visit = Appointment.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        location=location,
+        type=kind,
+        start=start,
+        end=start + kind.duration,
+        course=course_open_or_get(patient=patient),
+        status=Appointment.Status.COMPLETED,
     )
+    Visit.objects.create(
+        appointment=visit,
+        author=practitioner,
+        status=Visit.Status.SIGNED,
+        consent_today=True,
+        nprs_before=6,
+        nprs_after=3,
+        subjective="Demo visit: pain easing since the last treatment.",
+        assessment="Demo visit: responding to treatment.",
+        plan="Continue as planned.",
+        aftercare_text="Heat and gentle movement today; soreness may last a day.",
+        signed_at=visit.end + timedelta(minutes=10),
+    )
+    return visit
+
+
+def _ready_for_checkout(*, users: dict, location: Location) -> int:
+    """Sofia's treatment earlier today: completed, signed, not invoiced, so a front-desk
+    user can check it out at once. Added when today has no such visit yet."""
+    today = clock.clinic_today()
+    start = _earlier_today() + timedelta(minutes=90)
+    day_start = datetime.combine(today, time(0), tzinfo=clock.clinic_tz())
+    waiting = Appointment.objects.filter(
+        status=Appointment.Status.COMPLETED,
+        start__gte=day_start,
+        start__lt=day_start + timedelta(days=1),
+        invoices__isnull=True,
+    )
+    if waiting.exists():
+        return 0
+    sofia = Patient.objects.get(legal_first_name="Sofia", legal_last_name="Castillo")
+    _signed_visit(
+        patient=sofia,
+        practitioner=users["physio"],
+        location=location,
+        type_name="IMS treatment",
+        start=start,
+    )
+    return 2
 
 
 def _fee_schedule() -> int:
@@ -124,7 +190,9 @@ def _documents(*, users: dict, location: Location) -> int:
         )
     }
 
-    def issue(first: str, names: list[str], days_ago: int) -> Invoice:
+    def issue(
+        first: str, names: list[str], days_ago: int, visit: Appointment | None = None
+    ) -> Invoice:
         day = today - timedelta(days=days_ago)
         return services.invoice_issue(
             patient=people[first],
@@ -133,7 +201,17 @@ def _documents(*, users: dict, location: Location) -> int:
             issued_by=desk,
             service_date=day,
             practitioner=users["physio"],
+            appointment=visit,
             now=_at(day, 11) if days_ago else None,
+        )
+
+    def visit_today(first: str, type_name: str, start: datetime) -> Appointment:
+        return _signed_visit(
+            patient=people[first],
+            practitioner=users["physio"],
+            location=location,
+            type_name=type_name,
+            start=start,
         )
 
     def pay(invoice: Invoice, amount: str, method: str, reference: str = "") -> None:
@@ -147,16 +225,20 @@ def _documents(*, users: dict, location: Location) -> int:
             reference=reference,
         )
 
-    split = issue("Hélène", ["Initial assessment"], 0)
+    # Today's two invoices bill real visits earlier today (signed, then checked out).
+    morning = _earlier_today()
+    helene = visit_today("Hélène", "Initial assessment + IMS", morning)
+    gordon = visit_today("Gordon", "IMS treatment", morning + timedelta(minutes=60))
+    split = issue("Hélène", ["Initial assessment"], 0, helene)
     pay(split, "70.00", "debit", "TERM-0815")
     pay(split, "50.00", "credit_card", "TERM-0816")
     partial = issue("Marcus", ["IMS treatment"], 40)
     pay(partial, "40.00", "cash")
-    overpaid = issue("Gordon", ["IMS treatment", "Knee brace"], 0)  # 142.25 with GST
+    overpaid = issue("Gordon", ["IMS treatment", "Knee brace"], 0, gordon)  # 142.25 with GST
     pay(overpaid, "150.00", "cash")  # 7.75 left as credit
     issue("Mei", ["IMS treatment"], 100)
     issue("Ravi", ["IMS treatment"], 3)
-    return 5
+    return 5 + 4
 
 
 def _wcb_case(*, users: dict, location: Location) -> int:

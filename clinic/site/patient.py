@@ -15,6 +15,7 @@ from intake import services
 from intake.forms import EligibilityForm
 from intake.models import Intake, IntakeInvitation, Patient
 from intake.views import REGISTRY
+from sessions.billing.selectors import patient_account
 from sessions.booking.selectors import course_active
 from sessions.models import Appointment
 
@@ -51,6 +52,8 @@ def patient_detail(request, pk: int):
         .order_by("-start")[:50]
     )
     course = course_active(patient=patient)
+    show_billing = has_role(request.user, Role.FRONT_DESK, Role.ADMIN)
+    account = patient_account(patient=patient) if show_billing else None
     for intake in intakes:
         intake.latest_invitation = next(  # type: ignore[attr-defined]  # for the template
             iter(intake.invitations.all()), None
@@ -66,7 +69,8 @@ def patient_detail(request, pk: int):
             "eligibility": eligibility,
             "day": day,
             "show_clinical": is_physio,
-            "show_billing": has_role(request.user, Role.FRONT_DESK, Role.ADMIN),
+            "show_billing": show_billing,
+            "account": account,
             "appointments": appointments,
             "course": course,
         },

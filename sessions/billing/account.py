@@ -72,7 +72,7 @@ def statement_pdf(request, patient_pk: int):
     )
     zero = money.ZERO
     data = printouts.StatementData(
-        clinic=printouts.ClinicHeader(name=settings.CLINIC_NAME, address=""),
+        clinic=printouts.ClinicHeader.at(settings.CLINIC_NAME, _statement_location(patient)),
         patient_name=patient.full_name,
         patient_birth_date=patient.date_of_birth,
         statement_date=today,
@@ -89,6 +89,13 @@ def statement_pdf(request, patient_pk: int):
     response = HttpResponse(render_statement(data), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="statement-{patient.pk}.pdf"'
     return response
+
+
+def _statement_location(patient: Patient) -> Location | None:
+    """Where the statement comes from: the location of the patient's latest invoice,
+    else the clinic's first active location."""
+    latest = Location.objects.filter(invoices__patient=patient).order_by("-invoices__issued_at")
+    return latest.first() or Location.objects.filter(is_active=True).order_by("pk").first()
 
 
 @require_roles(*BILLERS)

@@ -22,6 +22,16 @@ class ClinicHeader:
     address: str
     phone: str = ""
 
+    @classmethod
+    def at(cls, name: str, location: object | None) -> "ClinicHeader":
+        """The header for a location (anything with ``name``, ``address`` and ``phone``,
+        as ``sessions.Location``): its address (its name when it has none) and phone;
+        None gives the clinic's name alone."""
+        if location is None:
+            return cls(name=name, address="")
+        address = getattr(location, "address", "") or getattr(location, "name", "")
+        return cls(name=name, address=address, phone=getattr(location, "phone", ""))
+
 
 @dataclass(frozen=True)
 class ReceiptLine:

@@ -106,11 +106,7 @@ def receipt_for(*, invoice_id: int) -> Receipt:
     profile = _profile(practitioner)
     case = invoice.payer_case
     data = ReceiptData(
-        clinic=ClinicHeader(
-            name=settings.CLINIC_NAME,
-            address=invoice.location.address or invoice.location.name,
-            phone=invoice.location.phone,
-        ),
+        clinic=ClinicHeader.at(settings.CLINIC_NAME, invoice.location),
         invoice_number=invoice.display_number,
         issue_date=clock.clinic_day(invoice.issued_at),
         service_date=invoice.service_date,

@@ -17,6 +17,8 @@ from clinic.roles import Role, has_role
 from intake import services as intake_services
 from intake.models import Patient
 from sessions.billing import selectors as billing_selectors
+from sessions.billing.models import MissedVisitFee
+from sessions.billing.money import format_money
 from sessions.billing.selectors import visit_authorisation, with_case_visit_number
 from sessions.booking import feeds, selectors, services
 from sessions.booking.forms import (
@@ -270,6 +272,22 @@ def _detail(request, appointment: Appointment, **forms):
     )
 
 
+def _proposed_fee_note(appointment: Appointment) -> str:
+    """What to add to the message when marking the visit proposed a missed-visit fee
+    (for example "A late-cancellation fee of $40.00 is proposed: …"), else "". One
+    query."""
+    fee = MissedVisitFee.objects.filter(
+        appointment=appointment, status=MissedVisitFee.Status.PROPOSED
+    ).first()
+    if fee is None:
+        return ""
+    kind = fee.get_kind_display()
+    return (
+        f" {'An' if kind[0] in 'AEIOU' else 'A'} {kind[0].lower()}{kind[1:]} of "
+        f"{format_money(fee.amount)} is proposed: confirm or waive it on the visit."
+    )
+
+
 @require_roles(*SCHEDULERS)
 @require_POST
 def appointment_cancel(request, pk: int):
@@ -282,7 +300,11 @@ def appointment_cancel(request, pk: int):
             messages.error(request, " ".join(exc.messages))
         else:
             audit.record(request, audit.Action.UPDATE, obj=appointment, detail="cancelled")
-            messages.success(request, "The appointment is cancelled; the time is free again.")
+            messages.success(
+                request,
+                "The appointment is cancelled; the time is free again."
+                + _proposed_fee_note(appointment),
+            )
             return redirect(_day_url(appointment))
     return _detail(
         request,
@@ -302,7 +324,8 @@ def appointment_status(request, pk: int, status: str):
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         audit.record(request, audit.Action.UPDATE, obj=appointment, detail=f"marked {status}")
-        messages.success(request, f"{appointment.patient} marked {status.replace('_', '-')}.")
+        marked = f"{appointment.patient} marked {status.replace('_', '-')}."
+        messages.success(request, marked + _proposed_fee_note(appointment))
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return redirect(back)

@@ -130,3 +130,28 @@ def test_demo_billing_is_seeded_once_without_number_gaps(db, settings):
     assert {"debit", "credit_card", "cash", "payer"} <= methods
     physio = get_user_model().objects.get(username="physio")
     assert physio.practitioner_profile.registration_number == "PT-04417"
+
+
+def test_demo_has_a_signed_visit_today_ready_for_check_out(db, settings):
+    """A front-desk user can check a visit out at once; today's demo invoices bill real
+    visits of today."""
+    from clinic import clock
+    from sessions.billing.documents import Invoice
+    from sessions.models import Appointment
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")  # once a day
+    today = clock.clinic_today()
+    todays = [
+        a
+        for a in Appointment.objects.filter(status="completed").select_related("visit")
+        if clock.clinic_day(a.start) == today
+    ]
+    ready = [a for a in todays if not a.invoices.exists()]
+    assert len(ready) == 1
+    assert ready[0].visit.is_signed and ready[0].start <= timezone.now()
+    for invoice in Invoice.objects.filter(service_date=today):
+        assert invoice.appointment is not None, invoice
+        assert clock.clinic_day(invoice.appointment.start) == today
+        assert invoice.appointment.visit.is_signed

@@ -91,3 +91,28 @@ def test_front_desk_emails_the_receipt_and_the_patient_opens_it_on_a_phone(
     assert pdf.status == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
+
+
+# Elements marked data-nowrap whose text lays out on more than one line.
+WRAPPED = """() => [...document.querySelectorAll('[data-nowrap]')].filter(el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const rects = [...range.getClientRects()].filter(r => r.width > 0);
+  return new Set(rects.map(r => Math.round(r.top))).size > 1;
+}).map(el => el.textContent.trim())"""
+
+
+def test_receipt_numbers_and_dates_do_not_break_on_a_phone(
+    phone_page: Page, live_server, login, paid_invoice
+):
+    """At 390 px "PT-04417" and "2026-11-30" stay whole (they wrapped at the hyphen)."""
+    login(phone_page, live_server, "frontdesk")
+    phone_page.goto(f"{live_server.url}/invoices/{paid_invoice.pk}/receipt/")
+    main = phone_page.get_by_role("main")
+    expect(main).to_contain_text("PT-04417")
+    values = phone_page.eval_on_selector_all("[data-nowrap]", "els => els.map(e => e.textContent)")
+    assert "PT-04417" in values and paid_invoice.display_number in values
+    assert paid_invoice.service_date.isoformat() in values
+    assert phone_page.evaluate(WRAPPED) == []
+    width = phone_page.viewport_size["width"]
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,16 +1,19 @@
 """A patient's account: the statement on screen and as an inline PDF, refunds from
 credit (never more than the credit), balances on the booking form, physios refused."""
 
+import io
 from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 
 from clinic.models import AuditEvent
 from sessions.billing import services
 from sessions.billing.documents import Refund
 from sessions.billing.payments import AllocationIn, payment_take
 from sessions.billing.services import LineIn
+from sessions.booking.models import Location
 from tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,16 @@ def test_the_statement_pdf_is_inline_and_audited(client_for, clerk, paid_over, p
     assert response["Content-Disposition"].startswith("inline;")
     assert response.content.startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="view", url_name="sessions:statement-pdf").exists()
+
+
+def test_the_statement_pdf_prints_where_it_comes_from(client_for, clerk, paid_over, patient):
+    """The location of the patient's latest invoice heads the statement (an insurer
+    reading it needs the clinic's address)."""
+    location = paid_over.location
+    Location.objects.filter(pk=location.pk).update(address="12 Bow Trail SW, Calgary")
+    response = client_for(clerk).get(account_url(patient, "sessions:statement-pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "12 Bow Trail SW, Calgary" in text
 
 
 def test_a_refund_up_to_the_credit_is_recorded(client_for, clerk, paid_over, patient, location):

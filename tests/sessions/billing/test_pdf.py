@@ -302,3 +302,22 @@ def test_a_statement_whose_totals_disagree_is_refused():
         replace(data, total_charges=Decimal("1.00"))
     with pytest.raises(ValueError, match="balance does not follow"):
         replace(data, balance=Decimal("1.00"))
+
+
+def test_a_statement_prints_the_clinics_address_and_phone_like_the_receipt():
+    [page] = text_of(statement_pdf(statement(3)))
+    assert "Clinique Sainte-Thérèse Physio" in page
+    assert "123 Rue Saint-Denis" in page and "Montréal QC H2X 3K8" in page
+    assert "Tel. 514-555-0100" in page
+
+
+def test_the_clinic_header_of_a_location_has_its_address_and_phone():
+    from types import SimpleNamespace
+
+    place = SimpleNamespace(name="Kensington", address="1 Main St\nCalgary AB", phone="403-1")
+    assert ClinicHeader.at("Clinic", place) == ClinicHeader(
+        "Clinic", "1 Main St\nCalgary AB", "403-1"
+    )
+    bare = SimpleNamespace(name="Kensington", address="", phone="")
+    assert ClinicHeader.at("Clinic", bare).address == "Kensington"
+    assert ClinicHeader.at("Clinic", None) == ClinicHeader("Clinic", "")
