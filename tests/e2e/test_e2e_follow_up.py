@@ -119,4 +119,5 @@ def test_a_draft_open_in_two_tabs_is_not_saved_over(page: Page, live_server, log
     )
     expect(conflict).to_be_visible()
     expect(other_tab.get_by_label("Subjective")).to_have_value("Typed in the second tab.")
-    assert Visit.objects.get().subjective == "Typed in the first tab."
+    draft = Visit.objects.get(appointment__patient__legal_first_name="Marcus")
+    assert draft.subjective == "Typed in the first tab."
