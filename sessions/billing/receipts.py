@@ -24,7 +24,7 @@ from clinic.access import public, require_roles
 from clinic.roles import BILLERS
 from clinic.types import StaffUser
 from sessions.billing import money
-from sessions.billing.documents import Invoice, PaymentAllocation
+from sessions.billing.documents import Invoice, PaymentAllocation, Portion
 from sessions.billing.models import ReceiptLink
 from sessions.billing.pdf import receipt_pdf
 from sessions.billing.printouts import ClinicHeader, ReceiptData, ReceiptLine, ReceiptPayment
@@ -101,6 +101,8 @@ def receipt_for(*, invoice_id: int) -> Receipt:
             )
     credited = money.total(n.amount for n in notes)
     total = invoice.total - credited
+    # Each portion net of the credit notes on it, so the two still add up to the total.
+    payer_credited = money.total(n.amount for n in notes if n.portion == Portion.PAYER)
     balance = invoice.patient_due + invoice.payer_due
     practitioner = invoice.practitioner
     profile = _profile(practitioner)
@@ -122,8 +124,8 @@ def receipt_for(*, invoice_id: int) -> Receipt:
         payments=tuple(payments),
         payer_name=(case.payer_name or case.get_kind_display()) if case else "",
         claim_number=case.claim_number if case else "",
-        payer_portion=invoice.payer_portion if case else None,
-        patient_portion=invoice.patient_portion if case else None,
+        payer_portion=invoice.payer_portion - payer_credited if case else None,
+        patient_portion=invoice.patient_portion - (credited - payer_credited) if case else None,
         currency=cur,
     )
     return Receipt(invoice=invoice, data=data, missing=_missing(invoice, data))

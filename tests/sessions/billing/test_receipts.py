@@ -99,6 +99,24 @@ def test_a_case_invoice_shows_the_payer_portion_and_claim_number(
     assert "$64.00 CAD" in html and "$16.00 CAD" in html
 
 
+def test_a_credit_note_on_the_payer_portion_shows_in_the_portions(completed, clerk, patient):
+    """The portions printed still add up to the total printed: a note crediting the
+    payer's share lowers the payer's portion, not only the total."""
+    case = PayerCaseFactory(patient=patient, payer_share_percent=D("80"))
+    Appointment.objects.filter(pk=completed.pk).update(payer_case=case)
+    invoice = issued(completed, clerk)
+    services.credit_note_issue(
+        invoice=invoice,
+        amount=D("64.00"),
+        reason="Payer declined",
+        issued_by=clerk,
+        portion="payer",
+    )
+    data = receipt_for(invoice_id=invoice.pk).data
+    assert data.total == D("16.00")
+    assert (data.payer_portion, data.patient_portion) == (D("0.00"), D("16.00"))
+
+
 def test_a_missing_registration_is_a_warning_that_says_where_to_add_it(
     completed, clerk, client_for
 ):
