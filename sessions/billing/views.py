@@ -83,6 +83,15 @@ def _refusal(appointment: Appointment, fee: MissedVisitFee | None) -> str:
     return ""
 
 
+def _invoiced_already(request, invoice: Invoice) -> str:
+    """What the desk reads when the visit had its invoice already; a check-out sent
+    from an older tab also hears that the payment typed there was not taken."""
+    text = f"This visit is invoiced already ({invoice.display_number})."
+    if request.method == "POST" and any(request.POST.get(f"amount_{i}") for i in (1, 2, 3)):
+        text += " The payment typed on the check-out was not taken: take it here if it is due."
+    return text
+
+
 @require_roles(*BILLERS)
 def checkout(request, pk: int):
     """Check-out: the visit, the patient's balance, the invoice it will issue and its
@@ -93,7 +102,7 @@ def checkout(request, pk: int):
     context = _checkout_context(appointment, form)
     if context["existing"] is not None:
         audit.record(request, audit.Action.VIEW, obj=context["existing"], detail="check-out")
-        messages.info(request, "This visit is invoiced already.")
+        messages.info(request, _invoiced_already(request, context["existing"]))
         return redirect("sessions:invoice", context["existing"].pk)
     if request.method == "POST" and not context["refusal"] and form.is_valid():
         item = form.cleaned_data.get("item")
@@ -115,7 +124,7 @@ def checkout(request, pk: int):
         except ValidationError as exc:
             first = Invoice.objects.live().filter(appointment=appointment).first()
             if first is not None:  # another press issued it meanwhile
-                messages.info(request, "This visit is invoiced already.")
+                messages.info(request, _invoiced_already(request, first))
                 return redirect("sessions:invoice", first.pk)
             add_errors(form, exc)
         else:

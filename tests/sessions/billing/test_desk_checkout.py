@@ -116,6 +116,16 @@ def test_a_second_press_finds_the_first_invoice(client_for, clerk, completed):
     assert client.get(url(completed))["Location"] == again["Location"]
 
 
+def test_a_check_out_from_an_older_tab_says_its_payment_was_not_taken(client_for, clerk, completed):
+    client = client_for(clerk)
+    client.post(url(completed), split())
+    stale = client.post(url(completed), split(form_token="s" * 20), follow=True)
+    text = stale.content.decode()
+    assert "invoiced already (INV-" in text
+    assert "The payment typed on the check-out was not taken" in text
+    assert Payment.objects.count() == 2
+
+
 def test_overpaying_leaves_credit_and_credit_pays_the_next_visit(
     client_for, clerk, completed, physio, location, treatment
 ):
