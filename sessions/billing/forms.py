@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 
 from clinic import clock
+from clinic.roles import display_name
 from sessions.billing.documents import Payment, Portion
 from sessions.billing.models import BillableItem, PayerCase
 from sessions.booking.models import Appointment, Location
@@ -163,6 +164,7 @@ class InvoiceNewForm(forms.Form):
             required=False,
             help_text="Needed for treatment items: the receipt names the practitioner.",
         )
+        self.fields["practitioner"].label_from_instance = display_name
         self.fields["bill_to"] = forms.ModelChoiceField(
             label="Bill to",
             queryset=PayerCase.objects.filter(patient=patient, closed_on__isnull=True),

@@ -267,3 +267,31 @@ def test_a_by_hand_treatment_names_its_practitioner_and_a_sensible_date(
     assert not Invoice.objects.exists()
     client.post(url, {**data, "service_date": today, "practitioner": physio.pk})
     assert Invoice.objects.get().practitioner == physio
+
+
+def test_provided_by_offers_practitioners_by_name(client_for, clerk, patient, physio):
+    physio.first_name, physio.last_name = "Priya", "Shah"
+    physio.save()
+    page = client_for(clerk).get(reverse("sessions:invoice-new", args=[patient.pk]))
+    assert ">Priya Shah</option>" in page.content.decode()
+
+
+def test_billed_to_names_only_who_owes_a_part(client_for, clerk, patient, location):
+    """Goods under a case go wholly to the patient: the invoice does not name the payer
+    as billed."""
+    from tests.factories import PayerCaseFactory
+
+    case = PayerCaseFactory(patient=patient, payer_share_percent=100, claim_number="WCB-1")
+    brace = BillableItemFactory(name="Knee brace")
+    FeeFactory(item=brace, amount=D("40.00"), effective_from=date(2020, 1, 1))
+    invoice = services.invoice_issue(
+        patient=patient,
+        lines=[services.LineIn(item=brace)],
+        location=location,
+        issued_by=clerk,
+        service_date=clock.clinic_today(),
+        payer_case=case,
+    )
+    page = client_for(clerk).get(reverse("sessions:invoice", args=[invoice.pk])).content.decode()
+    assert "and the patient" not in page
+    assert "which pays none of it" in page
