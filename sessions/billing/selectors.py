@@ -286,6 +286,13 @@ class VisitBilling:
             return "Not invoiced"
         return "Paid" if self.due <= 0 else f"Balance {money.format_money(self.due)}"
 
+    @property
+    def status(self) -> str:
+        """The state without the amount, for staff who do not bill (physiotherapists)."""
+        if self.invoice is None:
+            return "Not invoiced"
+        return "Paid" if self.due <= 0 else "Balance owing"
+
 
 def visits_billing(*, appointment_ids: list[int]) -> dict[int, VisitBilling]:
     """Each visit's billing state by appointment id (one query)."""

@@ -247,3 +247,13 @@ def test_physios_do_not_see_the_patients_balance_or_credit(
     assert "patient-balance" not in page and "$25.00" not in page
     desk = client_for(clerk).get(detail).content.decode()
     assert 'data-testid="patient-balance"' in desk and "(credit $25.00)" in desk
+
+
+def test_physios_see_that_a_balance_is_owing_but_not_how_much(client_for, physio, clerk, completed):
+    client_for(clerk).post(url(completed), split(amount_1="10.00", amount_2="5.00"))
+    detail = reverse("sessions:appointment-detail", args=[completed.pk])
+    physio_page = client_for(physio).get(detail).content.decode()
+    assert 'data-testid="visit-billing">Balance owing<' in physio_page
+    assert "$80.00" not in physio_page
+    desk_page = client_for(clerk).get(detail).content.decode()
+    assert 'data-testid="visit-billing">Balance $80.00<' in desk_page
