@@ -57,6 +57,25 @@ class MoneyQuerySet(models.QuerySet):
         raise DocumentIsIssued(MONEY_IS_RECORDED)
 
 
+class RecordedMoney(models.Model):
+    """Money recorded once (payments, refunds, allocations): written, then never saved
+    again nor deleted, here or through ``MoneyQuerySet``; PostgreSQL triggers refuse the
+    same from any SQL (migration 0017)."""
+
+    objects = MoneyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise DocumentIsIssued(MONEY_IS_RECORDED)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DocumentIsIssued(MONEY_IS_RECORDED)
+
+
 class InvoiceQuerySet(ImmutableQuerySet):
     def live(self) -> "InvoiceQuerySet":
         return self.filter(voided_at__isnull=True)
@@ -237,7 +256,7 @@ class CreditNote(models.Model):
         return self.invoice.patient
 
 
-class Payment(models.Model):
+class Payment(RecordedMoney):
     """Money received from the patient, or from a payer (``method`` payer, with its
     case). What is not allocated to invoices or refunds is the patient's credit."""
 
@@ -269,8 +288,6 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = MoneyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
@@ -289,20 +306,12 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.amount}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise DocumentIsIssued(MONEY_IS_RECORDED)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise DocumentIsIssued(MONEY_IS_RECORDED)
-
     @property
     def is_patient_money(self) -> bool:
         return self.method != self.Method.PAYER
 
 
-class Refund(models.Model):
+class Refund(RecordedMoney):
     """Money given back to the patient from their credit: recorded here, paid out by
     the clinic (cash, card terminal, cheque). Its allocations say which payments it
     came out of."""
@@ -319,8 +328,6 @@ class Refund(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = MoneyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-refunded_at", "-id"]
         indexes = [
@@ -334,16 +341,8 @@ class Refund(models.Model):
     def __str__(self) -> str:
         return f"Refund {self.amount}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise DocumentIsIssued(MONEY_IS_RECORDED)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise DocumentIsIssued(MONEY_IS_RECORDED)
-
-
-class PaymentAllocation(models.Model):
+class PaymentAllocation(RecordedMoney):
     """Part of a payment put toward one portion of an invoice, or paid back by a refund
     (exactly one of ``invoice`` and ``refund``)."""
 
@@ -357,8 +356,6 @@ class PaymentAllocation(models.Model):
     portion = models.CharField(max_length=8, choices=Portion.choices, default=Portion.PATIENT)
     amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[AMOUNT_MAX, POSITIVE])
     allocated_at = models.DateTimeField(default=timezone.now)
-
-    objects = MoneyQuerySet.as_manager()
 
     class Meta:
         ordering = ["allocated_at", "id"]
@@ -377,11 +374,3 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.payment}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise DocumentIsIssued(MONEY_IS_RECORDED)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise DocumentIsIssued(MONEY_IS_RECORDED)
