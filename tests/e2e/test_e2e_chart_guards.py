@@ -113,7 +113,11 @@ def test_autosave_leaving_the_page_uses_keepalive(
     open_chart(page, live_server, followup, login)
     record_safety_check(page)
     note(page).get_by_label("Subjective").fill("The last words before leaving.")
-    page.evaluate("window.dispatchEvent(new Event('beforeunload', {cancelable: true}))")
+    # Wait for the save to be answered: a request still running on the live
+    # server when the test ends races the database flush of the teardown.
+    with page.expect_response(re.compile(r"/note/$")) as saved:
+        page.evaluate("window.dispatchEvent(new Event('beforeunload', {cancelable: true}))")
+    assert saved.value.ok
     assert page.evaluate("window.__saves") == [True]
 
 
