@@ -37,8 +37,22 @@ from sessions.charting.models import (
     Visit,
 )
 from sessions.followups.models import Alert, CallTask, CheckinAnswer, ScheduledMessage
+from sessions.online.models import (
+    EmailCheck,
+    OnlineBookingPolicy,
+    SlotHold,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
+)
 
 __all__ = [
+    "WaitListOffer",
+    "WaitListEntry",
+    "VisitLink",
+    "SlotHold",
+    "OnlineBookingPolicy",
+    "EmailCheck",
     "Addendum",
     "AdverseEvent",
     "AftercareDelivery",

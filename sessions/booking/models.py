@@ -23,6 +23,12 @@ class Location(models.Model):
     address = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     is_active = models.BooleanField(default=True)
+    # Online booking (sessions.online): whether patients may book here, and whether
+    # front desk approves each online booking before the patient is told it is confirmed.
+    books_online = models.BooleanField("patients may book online", default=False)
+    online_needs_approval = models.BooleanField(
+        "front desk approves online bookings", default=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -106,6 +112,12 @@ class AppointmentType(models.Model):
     )
     involves_needling = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    bookable_online = models.BooleanField("patients may book it online", default=False)
+    for_new_patients = models.BooleanField(
+        "a new patient may book it online",
+        default=False,
+        help_text="An initial assessment: the only types someone not yet a patient may book.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -253,6 +265,11 @@ class Appointment(models.Model):
         blank=True,
         help_text="Why the visit was booked beyond its payer case's authorisation.",
     )
+    # Booked by the patient online (sessions.online); ``needs_approval`` while front desk
+    # has not yet approved it (locations that ask for approval): it holds its time, and
+    # the patient's confirmation waits for the approval.
+    booked_online = models.BooleanField(default=False)
+    needs_approval = models.BooleanField(default=False)
     # Empty for visits not booked through the form (demo data, imports); they can still
     # be moved.
     created_by = models.ForeignKey(

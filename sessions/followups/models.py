@@ -182,10 +182,15 @@ class CallTaskQuerySet(models.QuerySet):
 
 
 class CallTask(models.Model):
-    """For front desk: call a patient back. Carries no clinical detail."""
+    """For front desk: call a patient back, after a check-in alert (``alert``) or at the
+    patient's request (``reason``, for example an online booking the clinic must
+    arrange). Carries no clinical detail."""
 
     patient = models.ForeignKey("intake.Patient", on_delete=models.PROTECT, related_name="+")
-    alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="call_task")
+    alert = models.OneToOneField(
+        Alert, null=True, blank=True, on_delete=models.PROTECT, related_name="call_task"
+    )
+    reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
