@@ -9,6 +9,7 @@ from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
 from sessions.followups import views as followup_views
+from sessions.online import urls as online_urls
 
 app_name = "sessions"
 
@@ -88,4 +89,6 @@ urlpatterns = [
     ),
     path("r/<str:token>/", receipts.receipt_link_page, name="receipt-link"),
     path("r/<str:token>/receipt.pdf", receipts.receipt_link_pdf, name="receipt-link-pdf"),
+    # Online booking by patients, the wait list, approvals (sessions/online/urls.py).
+    *online_urls.urlpatterns,
 ]

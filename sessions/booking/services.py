@@ -229,15 +229,20 @@ def appointment_book(
     allow_outside_hours: bool = False,
     payer_case: PayerCase | None | object = COURSE_CASE,
     authorisation_override: str = "",
+    booked_online: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a visit; returns the saved appointment. Sends the intake link (first visit,
     no intake yet) and a confirmation (patients who agreed to email) once the booking has
-    committed. Raises ValidationError keyed by ``practitioner``, ``start``,
-    ``allow_outside_hours`` or ``eligibility_override`` (``_check_booking``), or by the
-    Appointment field ``full_clean`` refuses."""
+    committed. ``booked_online``: the patient booked it (``sessions.online``); at a
+    location where front desk approves online bookings it waits for that approval
+    (``needs_approval``) and its confirmation waits too. Raises ValidationError keyed by
+    ``practitioner``, ``start``, ``allow_outside_hours`` or ``eligibility_override``
+    (``_check_booking``), or by the Appointment field ``full_clean`` refuses."""
     now = now or timezone.now()
     appointment = Appointment(patient=patient, created_by=created_by)
+    appointment.booked_online = booked_online
+    appointment.needs_approval = booked_online and location.online_needs_approval
     _booking_save(
         appointment,
         practitioner=practitioner,
@@ -253,7 +258,7 @@ def appointment_book(
     )
     if patient.email:
         intake_services.intake_invite_unless_open(patient=patient, sent_by=created_by, now=now)
-        if patient.email_reminders:
+        if patient.email_reminders and not appointment.needs_approval:
             transaction.on_commit(lambda: send_confirmation(appointment.pk))
     return appointment
 

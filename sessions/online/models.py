@@ -17,12 +17,14 @@ Rows hold what the person typed (names, email, phone) and nothing clinical.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+from clinic import clock
 
 
 def new_nonce() -> str:
@@ -239,6 +241,11 @@ class SlotHold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold {self.pk} ({self.get_status_display()})"
+
+    @property
+    def day(self) -> date:
+        """The clinic day the held time starts on."""
+        return clock.clinic_day(self.start)
 
 
 class VisitLink(models.Model):

@@ -1,0 +1,160 @@
+"""Online booking's writes shared by the public pages, the patient's own visit link
+and the wait list: holding a slot, booking a hold, releasing it, and the patient's
+self-service link to a visit.
+
+A hold is taken under a lock on its practitioner (``clinic.locks``), after checking
+that no active visit and no live hold overlaps it, so of two people choosing the same
+slot at once exactly one gets it. Booking a hold goes through
+``booking.services.appointment_book``: the same checks, the database's guard against
+double booking, the confirmation, the intake invitation and the reminder as a
+front-desk booking.
+"""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import clock, links, locks
+from intake.models import Patient
+from sessions import schedule
+from sessions.booking import services as booking
+from sessions.booking.models import Appointment, AppointmentType, Location
+from sessions.booking.selectors import practitioner_working_time
+from sessions.online import eligibility
+from sessions.online.models import OnlineBookingPolicy, SlotHold, VisitLink
+from sessions.online.slots import online_practitioners, slot_is_free, window
+
+TAKEN = "Sorry, someone has just taken that time. Please choose another."
+EXPIRED = "The time you chose was held for you, but the hold has run out."
+
+
+def _practitioner_lock(practitioner_id: int) -> None:
+    locks.hold(f"online-slot:{practitioner_id}")
+
+
+@transaction.atomic
+def hold_create(
+    *,
+    location: Location,
+    type: AppointmentType,
+    practitioner_id: int,
+    start: datetime,
+    patient: Patient | None,
+    replaces: Appointment | None = None,
+    expires_in: timedelta | None = None,
+    now: datetime | None = None,
+) -> SlotHold:
+    """Hold [start, start + type's length) with the practitioner for ``policy.hold``
+    (or ``expires_in``); returns the hold. Raises ValidationError keyed by ``start``
+    when the time is not offered online (outside the policy's window or the working
+    hours, not bookable at this location or with this practitioner) or is taken, and
+    keyed by ``type`` when ``eligibility.refusal`` refuses it (its public words)."""
+    now = now or timezone.now()
+    policy = OnlineBookingPolicy.get()
+    end = start + type.duration
+    earliest, last_day = window(policy, now)
+    day = clock.clinic_day(start)
+    offered = (
+        location.books_online
+        and location.is_active
+        and type.bookable_online
+        and type.is_active
+        and online_practitioners(policy).filter(pk=practitioner_id).exists()
+    )
+    if not offered or start < earliest or day > last_day:
+        raise ValidationError({"start": "That time cannot be booked online."})
+    working = practitioner_working_time(practitioner_id, location.pk, day)
+    if not schedule.covers(working, start, end):
+        raise ValidationError({"start": "That time cannot be booked online."})
+    refused = eligibility.refusal(
+        patient=patient, type=type, practitioner_id=practitioner_id, day=day
+    )
+    if refused is not None:
+        raise ValidationError({"type": eligibility.PUBLIC_WORDS[refused]}, code=refused.value)
+    _practitioner_lock(practitioner_id)
+    if not slot_is_free(
+        practitioner_id=practitioner_id,
+        start=start,
+        end=end,
+        now=now,
+        ignore_appointment_id=replaces.pk if replaces else None,
+    ):
+        raise ValidationError({"start": TAKEN}, code="taken")
+    return SlotHold.objects.create(
+        location=location,
+        type=type,
+        practitioner_id=practitioner_id,
+        start=start,
+        end=end,
+        patient=patient,
+        replaces=replaces,
+        expires_at=now + (expires_in or policy.hold),
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def hold_release(*, hold: SlotHold) -> None:
+    """Give the slot back (the person went back or chose another). Booked holds stay."""
+    SlotHold.objects.filter(
+        pk=hold.pk, status__in=[SlotHold.Status.HELD, SlotHold.Status.AWAITING]
+    ).update(status=SlotHold.Status.RELEASED)
+
+
+@transaction.atomic
+def hold_book(*, hold: SlotHold, patient: Patient, now: datetime | None = None) -> Appointment:
+    """Book the held slot for ``patient`` (the email was proved: a returning patient's
+    sign-in, a new person's confirmation link, a wait-list offer's link); returns the
+    appointment, ``booked_online``. A hold that ran out still books if its time is
+    still free. Raises ValidationError keyed by ``start`` (taken, released or already
+    booked: ``TAKEN``), keyed by ``type`` (``eligibility.refusal`` on the day, public
+    words), or as ``booking.appointment_book``."""
+    now = now or timezone.now()
+    _practitioner_lock(hold.practitioner_id)
+    hold = SlotHold.objects.select_for_update().select_related("location", "type").get(pk=hold.pk)
+    if hold.status in (SlotHold.Status.BOOKED, SlotHold.Status.RELEASED):
+        raise ValidationError({"start": TAKEN}, code="taken")
+    refused = eligibility.refusal(
+        patient=patient, type=hold.type, practitioner_id=hold.practitioner_id, day=hold.day
+    )
+    if refused is not None:
+        raise ValidationError({"type": eligibility.PUBLIC_WORDS[refused]}, code=refused.value)
+    if not slot_is_free(
+        practitioner_id=hold.practitioner_id,
+        start=hold.start,
+        end=hold.end,
+        now=now,
+        ignore_hold_id=hold.pk,
+        ignore_appointment_id=hold.replaces_id,
+    ):
+        raise ValidationError({"start": TAKEN}, code="taken")
+    appointment = booking.appointment_book(
+        patient=patient,
+        practitioner=hold.practitioner,
+        location=hold.location,
+        type=hold.type,
+        start=hold.start,
+        created_by=None,
+        booked_online=True,
+        now=now,
+    )
+    hold.status = SlotHold.Status.BOOKED
+    hold.patient = patient
+    hold.appointment = appointment
+    hold.save(update_fields=["status", "patient", "appointment"])
+    return appointment
+
+
+def visit_link(appointment: Appointment) -> str:
+    """The full address of the patient's self-service link to ``appointment`` (view
+    ``sessions:visit-manage``), making its nonce row on first use."""
+    row, _ = VisitLink.objects.get_or_create(appointment=appointment)
+    return links.link_to("visit", row, "sessions:visit-manage")
+
+
+def visit_from_token(token: str) -> Appointment | None:
+    """The appointment a genuine self-service link names, or None."""
+    row = links.row_from_token("visit", token, VisitLink.objects.select_related("appointment"))
+    return row.appointment if row is not None else None
