@@ -321,6 +321,13 @@ BAD_LINK_WINDOW_SECONDS = envint("BAD_LINK_WINDOW_SECONDS", 15 * 60, minimum=1)
 PASSWORD_RESET_ADDRESS_LIMIT = envint("PASSWORD_RESET_ADDRESS_LIMIT", 10, minimum=1)
 PASSWORD_RESET_ACCOUNT_LIMIT = envint("PASSWORD_RESET_ACCOUNT_LIMIT", 3, minimum=1)
 PASSWORD_RESET_WINDOW_SECONDS = envint("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60, minimum=1)
+# Online booking (sessions.online.guards): per address and per email, within the window,
+# how many slot holds, sign-in or confirmation codes and bookings; past a limit the
+# page answers 429 and says to wait or call.
+ONLINE_HOLD_LIMIT = envint("ONLINE_HOLD_LIMIT", 20, minimum=1)
+ONLINE_CODE_LIMIT = envint("ONLINE_CODE_LIMIT", 5, minimum=1)
+ONLINE_BOOKING_LIMIT = envint("ONLINE_BOOKING_LIMIT", 5, minimum=1)
+ONLINE_LIMIT_WINDOW_SECONDS = envint("ONLINE_LIMIT_WINDOW_SECONDS", 60 * 60, minimum=1)
 # A shared cache for those counters across web processes: Redis when REDIS_URL is set.
 REDIS_URL = envstr("REDIS_URL", "")
 CACHES = {
