@@ -279,8 +279,9 @@ class IntakeInvitation(models.Model):
     intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="invitations")
     nonce = models.CharField(max_length=64, unique=True, editable=False)
     email = models.EmailField()
+    # Empty when no staff member sent it: the patient booked online (sessions.online).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
