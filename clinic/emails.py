@@ -37,8 +37,16 @@ def intake_invitation(*, to: str, first_name: str, link: str, expires_on: date) 
 
 
 def appointment_confirmation(
-    *, to: str, first_name: str, start: datetime, practitioner: str, location: object
+    *,
+    to: str,
+    first_name: str,
+    start: datetime,
+    practitioner: str,
+    location: object,
+    manage_link: str = "",
 ) -> None:
+    """``manage_link``: the patient's self-service link to cancel or move the visit
+    (online booking's), or "" to say "call us" only."""
     _send(
         "appointment-confirmation",
         to,
@@ -47,6 +55,7 @@ def appointment_confirmation(
             "start": start,
             "practitioner": practitioner,
             "location": location,
+            "manage_link": manage_link,
         },
     )
 
@@ -76,10 +85,17 @@ def reminder(
     day: str,
     location: object,
     connection: BaseEmailBackend | None = None,
+    manage_link: str = "",
 ) -> None:
     """``day`` names the visit's day as seen when the reminder leaves ("today", "tomorrow",
-    "on Tuesday 24 November")."""
-    context = {"first_name": first_name, "start": start, "day": day, "location": location}
+    "on Tuesday 24 November"); ``manage_link`` as for ``appointment_confirmation``."""
+    context = {
+        "first_name": first_name,
+        "start": start,
+        "day": day,
+        "location": location,
+        "manage_link": manage_link,
+    }
     _send("reminder", to, context, connection)
 
 
@@ -108,3 +124,50 @@ def password_link(*, user: StaffUser, new_account: bool) -> None:
             "new_account": new_account,
         },
     )
+
+
+def waitlist_offer(
+    *, to: str, first_name: str, start: datetime, location: object, link: str, expires: datetime
+) -> None:
+    """A freed time offered to someone on the wait list: ``link`` (the offer's page, to
+    accept or decline) holds it until ``expires``; the first to accept gets it."""
+    context = {
+        "first_name": first_name,
+        "start": start,
+        "location": location,
+        "link": link,
+        "expires": expires,
+    }
+    _send("waitlist-offer", to, context)
+
+
+def waitlist_taken(*, to: str, first_name: str, start: datetime, entry_link: str) -> None:
+    """The time offered was taken by someone else; they stay on the wait list
+    (``entry_link``: their entry, to see or leave it)."""
+    context = {"first_name": first_name, "start": start, "entry_link": entry_link}
+    _send("waitlist-taken", to, context)
+
+
+def waitlist_joined(*, to: str, first_name: str, location: object, entry_link: str) -> None:
+    """They are on the wait list; ``entry_link`` shows their entry and lets them leave."""
+    context = {"first_name": first_name, "location": location, "entry_link": entry_link}
+    _send("waitlist-joined", to, context)
+
+
+def visit_cancelled_self(*, to: str, first_name: str, start: datetime, location: object) -> None:
+    """The patient cancelled their visit with their own link."""
+    context = {"first_name": first_name, "start": start, "location": location}
+    _send("visit-cancelled-self", to, context)
+
+
+def visit_moved_self(
+    *, to: str, first_name: str, start: datetime, location: object, manage_link: str
+) -> None:
+    """The patient moved their visit with their own link; ``start`` is the new time."""
+    context = {
+        "first_name": first_name,
+        "start": start,
+        "location": location,
+        "manage_link": manage_link,
+    }
+    _send("visit-moved-self", to, context)

@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = envstr(
 )
 # How often beat claims due follow-ups: no message waits longer than this to be claimed.
 FOLLOWUP_DISPATCH_SECONDS = envint("FOLLOWUP_DISPATCH_SECONDS", 15, minimum=1)
+# How often beat closes wait-list offers that ran out.
+WAITLIST_EXPIRE_SECONDS = envint("WAITLIST_EXPIRE_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # Exactly one beat runs this; it claims due messages and queues their sends.
     "dispatch-due-messages": {
@@ -253,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(FOLLOWUP_DISPATCH_SECONDS),
     },
     "purge-form-tokens": {"task": "clinic.tasks.purge_form_tokens", "schedule": 24 * 60 * 60.0},
+    # Wait-list offers that ran out: closed, their slots offered to the next in line.
+    "waitlist-expire-offers": {
+        "task": "sessions.tasks.waitlist_expire_offers",
+        "schedule": float(WAITLIST_EXPIRE_SECONDS),
+    },
 }
 
 # HTTPS and cookies. HTTPS=1 in production (behind TLS); see README "Security".

@@ -1,8 +1,12 @@
-"""Celery tasks: thin adapters that take ids and call sessions.followups.dispatch."""
+"""Celery tasks: thin adapters that take ids and call sessions.followups.dispatch and
+the wait list (sessions.online.waitlist)."""
+
+from datetime import datetime
 
 from celery import shared_task
 
 from sessions.followups import dispatch
+from sessions.online import waitlist
 
 
 @shared_task
@@ -18,3 +22,30 @@ def dispatch_due_messages() -> int:
 @shared_task
 def send_messages(ids: list[int], claim: str) -> dict[int, str]:
     return dispatch.messages_send(ids=ids, claim=claim)
+
+
+# The wait list (sessions.online.waitlist): a freed time is offered from a task, so the
+# cancel or move that freed it answers at once; offers that ran out are closed by beat.
+
+
+@shared_task
+def waitlist_offer_freed(location_id: int, practitioner_id: int, start: str) -> int:
+    """Offer the freed time (``start``: ISO 8601, aware) to the wait list."""
+    return waitlist.offer_freed_time(
+        location_id=location_id,
+        practitioner_id=practitioner_id,
+        start=datetime.fromisoformat(start),
+    )
+
+
+@shared_task
+def waitlist_expire_offers() -> int:
+    """Run by beat every WAITLIST_EXPIRE_SECONDS: close offers that ran out, offer their
+    slots to the next entries."""
+    return waitlist.offers_expire()
+
+
+def on_slot_freed(sender: object, *, location_id: int, practitioner_id: int, start, **kwargs):
+    """``booking.signals.slot_freed`` (sent after commit): queue the wait list's offer
+    (ids and a time only)."""
+    waitlist_offer_freed.delay(location_id, practitioner_id, start.isoformat())

@@ -25,6 +25,7 @@ from sessions.booking.selectors import (
     practitioner_working_time,
     practitioners,
 )
+from sessions.booking.signals import slot_freed, visit_link_wanted
 from sessions.followups import services as followups
 from sessions.followups.models import ScheduledMessage
 
@@ -271,13 +272,27 @@ def send_confirmation(appointment_id: int) -> None:
     )
     if appointment.status != Appointment.Status.BOOKED:
         return
+    answers = visit_link_wanted.send(sender=Appointment, appointment=appointment)
     emails.appointment_confirmation(
         to=appointment.patient.email,
         first_name=appointment.patient.greeting_name,
         start=clock.clinic_localtime(appointment.start),
         practitioner=display_name(appointment.practitioner),
         location=appointment.location,
+        manage_link=next((link for _, link in answers if link), ""),
     )
+
+
+def _tell_slot_freed(appointment: Appointment) -> None:
+    """Once the transaction commits, say that ``appointment``'s current time is free
+    (``signals.slot_freed``: the wait list offers it)."""
+    freed = {
+        "location_id": appointment.location_id,
+        "practitioner_id": appointment.practitioner_id,
+        "start": appointment.start,
+        "end": appointment.end,
+    }
+    transaction.on_commit(lambda: slot_freed.send(sender=Appointment, **freed))
 
 
 @transaction.atomic
@@ -302,6 +317,7 @@ def appointment_reschedule(
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
         raise ValidationError("Only a booked appointment can be moved.")
+    _tell_slot_freed(appointment)  # the old time (sent only if the move commits)
     _booking_save(
         appointment,
         practitioner=practitioner,
@@ -340,6 +356,8 @@ def appointment_cancel(
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancellation_reason = reason.strip()
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    if was == Appointment.Status.BOOKED:
+        _tell_slot_freed(appointment)
     followups.messages_cancel_for(appointment=appointment, kinds=list(ScheduledMessage.Kind))
     missed_fee_propose(appointment=appointment, previous_status=was, now=now or timezone.now())
     return appointment

@@ -32,6 +32,7 @@ from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.followups.models import ScheduledMessage
 from sessions.followups.services import checkin_link, deliverable_at, reminder_key
+from sessions.online.services import visit_link
 
 logger = logging.getLogger(__name__)
 
@@ -283,4 +284,5 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
             day=schedule.day_words(appointment.start, now, clock.clinic_tz()),
             location=appointment.location,
             connection=connection,
+            manage_link=visit_link(appointment),
         )

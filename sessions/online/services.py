@@ -30,8 +30,14 @@ TAKEN = "Sorry, someone has just taken that time. Please choose another."
 EXPIRED = "The time you chose was held for you, but the hold has run out."
 
 
+def practitioner_lock_key(practitioner_id: int) -> str:
+    """The ``clinic.locks`` key every online write about this practitioner's time takes
+    (holds, bookings, wait-list offers and their answers)."""
+    return f"online-slot:{practitioner_id}"
+
+
 def _practitioner_lock(practitioner_id: int) -> None:
-    locks.hold(f"online-slot:{practitioner_id}")
+    locks.hold(practitioner_lock_key(practitioner_id))
 
 
 @transaction.atomic
@@ -158,3 +164,8 @@ def visit_from_token(token: str) -> Appointment | None:
     """The appointment a genuine self-service link names, or None."""
     row = links.row_from_token("visit", token, VisitLink.objects.select_related("appointment"))
     return row.appointment if row is not None else None
+
+
+def visit_link_answer(sender: object, *, appointment: Appointment, **kwargs: object) -> str:
+    """``booking.signals.visit_link_wanted``: the visit's self-service link."""
+    return visit_link(appointment)

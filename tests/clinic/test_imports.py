@@ -23,6 +23,9 @@ FUNCTION_IMPORTS_ALLOWED = {
     # Django's ModelBackend) and security (through the MFA views) load models, so the
     # app imports them once the registry is ready. This also connects the login signals.
     ("clinic/apps.py", "ready"),
+    # The same for sessions: booking's signals are connected to online booking's
+    # receivers (the wait list's offer task, the visit link) once models are loaded.
+    ("sessions/apps.py", "ready"),
 }
 
 

@@ -1,0 +1,474 @@
+"""The wait list: who waits for what, and the freed slots offered to them.
+
+When a visit's time frees up (``booking.signals.slot_freed``: a cancellation, a move
+away from it), ``slot_offer`` finds the waiting entries that match it (location, type,
+the practitioner or any, the dates, weekdays and time of day), in order of priority
+then age, skips those the eligibility rules refuse for that slot, and offers it to up
+to ``policy.offers_per_slot`` of them at once: ONE ``SlotHold`` for the slot (held until
+``now + policy.offer``) and one ``WaitListOffer`` per entry, each emailed its own link.
+
+The first to accept gets the booking (``offer_accept``: under the practitioner's lock
+and the offer's row lock, through ``services.hold_book``); the other offers of that
+hold become ``taken`` and their people are told. A decline, or every offer of a hold
+running out (``offers_expire``, a periodic task), gives the slot back and offers it to
+the next entries; an entry is offered a given slot once.
+"""
+
+from datetime import date, datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic import clock, emails, links, locks
+from clinic.types import StaffUser
+from intake import services as intake_services
+from intake.models import Patient
+from sessions import schedule
+from sessions.booking.models import Appointment, AppointmentType, Location
+from sessions.booking.selectors import practitioner_working_time
+from sessions.followups.models import CallTask
+from sessions.online import eligibility, services
+from sessions.online.models import OnlineBookingPolicy, SlotHold, WaitListEntry, WaitListOffer
+from sessions.online.slots import slot_is_free
+
+ENTRY_PURPOSE = "waitlist-entry"
+OFFER_PURPOSE = "waitlist-offer"
+
+OFFER_TAKEN = "Sorry, this time has just been taken by someone else. You stay on the wait list."
+OFFER_EXPIRED = "Sorry, this offer has run out. You stay on the wait list."
+OFFER_ANSWERED = "This offer has already been answered."
+ENTRY_CLOSED = "This wait-list entry is no longer open."
+DUPLICATE_TASK = "Wait list: possible duplicate of an existing record; check and merge"
+
+# Time of day a slot's local start must fall in, per choice: [from, until).
+TIMES_OF_DAY = {
+    WaitListEntry.TimeOfDay.MORNING: (time(0), time(12)),
+    WaitListEntry.TimeOfDay.AFTERNOON: (time(12), time(17)),
+    WaitListEntry.TimeOfDay.EVENING: (time(17), time.max),
+}
+
+
+# Links ---------------------------------------------------------------------------------
+
+
+def entry_link(entry: WaitListEntry) -> str:
+    """The full address of the person's own link to their entry (see it, leave)."""
+    return links.link_to(ENTRY_PURPOSE, entry, "sessions:waitlist-entry")
+
+
+def entry_from_token(token: str) -> WaitListEntry | None:
+    queryset = WaitListEntry.objects.select_related("location", "type", "practitioner", "patient")
+    return links.row_from_token(ENTRY_PURPOSE, token, queryset)
+
+
+def offer_link(offer: WaitListOffer) -> str:
+    return links.link_to(OFFER_PURPOSE, offer, "sessions:offer")
+
+
+def offer_from_token(token: str) -> WaitListOffer | None:
+    queryset = WaitListOffer.objects.select_related(
+        "entry__patient", "hold__location", "hold__type", "hold__practitioner"
+    )
+    return links.row_from_token(OFFER_PURPOSE, token, queryset)
+
+
+def contact(entry: WaitListEntry) -> tuple[str, str]:
+    """(email, first name) to write to about ``entry``: its patient's, or what the new
+    person typed."""
+    if entry.patient is not None:
+        return entry.patient.email, entry.patient.greeting_name
+    return entry.email, entry.first_name
+
+
+# Entries -------------------------------------------------------------------------------
+
+
+def _check_entry(entry: WaitListEntry, today: date) -> None:
+    errors: dict[str, str] = {}
+    if entry.latest < entry.earliest:
+        errors["latest"] = "The last date must be on or after the first."
+    if entry.latest < today:
+        errors["latest"] = "The last date has already passed."
+    if any(not isinstance(d, int) or not 0 <= d <= 6 for d in entry.weekdays):
+        errors["weekdays"] = "Choose days of the week."
+    if entry.patient is None:
+        if not entry.type.for_new_patients:
+            errors["type"] = eligibility.PUBLIC_WORDS[eligibility.Refusal.NEW_PATIENTS_ONLY]
+        for field in ("first_name", "last_name", "email"):
+            if not getattr(entry, field).strip():
+                errors[field] = "Please fill this in."
+    if not entry.type.is_active:
+        errors["type"] = "This service is not offered."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def entry_add(
+    *,
+    location: Location,
+    type: AppointmentType,
+    earliest: date,
+    latest: date,
+    source: str,
+    patient: Patient | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    practitioner: StaffUser | None = None,
+    weekdays: list[int] | None = None,
+    time_of_day: str = WaitListEntry.TimeOfDay.ANY,
+    priority: int = 0,
+    note: str = "",
+    created_by: StaffUser | None = None,
+    now: datetime | None = None,
+) -> WaitListEntry:
+    """Put someone on the wait list (a patient, or a new person by what they typed:
+    only for types for new patients); returns the entry. Emails them their entry's link
+    once committed. Raises ValidationError keyed by the entry's field at fault."""
+    now = now or timezone.now()
+    entry = WaitListEntry(
+        patient=patient,
+        first_name="" if patient else first_name.strip(),
+        last_name="" if patient else last_name.strip(),
+        email="" if patient else email.strip().lower(),
+        phone="" if patient else phone.strip(),
+        location=location,
+        type=type,
+        practitioner=practitioner,
+        earliest=max(earliest, clock.clinic_day(now)),
+        latest=latest,
+        weekdays=sorted(set(weekdays or [])),
+        time_of_day=time_of_day,
+        priority=priority,
+        note=note.strip(),
+        source=source,
+        created_by=created_by,
+        created_at=now,
+    )
+    _check_entry(entry, clock.clinic_day(now))
+    entry.full_clean()
+    entry.save()
+    to, _ = contact(entry)
+    if to:
+        transaction.on_commit(lambda: _email_joined(entry.pk))
+    return entry
+
+
+def _email_joined(entry_id: int) -> None:
+    entry = WaitListEntry.objects.select_related("patient", "location").get(pk=entry_id)
+    to, first_name = contact(entry)
+    emails.waitlist_joined(
+        to=to, first_name=first_name, location=entry.location, entry_link=entry_link(entry)
+    )
+
+
+@transaction.atomic
+def entry_update(
+    *,
+    entry: WaitListEntry,
+    practitioner: StaffUser | None,
+    earliest: date,
+    latest: date,
+    weekdays: list[int],
+    time_of_day: str,
+    priority: int,
+    note: str,
+    now: datetime | None = None,
+) -> WaitListEntry:
+    """Front desk changes an entry's wishes or priority; returns it. Raises
+    ValidationError keyed by field, or by none when it is no longer waiting."""
+    now = now or timezone.now()
+    entry = WaitListEntry.objects.select_for_update().select_related("type").get(pk=entry.pk)
+    if entry.status != WaitListEntry.Status.WAITING:
+        raise ValidationError(ENTRY_CLOSED)
+    entry.practitioner = practitioner
+    entry.earliest, entry.latest = earliest, latest
+    entry.weekdays = sorted(set(weekdays))
+    entry.time_of_day, entry.priority, entry.note = time_of_day, priority, note.strip()
+    _check_entry(entry, clock.clinic_day(now))
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def entry_remove(*, entry: WaitListEntry, now: datetime | None = None) -> WaitListEntry:
+    """Take the entry off the list (by front desk, or the person with their link); its
+    open offers are declined, so their slots go to the next in line. Raises
+    ValidationError keyed by no field when it is no longer waiting."""
+    now = now or timezone.now()
+    entry = WaitListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != WaitListEntry.Status.WAITING:
+        raise ValidationError(ENTRY_CLOSED)
+    entry.status = WaitListEntry.Status.REMOVED
+    entry.save(update_fields=["status"])
+    for offer in entry.offers.filter(status=WaitListOffer.Status.OFFERED):
+        _close_offer(offer, WaitListOffer.Status.DECLINED, now)
+    return entry
+
+
+# Matching and offering -----------------------------------------------------------------
+
+
+def entry_wants(entry: WaitListEntry, start: datetime) -> bool:
+    """Whether a slot starting at ``start`` suits the entry's dates, weekdays and time
+    of day (clinic time). Its place, type and practitioner are the caller's to match."""
+    local = clock.clinic_localtime(start)
+    if not entry.earliest <= local.date() <= entry.latest:
+        return False
+    if entry.weekdays and local.weekday() not in entry.weekdays:
+        return False
+    if entry.time_of_day in TIMES_OF_DAY:
+        since, until = TIMES_OF_DAY[WaitListEntry.TimeOfDay(entry.time_of_day)]
+        return since <= local.time() < until
+    return True
+
+
+def _waiting_for(location_id: int, practitioner_id: int, start: datetime, now: datetime):
+    """Waiting entries at the location for this practitioner or any, whose dates cover
+    the slot's day, not holding a live offer and never offered this same slot; in
+    offering order."""
+    day = clock.clinic_day(start)
+    offered_here = WaitListOffer.objects.filter(
+        hold__practitioner_id=practitioner_id, hold__start=start
+    ).values("entry_id")
+    busy = WaitListOffer.objects.filter(
+        status=WaitListOffer.Status.OFFERED, expires_at__gt=now
+    ).values("entry_id")
+    return (
+        WaitListEntry.objects.filter(
+            status=WaitListEntry.Status.WAITING,
+            location_id=location_id,
+            earliest__lte=day,
+            latest__gte=day,
+        )
+        .filter(Q(practitioner_id=practitioner_id) | Q(practitioner__isnull=True))
+        .exclude(pk__in=offered_here)
+        .exclude(pk__in=busy)
+        .select_related("type", "patient", "location")
+        .order_by("-priority", "created_at", "id")
+    )
+
+
+@transaction.atomic
+def slot_offer(
+    *, location_id: int, practitioner_id: int, start: datetime, now: datetime | None = None
+) -> list[WaitListOffer]:
+    """Offer the time starting at ``start`` with the practitioner at the location to the
+    first matching entries (up to ``policy.offers_per_slot``, all of the first one's
+    type): one hold, one offer each, emailed once committed. Returns the offers (none
+    when the time has passed, is not free, or no entry matches and may book it)."""
+    now = now or timezone.now()
+    if start <= now:
+        return []
+    policy = OnlineBookingPolicy.get()
+    locks.hold(services.practitioner_lock_key(practitioner_id))
+    day = clock.clinic_day(start)
+    working = practitioner_working_time(practitioner_id, location_id, day)
+    chosen: list[WaitListEntry] = []
+    type: AppointmentType | None = None
+    for entry in _waiting_for(location_id, practitioner_id, start, now):
+        if type is not None and entry.type_id != type.pk:
+            continue
+        if not entry.type.is_active or not entry_wants(entry, start):
+            continue
+        end = start + entry.type.duration
+        if type is None and not (
+            schedule.covers(working, start, end)
+            and slot_is_free(practitioner_id=practitioner_id, start=start, end=end, now=now)
+        ):
+            continue
+        refused = eligibility.refusal(
+            patient=entry.patient, type=entry.type, practitioner_id=practitioner_id, day=day
+        )
+        if refused is not None:
+            continue
+        type = entry.type
+        chosen.append(entry)
+        if len(chosen) >= policy.offers_per_slot:
+            break
+    if type is None:
+        return []
+    hold = SlotHold.objects.create(
+        location_id=location_id,
+        practitioner_id=practitioner_id,
+        type=type,
+        start=start,
+        end=start + type.duration,
+        patient=None,
+        expires_at=now + policy.offer,
+        created_at=now,
+    )
+    offers = [
+        WaitListOffer.objects.create(entry=e, hold=hold, offered_at=now, expires_at=hold.expires_at)
+        for e in chosen
+    ]
+    ids = [o.pk for o in offers]
+    transaction.on_commit(lambda: _email_offers(ids))
+    return offers
+
+
+def _email_offers(offer_ids: list[int]) -> None:
+    for offer in WaitListOffer.objects.filter(pk__in=offer_ids).select_related(
+        "entry__patient", "hold__location"
+    ):
+        to, first_name = contact(offer.entry)
+        if to:
+            emails.waitlist_offer(
+                to=to,
+                first_name=first_name,
+                start=clock.clinic_localtime(offer.hold.start),
+                location=offer.hold.location,
+                link=offer_link(offer),
+                expires=clock.clinic_localtime(offer.expires_at),
+            )
+
+
+def _email_taken(offer_ids: list[int]) -> None:
+    for offer in WaitListOffer.objects.filter(pk__in=offer_ids).select_related(
+        "entry__patient", "hold"
+    ):
+        to, first_name = contact(offer.entry)
+        if to:
+            emails.waitlist_taken(
+                to=to,
+                first_name=first_name,
+                start=clock.clinic_localtime(offer.hold.start),
+                entry_link=entry_link(offer.entry),
+            )
+
+
+def _close_offer(offer: WaitListOffer, status: str, now: datetime) -> None:
+    """Close one open offer; when it was its hold's last open offer and the hold was not
+    booked, give the slot back and offer it to the next entries."""
+    offer.status = status
+    offer.answered_at = now
+    offer.save(update_fields=["status", "answered_at"])
+    hold = SlotHold.objects.select_for_update().get(pk=offer.hold_id)
+    still_open = hold.offers.filter(status=WaitListOffer.Status.OFFERED).exists()
+    if not still_open and hold.status == SlotHold.Status.HELD:
+        hold.status = SlotHold.Status.RELEASED
+        hold.save(update_fields=["status"])
+        slot_offer(
+            location_id=hold.location_id,
+            practitioner_id=hold.practitioner_id,
+            start=hold.start,
+            now=now,
+        )
+
+
+# Answers -------------------------------------------------------------------------------
+
+
+def _patient_for_new_person(entry: WaitListEntry, date_of_birth: date | None) -> Patient:
+    """The patient record for a new person's entry (their email is proved: they opened
+    the offer sent to it). A record with the same email is theirs; otherwise a new one,
+    and a front-desk task when it looks like someone on file."""
+    if date_of_birth is None:
+        raise ValidationError({"date_of_birth": "Please give your date of birth."})
+    person = Patient(
+        legal_first_name=entry.first_name,
+        legal_last_name=entry.last_name,
+        date_of_birth=date_of_birth,
+        email=entry.email,
+        phone=entry.phone,
+    )
+    duplicates = list(person.possible_duplicates())
+    same_email = [p for p in duplicates if p.email and p.email.lower() == entry.email.lower()]
+    if same_email:
+        return same_email[0]
+    patient = intake_services.patient_create(patient=person, confirmed_different=True)
+    if duplicates:
+        CallTask.objects.create(patient=patient, reason=DUPLICATE_TASK)
+    return patient
+
+
+@transaction.atomic
+def offer_accept(
+    *, offer: WaitListOffer, date_of_birth: date | None = None, now: datetime | None = None
+) -> Appointment:
+    """Book the offered slot for the offer's entry; the hold's other open offers become
+    ``taken`` and are told. Returns the appointment. Raises ValidationError keyed by
+    ``offer`` (taken: code "taken"; run out: "expired"; already answered), by
+    ``date_of_birth`` (a new person must give it), or as ``services.hold_book``."""
+    now = now or timezone.now()
+    locks.hold(services.practitioner_lock_key(offer.hold.practitioner_id))
+    offer = (
+        WaitListOffer.objects.select_for_update()
+        .select_related("entry__patient", "hold")
+        .get(pk=offer.pk)
+    )
+    if offer.status == WaitListOffer.Status.TAKEN:
+        raise ValidationError({"offer": OFFER_TAKEN}, code="taken")
+    if offer.status != WaitListOffer.Status.OFFERED:
+        raise ValidationError({"offer": OFFER_ANSWERED}, code="answered")
+    if now >= offer.expires_at:
+        raise ValidationError({"offer": OFFER_EXPIRED}, code="expired")
+    entry = offer.entry
+    if entry.status != WaitListEntry.Status.WAITING:
+        raise ValidationError({"offer": ENTRY_CLOSED}, code="answered")
+    patient = entry.patient or _patient_for_new_person(entry, date_of_birth)
+    try:
+        appointment = services.hold_book(hold=offer.hold, patient=patient, now=now)
+    except ValidationError as error:
+        if getattr(error, "code", None) == "taken" or "start" in getattr(error, "error_dict", {}):
+            raise ValidationError({"offer": OFFER_TAKEN}, code="taken") from error
+        raise
+    offer.status, offer.answered_at = WaitListOffer.Status.ACCEPTED, now
+    offer.save(update_fields=["status", "answered_at"])
+    entry.status, entry.patient = WaitListEntry.Status.BOOKED, patient
+    entry.save(update_fields=["status", "patient"])
+    others = offer.hold.offers.filter(status=WaitListOffer.Status.OFFERED).exclude(pk=offer.pk)
+    taken = list(others.values_list("pk", flat=True))
+    others.update(status=WaitListOffer.Status.TAKEN, answered_at=now)
+    transaction.on_commit(lambda: _email_taken(taken))
+    return appointment
+
+
+@transaction.atomic
+def offer_decline(*, offer: WaitListOffer, now: datetime | None = None) -> WaitListOffer:
+    """The person does not want this time (they stay on the list); when nobody else
+    holds an open offer of it, the slot goes to the next entries. Raises
+    ValidationError keyed by ``offer`` when it was already answered or ran out."""
+    now = now or timezone.now()
+    locks.hold(services.practitioner_lock_key(offer.hold.practitioner_id))
+    offer = WaitListOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.status != WaitListOffer.Status.OFFERED:
+        raise ValidationError({"offer": OFFER_ANSWERED}, code="answered")
+    _close_offer(offer, WaitListOffer.Status.DECLINED, now)
+    return offer
+
+
+def offers_expire(*, now: datetime | None = None) -> int:
+    """Mark open offers past their time ``expired`` and offer their slots to the next
+    entries (each hold in its own transaction); returns how many offers expired."""
+    now = now or timezone.now()
+    due = list(
+        WaitListOffer.objects.filter(
+            status=WaitListOffer.Status.OFFERED, expires_at__lte=now
+        ).values_list("pk", "hold__practitioner_id")
+    )
+    count = 0
+    for pk, practitioner_id in due:
+        with transaction.atomic():
+            locks.hold(services.practitioner_lock_key(practitioner_id))
+            offer = WaitListOffer.objects.select_for_update().filter(pk=pk).first()
+            if offer is None or offer.status != WaitListOffer.Status.OFFERED:
+                continue
+            _close_offer(offer, WaitListOffer.Status.EXPIRED, now)
+            count += 1
+    return count
+
+
+def offer_freed_time(
+    *, location_id: int, practitioner_id: int, start: datetime, now: datetime | None = None
+) -> int:
+    """The wait list's answer to ``slot_freed``: offer the freed time; returns how many
+    offers went out."""
+    return len(
+        slot_offer(location_id=location_id, practitioner_id=practitioner_id, start=start, now=now)
+    )
