@@ -1,15 +1,160 @@
-"""Placeholder: replaced by its owner (issue 17)."""
+"""The patient's own visit, by the self-service link in their confirmation and
+reminder (``v/<token>/``): see it, cancel it, move it (``visits``). Public pages: the
+signed link is the key; a bad link gets ``clinic.links.refuse``."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from clinic import audit, clock, links
+from clinic.access import public
+from clinic.roles import display_name
+from sessions.booking.models import Appointment
+from sessions.online import guards, services, visits
+from sessions.online.waitlist_forms import VisitCancelForm, VisitMoveForm
 
 
-def visit_manage(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _context(appointment: Appointment, token: str, **extra: object) -> dict:
+    now = timezone.now()
+    return {
+        "appointment": appointment,
+        "token": token,
+        "practitioner": display_name(appointment.practitioner),
+        "start": clock.clinic_localtime(appointment.start),
+        "verdict": visits.changeable(appointment, now),
+        **extra,
+    }
 
 
-def visit_cancel(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _visit(token: str) -> Appointment | None:
+    appointment = services.visit_from_token(token)
+    if appointment is None:
+        return None
+    return Appointment.objects.select_related("practitioner", "location", "type", "patient").get(
+        pk=appointment.pk
+    )
 
 
-def visit_move(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+@public
+@require_http_methods(["GET"])
+def visit_manage(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _visit(token)
+    if appointment is None:
+        return links.refuse(request)
+    audit.record(request, audit.Action.VIEW, obj=appointment, actor_role="patient")
+    return render(request, "online/visit_manage.html", _context(appointment, token))
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def visit_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _visit(token)
+    if appointment is None:
+        return links.refuse(request)
+    form = VisitCancelForm(request.POST or None)
+    refused = ""
+    if request.method == "POST":
+        if guards.over_limit(request, "booking"):
+            return guards.too_many(request)
+        if form.is_valid():
+            try:
+                visits.visit_cancel_self(appointment=appointment)
+            except ValidationError as error:
+                refused = " ".join(error.messages)
+            else:
+                audit.record(
+                    request,
+                    audit.Action.UPDATE,
+                    obj=appointment,
+                    detail="cancelled online by the patient",
+                    actor_role="patient",
+                )
+                return render(request, "online/visit_cancelled.html", _context(appointment, token))
+    context = _context(appointment, token, form=form, refused=refused)
+    return render(request, "online/visit_cancel.html", context)
+
+
+def _day_from(request: HttpRequest) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        return clock.clinic_day(timezone.now())
+
+
+def _practitioner_id(request: HttpRequest, appointment: Appointment) -> int | None:
+    value = request.GET.get("practitioner", "")
+    if value == "any":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return appointment.practitioner_id
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def visit_move(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _visit(token)
+    if appointment is None:
+        return links.refuse(request)
+    form = VisitMoveForm(request.POST or None)
+    refused = ""
+    if request.method == "POST":
+        if guards.over_limit(request, "booking"):
+            return guards.too_many(request)
+        if form.is_valid():
+            practitioner_id, start = form.cleaned_data["slot"]
+            try:
+                moved = visits.visit_move_self(
+                    appointment=appointment, practitioner_id=practitioner_id, start=start
+                )
+            except ValidationError as error:
+                refused = " ".join(error.messages)
+            else:
+                audit.record(
+                    request,
+                    audit.Action.UPDATE,
+                    obj=moved,
+                    detail="moved online by the patient",
+                    actor_role="patient",
+                )
+                moved = _visit(token) or moved
+                return render(request, "online/visit_moved.html", _context(moved, token))
+    practitioner_id = _practitioner_id(request, appointment)
+    day_from = _day_from(request)
+    days, people = {}, []
+    verdict = visits.changeable(appointment, timezone.now())
+    if verdict.allowed:
+        days, people = visits.move_choices(
+            appointment,
+            practitioner_id=practitioner_id,
+            day_from=day_from,
+            now=timezone.now(),
+        )
+    names = {p.pk: display_name(p) for p in people}
+    context = _context(
+        appointment,
+        token,
+        form=form,
+        refused=refused,
+        days=[
+            (
+                day,
+                [
+                    (slot, clock.clinic_localtime(slot.start), names.get(slot.practitioner_id, ""))
+                    for slot in slots
+                ],
+            )
+            for day, slots in days.items()
+        ],
+        people=people,
+        chosen=practitioner_id if practitioner_id in names else "any",
+        day_from=day_from,
+        next_from=day_from + timedelta(days=7),
+        prev_from=day_from - timedelta(days=7),
+    )
+    return render(request, "online/visit_move.html", context)
