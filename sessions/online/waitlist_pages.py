@@ -1,27 +1,325 @@
-"""Placeholder: replaced by its owner (issue 17)."""
+"""The wait list's pages. Public, by their signed links or from the booking pages:
+joining (``waitlist_join``), one's own entry (``w/<token>/``) and an offer
+(``o/<token>/``: accept or decline). Front desk and clinic admin: the list with who was
+offered what and when, adding a patient, editing or removing an entry. The rules are in
+``waitlist``; these parse, call, audit and render."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from clinic import audit, clock, links
+from clinic.access import public, require_roles
+from clinic.roles import Role, display_name
+from intake.models import Patient
+from sessions.booking.models import AppointmentType, Location
+from sessions.online import guards, services, waitlist
+from sessions.online.models import WaitListEntry, WaitListOffer
+from sessions.online.slots import online_practitioners
+from sessions.online.waitlist_forms import (
+    EntryLeaveForm,
+    OfferForm,
+    StaffEntryForm,
+    WaitlistFilterForm,
+    WaitlistJoinForm,
+)
+from sessions.booking.selectors import practitioners
+
+# The other helper's sign-in keeps {"id": <patient pk>, "at": <ISO time>} here.
+SESSION_PATIENT = "online_patient"
+SIGNED_IN_FOR = timedelta(minutes=30)
+DESK = (Role.FRONT_DESK, Role.ADMIN)
 
 
-def waitlist_join(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _signed_in_patient(request: HttpRequest) -> Patient | None:
+    """The returning patient who proved their email in this browser in the last 30
+    minutes, or None (anything malformed counts as nobody)."""
+    raw = request.session.get(SESSION_PATIENT)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        pk, at = int(raw["id"]), datetime.fromisoformat(str(raw["at"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    now = timezone.now()
+    if at.tzinfo is None or not now - SIGNED_IN_FOR < at <= now:
+        return None
+    return Patient.objects.filter(pk=pk).first()
 
 
-def waitlist_entry(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _joining_patient(request: HttpRequest) -> tuple[Patient | None, str]:
+    """(the patient joining, the visit link's token they came from): by their visit's
+    self-service link, else by their sign-in."""
+    token = request.POST.get("visit") or request.GET.get("visit") or ""
+    appointment = services.visit_from_token(token) if token else None
+    if appointment is not None:
+        return appointment.patient, token
+    return _signed_in_patient(request), ""
 
 
-def offer(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+@public
+@require_http_methods(["GET", "POST"])
+def waitlist_join(request: HttpRequest, location_pk: int, type_pk: int) -> HttpResponse:
+    location = get_object_or_404(Location, pk=location_pk, books_online=True, is_active=True)
+    type = get_object_or_404(AppointmentType, pk=type_pk, bookable_online=True, is_active=True)
+    patient, visit_token = _joining_patient(request)
+    context: dict = {"location": location, "type": type, "patient": patient, "visit": visit_token}
+    if patient is None and not type.for_new_patients:
+        return render(request, "online/waitlist_join_sign_in.html", context)
+    people = online_practitioners()
+    form = WaitlistJoinForm(request.POST or None, people=people, new_person=patient is None)
+    context["form"] = form
+    if request.method == "POST":
+        if guards.over_limit(request, "booking", email=request.POST.get("email", "")):
+            return guards.too_many(request)
+        if form.is_valid():
+            data = form.cleaned_data
+            practitioner = people.filter(pk=form.practitioner_id()).first()
+            try:
+                entry = waitlist.entry_add(
+                    location=location,
+                    type=type,
+                    patient=patient,
+                    first_name=data.get("first_name", ""),
+                    last_name=data.get("last_name", ""),
+                    email=data.get("email", ""),
+                    phone=data.get("phone", ""),
+                    practitioner=practitioner,
+                    earliest=data["earliest"],
+                    latest=data["latest"],
+                    weekdays=data["weekdays"],
+                    time_of_day=data["time_of_day"],
+                    source=WaitListEntry.Source.ONLINE,
+                )
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                audit.record(request, audit.Action.CREATE, obj=entry, actor_role="patient")
+                return render(request, "online/waitlist_joined.html", {"entry": entry})
+    return render(request, "online/waitlist_join.html", context)
 
 
-def waitlist(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _errors_to_form(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
-def waitlist_new(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+@public
+@require_http_methods(["GET", "POST"])
+def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
+    entry = waitlist.entry_from_token(token)
+    if entry is None:
+        return links.refuse(request)
+    form = EntryLeaveForm(request.POST or None)
+    refused = ""
+    if request.method == "POST":
+        if guards.over_limit(request, "booking"):
+            return guards.too_many(request)
+        if form.is_valid():
+            try:
+                entry = waitlist.entry_remove(entry=entry)
+            except ValidationError as error:
+                refused = " ".join(error.messages)
+            else:
+                audit.record(
+                    request,
+                    audit.Action.UPDATE,
+                    obj=entry,
+                    detail="left the wait list",
+                    actor_role="patient",
+                )
+                return render(request, "online/waitlist_left.html", {"entry": entry})
+    else:
+        audit.record(request, audit.Action.VIEW, obj=entry, actor_role="patient")
+    context = {"entry": entry, "form": form, "refused": refused, "token": token}
+    return render(request, "online/waitlist_entry.html", context)
 
 
-def waitlist_edit(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+@public
+@require_http_methods(["GET", "POST"])
+def offer(request: HttpRequest, token: str) -> HttpResponse:
+    found = waitlist.offer_from_token(token)
+    if found is None:
+        return links.refuse(request)
+    entry, hold = found.entry, found.hold
+    now = timezone.now()
+    form = OfferForm(request.POST or None)
+    context = {
+        "offer": found,
+        "hold": hold,
+        "start": clock.clinic_localtime(hold.start),
+        "expires": clock.clinic_localtime(found.expires_at),
+        "practitioner": display_name(hold.practitioner),
+        "new_person": entry.patient is None,
+        "open": found.status == WaitListOffer.Status.OFFERED and now < found.expires_at,
+        "form": form,
+        "token": token,
+        "entry_link": waitlist.entry_link(entry),
+    }
+    if request.method == "GET":
+        audit.record(
+            request, audit.Action.VIEW, obj=found, patient=entry.patient, actor_role="patient"
+        )
+        if found.status == WaitListOffer.Status.TAKEN:
+            return render(request, "online/offer_taken.html", context)
+        return render(request, "online/offer.html", context)
+    if guards.over_limit(request, "booking"):
+        return guards.too_many(request)
+    if not form.is_valid():
+        return render(request, "online/offer.html", context)
+    try:
+        if form.cleaned_data["answer"] == "decline":
+            waitlist.offer_decline(offer=found)
+        else:
+            appointment = waitlist.offer_accept(
+                offer=found, date_of_birth=form.cleaned_data.get("date_of_birth")
+            )
+    except ValidationError as error:
+        if getattr(error, "code", None) == "taken":
+            return render(request, "online/offer_taken.html", context)
+        _errors_to_form(form, error)
+        context["refused"] = " ".join(error.messages)
+        return render(request, "online/offer.html", context)
+    answer = form.cleaned_data["answer"]
+    found.refresh_from_db()
+    audit.record(
+        request,
+        audit.Action.UPDATE,
+        obj=found,
+        patient=found.entry.patient,
+        detail=f"wait-list offer: {answer}",
+        actor_role="patient",
+    )
+    if answer == "decline":
+        return render(request, "online/offer_declined.html", context)
+    context["manage_link"] = services.visit_link(appointment)
+    return render(request, "online/offer_booked.html", context)
+
+
+# Front desk -----------------------------------------------------------------------------
+
+
+@require_roles(*DESK)
+@require_http_methods(["GET"])
+def waitlist(request: HttpRequest) -> HttpResponse:
+    locations = Location.objects.filter(is_active=True)
+    filters = WaitlistFilterForm(request.GET or None, locations=locations)
+    entries = (
+        WaitListEntry.objects.filter(status=WaitListEntry.Status.WAITING)
+        .select_related("patient", "location", "type", "practitioner")
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=WaitListOffer.objects.select_related("hold").order_by("-offered_at"),
+            )
+        )
+        .order_by("-priority", "created_at", "id")
+    )
+    if filters.is_valid() and filters.cleaned_data.get("location"):
+        entries = entries.filter(location=filters.cleaned_data["location"])
+    audit.record(request, audit.Action.VIEW, detail="wait list")
+    return render(request, "online/waitlist_list.html", {"entries": entries, "filters": filters})
+
+
+def _staff_form(request: HttpRequest, *, entry: WaitListEntry | None = None) -> StaffEntryForm:
+    kwargs: dict = {"people": practitioners()}
+    if entry is None:
+        kwargs["locations"] = Location.objects.filter(is_active=True)
+        kwargs["types"] = AppointmentType.objects.filter(is_active=True)
+        initial = {}
+    else:
+        initial = {
+            "practitioner": str(entry.practitioner_id) if entry.practitioner_id else "any",
+            "earliest": entry.earliest,
+            "latest": entry.latest,
+            "weekdays": entry.weekdays,
+            "time_of_day": entry.time_of_day,
+            "priority": entry.priority,
+            "note": entry.note,
+        }
+    data = request.POST if request.method == "POST" else None
+    return StaffEntryForm(data, initial=initial, **kwargs)
+
+
+@require_roles(*DESK)
+@require_http_methods(["GET", "POST"])
+def waitlist_new(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("patient") or request.GET.get("patient") or ""
+    patient = Patient.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    query = request.GET.get("q", "").strip()[:100]
+    if patient is None:
+        found = Patient.objects.search(query)[:20] if query else []
+        return render(
+            request, "online/waitlist_pick_patient.html", {"query": query, "found": found}
+        )
+    form = _staff_form(request)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = waitlist.entry_add(
+                location=data["location"],
+                type=data["type"],
+                patient=patient,
+                practitioner=practitioners().filter(pk=form.practitioner_id()).first(),
+                earliest=data["earliest"],
+                latest=data["latest"],
+                weekdays=data["weekdays"],
+                time_of_day=data["time_of_day"],
+                priority=data["priority"],
+                note=data["note"],
+                source=WaitListEntry.Source.FRONT_DESK,
+                created_by=request.user,
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            audit.record(request, audit.Action.CREATE, obj=entry)
+            return redirect("sessions:waitlist")
+    return render(request, "online/waitlist_new.html", {"form": form, "patient": patient})
+
+
+@require_roles(*DESK)
+@require_http_methods(["GET", "POST"])
+def waitlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(
+        WaitListEntry.objects.select_related("patient", "location", "type"), pk=pk
+    )
+    form = _staff_form(request, entry=entry)
+    refused = ""
+    if request.method == "POST":
+        try:
+            if "remove" in request.POST:
+                waitlist.entry_remove(entry=entry)
+                audit.record(request, audit.Action.UPDATE, obj=entry, detail="wait list: removed")
+                return redirect("sessions:waitlist")
+            if form.is_valid():
+                data = form.cleaned_data
+                waitlist.entry_update(
+                    entry=entry,
+                    practitioner=practitioners().filter(pk=form.practitioner_id()).first(),
+                    earliest=data["earliest"],
+                    latest=data["latest"],
+                    weekdays=data["weekdays"],
+                    time_of_day=data["time_of_day"],
+                    priority=data["priority"],
+                    note=data["note"],
+                )
+                audit.record(request, audit.Action.UPDATE, obj=entry, detail="wait list: edited")
+                return redirect("sessions:waitlist")
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                _errors_to_form(form, error)
+            else:
+                refused = " ".join(error.messages)
+    else:
+        audit.record(request, audit.Action.VIEW, obj=entry)
+    context = {"entry": entry, "form": form, "refused": refused}
+    return render(request, "online/waitlist_edit.html", context)
