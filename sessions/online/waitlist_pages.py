@@ -18,7 +18,9 @@ from clinic.access import public, require_roles
 from clinic.roles import Role, display_name
 from intake.models import Patient
 from sessions.booking.models import AppointmentType, Location
-from sessions.online import guards, services, waitlist
+from sessions.booking.selectors import practitioners
+from sessions.online import guards, services
+from sessions.online import waitlist as waiting  # the view ``waitlist`` keeps its name
 from sessions.online.models import WaitListEntry, WaitListOffer
 from sessions.online.slots import online_practitioners
 from sessions.online.waitlist_forms import (
@@ -28,7 +30,6 @@ from sessions.online.waitlist_forms import (
     WaitlistFilterForm,
     WaitlistJoinForm,
 )
-from sessions.booking.selectors import practitioners
 
 # The other helper's sign-in keeps {"id": <patient pk>, "at": <ISO time>} here.
 SESSION_PATIENT = "online_patient"
@@ -81,7 +82,7 @@ def waitlist_join(request: HttpRequest, location_pk: int, type_pk: int) -> HttpR
             data = form.cleaned_data
             practitioner = people.filter(pk=form.practitioner_id()).first()
             try:
-                entry = waitlist.entry_add(
+                entry = waiting.entry_add(
                     location=location,
                     type=type,
                     patient=patient,
@@ -115,7 +116,7 @@ def _errors_to_form(form, error: ValidationError) -> None:
 @public
 @require_http_methods(["GET", "POST"])
 def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
-    entry = waitlist.entry_from_token(token)
+    entry = waiting.entry_from_token(token)
     if entry is None:
         return links.refuse(request)
     form = EntryLeaveForm(request.POST or None)
@@ -125,7 +126,7 @@ def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
             return guards.too_many(request)
         if form.is_valid():
             try:
-                entry = waitlist.entry_remove(entry=entry)
+                entry = waiting.entry_remove(entry=entry)
             except ValidationError as error:
                 refused = " ".join(error.messages)
             else:
@@ -146,7 +147,7 @@ def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
 @public
 @require_http_methods(["GET", "POST"])
 def offer(request: HttpRequest, token: str) -> HttpResponse:
-    found = waitlist.offer_from_token(token)
+    found = waiting.offer_from_token(token)
     if found is None:
         return links.refuse(request)
     entry, hold = found.entry, found.hold
@@ -162,7 +163,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         "open": found.status == WaitListOffer.Status.OFFERED and now < found.expires_at,
         "form": form,
         "token": token,
-        "entry_link": waitlist.entry_link(entry),
+        "entry_link": waiting.entry_link(entry),
     }
     if request.method == "GET":
         audit.record(
@@ -177,9 +178,9 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "online/offer.html", context)
     try:
         if form.cleaned_data["answer"] == "decline":
-            waitlist.offer_decline(offer=found)
+            waiting.offer_decline(offer=found)
         else:
-            appointment = waitlist.offer_accept(
+            appointment = waiting.offer_accept(
                 offer=found, date_of_birth=form.cleaned_data.get("date_of_birth")
             )
     except ValidationError as error:
@@ -264,7 +265,7 @@ def waitlist_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            entry = waitlist.entry_add(
+            entry = waiting.entry_add(
                 location=data["location"],
                 type=data["type"],
                 patient=patient,
@@ -297,12 +298,12 @@ def waitlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if "remove" in request.POST:
-                waitlist.entry_remove(entry=entry)
+                waiting.entry_remove(entry=entry)
                 audit.record(request, audit.Action.UPDATE, obj=entry, detail="wait list: removed")
                 return redirect("sessions:waitlist")
             if form.is_valid():
                 data = form.cleaned_data
-                waitlist.entry_update(
+                waiting.entry_update(
                     entry=entry,
                     practitioner=practitioners().filter(pk=form.practitioner_id()).first(),
                     earliest=data["earliest"],
