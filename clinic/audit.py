@@ -130,6 +130,9 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:account": _PATIENT,
     "sessions:statement-pdf": _PATIENT,
     "sessions:refund-add": _PATIENT,
+    "sessions:waitlist-edit": ("treatment_sessions.WaitListEntry", "patient"),
+    # Public (no refusal to name): the location and service a new entry is for.
+    "sessions:waitlist-join": ("treatment_sessions.AppointmentType", ""),
 }
 
 

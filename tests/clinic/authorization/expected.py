@@ -103,6 +103,16 @@ EXPECTED: dict[str, tuple] = {
     "sessions:receipt-links-revoke": (LOGIN,   LOGIN,    OK,        DENIED,    OK),
     "sessions:receipt-link":        (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:receipt-link-pdf":    (OK,       BAD_LINK, OK,        OK,        OK),
+    # Online booking: the patient's own visit link, the wait list and its offers.
+    "sessions:visit-manage":        (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:visit-cancel-self":   (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:visit-move":          (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:waitlist-entry":      (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:offer":               (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:waitlist-join":       (OK,       OK,       OK,        OK,        OK),
+    "sessions:waitlist":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:waitlist-new":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:waitlist-edit":       (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Billing reports.
     "sessions:day-sheet":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:receivables":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),

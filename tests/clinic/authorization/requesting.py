@@ -17,6 +17,7 @@ from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.booking import feeds
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
+from sessions.online import waitlist
 from tests.clinic.authorization.expected import (
     ADMIN_SITE,
     ADMIN_SITE_URLS,
@@ -51,6 +52,16 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
     "sessions:aftercare": (AFTERCARE_PURPOSE, "delivery", "other_delivery", {}),
     "sessions:receipt-link": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
     "sessions:receipt-link-pdf": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
+    "sessions:visit-manage": ("visit", "visit_link", "other_visit_link", {}),
+    "sessions:visit-cancel-self": ("visit", "visit_link", "other_visit_link", {}),
+    "sessions:visit-move": ("visit", "visit_link", "other_visit_link", {}),
+    "sessions:waitlist-entry": (
+        waitlist.ENTRY_PURPOSE,
+        "waitlist_entry",
+        "other_waitlist_entry",
+        {},
+    ),
+    "sessions:offer": (waitlist.OFFER_PURPOSE, "offer", "other_offer", {}),
 }
 
 
@@ -69,6 +80,13 @@ def _link(name: str) -> Callable[[World], dict]:
 
 ARGS: dict[str, Callable[[World], dict]] = {
     "home": no_args,
+    "sessions:waitlist-join": lambda w: {
+        "location_pk": w.online_location.pk,
+        "type_pk": w.online_type.pk,
+    },
+    "sessions:waitlist": no_args,
+    "sessions:waitlist-new": no_args,
+    "sessions:waitlist-edit": lambda w: {"pk": w.waitlist_entry.pk},
     "healthz": no_args,
     "favicon": no_args,
     "audit-log": no_args,

@@ -15,6 +15,7 @@ from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, Patient
 from sessions.billing import services as billing
 from sessions.booking import feeds
+from sessions.booking.models import AppointmentType, Location
 from sessions.models import (
     AftercareDelivery,
     Alert,
@@ -27,7 +28,11 @@ from sessions.models import (
     PayerCase,
     ReceiptLink,
     ScheduledMessage,
+    SlotHold,
     Visit,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
 )
 from tests.factories import (
     AppointmentFactory,
@@ -74,6 +79,15 @@ class World:
     other_receipt_link: ReceiptLink
     payer_case: PayerCase  # A's workers' compensation case
     missed_fee: MissedVisitFee  # a fee proposed for A's no-show
+    # Online booking's wait list and self-service links: A's and B's own.
+    online_location: Location  # books online
+    online_type: AppointmentType  # bookable online, for new patients
+    visit_link: VisitLink  # A's link to a future visit
+    other_visit_link: VisitLink
+    waitlist_entry: WaitListEntry
+    other_waitlist_entry: WaitListEntry
+    offer: WaitListOffer  # a freed slot offered to A's entry
+    other_offer: WaitListOffer
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -135,6 +149,32 @@ def _receipt_link(invoice, clerk) -> ReceiptLink:
     )
 
 
+def _waitlist(patient, location, kind, practitioner, now) -> tuple[WaitListEntry, WaitListOffer]:
+    """The patient's wait-list entry and an open offer of a freed slot to it."""
+    day = now.date() + timedelta(days=3)
+    entry = WaitListEntry.objects.create(
+        patient=patient,
+        location=location,
+        type=kind,
+        earliest=day,
+        latest=day + timedelta(days=7),
+        source=WaitListEntry.Source.FRONT_DESK,
+    )
+    start = now + timedelta(days=4)
+    hold = SlotHold.objects.create(
+        location=location,
+        practitioner=practitioner,
+        type=kind,
+        start=start,
+        end=start + kind.duration,
+        expires_at=now + timedelta(minutes=30),
+    )
+    offer = WaitListOffer.objects.create(
+        entry=entry, hold=hold, expires_at=now + timedelta(minutes=30)
+    )
+    return entry, offer
+
+
 def build_world() -> World:
     now = timezone.now()
     front_desk = UserFactory(username="frontdesk", role=Role.FRONT_DESK)
@@ -183,7 +223,24 @@ def build_world() -> World:
     )
     alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)
 
+    online_location = LocationFactory(name="Online", books_online=True)
+    online_type = AppointmentType.objects.create(
+        name="Assessment online", duration_minutes=60, bookable_online=True, for_new_patients=True
+    )
+    future = _appointment(alice, author, location, kind, now + timedelta(days=5))
+    other_future = _appointment(bob, author, location, kind, now + timedelta(days=5, hours=2))
+    entry, offer = _waitlist(alice, location, kind, author, now)
+    other_entry, other_offer = _waitlist(bob, location, kind, physio, now)
+
     return World(
+        online_location=online_location,
+        online_type=online_type,
+        visit_link=VisitLink.objects.create(appointment=future),
+        other_visit_link=VisitLink.objects.create(appointment=other_future),
+        waitlist_entry=entry,
+        other_waitlist_entry=other_entry,
+        offer=offer,
+        other_offer=other_offer,
         front_desk=front_desk,
         physio=physio,
         admin=admin,
