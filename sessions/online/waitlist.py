@@ -364,6 +364,16 @@ def _close_offer(offer: WaitListOffer, status: str, now: datetime) -> None:
 # Answers -------------------------------------------------------------------------------
 
 
+def _refused(message: str, code: str) -> ValidationError:
+    return ValidationError({"offer": ValidationError(message, code=code)})
+
+
+def refusal_code(error: ValidationError) -> str | None:
+    """The code of an offer's refusal ("taken", "expired", "answered"), or None."""
+    errors = getattr(error, "error_dict", {}).get("offer", [])
+    return errors[0].code if errors else None
+
+
 def _patient_for_new_person(entry: WaitListEntry, date_of_birth: date | None) -> Patient:
     """The patient record for a new person's entry (their email is proved: they opened
     the offer sent to it). A record with the same email is theirs; otherwise a new one,
@@ -398,25 +408,25 @@ def offer_accept(
     now = now or timezone.now()
     locks.hold(services.practitioner_lock_key(offer.hold.practitioner_id))
     offer = (
-        WaitListOffer.objects.select_for_update()
+        WaitListOffer.objects.select_for_update(of=("self",))
         .select_related("entry__patient", "hold")
         .get(pk=offer.pk)
     )
     if offer.status == WaitListOffer.Status.TAKEN:
-        raise ValidationError({"offer": OFFER_TAKEN}, code="taken")
+        raise _refused(OFFER_TAKEN, "taken")
     if offer.status != WaitListOffer.Status.OFFERED:
-        raise ValidationError({"offer": OFFER_ANSWERED}, code="answered")
+        raise _refused(OFFER_ANSWERED, "answered")
     if now >= offer.expires_at:
-        raise ValidationError({"offer": OFFER_EXPIRED}, code="expired")
+        raise _refused(OFFER_EXPIRED, "expired")
     entry = offer.entry
     if entry.status != WaitListEntry.Status.WAITING:
-        raise ValidationError({"offer": ENTRY_CLOSED}, code="answered")
+        raise _refused(ENTRY_CLOSED, "answered")
     patient = entry.patient or _patient_for_new_person(entry, date_of_birth)
     try:
         appointment = services.hold_book(hold=offer.hold, patient=patient, now=now)
     except ValidationError as error:
         if getattr(error, "code", None) == "taken" or "start" in getattr(error, "error_dict", {}):
-            raise ValidationError({"offer": OFFER_TAKEN}, code="taken") from error
+            raise _refused(OFFER_TAKEN, "taken") from error
         raise
     offer.status, offer.answered_at = WaitListOffer.Status.ACCEPTED, now
     offer.save(update_fields=["status", "answered_at"])
@@ -438,7 +448,7 @@ def offer_decline(*, offer: WaitListOffer, now: datetime | None = None) -> WaitL
     locks.hold(services.practitioner_lock_key(offer.hold.practitioner_id))
     offer = WaitListOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != WaitListOffer.Status.OFFERED:
-        raise ValidationError({"offer": OFFER_ANSWERED}, code="answered")
+        raise _refused(OFFER_ANSWERED, "answered")
     _close_offer(offer, WaitListOffer.Status.DECLINED, now)
     return offer
 

@@ -184,7 +184,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
                 offer=found, date_of_birth=form.cleaned_data.get("date_of_birth")
             )
     except ValidationError as error:
-        if getattr(error, "code", None) == "taken":
+        if waiting.refusal_code(error) == "taken":
             return render(request, "online/offer_taken.html", context)
         _errors_to_form(form, error)
         context["refused"] = " ".join(error.messages)
