@@ -39,6 +39,11 @@ def _visit(token: str) -> Appointment | None:
     )
 
 
+def _posted(request: HttpRequest):
+    """The POST data of a POST (even an empty one: its form is bound), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 @public
 @require_http_methods(["GET"])
 def visit_manage(request: HttpRequest, token: str) -> HttpResponse:
@@ -55,7 +60,7 @@ def visit_cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(token)
     if appointment is None:
         return links.refuse(request)
-    form = VisitCancelForm(request.POST or None)
+    form = VisitCancelForm(_posted(request))
     refused = ""
     if request.method == "POST":
         if guards.over_limit(request, "booking"):
@@ -101,7 +106,7 @@ def visit_move(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(token)
     if appointment is None:
         return links.refuse(request)
-    form = VisitMoveForm(request.POST or None)
+    form = VisitMoveForm(_posted(request))
     refused = ""
     if request.method == "POST":
         if guards.over_limit(request, "booking"):

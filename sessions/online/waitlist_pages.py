@@ -37,6 +37,11 @@ SIGNED_IN_FOR = timedelta(minutes=30)
 DESK = (Role.FRONT_DESK, Role.ADMIN)
 
 
+def _posted(request: HttpRequest):
+    """The POST data of a POST (even an empty one: its form is bound), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _signed_in_patient(request: HttpRequest) -> Patient | None:
     """The returning patient who proved their email in this browser in the last 30
     minutes, or None (anything malformed counts as nobody)."""
@@ -73,7 +78,7 @@ def waitlist_join(request: HttpRequest, location_pk: int, type_pk: int) -> HttpR
     if patient is None and not type.for_new_patients:
         return render(request, "online/waitlist_join_sign_in.html", context)
     people = online_practitioners()
-    form = WaitlistJoinForm(request.POST or None, people=people, new_person=patient is None)
+    form = WaitlistJoinForm(_posted(request), people=people, new_person=patient is None)
     context["form"] = form
     if request.method == "POST":
         if guards.over_limit(request, "booking", email=request.POST.get("email", "")):
@@ -119,7 +124,7 @@ def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
     entry = waiting.entry_from_token(token)
     if entry is None:
         return links.refuse(request)
-    form = EntryLeaveForm(request.POST or None)
+    form = EntryLeaveForm(_posted(request))
     refused = ""
     if request.method == "POST":
         if guards.over_limit(request, "booking"):
@@ -152,7 +157,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         return links.refuse(request)
     entry, hold = found.entry, found.hold
     now = timezone.now()
-    form = OfferForm(request.POST or None)
+    form = OfferForm(_posted(request))
     context = {
         "offer": found,
         "hold": hold,
