@@ -45,7 +45,9 @@ def waitlist_expire_offers() -> int:
     return waitlist.offers_expire()
 
 
-def on_slot_freed(sender: object, *, location_id: int, practitioner_id: int, start, **kwargs):
+def on_slot_freed(
+    sender: object, *, location_id: int, practitioner_id: int, start: datetime, **kwargs: object
+) -> None:
     """``booking.signals.slot_freed`` (sent after commit): queue the wait list's offer
     (ids and a time only)."""
     waitlist_offer_freed.delay(location_id, practitioner_id, start.isoformat())

@@ -13,8 +13,10 @@ from django.views.decorators.http import require_http_methods
 from clinic import audit, clock, links
 from clinic.access import public
 from clinic.roles import display_name
+from clinic.types import StaffUser
 from sessions.booking.models import Appointment
 from sessions.online import guards, services, visits
+from sessions.online.slots import Slot
 from sessions.online.waitlist_forms import VisitCancelForm, VisitMoveForm
 
 
@@ -131,7 +133,8 @@ def visit_move(request: HttpRequest, token: str) -> HttpResponse:
                 return render(request, "online/visit_moved.html", _context(moved, token))
     practitioner_id = _practitioner_id(request, appointment)
     day_from = _day_from(request)
-    days, people = {}, []
+    days: dict[date, list[Slot]] = {}
+    people: list[StaffUser] = []
     verdict = visits.changeable(appointment, timezone.now())
     if verdict.allowed:
         days, people = visits.move_choices(

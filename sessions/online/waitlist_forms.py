@@ -3,10 +3,12 @@ the entry, an offer) and the front desk's wait-list pages. They parse and keep w
 typed; the rules are the services' (``visits``, ``waitlist``)."""
 
 from datetime import datetime
+from typing import cast
 
 from django import forms
 
 from clinic.roles import display_name
+from sessions.booking.models import Location
 from sessions.online.guards import HoneypotMixin
 from sessions.online.models import WaitListEntry
 
@@ -67,7 +69,7 @@ class _Wishes(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         earliest, latest = data.get("earliest"), data.get("latest")
         if earliest and latest and latest < earliest:
             self.add_error("latest", "The last date must be on or after the first.")
@@ -135,8 +137,8 @@ class StaffEntryForm(_Wishes):
 
 
 class WaitlistFilterForm(forms.Form):
-    location = forms.ModelChoiceField(None, label="Location", required=False)
+    location = forms.ModelChoiceField(Location.objects.none(), label="Location", required=False)
 
     def __init__(self, *args, locations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = locations
+        cast(forms.ModelChoiceField, self.fields["location"]).queryset = locations

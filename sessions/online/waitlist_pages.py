@@ -5,9 +5,10 @@ offered what and when, adding a patient, editing or removing an entry. The rules
 ``waitlist``; these parse, call, audit and render."""
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from clinic import audit, clock, links
 from clinic.access import public, require_roles
 from clinic.roles import Role, display_name
+from clinic.types import StaffUser
 from intake.models import Patient
 from sessions.booking.models import AppointmentType, Location
 from sessions.booking.selectors import practitioners
@@ -35,6 +37,10 @@ from sessions.online.waitlist_forms import (
 SESSION_PATIENT = "online_patient"
 SIGNED_IN_FOR = timedelta(minutes=30)
 DESK = (Role.FRONT_DESK, Role.ADMIN)
+
+
+def _one_of(people: QuerySet[StaffUser], pk: int | None) -> StaffUser | None:
+    return people.filter(pk=pk).first() if pk is not None else None
 
 
 def _posted(request: HttpRequest):
@@ -85,7 +91,7 @@ def waitlist_join(request: HttpRequest, location_pk: int, type_pk: int) -> HttpR
             return guards.too_many(request)
         if form.is_valid():
             data = form.cleaned_data
-            practitioner = people.filter(pk=form.practitioner_id()).first()
+            practitioner = _one_of(people, form.practitioner_id())
             try:
                 entry = waiting.entry_add(
                     location=location,
@@ -274,7 +280,7 @@ def waitlist_new(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 type=data["type"],
                 patient=patient,
-                practitioner=practitioners().filter(pk=form.practitioner_id()).first(),
+                practitioner=_one_of(practitioners(), form.practitioner_id()),
                 earliest=data["earliest"],
                 latest=data["latest"],
                 weekdays=data["weekdays"],
@@ -282,7 +288,7 @@ def waitlist_new(request: HttpRequest) -> HttpResponse:
                 priority=data["priority"],
                 note=data["note"],
                 source=WaitListEntry.Source.FRONT_DESK,
-                created_by=request.user,
+                created_by=cast(StaffUser, request.user),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -310,7 +316,7 @@ def waitlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data = form.cleaned_data
                 waiting.entry_update(
                     entry=entry,
-                    practitioner=practitioners().filter(pk=form.practitioner_id()).first(),
+                    practitioner=_one_of(practitioners(), form.practitioner_id()),
                     earliest=data["earliest"],
                     latest=data["latest"],
                     weekdays=data["weekdays"],
