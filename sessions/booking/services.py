@@ -292,7 +292,8 @@ def _tell_slot_freed(appointment: Appointment) -> None:
         "start": appointment.start,
         "end": appointment.end,
     }
-    transaction.on_commit(lambda: slot_freed.send(sender=Appointment, **freed))
+    # Robust: the visit is cancelled or moved even if the wait list cannot be told now.
+    transaction.on_commit(lambda: slot_freed.send(sender=Appointment, **freed), robust=True)
 
 
 @transaction.atomic
