@@ -135,6 +135,19 @@ PATIENT_PAGES = {
     "sessions:receipt-link",
 }
 
+# Online booking's self-service visit link and wait list (test_e2e_accessibility_waitlist).
+WAITLIST_PAGES = {
+    "sessions:visit-manage",
+    "sessions:visit-cancel-self",
+    "sessions:visit-move",
+    "sessions:waitlist-join",
+    "sessions:waitlist-entry",
+    "sessions:offer",
+    "sessions:waitlist",
+    "sessions:waitlist-new",
+    "sessions:waitlist-edit",
+}
+
 
 __all__ = ["audit_fixture", "clinic_fixture"]  # fixtures used by the tests below
 
@@ -160,6 +173,7 @@ def test_every_named_url_is_checked_or_is_no_page():
         | PHYSIO_PAGES
         | ADMIN_PAGES
         | PATIENT_PAGES
+        | WAITLIST_PAGES
     )
     everything = url_names(get_resolver())  # bench-floor exists only with BENCH=1
     assert everything - checked - set(NOT_PAGES) == set()
