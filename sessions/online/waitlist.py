@@ -276,6 +276,8 @@ def slot_offer(
             continue
         if not entry.type.is_active or not entry_wants(entry, start):
             continue
+        if not contact(entry)[0]:
+            continue  # no email to send the offer to: front desk offers it by phone
         end = start + entry.type.duration
         if type is None and not (
             schedule.covers(working, start, end)

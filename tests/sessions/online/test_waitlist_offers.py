@@ -250,3 +250,9 @@ def test_entry_add_refuses_a_new_person_for_a_returning_patients_type(clinic):
             now=NOW,
         )
     assert "type" in refused.value.error_dict
+
+
+def test_an_entry_with_no_email_to_write_to_is_not_offered(clinic):
+    entry_for(clinic, PatientFactory(email=""), priority=9)
+    reachable = entry_for(clinic, PatientFactory())
+    assert [o.entry for o in offer_ten(clinic)] == [reachable]

@@ -19,8 +19,8 @@ from tests.sessions.online.waitlist_world import NOW, entry_for, online_clinic
 @pytest.mark.django_db(transaction=True)
 def test_two_accepting_at_once_exactly_one_books_the_other_is_told_taken():
     clinic = online_clinic()
-    entry_for(clinic, PatientFactory(email=""))
-    entry_for(clinic, PatientFactory(email=""), created_at=NOW + timedelta(minutes=1))
+    entry_for(clinic, PatientFactory())
+    entry_for(clinic, PatientFactory(), created_at=NOW + timedelta(minutes=1))
     offers = waitlist.slot_offer(
         location_id=clinic.location.pk,
         practitioner_id=clinic.physio.pk,
