@@ -86,10 +86,14 @@ def visit_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _day_from(request: HttpRequest) -> date:
+    """The first day of the week shown: ?from=YYYY-MM-DD, kept between today and a year
+    and a bit ahead (past the policy's horizon the page is simply empty)."""
+    today = clock.clinic_day(timezone.now())
     try:
-        return date.fromisoformat(request.GET.get("from", ""))
+        asked = date.fromisoformat(request.GET.get("from", ""))
     except ValueError:
-        return clock.clinic_day(timezone.now())
+        return today
+    return min(max(asked, today), today + timedelta(days=400))
 
 
 def _practitioner_id(request: HttpRequest, appointment: Appointment) -> int | None:

@@ -265,7 +265,8 @@ def _staff_form(request: HttpRequest, *, entry: WaitListEntry | None = None) -> 
 @require_http_methods(["GET", "POST"])
 def waitlist_new(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("patient") or request.GET.get("patient") or ""
-    patient = Patient.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    known = raw.isdecimal() and len(raw) <= 9
+    patient = Patient.objects.filter(pk=int(raw)).first() if known else None
     query = request.GET.get("q", "").strip()[:100]
     if patient is None:
         found = Patient.objects.search(query)[:20] if query else []

@@ -214,3 +214,17 @@ def test_the_reminder_email_carries_the_self_service_link(clinic):
             dispatch.messages_send(ids=[pk], claim=claim)
     (sent,) = [m for m in mail.outbox if "reminder" in m.body]
     assert linked_visit(sent.body) == visit
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_move_page_survives_any_week_and_practitioner_asked_for(client, visit):
+    url = path(visit, "sessions:visit-move")
+    for query in (
+        {"from": "9999-12-31"},
+        {"from": "0001-01-01"},
+        {"from": "not-a-day"},
+        {"practitioner": "99999999999999999999"},
+        {"practitioner": "٣"},
+        {"practitioner": "any", "from": "2026-12-07"},
+    ):
+        assert client.get(url, query).status_code == 200

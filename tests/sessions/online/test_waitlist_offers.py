@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from sessions import tasks
 from sessions.booking import services as booking
 from sessions.booking.models import Appointment, AppointmentType
 from sessions.online import waitlist
@@ -256,3 +257,15 @@ def test_an_entry_with_no_email_to_write_to_is_not_offered(clinic):
     entry_for(clinic, PatientFactory(email=""), priority=9)
     reachable = entry_for(clinic, PatientFactory())
     assert [o.entry for o in offer_ten(clinic)] == [reachable]
+
+
+def test_beat_closes_offers_that_ran_out(clinic, settings):
+    assert settings.CELERY_BEAT_SCHEDULE["waitlist-expire-offers"]["task"] == (
+        "sessions.tasks.waitlist_expire_offers"
+    )
+    entry_for(clinic, PatientFactory())
+    (offer,) = offer_ten(clinic)
+    with time_machine.travel(offer.expires_at, tick=False):
+        assert tasks.waitlist_expire_offers() == 1
+    offer.refresh_from_db()
+    assert offer.status == WaitListOffer.Status.EXPIRED

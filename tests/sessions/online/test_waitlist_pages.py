@@ -304,3 +304,9 @@ def test_front_desk_entry_dates_must_make_sense(client_for, front_desk, clinic):
     assert response.status_code == 200
     entry.refresh_from_db()
     assert (entry.priority, entry.latest) == (0, MONDAY + timedelta(days=3))
+
+
+def test_the_add_page_survives_any_patient_asked_for(client_for, front_desk, clinic):
+    client = client_for(front_desk)
+    for raw in ("²", "99999999999999999999", "-1", "abc", ""):
+        assert client.get(reverse("sessions:waitlist-new"), {"patient": raw}).status_code == 200
