@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from sessions import tasks
 from sessions.booking import services as booking
 from sessions.booking.models import Appointment, AppointmentType
+from sessions.followups.models import CallTask
 from sessions.online import waitlist
 from sessions.online.models import OnlineBookingPolicy, SlotHold, WaitListEntry, WaitListOffer
 from tests.factories import AppointmentFactory, PatientFactory, clinic_time
@@ -269,3 +270,22 @@ def test_beat_closes_offers_that_ran_out(clinic, settings):
         assert tasks.waitlist_expire_offers() == 1
     offer.refresh_from_db()
     assert offer.status == WaitListOffer.Status.EXPIRED
+
+
+def test_a_new_person_like_a_patient_on_file_gets_a_new_record_and_a_desk_task(clinic):
+    born = MONDAY.replace(year=1980)
+    PatientFactory(legal_first_name="Ann", legal_last_name="New", date_of_birth=born)
+    entry_for(
+        clinic,
+        None,
+        type=clinic.assessment,
+        first_name="Ann",
+        last_name="New",
+        email="ann.other@example.com",
+    )
+    (offer,) = offer_ten(clinic)
+    appointment = waitlist.offer_accept(offer=offer, date_of_birth=born, now=NOW)
+    assert appointment.patient.email == "ann.other@example.com"
+    task = CallTask.objects.get()
+    assert (task.patient, task.alert) == (appointment.patient, None)
+    assert "duplicate" in task.reason
