@@ -84,8 +84,13 @@ def session_holds_release(request: HttpRequest) -> None:
 
 
 def check_from_token(purpose: str, token: str) -> EmailCheck | None:
-    """The email check of ``purpose`` a genuine token names (used or not), or None."""
-    rows = EmailCheck.objects.filter(purpose=purpose).select_related(
+    """The email check a genuine token of ``purpose`` (``SIGN_IN_PURPOSE`` or
+    ``CONFIRM_PURPOSE``) names, used or not, or None."""
+    kind = {
+        SIGN_IN_PURPOSE: EmailCheck.Purpose.SIGN_IN,
+        CONFIRM_PURPOSE: EmailCheck.Purpose.CONFIRM,
+    }
+    rows = EmailCheck.objects.filter(purpose=kind[purpose]).select_related(
         "patient", "hold__location", "hold__type", "hold__practitioner", "hold__appointment"
     )
     return links.row_from_token(purpose, token, rows)
