@@ -65,6 +65,11 @@ def _summary(hold: SlotHold) -> dict:
     }
 
 
+def _posted(request: HttpRequest):
+    """The POST data of a POST (even an empty one: a bare button), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _first_error(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -86,7 +91,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @public
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    form = SignInForm(request.POST or None)
+    form = SignInForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         if over_limit(request, "code", email=email):
@@ -106,7 +111,7 @@ def signed_in(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     if not signin.check_usable(check, now) or check.patient is None:
         return render(request, "online/link_spent.html", {"sign_in_again": True})
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             patient = signin.sign_in_complete(check=check, now=now)
@@ -255,7 +260,7 @@ def slots(request: HttpRequest, location_pk: int, type_pk: int) -> HttpResponse:
     location, type = _location(location_pk), _type(type_pk)
     now = timezone.now()
     patient = signin.session_patient(request, now)
-    form = SlotForm(request.POST or None)
+    form = SlotForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         practitioner_id, start_at = form.cleaned_data["slot"]
         if over_limit(request, "hold"):
@@ -287,7 +292,7 @@ def callback(request: HttpRequest, location_pk: int, type_pk: int) -> HttpRespon
     if patient is None:
         messages.info(request, "Please sign in first, so the clinic knows who to call.")
         return redirect("sessions:online-sign-in")
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(_posted(request))
     if request.method != "POST" or not form.is_valid():
         for error in form.errors.get("website", []):
             messages.error(request, str(error))
@@ -362,7 +367,7 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, "Please sign in again and choose your time.")
         return redirect("sessions:online-sign-in")
     returning = hold.patient_id is not None
-    form = (ConfirmForm if returning else DetailsForm)(request.POST or None)
+    form = (ConfirmForm if returning else DetailsForm)(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             if returning:
@@ -431,14 +436,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _booked(request, hold)
     if not signin.check_usable(check, now):
         return render(request, "online/link_spent.html", {"slots_url": _back_to_slots(hold)})
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         if over_limit(request, "booking", email=check.email):
             return too_many(request)
         try:
             appointment = signin.confirm_complete(check=check, now=now)
         except ValidationError as exc:
-            if exc.code == "spent":
+            if getattr(exc, "code", None) == "spent":
                 spent = {"slots_url": _back_to_slots(hold)}
                 return render(request, "online/link_spent.html", spent)
             form.add_error(None, _first_error(exc))
