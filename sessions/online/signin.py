@@ -1,10 +1,10 @@
 """Proving an email online, and what a proved email lets the person do.
 
 - A returning patient signs in: ``sign_in_request`` makes an ``EmailCheck(sign_in)``
-  for whatever address was typed and mails its link only when a patient has that
-  address (the page answers the same either way). ``sign_in_complete`` spends the link;
-  the view then keeps the patient in the session (``session_sign_in``) for
-  ``SESSION_MINUTES``.
+  for whatever address was typed and queues its mail; the worker sends it only when a
+  patient has that address (the page answers the same either way).
+  ``sign_in_complete`` spends the link; the view then keeps the patient in the session
+  (``session_sign_in``) for ``SESSION_MINUTES``.
 - A new person confirms a booking: ``confirm_request`` keeps what they typed on the
   hold, sets it ``awaiting`` and mails an ``EmailCheck(confirm)`` link;
   ``confirm_complete`` spends it, finds or creates the patient
@@ -26,13 +26,14 @@ from clinic import clock, emails, links, locks
 from clinic.roles import display_name
 from intake import services as intake_services
 from intake.models import Patient
+from sessions import tasks
 from sessions.booking.models import Appointment, AppointmentType
 from sessions.followups.models import CallTask
-from sessions.online import services
+from sessions.online import services, sign_in_mail
 from sessions.online.models import EmailCheck, OnlineBookingPolicy, SlotHold
 from sessions.online.slots import slot_is_free
 
-SIGN_IN_PURPOSE = "online-sign-in"
+SIGN_IN_PURPOSE = sign_in_mail.SIGN_IN_PURPOSE
 CONFIRM_PURPOSE = "online-confirm"
 HOLD_PURPOSE = "online-hold"
 SESSION_KEY = "online_patient"
@@ -116,8 +117,10 @@ def _patient_with_email(email: str) -> Patient | None:
 
 @transaction.atomic
 def sign_in_request(*, email: str, now: datetime | None = None) -> EmailCheck:
-    """Make a sign-in check for ``email`` and, only if a patient has that address, mail
-    its link after commit; returns the check either way (the caller must not tell)."""
+    """Make a sign-in check for ``email`` and queue its mail after commit; returns the
+    check. The same writes and the same queueing whether or not a patient has that
+    address: the worker mails only a known one (``sign_in_mail``), so the page, its
+    status and its timing tell nothing."""
     now = now or timezone.now()
     email = email.strip().lower()
     check = EmailCheck.objects.create(
@@ -127,12 +130,7 @@ def sign_in_request(*, email: str, now: datetime | None = None) -> EmailCheck:
         created_at=now,
         expires_at=now + timedelta(minutes=SIGN_IN_MINUTES),
     )
-    if check.patient_id is not None:
-        link = links.link_to(SIGN_IN_PURPOSE, check, "sessions:online-signed-in")
-        expires_at = clock.clinic_localtime(check.expires_at)
-        transaction.on_commit(
-            lambda: emails.online_sign_in(to=email, link=link, expires_at=expires_at)
-        )
+    transaction.on_commit(lambda: tasks.online_sign_in_send.delay(check.pk))
     return check
 
 
