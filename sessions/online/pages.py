@@ -200,12 +200,14 @@ def _slot_page(
         "days": [],
         "refusal": None,
         "call_back": False,
+        "offer_times": True,
         "day_from": day_from,
         "previous": None,
         "next": None,
     }
     if patient is None and not type.for_new_patients:
         context["refusal"] = PUBLIC_WORDS[Refusal.NEW_PATIENTS_ONLY]
+        context["offer_times"] = False
         return context
     if day_from > first_day:
         context["previous"] = max(day_from - timedelta(days=PAGE_DAYS), first_day)
