@@ -130,6 +130,11 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:account": _PATIENT,
     "sessions:statement-pdf": _PATIENT,
     "sessions:refund-add": _PATIENT,
+    # Online booking's public pages name a location (and a type): no patient's record,
+    # and being public they are never refused by the middleware.
+    "sessions:online-services": ("treatment_sessions.Location", ""),
+    "sessions:online-slots": ("treatment_sessions.Location", ""),
+    "sessions:online-callback": ("treatment_sessions.Location", ""),
 }
 
 

@@ -324,7 +324,9 @@ def _own_hold(request: HttpRequest, token: str) -> tuple[SlotHold | None, HttpRe
 
 def _booked(request: HttpRequest, hold: SlotHold) -> HttpResponse:
     appointment = hold.appointment
-    if appointment is None:  # booked, then the visit was removed: nothing to show
+    if (
+        appointment is None or appointment.status != appointment.Status.BOOKED
+    ):  # booked, then the visit was removed: nothing to show
         return links.refuse(request)
     audit.record(
         request, audit.Action.VIEW, obj=appointment, actor_role="patient", detail="online booked"
@@ -335,6 +337,8 @@ def _booked(request: HttpRequest, hold: SlotHold) -> HttpResponse:
         {
             **_summary(hold),
             "appointment": appointment,
+            "confirmation_sent": appointment.patient.email_reminders
+            and not appointment.needs_approval,
             "visit_link": online.visit_link(appointment),
         },
     )
@@ -443,13 +447,21 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         if over_limit(request, "booking", email=check.email):
             return too_many(request)
         try:
-            appointment = signin.confirm_complete(check=check, now=now)
+            appointment, created = signin.confirm_complete(check=check, now=now)
         except ValidationError as exc:
             if getattr(exc, "code", None) == "spent":
                 spent = {"slots_url": _back_to_slots(hold)}
                 return render(request, "online/link_spent.html", spent)
             form.add_error(None, _first_error(exc))
         else:
+            if created:
+                audit.record(
+                    request,
+                    audit.Action.CREATE,
+                    obj=appointment.patient,
+                    actor_role="patient",
+                    detail="registered online",
+                )
             _record_booking(request, appointment)
             return redirect("sessions:online-confirm", token)
     return render(

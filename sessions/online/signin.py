@@ -16,6 +16,7 @@ their own token (``hold_token``) between the slot page and the details page.
 """
 
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -236,12 +237,27 @@ def confirm_request(
     return check
 
 
-def patient_for_new_person(hold: SlotHold) -> Patient:
-    """The patient a new person's confirmed hold (or wait-list entry with the same
-    fields) is booked for. The email was proved, so a patient on file with that email
-    is them. Otherwise a new record; if it looks like someone on file (folded name and
-    birth date), front desk gets a call task to check and merge. The match is never
-    shown to the person. Call inside a transaction."""
+class NewPerson(Protocol):
+    """What a new person typed: a ``SlotHold``'s fields (or anything with the same)."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    email: str
+    phone: str
+
+
+def patient_for_new_person(hold: NewPerson) -> Patient:
+    """The patient a new person's confirmed hold (or anything with a hold's
+    ``NewPerson`` fields) is booked for. The email was proved, so a patient on file
+    with that email is them. Otherwise a new record; if it looks like someone on file
+    (folded name and birth date), front desk gets a call task to check and merge. The
+    match is never shown to the person. Call inside a transaction."""
+    return _find_or_register(hold)[0]
+
+
+def _find_or_register(hold: NewPerson) -> tuple[Patient, bool]:
+    """(the patient, whether the record is new): ``patient_for_new_person``."""
     if hold.date_of_birth is None:
         raise ValidationError({"date_of_birth": "The date of birth is missing."})
     candidate = Patient(
@@ -254,26 +270,27 @@ def patient_for_new_person(hold: SlotHold) -> Patient:
     )
     same_email = _patient_with_email(candidate.email) if candidate.email else None
     if same_email is not None:
-        return same_email
+        return same_email, False
     try:
-        return intake_services.patient_create(patient=candidate)
+        return intake_services.patient_create(patient=candidate), True
     except intake_services.PossibleDuplicates:
         patient = intake_services.patient_create(patient=candidate, confirmed_different=True)
     CallTask.objects.create(patient=patient, reason=DUPLICATE_REASON)
-    return patient
+    return patient, True
 
 
 @transaction.atomic
-def confirm_complete(*, check: EmailCheck, now: datetime | None = None) -> Appointment:
+def confirm_complete(*, check: EmailCheck, now: datetime | None = None) -> tuple[Appointment, bool]:
     """Spend a confirmation check and book its hold for the person (found or created);
-    returns the appointment. Raises ValidationError: ``LINK_SPENT`` (used or expired),
-    or as ``services.hold_book`` (taken: nothing is kept, no record is made)."""
+    returns (the appointment, whether a new patient record was made). Raises
+    ValidationError: ``LINK_SPENT`` (used or expired), or as ``services.hold_book``
+    (taken: nothing is kept, no record is made)."""
     now = now or timezone.now()
     if check.hold is None:
         raise ValidationError(LINK_SPENT, code="spent")
     _spend(check, now)
-    patient = patient_for_new_person(check.hold)
-    return services.hold_book(hold=check.hold, patient=patient, now=now)
+    patient, created = _find_or_register(check.hold)
+    return services.hold_book(hold=check.hold, patient=patient, now=now), created
 
 
 # --- A call back ---------------------------------------------------------------------

@@ -93,6 +93,9 @@ def test_a_new_person_books_an_assessment_through_the_emailed_link(
     assert AuditEvent.objects.filter(
         action="create", role="patient", object_id=str(appointment.pk), detail="booked online"
     ).exists()
+    assert AuditEvent.objects.filter(
+        action="create", role="patient", patient=patient, detail="registered online"
+    ).exists()
 
 
 def test_the_confirmation_link_books_once(

@@ -3,15 +3,20 @@ connection: exactly one holds it, the other is told it was taken (PostgreSQL: SQ
 admits one writer at a time anyway)."""
 
 import threading
+from datetime import date
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 from django.test import Client
+from django.urls import reverse
 
-from sessions.online import services
-from sessions.online.models import SlotHold
+from clinic import links
+from intake.models import Patient
+from sessions.booking.models import Appointment
+from sessions.online import services, signin
+from sessions.online.models import EmailCheck, SlotHold
 from tests.factories import clinic_time
 from tests.sessions.online.booking_fixtures import *  # noqa: F403  # the fixtures
 from tests.sessions.online.booking_fixtures import NOW, slot_value, slots_url
@@ -82,3 +87,32 @@ def test_two_browsers_choosing_the_same_time_one_gets_it_the_others_a_clear_mess
     results = race(attempt)
     assert sorted(results) == ["held"] + ["taken"] * (PEOPLE - 1), results
     assert SlotHold.objects.count() == 1
+
+
+def test_the_confirmation_link_pressed_twice_at_once_books_once(
+    location, assessment, physio_online
+):
+    with time_machine.travel(NOW, tick=False):
+        hold = services.hold_create(
+            location=location,
+            type=assessment,
+            practitioner_id=physio_online.pk,
+            start=START,
+            patient=None,
+        )
+        signin.confirm_request(
+            hold=hold,
+            first_name="Nadia",
+            last_name="Newcomer",
+            date_of_birth=date(1988, 4, 12),
+            email="nadia.new@example.com",
+            phone="4035550199",
+        )
+    check = EmailCheck.objects.get()
+    url = reverse("sessions:online-confirm", args=[links.make_token(
+        signin.CONFIRM_PURPOSE, check.pk, check.nonce
+    )])  # fmt: skip
+    browsers = [Client() for _ in range(PEOPLE)]
+    results = race(lambda i: browsers[i].post(url).status_code)
+    assert sorted(results) == [200] * (PEOPLE - 1) + [302], results
+    assert Appointment.objects.count() == 1 and Patient.objects.count() == 1
