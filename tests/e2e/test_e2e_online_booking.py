@@ -1,7 +1,8 @@
 """Booking online on a phone: a new person books an initial assessment, confirms it by
 the emailed link and receives the intake questionnaire; a returning patient signs in by
 email link, is refused a needling visit on a date screening does not clear, with a
-polite page, and asks for a call back."""
+polite page, and asks for a call back. axe-core checks every page on the way (the
+accessibility guard in test_e2e_accessibility.py counts ``ONLINE_PAGES``)."""
 
 import re
 from datetime import time, timedelta
@@ -18,6 +19,9 @@ from intake.models import ConsentText, Intake
 from sessions.booking.models import Appointment, AppointmentType, WorkingHours
 from sessions.followups.models import CallTask
 from sessions.online.models import OnlineBookingPolicy
+from tests.e2e.accessibility_clinic import audit_fixture, refuse
+from tests.e2e.axe import Audit
+from tests.e2e.conftest import PHONE
 from tests.factories import (
     LocationFactory,
     NeedlingAuthorisationFactory,
@@ -25,6 +29,19 @@ from tests.factories import (
     UserFactory,
 )
 
+# The public booking pages these journeys check with axe, and those that are no page.
+ONLINE_PAGES = {
+    "sessions:online-start",
+    "sessions:online-services",
+    "sessions:online-slots",
+    "sessions:online-details",
+    "sessions:online-check-email",
+    "sessions:online-confirm",
+    "sessions:online-sign-in",
+    "sessions:online-signed-in",
+    "sessions:online-callback",
+}
+ONLINE_NOT_PAGES = {"sessions:online-sign-out": "POST only; redirects to the booking start"}
 NEW_EMAIL = "nadia.newcomer@example.com"
 RETURNING_EMAIL = "rita.returning@example.com"
 
@@ -65,6 +82,15 @@ def online_clinic(transactional_db, settings, live_server, monkeypatch):
     return live_server.url
 
 
+__all__ = ["audit_fixture"]  # the fixture used by the tests below
+
+
+def check(audit: Audit, page: Page, label: str, refused: bool = False) -> None:
+    """axe on the page at both sizes, then back to the phone."""
+    (audit.check_refused if refused else audit.check)(page, label)
+    page.set_viewport_size(PHONE["viewport"])
+
+
 def fits_the_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
@@ -74,19 +100,30 @@ def link_in(subject_part: str, to: str, pattern: str) -> str:
     return re.search(pattern, message.body).group()
 
 
-def test_a_new_patient_books_an_assessment_on_a_phone(online_clinic, phone_page: Page):
+def test_a_new_patient_books_an_assessment_on_a_phone(
+    online_clinic, phone_page: Page, audit: Audit
+):
+    LocationFactory(name="Bow River North", books_online=True)  # a choice of two
     page = phone_page
     page.goto(f"{online_clinic}/book/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book a visit")
+    check(audit, page, "booking: locations")
+    page.get_by_role("link", name=re.compile("Bow River Downtown")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("What would you like to book?")
+    check(audit, page, "booking: services")
     expect(page.get_by_text("IMS follow-up")).to_have_count(0)  # not for new patients
     page.get_by_role("link", name=re.compile("Initial assessment")).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose a time")
     fits_the_phone(page)
     page.screenshot(path="/tmp/online_slots_phone.png", full_page=True)
+    check(audit, page, "booking: times")
     page.locator("button.slot-button").first.click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
+    check(audit, page, "booking: details")
+    refuse(page, "Continue")
+    check(audit, page, "booking: details, nothing typed", refused=True)
     page.get_by_label("First name (legal)").fill("Nadia")
     page.get_by_label("Last name (legal)").fill("Newcomer")
     page.get_by_label("Date of birth").fill("1988-04-12")
@@ -97,24 +134,31 @@ def test_a_new_patient_books_an_assessment_on_a_phone(online_clinic, phone_page:
     page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email to confirm")
+    check(audit, page, "booking: check your email")
     assert not Appointment.objects.exists()
     link = link_in("confirm your booking", NEW_EMAIL, r"https?://\S+/book/confirm/[^/\s]+/")
 
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your booking")
+    check(audit, page, "booking: confirm")
     page.get_by_role("button", name="Confirm my booking").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("You are booked")
     expect(page.get_by_role("link", name="See, move or cancel this visit")).to_be_visible()
     fits_the_phone(page)
+    check(audit, page, "booking: booked")
     appointment = Appointment.objects.get()
     assert appointment.booked_online and appointment.patient.email == NEW_EMAIL
     # The front-desk flow follows: the intake questionnaire is on its way.
     assert link_in("health questionnaire", NEW_EMAIL, r"https?://\S+")
+    audit.assert_clean(
+        ONLINE_PAGES
+        - {"sessions:online-sign-in", "sessions:online-signed-in", "sessions:online-callback"}
+    )
 
 
 def test_a_returning_patient_is_refused_needling_on_an_uncleared_date_and_asks_for_a_call(
-    online_clinic, phone_page: Page
+    online_clinic, phone_page: Page, audit: Audit
 ):
     patient = PatientFactory(
         legal_first_name="Rita", legal_last_name="Returning", email=RETURNING_EMAIL
@@ -135,11 +179,16 @@ def test_a_returning_patient_is_refused_needling_on_an_uncleared_date_and_asks_f
     page = phone_page
     page.goto(f"{online_clinic}/book/")
     page.get_by_role("link", name="Sign in").first.click()
+    check(audit, page, "booking: sign in")
+    refuse(page, "Email me a sign-in link")
+    check(audit, page, "booking: sign in, no address", refused=True)
     page.get_by_label("Your email address").fill(RETURNING_EMAIL)
     page.get_by_role("button", name="Email me a sign-in link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    check(audit, page, "booking: sign-in link sent")
 
     page.goto(link_in("sign-in link", RETURNING_EMAIL, r"https?://\S+/book/sign-in/[^/\s]+/"))
+    check(audit, page, "booking: signed-in link")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("You are signed in.")).to_be_visible()
     page.get_by_role("link", name=re.compile("IMS follow-up")).click()
@@ -150,9 +199,19 @@ def test_a_returning_patient_is_refused_needling_on_an_uncleared_date_and_asks_f
     assert "Knee" not in page.content() and "surgery" not in page.content().lower()
     fits_the_phone(page)
     page.screenshot(path="/tmp/online_refused_phone.png", full_page=True)
+    check(audit, page, "booking: needling refused")
     page.get_by_role("button", name="Ask for a call back").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, the clinic will call you")
+    check(audit, page, "booking: call back asked")
     task = CallTask.objects.get()
     assert task.patient == patient and "IMS follow-up" in task.reason
     assert not Appointment.objects.exists()
+    audit.assert_clean(
+        {
+            "sessions:online-sign-in",
+            "sessions:online-signed-in",
+            "sessions:online-slots",
+            "sessions:online-callback",
+        }
+    )
