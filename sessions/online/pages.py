@@ -311,22 +311,22 @@ def callback(request: HttpRequest, location_pk: int, type_pk: int) -> HttpRespon
 # --- Details, email, confirmation ----------------------------------------------------
 
 
-def _own_hold(request: HttpRequest, token: str) -> tuple[SlotHold | None, HttpResponse | None]:
-    """(hold, None) for a genuine hold made in this browser, else (None, the answer)."""
+def _own_hold(request: HttpRequest, token: str) -> SlotHold | HttpResponse:
+    """The genuine hold the token names, made in this browser; else the page to show
+    instead (the invalid-link page, or back to the start)."""
     hold = signin.hold_from_token(token)
     if hold is None:
-        return None, links.refuse(request)
+        return links.refuse(request)
     if not signin.session_has_hold(request, hold):
         messages.info(request, "Please choose your time again.")
-        return None, redirect("sessions:online-start")
-    return hold, None
+        return redirect("sessions:online-start")
+    return hold
 
 
 def _booked(request: HttpRequest, hold: SlotHold) -> HttpResponse:
     appointment = hold.appointment
-    if (
-        appointment is None or appointment.status != appointment.Status.BOOKED
-    ):  # booked, then the visit was removed: nothing to show
+    # Booked, then cancelled or removed since: nothing to show.
+    if appointment is None or appointment.status != appointment.Status.BOOKED:
         return links.refuse(request)
     audit.record(
         request, audit.Action.VIEW, obj=appointment, actor_role="patient", detail="online booked"
@@ -357,9 +357,9 @@ def _back_to_slots(hold: SlotHold) -> str:
 @public
 @require_http_methods(["GET", "POST"])
 def details(request: HttpRequest, token: str) -> HttpResponse:
-    hold, answer = _own_hold(request, token)
-    if hold is None:
-        return answer  # type: ignore[return-value]  # set whenever hold is None
+    hold = _own_hold(request, token)
+    if isinstance(hold, HttpResponse):
+        return hold
     if hold.status == SlotHold.Status.BOOKED:
         return _booked(request, hold)
     if hold.status == SlotHold.Status.AWAITING:
@@ -372,12 +372,11 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
     if hold.patient_id is not None and (patient is None or patient.pk != hold.patient_id):
         messages.info(request, "Please sign in again and choose your time.")
         return redirect("sessions:online-sign-in")
-    returning = hold.patient_id is not None
+    returning = patient is not None and hold.patient_id == patient.pk
     form = (ConfirmForm if returning else DetailsForm)(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            if returning:
-                assert patient is not None  # checked above
+            if patient is not None and returning:
                 if over_limit(request, "booking", email=patient.email):
                     return too_many(request)
                 appointment = online.hold_book(hold=hold, patient=patient, now=now)
@@ -414,9 +413,9 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
 
 @public
 def check_email(request: HttpRequest, token: str) -> HttpResponse:
-    hold, answer = _own_hold(request, token)
-    if hold is None:
-        return answer  # type: ignore[return-value]  # set whenever hold is None
+    hold = _own_hold(request, token)
+    if isinstance(hold, HttpResponse):
+        return hold
     if hold.status != SlotHold.Status.AWAITING:
         return redirect("sessions:online-details", token)
     return render(
@@ -449,9 +448,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         try:
             appointment, created = signin.confirm_complete(check=check, now=now)
         except ValidationError as exc:
-            if getattr(exc, "code", None) == "spent":
-                spent = {"slots_url": _back_to_slots(hold)}
-                return render(request, "online/link_spent.html", spent)
+            if getattr(exc, "code", None) == "spent":  # pressed twice: the first one counts
+                return redirect("sessions:online-confirm", token)
             form.add_error(None, _first_error(exc))
         else:
             if created:
