@@ -224,13 +224,15 @@ def _slot_page(
     )
     refused: set[Refusal] = set()
     if type.involves_needling and patient is not None:
+        record = eligibility.needling_record(patient)
+        authorised = eligibility.authorisations(ids, day_from, day_to)
         for day in list(found):
-            why = eligibility.needling_refusal(patient=patient, day=day)
+            why = eligibility.needling_refusal(patient=patient, day=day, record=record)
             if why is not None:
                 refused.add(why)
                 del found[day]
                 continue
-            allowed = eligibility.authorised_ids(ids, day)
+            allowed = eligibility.authorised_on(authorised, day)
             found[day] = [s for s in found[day] if s.practitioner_id in allowed]
     if chosen is None:
         found = first_available(found)

@@ -84,7 +84,7 @@ def test_query_count_of_the_slot_page_does_not_grow_with_visits(
         sign_in_as(client, returning)
         url = slots_url(location, follow_up)
         client.get(url)
-        with django_assert_max_num_queries(40) as few:
+        with django_assert_max_num_queries(16) as few:
             client.get(url)
         baseline = len(few.captured_queries)
         others = PatientFactory.create_batch(3)
