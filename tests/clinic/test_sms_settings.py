@@ -27,7 +27,14 @@ TWILIO_VARIABLES = (
 
 def run(command, **env):
     clean = {k: v for k, v in environment().items() if k not in TWILIO_VARIABLES}
-    return subprocess.run(command, env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        command,
+        env={**clean, **env},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_without_twilio_texts_go_to_files_under_var_sms(tmp_path):
