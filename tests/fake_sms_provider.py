@@ -9,7 +9,8 @@ Body, StatusCallback), a 201 with a Twilio-shaped message (``sid``, ``status``
 every request, refused ones too), can be told to fail the next requests with a given
 HTTP status and Twilio error code (``fail``) or to answer slowly (``delay``), and plays
 Twilio's side of the status callbacks: ``send_status`` POSTs a message's new status to
-the StatusCallback URL it was given, signed with the auth token the way Twilio signs
+the StatusCallback URL it was given, and ``send_reply`` a patient's text to an
+incoming-message URL, signed with the auth token the way Twilio signs
 (X-Twilio-Signature, through the library's RequestValidator).
 
     with FakeTwilio() as provider:
@@ -186,6 +187,32 @@ class FakeTwilio:
         answered = self.post_signed(message.status_callback, params, signature=signature)
         message.callbacks.append((status, answered))
         return answered
+
+    def reply_params(self, *, from_: str, to: str, body: str) -> dict[str, str]:
+        """The fields of Twilio's incoming-message webhook for a text ``from_`` a patient
+        ``to`` the clinic's number."""
+        sid = new_sid("SM")
+        return {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "Body": body,
+            "From": from_,
+            "MessageSid": sid,
+            "NumMedia": "0",
+            "NumSegments": str(segments(body)),
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "To": to,
+        }
+
+    def send_reply(
+        self, url: str, *, from_: str, to: str, body: str, signature: str | None = None
+    ) -> int:
+        """A patient's text, POSTed to the clinic's incoming-message ``url`` as Twilio
+        does; the HTTP status the receiver answered."""
+        params = self.reply_params(from_=from_, to=to, body=body)
+        return self.post_signed(url, params, signature=signature)
 
     # -- the REST interface --------------------------------------------------------------
     def _authorized(self, header: str) -> bool:

@@ -161,3 +161,14 @@ def test_the_backend_refuses_to_start_without_a_sender(settings):
     settings.TWILIO_MESSAGING_SERVICE_SID = ""
     with pytest.raises(ImproperlyConfigured):
         SmsBackend()
+
+
+def test_a_twilio_region_and_edge_in_the_environment_still_reach_the_api_base(
+    fake_twilio, monkeypatch
+):
+    # The library reads TWILIO_REGION / TWILIO_EDGE and builds another host name; the
+    # requests still go where TWILIO_API_BASE says.
+    monkeypatch.setenv("TWILIO_REGION", "ie1")
+    monkeypatch.setenv("TWILIO_EDGE", "dublin")
+    sent = send_sms(NUMBER, "Hello")
+    assert [m.sid for m in fake_twilio.messages] == [sent.provider_id]

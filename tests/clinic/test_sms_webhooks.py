@@ -197,3 +197,19 @@ def test_a_callback_with_a_bad_signature_is_refused_over_http(fake_twilio, live_
     sent = send_sms("+14035550123", "Hello", status_callback=f"{live_server.url}/sms/status/")
     assert fake_twilio.send_status(sent.provider_id, "delivered", signature="bm90IGl0") == 403
     assert sms_webhook_urls.received == []
+
+
+@pytest.mark.urls("tests.clinic.sms_webhook_urls")
+@pytest.mark.django_db(transaction=True)
+def test_the_fake_provider_posts_a_signed_reply_over_http(fake_twilio, live_server, settings):
+    settings.SITE_URL = live_server.url
+    sms_webhook_urls.received.clear()
+    url = f"{live_server.url}/sms/status/"
+    answered = fake_twilio.send_reply(url, from_="+14035550123", to="+15875550100", body="C")
+    assert answered == 204
+    [reply] = sms_webhook_urls.received
+    assert (reply["From"], reply["Body"], reply["SmsStatus"]) == ("+14035550123", "C", "received")
+    forged = fake_twilio.send_reply(
+        url, from_="+14035550123", to="+15875550100", body="STOP", signature="Zm9yZ2Vk"
+    )
+    assert forged == 403

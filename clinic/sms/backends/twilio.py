@@ -11,6 +11,7 @@ connection is temporary too.
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -33,17 +34,26 @@ logger = logging.getLogger("twilio.http_client")
 
 
 class ApiBaseHttpClient(TwilioHttpClient):
-    """The library's HTTP client, with requests for api.twilio.com sent to ``api_base``
-    instead (the library builds absolute api.twilio.com URLs; this is the one place
-    they pass through)."""
+    """The library's HTTP client, sending to ``api_base`` instead of Twilio's host when
+    it is not Twilio's (the library builds absolute https://api.twilio.com/... URLs, or a
+    regional host with TWILIO_REGION / TWILIO_EDGE; every request passes through here)."""
 
     def __init__(self, *, api_base: str, timeout: float) -> None:
         super().__init__(timeout=timeout, logger=logger)
-        self.api_base = api_base.rstrip("/")
+        self.api_base = urlsplit(api_base.rstrip("/"))
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        if self.api_base != TWILIO_API and url.startswith(TWILIO_API + "/"):
-            url = self.api_base + url[len(TWILIO_API) :]
+        if self.api_base.geturl() != TWILIO_API:
+            parts = urlsplit(url)
+            url = urlunsplit(
+                (
+                    self.api_base.scheme,
+                    self.api_base.netloc,
+                    self.api_base.path + parts.path,
+                    parts.query,
+                    parts.fragment,
+                )
+            )
         return super().request(method, url, *args, **kwargs)
 
 
