@@ -33,7 +33,9 @@ class SmsPermanentError(SmsError):
 
 class SmsTemporaryError(SmsError):
     """The provider could not take the message now (it is down, overloaded or slow, or
-    the network is): the same message may succeed later."""
+    the network is): the same message may succeed later. With code "timeout" the request
+    reached the provider but no answer came back, so it may have taken the message: a
+    retry can send it twice (Twilio's REST API has no idempotency key)."""
 
 
 @dataclass(frozen=True)

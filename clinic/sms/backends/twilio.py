@@ -13,7 +13,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
+import requests  # the HTTP library twilio is built on (installed with it)
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -103,7 +103,10 @@ class SmsBackend(BaseSmsBackend):
             created = self.client.messages.create(to=message.to, body=message.body, **options)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _error(exc.status, exc.code) from None  # its text quotes the number
+        except requests.ConnectTimeout as exc:
+            raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
         except requests.Timeout as exc:
+            # The request went out: Twilio may have taken the message (see SmsTemporaryError).
             raise SmsTemporaryError("Twilio did not answer in time", code="timeout") from exc
         except requests.ConnectionError as exc:
             raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
