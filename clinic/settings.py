@@ -215,6 +215,37 @@ else:
     EMAIL_FILE_PATH = Path(envstr("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", EMAIL_BACKEND)
 
+# Text messages (clinic/sms/): files in var/sms/ (one per message) unless Twilio is
+# configured. The callback and reply webhooks are checked with TWILIO_AUTH_TOKEN.
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = envstr("TWILIO_MESSAGING_SERVICE_SID", "")
+# Where the library sends its requests; the tests point it at a local fake provider.
+TWILIO_API_BASE = envstr("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_TIMEOUT_SECONDS = envint("TWILIO_TIMEOUT_SECONDS", 10, minimum=1)
+SMS_FILE_PATH = Path(envstr("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+SMS_BACKEND = envstr(
+    "SMS_BACKEND",
+    "clinic.sms.backends.twilio.SmsBackend"
+    if TWILIO_ACCOUNT_SID
+    else "clinic.sms.backends.filebased.SmsBackend",
+)
+if SMS_BACKEND == "clinic.sms.backends.twilio.SmsBackend":
+    if not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+        raise ImproperlyConfigured(
+            "SMS through Twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+    if not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+        raise ImproperlyConfigured(
+            "SMS through Twilio needs a sender: TWILIO_FROM_NUMBER (+1...) or "
+            "TWILIO_MESSAGING_SERVICE_SID"
+        )
+if not TWILIO_API_BASE.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"TWILIO_API_BASE must start with https:// (got {TWILIO_API_BASE!r})"
+    )
+
 # Celery: a filesystem broker under var/ unless CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -371,6 +402,8 @@ LOGGING = {
         # Django's own console and mail handlers do not redact: its records go to ours.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Twilio's library logs each request's URL and headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 
