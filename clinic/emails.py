@@ -108,3 +108,10 @@ def password_link(*, user: StaffUser, new_account: bool) -> None:
             "new_account": new_account,
         },
     )
+
+
+def online_declined(*, to: str, first_name: str, start: datetime, location: object) -> None:
+    """The clinic could not confirm an online booking (it waited for approval and was
+    declined): a polite note asking the patient to call. Never the reason."""
+    context = {"first_name": first_name, "start": start, "location": location}
+    _send("online-declined", to, context)
