@@ -130,6 +130,9 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:account": _PATIENT,
     "sessions:statement-pdf": _PATIENT,
     "sessions:refund-add": _PATIENT,
+    # Online booking: approving or declining a patient's online booking.
+    "sessions:appointment-approve": _APPOINTMENT,
+    "sessions:appointment-decline": _APPOINTMENT,
 }
 
 
