@@ -46,9 +46,7 @@ def appointment_approve(*, appointment: Appointment) -> Appointment:
 
 
 def _send_declined(appointment_id: int) -> None:
-    appointment = Appointment.objects.select_related("patient", "location").get(
-        pk=appointment_id
-    )
+    appointment = Appointment.objects.select_related("patient", "location").get(pk=appointment_id)
     emails.online_declined(
         to=appointment.patient.email,
         first_name=appointment.patient.greeting_name,
@@ -104,4 +102,3 @@ def online_settings_save(*, forms: SettingsForms) -> list[str]:
         if form.has_changed():
             form.save()
     return changed
-
