@@ -442,9 +442,7 @@ def _wait_list_entry(entry: WaitListEntry) -> dict:
         "practitioner": _name(entry.practitioner),
         "days": [WEEKDAYS[d] for d in entry.weekdays or [] if d in range(7)],
         "added_by": _name(entry.created_by),
-        "offers": [
-            {**_fields(o), "slot_start": _value(o.hold.start)} for o in entry.offers.all()
-        ],
+        "offers": [{**_fields(o), "slot_start": _value(o.hold.start)} for o in entry.offers.all()],
     }
 
 
@@ -492,9 +490,7 @@ def patient_export(patient: Patient) -> dict:
     )
     appointments = (
         Appointment.objects.filter(patient=patient)
-        .select_related(
-            "type", "location", "practitioner", "course", "created_by", "visit_link"
-        )
+        .select_related("type", "location", "practitioner", "course", "created_by", "visit_link")
         .prefetch_related(
             Prefetch("messages", queryset=ScheduledMessage.objects.order_by("due_at", "id"))
         )

@@ -47,7 +47,9 @@ def test_only_the_clinic_admin_opens_the_online_settings(role, client_for):
 def test_a_physio_can_neither_list_approve_nor_decline(waiting, physio, client_for):
     client = client_for(physio)
     assert client.get(reverse("sessions:online-pending")).status_code == 403
-    assert client.post(reverse("sessions:appointment-approve", args=[waiting.pk])).status_code == 403
+    assert (
+        client.post(reverse("sessions:appointment-approve", args=[waiting.pk])).status_code == 403
+    )
     url = reverse("sessions:appointment-decline", args=[waiting.pk])
     assert client.post(url, {f"d{waiting.pk}-reason": "no"}).status_code == 403
     waiting.refresh_from_db()
@@ -114,9 +116,7 @@ def test_the_admin_turns_online_booking_on_in_one_page(clinic_admin, physio, cli
     assert "Beltline" in event.detail and "horizon_days" in event.detail
 
 
-def test_a_refused_setting_keeps_what_was_typed_and_saves_nothing(
-    clinic_admin, physio, client_for
-):
+def test_a_refused_setting_keeps_what_was_typed_and_saves_nothing(clinic_admin, physio, client_for):
     location = LocationFactory(name="Beltline")
     assessment = AppointmentType.objects.create(name="Initial assessment", duration_minutes=60)
     data = _settings_post(location, assessment, physio, horizon_days="400", hold_minutes="1")
