@@ -3,6 +3,8 @@
 (front desk and clinic admin). Thin views: parse, call ``desk_services``, audit,
 message, redirect."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 from clinic import audit, clock
 from clinic.access import require_roles
 from clinic.roles import Role
+from clinic.types import StaffUser
 from sessions.booking.models import Appointment
 from sessions.online import desk_services
 from sessions.online.desk_forms import DeclineForm, SettingsForms
@@ -115,7 +118,9 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
         return _pending_page(request, declining=appointment.pk, form=form)
     try:
         desk_services.appointment_decline(
-            appointment=appointment, reason=form.cleaned_data["reason"], by=request.user
+            appointment=appointment,
+            reason=form.cleaned_data["reason"],
+            by=cast(StaffUser, request.user),  # signed in: require_roles
         )
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
