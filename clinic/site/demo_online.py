@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from clinic import clock
 from intake.models import ConsentText, Intake, Patient
 from sessions.billing.models import BillableItem, Fee
 from sessions.models import AppointmentType, Location, OnlineBookingPolicy
@@ -70,7 +71,7 @@ def seed_online(*, users: dict, locations: list[Location]) -> int:
 
 
 def _surgery_answers() -> dict:
-    surgery = timezone.localdate() - timedelta(days=SURGERY_DAYS_AGO)
+    surgery = clock.clinic_today() - timedelta(days=SURGERY_DAYS_AGO)
     return {
         **CLEAR_ANSWERS,
         "surgeries": {"rows": [{"date": surgery.isoformat(), "description": "Knee scope"}]},
