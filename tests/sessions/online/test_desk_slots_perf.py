@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from clinic import clock
 from clinic.roles import Role
+from clinic.site import bench
 from sessions.booking.models import Appointment, AppointmentType, WorkingHours
 from sessions.online.models import OnlineBookingPolicy
 from sessions.online.slots import first_available, free_slots
@@ -171,3 +172,17 @@ def test_the_slot_finder_at_bench_scale(needling, capsys):
         )
     assert days  # some time is still free
     assert p95 < 250  # generous for a shared CI machine; the figure is printed above
+
+
+def test_the_bench_fixture_switches_online_booking_on_for_a_location(needling):
+    location, staff = _clinic(3)
+    OnlineBookingPolicy.get().practitioners.clear()
+    AppointmentType.objects.filter(pk=needling.pk).update(
+        bookable_online=False, for_new_patients=False
+    )
+    assert bench.online_booking_on(location_id=location.pk) == needling.pk
+    location.refresh_from_db()
+    needling.refresh_from_db()
+    assert location.books_online
+    assert needling.bookable_online and needling.for_new_patients
+    assert set(OnlineBookingPolicy.get().practitioners.all()) == set(staff)
