@@ -124,3 +124,9 @@ def test_a_call_back_request_is_closed_like_an_alert_s_call(front_desk, client_f
     assert task.note == "Booked by phone"
     event = AuditEvent.objects.filter(action="update", object_id=str(task.pk)).latest("id")
     assert event.patient == task.patient and event.detail == "call done"
+
+
+def test_the_admin_home_counts_them_and_links_the_settings(online, clinic_admin, client_for):
+    html = client_for(clinic_admin).get(reverse("home")).content.decode()
+    assert "<strong>1</strong> online booking awaiting approval" in html
+    assert reverse("sessions:online-settings") in html

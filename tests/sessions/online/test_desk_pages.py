@@ -1,10 +1,13 @@
 """The front desk's and clinic admin's online-booking pages (sessions/online/desk.py):
 who may open them, the settings page, approving and declining online bookings."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.models import AuditEvent
@@ -238,3 +241,42 @@ def test_a_front_desk_booking_cannot_be_declined_here(location, front_desk, clie
     assert NOT_WAITING in response.content.decode()
     booked.refresh_from_db()
     assert booked.status == Appointment.Status.BOOKED
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_pending_list_s_queries_do_not_grow_with_bookings(location, front_desk, client_for):
+    client = client_for(front_desk)
+    url = reverse("sessions:online-pending")
+
+    def book(n: int, first: int) -> None:
+        for i in range(n):
+            AppointmentFactory(
+                location=location,
+                start=local(2026, 11, 23, 8) + timedelta(minutes=30 * (first + i)),
+                booked_online=True,
+                needs_approval=True,
+            )
+
+    book(2, 0)
+    client.get(url)
+    few = _count(client, url)
+    book(10, 2)
+    assert _count(client, url) == few
+
+
+def test_the_settings_page_s_queries_do_not_grow_with_locations_and_types(clinic_admin, client_for):
+    client = client_for(clinic_admin)
+    url = reverse("sessions:online-settings")
+    LocationFactory()
+    AppointmentType.objects.create(name="Type 0", duration_minutes=30)
+    client.get(url)
+    few = _count(client, url)
+    for i in range(1, 8):
+        LocationFactory()
+        AppointmentType.objects.create(name=f"Type {i}", duration_minutes=30)
+    assert _count(client, url) == few
