@@ -133,6 +133,11 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     # Online booking: approving or declining a patient's online booking.
     "sessions:appointment-approve": _APPOINTMENT,
     "sessions:appointment-decline": _APPOINTMENT,
+    # Online booking's public pages name a location (and a type): no patient's record,
+    # and being public they are never refused by the middleware.
+    "sessions:online-services": ("treatment_sessions.Location", ""),
+    "sessions:online-slots": ("treatment_sessions.Location", ""),
+    "sessions:online-callback": ("treatment_sessions.Location", ""),
 }
 
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from sessions.followups import dispatch
+from sessions.online import sign_in_mail
 
 
 @shared_task
@@ -18,3 +19,10 @@ def dispatch_due_messages() -> int:
 @shared_task
 def send_messages(ids: list[int], claim: str) -> dict[int, str]:
     return dispatch.messages_send(ids=ids, claim=claim)
+
+
+@shared_task
+def online_sign_in_send(check_id: int) -> bool:
+    """Mail a returning patient's sign-in link (queued for every request; the worker
+    drops the ones for an address not on file)."""
+    return sign_in_mail.sign_in_send(check_id)

@@ -26,6 +26,7 @@ from sessions.models import Appointment
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
 from tests.e2e.conftest import backup_code
+from tests.e2e.test_e2e_online_booking import ONLINE_NOT_PAGES, ONLINE_PAGES
 from tests.factories import AppointmentFactory, PayerCaseFactory, UserFactory
 
 # Named URLs that are no page of their own, and why.
@@ -169,11 +170,13 @@ def test_every_named_url_is_checked_or_is_no_page():
         | PHYSIO_PAGES
         | ADMIN_PAGES
         | PATIENT_PAGES
+        | ONLINE_PAGES  # checked by test_e2e_online_booking.py
     )
+    not_pages = set(NOT_PAGES) | set(ONLINE_NOT_PAGES)
     everything = url_names(get_resolver())  # bench-floor exists only with BENCH=1
-    assert everything - checked - set(NOT_PAGES) == set()
-    assert checked & set(NOT_PAGES) == set()
-    assert (checked | set(NOT_PAGES)) - everything == set()
+    assert everything - checked - not_pages == set()
+    assert checked & not_pages == set()
+    assert (checked | not_pages) - everything == set()
 
 
 def test_signed_out_pages(browser: Browser, clinic, audit: Audit):

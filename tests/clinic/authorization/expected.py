@@ -129,6 +129,17 @@ EXPECTED: dict[str, tuple] = {
     "sessions:online-pending":      (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:appointment-approve": (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:appointment-decline": (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    # Online booking: public pages, and links a patient holds (a hold, email checks).
+    "sessions:online-start":        (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-sign-in":      (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-signed-in":    (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:online-sign-out":     (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-services":     (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-slots":        (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-callback":     (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-details":      (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:online-check-email":  (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:online-confirm":      (OK,       BAD_LINK, OK,        OK,        OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

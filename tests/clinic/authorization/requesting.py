@@ -17,6 +17,7 @@ from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.booking import feeds
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
+from sessions.online import signin
 from tests.clinic.authorization.expected import (
     ADMIN_SITE,
     ADMIN_SITE_URLS,
@@ -51,6 +52,21 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
     "sessions:aftercare": (AFTERCARE_PURPOSE, "delivery", "other_delivery", {}),
     "sessions:receipt-link": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
     "sessions:receipt-link-pdf": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
+    # Online booking.
+    "sessions:online-signed-in": (
+        signin.SIGN_IN_PURPOSE,
+        "sign_in_check",
+        "other_sign_in_check",
+        {},
+    ),
+    "sessions:online-details": (signin.HOLD_PURPOSE, "hold", "other_hold", {}),
+    "sessions:online-check-email": (signin.HOLD_PURPOSE, "hold", "other_hold", {}),
+    "sessions:online-confirm": (
+        signin.CONFIRM_PURPOSE,
+        "confirm_check",
+        "other_confirm_check",
+        {},
+    ),
 }
 
 
@@ -150,6 +166,19 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:online-pending": no_args,
     "sessions:appointment-approve": lambda w: {"pk": w.appointment.pk},
     "sessions:appointment-decline": lambda w: {"pk": w.appointment.pk},
+    # Online booking, public.
+    "sessions:online-start": no_args,
+    "sessions:online-sign-in": no_args,
+    "sessions:online-sign-out": no_args,
+    "sessions:online-services": lambda w: {"location_pk": w.online_location.pk},
+    "sessions:online-slots": lambda w: {
+        "location_pk": w.online_location.pk,
+        "type_pk": w.online_type.pk,
+    },
+    "sessions:online-callback": lambda w: {
+        "location_pk": w.online_location.pk,
+        "type_pk": w.online_type.pk,
+    },
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }

@@ -3,7 +3,7 @@ of each role, and a physiotherapist who authored none of them."""
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from axes.models import AccessAttempt
@@ -19,14 +19,18 @@ from sessions.models import (
     AftercareDelivery,
     Alert,
     Appointment,
+    AppointmentType,
     CalendarFeed,
     CallTask,
+    EmailCheck,
     Invoice,
+    Location,
     MissedVisitFee,
     NeedlingSite,
     PayerCase,
     ReceiptLink,
     ScheduledMessage,
+    SlotHold,
     Visit,
 )
 from tests.factories import (
@@ -74,6 +78,16 @@ class World:
     other_receipt_link: ReceiptLink
     payer_case: PayerCase  # A's workers' compensation case
     missed_fee: MissedVisitFee  # a fee proposed for A's no-show
+    # Online booking: a location and a type offered online, A's and B's held times and
+    # the email checks (sign-in, and a new person's confirmation) each of them holds.
+    online_location: Location
+    online_type: AppointmentType
+    hold: SlotHold
+    other_hold: SlotHold
+    sign_in_check: EmailCheck
+    other_sign_in_check: EmailCheck
+    confirm_check: EmailCheck
+    other_confirm_check: EmailCheck
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -135,6 +149,32 @@ def _receipt_link(invoice, clerk) -> ReceiptLink:
     )
 
 
+def _hold(location, kind, practitioner, start, email) -> SlotHold:
+    return SlotHold.objects.create(
+        location=location,
+        type=kind,
+        practitioner=practitioner,
+        start=start,
+        end=start + kind.duration,
+        status=SlotHold.Status.AWAITING,
+        expires_at=timezone.now() + timedelta(minutes=30),
+        first_name="Pat",
+        last_name="Newcomer",
+        date_of_birth=date(1990, 1, 1),
+        email=email,
+    )
+
+
+def _email_check(purpose, email, *, patient=None, hold=None) -> EmailCheck:
+    return EmailCheck.objects.create(
+        purpose=purpose,
+        email=email,
+        patient=patient,
+        hold=hold,
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+
+
 def build_world() -> World:
     now = timezone.now()
     front_desk = UserFactory(username="frontdesk", role=Role.FRONT_DESK)
@@ -182,6 +222,18 @@ def build_world() -> World:
         message=checkin, soreness=9, compared="worse", red_flags=["fever"]
     )
     alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)
+    online_location = LocationFactory(name="Online", books_online=True)
+    online_type = AppointmentType.objects.create(
+        name="Online assessment",
+        duration_minutes=60,
+        involves_needling=False,
+        bookable_online=True,
+        for_new_patients=True,
+    )
+    soon = now + timedelta(days=3)
+    hold = _hold(online_location, online_type, author, soon, "new.a@example.com")
+    other_hold = _hold(online_location, online_type, author, soon + timedelta(hours=2), "b@x.org")
+    sign_in, confirm = EmailCheck.Purpose.SIGN_IN, EmailCheck.Purpose.CONFIRM
 
     return World(
         front_desk=front_desk,
@@ -221,4 +273,12 @@ def build_world() -> World:
         other_receipt_link=_receipt_link(_invoice(bob, location, front_desk), front_desk),
         payer_case=PayerCaseFactory(patient=alice),
         missed_fee=missed_fee,
+        online_location=online_location,
+        online_type=online_type,
+        hold=hold,
+        other_hold=other_hold,
+        sign_in_check=_email_check(sign_in, alice.email, patient=alice),
+        other_sign_in_check=_email_check(sign_in, bob.email, patient=bob),
+        confirm_check=_email_check(confirm, hold.email, hold=hold),
+        other_confirm_check=_email_check(confirm, other_hold.email, hold=other_hold),
     )
