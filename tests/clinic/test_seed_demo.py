@@ -3,6 +3,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -198,3 +199,17 @@ def test_make_run_prints_the_public_booking_address(settings):
     Command(stdout=out).print_banner("127.0.0.1", 8000, site_url="http://127.0.0.1:8000")
     assert "Patients book online at:  http://127.0.0.1:8000/book/" in out.getvalue()
     assert "mei.chen@example.com" in out.getvalue()
+
+
+def test_a_new_person_finds_the_demo_assessment_and_times_online(db, settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    kensington = Location.objects.get(name="Calgary – Kensington")
+    assessment = AppointmentType.objects.get(name="Initial assessment")
+    start = client.get(reverse("sessions:online-start")).content.decode()
+    assert "Kensington" in start and "Cochrane" in start
+    services = client.get(reverse("sessions:online-services", args=[kensington.pk]))
+    assert "Initial assessment" in services.content.decode()
+    slots = client.get(reverse("sessions:online-slots", args=[kensington.pk, assessment.pk]))
+    assert slots.status_code == 200
+    assert slots.context["days"], "the demo's assessment has free times online"
