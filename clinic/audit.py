@@ -130,6 +130,9 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:account": _PATIENT,
     "sessions:statement-pdf": _PATIENT,
     "sessions:refund-add": _PATIENT,
+    # Online booking: approving or declining a patient's online booking.
+    "sessions:appointment-approve": _APPOINTMENT,
+    "sessions:appointment-decline": _APPOINTMENT,
     # Online booking's public pages name a location (and a type): no patient's record,
     # and being public they are never refused by the middleware.
     "sessions:online-services": ("treatment_sessions.Location", ""),

@@ -110,6 +110,13 @@ def password_link(*, user: StaffUser, new_account: bool) -> None:
     )
 
 
+def online_declined(*, to: str, first_name: str, start: datetime, location: object) -> None:
+    """The clinic could not confirm an online booking (it waited for approval and was
+    declined): a polite note asking the patient to call. Never the reason."""
+    context = {"first_name": first_name, "start": start, "location": location}
+    _send("online-declined", to, context)
+
+
 def online_sign_in(*, to: str, link: str, expires_at: datetime) -> None:
     """A returning patient's one-time link to sign in and book online (good until
     ``expires_at``); it names nobody and nothing booked."""

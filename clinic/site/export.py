@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, Q
 from django.utils import timezone
 
 from clinic.models import AuditEvent
@@ -28,6 +28,7 @@ from sessions.models import (
     CheckinAnswer,
     Course,
     CreditNote,
+    EmailCheck,
     Invoice,
     InvoiceLine,
     MissedVisitFee,
@@ -37,8 +38,14 @@ from sessions.models import (
     PaymentAllocation,
     Refund,
     ScheduledMessage,
+    SlotHold,
     Visit,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
 )
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Reasons used for more than one field.
 BILLING_LATER = (
@@ -139,6 +146,8 @@ RECORD: dict[type[Model], Part] = {
             "front_desk_note",
             "eligibility_override",
             "authorisation_override",
+            "booked_online",
+            "needs_approval",
             "created_at",
             "updated_at",
         ),
@@ -249,9 +258,81 @@ RECORD: dict[type[Model], Part] = {
         left_out={"id": ROW_ID, "visit": NESTED},
     ),
     CallTask: Part(
-        fields=("created_at", "done_at", "note"),
+        fields=("created_at", "reason", "done_at", "note"),
         shown_as={"done_by": "done_by"},
-        left_out={"id": ROW_ID, "patient": NESTED, "alert": NESTED},
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "alert": "the alert it follows, shown by where it appears: under a visit's "
+            "alert, or among the call-back requests when it follows none",
+        },
+    ),
+    # Online booking: the patient's self-service link, held slots, email proofs, the
+    # wait list and its offers.
+    VisitLink: Part(
+        fields=("created_at",),
+        left_out={"id": ROW_ID, "appointment": NESTED, "nonce": NONCE},
+    ),
+    SlotHold: Part(
+        fields=(
+            "start",
+            "end",
+            "status",
+            "expires_at",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "created_at",
+        ),
+        shown_as={
+            "location": "location",
+            "practitioner": "practitioner",
+            "type": "type",
+            "replaces": "replaces_visit_at",
+            "appointment": "booked_visit_at",
+        },
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
+    ),
+    EmailCheck: Part(
+        fields=("purpose", "email", "created_at", "expires_at", "used_at"),
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "hold": "the held slot it confirmed: shown by where it appears (under the "
+            "hold; a sign-in's check has none)",
+            "nonce": NONCE,
+        },
+    ),
+    WaitListEntry: Part(
+        fields=(
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "earliest",
+            "latest",
+            "time_of_day",
+            "priority",
+            "note",
+            "source",
+            "status",
+            "created_at",
+        ),
+        shown_as={
+            "location": "location",
+            "type": "type",
+            "practitioner": "practitioner",
+            "weekdays": "days",
+            "created_by": "added_by",
+        },
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
+    ),
+    WaitListOffer: Part(
+        fields=("status", "offered_at", "expires_at", "answered_at"),
+        shown_as={"hold": "slot_start"},
+        left_out={"id": ROW_ID, "entry": NESTED, "nonce": NONCE},
     ),
 }
 
@@ -308,7 +389,7 @@ def _alert(alert: Alert) -> dict:
         "answered_at": _value(alert.answer.answered_at),
         "physio": _name(alert.physio),
         "acknowledged_by": _name(alert.acknowledged_by),
-        "call_task": {**_fields(task), "done_by": _name(task.done_by)} if task else None,
+        "call_task": _call_task(task) if task else None,
     }
 
 
@@ -337,7 +418,36 @@ def _visit(v: Visit) -> dict:
     }
 
 
+def _call_task(task: CallTask) -> dict:
+    return {**_fields(task), "done_by": _name(task.done_by)}
+
+
+def _hold(hold: SlotHold) -> dict:
+    return {
+        **_fields(hold),
+        "location": hold.location.name,
+        "practitioner": _name(hold.practitioner),
+        "type": hold.type.name,
+        "replaces_visit_at": _value(hold.replaces.start) if hold.replaces else None,
+        "booked_visit_at": _value(hold.appointment.start) if hold.appointment else None,
+        "email_checks": [_fields(c) for c in hold.email_checks.all()],
+    }
+
+
+def _wait_list_entry(entry: WaitListEntry) -> dict:
+    return {
+        **_fields(entry),
+        "location": entry.location.name,
+        "type": entry.type.name,
+        "practitioner": _name(entry.practitioner),
+        "days": [WEEKDAYS[d] for d in entry.weekdays or [] if d in range(7)],
+        "added_by": _name(entry.created_by),
+        "offers": [{**_fields(o), "slot_start": _value(o.hold.start)} for o in entry.offers.all()],
+    }
+
+
 def _appointment(a: Appointment) -> dict:
+    link = getattr(a, "visit_link", None)
     return {
         **_fields(a),
         "type": a.type.name,
@@ -348,6 +458,7 @@ def _appointment(a: Appointment) -> dict:
         "reminders": [
             _fields(m) for m in a.messages.all() if m.kind == ScheduledMessage.Kind.REMINDER
         ],
+        "self_service_link": _fields(link) if link else None,
     }
 
 
@@ -379,7 +490,7 @@ def patient_export(patient: Patient) -> dict:
     )
     appointments = (
         Appointment.objects.filter(patient=patient)
-        .select_related("type", "location", "practitioner", "course", "created_by")
+        .select_related("type", "location", "practitioner", "course", "created_by", "visit_link")
         .prefetch_related(
             Prefetch("messages", queryset=ScheduledMessage.objects.order_by("due_at", "id"))
         )
@@ -412,6 +523,27 @@ def patient_export(patient: Patient) -> dict:
         )
         .order_by("appointment__start")
     )
+    holds = (
+        SlotHold.objects.filter(
+            Q(patient=patient) | Q(appointment__patient=patient) | Q(replaces__patient=patient)
+        )
+        .select_related("location", "practitioner", "type", "replaces", "appointment")
+        .prefetch_related(
+            Prefetch("email_checks", queryset=EmailCheck.objects.order_by("created_at", "id"))
+        )
+        .order_by("created_at", "id")
+    )
+    wait_list = (
+        WaitListEntry.objects.filter(patient=patient)
+        .select_related("location", "type", "practitioner", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=WaitListOffer.objects.select_related("hold").order_by("offered_at", "id"),
+            )
+        )
+        .order_by("created_at", "id")
+    )
     return {
         "exported_at": timezone.now().isoformat(),
         "patient": _fields(patient),
@@ -423,4 +555,18 @@ def patient_export(patient: Patient) -> dict:
         "courses": [_fields(c) for c in patient.courses.order_by("started_on", "id")],
         "appointments": [_appointment(a) for a in appointments],
         "visits": [_visit(v) for v in visits],
+        "call_backs": [
+            _call_task(t)
+            for t in CallTask.objects.filter(patient=patient, alert__isnull=True)
+            .select_related("done_by")
+            .order_by("created_at", "id")
+        ],
+        "wait_list": [_wait_list_entry(e) for e in wait_list],
+        "online_holds": [_hold(h) for h in holds.distinct()],
+        "email_sign_ins": [
+            _fields(c)
+            for c in EmailCheck.objects.filter(patient=patient, hold__isnull=True).order_by(
+                "created_at", "id"
+            )
+        ],
     }

@@ -62,6 +62,8 @@ NOT_PAGES = {
     "sessions:credit-note-add": "POST only; a refusal is the invoice page, checked",
     "sessions:credit-apply": "POST only; a refusal is the invoice page, checked",
     "sessions:refund-add": "POST only; a refusal is the account page, checked",
+    "sessions:appointment-approve": "POST only; redirects to the pending list or back",
+    "sessions:appointment-decline": "POST only; a refusal is the pending list, checked",
 }
 
 SIGNED_OUT_PAGES = {
@@ -91,6 +93,7 @@ FRONT_DESK_PAGES = {
     "sessions:case-new",
     "sessions:case-edit",
     "sessions:case-payment",
+    "sessions:online-pending",
     "mfa-setup",
     "password_change",
     "password_change_done",
@@ -125,7 +128,13 @@ BILLING_PAGES = {
     "sessions:account",
     "sessions:missed-fee",
 }
-ADMIN_PAGES = {"home", "audit-log", "staff-access", "sessions:message-health"}
+ADMIN_PAGES = {
+    "home",
+    "audit-log",
+    "staff-access",
+    "sessions:message-health",
+    "sessions:online-settings",
+}
 PATIENT_PAGES = {
     "intake:patient-detail",
     "intake:fill",
@@ -281,6 +290,22 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
 
     page.goto(f"{url}/invoices/{clinic.invoice.pk}/receipt/")
     audit.check(page, "receipt (no registration number on file)")
+
+    # An online booking waiting for approval: marked on the appointment page, listed.
+    waiting = AppointmentFactory(
+        patient=clinic.marcus,
+        location=clinic.today.location,
+        practitioner=clinic.today.practitioner,
+        start=clinic.today.start + timedelta(days=7),
+        booked_online=True,
+        needs_approval=True,
+    )
+    page.goto(f"{url}/appointments/{waiting.pk}/")
+    audit.check(page, "appointment booked online, awaiting approval")
+    page.goto(f"{url}/online/pending/")
+    audit.check(page, "online bookings awaiting approval")
+    refuse(page, "Decline and cancel")
+    audit.check_refused(page, "online booking, decline without a reason")
 
     page.goto(f"{url}/patients/{marcus}/course/")
     audit.check(page, "course plan")
@@ -473,9 +498,15 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         ("/billing/day-sheet/", "day sheet (admin)"),
         ("/billing/receivables/", "receivables (admin)"),
         ("/screening/rules/", "screening rules (admin)"),
+        ("/online/settings/", "online booking settings"),
+        ("/online/pending/", "online bookings awaiting approval (admin, none)"),
     ]:
         page.goto(clinic.url + path)
         audit.check(page, label)
+    page.goto(clinic.url + "/online/settings/")
+    page.get_by_label("Book up to (days ahead)").fill("0")
+    refuse(page, "Save the settings")
+    audit.check_refused(page, "online booking settings, refused")
     page.context.close()
     audit.assert_clean(ADMIN_PAGES)
 

@@ -123,6 +123,12 @@ EXPECTED: dict[str, tuple] = {
     "sessions:account":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:statement-pdf":       (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:refund-add":          (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    # Online booking, the desk's pages: settings for the clinic admin; approvals for
+    # front desk and clinic admin, never a physio.
+    "sessions:online-settings":     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:online-pending":      (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:appointment-approve": (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:appointment-decline": (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Online booking: public pages, and links a patient holds (a hold, email checks).
     "sessions:online-start":        (OK,       OK,       OK,        OK,        OK),
     "sessions:online-sign-in":      (OK,       OK,       OK,        OK,        OK),

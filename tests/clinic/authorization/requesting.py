@@ -162,6 +162,10 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:account": lambda w: {"patient_pk": w.patient.pk},
     "sessions:statement-pdf": lambda w: {"patient_pk": w.patient.pk},
     "sessions:refund-add": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:online-settings": no_args,
+    "sessions:online-pending": no_args,
+    "sessions:appointment-approve": lambda w: {"pk": w.appointment.pk},
+    "sessions:appointment-decline": lambda w: {"pk": w.appointment.pk},
     # Online booking, public.
     "sessions:online-start": no_args,
     "sessions:online-sign-in": no_args,
@@ -209,6 +213,9 @@ POST: dict[str, dict] = {
     "sessions:credit-note-add": {},
     "sessions:credit-apply": {},
     "sessions:refund-add": {},
+    # Online booking's approvals: A's visit is not waiting, so the service says so.
+    "sessions:appointment-approve": {},
+    "sessions:appointment-decline": {},
 }
 
 
