@@ -5,7 +5,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from clinic.roles import Role
-from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    ConsentText,
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -32,6 +40,7 @@ SECRETS = {
     "checkin": "checkin-nonce-0123456789abcdef",
     "reminder": "reminder-nonce-0123456789abcdef",
     "claim": "claim-token-0123456789abcdef",
+    "messages": "messages-nonce-0123456789abcdef",
 }
 
 
@@ -188,5 +197,19 @@ def build_full_record() -> Patient:
     )
     CallTask.objects.create(
         patient=patient, alert=alert, done_by=desk, done_at=START + timedelta(hours=25), note="ok"
+    )
+    SmsConsentEvent.objects.create(
+        patient=patient,
+        kind=SmsConsentEvent.Kind.GIVEN,
+        source=SmsConsentEvent.Source.FRONT_DESK,
+        at=START - timedelta(days=5),
+        recorded_by=desk,
+        mobile="+14035550123",
+    )
+    MessagesLink.objects.create(
+        patient=patient,
+        nonce=SECRETS["messages"],
+        created_at=START - timedelta(days=2),
+        revoked_at=START - timedelta(days=1),
     )
     return patient

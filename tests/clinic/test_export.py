@@ -10,7 +10,14 @@ from django.urls import reverse
 
 from clinic.models import AuditEvent
 from clinic.site import export
-from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -74,6 +81,8 @@ def _rows(data: dict) -> dict:
         Intake: data["intakes"],
         IntakeInvitation: data["intakes"][0]["invitations"],
         HealthUpdate: data["health_updates"],
+        SmsConsentEvent: data["sms_consent_events"],
+        MessagesLink: data["messages_links"],
         Course: data["courses"],
         Appointment: data["appointments"],
         Visit: data["visits"],

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clinic.roles import Role
 from intake import services as intake_services
-from intake.models import Intake, IntakeInvitation, Patient
+from intake.models import Intake, IntakeInvitation, MessagesLink, Patient
 from sessions.billing import services as billing
 from sessions.booking import feeds
 from sessions.models import (
@@ -74,6 +74,9 @@ class World:
     other_receipt_link: ReceiptLink
     payer_case: PayerCase  # A's workers' compensation case
     missed_fee: MissedVisitFee  # a fee proposed for A's no-show
+    # A message-preferences link each of A and B hold.
+    messages_link: MessagesLink
+    other_messages_link: MessagesLink
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -133,6 +136,10 @@ def _receipt_link(invoice, clerk) -> ReceiptLink:
         nonce=secrets.token_urlsafe(24),
         sent_by=clerk,
     )
+
+
+def _messages_link(patient) -> MessagesLink:
+    return MessagesLink.objects.create(patient=patient, nonce=secrets.token_urlsafe(24))
 
 
 def build_world() -> World:
@@ -221,4 +228,6 @@ def build_world() -> World:
         other_receipt_link=_receipt_link(_invoice(bob, location, front_desk), front_desk),
         payer_case=PayerCaseFactory(patient=alice),
         missed_fee=missed_fee,
+        messages_link=_messages_link(alice),
+        other_messages_link=_messages_link(bob),
     )
