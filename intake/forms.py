@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic import clock
 from clinic.text import DigitsCharField, IdentityCharField, ascii_digits
@@ -49,6 +50,15 @@ MOBILE_NOT_TEXTABLE = (
 )
 
 
+class MobileNumberInput(RegionalPhoneNumberWidget):
+    """A stored number in the national format; what was typed, exactly as typed."""
+
+    def format_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value or None
+        return super().format_value(value)
+
+
 class MobileNumberField(PhoneNumberField):
     """A mobile number as people type it (any spacing, digits of any script), read in the
     clinic's region and shown in its national format; texts must be able to reach it."""
@@ -56,6 +66,7 @@ class MobileNumberField(PhoneNumberField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["max_length"] = phones.MAX_INPUT
         kwargs["region"] = settings.PHONE_DEFAULT_REGION
+        kwargs["widget"] = MobileNumberInput(region=settings.PHONE_DEFAULT_REGION)
         kwargs.setdefault("label", "Mobile number")
         super().__init__(*args, **kwargs)
         self.error_messages["invalid"] = MOBILE_INVALID

@@ -66,8 +66,6 @@ def national(number: phonenumbers.PhoneNumber | str | None, region: str) -> str:
         number = parsed
     if not phonenumbers.is_valid_number(number):
         return str(getattr(number, "raw_input", "") or "")
-    if phonenumbers.region_code_for_number(number) == region or (
-        region in phonenumbers.region_codes_for_country_code(number.country_code)
-    ):
+    if region in phonenumbers.region_codes_for_country_code(number.country_code or 0):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -169,11 +169,11 @@ def patient_messages(request, pk: int):
             return redirect("intake:patient-detail", patient.pk)
     if request.method != "POST":
         audit.record(request, audit.Action.VIEW, obj=patient, detail="message choices")
-    events = patient.sms_consent_events.select_related("recorded_by").order_by("-at", "-id")
+    history = patient.sms_consent_events.select_related("recorded_by").order_by("-at", "-id")
     return render(
         request,
         "intake/patient_messages.html",
-        {"patient": patient, "form": form, "events": events[:50]},
+        {"patient": patient, "form": form, "events": history[:50]},
     )
 
 
