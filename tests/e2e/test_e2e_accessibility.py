@@ -264,7 +264,9 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
 
     page.goto(f"{url}/patients/{marcus}/messages/")
     audit.check(page, "patient's message choices")
-    page.get_by_role("group", name="Visit reminders").get_by_label("Text message", exact=True).check()
+    page.get_by_role("group", name="Visit reminders").get_by_label(
+        "Text message", exact=True
+    ).check()
     refuse(page, "Save")
     audit.check_refused(page, "patient's message choices, texts without consent")
     page.goto(f"{url}/patients/phones-to-fix/")

@@ -42,7 +42,9 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
     audit.check(page, "receipt")
     page.goto(clinic.messages_link)
     audit.check(page, "message choices")
-    page.get_by_role("group", name="Visit reminders").get_by_label("Text message", exact=True).check()
+    page.get_by_role("group", name="Visit reminders").get_by_label(
+        "Text message", exact=True
+    ).check()
     refuse(page, "Save my choices")
     audit.check_refused(page, "message choices, texts without a number or consent")
     page.goto(clinic.checkin_link)

@@ -27,7 +27,9 @@ def test_a_patient_switches_reminders_to_texts_with_consent_on_a_phone(phone_pag
     patient, url = link
     page = phone_page
     page.goto(url)
-    expect(page.get_by_role("heading", name=re.compile("How should we reach you, Noor"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("How should we reach you, Noor"))
+    ).to_be_visible()
     # The page fits the phone: nothing to scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 

@@ -230,9 +230,7 @@ def test_the_patient_switches_reminders_to_texts_from_their_link(patient, settin
     assert audits.filter(action="view").exists() and audits.filter(action="update").exists()
 
 
-def test_a_bad_mobile_on_the_link_page_keeps_what_was_typed_and_saves_nothing(
-    patient, settings
-):
+def test_a_bad_mobile_on_the_link_page_keeps_what_was_typed_and_saves_nothing(patient, settings):
     url = _path(services.preferences_link(patient), settings)
     data = {"mobile": "403 55", "reminder_channel": SMS, "checkin_channel": EMAIL}
     response = Client().post(url, {**data, "sms_consent": "on"})
