@@ -94,6 +94,12 @@ class PatientForm(forms.ModelForm):
         required=False,
         label="This is a different person: create the record anyway",
     )
+    sms_consent = forms.BooleanField(
+        required=False,
+        label="The patient agrees to text messages at this mobile number",
+        help_text="Reminders and check-ins then go by text (and by email if there is one). "
+        "Change it later on the patient's Messages page.",
+    )
 
     class Meta:
         model = Patient
@@ -142,6 +148,12 @@ class PatientForm(forms.ModelForm):
         self.duplicates: list[Patient] = []
         # The confirmation only makes sense once a possible duplicate has been shown.
         self._confirm_field = self.fields.pop("confirm_not_duplicate")
+        if self.instance.pk or "mobile" not in self.fields:
+            del self.fields["sms_consent"]  # consent changes later go through the Messages page
+        else:  # asked right after the number it is about
+            order = list(self.fields)
+            order.insert(order.index("mobile") + 1, order.pop(order.index("sms_consent")))
+            self.order_fields(order)
         if not self.instance.pk and self.data.get(self.add_prefix("confirm_not_duplicate")):
             self.fields["confirm_not_duplicate"] = self._confirm_field
 
@@ -155,6 +167,16 @@ class PatientForm(forms.ModelForm):
 
     def clean_health_number(self) -> str:
         return "".join(c for c in self.cleaned_data["health_number"] if c not in " -")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", "Add the mobile number the patient agreed to texts at.")
+        return data
+
+    @property
+    def consents_to_sms(self) -> bool:
+        return bool(self.cleaned_data.get("sms_consent"))
 
     @property
     def confirmed_different(self) -> bool:

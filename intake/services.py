@@ -51,9 +51,16 @@ class PossibleDuplicates(ValidationError):
 
 
 @transaction.atomic
-def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Patient:
+def patient_create(
+    *,
+    patient: Patient,
+    confirmed_different: bool = False,
+    sms_consent: bool = False,
+    by: StaffUser | None = None,
+) -> Patient:
     """Register ``patient`` unless it looks like someone registered already; returns it
-    saved.
+    saved. With ``sms_consent`` (given at registration, recorded as by ``by``) reminders
+    and check-ins go by text (and by email too when there is an address).
 
     The duplicate check and the insert are serialised per folded name and birth date and
     per email (``clinic.locks``), so simultaneous submissions of one person create one
@@ -70,7 +77,15 @@ def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Pa
     if duplicates and not confirmed_different:
         raise PossibleDuplicates(duplicates)
     patient.full_clean()
+    if sms_consent:
+        if not patient.mobile:
+            raise ValidationError({"mobile": "Add the mobile number the patient agreed to."})
+        channel = Channel.BOTH if patient.email else Channel.SMS
+        patient.reminder_channel = patient.checkin_channel = channel
     patient.save()
+    if sms_consent:
+        _consent_event(patient, SmsConsentEvent.Kind.GIVEN, Source.INTAKE, by, timezone.now())
+        patient.save(update_fields=["sms_consent", "sms_consent_changed_at"])
     return patient
 
 

@@ -61,7 +61,10 @@ def patient_create(request):
         try:
             with once.claim(request) as claim:
                 patient = services.patient_create(
-                    patient=form.save(commit=False), confirmed_different=form.confirmed_different
+                    patient=form.save(commit=False),
+                    confirmed_different=form.confirmed_different,
+                    sms_consent=form.consents_to_sms,
+                    by=request.user,
                 )
                 claim.result_url = reverse("intake:patient-detail", args=[patient.pk])
         except once.Replayed as replay:
@@ -69,7 +72,8 @@ def patient_create(request):
         except services.PossibleDuplicates as exc:
             form.show_duplicates(exc)
         else:
-            audit.record(request, audit.Action.CREATE, obj=patient)
+            detail = "SMS consent given" if form.consents_to_sms else ""
+            audit.record(request, audit.Action.CREATE, obj=patient, detail=detail)
             messages.success(request, f"{patient} is registered.")
             return redirect(claim.result_url)
     return render(request, "intake/patient_form.html", {"form": form})

@@ -320,3 +320,53 @@ def test_staff_stop_the_patient_s_links(client_for, physio, patient, settings):
         reverse("intake:patient-messages", args=[patient.pk]), {"revoke_links": "1"}
     )
     assert Client().get(url).status_code == 404
+
+
+# --- Consent given at registration -------------------------------------------------
+
+NEW_PATIENT = {
+    "legal_first_name": "Ines",
+    "legal_last_name": "Ferreira",
+    "date_of_birth": "1985-03-02",
+    "sex": "female",
+    "province": "AB",
+    "email": "ines@example.com",
+    "email_reminders": "on",
+}
+
+
+def test_consent_given_at_registration_is_recorded_as_such(client_for, front_desk):
+    client_for(front_desk).post(
+        reverse("intake:patient-create"),
+        {**NEW_PATIENT, "mobile": "403 555 0190", "sms_consent": "on"},
+    )
+    patient = Patient.objects.get()
+    event = SmsConsentEvent.objects.get(patient=patient)
+    assert (event.kind, event.source, event.recorded_by) == ("given", "intake", front_desk)
+    assert services.channels_for(patient, REMINDER) == {SMS, EMAIL}
+    assert AuditEvent.objects.get(action="create", patient=patient).detail == "SMS consent given"
+
+
+def test_consent_at_registration_without_a_mobile_is_refused_on_the_mobile(
+    client_for, front_desk
+):
+    response = client_for(front_desk).post(
+        reverse("intake:patient-create"), {**NEW_PATIENT, "sms_consent": "on"}
+    )
+    assert response.status_code == 200
+    assert "Add the mobile number the patient agreed to texts at." in response.content.decode()
+    assert not Patient.objects.exists()
+
+
+def test_registering_without_the_box_records_no_consent(client_for, front_desk):
+    client_for(front_desk).post(
+        reverse("intake:patient-create"), {**NEW_PATIENT, "mobile": "403 555 0191"}
+    )
+    patient = Patient.objects.get()
+    assert patient.sms_consent == SmsConsent.NONE
+    assert services.channels_for(patient, REMINDER) == {EMAIL}
+
+
+def test_the_edit_form_does_not_offer_the_consent_box(client_for, front_desk, patient):
+    page = client_for(front_desk).get(reverse("intake:patient-edit", args=[patient.pk]))
+    assert 'name="sms_consent"' not in page.content.decode()
