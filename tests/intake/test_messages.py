@@ -347,9 +347,7 @@ def test_consent_given_at_registration_is_recorded_as_such(client_for, front_des
     assert AuditEvent.objects.get(action="create", patient=patient).detail == "SMS consent given"
 
 
-def test_consent_at_registration_without_a_mobile_is_refused_on_the_mobile(
-    client_for, front_desk
-):
+def test_consent_at_registration_without_a_mobile_is_refused_on_the_mobile(client_for, front_desk):
     response = client_for(front_desk).post(
         reverse("intake:patient-create"), {**NEW_PATIENT, "sms_consent": "on"}
     )
