@@ -86,6 +86,7 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "lockout-unlock": ("axes.AccessAttempt", ""),
     "intake:patient-detail": _PATIENT,
     "intake:patient-edit": _PATIENT,
+    "intake:patient-messages": _PATIENT,
     "intake:intake-send": _PATIENT,
     "intake:invitation-revoke": ("intake.IntakeInvitation", "intake__patient"),
     "intake:intake-summary": ("intake.Intake", "patient"),

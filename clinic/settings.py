@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import envbool, envclock, envhours, envint, envlist, envstr
@@ -433,6 +434,21 @@ AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
 # A receipt emailed to the patient, from when it was sent (the PDF they keep is lasting).
 RECEIPT_LINK_DAYS = envint("RECEIPT_LINK_DAYS", 30, minimum=1)
 CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
+# The message-preferences link a reminder or check-in carries (intake.services
+# .preferences_link), from when it was made.
+MESSAGES_LINK_DAYS = envint("MESSAGES_LINK_DAYS", 60, minimum=1)
+
+# Phone numbers (intake): a number typed without +country code is read as one of this
+# region (ISO 3166 code); numbers are stored as E.164 (+14035550101) and shown in the
+# region's national format.
+PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "CA").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"PHONE_DEFAULT_REGION={PHONE_DEFAULT_REGION!r} is not a region code (e.g. CA, US, GB)."
+    )
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 # `make bench` serves a reference page (clinic/site/views.bench_floor) when BENCH=1.
 BENCH = envbool("BENCH", False)

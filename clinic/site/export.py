@@ -13,10 +13,18 @@ from typing import Any
 
 from django.db.models import Model, Prefetch, Q
 from django.utils import timezone
+from phonenumbers import PhoneNumber
 
 from clinic.models import AuditEvent
 from clinic.types import StaffUser
-from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from intake.screening import RULES_BY_CODE
 from sessions.models import (
     Addendum,
@@ -81,6 +89,7 @@ RECORD: dict[type[Model], Part] = {
             "sex",
             "gender",
             "phone",
+            "mobile",
             "email",
             "address",
             "city",
@@ -91,11 +100,16 @@ RECORD: dict[type[Model], Part] = {
             "emergency_contact_phone",
             "emergency_contact_relationship",
             "email_reminders",
+            "reminder_channel",
+            "checkin_channel",
+            "sms_consent",
+            "sms_consent_changed_at",
             "created_at",
             "updated_at",
         ),
         left_out={
             "id": ROW_ID,
+            "phone_unreadable": "front-desk helper: whether the phone could be read as a number",
             "search_name": "search helper: a folded copy of the names",
             "search_phone": "search helper: a digits-only copy of the phone number",
         },
@@ -132,6 +146,15 @@ RECORD: dict[type[Model], Part] = {
         ),
         shown_as={"recorded_by": "recorded_by"},
         left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    SmsConsentEvent: Part(
+        fields=("at", "kind", "source", "mobile"),
+        shown_as={"recorded_by": "recorded_by"},
+        left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    MessagesLink: Part(
+        fields=("created_at", "revoked_at"),
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
     ),
     Course: Part(
         fields=("started_on", "closed_on", "planned_min", "planned_max"),
@@ -362,6 +385,8 @@ NOT_RECORD: dict[type[Model], str] = {
 
 
 def _value(value: Any) -> Any:
+    if isinstance(value, PhoneNumber):
+        return str(value)  # E.164
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -552,6 +577,11 @@ def patient_export(patient: Patient) -> dict:
             {**_fields(u), "recorded_by": _name(u.recorded_by)}
             for u in patient.health_updates.select_related("recorded_by").order_by("reported_at")
         ],
+        "sms_consent_events": [
+            {**_fields(e), "recorded_by": _name(e.recorded_by)}
+            for e in patient.sms_consent_events.select_related("recorded_by").order_by("at", "id")
+        ],
+        "messages_links": [_fields(k) for k in patient.messages_links.order_by("created_at", "id")],
         "courses": [_fields(c) for c in patient.courses.order_by("started_on", "id")],
         "appointments": [_appointment(a) for a in appointments],
         "visits": [_visit(v) for v in visits],

@@ -14,7 +14,14 @@ from django.utils.text import capfirst
 
 from clinic.site.export import RECORD
 from intake import selectors
-from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -38,6 +45,8 @@ from sessions.models import (
 CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (None, "intakes"): ("Intake questionnaires", Intake),
     (None, "health_updates"): ("Health updates", HealthUpdate),
+    (None, "sms_consent_events"): ("SMS consent", SmsConsentEvent),
+    (None, "messages_links"): ("Message-preferences links sent", MessagesLink),
     (None, "courses"): ("Courses of treatment", Course),
     (None, "appointments"): ("Appointments", Appointment),
     (None, "visits"): ("Visits", Visit),

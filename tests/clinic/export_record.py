@@ -5,7 +5,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from clinic.roles import Role
-from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    ConsentText,
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -43,6 +51,7 @@ SECRETS = {
     "sign_in": "sign-in-nonce-0123456789abcdef",
     "wait_list": "wait-list-nonce-0123456789abcdef",
     "offer": "offer-nonce-0123456789abcdef",
+    "messages": "messages-nonce-0123456789abcdef",
 }
 
 
@@ -207,6 +216,20 @@ def build_full_record() -> Patient:
         note="ok",
     )
     _online_records(patient, appointment, physio, desk)
+    SmsConsentEvent.objects.create(
+        patient=patient,
+        kind=SmsConsentEvent.Kind.GIVEN,
+        source=SmsConsentEvent.Source.FRONT_DESK,
+        at=START - timedelta(days=5),
+        recorded_by=desk,
+        mobile="+14035550123",
+    )
+    MessagesLink.objects.create(
+        patient=patient,
+        nonce=SECRETS["messages"],
+        created_at=START - timedelta(days=2),
+        revoked_at=START - timedelta(days=1),
+    )
     return patient
 
 

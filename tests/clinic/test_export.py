@@ -10,7 +10,14 @@ from django.urls import reverse
 
 from clinic.models import AuditEvent
 from clinic.site import export
-from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -85,6 +92,8 @@ def _rows(data: dict) -> dict:
         Intake: data["intakes"],
         IntakeInvitation: data["intakes"][0]["invitations"],
         HealthUpdate: data["health_updates"],
+        SmsConsentEvent: data["sms_consent_events"],
+        MessagesLink: data["messages_links"],
         Course: data["courses"],
         Appointment: data["appointments"],
         Visit: data["visits"],
@@ -216,6 +225,6 @@ def test_the_export_query_count_does_not_grow_with_the_record(full_record):
         )
     assert len(export.patient_export(full_record)["visits"]) == 4
     assert _export_queries(full_record) == one_visit
-    # 14, plus online booking's six: call-backs, wait list and offers, holds and their
-    # email checks, sign-ins.
-    assert one_visit <= 20
+    # 14, plus online booking's six (call-backs, wait list and offers, holds and their
+    # email checks, sign-ins) and one each for SMS consent events and message links.
+    assert one_visit <= 22

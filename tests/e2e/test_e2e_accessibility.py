@@ -80,6 +80,8 @@ FRONT_DESK_PAGES = {
     "intake:patient-create",
     "intake:patient-detail",
     "intake:patient-edit",
+    "intake:patient-messages",
+    "intake:phones-to-fix",
     "sessions:calendar-day",
     "sessions:calendar-week",
     "sessions:appointment-new",
@@ -139,6 +141,7 @@ PATIENT_PAGES = {
     "intake:patient-detail",
     "intake:fill",
     "intake:fill-step",
+    "intake:messages",
     "intake:intake-summary",
     "sessions:checkin",
     "sessions:aftercare",
@@ -270,6 +273,16 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
     page.get_by_label("Legal first name").fill("")
     refuse(page, "Save")
     audit.check_refused(page, "edit patient, no first name")
+
+    page.goto(f"{url}/patients/{marcus}/messages/")
+    audit.check(page, "patient's message choices")
+    page.get_by_role("group", name="Visit reminders").get_by_label(
+        "Text message", exact=True
+    ).check()
+    refuse(page, "Save")
+    audit.check_refused(page, "patient's message choices, texts without consent")
+    page.goto(f"{url}/patients/phones-to-fix/")
+    audit.check(page, "phone numbers to fix")
 
     page.goto(f"{url}/appointments/new/")
     refuse(page, "Register and continue")

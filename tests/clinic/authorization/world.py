@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clinic.roles import Role
 from intake import services as intake_services
-from intake.models import Intake, IntakeInvitation, Patient
+from intake.models import Intake, IntakeInvitation, MessagesLink, Patient
 from sessions.billing import services as billing
 from sessions.booking import feeds
 from sessions.models import (
@@ -88,6 +88,9 @@ class World:
     other_sign_in_check: EmailCheck
     confirm_check: EmailCheck
     other_confirm_check: EmailCheck
+    # A message-preferences link each of A and B hold.
+    messages_link: MessagesLink
+    other_messages_link: MessagesLink
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -173,6 +176,10 @@ def _email_check(purpose, email, *, patient=None, hold=None) -> EmailCheck:
         hold=hold,
         expires_at=timezone.now() + timedelta(minutes=30),
     )
+
+
+def _messages_link(patient) -> MessagesLink:
+    return MessagesLink.objects.create(patient=patient, nonce=secrets.token_urlsafe(24))
 
 
 def build_world() -> World:
@@ -281,4 +288,6 @@ def build_world() -> World:
         other_sign_in_check=_email_check(sign_in, bob.email, patient=bob),
         confirm_check=_email_check(confirm, hold.email, hold=hold),
         other_confirm_check=_email_check(confirm, other_hold.email, hold=other_hold),
+        messages_link=_messages_link(alice),
+        other_messages_link=_messages_link(bob),
     )
