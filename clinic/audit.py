@@ -86,6 +86,7 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "lockout-unlock": ("axes.AccessAttempt", ""),
     "intake:patient-detail": _PATIENT,
     "intake:patient-edit": _PATIENT,
+    "intake:patient-messages": _PATIENT,
     "intake:intake-send": _PATIENT,
     "intake:invitation-revoke": ("intake.IntakeInvitation", "intake__patient"),
     "intake:intake-summary": ("intake.Intake", "patient"),
@@ -133,6 +134,14 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:waitlist-edit": ("treatment_sessions.WaitListEntry", "patient"),
     # Public (no refusal to name): the location and service a new entry is for.
     "sessions:waitlist-join": ("treatment_sessions.AppointmentType", ""),
+    # Online booking: approving or declining a patient's online booking.
+    "sessions:appointment-approve": _APPOINTMENT,
+    "sessions:appointment-decline": _APPOINTMENT,
+    # Online booking's public pages name a location (and a type): no patient's record,
+    # and being public they are never refused by the middleware.
+    "sessions:online-services": ("treatment_sessions.Location", ""),
+    "sessions:online-slots": ("treatment_sessions.Location", ""),
+    "sessions:online-callback": ("treatment_sessions.Location", ""),
 }
 
 

@@ -171,3 +171,34 @@ def visit_moved_self(
         "manage_link": manage_link,
     }
     _send("visit-moved-self", to, context)
+
+
+def online_declined(*, to: str, first_name: str, start: datetime, location: object) -> None:
+    """The clinic could not confirm an online booking (it waited for approval and was
+    declined): a polite note asking the patient to call. Never the reason."""
+    context = {"first_name": first_name, "start": start, "location": location}
+    _send("online-declined", to, context)
+
+
+def online_sign_in(*, to: str, link: str, expires_at: datetime) -> None:
+    """A returning patient's one-time link to sign in and book online (good until
+    ``expires_at``); it names nobody and nothing booked."""
+    _send("online-sign-in", to, {"link": link, "expires_at": expires_at})
+
+
+def online_confirm(
+    *, to: str, first_name: str, link: str, start: datetime, practitioner: str, location: object
+) -> None:
+    """To a new person who booked online: the one link that confirms the booking (the
+    time is not booked until they press Confirm behind it)."""
+    _send(
+        "online-confirm",
+        to,
+        {
+            "first_name": first_name,
+            "link": link,
+            "start": start,
+            "practitioner": practitioner,
+            "location": location,
+        },
+    )

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import envbool, envclock, envhours, envint, envlist, envstr
@@ -215,6 +216,37 @@ else:
     EMAIL_FILE_PATH = Path(envstr("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", EMAIL_BACKEND)
 
+# Text messages (clinic/sms/): files in var/sms/ (one per message) unless Twilio is
+# configured. The callback and reply webhooks are checked with TWILIO_AUTH_TOKEN.
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = envstr("TWILIO_MESSAGING_SERVICE_SID", "")
+# Where the library sends its requests; the tests point it at a local fake provider.
+TWILIO_API_BASE = envstr("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_TIMEOUT_SECONDS = envint("TWILIO_TIMEOUT_SECONDS", 10, minimum=1)
+SMS_FILE_PATH = Path(envstr("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+SMS_BACKEND = envstr(
+    "SMS_BACKEND",
+    "clinic.sms.backends.twilio.SmsBackend"
+    if TWILIO_ACCOUNT_SID
+    else "clinic.sms.backends.filebased.SmsBackend",
+)
+if SMS_BACKEND == "clinic.sms.backends.twilio.SmsBackend":
+    if not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+        raise ImproperlyConfigured(
+            "SMS through Twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+    if not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+        raise ImproperlyConfigured(
+            "SMS through Twilio needs a sender: TWILIO_FROM_NUMBER (+1...) or "
+            "TWILIO_MESSAGING_SERVICE_SID"
+        )
+if not TWILIO_API_BASE.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"TWILIO_API_BASE must start with https:// (got {TWILIO_API_BASE!r})"
+    )
+
 # Celery: a filesystem broker under var/ unless CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -378,6 +410,8 @@ LOGGING = {
         # Django's own console and mail handlers do not redact: its records go to ours.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Twilio's library logs each request's URL and headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 
@@ -407,6 +441,21 @@ AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
 # A receipt emailed to the patient, from when it was sent (the PDF they keep is lasting).
 RECEIPT_LINK_DAYS = envint("RECEIPT_LINK_DAYS", 30, minimum=1)
 CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
+# The message-preferences link a reminder or check-in carries (intake.services
+# .preferences_link), from when it was made.
+MESSAGES_LINK_DAYS = envint("MESSAGES_LINK_DAYS", 60, minimum=1)
+
+# Phone numbers (intake): a number typed without +country code is read as one of this
+# region (ISO 3166 code); numbers are stored as E.164 (+14035550101) and shown in the
+# region's national format.
+PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "CA").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"PHONE_DEFAULT_REGION={PHONE_DEFAULT_REGION!r} is not a region code (e.g. CA, US, GB)."
+    )
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 # `make bench` serves a reference page (clinic/site/views.bench_floor) when BENCH=1.
 BENCH = envbool("BENCH", False)

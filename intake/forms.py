@@ -1,12 +1,17 @@
+import unicodedata
 from datetime import date, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic import clock
-from clinic.text import DigitsCharField, IdentityCharField
+from clinic.text import DigitsCharField, IdentityCharField, ascii_digits
+from intake import phones
 from intake.answers import CONSENT, Step, SurgeryAnswer, step_values, surgeries_values
-from intake.models import Patient
+from intake.models import Channel, Patient, SmsConsent
 from intake.screening import CONDITIONS, NeedleFear, Pregnancy
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -35,6 +40,49 @@ def long_text(label: str, help_text: str = "", required: bool = False) -> forms.
     )
 
 
+MOBILE_INVALID = (
+    "This is not a phone number we can read. Type it as (403) 555-0123, or with + and the "
+    "country code for a number outside North America (+44 7911 123456)."
+)
+MOBILE_NOT_TEXTABLE = (
+    "Texts cannot go to this number (it has an extension or is not a personal line). "
+    "Give a mobile number."
+)
+
+
+class MobileNumberInput(RegionalPhoneNumberWidget):
+    """A stored number in the national format; what was typed, exactly as typed."""
+
+    def format_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value or None
+        return super().format_value(value)
+
+
+class MobileNumberField(PhoneNumberField):
+    """A mobile number as people type it (any spacing, digits of any script), read in the
+    clinic's region and shown in its national format; texts must be able to reach it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["max_length"] = phones.MAX_INPUT
+        kwargs["region"] = settings.PHONE_DEFAULT_REGION
+        kwargs["widget"] = MobileNumberInput(region=settings.PHONE_DEFAULT_REGION)
+        kwargs.setdefault("label", "Mobile number")
+        super().__init__(*args, **kwargs)
+        self.error_messages["invalid"] = MOBILE_INVALID
+        self.widget.attrs.setdefault("autocomplete", "tel")
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = ascii_digits(unicodedata.normalize("NFKC", value)).strip()
+        return super().to_python(value)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and value.is_valid() and not phones.is_textable(value):
+            raise forms.ValidationError(MOBILE_NOT_TEXTABLE, code="not_textable")
+
+
 class PatientForm(forms.ModelForm):
     health_number = DigitsCharField(
         label="Alberta health number",
@@ -45,6 +93,12 @@ class PatientForm(forms.ModelForm):
     confirm_not_duplicate = forms.BooleanField(
         required=False,
         label="This is a different person: create the record anyway",
+    )
+    sms_consent = forms.BooleanField(
+        required=False,
+        label="The patient agrees to text messages at this mobile number",
+        help_text="Reminders and check-ins then go by text (and by email if there is one). "
+        "Change it later on the patient's Messages page.",
     )
 
     class Meta:
@@ -57,6 +111,7 @@ class PatientForm(forms.ModelForm):
             "sex",
             "gender",
             "phone",
+            "mobile",
             "email",
             "email_reminders",
             "address",
@@ -69,7 +124,10 @@ class PatientForm(forms.ModelForm):
             "emergency_contact_relationship",
         ]
         widgets = {"date_of_birth": DATE_INPUT}
+        labels = {"phone": "Phone (for calls)"}
+        help_texts = {"phone": "Any number to call the patient on; an extension is fine."}
         field_classes: dict[str, type[forms.Field]] = {
+            "mobile": MobileNumberField,
             "phone": DigitsCharField,
             "emergency_contact_phone": DigitsCharField,
         } | {
@@ -90,6 +148,12 @@ class PatientForm(forms.ModelForm):
         self.duplicates: list[Patient] = []
         # The confirmation only makes sense once a possible duplicate has been shown.
         self._confirm_field = self.fields.pop("confirm_not_duplicate")
+        if self.instance.pk or "mobile" not in self.fields:
+            del self.fields["sms_consent"]  # consent changes later go through the Messages page
+        else:  # asked right after the number it is about
+            order = list(self.fields)
+            order.insert(order.index("mobile") + 1, order.pop(order.index("sms_consent")))
+            self.order_fields(order)
         if not self.instance.pk and self.data.get(self.add_prefix("confirm_not_duplicate")):
             self.fields["confirm_not_duplicate"] = self._confirm_field
 
@@ -104,6 +168,16 @@ class PatientForm(forms.ModelForm):
     def clean_health_number(self) -> str:
         return "".join(c for c in self.cleaned_data["health_number"] if c not in " -")
 
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", "Add the mobile number the patient agreed to texts at.")
+        return data
+
+    @property
+    def consents_to_sms(self) -> bool:
+        return bool(self.cleaned_data.get("sms_consent"))
+
     @property
     def confirmed_different(self) -> bool:
         return bool(self.cleaned_data.get("confirm_not_duplicate"))
@@ -113,6 +187,43 @@ class PatientForm(forms.ModelForm):
         self.duplicates = error.patients
         self.fields.setdefault("confirm_not_duplicate", self._confirm_field)
         self.add_error(None, error)
+
+
+class MessagesForm(forms.Form):
+    """How a patient gets reminders and check-ins, and their SMS consent: on the staff
+    page (``for_patient=False``) and on the patient's own link page, which also asks for
+    the mobile number."""
+
+    mobile = MobileNumberField(required=False, help_text="The number our text messages go to.")
+    reminder_channel = forms.ChoiceField(
+        label="Visit reminders", choices=Channel.choices, widget=forms.RadioSelect
+    )
+    checkin_channel = forms.ChoiceField(
+        label="Check-ins after a visit", choices=Channel.choices, widget=forms.RadioSelect
+    )
+    sms_consent = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, patient: Patient, for_patient: bool, **kwargs: Any):
+        kwargs.setdefault(
+            "initial",
+            {
+                "mobile": patient.mobile,
+                "reminder_channel": patient.reminder_channel,
+                "checkin_channel": patient.checkin_channel,
+                "sms_consent": patient.sms_consent == SmsConsent.GIVEN,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        consent = self.fields["sms_consent"]
+        if for_patient:
+            consent.label = (
+                f"I agree to get text messages from {settings.CLINIC_NAME} at this number. "
+                "I can reply STOP to any text to stop them."
+            )
+        else:
+            del self.fields["mobile"]  # staff change it with the patient's other details
+            consent.label = "The patient agrees to text messages (asked in person or by phone)"
+            consent.help_text = "Untick if the patient no longer wants texts."
 
 
 class PatientSearchForm(forms.Form):

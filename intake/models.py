@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic import clock, locks
 from clinic.text import ascii_digits
+from intake import phones
 from intake.names import fold_name, name_key
 
 ASCII_DIGITS = frozenset("0123456789")
@@ -60,6 +62,31 @@ class PatientQuerySet(models.QuerySet):
         return qs.order_by("search_name", "id")
 
 
+class Channel(models.TextChoices):
+    """How a patient wants one kind of message: ``intake.services.channels_for`` says
+    which of these may actually be used."""
+
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    BOTH = "both", "Email and text message"
+
+
+class MessagePurpose(models.TextChoices):
+    """The kinds of message a patient chooses a channel for, separately."""
+
+    REMINDER = "reminder", "Visit reminders"
+    CHECKIN = "checkin", "Check-ins after a visit"
+
+
+class SmsConsent(models.TextChoices):
+    """A patient's SMS consent now; ``SmsConsentEvent`` rows are its history."""
+
+    NONE = "none", "Not asked"
+    GIVEN = "given", "Agreed to texts"
+    WITHDRAWN = "withdrawn", "Declined texts"
+    OPTED_OUT = "opted_out", "Opted out by replying STOP"
+
+
 class Patient(models.Model):
     class Sex(models.TextChoices):
         FEMALE = "female", "Female"
@@ -73,7 +100,11 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=12, choices=Sex.choices, default=Sex.UNDISCLOSED)
     gender = models.CharField(max_length=60, blank=True)
+    # Free text for calling (it may hold an extension or a note); texts go to ``mobile``.
     phone = models.CharField(max_length=30, blank=True)
+    mobile = PhoneNumberField(
+        "mobile number", blank=True, max_length=20, help_text="Text messages go to this number."
+    )
     email = models.EmailField(blank=True)
     address = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
@@ -95,6 +126,25 @@ class Patient(models.Model):
     # Text, not a sized column: folding can lengthen a name (NFKD: "ﬃ" -> "ffi").
     search_name = models.TextField(editable=False, default="")
     search_phone = models.CharField(max_length=30, editable=False, default="")
+    # Kept by save(): ``phone`` holds text that is not a phone number (front desk's list
+    # of numbers to fix, intake:phones-to-fix).
+    phone_unreadable = models.BooleanField(editable=False, default=False)
+    # Messaging: the channel chosen per kind of message, and SMS consent now (its history
+    # is SmsConsentEvent; only intake.services changes these).
+    reminder_channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL, editable=False
+    )
+    checkin_channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL, editable=False
+    )
+    sms_consent = models.CharField(
+        "SMS consent",
+        max_length=10,
+        choices=SmsConsent.choices,
+        default=SmsConsent.NONE,
+        editable=False,
+    )
+    sms_consent_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,6 +161,11 @@ class Patient(models.Model):
             models.Index(
                 fields=["legal_last_name", "legal_first_name", "id"], name="patient_name_idx"
             ),
+            models.Index(
+                fields=["legal_last_name", "legal_first_name", "id"],
+                condition=models.Q(phone_unreadable=True),
+                name="patient_phone_unreadable_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -123,6 +178,7 @@ class Patient(models.Model):
         )
         self.search_name = fold_name(names)
         self.search_phone = "".join(c for c in ascii_digits(self.phone) if c in ASCII_DIGITS)
+        self.phone_unreadable = phones.is_unreadable(self.phone, settings.PHONE_DEFAULT_REGION)
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
@@ -170,6 +226,15 @@ class Patient(models.Model):
     @property
     def initials(self) -> str:
         return f"{self.legal_first_name[:1]}{self.legal_last_name[:1]}".upper()
+
+    def channel_for(self, purpose: str) -> "Channel":
+        """The channel the patient chose for ``purpose`` (a ``MessagePurpose``). Raises
+        ValueError for another purpose."""
+        if purpose == MessagePurpose.REMINDER:
+            return Channel(self.reminder_channel)
+        if purpose == MessagePurpose.CHECKIN:
+            return Channel(self.checkin_channel)
+        raise ValueError(f"no channel is chosen for {purpose!r}")
 
 
 class ConsentText(models.Model):
@@ -345,3 +410,57 @@ class HealthUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} for {self.patient}"
+
+
+class SmsConsentEvent(models.Model):
+    """One change of a patient's SMS consent: when, how, by whom. Never edited."""
+
+    class Kind(models.TextChoices):
+        GIVEN = "given", "Agreed to texts"
+        WITHDRAWN = "withdrawn", "Declined texts"
+        OPTED_OUT = "opted_out", "Opted out (STOP)"
+        OPTED_IN = "opted_in", "Opted back in (START)"
+
+    class Source(models.TextChoices):
+        INTAKE = "intake", "At registration"
+        FRONT_DESK = "front_desk", "Front desk"
+        ONLINE_BOOKING = "online_booking", "Online booking"
+        PATIENT_LINK = "patient_link", "The patient, from a message link"
+        SMS_REPLY = "sms_reply", "The patient, by a text reply"
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="sms_consent_events"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Empty: the patient themself (a message link, a text reply, booking online).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The number the consent was about, as it was then.
+    mobile = PhoneNumberField(blank=True, max_length=20)
+
+    class Meta:
+        ordering = ["patient_id", "at", "id"]
+        indexes = [models.Index(fields=["patient", "at"], name="smsconsent_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_source_display()}) for {self.patient}"
+
+
+class MessagesLink(models.Model):
+    """A signed link to a patient's message preferences (intake:messages), carried by
+    reminders and check-ins; it works for ``MESSAGES_LINK_DAYS`` from ``created_at``."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages_links")
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-created_at"], name="messageslink_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"Message preferences link for {self.patient}"

@@ -12,13 +12,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic import clock, emails, locks
-from clinic.links import link_to, row_from_token
+from clinic.links import issued_after, link_to, row_from_token
 from clinic.types import StaffUser
-from intake import screening
+from intake import phones, screening
 from intake.answers import IntakeAnswers
-from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    Channel,
+    ConsentText,
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsent,
+    SmsConsentEvent,
+)
 
 INVITATION_PURPOSE = "intake"
+MESSAGES_PURPOSE = "messages"
 # What one step may keep as unfinished typing (characters of JSON). The longest valid
 # step (four 2,000-character answers, or 40 surgery rows) stays well below it.
 MAX_DRAFT_CHARS = 20_000
@@ -40,9 +51,16 @@ class PossibleDuplicates(ValidationError):
 
 
 @transaction.atomic
-def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Patient:
+def patient_create(
+    *,
+    patient: Patient,
+    confirmed_different: bool = False,
+    sms_consent: bool = False,
+    by: StaffUser | None = None,
+) -> Patient:
     """Register ``patient`` unless it looks like someone registered already; returns it
-    saved.
+    saved. With ``sms_consent`` (given at registration, recorded as by ``by``) reminders
+    and check-ins go by text (and by email too when there is an address).
 
     The duplicate check and the insert are serialised per folded name and birth date and
     per email (``clinic.locks``), so simultaneous submissions of one person create one
@@ -59,7 +77,15 @@ def patient_create(*, patient: Patient, confirmed_different: bool = False) -> Pa
     if duplicates and not confirmed_different:
         raise PossibleDuplicates(duplicates)
     patient.full_clean()
+    if sms_consent:
+        if not patient.mobile:
+            raise ValidationError({"mobile": "Add the mobile number the patient agreed to."})
+        channel = Channel.BOTH if patient.email else Channel.SMS
+        patient.reminder_channel = patient.checkin_channel = channel
     patient.save()
+    if sms_consent:
+        _consent_event(patient, SmsConsentEvent.Kind.GIVEN, Source.INTAKE, by, timezone.now())
+        patient.save(update_fields=["sms_consent", "sms_consent_changed_at"])
     return patient
 
 
@@ -312,3 +338,210 @@ def patient_verdict(
         updates = patient.health_updates.all()
     facts = health_facts(intake, list(updates))
     return Screening(screening.screen(facts, day), intake)
+
+
+# --- Messages: the channel per kind of message, SMS consent, the preferences link --------
+#
+# The sending code asks ``channels_for`` (or ``sms_allowed``) just before it sends: no text
+# goes out unless the patient's SMS consent is on record now (given, and not withdrawn or
+# opted out by STOP since), a valid mobile number is on file and they chose texts for that
+# kind of message.
+
+Source = SmsConsentEvent.Source
+_SMS_CHANNELS = {Channel.SMS, Channel.BOTH}
+_EMAIL_CHANNELS = {Channel.EMAIL, Channel.BOTH}
+# What patient_messages_set writes on the patient's row.
+_MESSAGE_FIELDS = [
+    "mobile",
+    "reminder_channel",
+    "checkin_channel",
+    "email_reminders",
+    "sms_consent",
+    "sms_consent_changed_at",
+    "updated_at",
+]
+
+
+def sms_refusal(patient: Patient, purpose: str) -> str:
+    """Why no text may go to ``patient`` for ``purpose`` (a ``MessagePurpose``), in
+    words for the message row; "" when one may. Raises ValueError for another purpose."""
+    channel = patient.channel_for(purpose)
+    if patient.sms_consent == SmsConsent.OPTED_OUT:
+        return "The patient opted out of texts (STOP)."
+    if patient.sms_consent != SmsConsent.GIVEN:
+        return "No SMS consent is on record."
+    number = patient.mobile
+    if not number or not number.is_valid() or not phones.is_textable(number):
+        return "No valid mobile number is on file."
+    if channel not in _SMS_CHANNELS:
+        return "The patient chose email for these messages."
+    return ""
+
+
+def sms_allowed(patient: Patient, purpose: str) -> bool:
+    """Whether a text for ``purpose`` may go to the patient's mobile now."""
+    return not sms_refusal(patient, purpose)
+
+
+def email_allowed(patient: Patient) -> bool:
+    """Whether reminders and check-ins may go by email: an address, and not declined."""
+    return bool(patient.email) and patient.email_reminders
+
+
+def channels_for(patient: Patient, purpose: str) -> set[Channel]:
+    """The channels (``Channel.EMAIL``, ``Channel.SMS``) a message for ``purpose`` goes
+    by now: the chosen ones that are allowed; when texts were chosen but may not go
+    (``sms_refusal`` says why), email instead if email is allowed. Empty: send nothing."""
+    chosen = patient.channel_for(purpose)
+    use: set[Channel] = set()
+    if chosen in _SMS_CHANNELS and sms_allowed(patient, purpose):
+        use.add(Channel.SMS)
+    if chosen in _EMAIL_CHANNELS and email_allowed(patient):
+        use.add(Channel.EMAIL)
+    if not use and email_allowed(patient):
+        use.add(Channel.EMAIL)  # texts chosen but refused: fall back to email
+    return use
+
+
+def _consent_event(
+    patient: Patient, kind: str, source: str, by: StaffUser | None, at: datetime
+) -> SmsConsentEvent:
+    state = SmsConsent.OPTED_OUT if kind == SmsConsentEvent.Kind.OPTED_OUT else SmsConsent.GIVEN
+    if kind == SmsConsentEvent.Kind.WITHDRAWN:
+        state = SmsConsent.WITHDRAWN
+    patient.sms_consent = state
+    patient.sms_consent_changed_at = at
+    event = SmsConsentEvent(
+        patient=patient, kind=kind, source=source, at=at, recorded_by=by, mobile=patient.mobile
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _locked(patient: Patient) -> Patient:
+    """The patient's row, held until the transaction ends, with its consent as stored."""
+    return Patient.objects.select_for_update().get(pk=patient.pk)
+
+
+@transaction.atomic
+def patient_messages_set(
+    *,
+    patient: Patient,
+    reminder_channel: str,
+    checkin_channel: str,
+    sms_consent: bool,
+    source: str,
+    by: StaffUser | None,
+    mobile: Any = None,
+    now: datetime | None = None,
+) -> list[SmsConsentEvent]:
+    """Set how the patient gets reminders and check-ins and whether they agree to texts
+    (``by`` None: the patient themself); ``mobile`` (a number, "" to remove) when the
+    page asked for it. Returns the consent events recorded (none when consent is as it
+    was). ``patient`` is updated in place.
+
+    Raises ValidationError keyed by field: texts chosen without consent
+    (``sms_consent``) or without a mobile number (``mobile``); email chosen with no
+    address (the channel's field).
+    """
+    now = now or timezone.now()
+    stored = _locked(patient)
+    if mobile is not None:
+        stored.mobile = mobile
+    errors: dict[str, str] = {}
+    channels = {"reminder_channel": reminder_channel, "checkin_channel": checkin_channel}
+    wants_sms = any(c in _SMS_CHANNELS for c in channels.values())
+    if wants_sms and not sms_consent:
+        errors["sms_consent"] = "To get text messages, tick the box to agree to them."
+    if stored.mobile and not (stored.mobile.is_valid() and phones.is_textable(stored.mobile)):
+        errors["mobile"] = "This is not a mobile number texts can go to."
+    elif wants_sms and not stored.mobile:
+        errors["mobile"] = "Add a mobile number to get text messages."
+    for name, channel in channels.items():
+        if channel in _EMAIL_CHANNELS and not stored.email:
+            errors[name] = "There is no email address on file; choose text messages."
+    if errors:
+        raise ValidationError(errors)
+    stored.reminder_channel = reminder_channel
+    stored.checkin_channel = checkin_channel
+    if any(c in _EMAIL_CHANNELS for c in channels.values()):
+        stored.email_reminders = True  # choosing email is agreeing to it
+    events = []
+    if sms_consent and stored.sms_consent != SmsConsent.GIVEN:
+        events.append(_consent_event(stored, SmsConsentEvent.Kind.GIVEN, source, by, now))
+    elif not sms_consent and stored.sms_consent == SmsConsent.GIVEN:
+        events.append(_consent_event(stored, SmsConsentEvent.Kind.WITHDRAWN, source, by, now))
+    stored.save(update_fields=_MESSAGE_FIELDS)
+    for name in _MESSAGE_FIELDS:
+        setattr(patient, name, getattr(stored, name))
+    return events
+
+
+@transaction.atomic
+def sms_opt_out(
+    *, patient: Patient, source: str = Source.SMS_REPLY, at: datetime | None = None
+) -> SmsConsentEvent:
+    """Record that the patient stopped texts (STOP): no text goes to them until they opt
+    back in or agree again. Recorded every time, even when already opted out. Returns
+    the event; ``patient`` is updated in place. Raises nothing."""
+    stored = _locked(patient)
+    event = _consent_event(
+        stored, SmsConsentEvent.Kind.OPTED_OUT, source, None, at or timezone.now()
+    )
+    stored.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
+    patient.sms_consent, patient.sms_consent_changed_at = stored.sms_consent, event.at
+    return event
+
+
+@transaction.atomic
+def sms_opt_in(
+    *, patient: Patient, source: str = Source.SMS_REPLY, at: datetime | None = None
+) -> SmsConsentEvent:
+    """Record that the patient asked for texts again (START): consent is given again.
+    Returns the event; ``patient`` is updated in place. Raises nothing."""
+    stored = _locked(patient)
+    event = _consent_event(
+        stored, SmsConsentEvent.Kind.OPTED_IN, source, None, at or timezone.now()
+    )
+    stored.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
+    patient.sms_consent, patient.sms_consent_changed_at = stored.sms_consent, event.at
+    return event
+
+
+def preferences_link(patient: Patient, *, now: datetime | None = None) -> str:
+    """The full address of the patient's message-preferences page, for a reminder or
+    check-in to carry. Reuses the newest link while it has more than half its lifetime
+    (``MESSAGES_LINK_DAYS``) left, else makes a new one."""
+    now = now or timezone.now()
+    days = settings.MESSAGES_LINK_DAYS
+    link = (
+        MessagesLink.objects.filter(
+            patient=patient, revoked_at__isnull=True, created_at__gt=issued_after(days // 2, now)
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if link is None:
+        link = MessagesLink(patient=patient, nonce=secrets.token_urlsafe(24), created_at=now)
+        link.full_clean()
+        link.save()
+    return link_to(MESSAGES_PURPOSE, link, "intake:messages")
+
+
+def messages_link_from_token(token: str, *, now: datetime | None = None) -> MessagesLink | None:
+    """The live link a token names (genuine, not revoked, not expired), else None."""
+    link = row_from_token(MESSAGES_PURPOSE, token, MessagesLink.objects.select_related("patient"))
+    if link is None or link.revoked_at is not None:
+        return None
+    now = now or timezone.now()
+    if link.created_at <= issued_after(settings.MESSAGES_LINK_DAYS, now):
+        return None
+    return link
+
+
+def messages_links_revoke(*, patient: Patient, now: datetime | None = None) -> int:
+    """Stop every message-preferences link of the patient working; returns how many.
+    Raises nothing."""
+    live = MessagesLink.objects.filter(patient=patient, revoked_at__isnull=True)
+    return live.update(revoked_at=now or timezone.now())

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, clock, links, once
 from clinic.access import public, require_roles
-from clinic.roles import Role
+from clinic.roles import Role, has_role
 from intake import selectors, services
 from intake.answers import IntakeAnswers
 from intake.forms import (
@@ -20,11 +20,12 @@ from intake.forms import (
     STEPS,
     BaseSurgeryFormSet,
     ConsentStep,
+    MessagesForm,
     PatientForm,
     PatientSearchForm,
     SurgeryFormSet,
 )
-from intake.models import ConsentText, Intake, IntakeInvitation, Patient
+from intake.models import ConsentText, Intake, IntakeInvitation, Patient, SmsConsentEvent
 from intake.screening import RULES
 
 REGISTRY = (Role.FRONT_DESK, Role.PHYSIO)
@@ -41,7 +42,16 @@ def patient_list(request):
     elif not request.GET.get("q"):
         patients = Patient.objects.order_by("-created_at", "-id")
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
-    return render(request, "intake/patient_list.html", {"form": form, "page": page, "query": query})
+    return render(
+        request,
+        "intake/patient_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query,
+            "show_phone_fixes": has_role(request.user, Role.FRONT_DESK, Role.ADMIN),
+        },
+    )
 
 
 @require_roles(*REGISTRY)
@@ -51,7 +61,10 @@ def patient_create(request):
         try:
             with once.claim(request) as claim:
                 patient = services.patient_create(
-                    patient=form.save(commit=False), confirmed_different=form.confirmed_different
+                    patient=form.save(commit=False),
+                    confirmed_different=form.confirmed_different,
+                    sms_consent=form.consents_to_sms,
+                    by=request.user,
                 )
                 claim.result_url = reverse("intake:patient-detail", args=[patient.pk])
         except once.Replayed as replay:
@@ -59,7 +72,8 @@ def patient_create(request):
         except services.PossibleDuplicates as exc:
             form.show_duplicates(exc)
         else:
-            audit.record(request, audit.Action.CREATE, obj=patient)
+            detail = "SMS consent given" if form.consents_to_sms else ""
+            audit.record(request, audit.Action.CREATE, obj=patient, detail=detail)
             messages.success(request, f"{patient} is registered.")
             return redirect(claim.result_url)
     return render(request, "intake/patient_form.html", {"form": form})
@@ -121,6 +135,64 @@ def intake_summary(request, pk: int):
             "sections": selectors.answer_sections(intake.answers),
             "verdict": verdict,
         },
+    )
+
+
+def _refused(form, exc: ValidationError) -> None:
+    """Put a service's refusal on the form: by field where the form has it."""
+    for name, problems in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, problems)
+
+
+@require_roles(*REGISTRY)
+def patient_messages(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "POST" and "revoke_links" in request.POST:
+        count = services.messages_links_revoke(patient=patient)
+        audit.record(request, audit.Action.UPDATE, obj=patient, detail="message links revoked")
+        messages.success(request, f"{count} message link(s) stopped.")
+        return redirect("intake:patient-messages", patient.pk)
+    form = MessagesForm(request.POST or None, patient=patient, for_patient=False)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            events = services.patient_messages_set(
+                patient=patient,
+                reminder_channel=data["reminder_channel"],
+                checkin_channel=data["checkin_channel"],
+                sms_consent=data["sms_consent"],
+                source=SmsConsentEvent.Source.FRONT_DESK,
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            detail = "; ".join(["messages", *(e.get_kind_display() for e in events)])
+            audit.record(request, audit.Action.UPDATE, obj=patient, detail=detail)
+            messages.success(request, "The patient's message choices are saved.")
+            return redirect("intake:patient-detail", patient.pk)
+    if request.method != "POST":
+        audit.record(request, audit.Action.VIEW, obj=patient, detail="message choices")
+    history = patient.sms_consent_events.select_related("recorded_by").order_by("-at", "-id")
+    return render(
+        request,
+        "intake/patient_messages.html",
+        {"patient": patient, "form": form, "events": history[:50]},
+    )
+
+
+@require_roles(Role.FRONT_DESK, Role.ADMIN)
+def phones_to_fix(request):
+    patients = Patient.objects.filter(phone_unreadable=True).order_by(
+        "legal_last_name", "legal_first_name", "id"
+    )
+    listed = patients.only("legal_last_name", "legal_first_name", "preferred_name", "phone")
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    audit.record(request, audit.Action.VIEW, detail=f"phones to fix, page {page.number}")
+    return render(
+        request,
+        "intake/phones_to_fix.html",
+        {"page": page, "can_edit": has_role(request.user, *REGISTRY)},
     )
 
 
@@ -283,3 +355,40 @@ def _consent(request, token: str, invitation: IntakeInvitation):
             "title": STEP_TITLES["consent"],
         },
     )
+
+
+# --- The patient's message choices, reached through a message's signed link -----------
+
+
+@public
+def messages_page(request, token: str):
+    link = services.messages_link_from_token(token)
+    if link is None:
+        return links.refuse(request)
+    patient = link.patient
+    form = MessagesForm(request.POST or None, patient=patient, for_patient=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            events = services.patient_messages_set(
+                patient=patient,
+                reminder_channel=data["reminder_channel"],
+                checkin_channel=data["checkin_channel"],
+                sms_consent=data["sms_consent"],
+                mobile=data["mobile"] or "",
+                source=SmsConsentEvent.Source.PATIENT_LINK,
+                by=None,
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            detail = "; ".join(["messages", *(e.get_kind_display() for e in events)])
+            audit.record(
+                request, audit.Action.UPDATE, obj=patient, actor_role="patient", detail=detail
+            )
+            return render(request, "intake/messages_saved.html", {"patient": patient})
+    elif request.method != "POST":
+        audit.record(
+            request, audit.Action.VIEW, obj=patient, actor_role="patient", detail="messages"
+        )
+    return render(request, "intake/messages.html", {"patient": patient, "form": form})

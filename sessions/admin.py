@@ -5,18 +5,31 @@ from sessions.models import (
     AppointmentType,
     BillableItem,
     BillingPolicy,
+    EmailCheck,
     Fee,
     Location,
     Muscle,
     NeedlingAuthorisation,
+    OnlineBookingPolicy,
+    SlotHold,
     TimeOff,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
     WorkingHours,
 )
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["name", "address", "phone", "is_active"]
+    list_display = [
+        "name",
+        "address",
+        "phone",
+        "is_active",
+        "books_online",
+        "online_needs_approval",
+    ]
 
 
 @admin.register(NeedlingAuthorisation)
@@ -41,7 +54,14 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "duration_minutes", "involves_needling", "is_active"]
+    list_display = [
+        "name",
+        "duration_minutes",
+        "involves_needling",
+        "is_active",
+        "bookable_online",
+        "for_new_patients",
+    ]
 
 
 @admin.register(Muscle)
@@ -85,3 +105,68 @@ class BillingPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Online booking (sessions.online): the policy is edited here or on the online settings
+# page; holds, email checks, visit links and offers are records of what patients did,
+# read-only; wait-list entries are managed on the front desk's wait-list pages.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OnlineBookingPolicy)
+class OnlineBookingPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "horizon_days", "min_notice_hours", "cancel_notice_hours"]
+    filter_horizontal = ["practitioners"]
+
+    def has_add_permission(self, request):
+        return not OnlineBookingPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlotHold)
+class SlotHoldAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "location", "practitioner", "type", "start", "status", "expires_at"]
+    list_filter = ["status", "location"]
+    list_select_related = ["location", "practitioner", "type"]
+    exclude = ["nonce"]
+    date_hierarchy = "start"
+
+
+@admin.register(EmailCheck)
+class EmailCheckAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "purpose", "created_at", "expires_at", "used_at"]
+    list_filter = ["purpose"]
+    exclude = ["nonce"]
+
+
+@admin.register(VisitLink)
+class VisitLinkAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "created_at"]
+    exclude = ["nonce"]
+
+
+@admin.register(WaitListEntry)
+class WaitListEntryAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "location", "type", "earliest", "latest", "priority", "status"]
+    list_filter = ["status", "location", "source"]
+    list_select_related = ["location", "type"]
+    exclude = ["nonce"]
+
+
+@admin.register(WaitListOffer)
+class WaitListOfferAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "status", "offered_at", "expires_at", "answered_at"]
+    list_filter = ["status"]
+    exclude = ["nonce"]

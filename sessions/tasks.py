@@ -6,7 +6,7 @@ from datetime import datetime
 from celery import shared_task
 
 from sessions.followups import dispatch
-from sessions.online import waitlist
+from sessions.online import sign_in_mail, waitlist
 
 
 @shared_task
@@ -51,3 +51,10 @@ def on_slot_freed(
     """``booking.signals.slot_freed`` (sent after commit): queue the wait list's offer
     (ids and a time only)."""
     waitlist_offer_freed.delay(location_id, practitioner_id, start.isoformat())
+
+
+@shared_task
+def online_sign_in_send(check_id: int) -> bool:
+    """Mail a returning patient's sign-in link (queued for every request; the worker
+    drops the ones for an address not on file)."""
+    return sign_in_mail.sign_in_send(check_id)

@@ -7,7 +7,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import Role
+from clinic.sms.backends import locmem as sms_locmem
 from tests.factories import UserFactory
+from tests.fake_sms_provider import FakeTwilio
 
 
 def _broker_is_redis() -> bool:
@@ -40,6 +42,30 @@ def cache_of_this_test():
     caches = {alias: {**conf, "KEY_PREFIX": prefix} for alias, conf in settings.CACHES.items()}
     with override_settings(CACHES=caches):
         yield
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """Texts stay in memory, as Django's test runner keeps mail in mail.outbox: every test
+    starts with an empty outbox and may read it through this fixture."""
+    sms_locmem.outbox.clear()
+    with override_settings(SMS_BACKEND="clinic.sms.backends.locmem.SmsBackend"):
+        yield sms_locmem.outbox
+    sms_locmem.outbox.clear()
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    """A running fake Twilio (tests/fake_sms_provider.py), and the settings that send
+    texts to it through the real Twilio backend and library."""
+    with FakeTwilio() as provider:
+        settings.SMS_BACKEND = "clinic.sms.backends.twilio.SmsBackend"
+        settings.TWILIO_ACCOUNT_SID = provider.account_sid
+        settings.TWILIO_AUTH_TOKEN = provider.auth_token
+        settings.TWILIO_FROM_NUMBER = "+15875550100"
+        settings.TWILIO_MESSAGING_SERVICE_SID = ""
+        settings.TWILIO_API_BASE = provider.base_url
+        yield provider
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,15 @@ from clinic.security import LOGIN_AT, SEEN_AT
 from intake import services as intake_services
 from intake.models import Patient
 from sessions.followups.services import checkin_link
-from sessions.models import Appointment, ScheduledMessage, Visit
+from sessions.models import (
+    Appointment,
+    AppointmentType,
+    Location,
+    OnlineBookingPolicy,
+    ScheduledMessage,
+    Visit,
+    WorkingHours,
+)
 
 WRK_SCRIPT = r"""
 local body = os.getenv("BENCH_BODY")
@@ -103,6 +111,7 @@ def fixture() -> dict:
     message.sent_at = timezone.now()
     message.save(update_fields=["sent_at"])
     csrf = secrets.token_hex(16)
+    online_type = online_booking_on(location_id=busiest[1])
     return {
         "desk": session_cookie(desk, csrf, otp=False),
         "physio": session_cookie(physio, csrf, otp=True),
@@ -123,7 +132,26 @@ def fixture() -> dict:
         "search": patient.legal_last_name[:5],
         "intake": intake_services.invitation_link(invitation).split("/i/")[1].strip("/"),
         "checkin": checkin_link(message).split("/c/")[1].strip("/"),
+        "online_slots": reverse(
+            "sessions:online-slots", kwargs={"location_pk": busiest[1], "type_pk": online_type}
+        )
+        + "?practitioner=any",
     }
+
+
+def online_booking_on(*, location_id: int) -> int:
+    """Online booking switched on for the busiest location, every practitioner working
+    there and the needling treatment (open to new patients, so the anonymous slot page
+    lists slots); returns the type's id. The scale practitioners hold needling
+    authorisations, so the page's authorisation filter keeps them all."""
+    Location.objects.filter(pk=location_id).update(books_online=True)
+    kind = found(AppointmentType.objects.filter(name="IMS treatment").first(), "IMS treatment type")
+    AppointmentType.objects.filter(pk=kind.pk).update(bookable_online=True, for_new_patients=True)
+    working = WorkingHours.objects.filter(location_id=location_id).values_list(
+        "practitioner_id", flat=True
+    )
+    OnlineBookingPolicy.get().practitioners.add(*set(working))
+    return kind.pk
 
 
 def session_cookie(user, csrf: str, otp: bool) -> str:
@@ -175,6 +203,11 @@ def targets(f: dict) -> list[dict]:
         },
         {"name": "Receivables", "path": reverse("sessions:receivables"), "cookie": f["desk"]},
         *_desk_targets(f),
+        {
+            "name": "Online slots (first available, 7 days)",
+            "path": f["online_slots"],
+            "cookie": f["anon"],
+        },
         {
             "name": "Intake step submit",
             "path": f"/i/{f['intake']}/visit/",

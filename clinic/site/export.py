@@ -11,12 +11,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, Q
 from django.utils import timezone
+from phonenumbers import PhoneNumber
 
 from clinic.models import AuditEvent
 from clinic.types import StaffUser
-from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from intake.screening import RULES_BY_CODE
 from sessions.models import (
     Addendum,
@@ -28,6 +36,7 @@ from sessions.models import (
     CheckinAnswer,
     Course,
     CreditNote,
+    EmailCheck,
     Invoice,
     InvoiceLine,
     MissedVisitFee,
@@ -37,8 +46,14 @@ from sessions.models import (
     PaymentAllocation,
     Refund,
     ScheduledMessage,
+    SlotHold,
     Visit,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
 )
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Reasons used for more than one field.
 BILLING_LATER = (
@@ -74,6 +89,7 @@ RECORD: dict[type[Model], Part] = {
             "sex",
             "gender",
             "phone",
+            "mobile",
             "email",
             "address",
             "city",
@@ -84,11 +100,16 @@ RECORD: dict[type[Model], Part] = {
             "emergency_contact_phone",
             "emergency_contact_relationship",
             "email_reminders",
+            "reminder_channel",
+            "checkin_channel",
+            "sms_consent",
+            "sms_consent_changed_at",
             "created_at",
             "updated_at",
         ),
         left_out={
             "id": ROW_ID,
+            "phone_unreadable": "front-desk helper: whether the phone could be read as a number",
             "search_name": "search helper: a folded copy of the names",
             "search_phone": "search helper: a digits-only copy of the phone number",
         },
@@ -126,6 +147,15 @@ RECORD: dict[type[Model], Part] = {
         shown_as={"recorded_by": "recorded_by"},
         left_out={"id": ROW_ID, "patient": NESTED},
     ),
+    SmsConsentEvent: Part(
+        fields=("at", "kind", "source", "mobile"),
+        shown_as={"recorded_by": "recorded_by"},
+        left_out={"id": ROW_ID, "patient": NESTED},
+    ),
+    MessagesLink: Part(
+        fields=("created_at", "revoked_at"),
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
+    ),
     Course: Part(
         fields=("started_on", "closed_on", "planned_min", "planned_max"),
         left_out={"id": ROW_ID, "patient": NESTED, "payer_case": BILLING_LATER},
@@ -139,6 +169,8 @@ RECORD: dict[type[Model], Part] = {
             "front_desk_note",
             "eligibility_override",
             "authorisation_override",
+            "booked_online",
+            "needs_approval",
             "created_at",
             "updated_at",
         ),
@@ -249,9 +281,81 @@ RECORD: dict[type[Model], Part] = {
         left_out={"id": ROW_ID, "visit": NESTED},
     ),
     CallTask: Part(
-        fields=("created_at", "done_at", "note"),
+        fields=("created_at", "reason", "done_at", "note"),
         shown_as={"done_by": "done_by"},
-        left_out={"id": ROW_ID, "patient": NESTED, "alert": NESTED},
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "alert": "the alert it follows, shown by where it appears: under a visit's "
+            "alert, or among the call-back requests when it follows none",
+        },
+    ),
+    # Online booking: the patient's self-service link, held slots, email proofs, the
+    # wait list and its offers.
+    VisitLink: Part(
+        fields=("created_at",),
+        left_out={"id": ROW_ID, "appointment": NESTED, "nonce": NONCE},
+    ),
+    SlotHold: Part(
+        fields=(
+            "start",
+            "end",
+            "status",
+            "expires_at",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "created_at",
+        ),
+        shown_as={
+            "location": "location",
+            "practitioner": "practitioner",
+            "type": "type",
+            "replaces": "replaces_visit_at",
+            "appointment": "booked_visit_at",
+        },
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
+    ),
+    EmailCheck: Part(
+        fields=("purpose", "email", "created_at", "expires_at", "used_at"),
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "hold": "the held slot it confirmed: shown by where it appears (under the "
+            "hold; a sign-in's check has none)",
+            "nonce": NONCE,
+        },
+    ),
+    WaitListEntry: Part(
+        fields=(
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "earliest",
+            "latest",
+            "time_of_day",
+            "priority",
+            "note",
+            "source",
+            "status",
+            "created_at",
+        ),
+        shown_as={
+            "location": "location",
+            "type": "type",
+            "practitioner": "practitioner",
+            "weekdays": "days",
+            "created_by": "added_by",
+        },
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
+    ),
+    WaitListOffer: Part(
+        fields=("status", "offered_at", "expires_at", "answered_at"),
+        shown_as={"hold": "slot_start"},
+        left_out={"id": ROW_ID, "entry": NESTED, "nonce": NONCE},
     ),
 }
 
@@ -281,6 +385,8 @@ NOT_RECORD: dict[type[Model], str] = {
 
 
 def _value(value: Any) -> Any:
+    if isinstance(value, PhoneNumber):
+        return str(value)  # E.164
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -308,7 +414,7 @@ def _alert(alert: Alert) -> dict:
         "answered_at": _value(alert.answer.answered_at),
         "physio": _name(alert.physio),
         "acknowledged_by": _name(alert.acknowledged_by),
-        "call_task": {**_fields(task), "done_by": _name(task.done_by)} if task else None,
+        "call_task": _call_task(task) if task else None,
     }
 
 
@@ -337,7 +443,36 @@ def _visit(v: Visit) -> dict:
     }
 
 
+def _call_task(task: CallTask) -> dict:
+    return {**_fields(task), "done_by": _name(task.done_by)}
+
+
+def _hold(hold: SlotHold) -> dict:
+    return {
+        **_fields(hold),
+        "location": hold.location.name,
+        "practitioner": _name(hold.practitioner),
+        "type": hold.type.name,
+        "replaces_visit_at": _value(hold.replaces.start) if hold.replaces else None,
+        "booked_visit_at": _value(hold.appointment.start) if hold.appointment else None,
+        "email_checks": [_fields(c) for c in hold.email_checks.all()],
+    }
+
+
+def _wait_list_entry(entry: WaitListEntry) -> dict:
+    return {
+        **_fields(entry),
+        "location": entry.location.name,
+        "type": entry.type.name,
+        "practitioner": _name(entry.practitioner),
+        "days": [WEEKDAYS[d] for d in entry.weekdays or [] if d in range(7)],
+        "added_by": _name(entry.created_by),
+        "offers": [{**_fields(o), "slot_start": _value(o.hold.start)} for o in entry.offers.all()],
+    }
+
+
 def _appointment(a: Appointment) -> dict:
+    link = getattr(a, "visit_link", None)
     return {
         **_fields(a),
         "type": a.type.name,
@@ -348,6 +483,7 @@ def _appointment(a: Appointment) -> dict:
         "reminders": [
             _fields(m) for m in a.messages.all() if m.kind == ScheduledMessage.Kind.REMINDER
         ],
+        "self_service_link": _fields(link) if link else None,
     }
 
 
@@ -379,7 +515,7 @@ def patient_export(patient: Patient) -> dict:
     )
     appointments = (
         Appointment.objects.filter(patient=patient)
-        .select_related("type", "location", "practitioner", "course", "created_by")
+        .select_related("type", "location", "practitioner", "course", "created_by", "visit_link")
         .prefetch_related(
             Prefetch("messages", queryset=ScheduledMessage.objects.order_by("due_at", "id"))
         )
@@ -412,6 +548,27 @@ def patient_export(patient: Patient) -> dict:
         )
         .order_by("appointment__start")
     )
+    holds = (
+        SlotHold.objects.filter(
+            Q(patient=patient) | Q(appointment__patient=patient) | Q(replaces__patient=patient)
+        )
+        .select_related("location", "practitioner", "type", "replaces", "appointment")
+        .prefetch_related(
+            Prefetch("email_checks", queryset=EmailCheck.objects.order_by("created_at", "id"))
+        )
+        .order_by("created_at", "id")
+    )
+    wait_list = (
+        WaitListEntry.objects.filter(patient=patient)
+        .select_related("location", "type", "practitioner", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=WaitListOffer.objects.select_related("hold").order_by("offered_at", "id"),
+            )
+        )
+        .order_by("created_at", "id")
+    )
     return {
         "exported_at": timezone.now().isoformat(),
         "patient": _fields(patient),
@@ -420,7 +577,26 @@ def patient_export(patient: Patient) -> dict:
             {**_fields(u), "recorded_by": _name(u.recorded_by)}
             for u in patient.health_updates.select_related("recorded_by").order_by("reported_at")
         ],
+        "sms_consent_events": [
+            {**_fields(e), "recorded_by": _name(e.recorded_by)}
+            for e in patient.sms_consent_events.select_related("recorded_by").order_by("at", "id")
+        ],
+        "messages_links": [_fields(k) for k in patient.messages_links.order_by("created_at", "id")],
         "courses": [_fields(c) for c in patient.courses.order_by("started_on", "id")],
         "appointments": [_appointment(a) for a in appointments],
         "visits": [_visit(v) for v in visits],
+        "call_backs": [
+            _call_task(t)
+            for t in CallTask.objects.filter(patient=patient, alert__isnull=True)
+            .select_related("done_by")
+            .order_by("created_at", "id")
+        ],
+        "wait_list": [_wait_list_entry(e) for e in wait_list],
+        "online_holds": [_hold(h) for h in holds.distinct()],
+        "email_sign_ins": [
+            _fields(c)
+            for c in EmailCheck.objects.filter(patient=patient, hold__isnull=True).order_by(
+                "created_at", "id"
+            )
+        ],
     }

@@ -14,7 +14,14 @@ from django.utils.text import capfirst
 
 from clinic.site.export import RECORD
 from intake import selectors
-from intake.models import HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -24,15 +31,22 @@ from sessions.models import (
     CallTask,
     CheckinAnswer,
     Course,
+    EmailCheck,
     NeedlingSite,
     ScheduledMessage,
+    SlotHold,
     Visit,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
 )
 
 # (model of the row, key) -> (section title, model of the rows under the key).
 CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (None, "intakes"): ("Intake questionnaires", Intake),
     (None, "health_updates"): ("Health updates", HealthUpdate),
+    (None, "sms_consent_events"): ("SMS consent", SmsConsentEvent),
+    (None, "messages_links"): ("Message-preferences links sent", MessagesLink),
     (None, "courses"): ("Courses of treatment", Course),
     (None, "appointments"): ("Appointments", Appointment),
     (None, "visits"): ("Visits", Visit),
@@ -46,6 +60,13 @@ CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (Visit, "alerts"): ("Alerts", Alert),
     (ScheduledMessage, "answers"): ("Answers", CheckinAnswer),
     (Alert, "call_task"): ("Call back", CallTask),
+    (None, "call_backs"): ("Call-back requests", CallTask),
+    (None, "wait_list"): ("Wait list", WaitListEntry),
+    (None, "online_holds"): ("Times held while booking online", SlotHold),
+    (None, "email_sign_ins"): ("Email sign-ins to book online", EmailCheck),
+    (Appointment, "self_service_link"): ("Self-service link", VisitLink),
+    (SlotHold, "email_checks"): ("Email confirmations", EmailCheck),
+    (WaitListEntry, "offers"): ("Times offered", WaitListOffer),
 }
 
 # Intake JSON fields shown as questions and answers.
@@ -66,6 +87,11 @@ LABELS = {
     "sent_by": "Sent by",
     "answered_at": "Answered at",
     "signed_ip": "Signed from (IP address)",
+    "replaces_visit_at": "Moves the visit at",
+    "booked_visit_at": "Booked as the visit at",
+    "added_by": "Added by",
+    "slot_start": "Time offered",
+    "days": "Days",
 }
 
 

@@ -13,7 +13,7 @@ from clinic.access import require_roles
 from clinic.roles import Role, has_role
 from intake import services
 from intake.forms import EligibilityForm
-from intake.models import Intake, IntakeInvitation, Patient
+from intake.models import Channel, Intake, IntakeInvitation, MessagePurpose, Patient
 from intake.views import REGISTRY
 from sessions.billing.selectors import patient_account
 from sessions.booking.selectors import course_active
@@ -54,6 +54,19 @@ def patient_detail(request, pk: int):
     course = course_active(patient=patient)
     show_billing = has_role(request.user, Role.FRONT_DESK, Role.ADMIN)
     account = patient_account(patient=patient) if show_billing else None
+    messaging = [
+        {
+            "purpose": purpose.label,
+            "chosen": patient.channel_for(purpose).label,
+            "sends": sorted(Channel(c).label for c in services.channels_for(patient, purpose)),
+            "no_sms": (
+                services.sms_refusal(patient, purpose)
+                if patient.channel_for(purpose) != Channel.EMAIL
+                else ""
+            ),
+        }
+        for purpose in MessagePurpose
+    ]
     for intake in intakes:
         intake.latest_invitation = next(  # type: ignore[attr-defined]  # for the template
             iter(intake.invitations.all()), None
@@ -73,5 +86,6 @@ def patient_detail(request, pk: int):
             "account": account,
             "appointments": appointments,
             "course": course,
+            "messaging": messaging,
         },
     )

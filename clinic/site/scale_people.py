@@ -5,13 +5,15 @@ needling authorisations, locations, and patients, each with one submitted intake
 import random
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from clinic.roles import Role
 from clinic.site import bulk
+from intake import phones
 from intake.answers import IntakeAnswers, Step
-from intake.models import Intake, Patient
+from intake.models import Channel, Intake, Patient, SmsConsent
 from intake.names import fold_name
 from intake.screening import NeedleFear, Pregnancy
 from sessions.models import Location, NeedlingAuthorisation, WorkingHours
@@ -68,6 +70,7 @@ def staff_and_locations(n_staff: int, n_locations: int) -> tuple[list, list[Loca
 def patients(rng: random.Random, n: int, now: datetime) -> list[int]:
     """Insert ``n`` patients; their ids."""
     first_id = bulk.next_id(Patient)
+    region = settings.PHONE_DEFAULT_REGION
     columns = [
         "id",
         "legal_first_name",
@@ -89,6 +92,11 @@ def patients(rng: random.Random, n: int, now: datetime) -> list[int]:
         "health_number",
         "search_name",
         "search_phone",
+        "mobile",
+        "phone_unreadable",
+        "reminder_channel",
+        "checkin_channel",
+        "sms_consent",
         "created_at",
         "updated_at",
     ]
@@ -122,6 +130,11 @@ def patients(rng: random.Random, n: int, now: datetime) -> list[int]:
                 f"{rng.randrange(10**8, 10**9)}",
                 fold_name(f"{last} {first}"),
                 phone.replace("-", ""),
+                phones.mobile_from_phone(phone, region),
+                phones.is_unreadable(phone, region),
+                Channel.EMAIL,
+                Channel.EMAIL,
+                SmsConsent.NONE,
                 now,
                 now,
             )

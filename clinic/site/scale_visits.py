@@ -85,6 +85,8 @@ def visits(
             "front_desk_note",
             "eligibility_override",
             "authorisation_override",
+            "booked_online",
+            "needs_approval",
             "created_at",
             "updated_at",
         ],
@@ -103,6 +105,8 @@ def visits(
                 "",
                 "",
                 "",
+                False,
+                False,
                 now,
                 now,
             )

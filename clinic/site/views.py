@@ -18,7 +18,7 @@ from clinic.site import export, export_page
 from intake.models import Patient
 from sessions.booking import selectors as booking_selectors
 from sessions.followups import selectors as followups
-from sessions.models import Alert, CallTask, Location, NeedlingAuthorisation, Visit
+from sessions.models import Alert, Appointment, CallTask, Location, NeedlingAuthorisation, Visit
 
 
 @require_roles(*STAFF)
@@ -32,6 +32,10 @@ def home(request):
         audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.FRONT_DESK:
         ctx["calls"] = CallTask.objects.open().select_related("patient")
+    if role in (Role.FRONT_DESK, Role.ADMIN):
+        ctx["awaiting_approval"] = Appointment.objects.filter(
+            needs_approval=True, status=Appointment.Status.BOOKED
+        ).count()
     if role == Role.PHYSIO:
         ctx["alerts"] = (
             Alert.objects.open()

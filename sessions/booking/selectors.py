@@ -171,6 +171,18 @@ class Entry:
         return self.appointment is None
 
     @property
+    def booked_online(self) -> bool:
+        """The patient booked it themselves (``sessions.online``)."""
+        return self.appointment is not None and self.appointment.booked_online
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """An online booking front desk has not approved yet (the patient's confirmation
+        waits for it)."""
+        a = self.appointment
+        return a is not None and a.needs_approval and a.status == Appointment.Status.BOOKED
+
+    @property
     def book_query(self) -> str:
         """The start for the booking form, as the clinic's wall clock (and which one of a
         repeated time, on the night the clocks go back)."""

@@ -14,11 +14,14 @@ A refusal is a ``Refusal`` code; ``PUBLIC_WORDS`` says it to the patient without
 clinical detail (the page must not reveal why screening refused).
 """
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from django.db.models import Q
+
 from intake import services as intake_services
-from intake.models import Patient
+from intake.models import HealthUpdate, Intake, Patient
 from intake.screening import Outcome
 from sessions.booking.models import AppointmentType
 from sessions.charting.catalogue import NeedlingAuthorisation
@@ -49,27 +52,48 @@ PUBLIC_WORDS = {
 }
 
 
-def _acknowledged_codes(patient: Patient) -> set[str]:
-    """The precaution codes acknowledged at the patient's last signed visit."""
+@dataclass(frozen=True)
+class NeedlingRecord:
+    """What screening reads of one patient, read once for a page that asks about many
+    days: their intakes, health updates and the precautions acknowledged at their last
+    signed visit."""
+
+    intakes: list[Intake]
+    updates: list[HealthUpdate]
+    acknowledged: frozenset[str]
+
+
+def needling_record(patient: Patient) -> NeedlingRecord:
+    """The patient's ``NeedlingRecord`` (three queries)."""
     last = (
         Visit.objects.filter(appointment__patient=patient, status=Visit.Status.SIGNED)
         .order_by("-appointment__start")
         .values_list("acknowledged_precautions", flat=True)
         .first()
     )
-    return set(last or [])
+    return NeedlingRecord(
+        intakes=list(patient.intakes.all()),
+        updates=list(patient.health_updates.all()),
+        acknowledged=frozenset(last or []),
+    )
 
 
-def needling_refusal(*, patient: Patient, day: date) -> Refusal | None:
+def needling_refusal(
+    *, patient: Patient, day: date, record: NeedlingRecord | None = None
+) -> Refusal | None:
     """Why the patient may not book needling on ``day`` online (screening and consent),
-    or None. Reads the intakes, health updates and last signed visit (three queries)."""
-    screening = intake_services.patient_verdict(patient, day)
+    or None. Pass ``record`` (``needling_record``) to ask about many days without a
+    query; otherwise three queries."""
+    record = record or needling_record(patient)
+    screening = intake_services.patient_verdict(
+        patient, day, intakes=record.intakes, updates=record.updates
+    )
     verdict = screening.verdict
     if verdict.outcome == Outcome.CONTRAINDICATED:
         return Refusal.NOT_CLEARED
     if verdict.outcome == Outcome.PRECAUTIONS:
         codes = {r.code for r in verdict.precautions}
-        if "no_intake" in codes or not codes <= _acknowledged_codes(patient):
+        if "no_intake" in codes or not codes <= record.acknowledged:
             return Refusal.NOT_CLEARED
     intake = screening.intake
     if intake is None or intake.consent_id is None:
@@ -77,13 +101,29 @@ def needling_refusal(*, patient: Patient, day: date) -> Refusal | None:
     return None
 
 
+def authorisations(
+    practitioner_ids: list[int], day_from: date, day_to: date
+) -> list[NeedlingAuthorisation]:
+    """The practitioners' needling authorisations in force on any day of the range."""
+    return list(
+        NeedlingAuthorisation.objects.filter(
+            practitioner_id__in=practitioner_ids, valid_from__lte=day_to
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day_from))
+    )
+
+
+def authorised_on(found: list[NeedlingAuthorisation], day: date) -> set[int]:
+    """Of ``authorisations``' result, the practitioners authorised on ``day``."""
+    return {
+        a.practitioner_id
+        for a in found
+        if a.valid_from <= day and (a.valid_until is None or day <= a.valid_until)
+    }
+
+
 def authorised_ids(practitioner_ids: list[int], day: date) -> set[int]:
     """Which of the practitioners hold a needling authorisation in force on ``day``."""
-    return set(
-        NeedlingAuthorisation.objects.valid_on(day)
-        .filter(practitioner_id__in=practitioner_ids)
-        .values_list("practitioner_id", flat=True)
-    )
+    return authorised_on(authorisations(practitioner_ids, day, day), day)
 
 
 def refusal(

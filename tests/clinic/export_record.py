@@ -5,7 +5,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from clinic.roles import Role
-from intake.models import ConsentText, HealthUpdate, Intake, IntakeInvitation, Patient
+from intake.models import (
+    ConsentText,
+    HealthUpdate,
+    Intake,
+    IntakeInvitation,
+    MessagesLink,
+    Patient,
+    SmsConsentEvent,
+)
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -17,10 +25,15 @@ from sessions.models import (
     CallTask,
     CheckinAnswer,
     Course,
+    EmailCheck,
     Muscle,
     NeedlingSite,
     ScheduledMessage,
+    SlotHold,
     Visit,
+    VisitLink,
+    WaitListEntry,
+    WaitListOffer,
 )
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
@@ -32,6 +45,13 @@ SECRETS = {
     "checkin": "checkin-nonce-0123456789abcdef",
     "reminder": "reminder-nonce-0123456789abcdef",
     "claim": "claim-token-0123456789abcdef",
+    "visit_link": "visit-link-nonce-0123456789abcdef",
+    "hold": "hold-nonce-0123456789abcdef",
+    "email_check": "email-check-nonce-0123456789abcdef",
+    "sign_in": "sign-in-nonce-0123456789abcdef",
+    "wait_list": "wait-list-nonce-0123456789abcdef",
+    "offer": "offer-nonce-0123456789abcdef",
+    "messages": "messages-nonce-0123456789abcdef",
 }
 
 
@@ -90,6 +110,7 @@ def build_full_record() -> Patient:
         front_desk_note="prefers mornings",
         eligibility_override="cleared by phone with the surgeon",
         authorisation_override="case manager extended by phone",
+        booked_online=True,
         created_by=desk,
     )
     template = AftercareTemplate.objects.create(name="After IMS (export)", body="Rest.")
@@ -187,6 +208,105 @@ def build_full_record() -> Patient:
         action_taken="called, advised GP",
     )
     CallTask.objects.create(
-        patient=patient, alert=alert, done_by=desk, done_at=START + timedelta(hours=25), note="ok"
+        patient=patient,
+        alert=alert,
+        reason="Check-in alert",
+        done_by=desk,
+        done_at=START + timedelta(hours=25),
+        note="ok",
+    )
+    _online_records(patient, appointment, physio, desk)
+    SmsConsentEvent.objects.create(
+        patient=patient,
+        kind=SmsConsentEvent.Kind.GIVEN,
+        source=SmsConsentEvent.Source.FRONT_DESK,
+        at=START - timedelta(days=5),
+        recorded_by=desk,
+        mobile="+14035550123",
+    )
+    MessagesLink.objects.create(
+        patient=patient,
+        nonce=SECRETS["messages"],
+        created_at=START - timedelta(days=2),
+        revoked_at=START - timedelta(days=1),
     )
     return patient
+
+
+def _online_records(patient, appointment, physio, desk) -> None:
+    """Online booking's rows: the visit's self-service link, the hold it was booked
+    from with its email confirmation, a sign-in, a wait-list entry and its offer, and a
+    call-back request."""
+    VisitLink.objects.create(appointment=appointment, nonce=SECRETS["visit_link"])
+    hold = SlotHold.objects.create(
+        location=appointment.location,
+        practitioner=physio,
+        type=appointment.type,
+        start=START,
+        end=START + timedelta(minutes=30),
+        status=SlotHold.Status.BOOKED,
+        expires_at=START - timedelta(days=5),
+        patient=patient,
+        first_name="Quinn",
+        last_name="Marsh",
+        date_of_birth=patient.date_of_birth,
+        email="quinn@example.com",
+        phone="403-555-0100",
+        replaces=appointment,
+        appointment=appointment,
+        nonce=SECRETS["hold"],
+        created_at=START - timedelta(days=6),
+    )
+    EmailCheck.objects.create(
+        purpose=EmailCheck.Purpose.CONFIRM,
+        email="quinn@example.com",
+        patient=patient,
+        hold=hold,
+        nonce=SECRETS["email_check"],
+        expires_at=START - timedelta(days=5),
+        used_at=START - timedelta(days=6),
+    )
+    EmailCheck.objects.create(
+        purpose=EmailCheck.Purpose.SIGN_IN,
+        email="quinn@example.com",
+        patient=patient,
+        nonce=SECRETS["sign_in"],
+        expires_at=START - timedelta(days=7),
+        used_at=START - timedelta(days=7, minutes=20),
+    )
+    entry = WaitListEntry.objects.create(
+        patient=patient,
+        first_name="Quinn",
+        last_name="Marsh",
+        email="quinn@example.com",
+        phone="403-555-0100",
+        location=appointment.location,
+        type=appointment.type,
+        practitioner=physio,
+        earliest=START.date() - timedelta(days=10),
+        latest=START.date(),
+        weekdays=[0, 2],
+        time_of_day=WaitListEntry.TimeOfDay.MORNING,
+        priority=2,
+        note="any cancellation",
+        source=WaitListEntry.Source.FRONT_DESK,
+        status=WaitListEntry.Status.BOOKED,
+        created_by=desk,
+        nonce=SECRETS["wait_list"],
+    )
+    WaitListOffer.objects.create(
+        entry=entry,
+        hold=hold,
+        status=WaitListOffer.Status.ACCEPTED,
+        offered_at=START - timedelta(days=6),
+        expires_at=START - timedelta(days=6) + timedelta(minutes=30),
+        answered_at=START - timedelta(days=6) + timedelta(minutes=5),
+        nonce=SECRETS["offer"],
+    )
+    CallTask.objects.create(
+        patient=patient,
+        reason="Online booking: asked for a call back to book IMS treatment",
+        done_by=desk,
+        done_at=START - timedelta(days=2),
+        note="booked by phone",
+    )

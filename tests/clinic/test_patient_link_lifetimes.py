@@ -27,6 +27,7 @@ LIFETIMES = {
     "aftercare": ("sessions:aftercare", "delivery", "created_at", "AFTERCARE_LINK_DAYS"),
     "calendar feed": ("sessions:calendar-feed", "feed", "created_at", "CALENDAR_FEED_DAYS"),
     "receipt": ("sessions:receipt-link", "receipt_link", "created_at", "RECEIPT_LINK_DAYS"),
+    "message choices": ("intake:messages", "messages_link", "created_at", "MESSAGES_LINK_DAYS"),
 }
 
 
@@ -104,6 +105,11 @@ def test_revoked_intake_links_and_calendar_feeds_stop(world, client_for):
     world.feed.revoked_at = world.feed.created_at
     world.feed.save()
     assert opens(world, "sessions:calendar-feed") == BAD_LINK
+    assert opens(world, "intake:messages") == OK
+    client_for(world.front_desk).post(
+        reverse("intake:patient-messages", args=[world.patient.pk]), {"revoke_links": "1"}
+    )
+    assert opens(world, "intake:messages") == BAD_LINK
 
 
 def test_the_readme_table_of_link_kinds_matches_the_code():
@@ -118,7 +124,7 @@ def test_the_readme_table_of_link_kinds_matches_the_code():
         assert days and int(days[1]) == getattr(django_settings, setting), row
 
 
-PATIENT_PAGES = ["intake:fill-step", "sessions:checkin", "sessions:aftercare"]
+PATIENT_PAGES = ["intake:fill-step", "sessions:checkin", "sessions:aftercare", "intake:messages"]
 
 
 @pytest.mark.parametrize("name", PATIENT_PAGES)

@@ -3,13 +3,17 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.management.commands.devserver import Command
 from clinic.management.commands.seed_demo import DEMO_PATIENTS
 from clinic.roles import Role, primary_role
-from intake.models import Patient
-from sessions.models import Location, NeedlingAuthorisation
+from intake.models import Intake, Patient
+from sessions.models import AppointmentType, Location, NeedlingAuthorisation, OnlineBookingPolicy
+from sessions.online import eligibility
+from sessions.online.eligibility import Refusal
 
 
 def test_demo_data_refuses_to_load_with_debug_off(db, settings):
@@ -155,3 +159,57 @@ def test_demo_has_a_signed_visit_today_ready_for_check_out(db, settings):
         assert invoice.appointment is not None, invoice
         assert clock.clinic_day(invoice.appointment.start) == today
         assert invoice.appointment.visit.is_signed
+
+
+def test_demo_clinic_books_online_with_a_cleared_and_a_contraindicated_patient(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    policy = OnlineBookingPolicy.get()
+    assert {u.username for u in policy.practitioners.all()} == {"physio", "physio2"}
+    online = {
+        loc.name: loc.online_needs_approval for loc in Location.objects.filter(books_online=True)
+    }
+    assert online == {"Calgary – Kensington": False, "Cochrane": True}
+    assessment = AppointmentType.objects.get(name="Initial assessment")
+    assert assessment.bookable_online and assessment.for_new_patients
+    assert not assessment.involves_needling
+    follow_up = AppointmentType.objects.get(name="IMS treatment")
+    assert follow_up.bookable_online and follow_up.involves_needling
+    today = timezone.localdate()
+    cleared = Patient.objects.get(legal_first_name="Mei", legal_last_name="Chen")
+    assert cleared.email == "mei.chen@example.com"
+    assert eligibility.needling_refusal(patient=cleared, day=today) is None
+    refused = Patient.objects.get(legal_first_name="Ravi", legal_last_name="Patel")
+    assert eligibility.needling_refusal(patient=refused, day=today) == Refusal.NOT_CLEARED
+    assert Intake.objects.filter(status=Intake.Status.SUBMITTED).count() == 2
+
+
+def test_seeding_again_keeps_the_admin_s_online_switches(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    Location.objects.update(books_online=False)
+    call_command("seed_demo")
+    assert not Location.objects.filter(books_online=True).exists()
+
+
+def test_make_run_prints_the_public_booking_address(settings):
+    settings.EMAIL_FILE_PATH = "var/mail"
+    out = io.StringIO()
+    Command(stdout=out).print_banner("127.0.0.1", 8000, site_url="http://127.0.0.1:8000")
+    assert "Patients book online at:  http://127.0.0.1:8000/book/" in out.getvalue()
+    assert "mei.chen@example.com" in out.getvalue()
+
+
+def test_a_new_person_finds_the_demo_assessment_and_times_online(db, settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    kensington = Location.objects.get(name="Calgary – Kensington")
+    assessment = AppointmentType.objects.get(name="Initial assessment")
+    start = client.get(reverse("sessions:online-start")).content.decode()
+    assert "Kensington" in start and "Cochrane" in start
+    services = client.get(reverse("sessions:online-services", args=[kensington.pk]))
+    assert "Initial assessment" in services.content.decode()
+    slots = client.get(reverse("sessions:online-slots", args=[kensington.pk, assessment.pk]))
+    assert slots.status_code == 200
+    assert slots.context["days"], "the demo's assessment has free times online"

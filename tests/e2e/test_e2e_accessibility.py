@@ -26,6 +26,7 @@ from sessions.models import Appointment
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
 from tests.e2e.conftest import backup_code
+from tests.e2e.test_e2e_online_booking import ONLINE_NOT_PAGES, ONLINE_PAGES
 from tests.factories import AppointmentFactory, PayerCaseFactory, UserFactory
 
 # Named URLs that are no page of their own, and why.
@@ -61,6 +62,8 @@ NOT_PAGES = {
     "sessions:credit-note-add": "POST only; a refusal is the invoice page, checked",
     "sessions:credit-apply": "POST only; a refusal is the invoice page, checked",
     "sessions:refund-add": "POST only; a refusal is the account page, checked",
+    "sessions:appointment-approve": "POST only; redirects to the pending list or back",
+    "sessions:appointment-decline": "POST only; a refusal is the pending list, checked",
 }
 
 SIGNED_OUT_PAGES = {
@@ -77,6 +80,8 @@ FRONT_DESK_PAGES = {
     "intake:patient-create",
     "intake:patient-detail",
     "intake:patient-edit",
+    "intake:patient-messages",
+    "intake:phones-to-fix",
     "sessions:calendar-day",
     "sessions:calendar-week",
     "sessions:appointment-new",
@@ -90,6 +95,7 @@ FRONT_DESK_PAGES = {
     "sessions:case-new",
     "sessions:case-edit",
     "sessions:case-payment",
+    "sessions:online-pending",
     "mfa-setup",
     "password_change",
     "password_change_done",
@@ -124,11 +130,18 @@ BILLING_PAGES = {
     "sessions:account",
     "sessions:missed-fee",
 }
-ADMIN_PAGES = {"home", "audit-log", "staff-access", "sessions:message-health"}
+ADMIN_PAGES = {
+    "home",
+    "audit-log",
+    "staff-access",
+    "sessions:message-health",
+    "sessions:online-settings",
+}
 PATIENT_PAGES = {
     "intake:patient-detail",
     "intake:fill",
     "intake:fill-step",
+    "intake:messages",
     "intake:intake-summary",
     "sessions:checkin",
     "sessions:aftercare",
@@ -174,11 +187,13 @@ def test_every_named_url_is_checked_or_is_no_page():
         | ADMIN_PAGES
         | PATIENT_PAGES
         | WAITLIST_PAGES
+        | ONLINE_PAGES  # checked by test_e2e_online_booking.py
     )
+    not_pages = set(NOT_PAGES) | set(ONLINE_NOT_PAGES)
     everything = url_names(get_resolver())  # bench-floor exists only with BENCH=1
-    assert everything - checked - set(NOT_PAGES) == set()
-    assert checked & set(NOT_PAGES) == set()
-    assert (checked | set(NOT_PAGES)) - everything == set()
+    assert everything - checked - not_pages == set()
+    assert checked & not_pages == set()
+    assert (checked | not_pages) - everything == set()
 
 
 def test_signed_out_pages(browser: Browser, clinic, audit: Audit):
@@ -273,6 +288,16 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
     refuse(page, "Save")
     audit.check_refused(page, "edit patient, no first name")
 
+    page.goto(f"{url}/patients/{marcus}/messages/")
+    audit.check(page, "patient's message choices")
+    page.get_by_role("group", name="Visit reminders").get_by_label(
+        "Text message", exact=True
+    ).check()
+    refuse(page, "Save")
+    audit.check_refused(page, "patient's message choices, texts without consent")
+    page.goto(f"{url}/patients/phones-to-fix/")
+    audit.check(page, "phone numbers to fix")
+
     page.goto(f"{url}/appointments/new/")
     refuse(page, "Register and continue")
     audit.check_refused(page, "book: register a patient, nothing filled")
@@ -292,6 +317,22 @@ def test_front_desk_pages(browser: Browser, clinic, audit: Audit):
 
     page.goto(f"{url}/invoices/{clinic.invoice.pk}/receipt/")
     audit.check(page, "receipt (no registration number on file)")
+
+    # An online booking waiting for approval: marked on the appointment page, listed.
+    waiting = AppointmentFactory(
+        patient=clinic.marcus,
+        location=clinic.today.location,
+        practitioner=clinic.today.practitioner,
+        start=clinic.today.start + timedelta(days=7),
+        booked_online=True,
+        needs_approval=True,
+    )
+    page.goto(f"{url}/appointments/{waiting.pk}/")
+    audit.check(page, "appointment booked online, awaiting approval")
+    page.goto(f"{url}/online/pending/")
+    audit.check(page, "online bookings awaiting approval")
+    refuse(page, "Decline and cancel")
+    audit.check_refused(page, "online booking, decline without a reason")
 
     page.goto(f"{url}/patients/{marcus}/course/")
     audit.check(page, "course plan")
@@ -484,9 +525,15 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         ("/billing/day-sheet/", "day sheet (admin)"),
         ("/billing/receivables/", "receivables (admin)"),
         ("/screening/rules/", "screening rules (admin)"),
+        ("/online/settings/", "online booking settings"),
+        ("/online/pending/", "online bookings awaiting approval (admin, none)"),
     ]:
         page.goto(clinic.url + path)
         audit.check(page, label)
+    page.goto(clinic.url + "/online/settings/")
+    page.get_by_label("Book up to (days ahead)").fill("0")
+    refuse(page, "Save the settings")
+    audit.check_refused(page, "online booking settings, refused")
     page.context.close()
     audit.assert_clean(ADMIN_PAGES)
 

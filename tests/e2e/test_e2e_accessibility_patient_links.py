@@ -25,6 +25,7 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
         ("/c/not-a-link/", "check-in link, not valid"),
         ("/a/not-a-link/", "aftercare link, not valid"),
         ("/r/not-a-link/", "receipt link, not valid"),
+        ("/p/not-a-link/messages/", "message-choices link, not valid"),
     ]:
         page.goto(url + path)
         audit.check(page, label)
@@ -39,6 +40,13 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
     audit.check(page, "aftercare")
     page.goto(clinic.receipt_link)
     audit.check(page, "receipt")
+    page.goto(clinic.messages_link)
+    audit.check(page, "message choices")
+    page.get_by_role("group", name="Visit reminders").get_by_label(
+        "Text message", exact=True
+    ).check()
+    refuse(page, "Save my choices")
+    audit.check_refused(page, "message choices, texts without a number or consent")
     page.goto(clinic.checkin_link)
     audit.check(page, "check-in")
     refuse(page, "Send my answers")

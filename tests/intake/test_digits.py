@@ -97,9 +97,10 @@ def test_the_migration_turns_stored_digits_ascii_and_leaves_what_it_cannot_fix()
     (node,) = [n for n in graph.nodes if n[0] == "intake" and n[1].endswith("ascii_digits")]
     (parent,) = [p.key for p in graph.node_map[node].parents if p.key[0] == "intake"]
     leaves = graph.leaf_nodes()
+    # Made with today's model, before the schema goes back (it has columns added since).
+    odd, junk = PatientFactory(), PatientFactory()
     _migrate([parent])
     try:
-        odd, junk = PatientFactory(), PatientFactory()
         Patient.objects.filter(pk=odd.pk).update(
             health_number=FULLWIDTH, phone=ARABIC_INDIC, search_phone="٤٠٣٥٥٥٠١٠٠"
         )

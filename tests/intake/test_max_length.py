@@ -34,6 +34,7 @@ PATIENT_FIXED = {
     "province": "AB",
     "phone": "4035550100" + "1" * 20,
     "emergency_contact_phone": "4035550100",
+    "mobile": "403 555 0100",
     "postal_code": "T2N 1N4",
     "health_number": "123456789",
     "email_reminders": "on",

@@ -14,6 +14,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from clinic.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF
 
@@ -26,6 +27,11 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def booking_url(site_url: str) -> str:
+    """The public booking address patients start from."""
+    return site_url.rstrip("/") + reverse("sessions:online-start")
 
 
 def _interrupt(signum, frame):
@@ -59,7 +65,7 @@ class Command(BaseCommand):
         env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", f"http://{host}:{port}")}
         # Fixed argument lists of our own interpreter, no shell.
         procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
-        self.print_banner(host, port)
+        self.print_banner(host, port, site_url=env["SITE_URL"])
         # Ctrl-C reaches the whole process group; SIGTERM takes the same path.
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
@@ -92,7 +98,7 @@ class Command(BaseCommand):
                 proc.kill()
         self.stdout.write("Stopped web server, worker and beat.")
 
-    def print_banner(self, host: str, port: int) -> None:
+    def print_banner(self, host: str, port: int, site_url: str = "") -> None:
         logins = "\n".join(
             f"    {role.value:<16} {username:<10} password: {DEMO_PASSWORD}"
             for username, _first, _last, role in DEMO_STAFF
@@ -102,6 +108,9 @@ class Command(BaseCommand):
             "\n"
             f"  {settings.CLINIC_NAME} is starting at  http://{host}:{port}/\n"
             f"  Demo logins:\n{logins}\n"
+            f"  Patients book online at:  {booking_url(site_url or f'http://{host}:{port}')}\n"
+            "    returning patients (sign in by email): mei.chen@example.com (cleared for\n"
+            "    needling), ravi.patel@example.com (refused needling online: call back)\n"
             "  Physiotherapists and the admin confirm sign-in with a code; print it with\n"
             "    .venv/bin/python manage.py demo_totp physio   (or admin, physio2)\n"
             f"  Outgoing mail is written to:  {mail}\n"

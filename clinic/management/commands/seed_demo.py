@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic import clock
 from clinic.roles import Role
 from clinic.site.demo_billing import seed_billing
+from clinic.site.demo_online import seed_online
 from intake.models import Patient
 from sessions.booking.services import course_open_or_get
 from sessions.models import (
@@ -97,7 +98,7 @@ def demo_patient_details(index: int, phone: str) -> dict:
 class Command(BaseCommand):
     help = (
         "Create the demo clinic: staff for each role, two locations, ten patients, fees, "
-        "invoices and payments, a workers' compensation case."
+        "invoices and payments, a workers' compensation case, online booking switched on."
     )
 
     def add_arguments(self, parser):
@@ -182,6 +183,9 @@ class Command(BaseCommand):
             u.username: u for u in User.objects.filter(username__in=[s[0] for s in DEMO_STAFF])
         }
         created += seed_billing(users=staff, location=locations[0])
+        kensington = Location.objects.get(name=DEMO_LOCATIONS[0][0])
+        cochrane = Location.objects.get(name=DEMO_LOCATIONS[1][0])
+        created += seed_online(users=staff, locations=[kensington, cochrane])
         self.stdout.write(f"Demo data ready ({created} new records).")
 
     def seed_appointments(self, physio, location) -> int:

@@ -58,12 +58,15 @@ EXPECTED: dict[str, tuple] = {
     "intake:patient-create":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "intake:patient-detail":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "intake:patient-edit":          (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:patient-messages":      (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "intake:phones-to-fix":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "intake:intake-send":           (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "intake:invitation-revoke":     (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "intake:intake-summary":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "intake:screening-rules":       (LOGIN,    LOGIN,    DENIED,    OK,        OK),
     "intake:fill":                  (OK,       BAD_LINK, OK,        OK,        OK),
     "intake:fill-step":             (OK,       BAD_LINK, OK,        OK,        OK),
+    "intake:messages":              (OK,       BAD_LINK, OK,        OK,        OK),
     # Calendar and booking.
     "sessions:calendar-day":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "sessions:calendar-week":       (LOGIN,    LOGIN,    OK,        OK,        DENIED),
@@ -133,6 +136,23 @@ EXPECTED: dict[str, tuple] = {
     "sessions:account":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:statement-pdf":       (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:refund-add":          (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    # Online booking, the desk's pages: settings for the clinic admin; approvals for
+    # front desk and clinic admin, never a physio.
+    "sessions:online-settings":     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:online-pending":      (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:appointment-approve": (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    "sessions:appointment-decline": (LOGIN,    LOGIN,    OK,        DENIED,    OK),
+    # Online booking: public pages, and links a patient holds (a hold, email checks).
+    "sessions:online-start":        (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-sign-in":      (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-signed-in":    (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:online-sign-out":     (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-services":     (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-slots":        (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-callback":     (OK,       OK,       OK,        OK,        OK),
+    "sessions:online-details":      (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:online-check-email":  (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:online-confirm":      (OK,       BAD_LINK, OK,        OK,        OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

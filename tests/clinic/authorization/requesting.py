@@ -17,7 +17,7 @@ from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.booking import feeds
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
-from sessions.online import waitlist
+from sessions.online import signin, waitlist
 from tests.clinic.authorization.expected import (
     ADMIN_SITE,
     ADMIN_SITE_URLS,
@@ -47,6 +47,12 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
         "other_invitation",
         {"step": STEP_SLUGS[0]},
     ),
+    "intake:messages": (
+        intake_services.MESSAGES_PURPOSE,
+        "messages_link",
+        "other_messages_link",
+        {},
+    ),
     "sessions:calendar-feed": (feeds.FEED_PURPOSE, "feed", "other_feed", {}),
     "sessions:checkin": (CHECKIN_PURPOSE, "checkin", "other_checkin", {}),
     "sessions:aftercare": (AFTERCARE_PURPOSE, "delivery", "other_delivery", {}),
@@ -62,6 +68,21 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
         {},
     ),
     "sessions:offer": (waitlist.OFFER_PURPOSE, "offer", "other_offer", {}),
+    # Online booking.
+    "sessions:online-signed-in": (
+        signin.SIGN_IN_PURPOSE,
+        "sign_in_check",
+        "other_sign_in_check",
+        {},
+    ),
+    "sessions:online-details": (signin.HOLD_PURPOSE, "hold", "other_hold", {}),
+    "sessions:online-check-email": (signin.HOLD_PURPOSE, "hold", "other_hold", {}),
+    "sessions:online-confirm": (
+        signin.CONFIRM_PURPOSE,
+        "confirm_check",
+        "other_confirm_check",
+        {},
+    ),
 }
 
 
@@ -112,6 +133,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "intake:patient-create": no_args,
     "intake:patient-detail": lambda w: {"pk": w.patient.pk},
     "intake:patient-edit": lambda w: {"pk": w.patient.pk},
+    "intake:patient-messages": lambda w: {"pk": w.patient.pk},
+    "intake:phones-to-fix": no_args,
     "intake:intake-send": lambda w: {"pk": w.patient.pk},
     "intake:invitation-revoke": lambda w: {"pk": w.invitation.pk},
     "intake:intake-summary": lambda w: {"pk": w.intake.pk},
@@ -164,6 +187,23 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:account": lambda w: {"patient_pk": w.patient.pk},
     "sessions:statement-pdf": lambda w: {"patient_pk": w.patient.pk},
     "sessions:refund-add": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:online-settings": no_args,
+    "sessions:online-pending": no_args,
+    "sessions:appointment-approve": lambda w: {"pk": w.appointment.pk},
+    "sessions:appointment-decline": lambda w: {"pk": w.appointment.pk},
+    # Online booking, public.
+    "sessions:online-start": no_args,
+    "sessions:online-sign-in": no_args,
+    "sessions:online-sign-out": no_args,
+    "sessions:online-services": lambda w: {"location_pk": w.online_location.pk},
+    "sessions:online-slots": lambda w: {
+        "location_pk": w.online_location.pk,
+        "type_pk": w.online_type.pk,
+    },
+    "sessions:online-callback": lambda w: {
+        "location_pk": w.online_location.pk,
+        "type_pk": w.online_type.pk,
+    },
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
@@ -198,6 +238,9 @@ POST: dict[str, dict] = {
     "sessions:credit-note-add": {},
     "sessions:credit-apply": {},
     "sessions:refund-add": {},
+    # Online booking's approvals: A's visit is not waiting, so the service says so.
+    "sessions:appointment-approve": {},
+    "sessions:appointment-decline": {},
 }
 
 

@@ -3,7 +3,7 @@ of each role, and a physiotherapist who authored none of them."""
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from axes.models import AccessAttempt
@@ -12,17 +12,19 @@ from django.utils import timezone
 
 from clinic.roles import Role
 from intake import services as intake_services
-from intake.models import Intake, IntakeInvitation, Patient
+from intake.models import Intake, IntakeInvitation, MessagesLink, Patient
 from sessions.billing import services as billing
 from sessions.booking import feeds
-from sessions.booking.models import AppointmentType, Location
 from sessions.models import (
     AftercareDelivery,
     Alert,
     Appointment,
+    AppointmentType,
     CalendarFeed,
     CallTask,
+    EmailCheck,
     Invoice,
+    Location,
     MissedVisitFee,
     NeedlingSite,
     PayerCase,
@@ -80,14 +82,25 @@ class World:
     payer_case: PayerCase  # A's workers' compensation case
     missed_fee: MissedVisitFee  # a fee proposed for A's no-show
     # Online booking's wait list and self-service links: A's and B's own.
-    online_location: Location  # books online
-    online_type: AppointmentType  # bookable online, for new patients
     visit_link: VisitLink  # A's link to a future visit
     other_visit_link: VisitLink
     waitlist_entry: WaitListEntry
     other_waitlist_entry: WaitListEntry
     offer: WaitListOffer  # a freed slot offered to A's entry
     other_offer: WaitListOffer
+    # Online booking: a location and a type offered online, A's and B's held times and
+    # the email checks (sign-in, and a new person's confirmation) each of them holds.
+    online_location: Location
+    online_type: AppointmentType
+    hold: SlotHold
+    other_hold: SlotHold
+    sign_in_check: EmailCheck
+    other_sign_in_check: EmailCheck
+    confirm_check: EmailCheck
+    other_confirm_check: EmailCheck
+    # A message-preferences link each of A and B hold.
+    messages_link: MessagesLink
+    other_messages_link: MessagesLink
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -175,6 +188,36 @@ def _waitlist(patient, location, kind, practitioner, now) -> tuple[WaitListEntry
     return entry, offer
 
 
+def _hold(location, kind, practitioner, start, email) -> SlotHold:
+    return SlotHold.objects.create(
+        location=location,
+        type=kind,
+        practitioner=practitioner,
+        start=start,
+        end=start + kind.duration,
+        status=SlotHold.Status.AWAITING,
+        expires_at=timezone.now() + timedelta(minutes=30),
+        first_name="Pat",
+        last_name="Newcomer",
+        date_of_birth=date(1990, 1, 1),
+        email=email,
+    )
+
+
+def _email_check(purpose, email, *, patient=None, hold=None) -> EmailCheck:
+    return EmailCheck.objects.create(
+        purpose=purpose,
+        email=email,
+        patient=patient,
+        hold=hold,
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+
+
+def _messages_link(patient) -> MessagesLink:
+    return MessagesLink.objects.create(patient=patient, nonce=secrets.token_urlsafe(24))
+
+
 def build_world() -> World:
     now = timezone.now()
     front_desk = UserFactory(username="frontdesk", role=Role.FRONT_DESK)
@@ -222,19 +265,25 @@ def build_world() -> World:
         message=checkin, soreness=9, compared="worse", red_flags=["fever"]
     )
     alert = Alert.objects.create(answer=answer, visit=signed_visit, physio=author)
-
     online_location = LocationFactory(name="Online", books_online=True)
     online_type = AppointmentType.objects.create(
-        name="Assessment online", duration_minutes=60, bookable_online=True, for_new_patients=True
+        name="Online assessment",
+        duration_minutes=60,
+        involves_needling=False,
+        bookable_online=True,
+        for_new_patients=True,
     )
+    soon = now + timedelta(days=3)
+    hold = _hold(online_location, online_type, author, soon, "new.a@example.com")
+    other_hold = _hold(online_location, online_type, author, soon + timedelta(hours=2), "b@x.org")
+    sign_in, confirm = EmailCheck.Purpose.SIGN_IN, EmailCheck.Purpose.CONFIRM
+
     future = _appointment(alice, author, location, kind, now + timedelta(days=5))
     other_future = _appointment(bob, author, location, kind, now + timedelta(days=5, hours=2))
     entry, offer = _waitlist(alice, location, kind, author, now)
     other_entry, other_offer = _waitlist(bob, location, kind, physio, now)
 
     return World(
-        online_location=online_location,
-        online_type=online_type,
         visit_link=VisitLink.objects.create(appointment=future),
         other_visit_link=VisitLink.objects.create(appointment=other_future),
         waitlist_entry=entry,
@@ -278,4 +327,14 @@ def build_world() -> World:
         other_receipt_link=_receipt_link(_invoice(bob, location, front_desk), front_desk),
         payer_case=PayerCaseFactory(patient=alice),
         missed_fee=missed_fee,
+        online_location=online_location,
+        online_type=online_type,
+        hold=hold,
+        other_hold=other_hold,
+        sign_in_check=_email_check(sign_in, alice.email, patient=alice),
+        other_sign_in_check=_email_check(sign_in, bob.email, patient=bob),
+        confirm_check=_email_check(confirm, hold.email, hold=hold),
+        other_confirm_check=_email_check(confirm, other_hold.email, hold=other_hold),
+        messages_link=_messages_link(alice),
+        other_messages_link=_messages_link(bob),
     )
