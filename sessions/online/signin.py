@@ -8,7 +8,7 @@
 - A new person confirms a booking: ``confirm_request`` keeps what they typed on the
   hold, sets it ``awaiting`` and mails an ``EmailCheck(confirm)`` link;
   ``confirm_complete`` spends it, finds or creates the patient
-  (``patient_for_new_person``) and books the hold.
+  (``people.patient_for_new_person``) and books the hold.
 - ``callback_request``: a signed-in patient refused a visit online asks to be called.
 
 Every link is ``clinic.links``' signed token with the row's nonce; holds are named by
@@ -16,7 +16,6 @@ their own token (``hold_token``) between the slot page and the details page.
 """
 
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,12 +24,11 @@ from django.utils import timezone
 
 from clinic import clock, emails, links, locks
 from clinic.roles import display_name
-from intake import services as intake_services
 from intake.models import Patient
 from sessions import tasks
 from sessions.booking.models import Appointment, AppointmentType
 from sessions.followups.models import CallTask
-from sessions.online import services, sign_in_mail
+from sessions.online import people, services, sign_in_mail
 from sessions.online.models import EmailCheck, OnlineBookingPolicy, SlotHold
 from sessions.online.slots import slot_is_free
 
@@ -46,7 +44,6 @@ SESSION_MINUTES = 30
 # A confirmation link works this long; the slot is kept only for policy.confirm, after
 # which the link still books it if nobody else took it.
 CONFIRM_LINK_HOURS = 24
-DUPLICATE_REASON = "Online booking: possible duplicate of an existing record; check and merge"
 LINK_SPENT = "This link has already been used or has expired."
 
 
@@ -112,10 +109,6 @@ def _spend(check: EmailCheck, now: datetime) -> None:
     check.used_at = now
 
 
-def _patient_with_email(email: str) -> Patient | None:
-    return Patient.objects.filter(email=email).order_by("created_at", "pk").first()
-
-
 @transaction.atomic
 def sign_in_request(*, email: str, now: datetime | None = None) -> EmailCheck:
     """Make a sign-in check for ``email`` and queue its mail after commit; returns the
@@ -127,7 +120,7 @@ def sign_in_request(*, email: str, now: datetime | None = None) -> EmailCheck:
     check = EmailCheck.objects.create(
         purpose=EmailCheck.Purpose.SIGN_IN,
         email=email,
-        patient=_patient_with_email(email),
+        patient=people.patient_with_email(email),
         created_at=now,
         expires_at=now + timedelta(minutes=SIGN_IN_MINUTES),
     )
@@ -237,48 +230,6 @@ def confirm_request(
     return check
 
 
-class NewPerson(Protocol):
-    """What a new person typed: a ``SlotHold``'s fields (or anything with the same)."""
-
-    first_name: str
-    last_name: str
-    date_of_birth: date | None
-    email: str
-    phone: str
-
-
-def patient_for_new_person(hold: NewPerson) -> Patient:
-    """The patient a new person's confirmed hold (or anything with a hold's
-    ``NewPerson`` fields) is booked for. The email was proved, so a patient on file
-    with that email is them. Otherwise a new record; if it looks like someone on file
-    (folded name and birth date), front desk gets a call task to check and merge. The
-    match is never shown to the person. Call inside a transaction."""
-    return _find_or_register(hold)[0]
-
-
-def _find_or_register(hold: NewPerson) -> tuple[Patient, bool]:
-    """(the patient, whether the record is new): ``patient_for_new_person``."""
-    if hold.date_of_birth is None:
-        raise ValidationError({"date_of_birth": "The date of birth is missing."})
-    candidate = Patient(
-        legal_first_name=hold.first_name,
-        legal_last_name=hold.last_name,
-        date_of_birth=hold.date_of_birth,
-        email=hold.email.strip().lower(),
-        phone=hold.phone,
-        email_reminders=True,
-    )
-    same_email = _patient_with_email(candidate.email) if candidate.email else None
-    if same_email is not None:
-        return same_email, False
-    try:
-        return intake_services.patient_create(patient=candidate), True
-    except intake_services.PossibleDuplicates:
-        patient = intake_services.patient_create(patient=candidate, confirmed_different=True)
-    CallTask.objects.create(patient=patient, reason=DUPLICATE_REASON)
-    return patient, True
-
-
 @transaction.atomic
 def confirm_complete(*, check: EmailCheck, now: datetime | None = None) -> tuple[Appointment, bool]:
     """Spend a confirmation check and book its hold for the person (found or created);
@@ -289,7 +240,7 @@ def confirm_complete(*, check: EmailCheck, now: datetime | None = None) -> tuple
     if check.hold is None:
         raise ValidationError(LINK_SPENT, code="spent")
     _spend(check, now)
-    patient, created = _find_or_register(check.hold)
+    patient, created = people.patient_for_new_person(check.hold)
     return services.hold_book(hold=check.hold, patient=patient, now=now), created
 
 

@@ -23,13 +23,11 @@ from django.utils import timezone
 
 from clinic import clock, emails, links, locks
 from clinic.types import StaffUser
-from intake import services as intake_services
 from intake.models import Patient
 from sessions import schedule
 from sessions.booking.models import Appointment, AppointmentType, Location
 from sessions.booking.selectors import practitioner_working_time
-from sessions.followups.models import CallTask
-from sessions.online import eligibility, services
+from sessions.online import eligibility, people, services
 from sessions.online.models import OnlineBookingPolicy, SlotHold, WaitListEntry, WaitListOffer
 from sessions.online.slots import slot_is_free
 
@@ -40,7 +38,6 @@ OFFER_TAKEN = "Sorry, this time has just been taken by someone else. You stay on
 OFFER_EXPIRED = "Sorry, this offer has run out. You stay on the wait list."
 OFFER_ANSWERED = "This offer has already been answered."
 ENTRY_CLOSED = "This wait-list entry is no longer open."
-DUPLICATE_TASK = "Wait list: possible duplicate of an existing record; check and merge"
 
 # Time of day a slot's local start must fall in, per choice: [from, until).
 TIMES_OF_DAY = {
@@ -376,29 +373,6 @@ def refusal_code(error: ValidationError) -> str | None:
     return errors[0].code if errors else None
 
 
-def _patient_for_new_person(entry: WaitListEntry, date_of_birth: date | None) -> Patient:
-    """The patient record for a new person's entry (their email is proved: they opened
-    the offer sent to it). A record with the same email is theirs; otherwise a new one,
-    and a front-desk task when it looks like someone on file."""
-    if date_of_birth is None:
-        raise ValidationError({"date_of_birth": "Please give your date of birth."})
-    person = Patient(
-        legal_first_name=entry.first_name,
-        legal_last_name=entry.last_name,
-        date_of_birth=date_of_birth,
-        email=entry.email,
-        phone=entry.phone,
-    )
-    duplicates = list(person.possible_duplicates())
-    same_email = [p for p in duplicates if p.email and p.email.lower() == entry.email.lower()]
-    if same_email:
-        return same_email[0]
-    patient = intake_services.patient_create(patient=person, confirmed_different=True)
-    if duplicates:
-        CallTask.objects.create(patient=patient, reason=DUPLICATE_TASK)
-    return patient
-
-
 @transaction.atomic
 def offer_accept(
     *, offer: WaitListOffer, date_of_birth: date | None = None, now: datetime | None = None
@@ -423,7 +397,14 @@ def offer_accept(
     entry = offer.entry
     if entry.status != WaitListEntry.Status.WAITING:
         raise _refused(ENTRY_CLOSED, "answered")
-    patient = entry.patient or _patient_for_new_person(entry, date_of_birth)
+    patient = (
+        entry.patient
+        or people.patient_for_new_person(
+            people.Person(
+                entry.first_name, entry.last_name, date_of_birth, entry.email, entry.phone
+            )
+        )[0]
+    )
     try:
         appointment = services.hold_book(hold=offer.hold, patient=patient, now=now)
     except ValidationError as error:

@@ -18,8 +18,8 @@ from sessions.booking.models import Appointment
 from sessions.followups.models import CallTask
 from sessions.online import signin
 from sessions.online.models import EmailCheck, SlotHold
+from sessions.online.people import DUPLICATE_REASON
 from sessions.online.services import TAKEN
-from sessions.online.signin import DUPLICATE_REASON
 from tests.factories import AppointmentFactory, PatientFactory, clinic_time
 from tests.sessions.online.booking_fixtures import *  # noqa: F403  # the fixtures
 from tests.sessions.online.booking_fixtures import (
