@@ -3,8 +3,8 @@ bookings (Priya Shah holds a needling authorisation, Tom Becker does not, so he 
 offered for the assessment only), Kensington booking online directly and Cochrane with
 front-desk approval, an "Initial assessment" for new patients (no needling) and the
 "IMS treatment" follow-up bookable online, and two returning patients with an email on
-file: Mei Chen, cleared for needling with consent on file, and Ravi Patel, who reported
-a contraindication (he is refused a needling visit online and may ask for a call back).
+file: Mei Chen, cleared for needling with consent on file, and Daniel Whitehorse, who
+reported a contraindication (he is refused a needling visit online and may ask for a call back).
 
 Idempotent. The switches are set the first time only (when no practitioner takes online
 bookings yet), so a clinic admin's later choices on the settings page stay.
@@ -24,7 +24,7 @@ ASSESSMENT = "Initial assessment"
 FOLLOW_UP = "IMS treatment"
 # Returning demo patients (legal first and last name) and what their intake says.
 CLEARED = ("Mei", "Chen")
-CONTRAINDICATED = ("Ravi", "Patel")
+CONTRAINDICATED = ("Daniel", "Whitehorse")
 CLEAR_ANSWERS = {
     "history": {"conditions": [], "medications": "", "allergies": ""},
     "surgeries": {"rows": []},

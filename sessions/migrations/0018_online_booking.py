@@ -520,7 +520,7 @@ class Migration(migrations.Migration):
                         validators=[
                             django.core.validators.MinValueValidator(5, "Wait at least 5 minutes."),
                             django.core.validators.MaxValueValidator(
-                                1440, "Wait at most 1440 minutes (a day)."
+                                720, "Wait at most 720 minutes (12 hours)."
                             ),
                         ],
                         verbose_name="wait for the email confirmation (minutes)",
@@ -535,7 +535,7 @@ class Migration(migrations.Migration):
                                 5, "Hold an offer at least 5 minutes."
                             ),
                             django.core.validators.MaxValueValidator(
-                                1440, "Hold an offer at most 1440 minutes (a day)."
+                                720, "Hold an offer at most 720 minutes (12 hours)."
                             ),
                         ],
                         verbose_name="hold a wait-list offer for (minutes)",

@@ -67,7 +67,7 @@ class OnlineBookingPolicy(models.Model):
         default=30,
         validators=[
             MinValueValidator(5, "Wait at least 5 minutes."),
-            MaxValueValidator(1440, "Wait at most 1440 minutes (a day)."),
+            MaxValueValidator(720, "Wait at most 720 minutes (12 hours)."),
         ],
         help_text="How long the slot stays held once the confirmation email is sent.",
     )
@@ -76,7 +76,7 @@ class OnlineBookingPolicy(models.Model):
         default=30,
         validators=[
             MinValueValidator(5, "Hold an offer at least 5 minutes."),
-            MaxValueValidator(1440, "Hold an offer at most 1440 minutes (a day)."),
+            MaxValueValidator(720, "Hold an offer at most 720 minutes (12 hours)."),
         ],
     )
     offers_per_slot = models.PositiveSmallIntegerField(

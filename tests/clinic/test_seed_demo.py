@@ -180,7 +180,7 @@ def test_demo_clinic_books_online_with_a_cleared_and_a_contraindicated_patient(d
     cleared = Patient.objects.get(legal_first_name="Mei", legal_last_name="Chen")
     assert cleared.email == "mei.chen@example.com"
     assert eligibility.needling_refusal(patient=cleared, day=today) is None
-    refused = Patient.objects.get(legal_first_name="Ravi", legal_last_name="Patel")
+    refused = Patient.objects.get(legal_first_name="Daniel", legal_last_name="Whitehorse")
     assert eligibility.needling_refusal(patient=refused, day=today) == Refusal.NOT_CLEARED
     assert Intake.objects.filter(status=Intake.Status.SUBMITTED).count() == 2
 

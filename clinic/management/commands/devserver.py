@@ -110,7 +110,7 @@ class Command(BaseCommand):
             f"  Demo logins:\n{logins}\n"
             f"  Patients book online at:  {booking_url(site_url or f'http://{host}:{port}')}\n"
             "    returning patients (sign in by email): mei.chen@example.com (cleared for\n"
-            "    needling), ravi.patel@example.com (refused needling online: call back)\n"
+            "    needling), d.whitehorse@example.com (refused needling online: call back)\n"
             "  Physiotherapists and the admin confirm sign-in with a code; print it with\n"
             "    .venv/bin/python manage.py demo_totp physio   (or admin, physio2)\n"
             f"  Outgoing mail is written to:  {mail}\n"
