@@ -151,8 +151,11 @@ def test_a_link_reaches_only_its_own_visit(client, clinic, visit):
         type=clinic.follow_up,
         start=TEN + timedelta(hours=2),
     )
+    services.visit_link(visit)
     services.visit_link(other)
-    forged = make_token("visit", visit.pk, VisitLink.objects.get(appointment=other).nonce)
+    # The token names this visit's link row with the other visit's nonce.
+    mine = VisitLink.objects.get(appointment=visit)
+    forged = make_token("visit", mine.pk, VisitLink.objects.get(appointment=other).nonce)
     for name in ("sessions:visit-manage", "sessions:visit-cancel-self", "sessions:visit-move"):
         assert client.get(reverse(name, args=[forged])).status_code == 404
         assert client.get(reverse(name, args=["nonsense"])).status_code == 404
