@@ -1,4 +1,4 @@
-"""Keeping secrets that travel in URLs out of every log line.
+"""Keeping secrets and personal details that travel in URLs out of every log line.
 
 Patient links (intake, check-in, aftercare, calendar feed) and password-reset links
 carry their token in the path, and paths reach logs: the web server's access log,
@@ -19,6 +19,11 @@ _SEGMENT = r"[^/\s?#\"']+"
 # Before Django's URLs can be read (the gunicorn master), and in query strings: any path
 # segment or value shaped like a signed token (Django's signing joins its parts with ":").
 _FALLBACK = re.compile(r"(?<=[/=?&])[\w-]{10,}:[\w:-]+")
+# Search boxes put what was typed in the query string: front desk's patient search
+# (``?q=Chen``) names a patient. The values of these parameters never reach a log.
+_PERSONAL_QUERY = re.compile(
+    r"(?<=[?&])(q|search|name|email|phone|mobile|first_name|last_name)=[^&\s#\"']*"
+)
 # A path may spell its characters as %XX (`/i%2F<token>/` is served as `/i/<token>/`):
 # those that can be part of a route or a token are read as themselves before matching.
 # Nothing else is decoded, so no control character or newline enters a log line.
@@ -84,9 +89,11 @@ def _blank_secrets(match: re.Match) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with the secret part of any of our secret-bearing paths replaced."""
+    """``text`` with the secret part of any of our secret-bearing paths, and the value
+    of any search parameter (``_PERSONAL_QUERY``), replaced."""
     if "%" in text:
         text = _unescape_route_chars(text)
+    text = _PERSONAL_QUERY.sub(rf"\1={REDACTED}", text)
     try:
         pattern = _secret_paths()
     except Exception:  # Django not set up yet
