@@ -28,6 +28,7 @@ from sessions.booking.models import (
     TimeOff,
     WorkingHours,
 )
+from sessions.online.models import SlotHold
 
 SLOT_LENGTH = timedelta(minutes=30)
 
@@ -165,10 +166,16 @@ class Entry:
     badge: Badge | None = None
     intake_state: str = ""
     authorisation: Authorisation | None = None  # under a payer case: "visit k of N"
+    # A time someone is booking online right now (a live ``SlotHold``): until when.
+    held_until: datetime | None = None
 
     @property
     def is_free(self) -> bool:
-        return self.appointment is None
+        return self.appointment is None and self.held_until is None
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_until is not None
 
     @property
     def booked_online(self) -> bool:
@@ -282,10 +289,13 @@ def _column(
     hours: list[WorkingHours],
     time_off: list[TimeOff],
     now: datetime,
+    holds: list[SlotHold],
 ) -> Column:
     working = working_intervals(hours, time_off, day)
     busy = [(a.start, a.end) for a in appointments if a.is_active]
+    busy += [(h.start, h.end) for h in holds]
     entries = [_entry(a) for a in appointments]
+    entries += [Entry(h.start, h.end, held_until=h.expires_at) for h in holds]
     entries += [Entry(s, e) for s, e in schedule.free_slots(working, busy, SLOT_LENGTH, now)]
     entries.sort(key=lambda e: (e.start, e.is_free))
     return Column(title, practitioner, location, day, entries, working=bool(working))
@@ -317,6 +327,11 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
         if a.practitioner_id in by_id:
             a.practitioner = by_id[a.practitioner_id]
     time_off = list(TimeOff.objects.filter(day=day, practitioner__in=staff))
+    # Times being booked online right now (at any location: a practitioner is in one
+    # place at a time) are not offered as free.
+    holds = list(
+        SlotHold.objects.live(now).filter(practitioner__in=staff, start__lt=end, end__gt=start)
+    )
     return [
         _column(
             display_name(p) + ("" if p.is_active else " (no longer active)"),
@@ -327,6 +342,7 @@ def calendar_day(location: Location, day: date, now: datetime | None = None) -> 
             [h for h in hours if h.practitioner_id == p.pk and p.bookable],
             [t for t in time_off if t.practitioner_id == p.pk],
             now,
+            [h for h in holds if h.practitioner_id == p.pk],
         )
         for p in staff
     ]
@@ -360,10 +376,16 @@ def calendar_week(
         a.practitioner = practitioner
     hours = list(WorkingHours.objects.filter(practitioner=practitioner, location=location))
     time_off = list(TimeOff.objects.filter(practitioner=practitioner, day__in=days))
+    holds = list(
+        SlotHold.objects.live(now).filter(practitioner=practitioner, start__lt=end, end__gt=start)
+    )
     columns: list[Column] = []
     for d in days:
         todays = [a for a in appointments if a.day == d]
+        held = [h for h in holds if h.day == d]
         columns.append(
-            _column(f"{d:%a %b} {d.day}", practitioner, location, d, todays, hours, time_off, now)
+            _column(
+                f"{d:%a %b} {d.day}", practitioner, location, d, todays, hours, time_off, now, held
+            )
         )
     return columns

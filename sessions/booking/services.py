@@ -28,6 +28,7 @@ from sessions.booking.selectors import (
 from sessions.booking.signals import slot_freed, visit_link_wanted
 from sessions.followups import services as followups
 from sessions.followups.models import ScheduledMessage
+from sessions.online.models import SlotHold
 
 BOOKING_HORIZON = timedelta(days=730)
 # ``payer_case`` not given: a new booking bills to its course's case, a move keeps its own.
@@ -60,10 +61,12 @@ def _check_booking(
     override_note: str,
     allow_outside_hours: bool,
     now: datetime,
+    online_hold_id: int | None = None,
 ) -> None:
     """Refuse a booking the clinic would not want, with messages for the form: raises
     ValidationError keyed by ``practitioner``, ``start``, ``allow_outside_hours`` and
-    ``eligibility_override``."""
+    ``eligibility_override``. A time someone is booking online (a live hold other than
+    ``online_hold_id``, the one being booked) is refused like a clash."""
     errors: dict[str, list[ValidationError]] = {}
     start, end = appointment.start, appointment.end
     if not practitioners().filter(pk=appointment.practitioner_id).exists():
@@ -101,6 +104,20 @@ def _check_booking(
     clash = _first_clash(appointment.practitioner_id, start, end, exclude_id=appointment.pk)
     if clash:
         errors.setdefault("start", []).append(ValidationError(_clash_message(clash), code="clash"))
+    elif held := (
+        SlotHold.objects.overlapping(appointment.practitioner_id, start, end, now)
+        .exclude(pk=online_hold_id)
+        .order_by("expires_at")
+        .last()
+    ):
+        until = clock.clinic_localtime(held.expires_at)
+        errors.setdefault("start", []).append(
+            ValidationError(
+                f"A patient is booking this time online (held until {until:%H:%M}). "
+                "Choose another time, or book it once the hold has run out.",
+                code="held",
+            )
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -168,6 +185,7 @@ def _booking_save(
     now: datetime,
     payer_case: PayerCase | None | object = COURSE_CASE,
     authorisation_override: str = "",
+    online_hold_id: int | None = None,
 ) -> None:
     """Put the visit at its place and time, refuse what the clinic would not want, save
     it and schedule its reminder (cancelling a moved visit's old one). A new booking
@@ -189,6 +207,9 @@ def _booking_save(
         appointment.course = course_open_or_get(patient=appointment.patient)
         if payer_case is COURSE_CASE:  # billed to the course's payer case
             appointment.payer_case = appointment.course.payer_case
+    # Online holds are taken under this lock: front desk cannot book a time between a
+    # hold's check and its insert.
+    SlotHold.lock_practitioner(practitioner.pk)
     errors: dict[str, list[ValidationError]] = {}
     try:
         _check_booking(
@@ -196,6 +217,7 @@ def _booking_save(
             override_note=override_note,
             allow_outside_hours=allow_outside_hours,
             now=now,
+            online_hold_id=online_hold_id,
         )
     except ValidationError as exc:
         errors.update(exc.error_dict)
@@ -231,6 +253,7 @@ def appointment_book(
     payer_case: PayerCase | None | object = COURSE_CASE,
     authorisation_override: str = "",
     booked_online: bool = False,
+    online_hold_id: int | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a visit; returns the saved appointment. Sends the intake link (first visit,
@@ -256,6 +279,7 @@ def appointment_book(
         now=now,
         payer_case=payer_case,
         authorisation_override=authorisation_override,
+        online_hold_id=online_hold_id,
     )
     if patient.email:
         intake_services.intake_invite_unless_open(patient=patient, sent_by=created_by, now=now)
@@ -309,6 +333,7 @@ def appointment_reschedule(
     allow_outside_hours: bool = False,
     payer_case: PayerCase | None | object = COURSE_CASE,
     authorisation_override: str = "",
+    online_hold_id: int | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked visit; returns it saved, its reminder moved with it to the new
@@ -331,6 +356,7 @@ def appointment_reschedule(
         now=now,
         payer_case=payer_case,
         authorisation_override=authorisation_override,
+        online_hold_id=online_hold_id,
     )
     return appointment
 

@@ -24,7 +24,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from clinic import clock
+from clinic import clock, locks
 
 
 def new_nonce() -> str:
@@ -246,6 +246,13 @@ class SlotHold(models.Model):
     def day(self) -> date:
         """The clinic day the held time starts on."""
         return clock.clinic_day(self.start)
+
+    @staticmethod
+    def lock_practitioner(practitioner_id: int) -> None:
+        """Serialise "check the time is free, then write" for one practitioner: taking a
+        hold, booking it, and front desk's booking all take this lock first
+        (``clinic.locks``; inside a transaction)."""
+        locks.hold(f"online-slot:{practitioner_id}")
 
 
 class VisitLink(models.Model):

@@ -144,6 +144,7 @@ def hold_book(*, hold: SlotHold, patient: Patient, now: datetime | None = None) 
         start=hold.start,
         created_by=None,
         booked_online=True,
+        online_hold_id=hold.pk,
         now=now,
     )
     hold.status = SlotHold.Status.BOOKED

@@ -150,6 +150,7 @@ def visit_move_self(
         type=appointment.type,
         start=start,
         front_desk_note=appointment.front_desk_note,
+        online_hold_id=hold.pk,
         now=now,
     )
     SlotHold.objects.filter(pk=hold.pk).update(status=SlotHold.Status.BOOKED)

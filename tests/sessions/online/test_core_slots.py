@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 
 from clinic.roles import Role
 from sessions.booking.models import AppointmentType, TimeOff, WorkingHours
+from sessions.booking.selectors import calendar_day
+from sessions.booking.services import appointment_book
 from sessions.online import services
 from sessions.online.models import OnlineBookingPolicy, SlotHold
 from sessions.online.slots import first_available, free_slots, slot_is_free
@@ -202,3 +204,31 @@ def test_a_location_that_approves_keeps_the_booking_pending(clinic_online, asses
     appointment = services.hold_book(hold=hold, patient=PatientFactory(email_reminders=True))
     assert appointment.needs_approval
     assert not [m for m in mailoutbox if "confirm" in m.subject.lower()]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_front_desk_cannot_book_over_a_time_being_booked_online(clinic_online, assessment):
+    """A person holding a time online keeps it: the front-desk calendar shows it held and
+    a booking over it is refused until the hold runs out."""
+    location, physio = clinic_online
+    start = clinic_time(2026, 12, 7, 9)
+    services.hold_create(
+        location=location, type=assessment, practitioner_id=physio.pk, start=start, patient=None
+    )
+    (column,) = calendar_day(location, MONDAY, now=NOW)
+    held = [e for e in column.entries if e.is_held]
+    assert [(e.start, e.end) for e in held] == [(start, start + timedelta(hours=1))]
+    assert not any(e.is_free and e.start < start + timedelta(hours=1) for e in column.entries)
+    book = dict(
+        patient=PatientFactory(),
+        practitioner=physio,
+        location=location,
+        type=assessment,
+        start=start + timedelta(minutes=30),
+        created_by=None,
+    )
+    with pytest.raises(ValidationError) as refused:
+        appointment_book(**book)
+    assert "booking this time online (held until 08:10)" in refused.value.message_dict["start"][0]
+    later = NOW + timedelta(minutes=11)
+    assert appointment_book(**book, now=later).start == start + timedelta(minutes=30)
