@@ -22,8 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinic import clock, emails, links, locks
-from clinic.roles import display_name
+from clinic import links, locks
 from intake.models import Patient
 from sessions import tasks
 from sessions.booking.models import Appointment, AppointmentType

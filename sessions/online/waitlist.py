@@ -337,12 +337,20 @@ def refusal_code(error: ValidationError) -> str | None:
     return errors[0].code if errors else None
 
 
-@transaction.atomic
 def offer_accept(
     *, offer: WaitListOffer, date_of_birth: date | None = None, now: datetime | None = None
 ) -> Appointment:
+    """As ``offer_accept_recorded``; returns the appointment only."""
+    return offer_accept_recorded(offer=offer, date_of_birth=date_of_birth, now=now)[0]
+
+
+@transaction.atomic
+def offer_accept_recorded(
+    *, offer: WaitListOffer, date_of_birth: date | None = None, now: datetime | None = None
+) -> tuple[Appointment, bool]:
     """Book the offered slot for the offer's entry; the hold's other open offers become
-    ``taken`` and are told. Returns the appointment. Raises ValidationError keyed by
+    ``taken`` and are told. Returns (the appointment, whether a new patient record was
+    made for a new person). Raises ValidationError keyed by
     ``offer`` (taken: code "taken"; run out: "expired"; already answered), by
     ``date_of_birth`` (a new person must give it), or as ``services.hold_book``."""
     now = now or timezone.now()
@@ -361,14 +369,12 @@ def offer_accept(
     entry = offer.entry
     if entry.status != WaitListEntry.Status.WAITING:
         raise _refused(ENTRY_CLOSED, "answered")
-    patient = (
-        entry.patient
-        or people.patient_for_new_person(
-            people.Person(
-                entry.first_name, entry.last_name, date_of_birth, entry.email, entry.phone
-            )
-        )[0]
-    )
+    patient, registered = entry.patient, False
+    if patient is None:
+        person = people.Person(
+            entry.first_name, entry.last_name, date_of_birth, entry.email, entry.phone
+        )
+        patient, registered = people.patient_for_new_person(person)
     try:
         appointment = services.hold_book(hold=offer.hold, patient=patient, now=now)
     except ValidationError as error:
@@ -383,7 +389,7 @@ def offer_accept(
     taken = list(others.values_list("pk", flat=True))
     others.update(status=WaitListOffer.Status.TAKEN, answered_at=now)
     waitlist_mail.queue(waitlist_mail.TAKEN, taken)
-    return appointment
+    return appointment, registered
 
 
 @transaction.atomic
