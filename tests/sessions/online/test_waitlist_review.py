@@ -86,9 +86,12 @@ def smtp_down(monkeypatch):
 
 def _visit(clinic, start, **fields):
     return AppointmentFactory(
-        practitioner=clinic.physio, location=clinic.location, type=clinic.follow_up, start=start,
+        practitioner=clinic.physio,
+        location=clinic.location,
+        type=clinic.follow_up,
+        start=start,
         **fields,
-    )  # fmt: skip
+    )
 
 
 def test_a_future_booked_visit_s_link_proves_the_patient(client, clinic):
@@ -155,9 +158,13 @@ def test_session_patient_keeps_a_fresh_sign_in():
 
 def test_accepting_an_offer_audits_the_new_visit_and_the_new_record(client, clinic):
     entry_for(
-        clinic, None, type=clinic.assessment, first_name="Wanda", last_name="Newlist",
+        clinic,
+        None,
+        type=clinic.assessment,
+        first_name="Wanda",
+        last_name="Newlist",
         email="wanda@example.com",
-    )  # fmt: skip
+    )
     (offer,) = offers_of_ten(clinic)
     url = reverse("sessions:offer", args=[token_of(waitlist.offer_link(offer))])
     response = client.post(url, {"answer": "accept", "date_of_birth": "1980-02-03"})
@@ -175,8 +182,9 @@ def test_accepting_an_offer_audits_the_new_visit_and_the_new_record(client, clin
 def test_accepting_an_offer_for_a_patient_on_file_makes_no_registration_event(client, clinic):
     entry_for(clinic, PatientFactory())
     (offer,) = offers_of_ten(clinic)
-    client.post(reverse("sessions:offer", args=[token_of(waitlist.offer_link(offer))]),
-                {"answer": "accept"})  # fmt: skip
+    client.post(
+        reverse("sessions:offer", args=[token_of(waitlist.offer_link(offer))]), {"answer": "accept"}
+    )
     assert AuditEvent.objects.filter(detail="booked online from the wait list").count() == 1
     assert not AuditEvent.objects.filter(detail="registered online").exists()
 
@@ -186,16 +194,25 @@ def test_accepting_an_offer_for_a_patient_on_file_makes_no_registration_event(cl
 
 def test_confirm_request_takes_the_services_practitioner_lock(clinic, monkeypatch):
     hold = services.hold_create(
-        location=clinic.location, type=clinic.assessment, practitioner_id=clinic.physio.pk,
-        start=TEN, patient=None, now=NOW,
-    )  # fmt: skip
+        location=clinic.location,
+        type=clinic.assessment,
+        practitioner_id=clinic.physio.pk,
+        start=TEN,
+        patient=None,
+        now=NOW,
+    )
     monkeypatch.setattr(services, "practitioner_lock_key", lambda pk: f"the-one-key:{pk}")
     taken = []
     monkeypatch.setattr(locks, "hold", taken.append)
     signin.confirm_request(
-        hold=hold, first_name="Ann", last_name="New", date_of_birth=MONDAY.replace(year=1990),
-        email="ann@example.com", phone="", now=NOW,
-    )  # fmt: skip
+        hold=hold,
+        first_name="Ann",
+        last_name="New",
+        date_of_birth=MONDAY.replace(year=1990),
+        email="ann@example.com",
+        phone="",
+        now=NOW,
+    )
     assert taken == [f"the-one-key:{clinic.physio.pk}"]
 
 
@@ -210,14 +227,23 @@ def test_the_confirmation_email_leaves_from_the_worker_with_ids_only(
 
     monkeypatch.setattr(tasks.online_confirm_send, "delay", lambda *a: queued.append(a))
     hold = services.hold_create(
-        location=clinic.location, type=clinic.assessment, practitioner_id=clinic.physio.pk,
-        start=TEN, patient=None, now=NOW,
-    )  # fmt: skip
+        location=clinic.location,
+        type=clinic.assessment,
+        practitioner_id=clinic.physio.pk,
+        start=TEN,
+        patient=None,
+        now=NOW,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         check = signin.confirm_request(
-            hold=hold, first_name="Ann", last_name="New",
-            date_of_birth=MONDAY.replace(year=1990), email="ann@example.com", phone="", now=NOW,
-        )  # fmt: skip
+            hold=hold,
+            first_name="Ann",
+            last_name="New",
+            date_of_birth=MONDAY.replace(year=1990),
+            email="ann@example.com",
+            phone="",
+            now=NOW,
+        )
     assert queued == [(check.pk,)] and not mail.outbox
     assert tasks.online_confirm_send.apply((check.pk,)).get() is True
     (sent,) = mail.outbox
@@ -233,9 +259,12 @@ def test_a_mail_server_failure_on_the_details_page_is_no_error_and_is_retried(
     )
     assert response.status_code == 302, response.content.decode()[-1500:]
     details = {
-        "first_name": "Ann", "last_name": "New", "date_of_birth": "1990-01-01",
-        "email": "ann@example.com", "phone": "403-555-0101",
-    }  # fmt: skip
+        "first_name": "Ann",
+        "last_name": "New",
+        "date_of_birth": "1990-01-01",
+        "email": "ann@example.com",
+        "phone": "403-555-0101",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(response["Location"], details)
     assert answer.status_code == 302 and answer["Location"].endswith("/sent/")
@@ -315,9 +344,12 @@ def test_new_working_hours_offer_the_opened_time_to_the_wait_list(
     entry = entry_for(clinic, PatientFactory(), weekdays=[1], time_of_day="morning")
     with django_capture_on_commit_callbacks(execute=True):
         WorkingHours.objects.create(
-            practitioner=clinic.physio, location=clinic.location, weekday=1,
-            starts=time(9), ends=time(12),
-        )  # fmt: skip
+            practitioner=clinic.physio,
+            location=clinic.location,
+            weekday=1,
+            starts=time(9),
+            ends=time(12),
+        )
     (offer,) = entry.offers.all()
     assert offer.hold.start == clinic_time(2026, 12, 8, 9)
     assert len(mail.outbox) == 1
@@ -344,8 +376,12 @@ def test_opened_hours_of_a_practitioner_not_online_offer_nothing(clinic):
 
 def test_the_list_hides_entries_past_their_last_date_unless_asked(client_for, front_desk, clinic):
     entry_for(clinic, PatientFactory(legal_last_name="Current"))
-    entry_for(clinic, PatientFactory(legal_last_name="Bygone"),
-              earliest=NOW.date() - timedelta(days=10), latest=NOW.date() - timedelta(days=1))  # fmt: skip
+    entry_for(
+        clinic,
+        PatientFactory(legal_last_name="Bygone"),
+        earliest=NOW.date() - timedelta(days=10),
+        latest=NOW.date() - timedelta(days=1),
+    )
     client = client_for(front_desk)
     page = client.get(reverse("sessions:waitlist"))
     assert b"Current" in page.content and b"Bygone" not in page.content
@@ -358,8 +394,11 @@ def test_the_list_is_paged(client_for, front_desk, clinic, monkeypatch):
 
     monkeypatch.setattr(waitlist_pages, "ENTRIES_PER_PAGE", 2)
     for i in range(3):
-        entry_for(clinic, PatientFactory(legal_last_name=f"Pager{i}"),
-                  created_at=NOW + timedelta(minutes=i))  # fmt: skip
+        entry_for(
+            clinic,
+            PatientFactory(legal_last_name=f"Pager{i}"),
+            created_at=NOW + timedelta(minutes=i),
+        )
     client = client_for(front_desk)
     first = client.get(reverse("sessions:waitlist")).content
     second = client.get(reverse("sessions:waitlist"), {"page": "2"}).content
@@ -372,14 +411,22 @@ def _offered(entry, count, at):
     for i in range(count):
         start = at + timedelta(hours=i)
         hold = SlotHold.objects.create(
-            location=entry.location, practitioner_id=entry.location.working_hours.first().practitioner_id,
-            type=entry.type, start=start, end=start + entry.type.duration,
-            status=SlotHold.Status.RELEASED, expires_at=NOW, created_at=NOW,
-        )  # fmt: skip
+            location=entry.location,
+            practitioner_id=entry.location.working_hours.first().practitioner_id,
+            type=entry.type,
+            start=start,
+            end=start + entry.type.duration,
+            status=SlotHold.Status.RELEASED,
+            expires_at=NOW,
+            created_at=NOW,
+        )
         WaitListOffer.objects.create(
-            entry=entry, hold=hold, status=WaitListOffer.Status.DECLINED,
-            offered_at=NOW - timedelta(hours=i), expires_at=NOW,
-        )  # fmt: skip
+            entry=entry,
+            hold=hold,
+            status=WaitListOffer.Status.DECLINED,
+            offered_at=NOW - timedelta(hours=i),
+            expires_at=NOW,
+        )
 
 
 def test_the_list_s_queries_do_not_grow_with_entries_or_offers(
