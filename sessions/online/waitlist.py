@@ -16,6 +16,7 @@ the next entries; an entry is offered a given slot once.
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -54,16 +55,15 @@ entry_link = waitlist_mail.entry_link
 offer_link = waitlist_mail.offer_link
 contact = waitlist_mail.contact
 
-# An entry's own link works while the entry waits and until the day after its last
-# date (clinic time): ``entry_link_live``. An offer's link opens for good (it says what
-# became of the offer), but takes an answer only until the offer's ``expires_at``.
-ENTRY_LINK_DAYS_AFTER_LATEST = 1
+# An entry's own link works while the entry waits and for ``WAITLIST_LINK_DAYS`` days
+# after its last date (clinic time): ``entry_link_live``. An offer's link keeps opening
+# (it says what became of the offer) but takes an answer only until ``expires_at``.
 
 
 def entry_link_live(entry: WaitListEntry, now: datetime) -> bool:
     """Whether the person's link to ``entry`` still works at ``now``: it is waiting and
-    its last date has not passed by more than a day (clinic time)."""
-    last = entry.latest + timedelta(days=ENTRY_LINK_DAYS_AFTER_LATEST)
+    its last date has not passed by more than ``WAITLIST_LINK_DAYS`` (clinic time)."""
+    last = entry.latest + timedelta(days=settings.WAITLIST_LINK_DAYS)
     return entry.status == WaitListEntry.Status.WAITING and clock.clinic_day(now) <= last
 
 
