@@ -444,6 +444,9 @@ CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
 # The message-preferences link a reminder or check-in carries (intake.services
 # .preferences_link), from when it was made.
 MESSAGES_LINK_DAYS = envint("MESSAGES_LINK_DAYS", 60, minimum=1)
+# A wait-list entry's own link (/w/<token>/): while the entry waits, and for this many
+# days after its last date (clinic time).
+WAITLIST_LINK_DAYS = envint("WAITLIST_LINK_DAYS", 1, minimum=0)
 
 # Phone numbers (intake): a number typed without +country code is read as one of this
 # region (ISO 3166 code); numbers are stored as E.164 (+14035550101) and shown in the

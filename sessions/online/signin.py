@@ -22,8 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinic import clock, emails, links, locks
-from clinic.roles import display_name
+from clinic import links, locks
 from intake.models import Patient
 from sessions import tasks
 from sessions.booking.models import Appointment, AppointmentType
@@ -33,7 +32,7 @@ from sessions.online.models import EmailCheck, OnlineBookingPolicy, SlotHold
 from sessions.online.slots import slot_is_free
 
 SIGN_IN_PURPOSE = sign_in_mail.SIGN_IN_PURPOSE
-CONFIRM_PURPOSE = "online-confirm"
+CONFIRM_PURPOSE = sign_in_mail.CONFIRM_PURPOSE
 HOLD_PURPOSE = "online-hold"
 SESSION_KEY = "online_patient"
 HOLDS_KEY = "online_holds"
@@ -152,11 +151,17 @@ def session_patient(request: HttpRequest, now: datetime | None = None) -> Patien
         return None
     now = now or timezone.now()
     try:
-        since = datetime.fromisoformat(state["at"])
+        since: datetime | None = datetime.fromisoformat(str(state["at"]))
         patient_id = int(state["id"])
     except (KeyError, TypeError, ValueError):
         since, patient_id = None, 0
-    if since is None or now >= since + timedelta(minutes=SESSION_MINUTES):
+    # A naive or future time was not written by ``session_sign_in``: nobody.
+    if (
+        since is None
+        or since.tzinfo is None
+        or since > now
+        or now >= since + timedelta(minutes=SESSION_MINUTES)
+    ):
         session_sign_out(request)
         return None
     return Patient.objects.filter(pk=patient_id).first()
@@ -189,7 +194,7 @@ def confirm_request(
     policy = OnlineBookingPolicy.get()
     # The same lock hold_create and hold_book take, so a run-out hold is not
     # re-taken while someone else holds the time.
-    locks.hold(f"online-slot:{hold.practitioner_id}")
+    locks.hold(services.practitioner_lock_key(hold.practitioner_id))
     hold = SlotHold.objects.select_for_update().select_related("location").get(pk=hold.pk)
     if hold.status != SlotHold.Status.HELD or hold.patient_id is not None:
         raise ValidationError({"start": services.TAKEN}, code="taken")
@@ -214,19 +219,9 @@ def confirm_request(
         created_at=now,
         expires_at=now + timedelta(hours=CONFIRM_LINK_HOURS),
     )
-    link = links.link_to(CONFIRM_PURPOSE, check, "sessions:online-confirm")
-    practitioner = display_name(hold.practitioner)
-    start, location = clock.clinic_localtime(hold.start), hold.location
-    transaction.on_commit(
-        lambda: emails.online_confirm(
-            to=email,
-            first_name=first_name,
-            link=link,
-            start=start,
-            practitioner=practitioner,
-            location=location,
-        )
-    )
+    # Mailed by the worker (ids only): a mail server's failure is retried there and
+    # never turns this page into an error once the hold is kept.
+    transaction.on_commit(lambda: tasks.online_confirm_send.delay(check.pk))
     return check
 
 

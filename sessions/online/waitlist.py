@@ -14,25 +14,26 @@ running out (``offers_expire``, a periodic task), gives the slot back and offers
 the next entries; an entry is offered a given slot once.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic import clock, emails, links, locks
+from clinic import clock, links, locks
 from clinic.types import StaffUser
 from intake.models import Patient
 from sessions import schedule
 from sessions.booking.models import Appointment, AppointmentType, Location
 from sessions.booking.selectors import practitioner_working_time
-from sessions.online import eligibility, people, services
+from sessions.online import eligibility, people, services, waitlist_mail
 from sessions.online.models import OnlineBookingPolicy, SlotHold, WaitListEntry, WaitListOffer
-from sessions.online.slots import slot_is_free
+from sessions.online.slots import free_slots, online_practitioners, slot_is_free, window
 
-ENTRY_PURPOSE = "waitlist-entry"
-OFFER_PURPOSE = "waitlist-offer"
+ENTRY_PURPOSE = waitlist_mail.ENTRY_PURPOSE
+OFFER_PURPOSE = waitlist_mail.OFFER_PURPOSE
 
 OFFER_TAKEN = "Sorry, this time has just been taken by someone else. You stay on the wait list."
 OFFER_EXPIRED = "Sorry, this offer has run out. You stay on the wait list."
@@ -50,9 +51,20 @@ TIMES_OF_DAY = {
 # Links ---------------------------------------------------------------------------------
 
 
-def entry_link(entry: WaitListEntry) -> str:
-    """The full address of the person's own link to their entry (see it, leave)."""
-    return links.link_to(ENTRY_PURPOSE, entry, "sessions:waitlist-entry")
+entry_link = waitlist_mail.entry_link
+offer_link = waitlist_mail.offer_link
+contact = waitlist_mail.contact
+
+# An entry's own link works while the entry waits and for ``WAITLIST_LINK_DAYS`` days
+# after its last date (clinic time): ``entry_link_live``. An offer's link keeps opening
+# (it says what became of the offer) but takes an answer only until ``expires_at``.
+
+
+def entry_link_live(entry: WaitListEntry, now: datetime) -> bool:
+    """Whether the person's link to ``entry`` still works at ``now``: it is waiting and
+    its last date has not passed by more than ``WAITLIST_LINK_DAYS`` (clinic time)."""
+    last = entry.latest + timedelta(days=settings.WAITLIST_LINK_DAYS)
+    return entry.status == WaitListEntry.Status.WAITING and clock.clinic_day(now) <= last
 
 
 def entry_from_token(token: str) -> WaitListEntry | None:
@@ -60,23 +72,11 @@ def entry_from_token(token: str) -> WaitListEntry | None:
     return links.row_from_token(ENTRY_PURPOSE, token, queryset)
 
 
-def offer_link(offer: WaitListOffer) -> str:
-    return links.link_to(OFFER_PURPOSE, offer, "sessions:offer")
-
-
 def offer_from_token(token: str) -> WaitListOffer | None:
     queryset = WaitListOffer.objects.select_related(
         "entry__patient", "hold__location", "hold__type", "hold__practitioner"
     )
     return links.row_from_token(OFFER_PURPOSE, token, queryset)
-
-
-def contact(entry: WaitListEntry) -> tuple[str, str]:
-    """(email, first name) to write to about ``entry``: its patient's, or what the new
-    person typed."""
-    if entry.patient is not None:
-        return entry.patient.email, entry.patient.greeting_name
-    return entry.email, entry.first_name
 
 
 # Entries -------------------------------------------------------------------------------
@@ -151,16 +151,8 @@ def entry_add(
     entry.save()
     to, _ = contact(entry)
     if to:
-        transaction.on_commit(lambda: _email_joined(entry.pk))
+        waitlist_mail.queue(waitlist_mail.JOINED, [entry.pk])
     return entry
-
-
-def _email_joined(entry_id: int) -> None:
-    entry = WaitListEntry.objects.select_related("patient", "location").get(pk=entry_id)
-    to, first_name = contact(entry)
-    emails.waitlist_joined(
-        to=to, first_name=first_name, location=entry.location, entry_link=entry_link(entry)
-    )
 
 
 @transaction.atomic
@@ -260,9 +252,11 @@ def slot_offer(
     type): one hold, one offer each, emailed once committed. Returns the offers (none
     when the time has passed, is not free, or no entry matches and may book it)."""
     now = now or timezone.now()
-    if start <= now:
-        return []
     policy = OnlineBookingPolicy.get()
+    # Inside the minimum notice nobody could book it online either: not offered.
+    last_call = start - timedelta(hours=policy.min_notice_hours)
+    if last_call <= now:
+        return []
     locks.hold(services.practitioner_lock_key(practitioner_id))
     day = clock.clinic_day(start)
     working = practitioner_working_time(practitioner_id, location_id, day)
@@ -299,46 +293,16 @@ def slot_offer(
         start=start,
         end=start + type.duration,
         patient=None,
-        expires_at=now + policy.offer,
+        # Answered before the minimum notice starts, never later.
+        expires_at=min(now + policy.offer, last_call),
         created_at=now,
     )
     offers = [
         WaitListOffer.objects.create(entry=e, hold=hold, offered_at=now, expires_at=hold.expires_at)
         for e in chosen
     ]
-    ids = [o.pk for o in offers]
-    transaction.on_commit(lambda: _email_offers(ids))
+    waitlist_mail.queue(waitlist_mail.OFFERS, [o.pk for o in offers])
     return offers
-
-
-def _email_offers(offer_ids: list[int]) -> None:
-    for offer in WaitListOffer.objects.filter(pk__in=offer_ids).select_related(
-        "entry__patient", "hold__location"
-    ):
-        to, first_name = contact(offer.entry)
-        if to:
-            emails.waitlist_offer(
-                to=to,
-                first_name=first_name,
-                start=clock.clinic_localtime(offer.hold.start),
-                location=offer.hold.location,
-                link=offer_link(offer),
-                expires=clock.clinic_localtime(offer.expires_at),
-            )
-
-
-def _email_taken(offer_ids: list[int]) -> None:
-    for offer in WaitListOffer.objects.filter(pk__in=offer_ids).select_related(
-        "entry__patient", "hold"
-    ):
-        to, first_name = contact(offer.entry)
-        if to:
-            emails.waitlist_taken(
-                to=to,
-                first_name=first_name,
-                start=clock.clinic_localtime(offer.hold.start),
-                entry_link=entry_link(offer.entry),
-            )
 
 
 def _close_offer(offer: WaitListOffer, status: str, now: datetime) -> None:
@@ -373,12 +337,20 @@ def refusal_code(error: ValidationError) -> str | None:
     return errors[0].code if errors else None
 
 
-@transaction.atomic
 def offer_accept(
     *, offer: WaitListOffer, date_of_birth: date | None = None, now: datetime | None = None
 ) -> Appointment:
+    """As ``offer_accept_recorded``; returns the appointment only."""
+    return offer_accept_recorded(offer=offer, date_of_birth=date_of_birth, now=now)[0]
+
+
+@transaction.atomic
+def offer_accept_recorded(
+    *, offer: WaitListOffer, date_of_birth: date | None = None, now: datetime | None = None
+) -> tuple[Appointment, bool]:
     """Book the offered slot for the offer's entry; the hold's other open offers become
-    ``taken`` and are told. Returns the appointment. Raises ValidationError keyed by
+    ``taken`` and are told. Returns (the appointment, whether a new patient record was
+    made for a new person). Raises ValidationError keyed by
     ``offer`` (taken: code "taken"; run out: "expired"; already answered), by
     ``date_of_birth`` (a new person must give it), or as ``services.hold_book``."""
     now = now or timezone.now()
@@ -397,14 +369,12 @@ def offer_accept(
     entry = offer.entry
     if entry.status != WaitListEntry.Status.WAITING:
         raise _refused(ENTRY_CLOSED, "answered")
-    patient = (
-        entry.patient
-        or people.patient_for_new_person(
-            people.Person(
-                entry.first_name, entry.last_name, date_of_birth, entry.email, entry.phone
-            )
-        )[0]
-    )
+    patient, registered = entry.patient, False
+    if patient is None:
+        person = people.Person(
+            entry.first_name, entry.last_name, date_of_birth, entry.email, entry.phone
+        )
+        patient, registered = people.patient_for_new_person(person)
     try:
         appointment = services.hold_book(hold=offer.hold, patient=patient, now=now)
     except ValidationError as error:
@@ -418,8 +388,8 @@ def offer_accept(
     others = offer.hold.offers.filter(status=WaitListOffer.Status.OFFERED).exclude(pk=offer.pk)
     taken = list(others.values_list("pk", flat=True))
     others.update(status=WaitListOffer.Status.TAKEN, answered_at=now)
-    transaction.on_commit(lambda: _email_taken(taken))
-    return appointment
+    waitlist_mail.queue(waitlist_mail.TAKEN, taken)
+    return appointment, registered
 
 
 @transaction.atomic
@@ -465,3 +435,65 @@ def offer_freed_time(
     return len(
         slot_offer(location_id=location_id, practitioner_id=practitioner_id, start=start, now=now)
     )
+
+
+# How many waiting entries one opening of new hours looks at (the rest wait for the
+# next freed time): the work stays bounded whatever the list's length.
+OPENED_ENTRIES_MAX = 50
+
+
+def offer_opened_time(
+    *, practitioner_id: int, location_id: int | None = None, now: datetime | None = None
+) -> int:
+    """New working hours (at ``location_id``) or time off taken back (any location) for
+    a practitioner: offer each matching waiting entry, in offering order, the earliest
+    free time in the booking window that suits it (``slot_offer`` then picks who gets
+    it). Looks at ``OPENED_ENTRIES_MAX`` entries at most; returns how many offers went
+    out."""
+    now = now or timezone.now()
+    policy = OnlineBookingPolicy.get()
+    if not online_practitioners(policy).filter(pk=practitioner_id).exists():
+        return 0
+    earliest, last_day = window(policy, now)
+    today = clock.clinic_day(now)
+    entries = (
+        WaitListEntry.objects.filter(
+            status=WaitListEntry.Status.WAITING,
+            location__books_online=True,
+            location__is_active=True,
+            latest__gte=today,
+            earliest__lte=last_day,
+            type__is_active=True,
+        )
+        .filter(Q(practitioner_id=practitioner_id) | Q(practitioner__isnull=True))
+        .select_related("location", "type")
+        .order_by("-priority", "created_at", "id")
+    )
+    if location_id is not None:
+        entries = entries.filter(location_id=location_id)
+    count = 0
+    tried: set[tuple[int, datetime]] = set()
+    for entry in entries[:OPENED_ENTRIES_MAX]:
+        days = free_slots(
+            location=entry.location,
+            type=entry.type,
+            practitioner_ids=[practitioner_id],
+            day_from=max(entry.earliest, today),
+            day_to=min(entry.latest, last_day),
+            not_before=earliest,
+            now=now,
+        )
+        starts = [s.start for day in sorted(days) for s in days[day]]
+        start = next((s for s in starts if entry_wants(entry, s)), None)
+        if start is None or (entry.location_id, start) in tried:
+            continue
+        tried.add((entry.location_id, start))
+        count += len(
+            slot_offer(
+                location_id=entry.location_id,
+                practitioner_id=practitioner_id,
+                start=start,
+                now=now,
+            )
+        )
+    return count

@@ -6,8 +6,10 @@ offered what and when, adding a patient, editing or removing an entry. The rules
 
 from datetime import datetime, timedelta
 from typing import cast
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,9 +21,9 @@ from clinic.access import public, require_roles
 from clinic.roles import Role, display_name
 from clinic.types import StaffUser
 from intake.models import Patient
-from sessions.booking.models import AppointmentType, Location
+from sessions.booking.models import Appointment, AppointmentType, Location
 from sessions.booking.selectors import practitioners
-from sessions.online import guards, services
+from sessions.online import guards, services, signin, visits
 from sessions.online import waitlist as waiting  # the view ``waitlist`` keeps its name
 from sessions.online.models import WaitListEntry, WaitListOffer
 from sessions.online.slots import online_practitioners
@@ -33,10 +35,13 @@ from sessions.online.waitlist_forms import (
     WaitlistJoinForm,
 )
 
-# The other helper's sign-in keeps {"id": <patient pk>, "at": <ISO time>} here.
-SESSION_PATIENT = "online_patient"
-SIGNED_IN_FOR = timedelta(minutes=30)
 DESK = (Role.FRONT_DESK, Role.ADMIN)
+# A visit's link proves who is joining while the visit is booked and ahead, or for this
+# long after the patient cancelled it themselves (the cancel page offers the wait list).
+JOIN_AFTER_CANCEL = timedelta(days=7)
+# The front desk's list: entries a page, and the latest offers shown for each.
+ENTRIES_PER_PAGE = 50
+OFFERS_SHOWN = 3
 
 
 def _one_of(people: QuerySet[StaffUser], pk: int | None) -> StaffUser | None:
@@ -48,30 +53,26 @@ def _posted(request: HttpRequest):
     return request.POST if request.method == "POST" else None
 
 
-def _signed_in_patient(request: HttpRequest) -> Patient | None:
-    """The returning patient who proved their email in this browser in the last 30
-    minutes, or None (anything malformed counts as nobody)."""
-    raw = request.session.get(SESSION_PATIENT)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        pk, at = int(raw["id"]), datetime.fromisoformat(str(raw["at"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-    now = timezone.now()
-    if at.tzinfo is None or not now - SIGNED_IN_FOR < at <= now:
-        return None
-    return Patient.objects.filter(pk=pk).first()
+def _visit_proves_patient(appointment: Appointment, now: datetime) -> bool:
+    """Whether a visit's self-service link still says who its holder is: the visit is
+    booked and ahead, or the patient cancelled it online in the last seven days."""
+    if appointment.status == Appointment.Status.BOOKED:
+        return appointment.start > now
+    return (
+        appointment.status == Appointment.Status.CANCELLED
+        and appointment.cancellation_reason == visits.CANCEL_REASON
+        and appointment.updated_at > now - JOIN_AFTER_CANCEL
+    )
 
 
 def _joining_patient(request: HttpRequest) -> tuple[Patient | None, str]:
     """(the patient joining, the visit link's token they came from): by their visit's
-    self-service link, else by their sign-in."""
+    self-service link while it still proves who they are, else by their sign-in."""
     token = request.POST.get("visit") or request.GET.get("visit") or ""
     appointment = services.visit_from_token(token) if token else None
-    if appointment is not None:
+    if appointment is not None and _visit_proves_patient(appointment, timezone.now()):
         return appointment.patient, token
-    return _signed_in_patient(request), ""
+    return signin.session_patient(request), ""
 
 
 @public
@@ -128,7 +129,7 @@ def _errors_to_form(form, error: ValidationError) -> None:
 @require_http_methods(["GET", "POST"])
 def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
     entry = waiting.entry_from_token(token)
-    if entry is None:
+    if entry is None or not waiting.entry_link_live(entry, timezone.now()):
         return links.refuse(request)
     form = EntryLeaveForm(_posted(request))
     refused = ""
@@ -172,6 +173,8 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         "practitioner": display_name(hold.practitioner),
         "new_person": entry.patient is None,
         "open": found.status == WaitListOffer.Status.OFFERED and now < found.expires_at,
+        "expired": found.status == WaitListOffer.Status.EXPIRED
+        or (found.status == WaitListOffer.Status.OFFERED and now >= found.expires_at),
         "form": form,
         "token": token,
         "entry_link": waiting.entry_link(entry),
@@ -191,7 +194,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         if form.cleaned_data["answer"] == "decline":
             waiting.offer_decline(offer=found)
         else:
-            appointment = waiting.offer_accept(
+            appointment, registered = waiting.offer_accept_recorded(
                 offer=found, date_of_birth=form.cleaned_data.get("date_of_birth")
             )
     except ValidationError as error:
@@ -212,6 +215,21 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     )
     if answer == "decline":
         return render(request, "online/offer_declined.html", context)
+    if registered:
+        audit.record(
+            request,
+            audit.Action.CREATE,
+            obj=appointment.patient,
+            actor_role="patient",
+            detail="registered online",
+        )
+    audit.record(
+        request,
+        audit.Action.CREATE,
+        obj=appointment,
+        actor_role="patient",
+        detail="booked online from the wait list",
+    )
     context["manage_link"] = services.visit_link(appointment)
     return render(request, "online/offer_booked.html", context)
 
@@ -224,21 +242,33 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
 def waitlist(request: HttpRequest) -> HttpResponse:
     locations = Location.objects.filter(is_active=True)
     filters = WaitlistFilterForm(request.GET or None, locations=locations)
+    show_past = request.GET.get("show") == "past"
+    recent_offers = WaitListOffer.objects.select_related("hold").order_by("-offered_at", "-id")
     entries = (
         WaitListEntry.objects.filter(status=WaitListEntry.Status.WAITING)
         .select_related("patient", "location", "type", "practitioner")
         .prefetch_related(
-            Prefetch(
-                "offers",
-                queryset=WaitListOffer.objects.select_related("hold").order_by("-offered_at"),
-            )
+            Prefetch("offers", queryset=recent_offers[:OFFERS_SHOWN], to_attr="recent_offers")
         )
         .order_by("-priority", "created_at", "id")
     )
+    if not show_past:
+        entries = entries.filter(latest__gte=clock.clinic_day(timezone.now()))
+    query: dict[str, str] = {"show": "past"} if show_past else {}
     if filters.is_valid() and filters.cleaned_data.get("location"):
         entries = entries.filter(location=filters.cleaned_data["location"])
+        query["location"] = str(filters.cleaned_data["location"].pk)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     audit.record(request, audit.Action.VIEW, detail="wait list")
-    return render(request, "online/waitlist_list.html", {"entries": entries, "filters": filters})
+    context = {
+        "entries": page.object_list,
+        "page": page,
+        "filters": filters,
+        "show_past": show_past,
+        "query": urlencode(query),
+        "offers_shown": OFFERS_SHOWN,
+    }
+    return render(request, "online/waitlist_list.html", context)
 
 
 def _staff_form(request: HttpRequest, *, entry: WaitListEntry | None = None) -> StaffEntryForm:

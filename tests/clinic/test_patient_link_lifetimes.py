@@ -2,19 +2,24 @@
 (issue 13, fault 12)."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from clinic import clock
 from clinic.links import make_token
 from clinic.models import AuditEvent
 from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
+from sessions.online import signin
+from sessions.online.models import WaitListEntry
 from tests.clinic.authorization.expected import BAD_LINK, OK
 from tests.clinic.authorization.requesting import link_args, outcome
 from tests.clinic.authorization.world import build_world
@@ -112,16 +117,70 @@ def test_revoked_intake_links_and_calendar_feeds_stop(world, client_for):
     assert opens(world, "intake:messages") == BAD_LINK
 
 
+# Online booking's links (issue 17): their lifetimes are not "so many days from when it
+# was sent" (tested below, and in tests/sessions/online); the README names the setting,
+# if any.
+ONLINE_LINKS = {
+    "wait-list entry": "WAITLIST_LINK_DAYS",
+    "wait-list offer": None,
+    "online sign-in": None,
+    "booking confirmation": None,
+    "visit self-service": None,
+}
+
+
 def test_the_readme_table_of_link_kinds_matches_the_code():
     readme = (django_settings.BASE_DIR / "README.md").read_text()
     table = readme[readme.index("| Link kind") :].split("\n\n")[0]
     rows = [line.strip() for line in table.splitlines()[2:] if line.strip().startswith("|")]
-    assert len(rows) == len(LIFETIMES)
-    for kind, (_, _, _, setting) in LIFETIMES.items():
+    assert len(rows) == len(LIFETIMES) + len(ONLINE_LINKS)
+    settings_of = {kind: (None, None, None, setting) for kind, setting in ONLINE_LINKS.items()}
+    for kind, (_, _, _, setting) in {**LIFETIMES, **settings_of}.items():
+        if setting is None:
+            assert [r for r in rows if r.lower().startswith(f"| {kind}")], kind
+            continue
         (row,) = [r for r in rows if r.lower().startswith(f"| {kind}")]
         assert f"`{setting}`" in row, row
         days = re.search(r"default (\d+)", row)
         assert days and int(days[1]) == getattr(django_settings, setting), row
+
+
+def test_a_wait_list_entry_link_works_until_waitlist_link_days_after_its_last_date(world):
+    entry = world.waitlist_entry
+    last = entry.latest + timedelta(days=django_settings.WAITLIST_LINK_DAYS)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=clock.clinic_tz())
+    with time_machine.travel(end - timedelta(minutes=1), tick=False):
+        assert opens(world, "sessions:waitlist-entry") == OK
+    with time_machine.travel(end, tick=False):
+        assert opens(world, "sessions:waitlist-entry") == BAD_LINK
+
+
+def test_a_wait_list_entry_link_ends_when_the_entry_is_removed(world):
+    world.waitlist_entry.status = WaitListEntry.Status.REMOVED
+    world.waitlist_entry.save()
+    assert opens(world, "sessions:waitlist-entry") == BAD_LINK
+
+
+def test_an_offer_link_after_its_end_opens_to_say_it_ran_out(world):
+    with time_machine.travel(world.offer.expires_at, tick=False):
+        page = Client().get(reverse("sessions:offer", kwargs=link_args("sessions:offer", world)))
+    assert outcome(page) == OK and b"this offer has run out" in page.content
+
+
+@pytest.mark.parametrize("attr", ["sign_in_check", "confirm_check"])
+def test_sign_in_and_confirmation_checks_work_once_and_not_after_their_end(world, attr):
+    check = getattr(world, attr)
+    with time_machine.travel(check.expires_at, tick=False):
+        assert not signin.check_usable(check, timezone.now())
+        with pytest.raises(ValidationError):
+            signin._spend(check, timezone.now())
+    at = check.expires_at - timedelta(minutes=1)
+    assert signin.check_usable(check, at)
+    signin._spend(check, at)
+    check.refresh_from_db()
+    assert not signin.check_usable(check, at)
+    with pytest.raises(ValidationError):
+        signin._spend(check, at)
 
 
 PATIENT_PAGES = ["intake:fill-step", "sessions:checkin", "sessions:aftercare", "intake:messages"]
