@@ -149,7 +149,23 @@ def test_a_taken_slot_says_so_on_the_slot_page(client, location, assessment, phy
     assert not SlotHold.objects.exists()
 
 
-def test_the_same_email_books_against_the_patient_on_file(
+def test_the_same_email_name_and_birth_date_books_against_the_patient_on_file(
+    client, location, assessment, physio_online, django_capture_on_commit_callbacks
+):
+    on_file = PatientFactory(
+        legal_first_name="NADIA",
+        legal_last_name="Newcomer",
+        date_of_birth="1988-04-12",
+        email=NEW_PERSON["email"],
+    )
+    send_details(client, hold_slot(client, location, assessment, physio_online),
+                 django_capture_on_commit_callbacks)  # fmt: skip
+    client.post(path_of(confirm_link(mail.outbox)))
+    assert Appointment.objects.get().patient == on_file
+    assert Patient.objects.count() == 1 and not CallTask.objects.exists()
+
+
+def test_the_same_email_with_another_name_makes_a_new_record_and_a_call(
     client, location, assessment, physio_online, django_capture_on_commit_callbacks
 ):
     on_file = PatientFactory(
@@ -158,8 +174,9 @@ def test_the_same_email_books_against_the_patient_on_file(
     send_details(client, hold_slot(client, location, assessment, physio_online),
                  django_capture_on_commit_callbacks)  # fmt: skip
     client.post(path_of(confirm_link(mail.outbox)))
-    assert Appointment.objects.get().patient == on_file
-    assert Patient.objects.count() == 1 and not CallTask.objects.exists()
+    patient = Appointment.objects.get().patient
+    assert patient != on_file and patient.legal_last_name == "Newcomer"
+    assert CallTask.objects.filter(patient=patient).exists()
 
 
 def test_same_name_and_birth_date_with_another_email_makes_a_new_record_and_a_call(
