@@ -332,3 +332,23 @@ def test_the_pending_list_s_queries_are_bounded(
     client.force_login(front_desk_user)
     with django_assert_max_num_queries(14):
         assert client.get(reverse("sessions:online-pending")).status_code == 200
+
+
+# --- 7. The pending approvals' partial index ---------------------------------------------
+
+
+def test_bookings_awaiting_approval_have_a_partial_index(db):
+    from django.db import connection
+
+    from sessions.booking.models import Appointment
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Appointment._meta.db_table)
+    assert found["appt_awaiting_approval_idx"]["index"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'appt_awaiting_approval_idx'"
+            )
+            (definition,) = cursor.fetchone()
+        assert "WHERE" in definition and "needs_approval" in definition
