@@ -47,14 +47,12 @@ def patient_with_email(email: str) -> Patient | None:
     return Patient.objects.filter(email=email.strip().lower()).order_by("created_at", "pk").first()
 
 
-def _same_person(person: NewPerson, email: str) -> Patient | None:
+def _same_person(person: NewPerson, email: str, born: date) -> Patient | None:
     """The earliest patient on file with this email, legal name (folded, as
     ``Patient.identity_key``) and birth date, or None. One query."""
     typed = Patient(legal_first_name=person.first_name, legal_last_name=person.last_name)
     key = typed.identity_key()
-    on_file = Patient.objects.filter(email=email, date_of_birth=person.date_of_birth).order_by(
-        "created_at", "pk"
-    )
+    on_file = Patient.objects.filter(email=email, date_of_birth=born).order_by("created_at", "pk")
     return next((p for p in on_file if p.identity_key() == key), None)
 
 
@@ -65,7 +63,7 @@ def patient_for_new_person(person: NewPerson) -> tuple[Patient, bool]:
     if person.date_of_birth is None:
         raise ValidationError({"date_of_birth": "Please give your date of birth."})
     email = person.email.strip().lower()
-    if email and (on_file := _same_person(person, email)) is not None:
+    if email and (on_file := _same_person(person, email, person.date_of_birth)) is not None:
         return on_file, False
     candidate = Patient(
         legal_first_name=person.first_name,
