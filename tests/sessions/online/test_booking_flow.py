@@ -17,9 +17,9 @@ from intake.models import Patient
 from sessions.booking.models import Appointment
 from sessions.followups.models import CallTask
 from sessions.online import signin
-from sessions.online.models import EmailCheck, SlotHold
+from sessions.online.models import EmailCheck, OnlineBookingPolicy, SlotHold
 from sessions.online.people import DUPLICATE_REASON
-from sessions.online.services import TAKEN
+from sessions.online.services import NO_LONGER_OFFERED, TAKEN
 from tests.factories import AppointmentFactory, PatientFactory, clinic_time
 from tests.sessions.online.booking_fixtures import *  # noqa: F403  # the fixtures
 from tests.sessions.online.booking_fixtures import (
@@ -295,3 +295,14 @@ def test_forged_confirmation_links_get_the_invalid_link_page(client):
     response = client.get(reverse("sessions:online-confirm", args=["nonsense"]))
     assert response.status_code == 404
     assert signin.check_from_token(signin.CONFIRM_PURPOSE, "nonsense") is None
+
+
+def test_a_confirmation_no_longer_in_the_online_window_asks_for_another_time(
+    client, location, assessment, physio_online, django_capture_on_commit_callbacks
+):
+    send_details(client, hold_slot(client, location, assessment, physio_online),
+                 django_capture_on_commit_callbacks)  # fmt: skip
+    OnlineBookingPolicy.objects.update(min_notice_hours=7 * 24)  # the time is now too soon
+    response = client.post(path_of(confirm_link(mail.outbox)))
+    assert NO_LONGER_OFFERED in response.content.decode().replace("&#x27;", "'")
+    assert not Appointment.objects.exists()
