@@ -84,6 +84,14 @@ def _reminder_problem(message: ScheduledMessage, now: datetime) -> tuple[str, st
             ScheduledMessage.Status.CANCELLED,
             f"The appointment is {appointment.get_status_display().lower()}.",
         )
+    if appointment.needs_approval:
+        # An online booking front desk has not approved yet: no reminder for a visit the
+        # patient was not yet confirmed. Approval schedules it again (a skipped row no
+        # longer holds its key; see ``desk_services.appointment_approve``).
+        return (
+            ScheduledMessage.Status.SKIPPED,
+            "The online booking was still waiting for the clinic's approval.",
+        )
     if message.key != reminder_key(appointment):
         return (
             ScheduledMessage.Status.CANCELLED,

@@ -17,6 +17,7 @@ from sessions.billing.missed import missed_fee_waive
 from sessions.billing.models import MissedVisitFee
 from sessions.booking import services as booking
 from sessions.booking.models import Appointment
+from sessions.followups import services as followups
 from sessions.online.desk_forms import SettingsForms
 
 NOT_WAITING = "This booking is not waiting for approval (someone may have just dealt with it)."
@@ -40,6 +41,9 @@ def appointment_approve(*, appointment: Appointment) -> Appointment:
     locked = _waiting(appointment)
     locked.needs_approval = False
     locked.save(update_fields=["needs_approval", "updated_at"])
+    # The reminder booked with the visit is still pending unless the dispatcher skipped
+    # it while the booking waited; then this schedules it again (a no-op otherwise).
+    followups.reminder_schedule(appointment=locked)
     if locked.patient.email and locked.patient.email_reminders:
         transaction.on_commit(lambda: booking.send_confirmation(locked.pk))
     return locked

@@ -8,6 +8,7 @@ from django import forms
 from clinic import clock
 from clinic.text import DigitsCharField, IdentityCharField
 from sessions.online.guards import HONEYPOT, HoneypotMixin
+from sessions.online.slots import Slot
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 OLDEST_YEARS = 120
@@ -86,15 +87,27 @@ class ConfirmForm(PublicForm):
     """A button: confirm the booking (or ask for a call back). Only the honeypot."""
 
 
+def slot_value(slot: Slot) -> str:
+    """A slot as a form sends it: ``<practitioner id>:<start, seconds since the epoch>``
+    (the one encoding; ``parse_slot`` reads it)."""
+    return f"{slot.practitioner_id}:{int(slot.start.timestamp())}"
+
+
+def parse_slot(value: str) -> tuple[int, datetime]:
+    """(practitioner id, aware start in UTC) of a ``slot_value``. Raises
+    forms.ValidationError for anything else."""
+    try:
+        practitioner, seconds = value.split(":")
+        return int(practitioner), datetime.fromtimestamp(int(seconds), tz=UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise forms.ValidationError("Please choose one of the times shown.") from exc
+
+
 class SlotForm(PublicForm):
-    """The time chosen on the slot page: each time is a button ``slot`` with the value
-    ``<practitioner id>:<start, seconds since the epoch>``."""
+    """The time chosen on the slot page or a visit's move page: each time is a button
+    (or radio) ``slot`` with the value ``slot_value``."""
 
     slot = forms.CharField(max_length=40, error_messages={"required": "Please choose a time."})
 
     def clean_slot(self) -> tuple[int, datetime]:
-        try:
-            practitioner, seconds = self.cleaned_data["slot"].split(":")
-            return int(practitioner), datetime.fromtimestamp(int(seconds), tz=UTC)
-        except (ValueError, OverflowError, OSError) as exc:
-            raise forms.ValidationError("Please choose one of the times shown.") from exc
+        return parse_slot(self.cleaned_data["slot"])

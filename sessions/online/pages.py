@@ -24,13 +24,14 @@ from clinic.access import public
 from clinic.roles import display_name
 from intake.models import Patient
 from sessions.booking.models import AppointmentType, Location
-from sessions.online import eligibility, signin
 from sessions.online import services as online
+from sessions.online import signin
+from sessions.online.bookable import bookable_slots
 from sessions.online.eligibility import PUBLIC_WORDS, Refusal
-from sessions.online.forms import ConfirmForm, DetailsForm, SignInForm, SlotForm
+from sessions.online.forms import ConfirmForm, DetailsForm, SignInForm, SlotForm, slot_value
 from sessions.online.guards import over_limit, too_many
 from sessions.online.models import OnlineBookingPolicy, SlotHold
-from sessions.online.slots import first_available, free_slots, online_practitioners, window
+from sessions.online.slots import first_available, online_practitioners, window
 
 PAGE_DAYS = 7
 CALL_BACK = (Refusal.NOT_CLEARED, Refusal.NO_CONSENT)
@@ -213,27 +214,17 @@ def _slot_page(
         context["previous"] = max(day_from - timedelta(days=PAGE_DAYS), first_day)
     if day_to < last_day:
         context["next"] = day_to + timedelta(days=1)
-    found = free_slots(
+    bookable = bookable_slots(
+        patient=patient,
         location=location,
         type=type,
         practitioner_ids=ids,
         day_from=day_from,
         day_to=day_to,
-        not_before=earliest,
         now=now,
+        policy=policy,
     )
-    refused: set[Refusal] = set()
-    if type.involves_needling and patient is not None:
-        record = eligibility.needling_record(patient)
-        authorised = eligibility.authorisations(ids, day_from, day_to)
-        for day in list(found):
-            why = eligibility.needling_refusal(patient=patient, day=day, record=record)
-            if why is not None:
-                refused.add(why)
-                del found[day]
-                continue
-            allowed = eligibility.authorised_on(authorised, day)
-            found[day] = [s for s in found[day] if s.practitioner_id in allowed]
+    found = bookable.days
     if chosen is None:
         found = first_available(found)
     context["days"] = [
@@ -241,7 +232,7 @@ def _slot_page(
             "day": day,
             "slots": [
                 {
-                    "value": f"{s.practitioner_id}:{int(s.start.timestamp())}",
+                    "value": slot_value(s),
                     "time": clock.clinic_localtime(s.start),
                     "practitioner": names.get(s.practitioner_id, ""),
                 }
@@ -251,10 +242,9 @@ def _slot_page(
         for day, slots in found.items()
         if slots
     ]
-    if refused:
-        why = Refusal.NOT_CLEARED if Refusal.NOT_CLEARED in refused else min(refused)
-        context["refusal"] = PUBLIC_WORDS[why]
-        context["call_back"] = why in CALL_BACK
+    if bookable.refusal is not None:
+        context["refusal"] = PUBLIC_WORDS[bookable.refusal]
+        context["call_back"] = bookable.refusal in CALL_BACK
     return context
 
 

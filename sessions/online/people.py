@@ -1,9 +1,11 @@
 """The patient record behind a new person who booked online or took a wait-list offer.
 
-Their email was proved (they opened a link sent to it), so a patient on file with that
-email is them. Otherwise a new record is made; if it looks like someone on file (the
-folded legal name and birth date, ``Patient.possible_duplicates``), front desk gets a
-call task to check and merge. The match is never shown to the person.
+Their email was proved (they opened a link sent to it), but an email is often shared (a
+parent books for a child with their own address), so the record on file is used only
+when its email *and* its folded legal name and birth date (``Patient.identity_key``)
+match what was typed. Otherwise a new record is made; if it looks like someone on file
+(``Patient.possible_duplicates``: the same name and birth date, or the same email),
+front desk gets a call task to check and merge. The match is never shown to the person.
 """
 
 from dataclasses import dataclass
@@ -41,8 +43,17 @@ class Person:
 
 
 def patient_with_email(email: str) -> Patient | None:
-    """The earliest patient on file with ``email`` (compared case-folded), or None."""
-    return Patient.objects.filter(email__iexact=email.strip()).order_by("created_at", "pk").first()
+    """The earliest patient on file with ``email`` (stored lowercased), or None."""
+    return Patient.objects.filter(email=email.strip().lower()).order_by("created_at", "pk").first()
+
+
+def _same_person(person: NewPerson, email: str, born: date) -> Patient | None:
+    """The earliest patient on file with this email, legal name (folded, as
+    ``Patient.identity_key``) and birth date, or None. One query."""
+    typed = Patient(legal_first_name=person.first_name, legal_last_name=person.last_name)
+    key = typed.identity_key()
+    on_file = Patient.objects.filter(email=email, date_of_birth=born).order_by("created_at", "pk")
+    return next((p for p in on_file if p.identity_key() == key), None)
 
 
 def patient_for_new_person(person: NewPerson) -> tuple[Patient, bool]:
@@ -52,7 +63,7 @@ def patient_for_new_person(person: NewPerson) -> tuple[Patient, bool]:
     if person.date_of_birth is None:
         raise ValidationError({"date_of_birth": "Please give your date of birth."})
     email = person.email.strip().lower()
-    if email and (on_file := patient_with_email(email)) is not None:
+    if email and (on_file := _same_person(person, email, person.date_of_birth)) is not None:
         return on_file, False
     candidate = Patient(
         legal_first_name=person.first_name,

@@ -18,14 +18,14 @@ from django.utils import timezone
 
 from clinic import clock, links, locks
 from intake.models import Patient
-from sessions import schedule
 from sessions.booking import services as booking
 from sessions.booking.models import Appointment, AppointmentType, Location
-from sessions.booking.selectors import practitioner_working_time
 from sessions.online import eligibility
 from sessions.online.models import OnlineBookingPolicy, SlotHold, VisitLink
-from sessions.online.slots import online_practitioners, slot_is_free, window
+from sessions.online.slots import offered_online, slot_is_free
 
+NOT_OFFERED = "That time cannot be booked online."
+NO_LONGER_OFFERED = "That time can no longer be booked online. Please choose another."
 TAKEN = "Sorry, someone has just taken that time. Please choose another."
 EXPIRED = "The time you chose was held for you, but the hold has run out."
 
@@ -60,20 +60,9 @@ def hold_create(
     now = now or timezone.now()
     policy = OnlineBookingPolicy.get()
     end = start + type.duration
-    earliest, last_day = window(policy, now)
     day = clock.clinic_day(start)
-    offered = (
-        location.books_online
-        and location.is_active
-        and type.bookable_online
-        and type.is_active
-        and online_practitioners(policy).filter(pk=practitioner_id).exists()
-    )
-    if not offered or start < earliest or day > last_day:
-        raise ValidationError({"start": "That time cannot be booked online."})
-    working = practitioner_working_time(practitioner_id, location.pk, day)
-    if not schedule.covers(working, start, end):
-        raise ValidationError({"start": "That time cannot be booked online."})
+    if not offered_online(location, type, practitioner_id, start, end, now, policy):
+        raise ValidationError({"start": NOT_OFFERED}, code="not_offered")
     refused = eligibility.refusal(
         patient=patient, type=type, practitioner_id=practitioner_id, day=day
     )
@@ -122,6 +111,13 @@ def hold_book(*, hold: SlotHold, patient: Patient, now: datetime | None = None) 
     hold = SlotHold.objects.select_for_update().select_related("location", "type").get(pk=hold.pk)
     if hold.status in (SlotHold.Status.BOOKED, SlotHold.Status.RELEASED):
         raise ValidationError({"start": TAKEN}, code="taken")
+    # A confirmation link may be opened hours after the hold: the window and the
+    # switches are asked again. A wait-list offer's hold is the clinic's own offer of a
+    # freed time (``waitlist.slot_offer`` checked it by the wait list's rules).
+    if not hold.offers.exists() and not offered_online(
+        hold.location, hold.type, hold.practitioner_id, hold.start, hold.end, now
+    ):
+        raise ValidationError({"start": NO_LONGER_OFFERED}, code="not_offered")
     refused = eligibility.refusal(
         patient=patient, type=hold.type, practitioner_id=hold.practitioner_id, day=hold.day
     )

@@ -14,7 +14,11 @@ from clinic import clock
 from clinic.types import StaffUser
 from sessions import schedule
 from sessions.booking.models import Appointment, AppointmentType, Location, TimeOff, WorkingHours
-from sessions.booking.selectors import practitioners, working_intervals
+from sessions.booking.selectors import (
+    practitioner_working_time,
+    practitioners,
+    working_intervals,
+)
 from sessions.online.models import OnlineBookingPolicy, SlotHold
 
 # Starts fall on this grid from the start of each free stretch.
@@ -46,6 +50,50 @@ def window(policy: OnlineBookingPolicy, now: datetime) -> tuple[datetime, date]:
     book): minimum notice and horizon of the policy."""
     earliest = now + timedelta(hours=policy.min_notice_hours)
     return earliest, clock.clinic_day(now) + timedelta(days=policy.horizon_days)
+
+
+def switched_on(
+    location: Location,
+    type: AppointmentType,
+    practitioner_id: int | None = None,
+    policy: OnlineBookingPolicy | None = None,
+) -> bool:
+    """Whether the clinic offers ``type`` at ``location`` online (both active and
+    switched on) and, given ``practitioner_id``, with that practitioner (an active
+    physiotherapist taking online bookings). One query with a practitioner, else none."""
+    if not (location.books_online and location.is_active):
+        return False
+    if not (type.bookable_online and type.is_active):
+        return False
+    if practitioner_id is None:
+        return True
+    return online_practitioners(policy).filter(pk=practitioner_id).exists()
+
+
+def offered_online(
+    location: Location,
+    type: AppointmentType,
+    practitioner_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    policy: OnlineBookingPolicy | None = None,
+) -> bool:
+    """Whether [start, end) with the practitioner at the location may be booked online
+    at ``now``: the switches (``switched_on``), the policy's window (minimum notice,
+    horizon) and the practitioner's working hours there (time off included). Whether it
+    is free and who may book it are other questions (``slot_is_free``,
+    ``eligibility.refusal``). The one rule holding, booking a hold and moving a visit
+    all ask. A few queries; raises nothing."""
+    policy = policy or OnlineBookingPolicy.get()
+    earliest, last_day = window(policy, now)
+    day = clock.clinic_day(start)
+    if start < earliest or day > last_day:
+        return False
+    if not switched_on(location, type, practitioner_id, policy):
+        return False
+    working = practitioner_working_time(practitioner_id, location.pk, day)
+    return schedule.covers(working, start, end)
 
 
 def free_slots(

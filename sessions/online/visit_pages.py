@@ -16,8 +16,10 @@ from clinic.roles import display_name
 from clinic.types import StaffUser
 from sessions.booking.models import Appointment
 from sessions.online import guards, services, visits
-from sessions.online.slots import Slot
-from sessions.online.waitlist_forms import VisitCancelForm, VisitMoveForm
+from sessions.online.bookable import Bookable
+from sessions.online.eligibility import PUBLIC_WORDS
+from sessions.online.forms import slot_value
+from sessions.online.visit_forms import VisitCancelForm, VisitMoveForm
 
 
 def _context(appointment: Appointment, token: str, **extra: object) -> dict:
@@ -28,6 +30,7 @@ def _context(appointment: Appointment, token: str, **extra: object) -> dict:
         "practitioner": display_name(appointment.practitioner),
         "start": clock.clinic_localtime(appointment.start),
         "verdict": visits.changeable(appointment, now),
+        "call_to_move": visits.CALL_TO_MOVE,
         **extra,
     }
 
@@ -137,11 +140,11 @@ def visit_move(request: HttpRequest, token: str) -> HttpResponse:
                 return render(request, "online/visit_moved.html", _context(moved, token))
     practitioner_id = _practitioner_id(request, appointment)
     day_from = _day_from(request)
-    days: dict[date, list[Slot]] = {}
+    found = Bookable()
     people: list[StaffUser] = []
     verdict = visits.changeable(appointment, timezone.now())
-    if verdict.allowed:
-        days, people = visits.move_choices(
+    if verdict.can_move:
+        found, people = visits.move_choices(
             appointment,
             practitioner_id=practitioner_id,
             day_from=day_from,
@@ -153,17 +156,22 @@ def visit_move(request: HttpRequest, token: str) -> HttpResponse:
         token,
         form=form,
         refused=refused,
+        refusal=PUBLIC_WORDS[found.refusal] if found.refusal is not None else "",
         days=[
             (
                 day,
                 [
-                    (slot, clock.clinic_localtime(slot.start), names.get(slot.practitioner_id, ""))
+                    (
+                        slot_value(slot),
+                        clock.clinic_localtime(slot.start),
+                        names.get(slot.practitioner_id, ""),
+                    )
                     for slot in slots
                 ],
             )
-            for day, slots in days.items()
+            for day, slots in found.days.items()
         ],
-        people=people,
+        people=[(p.pk, names[p.pk]) for p in people],
         chosen=practitioner_id if practitioner_id in names else "any",
         day_from=day_from,
         next_from=day_from + timedelta(days=7),

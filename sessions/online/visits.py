@@ -13,15 +13,20 @@ from django.utils import timezone
 from clinic import clock, emails
 from clinic.types import StaffUser
 from sessions.billing.models import BillingPolicy
+from sessions.billing.rules import is_late_cancellation
 from sessions.booking import services as booking
 from sessions.booking.models import Appointment
-from sessions.online import eligibility, services
+from sessions.online import services
+from sessions.online.bookable import Bookable, bookable_slots
 from sessions.online.models import OnlineBookingPolicy, SlotHold
-from sessions.online.slots import Slot, first_available, free_slots, online_practitioners, window
+from sessions.online.slots import first_available, online_practitioners, switched_on
 
 CANCEL_REASON = "Cancelled online by the patient"
 NOT_BOOKED = "This visit can no longer be changed online."
 TOO_LATE = "It is too late to change this visit online. Please call the clinic."
+
+
+CALL_TO_MOVE = "To move it to another time, please call the clinic."
 
 
 @dataclass(frozen=True)
@@ -31,20 +36,42 @@ class Changeable:
     allowed: bool
     reason: str = ""  # why not, in words for the patient
     call_us: bool = False  # inside the notice window: "please call the clinic"
-    late_fee: bool = False  # and a late-cancellation fee may apply
+    late_fee: bool = False  # cancelling now would bring a late-cancellation fee
+    online: bool = False  # its type is still offered online at its location: it may move
+
+    @property
+    def can_move(self) -> bool:
+        """Whether the page offers Move (else: call the clinic to move it)."""
+        return self.allowed and self.online
+
+
+def late_fee_due(appointment: Appointment, now: datetime) -> bool:
+    """Whether cancelling ``appointment`` at ``now`` would bring billing's
+    late-cancellation fee (``BillingPolicy``: switched on, an amount, and less notice
+    than its hours, by billing's own rule ``is_late_cancellation``)."""
+    policy = BillingPolicy.get()
+    if not policy.late_cancel_fee_on or policy.late_cancel_fee <= 0:
+        return False
+    return is_late_cancellation(
+        start=appointment.start, cancelled_at=now, notice_hours=policy.late_cancel_hours
+    )
 
 
 def changeable(appointment: Appointment, now: datetime) -> Changeable:
     """Whether ``appointment`` may be cancelled or moved online at ``now``: booked,
     in the future, and at least ``policy.cancel_notice_hours`` away (exactly that far
-    is still allowed)."""
+    is still allowed); moved only while its type is offered online at its location.
+    ``late_fee``: billing would propose a late-cancellation fee if cancelled now (the
+    page warns before the patient confirms)."""
     if appointment.status != Appointment.Status.BOOKED or appointment.start <= now:
         return Changeable(False, NOT_BOOKED)
-    notice = timedelta(hours=OnlineBookingPolicy.get().cancel_notice_hours)
+    policy = OnlineBookingPolicy.get()
+    notice = timedelta(hours=policy.cancel_notice_hours)
+    late_fee = late_fee_due(appointment, now)
     if appointment.start - now < notice:
-        late_fee = BillingPolicy.get().late_cancel_fee_on
         return Changeable(False, TOO_LATE, call_us=True, late_fee=late_fee)
-    return Changeable(True)
+    online = switched_on(appointment.location, appointment.type)
+    return Changeable(True, late_fee=late_fee, online=online)
 
 
 def _refuse_unless_changeable(appointment: Appointment, now: datetime) -> None:
@@ -79,37 +106,31 @@ def _email_cancelled(appointment_id: int) -> None:
 
 def move_choices(
     appointment: Appointment, *, practitioner_id: int | None, day_from: date, now: datetime
-) -> tuple[dict[date, list[Slot]], list[StaffUser]]:
-    """(free slots of the visit's type at its location for 7 days from ``day_from``
-    within the online window, the practitioners offered): with ``practitioner_id`` one
-    of them, else the first available. Needling types keep only practitioners
-    authorised on each day."""
+) -> tuple[Bookable, list[StaffUser]]:
+    """(the times the patient may move the visit to: its type at its location for 7
+    days from ``day_from``, as ``bookable.bookable_slots`` decides for its patient, the
+    practitioners offered): with ``practitioner_id`` one of them, else the first
+    available."""
     policy = OnlineBookingPolicy.get()
-    earliest, last_day = window(policy, now)
-    people = list(online_practitioners(policy))
+    location = appointment.location
+    people = list(online_practitioners(policy).filter(working_hours__location=location).distinct())
     ids = [p.pk for p in people]
     if practitioner_id in ids:
         ids = [practitioner_id]
-    day_from = max(day_from, clock.clinic_day(earliest))
-    days = free_slots(
-        location=appointment.location,
+    found = bookable_slots(
+        patient=appointment.patient,
+        location=location,
         type=appointment.type,
         practitioner_ids=ids,
         day_from=day_from,
-        day_to=min(day_from + timedelta(days=6), last_day),
-        not_before=earliest,
+        day_to=day_from + timedelta(days=6),
         now=now,
         ignore_appointment_id=appointment.pk,
+        policy=policy,
     )
-    if appointment.type.involves_needling:
-        for day in list(days):
-            allowed = eligibility.authorised_ids(ids, day)
-            days[day] = [s for s in days[day] if s.practitioner_id in allowed]
-            if not days[day]:
-                del days[day]
-    if practitioner_id not in ids or len(ids) > 1:
-        days = first_available(days)
-    return days, people
+    if len(ids) > 1:
+        found = Bookable(days=first_available(found.days), refusal=found.refusal)
+    return found, people
 
 
 @transaction.atomic

@@ -1,8 +1,7 @@
-"""Forms of the patient's visit link (cancel, move), the wait list's public pages (join,
-the entry, an offer) and the front desk's wait-list pages. They parse and keep what was
-typed; the rules are the services' (``visits``, ``waitlist``)."""
+"""Forms of the wait list's public pages (join, the entry, an offer) and the front
+desk's wait-list pages. They parse and keep what was typed; the rules are the
+services' (``waitlist``). The visit link's forms are in ``visit_forms``."""
 
-from datetime import datetime
 from typing import cast
 
 from django import forms
@@ -26,28 +25,6 @@ ANY = "any"
 
 def _date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class VisitCancelForm(HoneypotMixin):
-    """Cancel my visit: nothing to type (the reason is the clinic's own words)."""
-
-
-class VisitMoveForm(HoneypotMixin):
-    """A slot of the move page: ``<practitioner id>|<ISO start>``."""
-
-    slot = forms.CharField(label="New time", max_length=80)
-
-    def clean_slot(self) -> tuple[int, datetime]:
-        value = self.cleaned_data["slot"]
-        pk, _, start = value.partition("|")
-        try:
-            when = datetime.fromisoformat(start)
-            practitioner_id = int(pk)
-        except ValueError:
-            raise forms.ValidationError("Please choose one of the times shown.") from None
-        if when.tzinfo is None:
-            raise forms.ValidationError("Please choose one of the times shown.")
-        return practitioner_id, when
 
 
 class _Wishes(forms.Form):

@@ -17,9 +17,9 @@ from intake.models import Patient
 from sessions.booking.models import Appointment
 from sessions.followups.models import CallTask
 from sessions.online import signin
-from sessions.online.models import EmailCheck, SlotHold
+from sessions.online.models import EmailCheck, OnlineBookingPolicy, SlotHold
 from sessions.online.people import DUPLICATE_REASON
-from sessions.online.services import TAKEN
+from sessions.online.services import NO_LONGER_OFFERED, TAKEN
 from tests.factories import AppointmentFactory, PatientFactory, clinic_time
 from tests.sessions.online.booking_fixtures import *  # noqa: F403  # the fixtures
 from tests.sessions.online.booking_fixtures import (
@@ -149,7 +149,23 @@ def test_a_taken_slot_says_so_on_the_slot_page(client, location, assessment, phy
     assert not SlotHold.objects.exists()
 
 
-def test_the_same_email_books_against_the_patient_on_file(
+def test_the_same_email_name_and_birth_date_books_against_the_patient_on_file(
+    client, location, assessment, physio_online, django_capture_on_commit_callbacks
+):
+    on_file = PatientFactory(
+        legal_first_name="NADIA",
+        legal_last_name="Newcomer",
+        date_of_birth="1988-04-12",
+        email=NEW_PERSON["email"],
+    )
+    send_details(client, hold_slot(client, location, assessment, physio_online),
+                 django_capture_on_commit_callbacks)  # fmt: skip
+    client.post(path_of(confirm_link(mail.outbox)))
+    assert Appointment.objects.get().patient == on_file
+    assert Patient.objects.count() == 1 and not CallTask.objects.exists()
+
+
+def test_the_same_email_with_another_name_makes_a_new_record_and_a_call(
     client, location, assessment, physio_online, django_capture_on_commit_callbacks
 ):
     on_file = PatientFactory(
@@ -158,8 +174,9 @@ def test_the_same_email_books_against_the_patient_on_file(
     send_details(client, hold_slot(client, location, assessment, physio_online),
                  django_capture_on_commit_callbacks)  # fmt: skip
     client.post(path_of(confirm_link(mail.outbox)))
-    assert Appointment.objects.get().patient == on_file
-    assert Patient.objects.count() == 1 and not CallTask.objects.exists()
+    patient = Appointment.objects.get().patient
+    assert patient != on_file and patient.legal_last_name == "Newcomer"
+    assert CallTask.objects.filter(patient=patient).exists()
 
 
 def test_same_name_and_birth_date_with_another_email_makes_a_new_record_and_a_call(
@@ -278,3 +295,14 @@ def test_forged_confirmation_links_get_the_invalid_link_page(client):
     response = client.get(reverse("sessions:online-confirm", args=["nonsense"]))
     assert response.status_code == 404
     assert signin.check_from_token(signin.CONFIRM_PURPOSE, "nonsense") is None
+
+
+def test_a_confirmation_no_longer_in_the_online_window_asks_for_another_time(
+    client, location, assessment, physio_online, django_capture_on_commit_callbacks
+):
+    send_details(client, hold_slot(client, location, assessment, physio_online),
+                 django_capture_on_commit_callbacks)  # fmt: skip
+    OnlineBookingPolicy.objects.update(min_notice_hours=7 * 24)  # the time is now too soon
+    response = client.post(path_of(confirm_link(mail.outbox)))
+    assert NO_LONGER_OFFERED in response.content.decode().replace("&#x27;", "'")
+    assert not Appointment.objects.exists()

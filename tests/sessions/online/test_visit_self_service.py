@@ -4,7 +4,7 @@ words, the link reaching only its own visit, and the link in the confirmation an
 reminder emails."""
 
 import re
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -80,6 +80,7 @@ def test_a_minute_inside_the_notice_the_page_says_to_call(client, visit):
 def test_inside_the_notice_with_a_late_fee_the_page_says_it_may_apply(client, visit):
     policy = BillingPolicy.get()
     policy.late_cancel_fee_on = True
+    policy.late_cancel_fee = 40
     policy.save()
     with time_machine.travel(DEADLINE + timedelta(minutes=1), tick=False):
         page = client.get(path(visit))
@@ -109,7 +110,7 @@ def test_the_patient_moves_the_visit_and_the_old_time_goes_to_the_wait_list(
     waiting = entry_for(clinic, PatientFactory())
     page = client.get(path(visit, "sessions:visit-move"))
     new_start = clinic_time(2026, 12, 7, 14)
-    value = f"{clinic.physio.pk}|{new_start.astimezone(UTC).isoformat()}"
+    value = f"{clinic.physio.pk}:{int(new_start.timestamp())}"
     assert value.encode() in page.content
     with run_tasks():
         response = client.post(path(visit, "sessions:visit-move"), {"slot": value})
@@ -128,7 +129,7 @@ def test_a_move_to_a_taken_time_is_refused_on_the_page(client, clinic, visit):
         practitioner=clinic.physio, location=clinic.location, type=clinic.follow_up, start=taken
     )
     response = client.post(
-        path(visit, "sessions:visit-move"), {"slot": f"{clinic.physio.pk}|{taken.isoformat()}"}
+        path(visit, "sessions:visit-move"), {"slot": f"{clinic.physio.pk}:{int(taken.timestamp())}"}
     )
     assert b"someone has just taken that time" in response.content
     visit.refresh_from_db()
@@ -137,7 +138,7 @@ def test_a_move_to_a_taken_time_is_refused_on_the_page(client, clinic, visit):
 
 @time_machine.travel(NOW, tick=False)
 def test_malformed_move_input_is_refused_without_an_error(client, visit):
-    for value in ("", "abc", "1|not-a-time", "x|2026-12-07T10:00:00+00:00", "1|2026-12-07T10:00"):
+    for value in ("", "1:not-a-time", "x:1796652000", "1|2026-12-07T10:00", "1:9" * 30):
         response = client.post(path(visit, "sessions:visit-move"), {"slot": value})
         assert response.status_code == 200
     visit.refresh_from_db()

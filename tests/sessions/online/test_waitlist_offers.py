@@ -15,6 +15,7 @@ from sessions.booking.models import Appointment, AppointmentType
 from sessions.followups.models import CallTask
 from sessions.online import waitlist
 from sessions.online.models import OnlineBookingPolicy, SlotHold, WaitListEntry, WaitListOffer
+from sessions.online.people import DUPLICATE_REASON
 from tests.factories import AppointmentFactory, PatientFactory, clinic_time
 from tests.sessions.online.waitlist_world import MONDAY, NOW, entry_for, online_clinic
 
@@ -191,7 +192,7 @@ def test_a_new_person_accepting_gives_their_birth_date_and_becomes_a_patient(cli
     assert entry.patient == appointment.patient
 
 
-def test_a_new_person_with_the_email_of_a_patient_is_booked_as_that_patient(clinic):
+def test_a_new_person_with_the_email_of_another_patient_gets_a_record_and_a_call(clinic):
     known = PatientFactory(email="ann@example.com", date_of_birth=MONDAY.replace(year=1980))
     entry_for(
         clinic,
@@ -205,7 +206,10 @@ def test_a_new_person_with_the_email_of_a_patient_is_booked_as_that_patient(clin
     appointment = waitlist.offer_accept(
         offer=offer, date_of_birth=MONDAY.replace(year=1981), now=NOW
     )
-    assert appointment.patient == known
+    # The email is shared (another name and birth date): not the record on file.
+    assert appointment.patient != known
+    assert appointment.patient.legal_first_name == "Ann"
+    assert CallTask.objects.filter(patient=appointment.patient, reason=DUPLICATE_REASON).exists()
 
 
 @time_machine.travel(NOW, tick=False)
