@@ -250,8 +250,8 @@ class SlotHold(models.Model):
     @staticmethod
     def lock_practitioner(practitioner_id: int) -> None:
         """Serialise "check the time is free, then write" for one practitioner: taking a
-        hold, booking it, and front desk's booking all take this lock first
-        (``clinic.locks``; inside a transaction)."""
+        hold, booking it, a wait-list offer and its answer, and front desk's booking all
+        take this lock first (``clinic.locks``; inside a transaction)."""
         locks.hold(f"online-slot:{practitioner_id}")
 
 

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic import clock, links, locks
+from clinic import clock, links
 from intake.models import Patient
 from sessions.booking import services as booking
 from sessions.booking.models import Appointment, AppointmentType, Location
@@ -28,16 +28,6 @@ NOT_OFFERED = "That time cannot be booked online."
 NO_LONGER_OFFERED = "That time can no longer be booked online. Please choose another."
 TAKEN = "Sorry, someone has just taken that time. Please choose another."
 EXPIRED = "The time you chose was held for you, but the hold has run out."
-
-
-def practitioner_lock_key(practitioner_id: int) -> str:
-    """The ``clinic.locks`` key every online write about this practitioner's time takes
-    (holds, bookings, wait-list offers and their answers)."""
-    return f"online-slot:{practitioner_id}"
-
-
-def _practitioner_lock(practitioner_id: int) -> None:
-    locks.hold(practitioner_lock_key(practitioner_id))
 
 
 @transaction.atomic
@@ -68,7 +58,7 @@ def hold_create(
     )
     if refused is not None:
         raise ValidationError({"type": eligibility.PUBLIC_WORDS[refused]}, code=refused.value)
-    _practitioner_lock(practitioner_id)
+    SlotHold.lock_practitioner(practitioner_id)
     if not slot_is_free(
         practitioner_id=practitioner_id,
         start=start,
@@ -107,7 +97,7 @@ def hold_book(*, hold: SlotHold, patient: Patient, now: datetime | None = None) 
     booked: ``TAKEN``), keyed by ``type`` (``eligibility.refusal`` on the day, public
     words), or as ``booking.appointment_book``."""
     now = now or timezone.now()
-    _practitioner_lock(hold.practitioner_id)
+    SlotHold.lock_practitioner(hold.practitioner_id)
     hold = SlotHold.objects.select_for_update().select_related("location", "type").get(pk=hold.pk)
     if hold.status in (SlotHold.Status.BOOKED, SlotHold.Status.RELEASED):
         raise ValidationError({"start": TAKEN}, code="taken")

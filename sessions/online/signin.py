@@ -194,7 +194,7 @@ def confirm_request(
     policy = OnlineBookingPolicy.get()
     # The same lock hold_create and hold_book take, so a run-out hold is not
     # re-taken while someone else holds the time.
-    locks.hold(services.practitioner_lock_key(hold.practitioner_id))
+    SlotHold.lock_practitioner(hold.practitioner_id)
     hold = SlotHold.objects.select_for_update().select_related("location").get(pk=hold.pk)
     if hold.status != SlotHold.Status.HELD or hold.patient_id is not None:
         raise ValidationError({"start": services.TAKEN}, code="taken")

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic import clock, links, locks
+from clinic import clock, links
 from clinic.types import StaffUser
 from intake.models import Patient
 from sessions import schedule
@@ -257,7 +257,7 @@ def slot_offer(
     last_call = start - timedelta(hours=policy.min_notice_hours)
     if last_call <= now:
         return []
-    locks.hold(services.practitioner_lock_key(practitioner_id))
+    SlotHold.lock_practitioner(practitioner_id)
     day = clock.clinic_day(start)
     working = practitioner_working_time(practitioner_id, location_id, day)
     chosen: list[WaitListEntry] = []
@@ -354,7 +354,7 @@ def offer_accept_recorded(
     ``offer`` (taken: code "taken"; run out: "expired"; already answered), by
     ``date_of_birth`` (a new person must give it), or as ``services.hold_book``."""
     now = now or timezone.now()
-    locks.hold(services.practitioner_lock_key(offer.hold.practitioner_id))
+    SlotHold.lock_practitioner(offer.hold.practitioner_id)
     offer = (
         WaitListOffer.objects.select_for_update(of=("self",))
         .select_related("entry__patient", "hold")
@@ -398,7 +398,7 @@ def offer_decline(*, offer: WaitListOffer, now: datetime | None = None) -> WaitL
     holds an open offer of it, the slot goes to the next entries. Raises
     ValidationError keyed by ``offer`` when it was already answered or ran out."""
     now = now or timezone.now()
-    locks.hold(services.practitioner_lock_key(offer.hold.practitioner_id))
+    SlotHold.lock_practitioner(offer.hold.practitioner_id)
     offer = WaitListOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != WaitListOffer.Status.OFFERED:
         raise _refused(OFFER_ANSWERED, "answered")
@@ -418,7 +418,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
     count = 0
     for pk, practitioner_id in due:
         with transaction.atomic():
-            locks.hold(services.practitioner_lock_key(practitioner_id))
+            SlotHold.lock_practitioner(practitioner_id)
             offer = WaitListOffer.objects.select_for_update().filter(pk=pk).first()
             if offer is None or offer.status != WaitListOffer.Status.OFFERED:
                 continue

@@ -192,7 +192,7 @@ def test_accepting_an_offer_for_a_patient_on_file_makes_no_registration_event(cl
 # 4. One lock ----------------------------------------------------------------------------
 
 
-def test_confirm_request_takes_the_services_practitioner_lock(clinic, monkeypatch):
+def test_confirm_request_takes_the_one_practitioner_lock(clinic, monkeypatch):
     hold = services.hold_create(
         location=clinic.location,
         type=clinic.assessment,
@@ -201,7 +201,6 @@ def test_confirm_request_takes_the_services_practitioner_lock(clinic, monkeypatc
         patient=None,
         now=NOW,
     )
-    monkeypatch.setattr(services, "practitioner_lock_key", lambda pk: f"the-one-key:{pk}")
     taken = []
     monkeypatch.setattr(locks, "hold", taken.append)
     signin.confirm_request(
@@ -213,7 +212,7 @@ def test_confirm_request_takes_the_services_practitioner_lock(clinic, monkeypatc
         phone="",
         now=NOW,
     )
-    assert taken == [f"the-one-key:{clinic.physio.pk}"]
+    assert taken == [f"online-slot:{clinic.physio.pk}"]  # SlotHold.lock_practitioner's key
 
 
 # 5. Mail from the worker ----------------------------------------------------------------
