@@ -22,7 +22,7 @@ from sessions.booking import services as booking
 from sessions.booking.models import Appointment, AppointmentType, Location
 from sessions.online import eligibility
 from sessions.online.models import OnlineBookingPolicy, SlotHold, VisitLink
-from sessions.online.slots import offered_online, slot_is_free
+from sessions.online.slots import free_slots, offered_online, slot_is_free
 
 NOT_OFFERED = "That time cannot be booked online."
 NO_LONGER_OFFERED = "That time can no longer be booked online. Please choose another."
@@ -59,14 +59,24 @@ def hold_create(
     if refused is not None:
         raise ValidationError({"type": eligibility.PUBLIC_WORDS[refused]}, code=refused.value)
     SlotHold.lock_practitioner(practitioner_id)
+    ignore = replaces.pk if replaces else None
     if not slot_is_free(
-        practitioner_id=practitioner_id,
-        start=start,
-        end=end,
-        now=now,
-        ignore_appointment_id=replaces.pk if replaces else None,
+        practitioner_id=practitioner_id, start=start, end=end, now=now, ignore_appointment_id=ignore
     ):
         raise ValidationError({"start": TAKEN}, code="taken")
+    # Only the times the pages offer (a forged 10:07 would leave gaps no one can book).
+    offered = free_slots(
+        location=location,
+        type=type,
+        practitioner_ids=[practitioner_id],
+        day_from=day,
+        day_to=day,
+        not_before=start,
+        now=now,
+        ignore_appointment_id=ignore,
+    )
+    if not any(s.start == start for s in offered.get(day, [])):
+        raise ValidationError({"start": NOT_OFFERED}, code="not_offered")
     return SlotHold.objects.create(
         location=location,
         type=type,
@@ -89,13 +99,18 @@ def hold_release(*, hold: SlotHold) -> None:
 
 
 @transaction.atomic
-def hold_book(*, hold: SlotHold, patient: Patient, now: datetime | None = None) -> Appointment:
+def hold_book(
+    *, hold: SlotHold, patient: Patient, new_record: bool = False, now: datetime | None = None
+) -> Appointment:
     """Book the held slot for ``patient`` (the email was proved: a returning patient's
     sign-in, a new person's confirmation link, a wait-list offer's link); returns the
     appointment, ``booked_online``. A hold that ran out still books if its time is
-    still free. Raises ValidationError keyed by ``start`` (taken, released or already
-    booked: ``TAKEN``), keyed by ``type`` (``eligibility.refusal`` on the day, public
-    words), or as ``booking.appointment_book``."""
+    still free. ``new_record``: the patient's record was made just now for a new person,
+    who is asked what a new person is (``eligibility.refusal`` with no patient: the
+    types for new patients; they are screened at that visit). Raises ValidationError
+    keyed by ``start`` (taken, released or already booked: ``TAKEN``), keyed by
+    ``type`` (``eligibility.refusal`` on the day, public words), or as
+    ``booking.appointment_book``."""
     now = now or timezone.now()
     SlotHold.lock_practitioner(hold.practitioner_id)
     hold = SlotHold.objects.select_for_update().select_related("location", "type").get(pk=hold.pk)
@@ -109,7 +124,10 @@ def hold_book(*, hold: SlotHold, patient: Patient, now: datetime | None = None) 
     ):
         raise ValidationError({"start": NO_LONGER_OFFERED}, code="not_offered")
     refused = eligibility.refusal(
-        patient=patient, type=hold.type, practitioner_id=hold.practitioner_id, day=hold.day
+        patient=None if new_record else patient,
+        type=hold.type,
+        practitioner_id=hold.practitioner_id,
+        day=hold.day,
     )
     if refused is not None:
         raise ValidationError({"type": eligibility.PUBLIC_WORDS[refused]}, code=refused.value)

@@ -236,7 +236,8 @@ def confirm_complete(*, check: EmailCheck, now: datetime | None = None) -> tuple
         raise ValidationError(LINK_SPENT, code="spent")
     _spend(check, now)
     patient, created = people.patient_for_new_person(check.hold)
-    return services.hold_book(hold=check.hold, patient=patient, now=now), created
+    appointment = services.hold_book(hold=check.hold, patient=patient, new_record=created, now=now)
+    return appointment, created
 
 
 # --- A call back ---------------------------------------------------------------------

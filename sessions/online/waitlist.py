@@ -376,7 +376,9 @@ def offer_accept_recorded(
         )
         patient, registered = people.patient_for_new_person(person)
     try:
-        appointment = services.hold_book(hold=offer.hold, patient=patient, now=now)
+        appointment = services.hold_book(
+            hold=offer.hold, patient=patient, new_record=registered, now=now
+        )
     except ValidationError as error:
         if getattr(error, "code", None) == "taken" or "start" in getattr(error, "error_dict", {}):
             raise _refused(OFFER_TAKEN, "taken") from error

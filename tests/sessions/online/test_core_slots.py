@@ -16,6 +16,7 @@ from sessions.online.slots import first_available, free_slots, slot_is_free
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
+    NeedlingAuthorisationFactory,
     PatientFactory,
     UserFactory,
     clinic_time,
@@ -232,3 +233,46 @@ def test_front_desk_cannot_book_over_a_time_being_booked_online(clinic_online, a
     assert "booking this time online (held until 08:10)" in refused.value.message_dict["start"][0]
     later = NOW + timedelta(minutes=11)
     assert appointment_book(**book, now=later).start == start + timedelta(minutes=30)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_only_the_times_the_pages_offer_can_be_held(clinic_online, assessment):
+    """A slot value edited to 10:07 would leave gaps no one can book."""
+    location, physio = clinic_online
+    with pytest.raises(ValidationError) as refused:
+        services.hold_create(
+            location=location,
+            type=assessment,
+            practitioner_id=physio.pk,
+            start=clinic_time(2026, 12, 7, 10, 7),
+            patient=None,
+        )
+    assert refused.value.message_dict == {"start": [services.NOT_OFFERED]}
+    assert services.hold_create(
+        location=location,
+        type=assessment,
+        practitioner_id=physio.pk,
+        start=clinic_time(2026, 12, 7, 10, 15),
+        patient=None,
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_new_record_books_a_needling_type_open_to_new_patients(clinic_online, assessment):
+    """A clinic may open its "assessment + IMS" first visit to new patients: the person
+    is screened at that visit, so their brand-new record (no intake yet) is not refused."""
+    location, physio = clinic_online
+    assessment.involves_needling = True
+    assessment.save()
+    NeedlingAuthorisationFactory(practitioner=physio)
+    hold = services.hold_create(
+        location=location,
+        type=assessment,
+        practitioner_id=physio.pk,
+        start=clinic_time(2026, 12, 7, 9),
+        patient=None,
+    )
+    fresh = PatientFactory()  # no intake: screening says "not screened"
+    with pytest.raises(ValidationError):
+        services.hold_book(hold=hold, patient=fresh)
+    assert services.hold_book(hold=hold, patient=fresh, new_record=True).booked_online
