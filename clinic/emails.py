@@ -71,9 +71,20 @@ def receipt(*, to: str, first_name: str, link: str, expires_on: date) -> None:
 
 
 def checkin(
-    *, to: str, first_name: str, link: str, connection: BaseEmailBackend | None = None
+    *,
+    to: str,
+    first_name: str,
+    link: str,
+    connection: BaseEmailBackend | None = None,
+    preferences_link: str = "",
 ) -> None:
-    context = {"first_name": first_name, "link": link, "days": settings.CHECKIN_LINK_DAYS}
+    """``preferences_link``: the patient's page to choose email or text (intake)."""
+    context = {
+        "first_name": first_name,
+        "link": link,
+        "days": settings.CHECKIN_LINK_DAYS,
+        "preferences_link": preferences_link,
+    }
     _send("checkin", to, context, connection)
 
 
@@ -86,10 +97,13 @@ def reminder(
     location: object,
     connection: BaseEmailBackend | None = None,
     manage_link: str = "",
+    preferences_link: str = "",
 ) -> None:
     """``day`` names the visit's day as seen when the reminder leaves ("today", "tomorrow",
-    "on Tuesday 24 November"); ``manage_link`` as for ``appointment_confirmation``."""
+    "on Tuesday 24 November"); ``manage_link`` as for ``appointment_confirmation``;
+    ``preferences_link`` as for ``checkin``."""
     context = {
+        "preferences_link": preferences_link,
         "first_name": first_name,
         "start": start,
         "day": day,

@@ -447,6 +447,9 @@ MESSAGES_LINK_DAYS = envint("MESSAGES_LINK_DAYS", 60, minimum=1)
 # A wait-list entry's own link (/w/<token>/): while the entry waits, and for this many
 # days after its last date (clinic time).
 WAITLIST_LINK_DAYS = envint("WAITLIST_LINK_DAYS", 1, minimum=0)
+# A patient's self-service link to a visit (/v/<token>/) works until this many days
+# after the visit's start (Cancel and Move only up to the cancel notice).
+VISIT_LINK_DAYS = envint("VISIT_LINK_DAYS", 7, minimum=1)
 
 # Phone numbers (intake): a number typed without +country code is read as one of this
 # region (ISO 3166 code); numbers are stored as E.164 (+14035550101) and shown in the

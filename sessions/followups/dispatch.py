@@ -28,6 +28,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from clinic import clock, emails
+from intake import services as intake_services
 from sessions import schedule
 from sessions.booking.models import Appointment
 from sessions.followups.models import ScheduledMessage
@@ -281,7 +282,13 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
     first_name = patient.greeting_name
     if message.kind == ScheduledMessage.Kind.CHECKIN:
         link = checkin_link(message)
-        emails.checkin(to=patient.email, first_name=first_name, link=link, connection=connection)
+        emails.checkin(
+            to=patient.email,
+            first_name=first_name,
+            link=link,
+            connection=connection,
+            preferences_link=intake_services.preferences_link(patient, now=now),
+        )
     else:
         appointment = message.appointment
         assert appointment is not None  # a reminder always names its appointment
@@ -293,4 +300,5 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
             location=appointment.location,
             connection=connection,
             manage_link=visit_link(appointment),
+            preferences_link=intake_services.preferences_link(patient, now=now),
         )

@@ -332,6 +332,9 @@ def _booked(request: HttpRequest, hold: SlotHold) -> HttpResponse:
             "confirmation_sent": appointment.patient.email_reminders
             and not appointment.needs_approval,
             "visit_link": online.visit_link(appointment),
+            # booking.appointment_book invites a patient with no submitted intake.
+            "intake_invited": bool(appointment.patient.email)
+            and not appointment.patient.intakes.submitted().exists(),
         },
     )
 

@@ -12,6 +12,7 @@ front-desk booking.
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -165,10 +166,16 @@ def visit_link(appointment: Appointment) -> str:
     return links.link_to("visit", row, "sessions:visit-manage")
 
 
-def visit_from_token(token: str) -> Appointment | None:
-    """The appointment a genuine self-service link names, or None."""
+def visit_from_token(token: str, now: datetime | None = None) -> Appointment | None:
+    """The appointment a genuine self-service link names, or None: the link works until
+    ``VISIT_LINK_DAYS`` days after the visit's start (``clinic.links.link_live``)."""
     row = links.row_from_token("visit", token, VisitLink.objects.select_related("appointment"))
-    return row.appointment if row is not None else None
+    if row is None:
+        return None
+    now = now or timezone.now()
+    if not links.link_live(row.appointment.start, settings.VISIT_LINK_DAYS, now):
+        return None
+    return row.appointment
 
 
 def visit_link_answer(sender: object, *, appointment: Appointment, **kwargs: object) -> str:

@@ -2,14 +2,16 @@
 desk's wait-list pages. They parse and keep what was typed; the rules are the
 services' (``waitlist``). The visit link's forms are in ``visit_forms``."""
 
+from datetime import timedelta
 from typing import cast
 
 from django import forms
 
+from clinic import clock
 from clinic.roles import display_name
 from sessions.booking.models import Location
 from sessions.online.guards import HoneypotMixin
-from sessions.online.models import WaitListEntry
+from sessions.online.models import OnlineBookingPolicy, WaitListEntry
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -48,6 +50,15 @@ class _Wishes(forms.Form):
     def clean(self):
         data = super().clean() or {}
         earliest, latest = data.get("earliest"), data.get("latest")
+        today = clock.clinic_today()
+        last = today + timedelta(days=OnlineBookingPolicy.get().horizon_days)
+        # Checked when typed: an older entry's dates stay editable as they are.
+        if earliest and earliest < today and "earliest" in self.changed_data:
+            self.add_error("earliest", "The first date cannot be in the past.")
+        if latest and latest > last and "latest" in self.changed_data:
+            self.add_error(
+                "latest", f"The wait list looks ahead to {last:%Y-%m-%d}: choose a date until then."
+            )
         if earliest and latest and latest < earliest:
             self.add_error("latest", "The last date must be on or after the first.")
         return data
@@ -88,7 +99,9 @@ class OfferForm(HoneypotMixin):
     create their record)."""
 
     answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=_date_widget())
+    date_of_birth = forms.DateField(
+        label="Date of birth (needed to accept)", required=False, widget=_date_widget()
+    )
 
 
 class StaffEntryForm(_Wishes):

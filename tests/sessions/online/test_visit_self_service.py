@@ -232,3 +232,12 @@ def test_the_move_page_survives_any_week_and_practitioner_asked_for(client, visi
         {"practitioner": "any", "from": "2026-12-07"},
     ):
         assert client.get(url, query).status_code == 200
+
+
+def test_the_link_ends_visit_link_days_after_the_visit(client, visit, settings):
+    settings.VISIT_LINK_DAYS = 7
+    url = path(visit)
+    with time_machine.travel(TEN + timedelta(days=7, seconds=-1), tick=False):
+        assert client.get(url).status_code == 200
+    with time_machine.travel(TEN + timedelta(days=7), tick=False):
+        assert client.get(url).status_code == 404
