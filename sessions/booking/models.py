@@ -102,6 +102,11 @@ class TimeOff(models.Model):
             raise ValidationError({"ends": "The end time must be after the start time."})
 
 
+# The longest a visit can last: a search for visits overlapping a time reads only those
+# starting this long before it (an index range, not every earlier visit).
+LONGEST_VISIT = timedelta(minutes=480)
+
+
 class AppointmentType(models.Model):
     name = models.CharField(max_length=100, unique=True)
     duration_minutes = models.PositiveSmallIntegerField(
@@ -189,7 +194,12 @@ class AppointmentQuerySet(models.QuerySet):
         return self.exclude(status=Appointment.Status.CANCELLED)
 
     def overlapping(self, practitioner_id: int, start, end):
-        return self.active().filter(practitioner_id=practitioner_id, start__lt=end, end__gt=start)
+        return self.active().filter(
+            practitioner_id=practitioner_id,
+            start__lt=end,
+            start__gt=start - LONGEST_VISIT,
+            end__gt=start,
+        )
 
     def with_visit_number(self):
         """Annotate ``visit_number``: this visit's place in its course (cancelled and

@@ -287,7 +287,6 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
             first_name=first_name,
             link=link,
             connection=connection,
-            preferences_link=intake_services.preferences_link(patient, now=now),
         )
     else:
         appointment = message.appointment

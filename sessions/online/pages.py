@@ -233,7 +233,7 @@ def _slot_page(
             "slots": [
                 {
                     "value": slot_value(s),
-                    "time": clock.clinic_localtime(s.start),
+                    "time": f"{clock.clinic_localtime(s.start):%H:%M}",
                     "practitioner": names.get(s.practitioner_id, ""),
                 }
                 for s in slots

@@ -13,7 +13,14 @@ from django.db.models import QuerySet
 from clinic import clock
 from clinic.types import StaffUser
 from sessions import schedule
-from sessions.booking.models import Appointment, AppointmentType, Location, TimeOff, WorkingHours
+from sessions.booking.models import (
+    LONGEST_VISIT,
+    Appointment,
+    AppointmentType,
+    Location,
+    TimeOff,
+    WorkingHours,
+)
 from sessions.booking.selectors import (
     practitioner_working_time,
     practitioners,
@@ -131,13 +138,23 @@ def free_slots(
     busy: dict[int, list[schedule.Interval]] = defaultdict(list)
     visits = (
         Appointment.objects.active()
-        .filter(practitioner_id__in=list(hours), start__lt=range_end, end__gt=range_start)
+        .filter(
+            practitioner_id__in=list(hours),
+            start__lt=range_end,
+            start__gt=range_start - LONGEST_VISIT,
+            end__gt=range_start,
+        )
         .exclude(pk=ignore_appointment_id)
         .values_list("practitioner_id", "start", "end")
     )
     held = (
         SlotHold.objects.live(now)
-        .filter(practitioner_id__in=list(hours), start__lt=range_end, end__gt=range_start)
+        .filter(
+            practitioner_id__in=list(hours),
+            start__lt=range_end,
+            start__gt=range_start - LONGEST_VISIT,
+            end__gt=range_start,
+        )
         .exclude(pk=ignore_hold_id)
         .values_list("practitioner_id", "start", "end")
     )
