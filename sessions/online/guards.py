@@ -23,16 +23,25 @@ LIMITS = {
 HONEYPOT = "website"
 
 
-def over_limit(request: HttpRequest, kind: str, *, email: str = "") -> bool:
+def limit_reached(request: HttpRequest, kind: str, *, email: str = "") -> str:
     """Count one more ``kind`` event ("hold", "code", "booking") from the request's
-    address and, when given, for ``email`` (case-folded); True when either count is
-    past the limit. Raises KeyError for an unknown kind."""
+    address and, when given, for ``email`` (case-folded); returns which count is past
+    its limit, "address" first, then "email", or "" when neither is. Raises KeyError for
+    an unknown kind."""
     limit = getattr(settings, LIMITS[kind])
     window = settings.ONLINE_LIMIT_WINDOW_SECONDS
-    counts = [throttle.hit(f"online:{kind}:ip:{client_ip(request) or 'unknown'}", window=window)]
-    if email:
-        counts.append(throttle.hit(f"online:{kind}:email:{email.strip().lower()}", window=window))
-    return max(counts) > limit
+    by_address = throttle.hit(f"online:{kind}:ip:{client_ip(request) or 'unknown'}", window=window)
+    by_email = (
+        throttle.hit(f"online:{kind}:email:{email.strip().lower()}", window=window) if email else 0
+    )
+    if by_address > limit:
+        return "address"
+    return "email" if by_email > limit else ""
+
+
+def over_limit(request: HttpRequest, kind: str, *, email: str = "") -> bool:
+    """Whether ``limit_reached`` finds either count past its limit."""
+    return bool(limit_reached(request, kind, email=email))
 
 
 def too_many(request: HttpRequest) -> HttpResponse:

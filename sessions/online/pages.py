@@ -29,7 +29,7 @@ from sessions.online import signin
 from sessions.online.bookable import bookable_slots
 from sessions.online.eligibility import PUBLIC_WORDS, Refusal
 from sessions.online.forms import ConfirmForm, DetailsForm, SignInForm, SlotForm, slot_value
-from sessions.online.guards import over_limit, too_many
+from sessions.online.guards import limit_reached, over_limit, too_many
 from sessions.online.models import OnlineBookingPolicy, SlotHold
 from sessions.online.slots import first_available, online_practitioners, window
 
@@ -95,9 +95,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        if over_limit(request, "code", email=email):
+        reached = limit_reached(request, "code", email=email)
+        if reached == "address":
             return too_many(request)
-        signin.sign_in_request(email=email)
+        # Past the address's limit for its email, no more mail goes out, but the page is
+        # the same: someone asking for another person's address must not lock them out
+        # (the links already sent to them still work).
+        if not reached:
+            signin.sign_in_request(email=email)
         # The same page whether or not the address is on file.
         return render(request, "online/sign_in_sent.html", {"email": email})
     return render(request, "online/sign_in.html", {"form": form})
