@@ -365,7 +365,7 @@ PASSWORD_RESET_WINDOW_SECONDS = envint("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60,
 # page answers 429 and says to wait or call.
 ONLINE_HOLD_LIMIT = envint("ONLINE_HOLD_LIMIT", 20, minimum=1)
 ONLINE_CODE_LIMIT = envint("ONLINE_CODE_LIMIT", 5, minimum=1)
-ONLINE_BOOKING_LIMIT = envint("ONLINE_BOOKING_LIMIT", 5, minimum=1)
+ONLINE_BOOKING_LIMIT = envint("ONLINE_BOOKING_LIMIT", 10, minimum=1)
 ONLINE_LIMIT_WINDOW_SECONDS = envint("ONLINE_LIMIT_WINDOW_SECONDS", 60 * 60, minimum=1)
 # A shared cache for those counters across web processes: Redis when REDIS_URL is set.
 REDIS_URL = envstr("REDIS_URL", "")
