@@ -8,8 +8,19 @@ to its field already: ``aria-invalid`` and ``aria-describedby`` naming ``<id>_er
 on the field or, for a group of choices, on its fieldset.
 """
 
+from django.core.exceptions import ValidationError
 from django.forms import BaseForm, BoundField
 from django.forms.renderers import DjangoTemplates
+
+
+def add_refusal(form: BaseForm, exc: ValidationError) -> None:
+    """Show a service's refusal on the form: each message on the field it is keyed by,
+    and on the form itself when it names no field of this form (or no field at all)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for key, errors in exc.message_dict.items():
+        form.add_error(key if key in form.fields else None, errors)
 
 
 def first_error_field(form: BaseForm) -> str | None:

@@ -11,13 +11,14 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, clock, once
 from clinic.access import require_roles
+from clinic.form_errors import add_refusal
 from intake.models import Patient
 from sessions.billing import money, printouts, selectors
 from sessions.billing.forms import InvoiceNewForm, RefundForm
 from sessions.billing.payments import refund_record
 from sessions.billing.pdf import statement_pdf as render_statement
 from sessions.billing.services import LineIn, invoice_issue
-from sessions.billing.views import BILLERS, add_errors
+from sessions.billing.views import BILLERS
 from sessions.booking import selectors as booking_selectors
 from sessions.booking.models import Location
 
@@ -115,7 +116,7 @@ def refund_add(request, patient_pk: int):
         except once.Replayed as replay:
             return replay.response(request, fallback=reverse("sessions:account", args=[patient.pk]))
         except ValidationError as exc:
-            add_errors(form, exc)
+            add_refusal(form, exc)
         else:
             audit.record(request, audit.Action.CREATE, obj=refund)
             messages.success(request, f"Refund of {money.format_money(refund.amount)} recorded.")
@@ -154,7 +155,7 @@ def invoice_new(request, patient_pk: int):
         except once.Replayed as replay:
             return replay.response(request, fallback=request.path)
         except ValidationError as exc:
-            add_errors(form, _lines_keyed(exc))
+            add_refusal(form, _lines_keyed(exc))
         else:
             audit.record(request, audit.Action.CREATE, obj=inv, detail="by hand")
             messages.success(request, f"{inv.display_number} issued.")

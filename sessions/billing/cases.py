@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from clinic import audit, clock, once
 from clinic.access import require_roles
+from clinic.form_errors import add_refusal
 from clinic.roles import BILLERS, Role, has_role
 from intake.models import Patient
 from sessions.billing import authorisations, money
@@ -106,7 +107,7 @@ def case_payment(request, pk: int):
         except once.Replayed as replay:
             return replay.response(request, fallback=back)
         except ValidationError as exc:
-            _keyed(form, exc)
+            add_refusal(form, exc)
         else:
             audit.record(request, audit.Action.CREATE, obj=payment, detail=f"payer payment {case}")
             paid = money.format_money(payment.amount)
@@ -127,15 +128,6 @@ def case_payment(request, pk: int):
             "payer": authorisations.payer_label(case),
         },
     )
-
-
-def _keyed(form: forms.Form, exc: ValidationError) -> None:
-    """Show a refusal on its field (not one of the form's: above the form)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 # --- Forms ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import audit, once
 from clinic.access import require_roles
+from clinic.form_errors import add_refusal
 from clinic.roles import BILLERS
 from sessions.billing import money, selectors
 from sessions.billing.checkout import PayIn, checkout_preview, checkout_take
@@ -126,7 +127,7 @@ def checkout(request, pk: int):
             if first is not None:  # another press issued it meanwhile
                 messages.info(request, _invoiced_already(request, first))
                 return redirect("sessions:invoice", first.pk)
-            add_errors(form, exc)
+            add_refusal(form, exc)
         else:
             audit.record(request, audit.Action.CREATE, obj=invoice, detail="check-out")
             if credited:
@@ -142,15 +143,6 @@ def checkout(request, pk: int):
             return redirect(claim.result_url)
     audit.record(request, audit.Action.VIEW, obj=appointment, detail="check-out")
     return render(request, "sessions/billing/checkout.html", context)
-
-
-def add_errors(form, exc: ValidationError) -> None:
-    """Put a service's refusal on the form's fields (unknown keys: on the form)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
 
 
 def _invoice(pk: int) -> Invoice:
@@ -201,7 +193,7 @@ def _invoice_action(request, pk: int, form_class, form_name: str, act):
         except once.Replayed as replay:
             return replay.response(request, fallback=reverse("sessions:invoice", args=[found.pk]))
         except ValidationError as exc:
-            add_errors(form, exc)
+            add_refusal(form, exc)
         else:
             for obj in done:
                 if isinstance(obj, tuple):  # (action, obj, detail)
@@ -304,7 +296,7 @@ def missed_fee(request, pk: int):
         except once.Replayed as replay:
             return replay.response(request, fallback=request.path)
         except ValidationError as exc:
-            add_errors(form, exc)
+            add_refusal(form, exc)
         else:
             audit.record(request, audit.Action.UPDATE, obj=fee, patient=fee.appointment.patient)
             if isinstance(done, Invoice):

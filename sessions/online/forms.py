@@ -4,6 +4,7 @@ the templates render its field inside a ``visually-hidden`` wrapper."""
 from datetime import UTC, date, datetime
 
 from django import forms
+from django.http import HttpRequest, QueryDict
 
 from clinic import clock
 from clinic.text import DigitsCharField, IdentityCharField
@@ -12,6 +13,12 @@ from sessions.online.slots import Slot
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 OLDEST_YEARS = 120
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The POST data of a POST (even an empty one, a bare button: its form is bound),
+    else None."""
+    return request.POST if request.method == "POST" else None
 
 
 class PublicForm(HoneypotMixin):

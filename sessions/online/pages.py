@@ -28,7 +28,7 @@ from sessions.online import services as online
 from sessions.online import signin
 from sessions.online.bookable import bookable_slots
 from sessions.online.eligibility import PUBLIC_WORDS, Refusal
-from sessions.online.forms import ConfirmForm, DetailsForm, SignInForm, SlotForm, slot_value
+from sessions.online.forms import ConfirmForm, DetailsForm, SignInForm, SlotForm, posted, slot_value
 from sessions.online.guards import limit_reached, over_limit, too_many
 from sessions.online.models import OnlineBookingPolicy, SlotHold
 from sessions.online.slots import first_available, online_practitioners, window
@@ -66,11 +66,6 @@ def _summary(hold: SlotHold) -> dict:
     }
 
 
-def _posted(request: HttpRequest):
-    """The POST data of a POST (even an empty one: a bare button), else None."""
-    return request.POST if request.method == "POST" else None
-
-
 def _first_error(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -92,7 +87,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @public
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    form = SignInForm(_posted(request))
+    form = SignInForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         reached = limit_reached(request, "code", email=email)
@@ -117,7 +112,7 @@ def signed_in(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     if not signin.check_usable(check, now) or check.patient is None:
         return render(request, "online/link_spent.html", {"sign_in_again": True})
-    form = ConfirmForm(_posted(request))
+    form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             patient = signin.sign_in_complete(check=check, now=now)
@@ -259,7 +254,7 @@ def slots(request: HttpRequest, location_pk: int, type_pk: int) -> HttpResponse:
     location, type = _location(location_pk), _type(type_pk)
     now = timezone.now()
     patient = signin.session_patient(request, now)
-    form = SlotForm(_posted(request))
+    form = SlotForm(posted(request))
     if request.method == "POST" and form.is_valid():
         practitioner_id, start_at = form.cleaned_data["slot"]
         if over_limit(request, "hold"):
@@ -291,7 +286,7 @@ def callback(request: HttpRequest, location_pk: int, type_pk: int) -> HttpRespon
     if patient is None:
         messages.info(request, "Please sign in first, so the clinic knows who to call.")
         return redirect("sessions:online-sign-in")
-    form = ConfirmForm(_posted(request))
+    form = ConfirmForm(posted(request))
     if request.method != "POST" or not form.is_valid():
         for error in form.errors.get("website", []):
             messages.error(request, str(error))
@@ -373,7 +368,7 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, "Please sign in again and choose your time.")
         return redirect("sessions:online-sign-in")
     returning = patient is not None and hold.patient_id == patient.pk
-    form = (ConfirmForm if returning else DetailsForm)(_posted(request))
+    form = (ConfirmForm if returning else DetailsForm)(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             if patient is not None and returning:
@@ -441,7 +436,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _booked(request, hold)
     if not signin.check_usable(check, now):
         return render(request, "online/link_spent.html", {"slots_url": _back_to_slots(hold)})
-    form = ConfirmForm(_posted(request))
+    form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         if over_limit(request, "booking", email=check.email):
             return too_many(request)

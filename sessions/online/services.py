@@ -61,11 +61,8 @@ def hold_create(
         raise ValidationError({"type": eligibility.PUBLIC_WORDS[refused]}, code=refused.value)
     SlotHold.lock_practitioner(practitioner_id)
     ignore = replaces.pk if replaces else None
-    if not slot_is_free(
-        practitioner_id=practitioner_id, start=start, end=end, now=now, ignore_appointment_id=ignore
-    ):
-        raise ValidationError({"start": TAKEN}, code="taken")
-    # Only the times the pages offer (a forged 10:07 would leave gaps no one can book).
+    # Only the times the pages offer (a forged 10:07 would leave gaps no one can book);
+    # a time not among them is either taken or never offered.
     offered = free_slots(
         location=location,
         type=type,
@@ -77,6 +74,14 @@ def hold_create(
         ignore_appointment_id=ignore,
     )
     if not any(s.start == start for s in offered.get(day, [])):
+        if not slot_is_free(
+            practitioner_id=practitioner_id,
+            start=start,
+            end=end,
+            now=now,
+            ignore_appointment_id=ignore,
+        ):
+            raise ValidationError({"start": TAKEN}, code="taken")
         raise ValidationError({"start": NOT_OFFERED}, code="not_offered")
     return SlotHold.objects.create(
         location=location,

@@ -18,7 +18,7 @@ from sessions.booking.models import Appointment
 from sessions.online import guards, services, visits
 from sessions.online.bookable import Bookable
 from sessions.online.eligibility import PUBLIC_WORDS
-from sessions.online.forms import slot_value
+from sessions.online.forms import posted, slot_value
 from sessions.online.visit_forms import VisitCancelForm, VisitMoveForm
 
 
@@ -44,11 +44,6 @@ def _visit(token: str) -> Appointment | None:
     )
 
 
-def _posted(request: HttpRequest):
-    """The POST data of a POST (even an empty one: its form is bound), else None."""
-    return request.POST if request.method == "POST" else None
-
-
 @public
 @require_http_methods(["GET"])
 def visit_manage(request: HttpRequest, token: str) -> HttpResponse:
@@ -65,7 +60,7 @@ def visit_cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(token)
     if appointment is None:
         return links.refuse(request)
-    form = VisitCancelForm(_posted(request))
+    form = VisitCancelForm(posted(request))
     refused = ""
     if request.method == "POST":
         if guards.over_limit(request, "booking"):
@@ -115,7 +110,7 @@ def visit_move(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(token)
     if appointment is None:
         return links.refuse(request)
-    form = VisitMoveForm(_posted(request))
+    form = VisitMoveForm(posted(request))
     refused = ""
     if request.method == "POST":
         if guards.over_limit(request, "booking"):

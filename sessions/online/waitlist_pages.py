@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic import audit, clock, links
 from clinic.access import public, require_roles
+from clinic.form_errors import add_refusal
 from clinic.roles import Role, display_name
 from clinic.types import StaffUser
 from intake.models import Patient
@@ -25,6 +26,7 @@ from sessions.booking.models import Appointment, AppointmentType, Location
 from sessions.booking.selectors import practitioners
 from sessions.online import guards, services, signin, visits
 from sessions.online import waitlist as waiting  # the view ``waitlist`` keeps its name
+from sessions.online.forms import posted
 from sessions.online.models import WaitListEntry, WaitListOffer
 from sessions.online.slots import online_practitioners
 from sessions.online.waitlist_forms import (
@@ -46,11 +48,6 @@ OFFERS_SHOWN = 3
 
 def _one_of(people: QuerySet[StaffUser], pk: int | None) -> StaffUser | None:
     return people.filter(pk=pk).first() if pk is not None else None
-
-
-def _posted(request: HttpRequest):
-    """The POST data of a POST (even an empty one: its form is bound), else None."""
-    return request.POST if request.method == "POST" else None
 
 
 def _visit_proves_patient(appointment: Appointment, now: datetime) -> bool:
@@ -85,7 +82,7 @@ def waitlist_join(request: HttpRequest, location_pk: int, type_pk: int) -> HttpR
     if patient is None and not type.for_new_patients:
         return render(request, "online/waitlist_join_sign_in.html", context)
     people = online_practitioners()
-    form = WaitlistJoinForm(_posted(request), people=people, new_person=patient is None)
+    form = WaitlistJoinForm(posted(request), people=people, new_person=patient is None)
     context["form"] = form
     if request.method == "POST":
         if guards.over_limit(request, "booking", email=request.POST.get("email", "")):
@@ -110,19 +107,11 @@ def waitlist_join(request: HttpRequest, location_pk: int, type_pk: int) -> HttpR
                     source=WaitListEntry.Source.ONLINE,
                 )
             except ValidationError as error:
-                _errors_to_form(form, error)
+                add_refusal(form, error)
             else:
                 audit.record(request, audit.Action.CREATE, obj=entry, actor_role="patient")
                 return render(request, "online/waitlist_joined.html", {"entry": entry})
     return render(request, "online/waitlist_join.html", context)
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @public
@@ -131,7 +120,7 @@ def waitlist_entry(request: HttpRequest, token: str) -> HttpResponse:
     entry = waiting.entry_from_token(token)
     if entry is None or not waiting.entry_link_live(entry, timezone.now()):
         return links.refuse(request)
-    form = EntryLeaveForm(_posted(request))
+    form = EntryLeaveForm(posted(request))
     refused = ""
     if request.method == "POST":
         if guards.over_limit(request, "booking"):
@@ -164,7 +153,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         return links.refuse(request)
     entry, hold = found.entry, found.hold
     now = timezone.now()
-    form = OfferForm(_posted(request))
+    form = OfferForm(posted(request))
     context = {
         "offer": found,
         "hold": hold,
@@ -200,7 +189,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         if waiting.refusal_code(error) == "taken":
             return render(request, "online/offer_taken.html", context)
-        _errors_to_form(form, error)
+        add_refusal(form, error)
         context["refused"] = " ".join(error.messages)
         return render(request, "online/offer.html", context)
     answer = form.cleaned_data["answer"]
@@ -287,7 +276,7 @@ def _staff_form(request: HttpRequest, *, entry: WaitListEntry | None = None) -> 
             "priority": entry.priority,
             "note": entry.note,
         }
-    data = request.POST if request.method == "POST" else None
+    data = posted(request)
     return StaffEntryForm(data, initial=initial, **kwargs)
 
 
@@ -322,7 +311,7 @@ def waitlist_new(request: HttpRequest) -> HttpResponse:
                 created_by=cast(StaffUser, request.user),
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_refusal(form, error)
         else:
             audit.record(request, audit.Action.CREATE, obj=entry)
             return redirect("sessions:waitlist")
@@ -359,7 +348,7 @@ def waitlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("sessions:waitlist")
         except ValidationError as error:
             if hasattr(error, "error_dict"):
-                _errors_to_form(form, error)
+                add_refusal(form, error)
             else:
                 refused = " ".join(error.messages)
     else:
