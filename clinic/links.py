@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from clinic import throttle
 from clinic.audit import client_ip
+from clinic.models import ShortLink
 
 RowT = TypeVar("RowT", bound=Model)
 
@@ -89,6 +90,35 @@ def row_from_token(purpose: str, token: str, queryset: QuerySet[RowT]) -> RowT |
     if row is None or not secrets.compare_digest(cast(LinkedRow, row).nonce, nonce):
         return None
     return row
+
+
+# --- Short links, for text messages ------------------------------------------------------
+
+SHORT_CODE_LENGTH = 12  # base62-ish (token_urlsafe): about 72 bits, never guessed
+SHORT_LINK_PURPOSE = "s"
+
+
+def short_link(target: str, *, expires_at: datetime, now: datetime | None = None) -> str:
+    """A short full address (``SITE_URL/s/<code>``) that leads to ``target`` (a full
+    address of ours) until ``expires_at``. Raises ValueError for a ``target`` that is
+    not on ``SITE_URL`` (a short link never leads elsewhere)."""
+    if not target.startswith(settings.SITE_URL + "/"):
+        raise ValueError("a short link leads only to this site")
+    code = secrets.token_urlsafe(16)[:SHORT_CODE_LENGTH]
+    row = ShortLink(code=code, target=target, expires_at=expires_at)
+    if now is not None:
+        row.created_at = now
+    row.full_clean()
+    row.save()
+    return settings.SITE_URL + reverse("short-link", args=[code])
+
+
+def short_link_target(code: str, *, now: datetime) -> str | None:
+    """Where a live short link leads, else None (unknown or expired)."""
+    if len(code) != SHORT_CODE_LENGTH:
+        return None
+    row = ShortLink.objects.filter(code=code, expires_at__gt=now).only("target").first()
+    return row.target if row else None
 
 
 def _bad_link_key(request: HttpRequest) -> str:

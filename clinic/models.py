@@ -137,3 +137,20 @@ class PractitionerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class ShortLink(models.Model):
+    """A short address (``/s/<code>``) standing for a long patient link, so a text
+    message keeps to one segment. The code is random and as secret as the link it
+    stands for; it stops working when ``expires_at`` comes (the long link's own end)."""
+
+    code = models.CharField(max_length=16, unique=True, editable=False)
+    target = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="shortlink_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"Short link {self.code[:3]}…"

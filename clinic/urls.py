@@ -67,6 +67,7 @@ urlpatterns = [
     path("", site_views.home, name="home"),
     path("healthz", site_views.healthz, name="healthz"),
     path("favicon.ico", site_views.favicon, name="favicon"),
+    path("s/<str:code>", site_views.short_link, name="short-link"),
     path("audit/", site_views.audit_log, name="audit-log"),
     path("patients/<id:pk>/export/", site_views.patient_export, name="patient-export"),
     path("accounts/", include(auth_urls)),

@@ -36,7 +36,14 @@ from sessions.charting.models import (
     NoteIsSigned,
     Visit,
 )
-from sessions.followups.models import Alert, CallTask, CheckinAnswer, ScheduledMessage
+from sessions.followups.models import (
+    Alert,
+    CallTask,
+    CheckinAnswer,
+    ScheduledMessage,
+    SmsDelivery,
+    SmsReply,
+)
 from sessions.online.models import (
     EmailCheck,
     OnlineBookingPolicy,
@@ -47,6 +54,8 @@ from sessions.online.models import (
 )
 
 __all__ = [
+    "SmsDelivery",
+    "SmsReply",
     "WaitListOffer",
     "WaitListEntry",
     "VisitLink",

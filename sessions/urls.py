@@ -8,6 +8,7 @@ from sessions.billing import views as billing_views
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
+from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
 
@@ -53,6 +54,8 @@ urlpatterns = [
     path("calls/<id:pk>/done/", followup_views.call_done, name="call-done"),
     path("operations/messages/", followup_views.message_health, name="message-health"),
     path("c/<str:token>/", followup_views.checkin, name="checkin"),
+    path("sms/status/", sms_views.sms_status, name="sms-status"),
+    path("sms/inbound/", sms_views.sms_inbound, name="sms-inbound"),
     # Billing reports (REPORTS).
     path("billing/day-sheet/", billing_reports.day_sheet, name="day-sheet"),
     path("billing/receivables/", billing_reports.receivables, name="receivables"),

@@ -6,10 +6,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from clinic import audit, clock, health
+from clinic import audit, clock, health, links
 from clinic.access import public, require_roles
 from clinic.forms import AuditFilterForm, ExportFormatForm
 from clinic.models import AuditEvent
@@ -60,6 +61,18 @@ def audit_log(request):
     return render(
         request, "clinic/audit_log.html", {"form": form, "page": page, "query": query.urlencode()}
     )
+
+
+@public  # the code is the credential, as a patient link's token is
+@never_cache
+@require_safe
+def short_link(request, code: str):
+    """A short link from a text message: on to the page it stands for, or the one
+    refusal page for a bad link (``links.refuse``, which slows down guessing)."""
+    target = links.short_link_target(code, now=timezone.now())
+    if target is None:
+        return links.refuse(request)
+    return HttpResponseRedirect(target)
 
 
 @public

@@ -224,6 +224,14 @@ def visit_number(appointment: str = ""):
     return Coalesce(models.Subquery(earlier), 0) + 1
 
 
+class Confirmation(models.TextChoices):
+    """How a patient confirmed a visit."""
+
+    SMS = "sms", "By text reply"
+    LINK = "link", "From the visit link"
+    FRONT_DESK = "front_desk", "To front desk"
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
@@ -280,6 +288,12 @@ class Appointment(models.Model):
     # the patient's confirmation waits for the approval.
     booked_online = models.BooleanField(default=False)
     needs_approval = models.BooleanField(default=False)
+    # The patient said they will come (a text reply, the visit link, or front desk after
+    # a call); cleared when the visit moves. The day calendar marks visits without it.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_via = models.CharField(
+        max_length=10, choices=Confirmation.choices, blank=True
+    )
     # Empty for visits not booked through the form (demo data, imports); they can still
     # be moved.
     created_by = models.ForeignKey(

@@ -194,6 +194,13 @@ def _booking_save(
     ``authorisation_override`` (``booking_authorisation_check``), or keyed by the
     Appointment field ``full_clean`` refuses."""
     moving = appointment.pk is not None
+    if moving and (
+        Appointment.objects.filter(pk=appointment.pk)
+        .exclude(start=start, location=location)
+        .exists()
+    ):
+        # The patient confirmed another time or place: the new one is not confirmed.
+        appointment.confirmed_at, appointment.confirmed_via = None, ""
     appointment.practitioner = practitioner
     appointment.location = location
     appointment.type = type

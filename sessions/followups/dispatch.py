@@ -25,13 +25,16 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from clinic import clock, emails
+from clinic import clock, emails, links, sms
 from intake import services as intake_services
+from intake.models import Channel
 from sessions import schedule
 from sessions.booking.models import Appointment
-from sessions.followups.models import ScheduledMessage
+from sessions.followups import texts
+from sessions.followups.models import ScheduledMessage, SmsDelivery
 from sessions.followups.services import checkin_link, deliverable_at, reminder_key
 from sessions.online.services import visit_link
 
@@ -136,11 +139,16 @@ def send_problem(message: ScheduledMessage, now: datetime) -> tuple[str, str] | 
     if problem:
         return problem
     patient = message.patient
+    if intake_services.channels_for(patient, message.kind):
+        return None
+    reasons = []
+    if patient.channel_for(message.kind) != Channel.EMAIL:
+        reasons.append(intake_services.sms_refusal(patient, message.kind))
     if not patient.email:
-        return ScheduledMessage.Status.SKIPPED, "The patient has no email address."
-    if not patient.email_reminders:
-        return ScheduledMessage.Status.SKIPPED, "The patient declined email."
-    return None
+        reasons.append("The patient has no email address.")
+    elif not patient.email_reminders:
+        reasons.append("The patient declined email.")
+    return ScheduledMessage.Status.SKIPPED, " ".join(reasons)
 
 
 def _finish(message_id: int, held_claim: str, **fields: Any) -> bool:
@@ -214,8 +222,8 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
         _finish(message.pk, claim, status=ScheduledMessage.Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
-        _deliver_with_retry(message, now)
-    except Exception as exc:  # the mail server, whatever it raised
+        went, fallback_reason = _deliver_by_channels(message, claim, now)
+    except Exception as exc:  # the mail server or the SMS provider, whatever it raised
         error = f"{type(exc).__name__}: {exc}"[:500]
         # The log gets the kind of failure only: a mail server's text can name the
         # recipient. The full text stays with the message row (last_error).
@@ -233,8 +241,172 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
             last_error=error,
         )
         return "retry"
-    _finish(message.pk, claim, status=ScheduledMessage.Status.SENT, sent_at=now, last_error="")
+    if not went:
+        # The text was refused for good and email may not go instead.
+        _finish(message.pk, claim, status=ScheduledMessage.Status.FAILED, last_error=fallback_reason)
+        return "failed"
+    _finish(
+        message.pk,
+        claim,
+        status=ScheduledMessage.Status.SENT,
+        sent_at=now,
+        last_error="",
+        channels=Channel.BOTH if len(went) == 2 else went.pop(),
+        fallback_reason=fallback_reason,
+    )
     return "sent"
+
+
+# --- The channels ---------------------------------------------------------------------------
+
+
+def _deliver_by_channels(
+    message: ScheduledMessage, claim: str, now: datetime
+) -> tuple[set[str], str]:
+    """Send ``message`` by the channels the patient chose and may get now
+    (``intake.services.channels_for``); a text the provider refuses for good, or
+    reported undelivered, falls back to email when email is allowed. Returns the
+    channels it went by (empty: none could be used) and why email stood in for a text
+    ("" when it did not). Each channel goes at most once over all attempts: the text's
+    ``SmsDelivery`` and ``email_sent_at`` remember. Raises what the mail server or
+    ``SmsTemporaryError`` raised; the caller retries."""
+    patient = message.patient
+    use = intake_services.channels_for(patient, message.kind)
+    fallback_reason = ""
+    if Channel.SMS in use:
+        delivery = _text(message, now)
+        if delivery.status in SmsDelivery.NOT_DELIVERED:
+            use.discard(Channel.SMS)
+            fallback_reason = _not_delivered_words(delivery)
+            if intake_services.email_allowed(patient):
+                use.add(Channel.EMAIL)
+    elif patient.channel_for(message.kind) != Channel.EMAIL:
+        fallback_reason = intake_services.sms_refusal(patient, message.kind)
+    if Channel.EMAIL in use and message.email_sent_at is None:
+        _deliver_with_retry(message, now)
+        message.email_sent_at = now
+        ScheduledMessage.objects.filter(pk=message.pk, claim=claim).update(email_sent_at=now)
+    if not use and fallback_reason:
+        fallback_reason += " There is no email to send instead."
+    return {str(channel) for channel in use}, fallback_reason
+
+
+def _not_delivered_words(delivery: SmsDelivery) -> str:
+    code = f" (code {delivery.error_code})" if delivery.error_code else ""
+    if delivery.status == SmsDelivery.Status.REFUSED:
+        return f"The SMS provider refused the text{code}."
+    return f"The text was not delivered{code}."
+
+
+_sms = threading.local()  # one SMS backend connection per worker thread
+
+
+def _sms_connection() -> sms.BaseSmsBackend:
+    connection = getattr(_sms, "connection", None)
+    if connection is None:
+        connection = sms.get_connection()
+        connection.open()
+        _sms.connection = connection
+    return connection
+
+
+def _text(message: ScheduledMessage, now: datetime) -> SmsDelivery:
+    """The message's text, sent now unless it went (or was refused) before. Returns its
+    ``SmsDelivery``; raises SmsTemporaryError (nothing is recorded as sent; the next
+    attempt first asks the provider whether it took the text after all)."""
+    delivery = SmsDelivery.objects.filter(message=message).first()
+    if delivery is not None and (
+        delivery.provider_id or delivery.status in SmsDelivery.NOT_DELIVERED
+    ):
+        return delivery
+    connection = _sms_connection()
+    if delivery is None:
+        delivery = SmsDelivery.objects.create(
+            message=message,
+            to=str(message.patient.mobile),
+            body=_text_words(message, now),
+            created_at=now,
+        )
+    else:
+        # An earlier attempt ended without an answer: the provider may have the text.
+        found = connection.find_sent(
+            sms.SmsMessage(to=delivery.to, body=delivery.body), since=delivery.created_at
+        )
+        if found is not None:
+            return _text_taken(delivery, found, now)
+    try:
+        sent = sms.send_sms(
+            delivery.to,
+            delivery.body,
+            status_callback=settings.SITE_URL + reverse("sessions:sms-status"),
+            connection=connection,
+        )
+    except sms.SmsPermanentError as exc:
+        delivery.status = SmsDelivery.Status.REFUSED
+        delivery.error_code = exc.code
+        delivery.status_at = now
+        delivery.save(update_fields=["status", "error_code", "status_at"])
+        if exc.opted_out:  # the patient replied STOP to the provider itself
+            intake_services.sms_opt_out(patient=message.patient, at=now)
+        return delivery
+    except sms.SmsTemporaryError:
+        _drop_sms_connection()
+        raise
+    return _text_taken(delivery, sent, now)
+
+
+def _text_taken(delivery: SmsDelivery, sent: sms.SentSms, now: datetime) -> SmsDelivery:
+    delivery.provider_id = sent.provider_id
+    delivery.segments = sent.segments
+    delivery.status = SmsDelivery.Status.QUEUED
+    delivery.sent_at = delivery.status_at = now
+    delivery.save(update_fields=["provider_id", "segments", "status", "sent_at", "status_at"])
+    return delivery
+
+
+def _drop_sms_connection() -> None:
+    connection = getattr(_sms, "connection", None)
+    _sms.connection = None
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # already broken; nothing more to do
+            pass
+
+
+def _text_words(message: ScheduledMessage, now: datetime) -> str:
+    """The words of the message's text, with a short link to its page."""
+    patient = message.patient
+    if message.kind == ScheduledMessage.Kind.CHECKIN:
+        assert message.appointment is not None  # a check-in names its visit's appointment
+        link = links.short_link(
+            checkin_link(message),
+            expires_at=now + timedelta(days=settings.CHECKIN_LINK_DAYS),
+            now=now,
+        )
+        return texts.checkin_text(
+            first_name=patient.greeting_name,
+            visit_start=message.appointment.start,
+            link=link,
+            now=now,
+        )
+    appointment = message.appointment
+    assert appointment is not None  # a reminder always names its appointment
+    link = links.short_link(
+        visit_link(appointment),
+        expires_at=appointment.start + timedelta(days=settings.VISIT_LINK_DAYS),
+        now=now,
+    )
+    return texts.reminder_text(
+        first_name=patient.greeting_name,
+        start=appointment.start,
+        location=appointment.location.name,
+        link=link,
+        now=now,
+    )
+
+
+# --- Email ----------------------------------------------------------------------------------
 
 
 _smtp = threading.local()  # one open SMTP connection per worker thread
@@ -301,3 +473,22 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
             manage_link=visit_link(appointment),
             preferences_link=intake_services.preferences_link(patient, now=now),
         )
+
+
+def email_after_undelivered(delivery: SmsDelivery, *, now: datetime | None = None) -> bool:
+    """The provider reported ``delivery`` undelivered or failed: put its message back in
+    the queue, due now, so email goes instead (``_deliver_by_channels`` does not text it
+    again), unless email went already or may not go. Returns whether it was queued
+    again. Raises nothing."""
+    message = delivery.message
+    if message.email_sent_at is not None or not intake_services.email_allowed(message.patient):
+        return False
+    return bool(
+        ScheduledMessage.objects.filter(
+            pk=message.pk, status=ScheduledMessage.Status.SENT, email_sent_at__isnull=True
+        ).update(
+            status=ScheduledMessage.Status.PENDING,
+            due_at=now or timezone.now(),
+            fallback_reason=_not_delivered_words(delivery),
+        )
+    )

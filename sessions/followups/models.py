@@ -63,6 +63,12 @@ class ScheduledMessage(models.Model):
     claim = models.CharField(max_length=40, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # How it went out: "email", "sms" or "both" (intake.models.Channel); empty until
+    # then. ``fallback_reason``: why it went by email although texts were chosen.
+    channels = models.CharField(max_length=5, blank=True)
+    fallback_reason = models.CharField(max_length=300, blank=True)
+    # Set as soon as the email has gone, so a retry of the text does not send it twice.
+    email_sent_at = models.DateTimeField(null=True, blank=True)
     nonce = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -191,6 +197,10 @@ class CallTask(models.Model):
         Alert, null=True, blank=True, on_delete=models.PROTECT, related_name="call_task"
     )
     reason = models.CharField(max_length=300, blank=True)
+    # A text reply front desk must read and answer (its words are on the reply).
+    reply = models.OneToOneField(
+        "SmsReply", null=True, blank=True, on_delete=models.PROTECT, related_name="call_task"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -206,3 +216,98 @@ class CallTask(models.Model):
 
     def __str__(self) -> str:
         return f"Call {self.patient}"
+
+
+class SmsDelivery(models.Model):
+    """The text a scheduled message went out as, and what the provider said of it.
+
+    Made (status ``attempting``, ``body`` kept) before the provider is called, so a
+    worker that dies between the provider taking the text and this row saying so leaves
+    a trace: the next attempt asks the provider whether it has the text already
+    (``clinic.sms`` backends' ``find_sent``) instead of sending it twice.
+    """
+
+    class Status(models.TextChoices):
+        ATTEMPTING = "attempting", "Being sent"
+        REFUSED = "refused", "Refused by the provider"
+        QUEUED = "queued", "Queued at the provider"
+        SENT = "sent", "Sent to the carrier"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Not delivered"
+        FAILED = "failed", "Failed"
+
+    # Statuses that end a text's story: a late "sent" callback must not undo them.
+    FINAL = (Status.REFUSED, Status.DELIVERED, Status.UNDELIVERED, Status.FAILED)
+    # The provider did not get the text to the phone: the email fallback may go.
+    NOT_DELIVERED = (Status.REFUSED, Status.UNDELIVERED, Status.FAILED)
+
+    message = models.OneToOneField(
+        ScheduledMessage, on_delete=models.PROTECT, related_name="sms"
+    )
+    to = models.CharField("to (E.164)", max_length=16)
+    body = models.TextField(max_length=1600)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ATTEMPTING)
+    # The provider's id (Twilio's "SM..."): status callbacks name the text by it.
+    provider_id = models.CharField(max_length=64, blank=True)
+    segments = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The provider's error code for a refusal or a failed delivery ("21211", "30003").
+    error_code = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "status_at"], name="smsdelivery_status_idx"),
+            # A reply is matched to the latest text sent to its number.
+            models.Index(fields=["to", "-sent_at"], name="smsdelivery_to_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="smsdelivery_provider_id_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Text for message {self.message_id} ({self.status})"
+
+
+class SmsReply(models.Model):
+    """A text a patient sent to the clinic's number, and what it did. Kept once per
+    provider id, so the provider delivering it again changes nothing. The text can hold
+    anything a patient writes: only staff who handle calls read it (audited)."""
+
+    class Action(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed the visit"
+        RESCHEDULE = "reschedule", "Asked to rebook"
+        OPTED_OUT = "opted_out", "Opted out of texts"
+        OPTED_IN = "opted_in", "Opted back in to texts"
+        HELP = "help", "Asked for help"
+        TASK = "task", "Passed to front desk"
+        UNKNOWN_NUMBER = "unknown", "From a number not on file"
+
+    provider_id = models.CharField(max_length=64, unique=True)
+    from_number = models.CharField("from (E.164)", max_length=16)
+    body = models.TextField(max_length=1600)
+    received_at = models.DateTimeField(default=timezone.now)
+    patient = models.ForeignKey(
+        "intake.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="sms_replies"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    # What the clinic answered (empty: nothing).
+    answer = models.CharField(max_length=320, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-received_at"], name="smsreply_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Text reply {self.provider_id} ({self.action})"

@@ -2,6 +2,7 @@
 SmsTemporaryError. A backend may hold a connection between ``open()`` and ``close()``
 (``with get_connection() as connection:`` around a batch)."""
 
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -32,3 +33,10 @@ class BaseSmsBackend:
 
     def send(self, message: SmsMessage) -> SentSms:
         raise NotImplementedError("an SMS backend must implement send()")
+
+    def find_sent(self, message: SmsMessage, *, since: datetime) -> SentSms | None:
+        """The provider's record of ``message`` (same number, same words) taken at or
+        after ``since``, or None. Asked before sending again a text whose first attempt
+        ended without an answer (a worker killed mid-send, a timeout), so it is not sent
+        twice. None from a backend that cannot tell: the text is sent again."""
+        return None
