@@ -291,9 +291,7 @@ class Appointment(models.Model):
     # The patient said they will come (a text reply, the visit link, or front desk after
     # a call); cleared when the visit moves. The day calendar marks visits without it.
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_via = models.CharField(
-        max_length=10, choices=Confirmation.choices, blank=True
-    )
+    confirmed_via = models.CharField(max_length=10, choices=Confirmation.choices, blank=True)
     # Empty for visits not booked through the form (demo data, imports); they can still
     # be moved.
     created_by = models.ForeignKey(

@@ -243,7 +243,9 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
         return "retry"
     if not went:
         # The text was refused for good and email may not go instead.
-        _finish(message.pk, claim, status=ScheduledMessage.Status.FAILED, last_error=fallback_reason)
+        _finish(
+            message.pk, claim, status=ScheduledMessage.Status.FAILED, last_error=fallback_reason
+        )
         return "failed"
     _finish(
         message.pk,

@@ -241,9 +241,7 @@ class SmsDelivery(models.Model):
     # The provider did not get the text to the phone: the email fallback may go.
     NOT_DELIVERED = (Status.REFUSED, Status.UNDELIVERED, Status.FAILED)
 
-    message = models.OneToOneField(
-        ScheduledMessage, on_delete=models.PROTECT, related_name="sms"
-    )
+    message = models.OneToOneField(ScheduledMessage, on_delete=models.PROTECT, related_name="sms")
     to = models.CharField("to (E.164)", max_length=16)
     body = models.TextField(max_length=1600)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ATTEMPTING)

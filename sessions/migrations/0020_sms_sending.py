@@ -6,83 +6,172 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0012_mobile_from_phone'),
-        ('treatment_sessions', '0019_appointment_awaiting_approval_idx'),
+        ("intake", "0012_mobile_from_phone"),
+        ("treatment_sessions", "0019_appointment_awaiting_approval_idx"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='confirmed_at',
+            model_name="appointment",
+            name="confirmed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='confirmed_via',
-            field=models.CharField(blank=True, choices=[('sms', 'By text reply'), ('link', 'From the visit link'), ('front_desk', 'To front desk')], max_length=10),
+            model_name="appointment",
+            name="confirmed_via",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("sms", "By text reply"),
+                    ("link", "From the visit link"),
+                    ("front_desk", "To front desk"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='scheduledmessage',
-            name='channels',
+            model_name="scheduledmessage",
+            name="channels",
             field=models.CharField(blank=True, max_length=5),
         ),
         migrations.AddField(
-            model_name='scheduledmessage',
-            name='email_sent_at',
+            model_name="scheduledmessage",
+            name="email_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='scheduledmessage',
-            name='fallback_reason',
+            model_name="scheduledmessage",
+            name="fallback_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.CreateModel(
-            name='SmsReply',
+            name="SmsReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_id', models.CharField(max_length=64, unique=True)),
-                ('from_number', models.CharField(max_length=16, verbose_name='from (E.164)')),
-                ('body', models.TextField(max_length=1600)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('action', models.CharField(choices=[('confirmed', 'Confirmed the visit'), ('reschedule', 'Asked to rebook'), ('opted_out', 'Opted out of texts'), ('opted_in', 'Opted back in to texts'), ('help', 'Asked for help'), ('task', 'Passed to front desk'), ('unknown', 'From a number not on file')], max_length=10)),
-                ('answer', models.CharField(blank=True, max_length=320)),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sms_replies', to='treatment_sessions.appointment')),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='intake.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider_id", models.CharField(max_length=64, unique=True)),
+                ("from_number", models.CharField(max_length=16, verbose_name="from (E.164)")),
+                ("body", models.TextField(max_length=1600)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed the visit"),
+                            ("reschedule", "Asked to rebook"),
+                            ("opted_out", "Opted out of texts"),
+                            ("opted_in", "Opted back in to texts"),
+                            ("help", "Asked for help"),
+                            ("task", "Passed to front desk"),
+                            ("unknown", "From a number not on file"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("answer", models.CharField(blank=True, max_length=320)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sms_replies",
+                        to="treatment_sessions.appointment",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="intake.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='calltask',
-            name='reply',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='call_task', to='treatment_sessions.smsreply'),
+            model_name="calltask",
+            name="reply",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="call_task",
+                to="treatment_sessions.smsreply",
+            ),
         ),
         migrations.CreateModel(
-            name='SmsDelivery',
+            name="SmsDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to', models.CharField(max_length=16, verbose_name='to (E.164)')),
-                ('body', models.TextField(max_length=1600)),
-                ('status', models.CharField(choices=[('attempting', 'Being sent'), ('refused', 'Refused by the provider'), ('queued', 'Queued at the provider'), ('sent', 'Sent to the carrier'), ('delivered', 'Delivered'), ('undelivered', 'Not delivered'), ('failed', 'Failed')], default='attempting', max_length=12)),
-                ('provider_id', models.CharField(blank=True, max_length=64)),
-                ('segments', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error_code', models.CharField(blank=True, max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('status_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='sms', to='treatment_sessions.scheduledmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("to", models.CharField(max_length=16, verbose_name="to (E.164)")),
+                ("body", models.TextField(max_length=1600)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("attempting", "Being sent"),
+                            ("refused", "Refused by the provider"),
+                            ("queued", "Queued at the provider"),
+                            ("sent", "Sent to the carrier"),
+                            ("delivered", "Delivered"),
+                            ("undelivered", "Not delivered"),
+                            ("failed", "Failed"),
+                        ],
+                        default="attempting",
+                        max_length=12,
+                    ),
+                ),
+                ("provider_id", models.CharField(blank=True, max_length=64)),
+                ("segments", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error_code", models.CharField(blank=True, max_length=20)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("status_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sms",
+                        to="treatment_sessions.scheduledmessage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['status', 'status_at'], name='smsdelivery_status_idx'), models.Index(fields=['to', '-sent_at'], name='smsdelivery_to_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('provider_id', ''), _negated=True), fields=('provider_id',), name='smsdelivery_provider_id_uniq')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(fields=["status", "status_at"], name="smsdelivery_status_idx"),
+                    models.Index(fields=["to", "-sent_at"], name="smsdelivery_to_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("provider_id", ""), _negated=True),
+                        fields=("provider_id",),
+                        name="smsdelivery_provider_id_uniq",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='smsreply',
-            index=models.Index(fields=['patient', '-received_at'], name='smsreply_patient_idx'),
+            model_name="smsreply",
+            index=models.Index(fields=["patient", "-received_at"], name="smsreply_patient_idx"),
         ),
     ]
