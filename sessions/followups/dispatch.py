@@ -204,15 +204,19 @@ def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) ->
     batch = list(
         held(ids).select_related("patient", "appointment__location", "visit").order_by("pk")
     )
-    for index, message in enumerate(batch):
-        if time.monotonic() - renewed > lease.total_seconds() / 2:
-            renew([m.pk for m in batch[index:]])
-            renewed = time.monotonic()
-        outcomes[message.pk] = _send_held(message, claim, clock())
+    line = SmsLine()
+    try:
+        for index, message in enumerate(batch):
+            if time.monotonic() - renewed > lease.total_seconds() / 2:
+                renew([m.pk for m in batch[index:]])
+                renewed = time.monotonic()
+            outcomes[message.pk] = _send_held(message, claim, line, clock())
+    finally:
+        line.close()
     return outcomes
 
 
-def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
+def _send_held(message: ScheduledMessage, claim: str, line: SmsLine, now: datetime) -> str:
     skip = send_problem(message, now)
     if skip:
         _finish(message.pk, claim, status=skip[0], last_error=skip[1])
@@ -222,7 +226,7 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
         _finish(message.pk, claim, status=ScheduledMessage.Status.PENDING, due_at=deliverable)
         return "deferred"
     try:
-        went, fallback_reason = _deliver_by_channels(message, claim, now)
+        went, fallback_reason = _deliver_by_channels(message, claim, line, now)
     except Exception as exc:  # the mail server or the SMS provider, whatever it raised
         error = f"{type(exc).__name__}: {exc}"[:500]
         # The log gets the kind of failure only: a mail server's text can name the
@@ -263,7 +267,7 @@ def _send_held(message: ScheduledMessage, claim: str, now: datetime) -> str:
 
 
 def _deliver_by_channels(
-    message: ScheduledMessage, claim: str, now: datetime
+    message: ScheduledMessage, claim: str, line: SmsLine, now: datetime
 ) -> tuple[set[str], str]:
     """Send ``message`` by the channels the patient chose and may get now
     (``intake.services.channels_for``); a text the provider refuses for good, or
@@ -276,7 +280,7 @@ def _deliver_by_channels(
     use = intake_services.channels_for(patient, message.kind)
     fallback_reason = ""
     if Channel.SMS in use:
-        delivery = _text(message, now)
+        delivery = _text(message, line, now)
         if delivery.status in SmsDelivery.NOT_DELIVERED:
             use.discard(Channel.SMS)
             fallback_reason = _not_delivered_words(delivery)
@@ -300,19 +304,29 @@ def _not_delivered_words(delivery: SmsDelivery) -> str:
     return f"The text was not delivered{code}."
 
 
-_sms = threading.local()  # one SMS backend connection per worker thread
+class SmsLine:
+    """One send task's connection to the SMS backend (``settings.SMS_BACKEND``), opened
+    for its first text and closed when the task ends or the provider fails."""
+
+    def __init__(self) -> None:
+        self._connection: sms.BaseSmsBackend | None = None
+
+    def get(self) -> sms.BaseSmsBackend:
+        if self._connection is None:
+            self._connection = sms.get_connection()
+            self._connection.open()
+        return self._connection
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken; nothing more to do
+                pass
 
 
-def _sms_connection() -> sms.BaseSmsBackend:
-    connection = getattr(_sms, "connection", None)
-    if connection is None:
-        connection = sms.get_connection()
-        connection.open()
-        _sms.connection = connection
-    return connection
-
-
-def _text(message: ScheduledMessage, now: datetime) -> SmsDelivery:
+def _text(message: ScheduledMessage, line: SmsLine, now: datetime) -> SmsDelivery:
     """The message's text, sent now unless it went (or was refused) before. Returns its
     ``SmsDelivery``; raises SmsTemporaryError (nothing is recorded as sent; the next
     attempt first asks the provider whether it took the text after all)."""
@@ -321,7 +335,7 @@ def _text(message: ScheduledMessage, now: datetime) -> SmsDelivery:
         delivery.provider_id or delivery.status in SmsDelivery.NOT_DELIVERED
     ):
         return delivery
-    connection = _sms_connection()
+    connection = line.get()
     if delivery is None:
         delivery = SmsDelivery.objects.create(
             message=message,
@@ -352,7 +366,7 @@ def _text(message: ScheduledMessage, now: datetime) -> SmsDelivery:
             intake_services.sms_opt_out(patient=message.patient, at=now)
         return delivery
     except sms.SmsTemporaryError:
-        _drop_sms_connection()
+        line.close()
         raise
     return _text_taken(delivery, sent, now)
 
@@ -364,16 +378,6 @@ def _text_taken(delivery: SmsDelivery, sent: sms.SentSms, now: datetime) -> SmsD
     delivery.sent_at = delivery.status_at = now
     delivery.save(update_fields=["provider_id", "segments", "status", "sent_at", "status_at"])
     return delivery
-
-
-def _drop_sms_connection() -> None:
-    connection = getattr(_sms, "connection", None)
-    _sms.connection = None
-    if connection is not None:
-        try:
-            connection.close()
-        except Exception:  # already broken; nothing more to do
-            pass
 
 
 def _text_words(message: ScheduledMessage, now: datetime) -> str:
