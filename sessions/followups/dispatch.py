@@ -173,6 +173,28 @@ def send_batches(claimed: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
     ]
 
 
+class SmsLine:
+    """One send task's connection to the SMS backend (``settings.SMS_BACKEND``), opened
+    for its first text and closed when the task ends or the provider fails."""
+
+    def __init__(self) -> None:
+        self._connection: sms.BaseSmsBackend | None = None
+
+    def get(self) -> sms.BaseSmsBackend:
+        if self._connection is None:
+            self._connection = sms.get_connection()
+            self._connection.open()
+        return self._connection
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken; nothing more to do
+                pass
+
+
 def messages_send(*, ids: list[int], claim: str, now: datetime | None = None) -> dict[int, str]:
     """Send claimed messages one by one; returns what happened to each id: ``sent``,
     ``deferred`` (quiet hours: pending again, due when they end), ``retry`` (the send
@@ -302,28 +324,6 @@ def _not_delivered_words(delivery: SmsDelivery) -> str:
     if delivery.status == SmsDelivery.Status.REFUSED:
         return f"The SMS provider refused the text{code}."
     return f"The text was not delivered{code}."
-
-
-class SmsLine:
-    """One send task's connection to the SMS backend (``settings.SMS_BACKEND``), opened
-    for its first text and closed when the task ends or the provider fails."""
-
-    def __init__(self) -> None:
-        self._connection: sms.BaseSmsBackend | None = None
-
-    def get(self) -> sms.BaseSmsBackend:
-        if self._connection is None:
-            self._connection = sms.get_connection()
-            self._connection.open()
-        return self._connection
-
-    def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # already broken; nothing more to do
-                pass
 
 
 def _text(message: ScheduledMessage, line: SmsLine, now: datetime) -> SmsDelivery:
