@@ -238,6 +238,8 @@ class Command(BaseCommand):
             patient = Patient.objects.filter(legal_first_name=first, legal_last_name=last).first()
             if patient is None or patient.sms_consent != SmsConsent.NONE:
                 continue
+            if not patient.email:  # a record edited since: texts only
+                channel = Channel.SMS
             created += len(
                 intake_services.patient_messages_set(
                     patient=patient,
