@@ -376,7 +376,10 @@ def messages_page(request, token: str):
                 checkin_channel=data["checkin_channel"],
                 sms_consent=data["sms_consent"],
                 mobile=data["mobile"] or "",
-                source=SmsConsentEvent.Source.PATIENT_LINK,
+                # Opened from the online booking's last page: consent given while booking.
+                source=SmsConsentEvent.Source.ONLINE_BOOKING
+                if request.GET.get("via") == "booking"
+                else SmsConsentEvent.Source.PATIENT_LINK,
                 by=None,
             )
         except ValidationError as exc:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from clinic import audit, clock, links
 from clinic.access import public
 from clinic.roles import display_name
+from intake import services as intake_services
 from intake.models import Patient
 from sessions.booking.models import AppointmentType, Location
 from sessions.online import services as online
@@ -332,6 +333,8 @@ def _booked(request: HttpRequest, hold: SlotHold) -> HttpResponse:
             "confirmation_sent": appointment.patient.email_reminders
             and not appointment.needs_approval,
             "visit_link": online.visit_link(appointment),
+            # Their message choices; consent given there is recorded as online booking's.
+            "messages_link": intake_services.preferences_link(appointment.patient) + "?via=booking",
             # booking.appointment_book invites a patient with no submitted intake.
             "intake_invited": bool(appointment.patient.email)
             and not appointment.patient.intakes.submitted().exists(),

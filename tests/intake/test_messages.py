@@ -230,6 +230,27 @@ def test_the_patient_switches_reminders_to_texts_from_their_link(patient, settin
     assert audits.filter(action="view").exists() and audits.filter(action="update").exists()
 
 
+def test_consent_given_from_the_online_booking_page_is_recorded_as_online_booking(
+    patient, settings
+):
+    """The online booking's last page links to the patient's choices with ?via=booking."""
+    url = _path(services.preferences_link(patient), settings) + "?via=booking"
+    form = Client().get(url).content.decode()
+    assert '<form method="post"' in form and "action=" not in form.split("<form", 1)[1][:60]
+    Client().post(
+        url,
+        {
+            "mobile": "403 555 0177",
+            "reminder_channel": SMS,
+            "checkin_channel": SMS,
+            "sms_consent": "on",
+        },
+    )
+    event = SmsConsentEvent.objects.get(patient=patient)
+    assert (event.source, event.recorded_by) == ("online_booking", None)
+    assert event.get_source_display() == "Online booking"
+
+
 def test_a_bad_mobile_on_the_link_page_keeps_what_was_typed_and_saves_nothing(patient, settings):
     url = _path(services.preferences_link(patient), settings)
     data = {"mobile": "403 55", "reminder_channel": SMS, "checkin_channel": EMAIL}
