@@ -19,11 +19,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Development server: SQLite in var/, a filesystem broker, mail to var/mail/.
+# Development server: SQLite in var/, a filesystem broker, mail and texts to var/.
+# A development-only Twilio token lets `manage.py sms_sign` sign requests to the SMS
+# webhooks (README, "Text messages: replies and the webhook"); texts still go to files,
+# as only TWILIO_ACCOUNT_SID switches sending to Twilio.
+DEV_TWILIO_AUTH_TOKEN ?= dev-only-twilio-token
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py devserver --port $(PORT)
+	TWILIO_AUTH_TOKEN="$${TWILIO_AUTH_TOKEN:-$(DEV_TWILIO_AUTH_TOKEN)}" \
+		$(BIN)/python manage.py devserver --port $(PORT)
 
 # pytest-django runs the tests themselves with DEBUG off.
 test: install

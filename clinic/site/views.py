@@ -32,7 +32,17 @@ def home(request):
         ctx["visits"] = booking_selectors.visits_on(today, practitioner=mine)
         audit.record(request, audit.Action.VIEW, detail="today's visits")
     if role == Role.FRONT_DESK:
-        ctx["calls"] = CallTask.objects.open().select_related("patient")
+        ctx["calls"] = list(CallTask.objects.open().select_related("patient", "reply"))
+        # A text reply can hold anything a patient wrote: each one shown is a read.
+        for call in ctx["calls"]:
+            if call.reply is not None:
+                audit.record(
+                    request,
+                    audit.Action.VIEW,
+                    obj=call.reply,
+                    patient=call.patient,
+                    detail="text reply on the call list",
+                )
     if role in (Role.FRONT_DESK, Role.ADMIN):
         ctx["awaiting_approval"] = Appointment.objects.filter(
             needs_approval=True, status=Appointment.Status.BOOKED
