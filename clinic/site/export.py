@@ -47,6 +47,8 @@ from sessions.models import (
     Refund,
     ScheduledMessage,
     SlotHold,
+    SmsDelivery,
+    SmsReply,
     Visit,
     VisitLink,
     WaitListEntry,
@@ -171,6 +173,8 @@ RECORD: dict[type[Model], Part] = {
             "authorisation_override",
             "booked_online",
             "needs_approval",
+            "confirmed_at",
+            "confirmed_via",
             "created_at",
             "updated_at",
         ),
@@ -252,7 +256,16 @@ RECORD: dict[type[Model], Part] = {
         left_out={"id": ROW_ID, "visit": NESTED, "nonce": NONCE},
     ),
     ScheduledMessage: Part(
-        fields=("hours_after", "due_at", "status", "sent_at", "created_at"),
+        fields=(
+            "hours_after",
+            "due_at",
+            "status",
+            "sent_at",
+            "channels",
+            "fallback_reason",
+            "email_sent_at",
+            "created_at",
+        ),
         left_out={
             "id": ROW_ID,
             "patient": NESTED,
@@ -265,6 +278,32 @@ RECORD: dict[type[Model], Part] = {
             "claim": "internal: a worker's claim token while sending",
             "lease_until": "internal: how long a worker's claim holds",
             "nonce": NONCE,
+        },
+    ),
+    SmsDelivery: Part(
+        fields=(
+            "to",
+            "body",
+            "status",
+            "segments",
+            "error_code",
+            "created_at",
+            "sent_at",
+            "status_at",
+        ),
+        left_out={
+            "id": ROW_ID,
+            "message": NESTED,
+            "provider_id": "internal: the SMS provider's id, matching its status reports",
+        },
+    ),
+    SmsReply: Part(
+        fields=("from_number", "body", "received_at", "action", "answer"),
+        shown_as={"appointment": "visit_at"},
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "provider_id": "internal: the SMS provider's id, so a repeat is not acted on twice",
         },
     ),
     CheckinAnswer: Part(
@@ -288,6 +327,7 @@ RECORD: dict[type[Model], Part] = {
             "patient": NESTED,
             "alert": "the alert it follows, shown by where it appears: under a visit's "
             "alert, or among the call-back requests when it follows none",
+            "reply": "the text reply it follows, shown among text_replies",
         },
     ),
     # Online booking: the patient's self-service link, held slots, email proofs, the
@@ -403,8 +443,14 @@ def _name(user: StaffUser | None) -> str | None:
     return user.get_full_name() if user is not None else None
 
 
+def _message(message: ScheduledMessage) -> dict:
+    """A reminder or check-in, with the text it went as (None: it went by email only)."""
+    text = getattr(message, "sms", None)
+    return {**_fields(message), "text": _fields(text) if text else None}
+
+
 def _check_in(message: ScheduledMessage) -> dict:
-    return {**_fields(message), "answers": [_fields(a) for a in message.answers.all()]}
+    return {**_message(message), "answers": [_fields(a) for a in message.answers.all()]}
 
 
 def _alert(alert: Alert) -> dict:
@@ -481,7 +527,7 @@ def _appointment(a: Appointment) -> dict:
         "course_started_on": _value(a.course.started_on) if a.course else None,
         "booked_by": _name(a.created_by),
         "reminders": [
-            _fields(m) for m in a.messages.all() if m.kind == ScheduledMessage.Kind.REMINDER
+            _message(m) for m in a.messages.all() if m.kind == ScheduledMessage.Kind.REMINDER
         ],
         "self_service_link": _fields(link) if link else None,
     }
@@ -517,7 +563,10 @@ def patient_export(patient: Patient) -> dict:
         Appointment.objects.filter(patient=patient)
         .select_related("type", "location", "practitioner", "course", "created_by", "visit_link")
         .prefetch_related(
-            Prefetch("messages", queryset=ScheduledMessage.objects.order_by("due_at", "id"))
+            Prefetch(
+                "messages",
+                queryset=ScheduledMessage.objects.select_related("sms").order_by("due_at", "id"),
+            )
         )
         .order_by("start")
     )
@@ -537,7 +586,7 @@ def patient_export(patient: Patient) -> dict:
             "aftercare_deliveries",
             Prefetch(
                 "messages",
-                queryset=ScheduledMessage.objects.prefetch_related("answers"),
+                queryset=ScheduledMessage.objects.select_related("sms").prefetch_related("answers"),
             ),
             Prefetch(
                 "alerts",
@@ -590,6 +639,12 @@ def patient_export(patient: Patient) -> dict:
             for t in CallTask.objects.filter(patient=patient, alert__isnull=True)
             .select_related("done_by")
             .order_by("created_at", "id")
+        ],
+        "text_replies": [
+            {**_fields(r), "visit_at": _value(r.appointment.start) if r.appointment else None}
+            for r in SmsReply.objects.filter(patient=patient)
+            .select_related("appointment")
+            .order_by("received_at", "id")
         ],
         "wait_list": [_wait_list_entry(e) for e in wait_list],
         "online_holds": [_hold(h) for h in holds.distinct()],

@@ -35,6 +35,8 @@ from sessions.models import (
     NeedlingSite,
     ScheduledMessage,
     SlotHold,
+    SmsDelivery,
+    SmsReply,
     Visit,
     VisitLink,
     WaitListEntry,
@@ -59,6 +61,8 @@ CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (Visit, "aftercare_deliveries"): ("Aftercare sent", AftercareDelivery),
     (Visit, "alerts"): ("Alerts", Alert),
     (ScheduledMessage, "answers"): ("Answers", CheckinAnswer),
+    (ScheduledMessage, "text"): ("Text message", SmsDelivery),
+    (None, "text_replies"): ("Text replies", SmsReply),
     (Alert, "call_task"): ("Call back", CallTask),
     (None, "call_backs"): ("Call-back requests", CallTask),
     (None, "wait_list"): ("Wait list", WaitListEntry),
@@ -92,6 +96,7 @@ LABELS = {
     "added_by": "Added by",
     "slot_start": "Time offered",
     "days": "Days",
+    "visit_at": "About the visit at",
 }
 
 

@@ -280,6 +280,7 @@ class SmsReply(models.Model):
 
     class Action(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed the visit"
+        NO_VISIT = "no_visit", "Confirmed, but no visit is coming up"
         RESCHEDULE = "reschedule", "Asked to rebook"
         OPTED_OUT = "opted_out", "Opted out of texts"
         OPTED_IN = "opted_in", "Opted back in to texts"

@@ -212,7 +212,9 @@ def _act(provider_id: str, from_number: str, body: str, now: datetime) -> Receiv
         reply.action = SmsReply.Action.RESCHEDULE
         visit = f"the visit on {_visit_words(sender.visit)}" if sender.visit else "a visit"
         _task(received, sender.patient, f"Asked by text to rebook {visit}")
-        reply.answer = _answer([f"{settings.CLINIC_NAME}:", "we will call you to find a new time."])
+        reply.answer = _answer(
+            [f"{settings.CLINIC_SMS_NAME}:", "we will call you to find a new time."]
+        )
     else:
         _task(received, sender.patient, "Replied by text: read the reply")
         reply.answer = _task_answer(sender.visit)
@@ -271,9 +273,9 @@ def _confirm(received: Received, sender: _Sender, now: datetime) -> None:
     reply, visit = received.reply, sender.visit
     if visit is None:
         # Nothing to confirm and nothing for front desk to do: say so, with the number.
-        reply.action = SmsReply.Action.HELP
+        reply.action = SmsReply.Action.NO_VISIT
         reply.answer = _answer(
-            [f"{settings.CLINIC_NAME}:", "we found no upcoming visit to confirm."],
+            [f"{settings.CLINIC_SMS_NAME}:", "we found no upcoming visit to confirm."],
             [(2, _call_us(None))],
         )
         return
@@ -285,7 +287,10 @@ def _confirm(received: Received, sender: _Sender, now: datetime) -> None:
         received.confirmed = visit
     reply.action = SmsReply.Action.CONFIRMED
     reply.answer = _answer(
-        [f"{settings.CLINIC_NAME}:", f"thanks, your visit on {_visit_words(visit)} is confirmed."]
+        [
+            f"{settings.CLINIC_SMS_NAME}:",
+            f"thanks, your visit on {_visit_words(visit)} is confirmed.",
+        ]
     )
 
 
@@ -311,7 +316,7 @@ def _start(received: Received, sender: _Sender, now: datetime) -> None:
         words = "texts from us are on again. Reply STOP to end them."
     else:
         words = "texts from us were not stopped for this number."
-    received.reply.answer = _answer([f"{settings.CLINIC_NAME}:", words])
+    received.reply.answer = _answer([f"{settings.CLINIC_SMS_NAME}:", words])
 
 
 def _task(received: Received, patient: Patient, reason: str) -> None:
@@ -355,12 +360,12 @@ def _call_us(visit: Appointment | None) -> str:
 
 def _stop_answer() -> str:
     words = ["you will get no more texts from us.", "Reply START to resume."]
-    return _answer([f"{settings.CLINIC_NAME}:", *words])
+    return _answer([f"{settings.CLINIC_SMS_NAME}:", *words])
 
 
 def _help_answer(visit: Appointment | None) -> str:
     return _answer(
-        [f"{settings.CLINIC_NAME}:", _call_us(visit) or "call the clinic."],
+        [f"{settings.CLINIC_SMS_NAME}:", _call_us(visit) or "call the clinic."],
         [(2, texts.STOP_HINT)],
     )
 
@@ -369,9 +374,9 @@ def _task_answer(visit: Appointment | None) -> str:
     # A text may say something urgent, and nobody reads texts at night.
     phone = clinic_phone(visit)
     urgent = f"If urgent call {phone}, or 911." if phone else "In an emergency call 911."
-    return _answer([f"{settings.CLINIC_NAME}:", "thanks, front desk will read this.", urgent])
+    return _answer([f"{settings.CLINIC_SMS_NAME}:", "thanks, front desk will read this.", urgent])
 
 
 def _unknown_answer() -> str:
     """For a number not on file: who we are and how to call, nothing about anyone."""
-    return _answer([f"This is {settings.CLINIC_NAME}."], [(1, _call_us(None))])
+    return _answer([f"This is {settings.CLINIC_SMS_NAME}."], [(1, _call_us(None))])

@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("confirmed", "Confirmed the visit"),
+                            ("no_visit", "Confirmed, but no visit is coming up"),
                             ("reschedule", "Asked to rebook"),
                             ("opted_out", "Opted out of texts"),
                             ("opted_in", "Opted back in to texts"),

@@ -30,6 +30,8 @@ from sessions.models import (
     NeedlingSite,
     ScheduledMessage,
     SlotHold,
+    SmsDelivery,
+    SmsReply,
     Visit,
     VisitLink,
     WaitListEntry,
@@ -111,6 +113,8 @@ def build_full_record() -> Patient:
         eligibility_override="cleared by phone with the surgeon",
         authorisation_override="case manager extended by phone",
         booked_online=True,
+        confirmed_at=START - timedelta(hours=18),
+        confirmed_via="sms",
         created_by=desk,
     )
     template = AftercareTemplate.objects.create(name="After IMS (export)", body="Rest.")
@@ -178,10 +182,24 @@ def build_full_record() -> Patient:
         due_at=START + timedelta(hours=24),
         status=ScheduledMessage.Status.SENT,
         sent_at=START + timedelta(hours=24),
+        channels="email",
+        fallback_reason="The text was not delivered (code 30003).",
+        email_sent_at=START + timedelta(hours=24, minutes=5),
         claim=SECRETS["claim"],
         nonce=SECRETS["checkin"],
     )
-    ScheduledMessage.objects.create(
+    SmsDelivery.objects.create(
+        message=checkin,
+        to="+14035550123",
+        body="Clinic: how are you after your visit? https://example.com/s/abc",
+        status=SmsDelivery.Status.UNDELIVERED,
+        provider_id="SM" + "c" * 32,
+        segments=1,
+        error_code="30003",
+        sent_at=START + timedelta(hours=24),
+        status_at=START + timedelta(hours=24, minutes=1),
+    )
+    reminder = ScheduledMessage.objects.create(
         key=f"reminder:{appointment.pk}:1",
         kind=ScheduledMessage.Kind.REMINDER,
         patient=patient,
@@ -189,7 +207,39 @@ def build_full_record() -> Patient:
         due_at=START - timedelta(hours=20),
         status=ScheduledMessage.Status.SENT,
         sent_at=START - timedelta(hours=20),
+        channels="both",
+        fallback_reason="No SMS consent was on record then.",
+        email_sent_at=START - timedelta(hours=20),
         nonce=SECRETS["reminder"],
+    )
+    SmsDelivery.objects.create(
+        message=reminder,
+        to="+14035550123",
+        body="Clinic: your visit is tomorrow at 9:30 AM. Reply C to confirm.",
+        status=SmsDelivery.Status.DELIVERED,
+        provider_id="SM" + "d" * 32,
+        segments=1,
+        error_code="none",
+        sent_at=START - timedelta(hours=20),
+        status_at=START - timedelta(hours=20),
+    )
+    reply = SmsReply.objects.create(
+        provider_id="SM" + "e" * 32,
+        from_number="+14035550123",
+        body="C",
+        received_at=START - timedelta(hours=18),
+        patient=patient,
+        appointment=appointment,
+        action=SmsReply.Action.CONFIRMED,
+        answer="Thanks, your visit is confirmed.",
+    )
+    CallTask.objects.create(
+        patient=patient,
+        reason="Replied by text: read the reply",
+        reply=reply,
+        done_by=desk,
+        done_at=START - timedelta(hours=17),
+        note="called back",
     )
     answer = CheckinAnswer.objects.create(
         message=checkin,

@@ -33,6 +33,9 @@ from tests.factories import AppointmentFactory, PayerCaseFactory, UserFactory
 NOT_PAGES = {
     "healthz": "JSON for the load balancer",
     "favicon": "redirects to the SVG icon, not a page",
+    "short-link": "redirects to the patient page its code stands for",
+    "sessions:sms-status": "the SMS provider's webhook: signed POSTs, no page",
+    "sessions:sms-inbound": "the SMS provider's webhook: signed POSTs, TwiML back",
     "logout": "POST only; redirects to the login page",
     "mfa-reset": "POST only; redirects to staff access",
     "staff-password-link": "POST only; redirects to staff access",

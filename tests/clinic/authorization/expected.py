@@ -98,6 +98,11 @@ EXPECTED: dict[str, tuple] = {
     "sessions:call-done":           (LOGIN,    LOGIN,    OK,        DENIED,    DENIED),
     "sessions:message-health":      (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "sessions:checkin":             (OK,       BAD_LINK, OK,        OK,        OK),
+    # The SMS provider's webhooks: only a request signed with its token gets in.
+    "sessions:sms-status":          (DENIED,   DENIED,   DENIED,    DENIED,    DENIED),
+    "sessions:sms-inbound":         (DENIED,   DENIED,   DENIED,    DENIED,    DENIED),
+    # A text's short link: an unknown code is the one bad-link page for everyone.
+    "short-link":                   (BAD_LINK, BAD_LINK, BAD_LINK,  BAD_LINK,  BAD_LINK),
     "sessions:aftercare":           (OK,       BAD_LINK, OK,        OK,        OK),
     # Receipts: front desk and clinic admin bill; the patient's signed link.
     "sessions:receipt":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),

@@ -110,6 +110,9 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:waitlist-edit": lambda w: {"pk": w.waitlist_entry.pk},
     "healthz": no_args,
     "favicon": no_args,
+    "short-link": lambda w: {"code": "A" * 12},
+    "sessions:sms-status": no_args,
+    "sessions:sms-inbound": no_args,
     "audit-log": no_args,
     "patient-export": lambda w: {"pk": w.patient.pk},
     "login": no_args,
@@ -210,6 +213,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
 
 # POST-only views, requested with POST and this data (CSRF is off in the test client).
 POST: dict[str, dict] = {
+    "sessions:sms-status": {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"},
+    "sessions:sms-inbound": {"MessageSid": "SM" + "1" * 32, "From": "+14035550101", "Body": "C"},
     "logout": {},
     "mfa-reset": {},
     "staff-password-link": {},

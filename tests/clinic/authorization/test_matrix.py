@@ -20,7 +20,15 @@ from django.urls import reverse
 from clinic.audit import URL_SUBJECTS
 from clinic.models import AuditEvent
 from sessions.models import Addendum, Visit
-from tests.clinic.authorization.expected import ACTORS, ADMIN_SITE, DENIED, EXPECTED, Refused
+from tests.clinic.authorization.expected import (
+    ACTORS,
+    ADMIN_SITE,
+    ANONYMOUS,
+    DENIED,
+    EXPECTED,
+    PATIENT,
+    Refused,
+)
 from tests.clinic.authorization.requesting import (
     ARGS,
     POST,
@@ -52,10 +60,12 @@ def test_authorization_matrix(name, actor, world, client, client_for):
         got = outcome(response)
         assert got == expected, f"{name} as {actor}: expected {expected}, got {got}"
         if expected == DENIED:
-            assert_denial_names_the_record(name, world, getattr(world, actor))
+            assert_denial_names_the_record(
+                name, world, None if actor in (ANONYMOUS, PATIENT) else getattr(world, actor)
+            )
 
 
-def assert_denial_names_the_record(name: str, w: World, user: User) -> None:
+def assert_denial_names_the_record(name: str, w: World, user: User | None) -> None:
     """The refusal is audited, naming the record the URL asked for and its patient."""
     event = AuditEvent.objects.filter(action="denied", user=user).latest("id")
     if name not in URL_SUBJECTS:

@@ -34,7 +34,7 @@ sid_counter = iter(range(1, 10_000))
 @pytest.fixture(autouse=True)
 def webhook_settings(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
-    settings.CLINIC_NAME = CLINIC
+    settings.CLINIC_SMS_NAME = CLINIC
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_confirm_without_an_upcoming_visit_says_so_and_makes_no_task(client, pat
     response, reply = text(client, "C")
 
     assert "no upcoming visit" in answered(response)
-    assert reply.action == SmsReply.Action.HELP
+    assert reply.action == SmsReply.Action.NO_VISIT
     assert not CallTask.objects.exists()
 
 
