@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sessions.followups import selectors
@@ -143,3 +144,22 @@ class TestReports:
         assert body["status"] == "ok"
         assert body["sms"] == {"backend": "locmem.SmsBackend", "sms_failed_24h": 1, "sms_stuck": 1}
         assert settings.SMS_BACKEND.rsplit(".", 2)[0] not in json.dumps(body)  # no module path
+
+
+def test_the_text_counts_read_the_status_index_not_the_whole_table(visit):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    for status in SmsDelivery.Status.values:
+        text(visit, status)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        with CaptureQueriesContext(connection) as queries:
+            selectors.message_health(now=NOW)
+        sql = queries.captured_queries[-1]["sql"]
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "smsdelivery_status_idx" in plan, plan
+    # Every condition is the index's: no row is read only to be thrown away.
+    assert "Seq Scan" not in plan and "Filter:" not in plan, plan
