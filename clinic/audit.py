@@ -93,6 +93,7 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:appointment-detail": _APPOINTMENT,
     "sessions:appointment-cancel": _APPOINTMENT,
     "sessions:appointment-status": _APPOINTMENT,
+    "sessions:appointment-confirm": _APPOINTMENT,
     "sessions:course-edit": _PATIENT,
     "sessions:chart": _APPOINTMENT,
     "sessions:safety-check": _VISIT,

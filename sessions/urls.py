@@ -27,6 +27,7 @@ urlpatterns = [
         views.appointment_status,
         name="appointment-status",
     ),
+    path("appointments/<id:pk>/confirm/", views.appointment_confirm, name="appointment-confirm"),
     path("patients/<id:pk>/course/", views.course_edit, name="course-edit"),
     # Charting (physiotherapists).
     path("appointments/<id:appointment_pk>/chart/", chart_views.chart, name="chart"),

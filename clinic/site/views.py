@@ -97,9 +97,15 @@ def healthz(request):
     }
     body = {part: ("ok" if error is None else error) for part, error in problems.items()}
     if problems["database"] is None:
-        body["oldest_overdue_message_seconds"] = followups.message_health()[
-            "oldest_overdue_seconds"
-        ]
+        counts = followups.message_health()
+        body["oldest_overdue_message_seconds"] = counts["oldest_overdue_seconds"]
+        # Texts that fail are for operations to look at, not a reason to restart the app:
+        # reported, never a failing part.
+        body["sms"] = {
+            "backend": followups.sms_backend_name(),
+            "sms_failed_24h": counts["sms_failed_24h"],
+            "sms_stuck": counts["sms_stuck"],
+        }
     failing = [part for part, error in problems.items() if error is not None]
     body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
     return JsonResponse(body, status=503 if failing else 200)

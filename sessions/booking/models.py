@@ -349,6 +349,22 @@ class Appointment(models.Model):
             )
         return None
 
+    def confirm_refusal(self, now) -> str | None:
+        """Why the visit cannot be confirmed at ``now`` (in words for the patient and
+        front desk alike); None when it can: booked, approved and not yet started."""
+        if self.status != self.Status.BOOKED:
+            return f"A {self.get_status_display().lower()} visit cannot be confirmed."
+        if self.needs_approval:
+            return "This online booking awaits the clinic's approval; it cannot be confirmed yet."
+        if self.start <= now:
+            return "This visit has already started; only a visit still to come can be confirmed."
+        return None
+
+    @property
+    def can_confirm_now(self) -> bool:
+        """Whether a "confirm" button is offered: not confirmed yet, and could be now."""
+        return self.confirmed_at is None and self.confirm_refusal(timezone.now()) is None
+
     @property
     def day(self) -> date:
         """The clinic day the visit starts on (``clinic.clock``), whatever zone is active."""

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -28,6 +28,8 @@ from sessions.booking.models import (
     TimeOff,
     WorkingHours,
 )
+from sessions.followups.models import ScheduledMessage
+from sessions.followups.services import reminder_key
 from sessions.online.models import SlotHold
 
 SLOT_LENGTH = timedelta(minutes=30)
@@ -168,6 +170,9 @@ class Entry:
     authorisation: Authorisation | None = None  # under a payer case: "visit k of N"
     # A time someone is booking online right now (a live ``SlotHold``): until when.
     held_until: datetime | None = None
+    # Whether the patient said they will come: a ``Confirm`` value for a booked visit
+    # still to come, empty for any other entry (``confirmation_state``).
+    confirmation: str = ""
 
     @property
     def is_free(self) -> bool:
@@ -202,6 +207,30 @@ class Entry:
         """The time range, e.g. 09:00–09:30, in the clinic's time zone (with the zone's
         abbreviation for a time that happens twice, the night the clocks go back)."""
         return f"{_clock(self.start)}–{_clock(self.end)}"
+
+
+class Confirm:
+    """The confirmation marks of a calendar entry (``Entry.confirmation``)."""
+
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+    # Its reminder went out and the patient has not answered: front desk calls.
+    CALL = "call"
+
+
+def confirmation_state(appointment: Appointment, now: datetime) -> str:
+    """The ``Confirm`` mark of a visit at ``now``: empty unless it could be confirmed
+    (``Appointment.confirm_refusal``: booked, approved, not started); ``CALL`` when
+    the reminder for its current time was sent (``reminder_sent_key``, annotated by
+    ``_appointments``) and the patient has not confirmed."""
+    if appointment.confirm_refusal(now) is not None:
+        return ""
+    if appointment.confirmed_at is not None:
+        return Confirm.CONFIRMED
+    # A reminder for an earlier time of a moved visit does not count.
+    if getattr(appointment, "reminder_sent_key", None) == reminder_key(appointment):
+        return Confirm.CALL
+    return Confirm.NOT_CONFIRMED
 
 
 def _clock(moment: datetime) -> str:
@@ -239,12 +268,22 @@ def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet
         )
     )
     invoiced = Invoice.objects.live().filter(appointment=OuterRef("pk"))
+    # The key of the latest reminder sent (its key names the time it was for): the
+    # appointment foreign key's index finds a visit's messages.
+    reminded = ScheduledMessage.objects.filter(
+        appointment=OuterRef("pk"),
+        kind=ScheduledMessage.Kind.REMINDER,
+        status=ScheduledMessage.Status.SENT,
+    ).order_by("-sent_at", "-id")
     return (
         with_case_visit_number(
             qs.select_related("patient", "type", "course", "payer_case", "missed_fee", *related)
         )
         .with_visit_number()
-        .annotate(is_invoiced=Exists(invoiced))
+        .annotate(
+            is_invoiced=Exists(invoiced),
+            reminder_sent_key=Subquery(reminded.values("key")[:1]),
+        )
         .prefetch_related(
             Prefetch("patient__intakes", queryset=intakes, to_attr="intake_list"),
             Prefetch("patient__health_updates", to_attr="health_update_list"),
@@ -253,7 +292,7 @@ def _appointments(qs: AppointmentQuerySet, *related: str) -> AppointmentQuerySet
     )
 
 
-def _entry(appointment: Appointment) -> Entry:
+def _entry(appointment: Appointment, now: datetime) -> Entry:
     patient = appointment.patient
     intakes: list[Intake] = patient.intake_list  # type: ignore[attr-defined]  # prefetched (to_attr), newest first
     badge = None
@@ -277,6 +316,7 @@ def _entry(appointment: Appointment) -> Entry:
             latest.invitation_list if latest else [],  # type: ignore[attr-defined]  # prefetched (to_attr)
         ),
         authorisation=visit_authorisation(appointment),
+        confirmation=confirmation_state(appointment, now),
     )
 
 
@@ -294,7 +334,7 @@ def _column(
     working = working_intervals(hours, time_off, day)
     busy = [(a.start, a.end) for a in appointments if a.is_active]
     busy += [(h.start, h.end) for h in holds]
-    entries = [_entry(a) for a in appointments]
+    entries = [_entry(a, now) for a in appointments]
     entries += [Entry(h.start, h.end, held_until=h.expires_at) for h in holds]
     entries += [Entry(s, e) for s, e in schedule.free_slots(working, busy, SLOT_LENGTH, now)]
     entries.sort(key=lambda e: (e.start, e.is_free))
@@ -354,7 +394,8 @@ def visits_on(day: date, practitioner: StaffUser | None = None) -> list[Entry]:
     qs = Appointment.objects.filter(start__gte=start, start__lt=end)
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
-    return [_entry(a) for a in _appointments(qs, "practitioner", "location")]
+    now = timezone.now()
+    return [_entry(a, now) for a in _appointments(qs, "practitioner", "location")]
 
 
 def calendar_week(

@@ -1,4 +1,4 @@
-"""Booking's writes: booking, moving, cancelling and marking visits, and opening a
+"""Booking's writes: booking, moving, cancelling, marking and confirming visits, and opening a
 patient's course. A booking and a move take one write path (``_booking_save``): the
 clinic's checks, the save that the database guards against double booking, and the
 reminder; the checks' reads are in ``selectors``."""
@@ -18,7 +18,13 @@ from sessions import schedule
 from sessions.billing.authorisations import booking_authorisation_check
 from sessions.billing.missed import missed_fee_propose
 from sessions.billing.models import PayerCase
-from sessions.booking.models import Appointment, AppointmentType, Course, Location
+from sessions.booking.models import (
+    Appointment,
+    AppointmentType,
+    Confirmation,
+    Course,
+    Location,
+)
 from sessions.booking.selectors import (
     course_active,
     needling_blocked,
@@ -413,4 +419,25 @@ def appointment_set_status(
     appointment.save(update_fields=["status", "updated_at"])
     if status == Appointment.Status.NO_SHOW:
         missed_fee_propose(appointment=appointment, now=now)
+    return appointment
+
+
+@transaction.atomic
+def appointment_confirm(
+    *, appointment: Appointment, via: str, now: datetime | None = None
+) -> Appointment:
+    """Record that the patient will come (``via``: a ``Confirmation`` value: a text
+    reply, the visit link, or front desk after a call) at ``now``; returns the visit.
+    A visit already confirmed keeps its first confirmation (returned unchanged). Raises
+    ValidationError keyed by no field, in words for patient and front desk alike, when
+    the visit is not booked, awaits front desk's approval, or has started
+    (``Appointment.confirm_refusal``); ValueError for an unknown ``via``."""
+    now = now or timezone.now()
+    via = Confirmation(via)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if refusal := appointment.confirm_refusal(now):
+        raise ValidationError(refusal, code="cannot_confirm")
+    if appointment.confirmed_at is None:
+        appointment.confirmed_at, appointment.confirmed_via = now, via.value
+        appointment.save(update_fields=["confirmed_at", "confirmed_via", "updated_at"])
     return appointment

@@ -1,5 +1,5 @@
-"""Booking's pages: the day and week calendars, booking and moving a visit, cancelling
-and marking it, the course plan, and the practitioner's calendar feed."""
+"""Booking's pages: the day and week calendars, booking and moving a visit, cancelling,
+marking and confirming it, the course plan, and the practitioner's calendar feed."""
 
 import re
 
@@ -31,7 +31,7 @@ from sessions.booking.forms import (
     QuickPatientForm,
     WeekForm,
 )
-from sessions.booking.models import Appointment, CalendarFeed, Course, Location
+from sessions.booking.models import Appointment, CalendarFeed, Confirmation, Course, Location
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -326,10 +326,30 @@ def appointment_status(request, pk: int, status: str):
         audit.record(request, audit.Action.UPDATE, obj=appointment, detail=f"marked {status}")
         marked = f"{appointment.patient} marked {status.replace('_', '-')}."
         messages.success(request, marked + _proposed_fee_note(appointment))
+    return _back(request, appointment)
+
+
+def _back(request, appointment: Appointment):
+    """Back to the page the button was on (``next``, this site only), else the day."""
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return redirect(back)
     return redirect(_day_url(appointment))
+
+
+@require_roles(*SCHEDULERS)
+@require_POST
+def appointment_confirm(request, pk: int):
+    """Front desk reached the patient (a call): the visit is confirmed "to front desk"."""
+    appointment = _get_appointment(pk)
+    try:
+        services.appointment_confirm(appointment=appointment, via=Confirmation.FRONT_DESK)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        audit.record(request, audit.Action.UPDATE, obj=appointment, detail="confirmed by phone")
+        messages.success(request, f"{appointment.patient} is confirmed for {_when(appointment)}.")
+    return _back(request, appointment)
 
 
 @require_roles(*SCHEDULERS)

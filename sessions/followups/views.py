@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from clinic import audit, links
 from clinic.access import public, require_roles
 from clinic.roles import Role
+from intake.services import preferences_link
 from sessions.followups import selectors, services
 from sessions.followups.forms import AcknowledgeForm, CallDoneForm, CheckinForm
 from sessions.followups.models import Alert, CallTask, CheckinAnswer
@@ -57,7 +58,12 @@ def checkin(request, token: str):
     return render(
         request,
         "sessions/checkin.html",
-        {"form": form, "answered": latest is not None, "refused": refused},
+        {
+            "form": form,
+            "answered": latest is not None,
+            "refused": refused,
+            "preferences_url": preferences_link(message.patient),
+        },
     )
 
 
@@ -114,5 +120,7 @@ def message_health(request):
         {
             "health": selectors.message_health(),
             "dispatch_seconds": settings.FOLLOWUP_DISPATCH_SECONDS,
+            "sms_backend": selectors.sms_backend_name(),
+            "sms_stuck_minutes": int(selectors.SMS_STUCK_AFTER.total_seconds() // 60),
         },
     )

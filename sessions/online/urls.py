@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     # The patient's own visit (visit_pages.py).
     path("v/<str:token>/", visit_pages.visit_manage, name="visit-manage"),
+    path("v/<str:token>/confirm/", visit_pages.visit_confirm, name="visit-confirm-self"),
     path("v/<str:token>/cancel/", visit_pages.visit_cancel, name="visit-cancel-self"),
     path("v/<str:token>/move/", visit_pages.visit_move, name="visit-move"),
     # Wait list: the patient's entry and offers, and the front desk's list.

@@ -1,4 +1,4 @@
-"""Forms of the patient's visit link: cancel it, move it. They parse and keep what was
+"""Forms of the patient's visit link: confirm it, cancel it, move it. They parse and keep what was
 typed; the rules are ``visits``'. A move's time is encoded as on the slot page
 (``forms.SlotForm``)."""
 
@@ -6,6 +6,10 @@ from django import forms
 
 from sessions.online.forms import SlotForm
 from sessions.online.guards import HoneypotMixin
+
+
+class VisitConfirmForm(HoneypotMixin):
+    """Yes, I will be there: nothing to type."""
 
 
 class VisitCancelForm(HoneypotMixin):

@@ -1,12 +1,13 @@
 """The patient's own visit, by the self-service link in their confirmation and
-reminder (``v/<token>/``): see it, cancel it, move it (``visits``). Public pages: the
+reminder (``v/<token>/``): see it, say they will come (booking's
+``appointment_confirm``), cancel it, move it (``visits``). Public pages: the
 signed link is the key; a bad link gets ``clinic.links.refuse``."""
 
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -14,12 +15,14 @@ from clinic import audit, clock, links
 from clinic.access import public
 from clinic.roles import display_name
 from clinic.types import StaffUser
-from sessions.booking.models import Appointment
+from intake.services import preferences_link
+from sessions.booking import services as booking
+from sessions.booking.models import Appointment, Confirmation
 from sessions.online import guards, services, visits
 from sessions.online.bookable import Bookable
 from sessions.online.eligibility import PUBLIC_WORDS
 from sessions.online.forms import posted, slot_value
-from sessions.online.visit_forms import VisitCancelForm, VisitMoveForm
+from sessions.online.visit_forms import VisitCancelForm, VisitConfirmForm, VisitMoveForm
 
 
 def _context(appointment: Appointment, token: str, **extra: object) -> dict:
@@ -44,6 +47,20 @@ def _visit(token: str) -> Appointment | None:
     )
 
 
+def _manage_page(
+    request: HttpRequest, appointment: Appointment, token: str, **extra: object
+) -> HttpResponse:
+    """The visit's own page, with its confirm button and the patient's link to their
+    message preferences."""
+    context = _context(
+        appointment,
+        token,
+        preferences_url=preferences_link(appointment.patient),
+        **{"confirm_form": VisitConfirmForm(), **extra},
+    )
+    return render(request, "online/visit_manage.html", context)
+
+
 @public
 @require_http_methods(["GET"])
 def visit_manage(request: HttpRequest, token: str) -> HttpResponse:
@@ -51,7 +68,36 @@ def visit_manage(request: HttpRequest, token: str) -> HttpResponse:
     if appointment is None:
         return links.refuse(request)
     audit.record(request, audit.Action.VIEW, obj=appointment, actor_role="patient")
-    return render(request, "online/visit_manage.html", _context(appointment, token))
+    return _manage_page(request, appointment, token)
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def visit_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Yes, I will be there (a POST): confirmed "from the visit link", then back to the
+    page. A GET (a link opened, a prefetch) changes nothing: back to the page."""
+    appointment = _visit(token)
+    if appointment is None:
+        return links.refuse(request)
+    if request.method == "GET":
+        return redirect("sessions:visit-manage", token)
+    if guards.over_limit(request, "booking"):
+        return guards.too_many(request)
+    form = VisitConfirmForm(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, appointment, token, confirm_form=form)
+    try:
+        booking.appointment_confirm(appointment=appointment, via=Confirmation.LINK)
+    except ValidationError as error:
+        return _manage_page(request, appointment, token, refused=" ".join(error.messages))
+    audit.record(
+        request,
+        audit.Action.UPDATE,
+        obj=appointment,
+        detail="confirmed online by the patient",
+        actor_role="patient",
+    )
+    return redirect("sessions:visit-manage", token)
 
 
 @public

@@ -14,6 +14,7 @@ def test_healthz_is_200_when_database_and_broker_answer(client, db):
         "broker": "ok",
         "status": "ok",
         "oldest_overdue_message_seconds": 0,
+        "sms": {"backend": "locmem.SmsBackend", "sms_failed_24h": 0, "sms_stuck": 0},
     }
 
 

@@ -44,6 +44,8 @@ NOT_PAGES = {
     "intake:invitation-revoke": "POST only; redirects to the patient page",
     "sessions:calendar-feed": "an .ics feed for calendar apps",
     "sessions:appointment-status": "POST only; redirects to the calendar",
+    "sessions:appointment-confirm": "POST only; redirects to the calendar or back",
+    "sessions:visit-confirm-self": "a button's POST; redirects to the visit page (its refusal)",
     "sessions:safety-check": "POST only; redirects to the chart",
     "sessions:acknowledge": "POST only; redirects to the chart",
     "sessions:note-save": "POST only; redirects to the chart",

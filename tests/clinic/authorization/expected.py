@@ -76,6 +76,7 @@ EXPECTED: dict[str, tuple] = {
     "sessions:appointment-detail":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "sessions:appointment-cancel":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "sessions:appointment-status":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:appointment-confirm": (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "sessions:course-edit":         (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     # Charting: another physiotherapist's visit, which the physio may read, not write.
     "sessions:chart":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
@@ -114,6 +115,7 @@ EXPECTED: dict[str, tuple] = {
     # Online booking: the patient's own visit link, the wait list and its offers.
     "sessions:visit-manage":        (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:visit-cancel-self":   (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:visit-confirm-self":  (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:visit-move":          (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:waitlist-entry":      (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:offer":               (OK,       BAD_LINK, OK,        OK,        OK),

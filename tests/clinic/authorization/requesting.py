@@ -60,6 +60,7 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
     "sessions:receipt-link-pdf": (RECEIPT_PURPOSE, "receipt_link", "other_receipt_link", {}),
     "sessions:visit-manage": ("visit", "visit_link", "other_visit_link", {}),
     "sessions:visit-cancel-self": ("visit", "visit_link", "other_visit_link", {}),
+    "sessions:visit-confirm-self": ("visit", "visit_link", "other_visit_link", {}),
     "sessions:visit-move": ("visit", "visit_link", "other_visit_link", {}),
     "sessions:waitlist-entry": (
         waitlist.ENTRY_PURPOSE,
@@ -149,6 +150,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:appointment-detail": lambda w: {"pk": w.appointment.pk},
     "sessions:appointment-cancel": lambda w: {"pk": w.appointment.pk},
     "sessions:appointment-status": lambda w: {"pk": w.appointment.pk, "status": "arrived"},
+    "sessions:appointment-confirm": lambda w: {"pk": w.appointment.pk},
     "sessions:course-edit": lambda w: {"pk": w.patient.pk},
     "sessions:chart": lambda w: {"appointment_pk": w.appointment.pk},
     "sessions:safety-check": lambda w: {"pk": w.visit.pk},
@@ -223,6 +225,7 @@ POST: dict[str, dict] = {
     "intake:invitation-revoke": {},
     "sessions:appointment-cancel": {"reason": "Patient called"},
     "sessions:appointment-status": {},
+    "sessions:appointment-confirm": {},
     "sessions:safety-check": {},
     "sessions:acknowledge": {},
     "sessions:note-save": {},
