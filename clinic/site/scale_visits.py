@@ -87,6 +87,7 @@ def visits(
             "authorisation_override",
             "booked_online",
             "needs_approval",
+            "confirmed_via",
             "created_at",
             "updated_at",
         ],
@@ -107,6 +108,7 @@ def visits(
                 "",
                 False,
                 False,
+                "",
                 now,
                 now,
             )
@@ -237,6 +239,8 @@ def visits(
                 "",
                 None,
                 start + timedelta(hours=24) if sent else None,
+                "email" if sent else "",
+                "",
                 secrets.token_urlsafe(16),
                 now,
             )
@@ -258,6 +262,8 @@ def visits(
             "claim",
             "lease_until",
             "sent_at",
+            "channels",
+            "fallback_reason",
             "nonce",
             "created_at",
         ],

@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from clinic import clock
 from clinic.sms.message import is_e164
 from intake import services as intake_services
 from intake.models import Patient, SmsConsent
+from sessions.booking import services as booking
 from sessions.booking.models import Appointment, Confirmation, Location
 from sessions.followups import dispatch, texts
 from sessions.followups.models import CallTask, SmsDelivery, SmsReply
@@ -271,6 +273,16 @@ def _next_visit(patient: Patient, now: datetime) -> Appointment | None:
 
 def _confirm(received: Received, sender: _Sender, now: datetime) -> None:
     reply, visit = received.reply, sender.visit
+    if visit is not None:
+        try:
+            confirmed = booking.appointment_confirm(
+                appointment=visit, via=Confirmation.SMS, now=now
+            )
+        except ValidationError:  # it started or was cancelled since it was found
+            visit = None
+        else:
+            if confirmed.confirmed_at == now:  # confirmed by this text
+                received.confirmed = confirmed
     if visit is None:
         # Nothing to confirm and nothing for front desk to do: say so, with the number.
         reply.action = SmsReply.Action.NO_VISIT
@@ -279,12 +291,6 @@ def _confirm(received: Received, sender: _Sender, now: datetime) -> None:
             [(2, _call_us(None))],
         )
         return
-    if visit.confirmed_at is None:
-        Appointment.objects.filter(pk=visit.pk).update(
-            confirmed_at=now, confirmed_via=Confirmation.SMS
-        )
-        visit.confirmed_at, visit.confirmed_via = now, Confirmation.SMS
-        received.confirmed = visit
     reply.action = SmsReply.Action.CONFIRMED
     reply.answer = _answer(
         [
