@@ -32,6 +32,7 @@ from sessions.booking.forms import (
     WeekForm,
 )
 from sessions.booking.models import Appointment, CalendarFeed, Confirmation, Course, Location
+from sessions.followups import selectors as followup_selectors
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -267,6 +268,7 @@ def _detail(request, appointment: Appointment, **forms):
             "billing": billing,
             "account": account,
             "sees_money": sees_money,
+            "reminders": followup_selectors.reminders_of(appointment.pk),
             **forms,
         },
     )

@@ -77,3 +77,15 @@ def checkin_response_rate(
         sent_at__gte=now - timedelta(days=days),
     )
     return sent.filter(answers__isnull=False).distinct().count(), sent.count()
+
+
+def reminders_of(appointment_id: int, limit: int = 5) -> list[ScheduledMessage]:
+    """The visit's reminders, newest first (at most ``limit``), each with its text
+    (``sms``, when one was sent), for the appointment page. One query. Raises nothing."""
+    return list(
+        ScheduledMessage.objects.filter(
+            appointment_id=appointment_id, kind=ScheduledMessage.Kind.REMINDER
+        )
+        .select_related("sms")
+        .order_by("-created_at", "-id")[:limit]
+    )

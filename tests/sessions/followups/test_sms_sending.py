@@ -335,3 +335,19 @@ def test_a_clinic_name_that_needs_ucs2_still_sends_in_as_few_segments_as_it_can(
     assert text.encoding == "UCS-2"
     required = text.body.replace("Hi Noor, ", "").replace(" Reply STOP to end texts.", "")
     assert text.segments == segments(required)  # the optional parts added no segment
+
+
+# --- What front desk sees ---------------------------------------------------------------------
+
+
+def test_the_appointment_page_shows_how_the_reminder_went(
+    fake_twilio, reminder_for, client_for, front_desk
+):
+    message = reminder_for(texting(reminder_channel=BOTH))
+    fake_twilio.fail(400, 21614, message="not a mobile number")
+    dispatch_and_send()
+    page = client_for(front_desk).get(f"/appointments/{message.appointment_id}/").content.decode()
+    assert "Reminders" in page
+    assert "Sent Fri 20 Nov, 10:00 by email" in page
+    assert "text refused by the provider (code 21614)" in page
+    assert "The SMS provider refused the text (code 21614)." in page
