@@ -95,7 +95,10 @@ class FakeTwilio:
         self._failures: list[Failure] = []
         self._delay = 0.0
         self._hold_at: int | None = None
-        self.held = threading.Event()  # set when the held message has been taken
+        self._hold_before_taking = False
+        self._taking = 0  # message requests that got as far as being taken
+        self.held = threading.Event()  # set when the held request is being held
+        self.held_to: str | None = None  # the held request's To
         self.held_message: FakeMessage | None = None
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -146,12 +149,18 @@ class FakeTwilio:
         """Wait this long before answering each request (for timeouts)."""
         self._delay = seconds
 
-    def hold(self, nth: int) -> None:
-        """Take the ``nth`` message (1-based, counting the messages taken) as usual, then
-        hold its answer: ``held`` is set and the answer waits for ``release()`` (at most
-        60 s). The sender has had its text taken but does not know it."""
+    def hold(self, nth: int, *, before_taking: bool = False) -> None:
+        """Take the ``nth`` message (1-based, counting valid message requests) as usual,
+        then hold its answer: ``held`` is set and the answer waits for ``release()`` (at
+        most 60 s). The sender has had its text taken but does not know it.
+
+        ``before_taking``: hold the request before the message is taken (Twilio still
+        working on it: it is not in the list yet), and take it on ``release()`` whether
+        or not the sender is still there to hear the answer."""
         with self._lock:
             self._hold_at = nth
+            self._hold_before_taking = before_taking
+            self.held_to = None
             self.held_message = None
             self.held.clear()
             self._released.clear()
@@ -258,10 +267,6 @@ class FakeTwilio:
         if self._delay:
             time.sleep(self._delay)
         status, payload = self._answer(method, path, authorized, form)
-        if status == 201 and self.held_message is not None:
-            if payload["sid"] == self.held_message.sid:
-                self.held.set()
-                self._released.wait(timeout=60)
         received.answered = status
         return status, payload
 
@@ -285,6 +290,14 @@ class FakeTwilio:
             return _error(400, 21603, "A 'From' phone number is required.")
         if not form.get("Body"):
             return _error(400, 21602, "Message body is required.")
+        with self._lock:
+            self._taking += 1
+            hold_this = self._taking == self._hold_at
+        if hold_this:
+            self.held_to = form["To"]
+        if hold_this and self._hold_before_taking:
+            self.held.set()
+            self._released.wait(timeout=60)
         message = FakeMessage(
             sid=new_sid("SM"),
             to=form["To"],
@@ -295,8 +308,11 @@ class FakeTwilio:
         )
         with self._lock:
             self.messages.append(message)
-            if self._hold_at == len(self.messages):
-                self.held_message = message
+        if hold_this:
+            self.held_message = message
+            if not self._hold_before_taking:
+                self.held.set()
+                self._released.wait(timeout=60)
         return 201, self._resource(message)
 
     def _page(self, path: str, query: dict[str, str]) -> dict:

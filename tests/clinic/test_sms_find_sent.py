@@ -20,30 +20,36 @@ BODY = "Bow River Physio: see you Tue 10:00. Manage: https://c.example/r/abc"
 # --- Twilio, against the fake provider ------------------------------------------------------
 
 
-def test_twilio_finds_the_text_it_took_with_its_sid_and_segments(fake_twilio):
-    since = timezone.now()
+def settled(settings):
+    """A first attempt that began long enough ago for Twilio to have finished with it."""
+    window = twilio.answer_window(timeout_seconds=settings.TWILIO_TIMEOUT_SECONDS)
+    return timezone.now() - window - timedelta(seconds=1)
+
+
+def test_twilio_finds_the_text_it_took_with_its_sid_and_segments(fake_twilio, settings):
+    since = settled(settings)
     sent = send_sms(NUMBER, BODY)
     found = get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)
     assert found == sent
     assert found.provider_id == fake_twilio.messages[0].sid
 
 
-def test_twilio_lists_the_number_newest_first_with_a_small_page(fake_twilio):
+def test_twilio_lists_the_number_newest_first_with_a_small_page(fake_twilio, settings):
     send_sms(NUMBER, BODY)
-    get_connection().find_sent(SmsMessage(NUMBER, BODY), since=timezone.now())
+    get_connection().find_sent(SmsMessage(NUMBER, BODY), since=settled(settings))
     listed = fake_twilio.requests[-1]
     assert (listed.method, listed.answered) == ("GET", 200)
     assert listed.path == f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json"
     assert listed.form == {"To": NUMBER, "PageSize": str(twilio.FIND_PAGE_SIZE)}
 
 
-def test_twilio_finds_nothing_when_the_text_never_reached_it(fake_twilio):
-    since = timezone.now()
+def test_twilio_finds_nothing_when_the_text_never_reached_it(fake_twilio, settings):
+    since = settled(settings)
     assert get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since) is None
 
 
-def test_twilio_needs_the_same_words_to_the_same_number(fake_twilio):
-    since = timezone.now()
+def test_twilio_needs_the_same_words_to_the_same_number(fake_twilio, settings):
+    since = settled(settings)
     send_sms(NUMBER, BODY)
     send_sms(OTHER, BODY + " ")
     connection = get_connection()
@@ -51,22 +57,23 @@ def test_twilio_needs_the_same_words_to_the_same_number(fake_twilio):
     assert connection.find_sent(SmsMessage(OTHER, BODY), since=since) is None
 
 
-def test_twilio_does_not_count_a_text_taken_before_the_first_attempt(fake_twilio):
+def test_twilio_does_not_count_a_text_taken_before_the_first_attempt(fake_twilio, settings):
     sent = send_sms(NUMBER, BODY)
     fake_twilio.message(sent.provider_id).created_at -= timedelta(minutes=10)
     since = timezone.now() - timedelta(minutes=5)
     assert get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since) is None
 
 
-def test_twilio_allows_for_its_clock_being_a_little_behind(fake_twilio):
+def test_twilio_allows_for_its_clock_being_a_little_behind(fake_twilio, settings):
+    since = settled(settings)
     sent = send_sms(NUMBER, BODY)
-    fake_twilio.message(sent.provider_id).created_at -= twilio.CLOCK_SKEW / 2
-    found = get_connection().find_sent(SmsMessage(NUMBER, BODY), since=timezone.now())
+    fake_twilio.message(sent.provider_id).created_at = since - twilio.CLOCK_SKEW / 2
+    found = get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)
     assert found is not None and found.provider_id == sent.provider_id
 
 
-def test_twilio_finds_the_text_behind_newer_ones_to_the_same_number(fake_twilio):
-    since = timezone.now()
+def test_twilio_finds_the_text_behind_newer_ones_to_the_same_number(fake_twilio, settings):
+    since = settled(settings)
     sent = send_sms(NUMBER, BODY)
     for n in range(twilio.FIND_PAGE_SIZE - 1):
         send_sms(NUMBER, f"Another text {n}")
@@ -74,17 +81,32 @@ def test_twilio_finds_the_text_behind_newer_ones_to_the_same_number(fake_twilio)
     assert found is not None and found.provider_id == sent.provider_id
 
 
-def test_twilio_counts_a_text_whatever_became_of_it(fake_twilio):
-    since = timezone.now()
+def test_twilio_counts_a_text_whatever_became_of_it(fake_twilio, settings):
+    since = settled(settings)
     sent = send_sms(NUMBER, BODY)
     fake_twilio.message(sent.provider_id).status = "failed"
     found = get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)
     assert found is not None and found.provider_id == sent.provider_id
 
 
+def test_twilio_will_not_tell_while_the_first_attempt_may_still_be_in_its_hands(
+    fake_twilio, settings
+):
+    # Twilio lists a text once it has taken it; a request whose sender died may still
+    # be on its way in. Its absence from the list then proves nothing.
+    settings.TWILIO_TIMEOUT_SECONDS = 10
+    since = timezone.now() - timedelta(seconds=20)  # the window is 21 s
+    with pytest.raises(SmsTemporaryError) as too_soon:
+        get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)
+    assert too_soon.value.code == "too-soon"
+    assert fake_twilio.requests == []
+    since -= timedelta(seconds=2)
+    assert get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since) is None
+
+
 @pytest.mark.parametrize("status", [500, 503, 429])
-def test_a_list_twilio_cannot_give_is_a_temporary_error(fake_twilio, status):
-    since = timezone.now()
+def test_a_list_twilio_cannot_give_is_a_temporary_error(fake_twilio, settings, status):
+    since = settled(settings)
     send_sms(NUMBER, BODY)
     fake_twilio.fail(status, None)
     with pytest.raises(SmsTemporaryError) as unknown:
@@ -95,15 +117,15 @@ def test_a_list_twilio_cannot_give_is_a_temporary_error(fake_twilio, status):
 
 def test_a_list_refused_for_bad_credentials_is_still_not_a_none(fake_twilio, settings):
     # Not knowing whether Twilio has the text is never "it does not": nothing is resent.
-    since = timezone.now()
+    since = settled(settings)
     send_sms(NUMBER, BODY)
     settings.TWILIO_AUTH_TOKEN = "not-the-token"
     with pytest.raises(SmsTemporaryError):
         get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)
 
 
-def test_a_twilio_that_cannot_be_reached_is_a_temporary_error(fake_twilio):
-    since = timezone.now()
+def test_a_twilio_that_cannot_be_reached_is_a_temporary_error(fake_twilio, settings):
+    since = settled(settings)
     fake_twilio.stop()
     with pytest.raises(SmsTemporaryError) as unknown:
         get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)
@@ -112,7 +134,7 @@ def test_a_twilio_that_cannot_be_reached_is_a_temporary_error(fake_twilio):
 
 def test_a_twilio_that_does_not_answer_the_list_in_time_is_a_temporary_error(fake_twilio, settings):
     settings.TWILIO_TIMEOUT_SECONDS = 1
-    since = timezone.now()
+    since = settled(settings)
     fake_twilio.delay(1.5)
     with pytest.raises(SmsTemporaryError) as unknown:
         get_connection().find_sent(SmsMessage(NUMBER, BODY), since=since)

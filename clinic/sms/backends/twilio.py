@@ -12,7 +12,10 @@ connection is temporary too.
 first: GET .../Messages.json?To=...&PageSize=...) for one with the same words, created
 at or after ``since`` less ``CLOCK_SKEW`` (Twilio's clock is not ours, and it gives the
 time to the second). A list that cannot be read is a temporary error: not knowing
-whether Twilio has the text, we must not send it again.
+whether Twilio has the text, we must not send it again. So is a question asked too
+soon: Twilio lists a text once it has taken it, and a request whose sender died (or
+gave up) may still be in its hands; until ``answer_window`` has passed since the first
+attempt began, its absence from the list proves nothing.
 """
 
 import logging
@@ -23,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests  # the HTTP library twilio is built on (installed with it)
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -134,8 +138,14 @@ class SmsBackend(BaseSmsBackend):
         """Twilio's message to ``message.to`` with exactly ``message.body``, created at or
         after ``since`` (aware) less CLOCK_SKEW, whatever its status (queued, delivered,
         failed...), or None. Raises SmsTemporaryError when the list cannot be read
-        (network, timeout, an error status): Twilio may have the text, so it must not
-        be sent again blindly."""
+        (network, timeout, an error status), or with code "too-soon" before
+        ``answer_window`` has passed since ``since`` (the first attempt may still be in
+        Twilio's hands): Twilio may have the text, so it must not be sent again blindly."""
+        window = answer_window(timeout_seconds=settings.TWILIO_TIMEOUT_SECONDS)
+        if timezone.now() < since + window:
+            raise SmsTemporaryError(
+                "Too soon to tell whether Twilio took the text", code="too-soon"
+            )
         opened_here = self.client is None
         self.open()
         assert self.client is not None
@@ -173,6 +183,13 @@ def _error(status: int, code: int | None) -> SmsPermanentError | SmsTemporaryErr
     if status == 429 or status >= 500 or code_text in TEMPORARY_CODES:
         return SmsTemporaryError(f"Twilio answered {status}", code=code_text)
     return SmsPermanentError(f"Twilio answered {status}", code=code_text)
+
+
+def answer_window(*, timeout_seconds: int) -> timedelta:
+    """How long after a send began Twilio may still be taking the text: the library
+    waits ``timeout_seconds`` to connect and as long again for the answer, and a second
+    more covers Twilio finishing a request whose sender gave up."""
+    return timedelta(seconds=2 * timeout_seconds + 1)
 
 
 def _list_error_code(exc: TwilioException) -> str:
