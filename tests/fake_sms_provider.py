@@ -7,11 +7,19 @@ Body, StatusCallback), a 201 with a Twilio-shaped message (``sid``, ``status``
 "queued"...), and Twilio's error shape (``code``, ``message``, ``more_info``,
 ``status``) for a refusal. It records what it received (``messages``; ``requests`` for
 every request, refused ones too), can be told to fail the next requests with a given
-HTTP status and Twilio error code (``fail``) or to answer slowly (``delay``), and plays
+HTTP status and Twilio error code (``fail``), to answer slowly (``delay``) or to take
+the N-th message and then hold its answer until released (``hold``: a sender killed
+between the provider taking a text and hearing so), and plays
 Twilio's side of the status callbacks: ``send_status`` POSTs a message's new status to
 the StatusCallback URL it was given, and ``send_reply`` a patient's text to an
 incoming-message URL, signed with the auth token the way Twilio signs
 (X-Twilio-Signature, through the library's RequestValidator).
+
+``GET .../Messages.json`` lists the messages taken, newest first, filtered by ``To``
+(and ``From``), ``PageSize`` at a time (default 50, at most 1000), in Twilio's page
+shape (``messages``, ``next_page_uri``, ``page``, ``page_size``, ``uri``...): one page;
+the fake keeps no more than a test sends. ``date_created`` is RFC 2822, to the second,
+as Twilio gives it.
 
     with FakeTwilio() as provider:
         settings.TWILIO_API_BASE = provider.base_url
@@ -29,7 +37,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from twilio.request_validator import RequestValidator
@@ -69,6 +78,8 @@ class FakeMessage:
     status_callback: str | None
     status: str = "queued"
     callbacks: list[tuple[str, int]] = field(default_factory=list)
+    # When the fake took it (aware, UTC); a test may move it back to age the message.
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def new_sid(prefix: str) -> str:
@@ -83,6 +94,13 @@ class FakeTwilio:
         self.requests: list[Received] = []
         self._failures: list[Failure] = []
         self._delay = 0.0
+        self._hold_at: int | None = None
+        self._hold_before_taking = False
+        self._taking = 0  # message requests that got as far as being taken
+        self.held = threading.Event()  # set when the held request is being held
+        self.held_to: str | None = None  # the held request's To
+        self.held_message: FakeMessage | None = None
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -99,6 +117,7 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
+        self.release()  # a held answer must not keep its thread waiting
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -129,6 +148,26 @@ class FakeTwilio:
     def delay(self, seconds: float) -> None:
         """Wait this long before answering each request (for timeouts)."""
         self._delay = seconds
+
+    def hold(self, nth: int, *, before_taking: bool = False) -> None:
+        """Take the ``nth`` message (1-based, counting valid message requests) as usual,
+        then hold its answer: ``held`` is set and the answer waits for ``release()`` (at
+        most 60 s). The sender has had its text taken but does not know it.
+
+        ``before_taking``: hold the request before the message is taken (Twilio still
+        working on it: it is not in the list yet), and take it on ``release()`` whether
+        or not the sender is still there to hear the answer."""
+        with self._lock:
+            self._hold_at = nth
+            self._hold_before_taking = before_taking
+            self.held_to = None
+            self.held_message = None
+            self.held.clear()
+            self._released.clear()
+
+    def release(self) -> None:
+        """Let the held answer go (to a sender that may no longer be there)."""
+        self._released.set()
 
     def message(self, sid: str) -> FakeMessage:
         return next(m for m in self.messages if m.sid == sid)
@@ -220,6 +259,7 @@ class FakeTwilio:
         return secrets.compare_digest(header.encode(), f"Basic {expected}".encode())
 
     def handle(self, method: str, path: str, auth: str, form: dict[str, str]) -> tuple[int, dict]:
+        """Answer one request: ``form`` is the POSTed fields, or a GET's query."""
         authorized = self._authorized(auth)
         received = Received(method, path, authorized, form)
         with self._lock:
@@ -236,18 +276,28 @@ class FakeTwilio:
             return _error(401, 20003, "Authenticate")
         if match is None or match["sid"] != self.account_sid:
             return _error(404, 20404, "The requested resource was not found")
-        if method != "POST":
+        if method not in ("GET", "POST"):
             return _error(405, 20004, "Method not allowed")
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
             return _error(failure.status, failure.code, failure.message)
+        if method == "GET":
+            return 200, self._page(path, form)
         if not form.get("To"):
             return _error(400, 21604, "A 'To' phone number is required.")
         if not (form.get("From") or form.get("MessagingServiceSid")):
             return _error(400, 21603, "A 'From' phone number is required.")
         if not form.get("Body"):
             return _error(400, 21602, "Message body is required.")
+        with self._lock:
+            self._taking += 1
+            hold_this = self._taking == self._hold_at
+        if hold_this:
+            self.held_to = form["To"]
+        if hold_this and self._hold_before_taking:
+            self.held.set()
+            self._released.wait(timeout=60)
         message = FakeMessage(
             sid=new_sid("SM"),
             to=form["To"],
@@ -258,10 +308,42 @@ class FakeTwilio:
         )
         with self._lock:
             self.messages.append(message)
+        if hold_this:
+            self.held_message = message
+            if not self._hold_before_taking:
+                self.held.set()
+                self._released.wait(timeout=60)
         return 201, self._resource(message)
 
+    def _page(self, path: str, query: dict[str, str]) -> dict:
+        """The first page of Twilio's message list for ``query`` (To, From, PageSize)."""
+        try:
+            size = min(max(int(query.get("PageSize", "50")), 1), 1000)
+        except ValueError:
+            size = 50
+        with self._lock:
+            taken = list(self.messages)
+        found = [
+            m
+            for m in reversed(taken)  # newest first, as Twilio lists them
+            if m.to == query.get("To", m.to) and m.from_ == query.get("From", m.from_)
+        ][:size]
+        asked = {k: query[k] for k in ("To", "From") if k in query}
+        uri = f"{path}?{urllib.parse.urlencode({**asked, 'PageSize': size, 'Page': 0})}"
+        return {
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": uri,
+            "messages": [self._resource(m) for m in found],
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
+
     def _resource(self, message: FakeMessage) -> dict:
-        now = formatdate(usegmt=True)
+        now = format_datetime(message.created_at.replace(microsecond=0), usegmt=True)
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{message.sid}.json"
         return {
             "account_sid": self.account_sid,
@@ -312,8 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
-        form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-        path = urllib.parse.urlsplit(self.path).path
+        url = urllib.parse.urlsplit(self.path)
+        form = dict(urllib.parse.parse_qsl(raw or url.query, keep_blank_values=True))
+        path = url.path
         provider: FakeTwilio = self.server.provider  # type: ignore[attr-defined]
         status, payload = provider.handle(
             self.command, path, self.headers.get("Authorization", ""), form
