@@ -345,9 +345,13 @@ def _text(message: ScheduledMessage, line: SmsLine, now: datetime) -> SmsDeliver
         )
     else:
         # An earlier attempt ended without an answer: the provider may have the text.
-        found = connection.find_sent(
-            sms.SmsMessage(to=delivery.to, body=delivery.body), since=delivery.created_at
-        )
+        try:
+            found = connection.find_sent(
+                sms.SmsMessage(to=delivery.to, body=delivery.body), since=delivery.created_at
+            )
+        except sms.SmsTemporaryError:  # cannot tell yet: try again later, send nothing
+            line.close()
+            raise
         if found is not None:
             return _text_taken(delivery, found, now)
     try:
