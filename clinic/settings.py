@@ -172,7 +172,7 @@ USE_TZ = True
 
 CLINIC_NAME = envstr("CLINIC_NAME", "Bow River Physiotherapy & IMS")
 # The name texts begin with: a short form keeps them to one SMS segment.
-CLINIC_SMS_NAME = envstr("CLINIC_SMS_NAME", CLINIC_NAME)
+CLINIC_SMS_NAME = envstr("CLINIC_SMS_NAME", "").strip() or CLINIC_NAME
 # The currency of every amount (billing stores Decimal amounts in it).
 CLINIC_CURRENCY = envstr("CLINIC_CURRENCY", "CAD")
 # The clinic's public web site: where the clinic's name leads on pages for patients
