@@ -19,6 +19,8 @@ attempt began, its absence from the list proves nothing.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -115,24 +117,14 @@ class SmsBackend(BaseSmsBackend):
         if message.status_callback:
             options["status_callback"] = message.status_callback
         try:
-            created = self.client.messages.create(to=message.to, body=message.body, **options)
+            with _network_errors():
+                created = self.client.messages.create(to=message.to, body=message.body, **options)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _error(exc.status, exc.code) from None  # its text quotes the number
-        except requests.ConnectTimeout as exc:
-            raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
-        except requests.Timeout as exc:
-            # The request went out: Twilio may have taken the message (see SmsTemporaryError).
-            raise SmsTemporaryError("Twilio did not answer in time", code="timeout") from exc
-        except requests.ConnectionError as exc:
-            raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
         finally:
             if opened_here:
                 self.close()
-        return SentSms(
-            provider_id=created.sid,
-            segments=_int(created.num_segments) or message.segments,
-            encoding=message.encoding,
-        )
+        return _sent(created, message)
 
     def find_sent(self, message: SmsMessage, *, since: datetime) -> SentSms | None:
         """Twilio's message to ``message.to`` with exactly ``message.body``, created at or
@@ -151,29 +143,46 @@ class SmsBackend(BaseSmsBackend):
         assert self.client is not None
         oldest = since - CLOCK_SKEW
         try:
-            # Newest first, one page at a time: stop at the first one older than ``oldest``.
-            for found in self.client.messages.stream(to=message.to, page_size=FIND_PAGE_SIZE):
-                created = found.date_created
-                if isinstance(created, datetime) and created < oldest:
-                    return None
-                if found.body == message.body and str(found.direction).startswith("outbound"):
-                    return SentSms(
-                        provider_id=found.sid,
-                        segments=_int(found.num_segments) or message.segments,
-                        encoding=message.encoding,
-                    )
+            with _network_errors():
+                # Newest first, a page at a time: stop at the first one older than ``oldest``.
+                for found in self.client.messages.stream(to=message.to, page_size=FIND_PAGE_SIZE):
+                    created = found.date_created
+                    if isinstance(created, datetime) and created < oldest:
+                        return None
+                    if found.body == message.body and str(found.direction).startswith("outbound"):
+                        return _sent(found, message)
         except TwilioException as exc:
             raise SmsTemporaryError(
                 "Twilio's list of sent messages could not be read", code=_list_error_code(exc)
             ) from None  # its text may quote the number
-        except requests.Timeout as exc:
-            raise SmsTemporaryError("Twilio did not answer in time", code="timeout") from exc
-        except requests.ConnectionError as exc:
-            raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
         finally:
             if opened_here:
                 self.close()
         return None
+
+
+@contextmanager
+def _network_errors() -> Iterator[None]:
+    """Turn the HTTP library's failures into SmsTemporaryError: Twilio could not be
+    reached, or did not answer in time (then it may have taken the message: see
+    SmsTemporaryError)."""
+    try:
+        yield
+    except requests.ConnectTimeout as exc:
+        raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
+    except requests.Timeout as exc:
+        raise SmsTemporaryError("Twilio did not answer in time", code="timeout") from exc
+    except requests.ConnectionError as exc:
+        raise SmsTemporaryError("Twilio could not be reached", code="connection") from exc
+
+
+def _sent(record: Any, message: SmsMessage) -> SentSms:
+    """What Twilio's message resource ``record`` says of the text ``message``."""
+    return SentSms(
+        provider_id=record.sid,
+        segments=_int(record.num_segments) or message.segments,
+        encoding=message.encoding,
+    )
 
 
 def _error(status: int, code: int | None) -> SmsPermanentError | SmsTemporaryError:
