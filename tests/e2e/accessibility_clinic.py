@@ -124,7 +124,7 @@ def clinic_fixture(demo_clinic, settings, live_server):
         checkin_link=followup_services.checkin_link(open_checkin),
         aftercare_link=aftercare_link(AftercareDelivery.objects.get(visit=visit)),
         intake_link=intake_services.invitation_link(invitation),
-        messages_link=intake_services.preferences_link(marcus),
+        messages_link=intake_services.preferences_link(sofia),  # no texts agreed yet
         invoice=invoice,
         receipt_link=receipts.receipt_link(
             receipts.receipt_send(invoice=invoice, sent_by=front_desk)

@@ -71,6 +71,10 @@ def due_checkin(demo_clinic, settings, live_server) -> ScheduledMessage:
     visit = VisitFactory(
         appointment=appointment, status=Visit.Status.SIGNED, signed_at=appointment.end
     )
+    # The demo's own reminders (due as it is seeded) are not this test's business.
+    ScheduledMessage.objects.filter(status=ScheduledMessage.Status.PENDING).update(
+        status=ScheduledMessage.Status.CANCELLED
+    )
     return ScheduledMessageFactory(
         key=f"checkin:{visit.pk}:24h",
         visit=visit,

@@ -14,7 +14,11 @@ from sessions.charting.forms import NoteForm
 from sessions.models import NeedlingSite, Visit
 
 # Numbers the code sets, never a person: no form shows them.
-SET_BY_CODE = {("ScheduledMessage", "hours_after"), ("ScheduledMessage", "attempts")}
+SET_BY_CODE = {
+    ("ScheduledMessage", "hours_after"),
+    ("ScheduledMessage", "attempts"),
+    ("SmsDelivery", "segments"),  # what the SMS provider reports
+}
 NUMBERS = (models.IntegerField, models.DecimalField, models.FloatField)
 # Money (billing's amounts, 2 decimal places) has a limit in dollars, not in counts.
 MONEY_LIMIT = 100_000
