@@ -12,7 +12,7 @@ import itertools
 import logging
 import re
 
-SECRET_KWARGS = {"token", "uidb64"}
+SECRET_KWARGS = {"token", "uidb64", "code"}  # code: a short link (/s/<code>)
 REDACTED = "[redacted]"
 _CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 _SEGMENT = r"[^/\s?#\"']+"

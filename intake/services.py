@@ -438,8 +438,8 @@ def patient_messages_set(
 ) -> list[SmsConsentEvent]:
     """Set how the patient gets reminders and check-ins and whether they agree to texts
     (``by`` None: the patient themself); ``mobile`` (a number, "" to remove) when the
-    page asked for it. Returns the consent events recorded (none when consent is as it
-    was). ``patient`` is updated in place.
+    page asked for it. Returns the consent events recorded (none when consent and the number
+    are as they were). ``patient`` is updated in place.
 
     Raises ValidationError keyed by field: texts chosen without consent
     (``sms_consent``) or without a mobile number (``mobile``); email chosen with no
@@ -447,6 +447,7 @@ def patient_messages_set(
     """
     now = now or timezone.now()
     stored = _locked(patient)
+    previous_mobile = stored.mobile
     if mobile is not None:
         stored.mobile = mobile
     errors: dict[str, str] = {}
@@ -468,7 +469,8 @@ def patient_messages_set(
     if any(c in _EMAIL_CHANNELS for c in channels.values()):
         stored.email_reminders = True  # choosing email is agreeing to it
     events = []
-    if sms_consent and stored.sms_consent != SmsConsent.GIVEN:
+    if sms_consent and (stored.sms_consent != SmsConsent.GIVEN or stored.mobile != previous_mobile):
+        # Consent is to texts at a number: agreeing with a new number is recorded anew.
         events.append(_consent_event(stored, SmsConsentEvent.Kind.GIVEN, source, by, now))
     elif not sms_consent and stored.sms_consent == SmsConsent.GIVEN:
         events.append(_consent_event(stored, SmsConsentEvent.Kind.WITHDRAWN, source, by, now))

@@ -137,7 +137,8 @@ def keyword(body: str) -> Keyword | None:
 class Received:
     """What came of one incoming text: the stored ``reply`` (its ``action`` and
     ``answer``), whether it was a ``repeat`` the provider delivered before (then nothing
-    was done), and the records changed, for the audit log: the visit confirmed, the
+    was done), and the records changed, for the audit log: the visit confirmed (or, after
+    R, no longer confirmed), the
     patients whose SMS consent changed, the call task made."""
 
     reply: SmsReply
@@ -181,6 +182,8 @@ def reply_receive(
 
 @transaction.atomic
 def _act(provider_id: str, from_number: str, body: str, now: datetime) -> Received:
+    # Control characters a phone may send are dropped: the words are shown on a page.
+    body = "".join(ch for ch in body if ch.isprintable() or ch in "\n\t")
     reply = SmsReply(provider_id=provider_id, from_number=from_number[:16], body=body[:1600])
     reply.received_at = now
     sender = _sender(from_number, now)
@@ -211,12 +214,7 @@ def _act(provider_id: str, from_number: str, body: str, now: datetime) -> Receiv
     elif word == Keyword.CONFIRM:
         _confirm(received, sender, now)
     elif word == Keyword.REBOOK:
-        reply.action = SmsReply.Action.RESCHEDULE
-        visit = f"the visit on {_visit_words(sender.visit)}" if sender.visit else "a visit"
-        _task(received, sender.patient, f"Asked by text to rebook {visit}")
-        reply.answer = _answer(
-            [f"{settings.CLINIC_SMS_NAME}:", "we will call you to find a new time."]
-        )
+        _rebook(received, sender)
     else:
         _task(received, sender.patient, "Replied by text: read the reply")
         reply.answer = _task_answer(sender.visit)
@@ -230,6 +228,28 @@ def _act(provider_id: str, from_number: str, body: str, now: datetime) -> Receiv
     return received
 
 
+def _rebook(received: Received, sender: _Sender) -> None:
+    """R: the patient wants another time. Their visit is no longer confirmed, and front
+    desk gets one call for it (a second R while that call is open adds none)."""
+    reply, visit, patient = received.reply, sender.visit, sender.patient
+    assert patient is not None
+    reply.action = SmsReply.Action.RESCHEDULE
+    reply.answer = _answer([f"{settings.CLINIC_SMS_NAME}:", "we will call you to find a new time."])
+    if visit is not None and visit.confirmed_at is not None:
+        Appointment.objects.filter(pk=visit.pk).update(confirmed_at=None, confirmed_via="")
+        visit.confirmed_at, visit.confirmed_via = None, ""
+        received.confirmed = visit  # audited as a change of the visit
+    open_call = CallTask.objects.open().filter(
+        patient=patient,
+        reply__action=SmsReply.Action.RESCHEDULE,
+        reply__appointment=visit,
+    )
+    if visit is not None and open_call.exists():
+        return
+    words = f"the visit on {_visit_words(visit)}" if visit else "a visit"
+    _task(received, patient, f"Asked by text to rebook {words}")
+
+
 def _sender(number: str, now: datetime) -> _Sender:
     """Who sent a text from ``number``: see ``_Sender``."""
     if not is_e164(number):
@@ -237,8 +257,10 @@ def _sender(number: str, now: datetime) -> _Sender:
     patients = list(Patient.objects.filter(mobile=number).order_by("pk"))
     if not patients:
         return _Sender(patients=[], patient=None, visit=None)
-    # Our latest text to this number about a visit still to come says who it reached.
-    delivery = (
+    # Our latest text to this number about a visit still to come says who it reached,
+    # unless texts about visits of several of the patients on it are out (a family
+    # phone with two reminders: which one is answered cannot be told).
+    deliveries = list(
         SmsDelivery.objects.filter(
             to=number,
             sent_at__isnull=False,
@@ -248,8 +270,10 @@ def _sender(number: str, now: datetime) -> _Sender:
         )
         .select_related("message__appointment__location")
         .order_by("-sent_at", "-id")
-        .first()
     )
+    if len({d.message.patient_id for d in deliveries}) > 1:
+        return _Sender(patients=patients, patient=None, visit=None)
+    delivery = deliveries[0] if deliveries else None
     if delivery is not None:
         patient = next(p for p in patients if p.pk == delivery.message.patient_id)
         return _Sender(patients=patients, patient=patient, visit=delivery.message.appointment)

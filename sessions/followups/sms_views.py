@@ -47,8 +47,8 @@ def sms_inbound(request):
     if not verify_webhook(request):
         return _refuse(request, "SMS inbound")
     sid = request.POST.get("MessageSid", "")
-    if not sid:
-        return HttpResponse(status=400)
+    if not sid or not request.POST.get("From", "").strip():
+        return HttpResponse(status=400)  # not a text Twilio would send
     received = replies.reply_receive(
         provider_id=sid,
         from_number=request.POST.get("From", "").strip(),
@@ -75,7 +75,9 @@ def _audit(request: HttpRequest, received: replies.Received) -> None:
             audit.Action.UPDATE,
             obj=received.confirmed,
             actor_role=ACTOR,
-            detail="visit confirmed by text",
+            detail="visit confirmed by text"
+            if received.confirmed.confirmed_at
+            else "confirmation withdrawn: asked by text to rebook",
         )
     for patient in received.consent_changed:
         audit.record(

@@ -203,3 +203,22 @@ def test_what_was_typed_into_a_search_box_never_reaches_a_log(line, kept):
     logged = redact(line)
     assert kept in logged
     assert not any(name in logged for name in ("Imposter", "Chen", "mei.chen"))
+
+
+def test_a_short_link_code_never_reaches_a_log_line(log_lines, settings, db):
+    """A text's short link (/s/<code>) opens the visit as a token does."""
+    from django.utils import timezone
+
+    from clinic.links import short_link
+
+    settings.BAD_LINK_LIMIT = 1_000_000
+    link = short_link(
+        settings.SITE_URL + "/somewhere/", expires_at=timezone.now() + timedelta(days=1)
+    )
+    code = link.rsplit("/", 1)[1]
+    Client().get(f"/s/{code}")
+    Client().get(f"/s/{code}/")  # a 404 "Not Found: /s/<code>/"
+    Client().get("/s/guessguess12")
+    written = log_lines.getvalue()
+    assert "Not Found" in written
+    assert code not in written and "guessguess12" not in written

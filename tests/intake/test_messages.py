@@ -389,3 +389,16 @@ def test_registering_without_the_box_records_no_consent(client_for, front_desk):
 def test_the_edit_form_does_not_offer_the_consent_box(client_for, front_desk, patient):
     page = client_for(front_desk).get(reverse("intake:patient-edit", args=[patient.pk]))
     assert 'name="sms_consent"' not in page.content.decode()
+
+
+def test_agreeing_to_texts_at_a_new_number_is_recorded_with_that_number(patient, settings):
+    url = _path(services.preferences_link(patient), settings)
+    data = {"reminder_channel": SMS, "checkin_channel": EMAIL, "sms_consent": "on"}
+    Client().post(url, {**data, "mobile": "403 555 0141"})
+    Client().post(url, {**data, "mobile": "403 555 0141"})  # the same again: nothing new
+    Client().post(url, {**data, "mobile": "403 555 0142"})
+    events = SmsConsentEvent.objects.filter(patient=patient).order_by("at", "id")
+    assert [(e.kind, str(e.mobile)) for e in events] == [
+        ("given", "+14035550141"),
+        ("given", "+14035550142"),
+    ]

@@ -104,6 +104,11 @@ class Command(BaseCommand):
             for username, _first, _last, role in DEMO_STAFF
         )
         mail = getattr(settings, "EMAIL_FILE_PATH", None) or f"SMTP at {settings.EMAIL_HOST}"
+        texts = (
+            settings.SMS_FILE_PATH
+            if settings.SMS_BACKEND.endswith("filebased.SmsBackend")
+            else settings.SMS_BACKEND.rsplit(".", 2)[-2]
+        )
         self.stdout.write(
             "\n"
             f"  {settings.CLINIC_NAME} is starting at  http://{host}:{port}/\n"
@@ -114,6 +119,8 @@ class Command(BaseCommand):
             "  Physiotherapists and the admin confirm sign-in with a code; print it with\n"
             "    .venv/bin/python manage.py demo_totp physio   (or admin, physio2)\n"
             f"  Outgoing mail is written to:  {mail}\n"
+            f"  Text messages are written to: {texts}\n"
+            "    (replies: README, 'Text messages: replies and the webhook')\n"
             f"  Celery worker and beat run alongside (broker: {settings.CELERY_BROKER_URL}).\n"
             "  Press Ctrl-C to stop everything.\n"
         )

@@ -288,20 +288,6 @@ def test_a_shared_number_makes_a_task_rather_than_guess(client, patient, visit, 
     assert "front desk will read this" in answered(response)
 
 
-def test_our_latest_text_says_which_sharer_confirms(client, patient, visit, clinic_location):
-    sibling = texting_patient(legal_first_name="Ana")
-    sibling_visit = visit_for(sibling, local(2026, 11, 25, 9), location=clinic_location)
-    reminder_texted(visit, sid="SMmarcus", sent_at=local(2026, 11, 19, 9))
-    reminder_texted(sibling_visit, sid="SMana", sent_at=local(2026, 11, 20, 9))
-
-    _, reply = text(client, "C")
-
-    sibling_visit.refresh_from_db()
-    visit.refresh_from_db()
-    assert sibling_visit.confirmed_via == Confirmation.SMS and visit.confirmed_at is None
-    assert reply.patient == sibling
-
-
 def test_stop_from_a_shared_number_opts_out_everyone_on_it(client, patient, visit):
     sibling = texting_patient(legal_first_name="Ana")
     reminder_texted(visit, sid="SMmarcus")
@@ -501,3 +487,65 @@ def test_sms_sign_refuses_without_a_token(settings):
 def test_sms_sign_refuses_a_field_without_a_value(settings):
     with pytest.raises(CommandError, match="Field=value"):
         call_command("sms_sign", "http://127.0.0.1:8000/sms/inbound/", "Body")
+
+
+# --- From the newcomer run: rebooking, a family phone, a text without a sender -----------
+
+
+def test_r_withdraws_a_confirmation_and_a_second_r_adds_no_second_call(client, visit):
+    text(client, "C")
+    visit.refresh_from_db()
+    assert visit.confirmed_at is not None
+
+    text(client, "R")
+    visit.refresh_from_db()
+    assert (visit.confirmed_at, visit.confirmed_via) == (None, "")
+    text(client, "r")
+    calls = CallTask.objects.open().filter(patient=visit.patient)
+    assert [c.reason for c in calls] == [
+        "Asked by text to rebook the visit on Tue 24 Nov at 9:30 AM"
+    ]
+    assert AuditEvent.objects.filter(
+        detail="confirmation withdrawn: asked by text to rebook", object_id=str(visit.pk)
+    ).exists()
+
+
+def test_a_family_phone_with_two_reminders_out_becomes_a_call_not_a_guess(
+    client, patient, visit, clinic_location
+):
+    sister = texting_patient(legal_first_name="Helene")
+    hers = visit_for(sister, local(2026, 11, 24, 14), location=clinic_location)
+    reminder_texted(visit, sid="SMmarcus", sent_at=local(2026, 11, 20, 9))
+    reminder_texted(hers, sid="SMhelene", sent_at=local(2026, 11, 20, 9, 30))
+
+    response, reply = text(client, "C")
+
+    visit.refresh_from_db()
+    hers.refresh_from_db()
+    assert visit.confirmed_at is None and hers.confirmed_at is None
+    assert reply.action == SmsReply.Action.TASK and reply.patient is None
+    (call,) = CallTask.objects.open()
+    assert call.reason.startswith("Replied by text from a number 2 patients share")
+
+
+def test_a_family_phone_with_one_reminder_out_answers_that_reminder(
+    client, patient, visit, clinic_location
+):
+    texting_patient(legal_first_name="Helene")  # same number, no visit texted
+    reminder_texted(visit, sid="SMmarcus", sent_at=local(2026, 11, 20, 9))
+
+    text(client, "C")
+
+    visit.refresh_from_db()
+    assert visit.confirmed_via == Confirmation.SMS
+
+
+def test_a_signed_text_without_a_sender_is_a_bad_request_not_an_error(client, visit):
+    params = {"MessageSid": "SMnofrom", "To": CLINIC_NUMBER, "Body": "C"}
+    assert signed_post(client, "sessions:sms-inbound", params).status_code == 400
+    assert not SmsReply.objects.exists()
+
+
+def test_control_characters_in_a_text_are_dropped(client, visit):
+    _, reply = text(client, "hi\x01there\x07")
+    assert reply.body == "hithere"
