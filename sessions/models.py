@@ -52,8 +52,18 @@ from sessions.online.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.outcomes.models import (
+    InstrumentWording,
+    OutcomeSchedule,
+    ProgressReport,
+    Questionnaire,
+)
 
 __all__ = [
+    "InstrumentWording",
+    "OutcomeSchedule",
+    "ProgressReport",
+    "Questionnaire",
     "SmsDelivery",
     "SmsReply",
     "WaitListOffer",

@@ -44,6 +44,8 @@ from sessions.models import (
     PayerCase,
     Payment,
     PaymentAllocation,
+    ProgressReport,
+    Questionnaire,
     Refund,
     ScheduledMessage,
     SlotHold,
@@ -401,6 +403,11 @@ RECORD: dict[type[Model], Part] = {
 
 # Models that point at a patient but are not part of the patient's record.
 NOT_RECORD: dict[type[Model], str] = {
+    # Outcome measures (issue 19) join the export with their screens, being built now.
+    **dict.fromkeys(
+        (Questionnaire, ProgressReport),
+        "outcome measures: exported with the outcome screens (issue 19, in progress)",
+    ),
     AuditEvent: (
         "the clinic's log of who read or changed the record, not the record itself; "
         "append-only and hash-chained, reviewed by clinic admins"

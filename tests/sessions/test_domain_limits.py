@@ -18,6 +18,8 @@ SET_BY_CODE = {
     ("ScheduledMessage", "hours_after"),
     ("ScheduledMessage", "attempts"),
     ("SmsDelivery", "segments"),  # what the SMS provider reports
+    ("Questionnaire", "score"),  # computed by the instrument's scoring rule
+    ("Questionnaire", "answered_items"),
 }
 NUMBERS = (models.IntegerField, models.DecimalField, models.FloatField)
 # Money (billing's amounts, 2 decimal places) has a limit in dollars, not in counts.
