@@ -8,8 +8,8 @@ Item wording: an instrument whose licence lets clinic software carry it ships it
 (written for this app, ``licence == FREE``). One whose wording needs a licence from
 its owner ships only its structure and scoring (``LICENSED``): the clinic admin loads
 the wording their licence gives them (``models.InstrumentWording``), and until then it
-cannot be sent. ``README.md`` ("Outcome measures: instruments and licences") says which is which
-and why; ``wording.py`` gives the wording a patient sees.
+cannot be sent. ``README.md`` ("Outcome measures: instruments and licences") says
+which is which and why; ``wording.py`` gives the wording a patient sees.
 
 Registry: ``INSTRUMENTS`` by code; ``get(code)`` raises KeyError for an unknown one.
 """

@@ -13,6 +13,7 @@ error lands on the field it is about.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -131,7 +132,7 @@ def wording_load(
     items: Mapping[str, Any],
     licence_reference: str,
     by: StaffUser,
-    now=None,
+    now: datetime | None = None,
 ) -> InstrumentWording:
     """Save the clinic's wording of licensed ``instrument``, replacing an earlier load.
 

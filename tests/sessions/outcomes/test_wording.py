@@ -4,10 +4,12 @@ answer, and the clinic admin's page for it (only theirs, audited)."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.models import AuditEvent
-from sessions.outcomes.instruments import NDI, PSFS, QUICKDASH
+from sessions.outcomes.instruments import LEFS, NDI, ODI, PSFS, QUICKDASH
 from sessions.outcomes.models import InstrumentWording
 from sessions.outcomes.wording import (
     WordingMissing,
@@ -162,6 +164,23 @@ def test_the_list_shows_which_licensed_instruments_cannot_be_sent(clinic_admin, 
     assert page.count("Not loaded: cannot be sent") == 3  # ODI, LEFS, QuickDASH
     assert "licence: Mapi 42" in page
     assert reverse("sessions:outcome-wording", args=["odi"]) in page
+
+
+def test_the_list_asks_the_same_queries_however_many_are_loaded(
+    clinic_admin, physio, client_for, django_assert_num_queries
+):
+    client = client_for(clinic_admin)
+    url = reverse("sessions:outcome-instruments")
+    wording_load(instrument=NDI, items=full_items(NDI), licence_reference="a", by=clinic_admin)
+    with CaptureQueriesContext(connection) as one_loaded:
+        client.get(url)
+    for instrument in (ODI, LEFS, QUICKDASH):  # each loaded by another user
+        wording_load(
+            instrument=instrument, items=full_items(instrument), licence_reference="b", by=physio
+        )
+    with django_assert_num_queries(len(one_loaded)):
+        response = client.get(url)
+    assert "Not loaded" not in response.content.decode()
 
 
 @pytest.mark.parametrize("code", ["psfs", "sf36"])
