@@ -11,6 +11,7 @@ from sessions.charting import views as chart_views
 from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
+from sessions.outcomes import admin_views as outcome_admin
 
 app_name = "sessions"
 
@@ -93,6 +94,14 @@ urlpatterns = [
     ),
     path("r/<str:token>/", receipts.receipt_link_page, name="receipt-link"),
     path("r/<str:token>/receipt.pdf", receipts.receipt_link_pdf, name="receipt-link-pdf"),
+    # Outcome measures: instruments (the clinic admin's list and licensed wording).
+    path("outcomes/instruments/", outcome_admin.instrument_list, name="outcome-instruments"),
+    path(
+        "outcomes/instruments/<slug:code>/wording/",
+        outcome_admin.wording_edit,
+        name="outcome-wording",
+    ),
+    # End of outcome measures: instruments.
     # Online booking by patients, the wait list, approvals (sessions/online/urls.py).
     *online_urls.urlpatterns,
 ]

@@ -8,7 +8,8 @@ Item wording: an instrument whose licence lets clinic software carry it ships it
 (written for this app, ``licence == FREE``). One whose wording needs a licence from
 its owner ships only its structure and scoring (``LICENSED``): the clinic admin loads
 the wording their licence gives them (``models.InstrumentWording``), and until then it
-cannot be sent. ``README.md`` ("Outcome measures") says which is which and why.
+cannot be sent. ``README.md`` ("Outcome measures: instruments and licences") says
+which is which and why; ``wording.py`` gives the wording a patient sees.
 
 Registry: ``INSTRUMENTS`` by code; ``get(code)`` raises KeyError for an unknown one.
 """
@@ -73,6 +74,10 @@ class Instrument:
     licence: Licence = Licence.FREE
     licence_note: str = ""  # who owns it, what use needs a licence (README)
     source: str = ""  # the published scoring instructions and MCID source
+    # The scoring rule's limits, read by the scorers: how many items may be left
+    # unanswered and still be scored, and the decimal places the score is rounded to.
+    max_missing: int = 0
+    places: int = 1
 
     def score(self, answers: Answers) -> Score:
         """Score ``answers`` ({item key: value or None}); unknown keys are ignored.
@@ -102,7 +107,24 @@ def _answered(instrument: Instrument, answers: Answers) -> list[int]:
     return [v for item in instrument.items if (v := answers.get(item.key)) is not None]
 
 
-# --- Scoring rules (pure; worked examples in tests/sessions/outcomes/) --------------------
+# --- Scoring rules (pure; worked examples in tests/sessions/outcomes/test_scoring.py) ----
+#
+# Each takes the instrument (its items, ``max_missing`` and ``places``) and the answers,
+# and returns a Score; ``Instrument.score`` has already refused out-of-range values.
+# Rounding is half up, to ``places`` decimals.
+
+
+def _too_many_missing(instrument: Instrument, answered: list[int], noun: str) -> Score | None:
+    """A refusal to score when more than ``instrument.max_missing`` items are missing."""
+    total = len(instrument.items)
+    missing = total - len(answered)
+    if missing <= instrument.max_missing:
+        return None
+    return Score(
+        None,
+        len(answered),
+        f"{missing} of {total} {noun} are missing: at most {instrument.max_missing} may be.",
+    )
 
 
 def score_single(instrument: Instrument, answers: Answers) -> Score:
@@ -111,6 +133,51 @@ def score_single(instrument: Instrument, answers: Answers) -> Score:
     if not values:
         return Score(None, 0, "The question was not answered.")
     return Score(Decimal(values[0]), 1)
+
+
+def score_mean(instrument: Instrument, answers: Answers) -> Score:
+    """The mean of the rated items, at least one (PSFS: the activities the patient
+    named and rated)."""
+    values = _answered(instrument, answers)
+    if not values:
+        return Score(None, 0, "No activity was rated: at least 1 must be.")
+    return Score(rounded(Decimal(sum(values)) / len(values), instrument.places), len(values))
+
+
+def score_percent_of_answered(instrument: Instrument, answers: Answers) -> Score:
+    """The total as a percentage of the most the answered sections could add up to
+    (NDI, ODI): ``total / (5 x answered) x 100`` for sections scored 0-5. With every
+    section answered that is the published ``total x 2``; with some missing it equals
+    letting the mean of the answered ones stand in for each missing one."""
+    values = _answered(instrument, answers)
+    if refusal := _too_many_missing(instrument, values, "sections"):
+        return refusal
+    most = sum(
+        max(o.value for o in item.options)
+        for item in instrument.items
+        if answers.get(item.key) is not None
+    )
+    return Score(rounded(Decimal(sum(values)) * 100 / most, instrument.places), len(values))
+
+
+def score_prorated_sum(instrument: Instrument, answers: Answers) -> Score:
+    """The sum of the items (LEFS); with some missing (up to ``max_missing``), the mean
+    of the answered ones times the number of items."""
+    values = _answered(instrument, answers)
+    if refusal := _too_many_missing(instrument, values, "items"):
+        return refusal
+    total = Decimal(sum(values)) * len(instrument.items) / len(values)
+    return Score(rounded(total, instrument.places), len(values))
+
+
+def score_dash(instrument: Instrument, answers: Answers) -> Score:
+    """The (Quick)DASH disability/symptom score: ``((sum / n) - 1) x 25`` over the n
+    answered items scored 1-5, from 0 (no disability) to 100."""
+    values = _answered(instrument, answers)
+    if refusal := _too_many_missing(instrument, values, "items"):
+        return refusal
+    value = (Decimal(sum(values)) / len(values) - 1) * 25
+    return Score(rounded(value, instrument.places), len(values))
 
 
 NPRS_OPTIONS = tuple(
@@ -145,7 +212,255 @@ NPRS = Instrument(
     source="Farrar JT et al. Pain 2001;94:149-58 (MCID 2 points, or 30%).",
 )
 
-INSTRUMENTS: dict[str, Instrument] = {i.code: i for i in (NPRS,)}
+
+def _neutral(low: int, high: int) -> tuple[Option, ...]:
+    """Options labelled only by their number: a licensed instrument's own labels are
+    part of its wording, which the clinic loads."""
+    return tuple(Option(n, str(n)) for n in range(low, high + 1))
+
+
+def _licensed_items(keys: tuple[str, ...], low: int, high: int) -> tuple[Item, ...]:
+    return tuple(Item(key=key, text="", options=_neutral(low, high)) for key in keys)
+
+
+# The wording below was written for this app; it is not the published PSFS wording.
+PSFS_OPTIONS = tuple(
+    Option(n, label)
+    for n, label in [
+        (0, "0 (I can't do it at all)"),
+        *[(n, str(n)) for n in range(1, 10)],
+        (10, "10 (as well as before this problem)"),
+    ]
+)
+PSFS_TEXT = (
+    "Name an everyday activity that your problem makes hard for you, then say how "
+    "well you can do it today."
+)
+
+PSFS = Instrument(
+    code="psfs",
+    name="Patient-Specific Functional Scale",
+    abbreviation="PSFS",
+    purpose=(
+        "Function in activities the patient chooses (3 to 5), any region: each 0 "
+        "unable to 10 as before the problem; the score is their mean."
+    ),
+    items=tuple(
+        Item(
+            key=f"activity_{n}",
+            text=PSFS_TEXT if n == 1 else "Another activity that is hard for you (optional).",
+            options=PSFS_OPTIONS,
+            required=n == 1,
+            named=True,
+        )
+        for n in range(1, 6)
+    ),
+    score_min=Decimal(0),
+    score_max=Decimal(10),
+    unit="points",
+    higher_is_better=True,
+    mcid=Decimal(2),
+    scorer=score_mean,
+    licence=Licence.FREE,
+    licence_note=(
+        "Stratford P, Gill C, Westaway M, Binkley J (1995). Published in a journal, free "
+        "to use; the wording here is the app's own plain-language text."
+    ),
+    source=(
+        "Scoring: Stratford P et al. Physiother Can 1995;47:258-263 (mean of the rated "
+        "activities). MCID 2 points on the mean score: Horn KK et al. J Orthop Sports Phys "
+        "Ther 2012;42(1):30-42."
+    ),
+    max_missing=4,
+    places=1,
+)
+
+NDI = Instrument(
+    code="ndi",
+    name="Neck Disability Index",
+    abbreviation="NDI",
+    purpose="Disability from neck pain: 10 sections 0-5, as a percentage (0 none, 100 most).",
+    items=_licensed_items(
+        (
+            "pain_intensity",
+            "personal_care",
+            "lifting",
+            "reading",
+            "headaches",
+            "concentration",
+            "work",
+            "driving",
+            "sleeping",
+            "recreation",
+        ),
+        0,
+        5,
+    ),
+    score_min=Decimal(0),
+    score_max=Decimal(100),
+    unit="%",
+    higher_is_better=False,
+    mcid=Decimal(10),
+    scorer=score_percent_of_answered,
+    licence=Licence.LICENSED,
+    licence_note=(
+        "(c) Howard Vernon; distributed by Mapi Research Trust (ePROVIDE, "
+        "https://eprovide.mapi-trust.org/). Use in commercial software needs the "
+        "owner's permission: the app ships structure and scoring only."
+    ),
+    source=(
+        "Scoring: Vernon H, Mior S. J Manipulative Physiol Ther 1991;14:409-415 (sum x 2 "
+        "as a percentage). Missing sections (at most 2; the mean of the answered ones "
+        "stands in): Vernon H. J Manipulative Physiol Ther 2008;31:491-502. MCID 5 of 50 "
+        "points = 10 percentage points: Stratford PW et al. Physiother Can 1999;51:107-112 "
+        "(published estimates range 5-10 points, Vernon 2008)."
+    ),
+    max_missing=2,
+    places=1,
+)
+
+ODI = Instrument(
+    code="odi",
+    name="Oswestry Disability Index (v2.1a)",
+    abbreviation="ODI",
+    purpose=("Disability from low back pain: 10 sections 0-5, as a percentage (0 none, 100 most)."),
+    items=_licensed_items(
+        (
+            "pain_intensity",
+            "personal_care",
+            "lifting",
+            "walking",
+            "sitting",
+            "standing",
+            "sleeping",
+            "sex_life",
+            "social_life",
+            "travelling",
+        ),
+        0,
+        5,
+    ),
+    score_min=Decimal(0),
+    score_max=Decimal(100),
+    unit="%",
+    higher_is_better=False,
+    mcid=Decimal(10),
+    scorer=score_percent_of_answered,
+    licence=Licence.LICENSED,
+    licence_note=(
+        "(c) Jeremy Fairbank; distributed by Mapi Research Trust (ePROVIDE, "
+        "https://eprovide.mapi-trust.org/instruments/oswestry-disability-index). Use "
+        "needs a licence from Mapi: the app ships structure and scoring only."
+    ),
+    source=(
+        "Scoring: Fairbank JCT, Pynsent PB. Spine 2000;25:2940-2953 (total / (5 x "
+        "answered sections) x 100; a missed section is left out of both). At most 2 "
+        "missing is this app's limit. MCID 10 points: Ostelo RWJG et al. Spine "
+        "2008;33:90-94."
+    ),
+    max_missing=2,
+    places=1,
+)
+
+LEFS = Instrument(
+    code="lefs",
+    name="Lower Extremity Functional Scale",
+    abbreviation="LEFS",
+    purpose="Function of the leg (hip to foot): 20 activities 0-4, total 0-80 (80 no difficulty).",
+    items=_licensed_items(
+        (
+            "usual_work",
+            "hobbies",
+            "bath",
+            "walking_rooms",
+            "shoes_socks",
+            "squatting",
+            "lifting_floor",
+            "light_home",
+            "heavy_home",
+            "car",
+            "walking_2_blocks",
+            "walking_mile",
+            "stairs",
+            "standing_hour",
+            "sitting_hour",
+            "running_even",
+            "running_uneven",
+            "sharp_turns",
+            "hopping",
+            "rolling_bed",
+        ),
+        0,
+        4,
+    ),
+    score_min=Decimal(0),
+    score_max=Decimal(80),
+    unit="points",
+    higher_is_better=True,
+    mcid=Decimal(9),
+    scorer=score_prorated_sum,
+    licence=Licence.LICENSED,
+    licence_note=(
+        "Binkley JM et al. Phys Ther 1999;79:371-383, whose form is reprinted with the "
+        "permission of the American Physical Therapy Association (APTA). No free licence "
+        "for software was found, so the app treats it as licensed and ships structure "
+        "and scoring only."
+    ),
+    source=(
+        "Scoring: Binkley JM et al. Phys Ther 1999;79:371-383 (sum of 20 items, 0-80; "
+        "MCID 9 points). The paper gives no rule for missing items: this app prorates "
+        "(mean of the answered x 20) with at most 4 missing, rounded to a whole point."
+    ),
+    max_missing=4,
+    places=0,
+)
+
+QUICKDASH = Instrument(
+    code="quickdash",
+    name="QuickDASH (Disabilities of the Arm, Shoulder and Hand, short form)",
+    abbreviation="QuickDASH",
+    purpose="Disability and symptoms of the arm, shoulder or hand: 11 items 1-5, 0-100 (100 most).",
+    items=_licensed_items(
+        (
+            "open_jar",
+            "heavy_chores",
+            "carry_bag",
+            "wash_back",
+            "knife",
+            "recreation_force",
+            "social_activities",
+            "work_limited",
+            "arm_pain",
+            "tingling",
+            "sleeping",
+        ),
+        1,
+        5,
+    ),
+    score_min=Decimal(0),
+    score_max=Decimal(100),
+    unit="points",
+    higher_is_better=False,
+    mcid=Decimal("15.91"),
+    scorer=score_dash,
+    licence=Licence.LICENSED,
+    licence_note=(
+        "(c) Institute for Work & Health (IWH). Free for non-commercial clinical use; "
+        "use in commercial software needs a paid IWH licence (Category B, "
+        "https://dash.iwh.on.ca/licences): the app ships structure and scoring only."
+    ),
+    source=(
+        "Scoring: IWH QuickDASH scoring instructions; Beaton DE et al. J Bone Joint Surg "
+        "Am 2005;87:1038-1046 (((sum / n) - 1) x 25, at least 10 of 11 items answered). "
+        "MCID 15.91 points: Franchignoni F et al. J Orthop Sports Phys Ther "
+        "2014;44(1):30-39."
+    ),
+    max_missing=1,
+    places=2,
+)
+
+
+INSTRUMENTS: dict[str, Instrument] = {i.code: i for i in (NPRS, PSFS, NDI, ODI, LEFS, QUICKDASH)}
 
 
 def get(code: str) -> Instrument:

@@ -141,6 +141,8 @@ ADMIN_PAGES = {
     "staff-access",
     "sessions:message-health",
     "sessions:online-settings",
+    "sessions:outcome-instruments",
+    "sessions:outcome-wording",
 }
 PATIENT_PAGES = {
     "intake:patient-detail",
@@ -533,6 +535,8 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         ("/screening/rules/", "screening rules (admin)"),
         ("/online/settings/", "online booking settings"),
         ("/online/pending/", "online bookings awaiting approval (admin, none)"),
+        ("/outcomes/instruments/", "outcome measures: instruments"),
+        ("/outcomes/instruments/ndi/wording/", "outcome measures: NDI wording"),
     ]:
         page.goto(clinic.url + path)
         audit.check(page, label)
@@ -540,6 +544,10 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
     page.get_by_label("Book up to (days ahead)").fill("0")
     refuse(page, "Save the settings")
     audit.check_refused(page, "online booking settings, refused")
+    page.goto(clinic.url + "/outcomes/instruments/ndi/wording/")
+    page.get_by_label("Licence reference").fill("Mapi licence (a11y test)")
+    refuse(page, "Save the wording")
+    audit.check_refused(page, "NDI wording, refused")
     page.context.close()
     audit.assert_clean(ADMIN_PAGES)
 

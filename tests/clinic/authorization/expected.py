@@ -160,6 +160,9 @@ EXPECTED: dict[str, tuple] = {
     "sessions:online-details":      (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:online-check-email":  (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:online-confirm":      (OK,       BAD_LINK, OK,        OK,        OK),
+    # Outcome measures: the clinic admin's instruments and licensed wording.
+    "sessions:outcome-instruments": (LOGIN,   LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:outcome-wording":     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

@@ -209,6 +209,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
         "location_pk": w.online_location.pk,
         "type_pk": w.online_type.pk,
     },
+    "sessions:outcome-instruments": no_args,
+    "sessions:outcome-wording": lambda w: {"code": "ndi"},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
