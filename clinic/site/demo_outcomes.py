@@ -98,16 +98,17 @@ def seed_outcomes(*, users: dict, location: Location) -> int:
             created += _answered(
                 ravi, course, appointment, "nprs", {"pain": NPRS_BEFORE[number]}, answered
             )
-            psfs = {f"activity_{i}": v for i, v in enumerate(PSFS_BEFORE[number], start=1)}
+            psfs: dict[str, int | str] = {
+                f"activity_{i}": v for i, v in enumerate(PSFS_BEFORE[number], start=1)
+            }
             psfs |= {f"activity_{i}_name": name for i, name in enumerate(PSFS_ACTIVITIES, start=1)}
-            if "psfs" in instruments.INSTRUMENTS:
-                created += _answered(ravi, course, appointment, "psfs", psfs, answered)
+            created += _answered(ravi, course, appointment, "psfs", psfs, answered)
     return created
 
 
 def _answered(patient, course, appointment, code: str, answers: dict, at: datetime) -> int:
     instrument = instruments.get(code)
-    score = instrument.score({k: v for k, v in answers.items() if not k.endswith("_name")})
+    score = instrument.score({k: v for k, v in answers.items() if isinstance(v, int)})
     Questionnaire.objects.create(
         patient=patient,
         instrument=code,
