@@ -11,6 +11,7 @@ from sessions.charting import views as chart_views
 from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
+from sessions.outcomes import report_pages
 
 app_name = "sessions"
 
@@ -93,6 +94,19 @@ urlpatterns = [
     ),
     path("r/<str:token>/", receipts.receipt_link_page, name="receipt-link"),
     path("r/<str:token>/receipt.pdf", receipts.receipt_link_pdf, name="receipt-link-pdf"),
+    # Outcome measures: trends and reports
+    path("patients/<id:patient_pk>/outcomes/", report_pages.trends, name="outcome-trends"),
+    path(
+        "patients/<id:patient_pk>/progress-reports/new/",
+        report_pages.report_new,
+        name="progress-report-new",
+    ),
+    path("progress-reports/<id:pk>/", report_pages.report_page, name="progress-report"),
+    path(
+        "progress-reports/<id:pk>/report.pdf",
+        report_pages.report_pdf_view,
+        name="progress-report-pdf",
+    ),
     # Online booking by patients, the wait list, approvals (sessions/online/urls.py).
     *online_urls.urlpatterns,
 ]
