@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions.booking.models import Course
+from sessions.outcomes.charts import describe, number
 from sessions.outcomes.models import ProgressReport
 from sessions.outcomes.selectors import Dose, Measure, course_trends
 
@@ -115,3 +116,24 @@ def report_view(report: ProgressReport) -> ReportView:
         measures=[Measure.from_dict(m) for m in c["measures"]],
         doses=[Dose.from_dict(d) for d in c["doses"]],
     )
+
+
+def report_text(report: ProgressReport) -> str:
+    """The frozen content of ``report`` as plain lines (the patient's record export):
+    each measure's verdict and scores, then the needling by visit."""
+    view = report_view(report)
+    lines = [f"{view.visits} visit{'s' if view.visits != 1 else ''} charted."]
+    for m in view.measures:
+        lines.append(describe(m))
+        lines += [
+            f"  {p.day:%Y-%m-%d}{f' (visit {p.visit_number})' if p.visit_number else ''}: "
+            f"{number(p.score)} {m.unit}"
+            for p in m.points
+        ]
+    for d in view.doses:
+        roots = ", ".join(d.roots) or "no spinal level"
+        lines.append(
+            f"Visit {d.visit_number} ({d.day:%Y-%m-%d}): {d.sites} sites, "
+            f"{d.insertions} insertions, {roots}."
+        )
+    return "\n".join(lines)
