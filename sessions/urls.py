@@ -12,6 +12,7 @@ from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
 from sessions.outcomes import admin_views as outcome_admin
+from sessions.outcomes import report_pages
 
 app_name = "sessions"
 
@@ -102,6 +103,19 @@ urlpatterns = [
         name="outcome-wording",
     ),
     # End of outcome measures: instruments.
+    # Outcome measures: trends and reports
+    path("patients/<id:patient_pk>/outcomes/", report_pages.trends, name="outcome-trends"),
+    path(
+        "patients/<id:patient_pk>/progress-reports/new/",
+        report_pages.report_new,
+        name="progress-report-new",
+    ),
+    path("progress-reports/<id:pk>/", report_pages.report_page, name="progress-report"),
+    path(
+        "progress-reports/<id:pk>/report.pdf",
+        report_pages.report_pdf_view,
+        name="progress-report-pdf",
+    ),
     # Online booking by patients, the wait list, approvals (sessions/online/urls.py).
     *online_urls.urlpatterns,
 ]

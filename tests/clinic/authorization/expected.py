@@ -93,6 +93,10 @@ EXPECTED: dict[str, tuple] = {
     "sessions:visit-print":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:links-revoke":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:timeline":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:outcome-trends":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:progress-report-new": (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:progress-report":     (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:progress-report-pdf": (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:adverse-events":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     # Follow-ups: another physiotherapist's alert.
     "sessions:alert":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
