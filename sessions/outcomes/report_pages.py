@@ -22,8 +22,17 @@ from sessions.outcomes.pdf import report_pdf
 from sessions.outcomes.selectors import CourseTrend, Measure, course_trends
 
 
+class CourseField(forms.ModelChoiceField):
+    """A course, named by its dates."""
+
+    def label_from_instance(self, obj: Course) -> str:
+        return f"From {obj.started_on:%Y-%m-%d}" + (
+            f" to {obj.closed_on:%Y-%m-%d}" if obj.closed_on else " (open)"
+        )
+
+
 class ReportForm(forms.Form):
-    course = forms.ModelChoiceField(queryset=Course.objects.none(), empty_label=None)
+    course = CourseField(queryset=Course.objects.none(), empty_label=None)
     recipient = forms.CharField(
         max_length=200,
         help_text="The payer or referring physician it is for, e.g. “Dr A. Moreau”.",
@@ -34,12 +43,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
-        course = cast(forms.ModelChoiceField, self.fields["course"])
-        course.queryset = Course.objects.filter(patient=patient)
-        course.label_from_instance = lambda c: (
-            f"From {c.started_on:%Y-%m-%d}"
-            + (f" to {c.closed_on:%Y-%m-%d}" if c.closed_on else " (open)")
-        )
+        cast(CourseField, self.fields["course"]).queryset = Course.objects.filter(patient=patient)
 
 
 def charted(trend: CourseTrend) -> list[dict]:
