@@ -151,3 +151,14 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"Progress report for {self.patient} ({self.signed_at:%Y-%m-%d})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Saved once, when signed. Raises ReportIsSigned for a report already saved:
+        a change is a new report."""
+        if self.pk is not None and ProgressReport.objects.filter(pk=self.pk).exists():
+            raise ReportIsSigned("A signed progress report cannot be changed; sign a new one.")
+        super().save(*args, **kwargs)
+
+
+class ReportIsSigned(Exception):
+    pass

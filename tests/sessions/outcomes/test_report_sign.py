@@ -151,3 +151,15 @@ def test_signing_is_refused_to_non_clinicians(request, client_for, trend_world, 
     )
     assert response.status_code == 403
     assert not ProgressReport.objects.exists()
+
+
+def test_a_signed_report_cannot_be_saved_again(physio, trend_world):
+    from sessions.outcomes.models import ReportIsSigned
+
+    patient, made = trend_world
+    report = sign(patient, made, physio)
+    report.comment = "changed afterwards"
+    with pytest.raises(ReportIsSigned):
+        report.save()
+    report.refresh_from_db()
+    assert report.comment == "Good progress."
