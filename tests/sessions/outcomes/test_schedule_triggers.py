@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import IntegrityError
-from django.urls import reverse
 
 from clinic.models import AuditEvent
 from sessions.followups import dispatch
