@@ -38,6 +38,7 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.outcomes.models import Questionnaire
 from tests.clinic.export_record import SECRETS, build_full_record
 
 
@@ -117,6 +118,7 @@ def _rows(data: dict) -> dict:
         EmailCheck: data["online_holds"][0]["email_checks"] + data["email_sign_ins"],
         WaitListEntry: data["wait_list"],
         WaitListOffer: data["wait_list"][0]["offers"],
+        Questionnaire: data["questionnaires"],
     }
 
 
@@ -233,5 +235,6 @@ def test_the_export_query_count_does_not_grow_with_the_record(full_record):
     assert len(export.patient_export(full_record)["visits"]) == 4
     assert _export_queries(full_record) == one_visit
     # 14, plus online booking's six (call-backs, wait list and offers, holds and their
-    # email checks, sign-ins) and one each for SMS consent events and message links.
-    assert one_visit <= 23
+    # email checks, sign-ins), one each for SMS consent events and message links, and
+    # one for questionnaires.
+    assert one_visit <= 24
