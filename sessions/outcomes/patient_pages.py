@@ -79,5 +79,7 @@ def _page(
             "form": form,
             "token": token,
             "tablet": questionnaire.trigger == Questionnaire.Trigger.TABLET,
+            # The first question in error takes the focus (its first answer).
+            "first_error": next((key for key in form.fields if key in form.errors), ""),
         },
     )
