@@ -110,6 +110,20 @@ def questionnaire_status(questionnaire: Questionnaire, now: datetime) -> str:
     return Status.STARTED if questionnaire.started_at else Status.SENT
 
 
+def appointment_states(appointment: Appointment, now: datetime) -> list[dict]:
+    """The visit's questionnaires as {"name": abbreviation, "status": words}, never
+    answers or scores: what every role sees on the appointment page. One query."""
+    return [
+        {
+            "name": getattr(
+                instruments.INSTRUMENTS.get(q.instrument), "abbreviation", q.instrument
+            ),
+            "status": STATUS_WORDS[questionnaire_status(q, now)],
+        }
+        for q in appointment.questionnaires.defer("answers").order_by("created_at", "id")
+    ]
+
+
 def is_open(questionnaire: Questionnaire, now: datetime) -> bool:
     """Whether it still takes answers at ``now`` (up to, not at, ``expires_at``)."""
     return questionnaire_status(questionnaire, now) in (Status.SENT, Status.STARTED)

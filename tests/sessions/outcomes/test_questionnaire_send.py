@@ -15,7 +15,7 @@ from clinic.models import AuditEvent
 from sessions.outcomes import instruments, services
 from sessions.outcomes.instruments import NPRS, Licence
 from sessions.outcomes.models import Questionnaire
-from tests.factories import PatientFactory
+from tests.factories import AppointmentFactory, PatientFactory
 from tests.sessions.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +150,30 @@ class TestPatientPage:
         with CaptureQueriesContext(connection) as many:
             client.get(url)
         assert len(many) == len(few)
+
+
+class TestAppointmentPage:
+    def test_front_desk_sees_the_visits_questionnaire_done_never_the_answers(
+        self, front_desk, client_for
+    ):
+        appointment = AppointmentFactory(patient=PatientFactory(email="v@example.com"))
+        q = services.questionnaire_create(
+            patient=appointment.patient,
+            instrument="nprs",
+            by=None,
+            trigger="visit",
+            appointment=appointment,
+            now=NOW,
+        )
+        page = client_for(front_desk).get(
+            reverse("sessions:appointment-detail", args=[appointment.pk])
+        )
+        assert "NPRS: Sent, not opened" in page.content.decode()
+        services.questionnaire_save(questionnaire=q, answers={"pain": 9}, now=NOW)
+        services.questionnaire_submit(questionnaire=q, now=NOW)
+        page = client_for(front_desk).get(
+            reverse("sessions:appointment-detail", args=[appointment.pk])
+        )
+        html = page.content.decode()
+        section = html.split('data-testid="visit-questionnaires"')[1].split("</section>")[0]
+        assert "NPRS: Done" in section and "9" not in section
