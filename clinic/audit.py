@@ -109,6 +109,10 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:visit-print": _VISIT,
     "sessions:links-revoke": _VISIT,
     "sessions:timeline": _PATIENT,
+    "sessions:outcome-trends": _PATIENT,
+    "sessions:progress-report-new": _PATIENT,
+    "sessions:progress-report": ("treatment_sessions.ProgressReport", "patient"),
+    "sessions:progress-report-pdf": ("treatment_sessions.ProgressReport", "patient"),
     "sessions:alert": ("treatment_sessions.Alert", "visit__appointment__patient"),
     "sessions:call-done": ("treatment_sessions.CallTask", "patient"),
     # Receipts.

@@ -11,7 +11,9 @@ from sessions.charting import views as chart_views
 from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
+from sessions.outcomes import admin_views as outcome_admin
 from sessions.outcomes import patient_pages as outcome_patient_pages
+from sessions.outcomes import report_pages
 from sessions.outcomes import staff_pages as outcome_staff_pages
 
 app_name = "sessions"
@@ -110,6 +112,27 @@ urlpatterns = [
     path("outcomes/schedules/", outcome_staff_pages.schedule_list, name="schedule-list"),
     path("outcomes/schedules/new/", outcome_staff_pages.schedule_edit, name="schedule-new"),
     path("outcomes/schedules/<id:pk>/", outcome_staff_pages.schedule_edit, name="schedule-edit"),
+    # Outcome measures: instruments (the clinic admin's list and licensed wording).
+    path("outcomes/instruments/", outcome_admin.instrument_list, name="outcome-instruments"),
+    path(
+        "outcomes/instruments/<slug:code>/wording/",
+        outcome_admin.wording_edit,
+        name="outcome-wording",
+    ),
+    # End of outcome measures: instruments.
+    # Outcome measures: trends and reports
+    path("patients/<id:patient_pk>/outcomes/", report_pages.trends, name="outcome-trends"),
+    path(
+        "patients/<id:patient_pk>/progress-reports/new/",
+        report_pages.report_new,
+        name="progress-report-new",
+    ),
+    path("progress-reports/<id:pk>/", report_pages.report_page, name="progress-report"),
+    path(
+        "progress-reports/<id:pk>/report.pdf",
+        report_pages.report_pdf_view,
+        name="progress-report-pdf",
+    ),
     # Online booking by patients, the wait list, approvals (sessions/online/urls.py).
     *online_urls.urlpatterns,
 ]

@@ -56,6 +56,7 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.outcomes.reports import report_text
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -398,6 +399,15 @@ RECORD: dict[type[Model], Part] = {
         fields=("status", "offered_at", "expires_at", "answered_at"),
         shown_as={"hold": "slot_start"},
         left_out={"id": ROW_ID, "entry": NESTED, "nonce": NONCE},
+    ),  # The signed report as it was sent: its frozen content written out as text.
+    ProgressReport: Part(
+        fields=("recipient", "comment", "signed_at"),
+        shown_as={"author": "signed_by", "course": "course_started_on", "content": "report"},
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "nonce": "internal: the report's unique signing token",
+        },
     ),
     # Outcome measures: the questionnaires sent, with the patient's answers and scores.
     Questionnaire: Part(
@@ -430,8 +440,6 @@ RECORD: dict[type[Model], Part] = {
 
 # Models that point at a patient but are not part of the patient's record.
 NOT_RECORD: dict[type[Model], str] = {
-    # Outcome measures (issue 19) join the export with their screens, being built now.
-    ProgressReport: "outcome measures: exported with the outcome screens (issue 19, in progress)",
     AuditEvent: (
         "the clinic's log of who read or changed the record, not the record itself; "
         "append-only and hash-chained, reviewed by clinic admins"
@@ -685,6 +693,17 @@ def patient_export(patient: Patient) -> dict:
             for r in SmsReply.objects.filter(patient=patient)
             .select_related("appointment")
             .order_by("received_at", "id")
+        ],
+        "progress_reports": [
+            {
+                **_fields(r),
+                "signed_by": _name(r.author),
+                "course_started_on": _value(r.course.started_on) if r.course else None,
+                "report": report_text(r),
+            }
+            for r in patient.progress_reports.select_related("author", "course").order_by(
+                "signed_at", "id"
+            )
         ],
         "wait_list": [_wait_list_entry(e) for e in wait_list],
         "online_holds": [_hold(h) for h in holds.distinct()],

@@ -33,6 +33,7 @@ from sessions.models import (
     Course,
     EmailCheck,
     NeedlingSite,
+    ProgressReport,
     ScheduledMessage,
     SlotHold,
     SmsDelivery,
@@ -73,6 +74,7 @@ CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (Appointment, "self_service_link"): ("Self-service link", VisitLink),
     (SlotHold, "email_checks"): ("Email confirmations", EmailCheck),
     (WaitListEntry, "offers"): ("Times offered", WaitListOffer),
+    (None, "progress_reports"): ("Progress reports", ProgressReport),
 }
 
 # Intake JSON fields shown as questions and answers.

@@ -23,6 +23,7 @@ from sessions.charting.forms import (
 )
 from sessions.charting.hard_stops import Problem, needling_blockers, unacknowledged
 from sessions.charting.models import NeedlingSite, Visit
+from sessions.outcomes.report_pages import chart_header_measures
 
 
 def chart_url(visit: Visit, anchor: str = "") -> str:
@@ -158,6 +159,7 @@ def render_chart(
         "read_only_reason": refusal[0] if refusal else read_only_reason(visit, request.user),
         "typed": refusal[1] if refusal else [],
         "saved_meanwhile": saved_meanwhile or [],
+        "outcome_measures": chart_header_measures(request, visit.patient, appointment.course),
     }
     if visit.is_signed:  # read-only, with what came after signing
         context |= {

@@ -41,6 +41,7 @@ from sessions.charting.refusals import (
     visit_or_404,
 )
 from sessions.followups.models import ScheduledMessage
+from sessions.outcomes.report_pages import timeline_measures
 
 
 @require_roles(*CLINICAL)
@@ -368,7 +369,12 @@ def timeline(request, patient_pk: int):
     return render(
         request,
         "sessions/timeline.html",
-        {"patient": patient, "visits": visits, "chart": selectors.nprs_chart(visits)},
+        {
+            "patient": patient,
+            "visits": visits,
+            "chart": selectors.nprs_chart(visits),
+            "outcome_measures": timeline_measures(request, patient),
+        },
     )
 
 

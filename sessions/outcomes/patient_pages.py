@@ -36,6 +36,8 @@ def questionnaire_page(request: HttpRequest, token: str) -> HttpResponse:
     if status != services.Status.SENT and status != services.Status.STARTED:
         return links.refuse(request)
     instrument = instruments.get(questionnaire.instrument)
+    if not services.can_send(instrument):  # its licensed wording was taken away since
+        return links.refuse(request)
     if request.method != "POST":
         audit.record(request, audit.Action.VIEW, obj=questionnaire, actor_role="patient")
         form = QuestionnaireForm(initial=questionnaire.answers, instrument=instrument)

@@ -28,8 +28,8 @@ from clinic.types import StaffUser
 from intake.models import Patient
 from sessions.booking.models import Appointment, Course
 from sessions.booking.selectors import course_active
-from sessions.outcomes import instruments
-from sessions.outcomes.instruments import Instrument, Licence
+from sessions.outcomes import instruments, wording
+from sessions.outcomes.instruments import Instrument
 from sessions.outcomes.links import questionnaire_link
 from sessions.outcomes.models import OutcomeSchedule, Questionnaire
 
@@ -53,25 +53,24 @@ class AskedItem:
 
 
 def asked_items(instrument: Instrument) -> list[AskedItem]:
-    """The instrument's questions with the wording the patient reads. The one place
-    that chooses wording: a licensed instrument's will come from the clinic's loaded
-    wording (``wording.wording_for``)."""
+    """The instrument's questions with the wording the patient reads: the app's own for
+    a free instrument, the clinic's loaded wording for a licensed one
+    (``wording.wording_for``). Raises ``wording.WordingMissing`` when there is none."""
     return [
         AskedItem(
-            key=item.key,
-            text=item.text,
-            options=tuple((o.value, o.label) for o in item.options),
-            required=item.required,
-            named=item.named,
+            key=worded.item.key,
+            text=worded.text,
+            options=tuple(worded.options),
+            required=worded.item.required,
+            named=worded.item.named,
         )
-        for item in instrument.items
+        for worded in wording.wording_for(instrument)
     ]
 
 
 def can_send(instrument: Instrument) -> bool:
-    """Whether the clinic may send it: its wording ships with the app (a licensed one
-    waits for the clinic's loaded wording)."""
-    return instrument.licence == Licence.FREE
+    """Whether the clinic may send it: free, or its licensed wording is loaded."""
+    return wording.can_send(instrument)
 
 
 def sendable_choices() -> list[tuple[str, str]]:

@@ -37,7 +37,8 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
-from sessions.outcomes.models import Questionnaire
+from sessions.outcomes.models import ProgressReport, Questionnaire
+from sessions.outcomes.reports import report_sign
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
 TZ = ZoneInfo("America/Edmonton")
@@ -56,6 +57,7 @@ SECRETS = {
     "offer": "offer-nonce-0123456789abcdef",
     "messages": "messages-nonce-0123456789abcdef",
     "questionnaire": "questionnaire-nonce-0123456789abcdef",
+    "progress_report": "progress-report-nonce-0123456789abcdef",
 }
 
 
@@ -174,6 +176,15 @@ def build_full_record() -> Patient:
         status=Visit.Status.SIGNED, signed_at=START + timedelta(minutes=40)
     )
     Addendum.objects.create(visit=visit, author=physio, reason="typo", text="Left, not right.")
+    report = report_sign(
+        patient=patient,
+        course=course,
+        author=physio,
+        recipient="Dr A. Moreau",
+        comment="Back at work.",
+        now=START + timedelta(days=1),
+    )
+    ProgressReport.objects.filter(pk=report.pk).update(nonce=SECRETS["progress_report"])
     checkin = ScheduledMessage.objects.create(
         key=f"checkin:{visit.pk}:24h",
         kind=ScheduledMessage.Kind.CHECKIN,

@@ -29,6 +29,7 @@ from sessions.models import (
     Course,
     EmailCheck,
     NeedlingSite,
+    ProgressReport,
     ScheduledMessage,
     SlotHold,
     SmsDelivery,
@@ -119,6 +120,7 @@ def _rows(data: dict) -> dict:
         WaitListEntry: data["wait_list"],
         WaitListOffer: data["wait_list"][0]["offers"],
         Questionnaire: data["questionnaires"],
+        ProgressReport: data["progress_reports"],
     }
 
 
@@ -236,5 +238,5 @@ def test_the_export_query_count_does_not_grow_with_the_record(full_record):
     assert _export_queries(full_record) == one_visit
     # 14, plus online booking's six (call-backs, wait list and offers, holds and their
     # email checks, sign-ins), one each for SMS consent events and message links, and
-    # one for questionnaires.
-    assert one_visit <= 24
+    # one each for questionnaires and progress reports.
+    assert one_visit <= 25

@@ -62,6 +62,7 @@ NOT_PAGES = {
     "sessions:receipt-links-revoke": "POST only; redirects to the receipt",
     "sessions:receipt-link-pdf": "a PDF file",
     "sessions:statement-pdf": "a PDF",
+    "sessions:progress-report-pdf": "a PDF",
     "sessions:invoice-pay": "POST only; a refusal is the invoice page, checked",
     "sessions:invoice-void": "POST only; a refusal is the invoice page, checked",
     "sessions:credit-note-add": "POST only; a refusal is the invoice page, checked",
@@ -117,6 +118,9 @@ PHYSIO_PAGES = {
     "sessions:chart",
     "sessions:site-edit",
     "sessions:timeline",
+    "sessions:outcome-trends",
+    "sessions:progress-report-new",
+    "sessions:progress-report",
     "sessions:visit-print",
     "sessions:adverse-events",
     "sessions:alert",
@@ -146,6 +150,8 @@ ADMIN_PAGES = {
     "sessions:schedule-list",
     "sessions:schedule-new",
     "sessions:schedule-edit",
+    "sessions:outcome-instruments",
+    "sessions:outcome-wording",
 }
 PATIENT_PAGES = {
     "intake:patient-detail",
@@ -418,6 +424,17 @@ def test_physio_pages(browser: Browser, clinic, audit: Audit):
     ]:
         page.goto(url + path)
         audit.check(page, label)
+    # Outcome trends and a progress report: refused without a recipient, then signed.
+    page.goto(f"{url}/patients/{clinic.aisha.pk}/outcomes/")
+    audit.check(page, "outcome trends")
+    page.goto(f"{url}/patients/{clinic.aisha.pk}/progress-reports/new/")
+    audit.check(page, "progress report form")
+    refuse(page, "Sign the report")
+    audit.check_refused(page, "progress report, no recipient")
+    page.get_by_label("Recipient").fill("Dr A. Moreau")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the report").click()
+    audit.check(page, "progress report")
     page.goto(f"{url}/calendar/feed/")
     with page.expect_navigation():
         page.get_by_role("button", name="Create my calendar address").click()
@@ -539,6 +556,8 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         ("/screening/rules/", "screening rules (admin)"),
         ("/online/settings/", "online booking settings"),
         ("/online/pending/", "online bookings awaiting approval (admin, none)"),
+        ("/outcomes/instruments/", "outcome measures: instruments"),
+        ("/outcomes/instruments/ndi/wording/", "outcome measures: NDI wording"),
     ]:
         page.goto(clinic.url + path)
         audit.check(page, label)
@@ -558,6 +577,10 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
     with page.expect_navigation():
         page.get_by_role("link", name=re.compile("^Change")).first.click()
     audit.check(page, "questionnaire schedule, change")
+    page.goto(clinic.url + "/outcomes/instruments/ndi/wording/")
+    page.get_by_label("Licence reference").fill("Mapi licence (a11y test)")
+    refuse(page, "Save the wording")
+    audit.check_refused(page, "NDI wording, refused")
     page.context.close()
     audit.assert_clean(ADMIN_PAGES)
 

@@ -13,6 +13,7 @@ from clinic import clock
 from clinic.roles import Role
 from clinic.site.demo_billing import seed_billing
 from clinic.site.demo_online import seed_online
+from clinic.site.demo_outcomes import seed_outcomes
 from intake import services as intake_services
 from intake.models import Channel, Patient, SmsConsent, SmsConsentEvent
 from sessions.booking.services import course_open_or_get
@@ -190,6 +191,7 @@ class Command(BaseCommand):
         kensington = Location.objects.get(name=DEMO_LOCATIONS[0][0])
         cochrane = Location.objects.get(name=DEMO_LOCATIONS[1][0])
         created += seed_online(users=staff, locations=[kensington, cochrane])
+        created += seed_outcomes(users=staff, location=kensington)
         self.stdout.write(f"Demo data ready ({created} new records).")
 
     def seed_appointments(self, physio, location) -> int:

@@ -93,6 +93,10 @@ EXPECTED: dict[str, tuple] = {
     "sessions:visit-print":         (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:links-revoke":        (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:timeline":            (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:outcome-trends":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:progress-report-new": (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:progress-report":     (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:progress-report-pdf": (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:adverse-events":      (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     # Follow-ups: another physiotherapist's alert.
     "sessions:alert":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
@@ -168,6 +172,9 @@ EXPECTED: dict[str, tuple] = {
     "sessions:online-details":      (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:online-check-email":  (OK,       BAD_LINK, OK,        OK,        OK),
     "sessions:online-confirm":      (OK,       BAD_LINK, OK,        OK,        OK),
+    # Outcome measures: the clinic admin's instruments and licensed wording.
+    "sessions:outcome-instruments": (LOGIN,   LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:outcome-wording":     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

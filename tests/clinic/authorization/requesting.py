@@ -19,6 +19,8 @@ from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
 from sessions.online import signin, waitlist
 from sessions.outcomes.links import QUESTIONNAIRE_PURPOSE
+from sessions.outcomes.models import ProgressReport
+from sessions.outcomes.reports import report_sign
 from tests.clinic.authorization.expected import (
     ADMIN_SITE,
     ADMIN_SITE_URLS,
@@ -37,6 +39,15 @@ FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 def no_args(w: World) -> dict:
     return {}
+
+
+def progress_report(w: World) -> ProgressReport:
+    """A's signed progress report (written the first time a URL needs it)."""
+    found = ProgressReport.objects.filter(patient=w.patient).first()
+    if found is not None:
+        return found
+    course = w.appointment.course
+    return report_sign(patient=w.patient, course=course, author=w.author, recipient="Dr Payer")
 
 
 # Patient links: (purpose, patient A's object, patient B's object, other URL kwargs).
@@ -174,6 +185,10 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:visit-print": lambda w: {"pk": w.visit.pk},
     "sessions:links-revoke": lambda w: {"pk": w.signed_visit.pk},
     "sessions:timeline": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:outcome-trends": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:progress-report-new": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:progress-report": lambda w: {"pk": progress_report(w).pk},
+    "sessions:progress-report-pdf": lambda w: {"pk": progress_report(w).pk},
     "sessions:adverse-events": no_args,
     "sessions:alert": lambda w: {"pk": w.alert.pk},
     "sessions:call-done": lambda w: {"pk": w.call.pk},
@@ -223,6 +238,8 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:schedule-list": no_args,
     "sessions:schedule-new": no_args,
     "sessions:schedule-edit": lambda w: {"pk": w.outcome_schedule.pk},
+    "sessions:outcome-instruments": no_args,
+    "sessions:outcome-wording": lambda w: {"code": "ndi"},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
