@@ -142,6 +142,10 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     # Online booking: approving or declining a patient's online booking.
     "sessions:appointment-approve": _APPOINTMENT,
     "sessions:appointment-decline": _APPOINTMENT,
+    # Outcome measures: questionnaires sent from the patient's page, and schedules.
+    "sessions:questionnaire-send": _PATIENT,
+    "sessions:questionnaire-tablet": _PATIENT,
+    "sessions:schedule-edit": ("treatment_sessions.OutcomeSchedule", ""),
     # Online booking's public pages name a location (and a type): no patient's record,
     # and being public they are never refused by the middleware.
     "sessions:online-services": ("treatment_sessions.Location", ""),

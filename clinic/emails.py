@@ -98,11 +98,14 @@ def reminder(
     connection: BaseEmailBackend | None = None,
     manage_link: str = "",
     preferences_link: str = "",
+    questionnaire_links: list[str] | None = None,
 ) -> None:
     """``day`` names the visit's day as seen when the reminder leaves ("today", "tomorrow",
     "on Tuesday 24 November"); ``manage_link`` as for ``appointment_confirmation``;
-    ``preferences_link`` as for ``checkin``."""
+    ``preferences_link`` as for ``checkin``; ``questionnaire_links``: the questionnaires
+    to fill in before the visit (named by their link only)."""
     context = {
+        "questionnaire_links": questionnaire_links or [],
         "preferences_link": preferences_link,
         "first_name": first_name,
         "start": start,
@@ -111,6 +114,12 @@ def reminder(
         "manage_link": manage_link,
     }
     _send("reminder", to, context, connection)
+
+
+def questionnaire(*, to: str, first_name: str, link: str, expires_on: date) -> None:
+    """A questionnaire to fill in behind ``link`` (good until ``expires_on``): the mail
+    names the clinic only, never the questionnaire's subject."""
+    _send("questionnaire", to, {"first_name": first_name, "link": link, "expires_on": expires_on})
 
 
 def checkin_alert(*, to: str, link: str) -> None:

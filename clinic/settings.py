@@ -442,6 +442,8 @@ REMINDER_SKIP_WITHIN_MINUTES = envint("REMINDER_SKIP_WITHIN_MINUTES", 30, minimu
 AFTERCARE_LINK_DAYS = envint("AFTERCARE_LINK_DAYS", 30, minimum=1)
 # A receipt emailed to the patient, from when it was sent (the PDF they keep is lasting).
 RECEIPT_LINK_DAYS = envint("RECEIPT_LINK_DAYS", 30, minimum=1)
+# An outcome-measure questionnaire's link (/q/<token>/), from when it is sent.
+OUTCOME_LINK_DAYS = envint("OUTCOME_LINK_DAYS", 14, minimum=1)
 CALENDAR_FEED_DAYS = envint("CALENDAR_FEED_DAYS", 365, minimum=1)
 # The message-preferences link a reminder or check-in carries (intake.services
 # .preferences_link), from when it was made.

@@ -12,7 +12,9 @@ from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
 from sessions.outcomes import admin_views as outcome_admin
+from sessions.outcomes import patient_pages as outcome_patient_pages
 from sessions.outcomes import report_pages
+from sessions.outcomes import staff_pages as outcome_staff_pages
 
 app_name = "sessions"
 
@@ -95,6 +97,21 @@ urlpatterns = [
     ),
     path("r/<str:token>/", receipts.receipt_link_page, name="receipt-link"),
     path("r/<str:token>/receipt.pdf", receipts.receipt_link_pdf, name="receipt-link-pdf"),
+    # Outcome measures: questionnaires
+    path("q/<str:token>/", outcome_patient_pages.questionnaire_page, name="questionnaire"),
+    path(
+        "patients/<id:patient_pk>/questionnaires/send/",
+        outcome_staff_pages.questionnaire_send,
+        name="questionnaire-send",
+    ),
+    path(
+        "patients/<id:patient_pk>/questionnaires/tablet/",
+        outcome_staff_pages.questionnaire_tablet,
+        name="questionnaire-tablet",
+    ),
+    path("outcomes/schedules/", outcome_staff_pages.schedule_list, name="schedule-list"),
+    path("outcomes/schedules/new/", outcome_staff_pages.schedule_edit, name="schedule-new"),
+    path("outcomes/schedules/<id:pk>/", outcome_staff_pages.schedule_edit, name="schedule-edit"),
     # Outcome measures: instruments (the clinic admin's list and licensed wording).
     path("outcomes/instruments/", outcome_admin.instrument_list, name="outcome-instruments"),
     path(

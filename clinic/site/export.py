@@ -409,15 +409,37 @@ RECORD: dict[type[Model], Part] = {
             "nonce": "internal: the report's unique signing token",
         },
     ),
+    # Outcome measures: the questionnaires sent, with the patient's answers and scores.
+    Questionnaire: Part(
+        fields=(
+            "instrument",
+            "trigger",
+            "created_at",
+            "expires_at",
+            "answers",
+            "started_at",
+            "completed_at",
+            "score",
+            "answered_items",
+            "score_note",
+            "withdrawn_at",
+        ),
+        shown_as={
+            "appointment": "visit_at",
+            "course": "course_started_on",
+            "sent_by": "sent_by",
+        },
+        left_out={
+            "id": ROW_ID,
+            "patient": NESTED,
+            "nonce": NONCE,
+            "schedule": "internal: the clinic's schedule that sent it (``trigger`` says why)",
+        },
+    ),
 }
 
 # Models that point at a patient but are not part of the patient's record.
 NOT_RECORD: dict[type[Model], str] = {
-    # Outcome measures (issue 19) join the export with their screens, being built now.
-    **dict.fromkeys(
-        (Questionnaire,),
-        "outcome measures: exported with the outcome screens (issue 19, in progress)",
-    ),
     AuditEvent: (
         "the clinic's log of who read or changed the record, not the record itself; "
         "append-only and hash-chained, reviewed by clinic admins"
@@ -547,6 +569,15 @@ def _appointment(a: Appointment) -> dict:
             _message(m) for m in a.messages.all() if m.kind == ScheduledMessage.Kind.REMINDER
         ],
         "self_service_link": _fields(link) if link else None,
+    }
+
+
+def _questionnaire(q: Questionnaire) -> dict:
+    return {
+        **_fields(q),
+        "visit_at": _value(q.appointment.start) if q.appointment else None,
+        "course_started_on": _value(q.course.started_on) if q.course else None,
+        "sent_by": _name(q.sent_by),
     }
 
 
@@ -681,5 +712,11 @@ def patient_export(patient: Patient) -> dict:
             for c in EmailCheck.objects.filter(patient=patient, hold__isnull=True).order_by(
                 "created_at", "id"
             )
+        ],
+        "questionnaires": [
+            _questionnaire(q)
+            for q in patient.questionnaires.select_related(
+                "appointment", "course", "sent_by"
+            ).order_by("created_at", "id")
         ],
     }

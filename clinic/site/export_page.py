@@ -43,6 +43,7 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.outcomes.models import Questionnaire
 
 # (model of the row, key) -> (section title, model of the rows under the key).
 CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
@@ -69,6 +70,7 @@ CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (None, "wait_list"): ("Wait list", WaitListEntry),
     (None, "online_holds"): ("Times held while booking online", SlotHold),
     (None, "email_sign_ins"): ("Email sign-ins to book online", EmailCheck),
+    (None, "questionnaires"): ("Questionnaires (outcome measures)", Questionnaire),
     (Appointment, "self_service_link"): ("Self-service link", VisitLink),
     (SlotHold, "email_checks"): ("Email confirmations", EmailCheck),
     (WaitListEntry, "offers"): ("Times offered", WaitListOffer),

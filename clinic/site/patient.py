@@ -7,6 +7,7 @@ intake app's URL namespace (docs/ARCHITECTURE.md says why it lives here).
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from clinic import audit, clock
 from clinic.access import require_roles
@@ -18,6 +19,7 @@ from intake.views import REGISTRY
 from sessions.billing.selectors import patient_account
 from sessions.booking.selectors import course_active
 from sessions.models import Appointment
+from sessions.outcomes.staff_pages import patient_section as questionnaire_section
 
 
 @require_roles(*REGISTRY)
@@ -87,5 +89,6 @@ def patient_detail(request, pk: int):
             "appointments": appointments,
             "course": course,
             "messaging": messaging,
+            **questionnaire_section(patient, request.user, timezone.now()),
         },
     )

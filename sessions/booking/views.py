@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
@@ -33,6 +34,7 @@ from sessions.booking.forms import (
 )
 from sessions.booking.models import Appointment, CalendarFeed, Confirmation, Course, Location
 from sessions.followups import selectors as followup_selectors
+from sessions.outcomes.services import appointment_states
 
 SCHEDULERS = (Role.FRONT_DESK, Role.PHYSIO)
 
@@ -269,6 +271,7 @@ def _detail(request, appointment: Appointment, **forms):
             "account": account,
             "sees_money": sees_money,
             "reminders": followup_selectors.reminders_of(appointment.pk),
+            "questionnaires": appointment_states(appointment, timezone.now()),
             **forms,
         },
     )

@@ -37,6 +37,8 @@ from sessions.followups import texts
 from sessions.followups.models import ScheduledMessage, SmsDelivery
 from sessions.followups.services import checkin_link, deliverable_at, reminder_key
 from sessions.online.services import visit_link
+from sessions.outcomes import services as outcomes
+from sessions.outcomes.links import questionnaire_link
 
 logger = logging.getLogger(__name__)
 
@@ -299,6 +301,10 @@ def _deliver_by_channels(
     ``SmsDelivery`` and ``email_sent_at`` remember. Raises what the mail server or
     ``SmsTemporaryError`` raised; the caller retries."""
     patient = message.patient
+    if message.kind == ScheduledMessage.Kind.REMINDER and message.appointment is not None:
+        # The clinic's schedules may ask for a questionnaire before this visit: made now,
+        # once, so the email below and the visit page (a text's link) both carry it.
+        outcomes.visit_questionnaires(appointment=message.appointment, now=now)
     use = intake_services.channels_for(patient, message.kind)
     fallback_reason = ""
     if Channel.SMS in use:
@@ -482,6 +488,9 @@ def _deliver(message: ScheduledMessage, connection: BaseEmailBackend | None, now
             connection=connection,
             manage_link=visit_link(appointment),
             preferences_link=intake_services.preferences_link(patient, now=now),
+            questionnaire_links=[
+                questionnaire_link(q) for q in outcomes.open_for_appointment(appointment, now)
+            ],
         )
 
 

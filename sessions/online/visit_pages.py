@@ -23,6 +23,8 @@ from sessions.online.bookable import Bookable
 from sessions.online.eligibility import PUBLIC_WORDS
 from sessions.online.forms import posted, slot_value
 from sessions.online.visit_forms import VisitCancelForm, VisitConfirmForm, VisitMoveForm
+from sessions.outcomes.links import questionnaire_link
+from sessions.outcomes.services import open_for_appointment
 
 
 def _context(appointment: Appointment, token: str, **extra: object) -> dict:
@@ -56,6 +58,9 @@ def _manage_page(
         appointment,
         token,
         preferences_url=preferences_link(appointment.patient),
+        questionnaire_urls=[
+            questionnaire_link(q) for q in open_for_appointment(appointment, timezone.now())
+        ],
         **{"confirm_form": VisitConfirmForm(), **extra},
     )
     return render(request, "online/visit_manage.html", context)

@@ -37,7 +37,7 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
-from sessions.outcomes.models import ProgressReport
+from sessions.outcomes.models import ProgressReport, Questionnaire
 from sessions.outcomes.reports import report_sign
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
@@ -56,6 +56,7 @@ SECRETS = {
     "wait_list": "wait-list-nonce-0123456789abcdef",
     "offer": "offer-nonce-0123456789abcdef",
     "messages": "messages-nonce-0123456789abcdef",
+    "questionnaire": "questionnaire-nonce-0123456789abcdef",
     "progress_report": "progress-report-nonce-0123456789abcdef",
 }
 
@@ -278,6 +279,7 @@ def build_full_record() -> Patient:
         note="ok",
     )
     _online_records(patient, appointment, physio, desk)
+    _outcome_records(patient, appointment, physio)
     SmsConsentEvent.objects.create(
         patient=patient,
         kind=SmsConsentEvent.Kind.GIVEN,
@@ -371,4 +373,26 @@ def _online_records(patient, appointment, physio, desk) -> None:
         done_by=desk,
         done_at=START - timedelta(days=2),
         note="booked by phone",
+    )
+
+
+def _outcome_records(patient, appointment, physio) -> None:
+    """Outcome measures' rows: a questionnaire with every optional field filled."""
+    Questionnaire.objects.create(
+        patient=patient,
+        instrument="nprs",
+        course=appointment.course,
+        appointment=appointment,
+        trigger=Questionnaire.Trigger.MANUAL,
+        sent_by=physio,
+        nonce=SECRETS["questionnaire"],
+        created_at=START - timedelta(days=2),
+        expires_at=START + timedelta(days=12),
+        answers={"pain": 6},
+        started_at=START - timedelta(days=2, minutes=-5),
+        completed_at=START - timedelta(days=2, minutes=-8),
+        score=Decimal("6.00"),
+        answered_items=1,
+        score_note="scored from 1 item",
+        withdrawn_at=START - timedelta(days=1),
     )

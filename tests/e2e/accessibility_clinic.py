@@ -28,6 +28,8 @@ from sessions.models import (
     Muscle,
     ScheduledMessage,
 )
+from sessions.outcomes.links import questionnaire_link
+from sessions.outcomes.services import questionnaire_create
 from tests.charting_helpers import visit_chart
 from tests.e2e.axe import MINOR_FINDINGS, Audit, signed_in_client
 from tests.factories import AppointmentFactory, ScheduledMessageFactory
@@ -128,6 +130,9 @@ def clinic_fixture(demo_clinic, settings, live_server):
         invoice=invoice,
         receipt_link=receipts.receipt_link(
             receipts.receipt_send(invoice=invoice, sent_by=front_desk)
+        ),
+        questionnaire_link=questionnaire_link(
+            questionnaire_create(patient=sofia, instrument="nprs", by=physio, trigger="manual")
         ),
     )
 

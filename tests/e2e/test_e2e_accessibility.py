@@ -70,6 +70,8 @@ NOT_PAGES = {
     "sessions:refund-add": "POST only; a refusal is the account page, checked",
     "sessions:appointment-approve": "POST only; redirects to the pending list or back",
     "sessions:appointment-decline": "POST only; a refusal is the pending list, checked",
+    "sessions:questionnaire-send": "POST only; redirects to the patient page",
+    "sessions:questionnaire-tablet": "POST only; signs out, redirects to the questionnaire",
 }
 
 SIGNED_OUT_PAGES = {
@@ -145,6 +147,9 @@ ADMIN_PAGES = {
     "staff-access",
     "sessions:message-health",
     "sessions:online-settings",
+    "sessions:schedule-list",
+    "sessions:schedule-new",
+    "sessions:schedule-edit",
     "sessions:outcome-instruments",
     "sessions:outcome-wording",
 }
@@ -157,6 +162,7 @@ PATIENT_PAGES = {
     "sessions:checkin",
     "sessions:aftercare",
     "sessions:receipt-link",
+    "sessions:questionnaire",
 }
 
 # Online booking's self-service visit link and wait list (test_e2e_accessibility_waitlist).
@@ -559,6 +565,18 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
     page.get_by_label("Book up to (days ahead)").fill("0")
     refuse(page, "Save the settings")
     audit.check_refused(page, "online booking settings, refused")
+    page.goto(clinic.url + "/outcomes/schedules/new/")
+    audit.check(page, "questionnaire schedule, new")
+    page.get_by_label("Before visits").fill("1; 4")
+    refuse(page, "Save")
+    audit.check_refused(page, "questionnaire schedule, visit numbers refused")
+    page.get_by_label("Before visits").fill("1, 4")
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name="Save").click()
+    audit.check(page, "questionnaire schedules")
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("^Change")).first.click()
+    audit.check(page, "questionnaire schedule, change")
     page.goto(clinic.url + "/outcomes/instruments/ndi/wording/")
     page.get_by_label("Licence reference").fill("Mapi licence (a11y test)")
     refuse(page, "Save the wording")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
@@ -26,6 +26,7 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
         ("/a/not-a-link/", "aftercare link, not valid"),
         ("/r/not-a-link/", "receipt link, not valid"),
         ("/p/not-a-link/messages/", "message-choices link, not valid"),
+        ("/q/not-a-link/", "questionnaire link, not valid"),
     ]:
         page.goto(url + path)
         audit.check(page, label)
@@ -47,6 +48,24 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
     ).check()
     refuse(page, "Save my choices")
     audit.check_refused(page, "message choices, texts without a number or consent")
+    page.goto(clinic.questionnaire_link)
+    audit.check(page, "outcome questionnaire")
+    refuse(page, "Submit")
+    audit.check_refused(page, "outcome questionnaire, nothing answered")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and continue later").click()
+    audit.check(page, "outcome questionnaire, saved for later")
+    page.goto(clinic.questionnaire_link)
+    pain = page.get_by_role("group", name=re.compile("How bad has your pain been"))
+    pain.get_by_label("5", exact=True).check()  # saved in the background (q-autosave.js)
+    expect(page.get_by_role("status").filter(has_text="Your answers are saved.")).to_be_visible()
+    page.reload()
+    pain = page.get_by_role("group", name=re.compile("How bad has your pain been"))
+    expect(pain.get_by_label("5", exact=True)).to_be_checked()
+    pain.get_by_label("3", exact=True).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit").click()
+    audit.check(page, "outcome questionnaire, thanks")
     page.goto(clinic.checkin_link)
     audit.check(page, "check-in")
     refuse(page, "Send my answers")

@@ -136,6 +136,14 @@ EXPECTED: dict[str, tuple] = {
     "sessions:case-edit":           (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:case-payment":        (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     # Billing, the front desk's pages: front desk and clinic admin, never a physio.
+    # Outcome measures: a physio sends, front desk or physio hands a tablet over, the
+    # clinic admin sets schedules; the patient's own questionnaire link.
+    "sessions:questionnaire":       (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:questionnaire-send":  (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
+    "sessions:questionnaire-tablet": (LOGIN,   LOGIN,    OK,        OK,        DENIED),
+    "sessions:schedule-list":       (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:schedule-new":        (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:schedule-edit":       (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     "sessions:checkout":            (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:invoice":             (LOGIN,    LOGIN,    OK,        DENIED,    OK),
     "sessions:invoice-pay":         (LOGIN,    LOGIN,    OK,        DENIED,    OK),

@@ -18,6 +18,7 @@ from sessions.booking import feeds
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
 from sessions.followups.services import CHECKIN_PURPOSE
 from sessions.online import signin, waitlist
+from sessions.outcomes.links import QUESTIONNAIRE_PURPOSE
 from sessions.outcomes.models import ProgressReport
 from sessions.outcomes.reports import report_sign
 from tests.clinic.authorization.expected import (
@@ -88,6 +89,13 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
         {},
     ),
     "sessions:online-details": (signin.HOLD_PURPOSE, "hold", "other_hold", {}),
+    # Outcome measures: the patient's questionnaire.
+    "sessions:questionnaire": (
+        QUESTIONNAIRE_PURPOSE,
+        "questionnaire",
+        "other_questionnaire",
+        {},
+    ),
     "sessions:online-check-email": (signin.HOLD_PURPOSE, "hold", "other_hold", {}),
     "sessions:online-confirm": (
         signin.CONFIRM_PURPOSE,
@@ -224,6 +232,12 @@ ARGS: dict[str, Callable[[World], dict]] = {
         "location_pk": w.online_location.pk,
         "type_pk": w.online_type.pk,
     },
+    # Outcome measures: questionnaires.
+    "sessions:questionnaire-send": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:questionnaire-tablet": lambda w: {"patient_pk": w.patient.pk},
+    "sessions:schedule-list": no_args,
+    "sessions:schedule-new": no_args,
+    "sessions:schedule-edit": lambda w: {"pk": w.outcome_schedule.pk},
     "sessions:outcome-instruments": no_args,
     "sessions:outcome-wording": lambda w: {"code": "ndi"},
     ADMIN_SITE: no_args,
@@ -266,6 +280,9 @@ POST: dict[str, dict] = {
     # Online booking's approvals: A's visit is not waiting, so the service says so.
     "sessions:appointment-approve": {},
     "sessions:appointment-decline": {},
+    # Outcome measures: the physio's send and the tablet handover (which signs out).
+    "sessions:questionnaire-send": {"instrument": "nprs"},
+    "sessions:questionnaire-tablet": {"instrument": "nprs"},
 }
 
 

@@ -36,6 +36,8 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.outcomes.models import OutcomeSchedule, Questionnaire
+from sessions.outcomes.services import questionnaire_create
 from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
@@ -101,6 +103,10 @@ class World:
     # A message-preferences link each of A and B hold.
     messages_link: MessagesLink
     other_messages_link: MessagesLink
+    # Outcome measures: a questionnaire link each of A and B hold, and a schedule.
+    questionnaire: Questionnaire
+    other_questionnaire: Questionnaire
+    outcome_schedule: OutcomeSchedule
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -216,6 +222,10 @@ def _email_check(purpose, email, *, patient=None, hold=None) -> EmailCheck:
 
 def _messages_link(patient) -> MessagesLink:
     return MessagesLink.objects.create(patient=patient, nonce=secrets.token_urlsafe(24))
+
+
+def _questionnaire(patient) -> Questionnaire:
+    return questionnaire_create(patient=patient, instrument="nprs", by=None, trigger="manual")
 
 
 def build_world() -> World:
@@ -337,4 +347,9 @@ def build_world() -> World:
         other_confirm_check=_email_check(confirm, other_hold.email, hold=other_hold),
         messages_link=_messages_link(alice),
         other_messages_link=_messages_link(bob),
+        questionnaire=_questionnaire(alice),
+        other_questionnaire=_questionnaire(bob),
+        outcome_schedule=OutcomeSchedule.objects.create(
+            instrument="nprs", visit_numbers=[1], created_by=admin
+        ),
     )

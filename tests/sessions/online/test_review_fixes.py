@@ -312,8 +312,9 @@ def test_the_move_form_reads_the_slot_page_s_encoding_only(physio_online):
 
 def test_the_visit_pages_queries_are_bounded(client, needling_visit, django_assert_max_num_queries):
     # The visit page's first opening also makes the patient's message-preferences link
-    # (its read, unique check and insert: 3 more).
-    for name, most in (("sessions:visit-manage", 17), ("sessions:visit-cancel-self", 14)):
+    # (its read, unique check and insert: 3 more), and reads the visit's questionnaires
+    # to fill in (1 more).
+    for name, most in (("sessions:visit-manage", 18), ("sessions:visit-cancel-self", 14)):
         with django_assert_max_num_queries(most):
             assert client.get(_visit_path(needling_visit, name)).status_code == 200
     with django_assert_max_num_queries(24):
