@@ -1,6 +1,8 @@
 """Forms of outcome measures: the one generic questionnaire form (any instrument), the
 physiotherapist's "send a questionnaire" and the clinic admin's schedules."""
 
+from typing import cast
+
 from django import forms
 
 from sessions.booking.models import AppointmentType
@@ -53,7 +55,7 @@ class SendForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].choices = services.sendable_choices()
+        cast(forms.ChoiceField, self.fields["instrument"]).choices = services.sendable_choices()
 
 
 class ScheduleForm(forms.Form):
@@ -86,7 +88,7 @@ class ScheduleForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].choices = instruments.choices()
+        cast(forms.ChoiceField, self.fields["instrument"]).choices = instruments.choices()
 
     def clean_visit_numbers(self) -> list[int]:
         try:
