@@ -95,6 +95,7 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:appointment-status": _APPOINTMENT,
     "sessions:appointment-confirm": _APPOINTMENT,
     "sessions:course-edit": _PATIENT,
+    "sessions:course-discharge": _PATIENT,
     "sessions:chart": _APPOINTMENT,
     "sessions:safety-check": _VISIT,
     "sessions:acknowledge": _VISIT,

@@ -14,8 +14,9 @@ class TreatmentSessionsConfig(AppConfig):
 
         from sessions import tasks
         from sessions.booking.models import TimeOff, WorkingHours
-        from sessions.booking.signals import slot_freed, visit_link_wanted
+        from sessions.booking.signals import course_discharged, slot_freed, visit_link_wanted
         from sessions.online import services, waitlist_mail
+        from sessions.outcomes import services as outcomes
 
         slot_freed.connect(tasks.on_slot_freed, dispatch_uid="waitlist-offer-freed")
         waitlist_mail.mail_wanted.connect(tasks.on_waitlist_mail, dispatch_uid="waitlist-mail")
@@ -25,3 +26,4 @@ class TreatmentSessionsConfig(AppConfig):
             tasks.on_time_off_deleted, sender=TimeOff, dispatch_uid="waitlist-time-off"
         )
         visit_link_wanted.connect(services.visit_link_answer, dispatch_uid="online-visit-link")
+        course_discharged.connect(outcomes.discharge_answer, dispatch_uid="outcomes-discharge")

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("appointments/<id:pk>/confirm/", views.appointment_confirm, name="appointment-confirm"),
     path("patients/<id:pk>/course/", views.course_edit, name="course-edit"),
+    path("patients/<id:pk>/discharge/", views.course_discharge, name="course-discharge"),
     # Charting (physiotherapists).
     path("appointments/<id:appointment_pk>/chart/", chart_views.chart, name="chart"),
     path("visits/<id:pk>/safety-check/", chart_views.safety_check, name="safety-check"),

@@ -31,7 +31,7 @@ from sessions.booking.selectors import (
     practitioner_working_time,
     practitioners,
 )
-from sessions.booking.signals import slot_freed, visit_link_wanted
+from sessions.booking.signals import course_discharged, slot_freed, visit_link_wanted
 from sessions.followups import services as followups
 from sessions.followups.models import ScheduledMessage
 from sessions.online.models import SlotHold
@@ -441,3 +441,28 @@ def appointment_confirm(
         appointment.confirmed_at, appointment.confirmed_via = now, via.value
         appointment.save(update_fields=["confirmed_at", "confirmed_via", "updated_at"])
     return appointment
+
+
+@transaction.atomic
+def course_discharge(*, patient: Patient, now: datetime | None = None) -> Course:
+    """Close the patient's open course today (the clinic's date): the patient is
+    discharged, and the questionnaires due at discharge go out once this commits
+    (``signals.course_discharged``). Returns the closed course. Raises ValidationError
+    keyed by no field when no course is open, or while visits of it are still booked
+    (cancel or move them first)."""
+    now = now or timezone.now()
+    course = (
+        Course.objects.select_for_update().filter(patient=patient, closed_on__isnull=True).first()
+    )
+    if course is None:
+        raise ValidationError("There is no open course of treatment to close.")
+    booked = course.appointments.filter(status=Appointment.Status.BOOKED).count()
+    if booked:
+        visits = "visit is" if booked == 1 else "visits are"
+        raise ValidationError(
+            f"{booked} {visits} still booked in this course: cancel or move them first."
+        )
+    course.closed_on = clock.clinic_day(now)
+    course.save(update_fields=["closed_on"])
+    transaction.on_commit(lambda: course_discharged.send(sender=Course, course=course, now=now))
+    return course

@@ -373,6 +373,22 @@ def course_edit(request, pk: int):
 
 
 @require_roles(Role.PHYSIO)
+@require_POST
+def course_discharge(request, pk: int):
+    """Close the patient's course: discharged, a physiotherapist's decision. Refusals
+    come back as a message."""
+    patient = get_object_or_404(Patient, pk=pk)
+    try:
+        course = services.course_discharge(patient=patient)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("sessions:course-edit", patient.pk)
+    audit.record(request, audit.Action.UPDATE, obj=course, detail="discharged: course closed")
+    messages.success(request, f"{patient} is discharged: the course is closed.")
+    return redirect("intake:patient-detail", patient.pk)
+
+
+@require_roles(Role.PHYSIO)
 def feed_settings(request):
     if request.method == "POST":
         if "revoke" in request.POST:

@@ -500,3 +500,8 @@ def schedule_save(
     schedule.full_clean()
     schedule.save()
     return schedule
+
+
+def discharge_answer(sender: object, *, course: Course, now: datetime, **kwargs: object) -> None:
+    """``booking.signals.course_discharged``: send the questionnaires due at discharge."""
+    discharge_questionnaires(course=course, now=now)

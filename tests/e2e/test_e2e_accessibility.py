@@ -45,6 +45,7 @@ NOT_PAGES = {
     "sessions:calendar-feed": "an .ics feed for calendar apps",
     "sessions:appointment-status": "POST only; redirects to the calendar",
     "sessions:appointment-confirm": "POST only; redirects to the calendar or back",
+    "sessions:course-discharge": "POST only; redirects to the patient page",
     "sessions:visit-confirm-self": "a button's POST; redirects to the visit page (its refusal)",
     "sessions:safety-check": "POST only; redirects to the chart",
     "sessions:acknowledge": "POST only; redirects to the chart",

@@ -78,6 +78,7 @@ EXPECTED: dict[str, tuple] = {
     "sessions:appointment-status":  (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "sessions:appointment-confirm": (LOGIN,    LOGIN,    OK,        OK,        DENIED),
     "sessions:course-edit":         (LOGIN,    LOGIN,    OK,        OK,        DENIED),
+    "sessions:course-discharge":    (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     # Charting: another physiotherapist's visit, which the physio may read, not write.
     "sessions:chart":               (LOGIN,    LOGIN,    DENIED,    OK,        DENIED),
     "sessions:safety-check":        (LOGIN,    LOGIN,    DENIED,    DENIED,    DENIED),

@@ -171,6 +171,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:appointment-status": lambda w: {"pk": w.appointment.pk, "status": "arrived"},
     "sessions:appointment-confirm": lambda w: {"pk": w.appointment.pk},
     "sessions:course-edit": lambda w: {"pk": w.patient.pk},
+    "sessions:course-discharge": lambda w: {"pk": w.patient.pk},
     "sessions:chart": lambda w: {"appointment_pk": w.appointment.pk},
     "sessions:safety-check": lambda w: {"pk": w.visit.pk},
     "sessions:acknowledge": lambda w: {"pk": w.visit.pk},
@@ -246,6 +247,7 @@ ARGS: dict[str, Callable[[World], dict]] = {
 
 # POST-only views, requested with POST and this data (CSRF is off in the test client).
 POST: dict[str, dict] = {
+    "sessions:course-discharge": {},
     "sessions:sms-status": {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"},
     "sessions:sms-inbound": {"MessageSid": "SM" + "1" * 32, "From": "+14035550101", "Body": "C"},
     "logout": {},
