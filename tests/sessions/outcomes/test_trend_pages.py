@@ -72,3 +72,48 @@ def test_no_scores_no_summary_and_no_audit_row(client_for, physio):
     response = client_for(physio).get(reverse("sessions:timeline", args=[patient.pk]))
     assert "Outcome trends" not in response.content.decode()
     assert not AuditEvent.objects.filter(detail__startswith="outcome scores").exists()
+
+
+def _world(physio, monkeypatch, measures: int, count: int, first=None):
+    """A patient with ``count`` charted visits and ``measures`` instruments answered
+    before each (copies of NPRS under other codes)."""
+    import dataclasses
+
+    from sessions.outcomes import instruments
+    from tests.factories import PatientFactory
+    from tests.sessions.outcomes.trend_world import questionnaire, visits
+
+    codes = ["nprs"] + [f"m{n}" for n in range(1, measures)]
+    for code in codes[1:]:
+        monkeypatch.setitem(
+            instruments.INSTRUMENTS, code, dataclasses.replace(instruments.NPRS, code=code)
+        )
+    patient = PatientFactory()
+    for visit in visits(patient, count, practitioner=physio, first=first):
+        neck_and_back(visit)
+        for n, code in enumerate(codes):
+            questionnaire(
+                patient, (n + visit.pk) % 11, appointment=visit.appointment, instrument=code
+            )
+    return patient
+
+
+@pytest.mark.parametrize("view", ["sessions:outcome-trends", "sessions:timeline"])
+def test_the_pages_query_count_does_not_grow_with_measures_or_visits(
+    client_for, physio, monkeypatch, view
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(physio)
+
+    def queries(patient) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(view, args=[patient.pk])).status_code == 200
+        return len(captured)
+
+    from tests.sessions.outcomes.trend_world import clinic_time
+
+    small = queries(_world(physio, monkeypatch, 1, 1, first=clinic_time(2026, 9, 1, 9)))
+    large = queries(_world(physio, monkeypatch, 10, 10))
+    assert large <= small, (view, small, large)
