@@ -34,6 +34,14 @@ SITES = [
     [("Cervical multifidus", "right", "C5-C6", "3.0", 3)],
     [("Upper trapezius", "right", "", "1.5", 2)],
 ]
+# The catalogue rows the sites use, as the catalogue's data migration has them (a test
+# database flushed between tests has lost them: they are put back).
+MUSCLES = {
+    "Upper trapezius": ("shoulder", "CN XI, C3-C4", False),
+    "Levator scapulae": ("shoulder", "C3-C5", False),
+    "Cervical multifidus": ("spine", "C3-C8", True),
+    "Infraspinatus": ("shoulder", "C5-C6", False),
+}
 # Before visits 1, 3 and 5: NPRS (lower is better), PSFS ratings of three activities.
 NPRS_BEFORE = {1: 7, 3: 5, 5: 3}
 PSFS_ACTIVITIES = [
@@ -54,6 +62,9 @@ def seed_outcomes(*, users: dict, location: Location) -> int:
     treatment = AppointmentType.objects.get(name="IMS treatment")
     course = course_open_or_get(patient=ravi)
     today = clock.clinic_today()
+    # The course began with its first visit, six weeks ago.
+    course.started_on = today - timedelta(weeks=WEEKS)
+    course.save(update_fields=["started_on"])
     created = 0
     for number, sites in enumerate(SITES, start=1):
         day = today - timedelta(weeks=WEEKS - number + 1)
@@ -81,7 +92,7 @@ def seed_outcomes(*, users: dict, location: Location) -> int:
         for muscle, side, level, depth, insertions in sites:
             NeedlingSite.objects.create(
                 visit=visit,
-                muscle=Muscle.objects.get(name=muscle),
+                muscle=_muscle(muscle),
                 side=side,
                 spinal_level=level,
                 depth_cm=Decimal(depth),
@@ -104,6 +115,14 @@ def seed_outcomes(*, users: dict, location: Location) -> int:
             psfs |= {f"activity_{i}_name": name for i, name in enumerate(PSFS_ACTIVITIES, start=1)}
             created += _answered(ravi, course, appointment, "psfs", psfs, answered)
     return created
+
+
+def _muscle(name: str) -> Muscle:
+    region, roots, paraspinal = MUSCLES[name]
+    return Muscle.objects.get_or_create(
+        name=name,
+        defaults={"region": region, "nerve_roots": roots, "is_paraspinal": paraspinal},
+    )[0]
 
 
 def _answered(patient, course, appointment, code: str, answers: dict, at: datetime) -> int:

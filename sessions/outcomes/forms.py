@@ -90,6 +90,16 @@ class ScheduleForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["instrument"]).choices = instruments.choices()
 
+    def clean_instrument(self) -> str:
+        code = self.cleaned_data["instrument"]
+        instrument = instruments.get(code)
+        if not services.can_send(instrument):
+            raise forms.ValidationError(
+                f"{instrument.abbreviation} is licensed and its wording is not loaded yet: "
+                "load it under Instruments and wording first, or it could never be sent."
+            )
+        return code
+
     def clean_visit_numbers(self) -> list[int]:
         try:
             return services.parse_visit_numbers(self.cleaned_data["visit_numbers"])

@@ -85,7 +85,12 @@ def _neutral(low: int, high: int) -> tuple[Option, ...]:
 
 
 def _licensed_items(keys: tuple[str, ...], low: int, high: int) -> tuple[Item, ...]:
-    return tuple(Item(key=key, text="", options=_neutral(low, high)) for key in keys)
+    # Not required one by one: each of these instruments scores with a few items
+    # missing (``max_missing``: a patient who does not drive skips NDI's driving), and
+    # the scoring rule refuses beyond that (``questionnaire_submit`` says so).
+    return tuple(
+        Item(key=key, text="", options=_neutral(low, high), required=False) for key in keys
+    )
 
 
 # The wording below was written for this app; it is not the published PSFS wording.

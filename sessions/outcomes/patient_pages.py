@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic import audit, links
 from clinic.access import public
+from clinic.form_errors import add_refusal
 from sessions.outcomes import instruments, services
 from sessions.outcomes.forms import QuestionnaireForm
 from sessions.outcomes.links import questionnaire_from_token
@@ -40,7 +41,11 @@ def questionnaire_page(request: HttpRequest, token: str) -> HttpResponse:
         return links.refuse(request)
     if request.method != "POST":
         audit.record(request, audit.Action.VIEW, obj=questionnaire, actor_role="patient")
-        form = QuestionnaireForm(initial=questionnaire.answers, instrument=instrument)
+        # On a clinic tablet the answers saved so far are never shown again: whoever
+        # holds the tablet next (the front desk it is handed back to) must not read them.
+        tablet = questionnaire.trigger == Questionnaire.Trigger.TABLET
+        initial = {} if tablet else questionnaire.answers
+        form = QuestionnaireForm(initial=initial, instrument=instrument)
         return _page(request, questionnaire, form, token)
     form = QuestionnaireForm(request.POST, instrument=instrument)
     form.is_valid()  # a choice not offered is dropped and marked; the rest is kept
@@ -59,8 +64,7 @@ def questionnaire_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         services.questionnaire_submit(questionnaire=questionnaire, now=now)
     except ValidationError as exc:
-        for key, problems in exc.message_dict.items():
-            form.add_error(key if key in form.fields else None, problems)
+        add_refusal(form, exc)
         return _page(request, questionnaire, form, token)
     audit.record(
         request, audit.Action.SIGN, obj=questionnaire, actor_role="patient", detail="submitted"

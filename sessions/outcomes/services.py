@@ -75,7 +75,8 @@ def can_send(instrument: Instrument) -> bool:
 
 def sendable_choices() -> list[tuple[str, str]]:
     """(code, name) of the instruments that can be sent now, for a select."""
-    return [(c, n) for c, n in instruments.choices() if can_send(instruments.get(c))]
+    sendable = wording.sendable_codes()
+    return [(c, n) for c, n in instruments.choices() if c in sendable]
 
 
 # --- States -------------------------------------------------------------------------------
@@ -328,7 +329,8 @@ def questionnaire_submit(
 ) -> Questionnaire:
     """Score the saved answers (``Instrument.score``) and lock the questionnaire.
     Raises ValidationError keyed by item for each required item unanswered, or keyed
-    by no field when it no longer takes answers."""
+    by no field when it no longer takes answers or too many items are left out to
+    score (the instrument's reason)."""
     now = now or timezone.now()
     row = _locked(questionnaire, now)
     instrument = instruments.get(row.instrument)
@@ -336,6 +338,8 @@ def questionnaire_submit(
     if missing:
         raise ValidationError(missing)
     score = instrument.score({i.key: row.answers.get(i.key) for i in instrument.items})
+    if score.value is None:  # too many items left out to score
+        raise ValidationError(f"{score.reason} Please answer a few more of the questions.")
     row.score = score.value
     row.answered_items = score.answered
     row.score_note = score.reason[:300]

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.types import StaffUser
+from sessions.outcomes import instruments
 from sessions.outcomes.instruments import Instrument, Item, Licence
 from sessions.outcomes.models import InstrumentWording
 
@@ -51,11 +52,17 @@ def wording_for(instrument: Instrument) -> list[WordedItem]:
     """Every item of ``instrument`` with the text and answer labels a patient sees.
     Raises WordingMissing for a licensed instrument without usable loaded wording."""
     if instrument.licence == Licence.FREE:
+        return _worded(instrument, None)
+    return _worded(instrument, InstrumentWording.objects.filter(instrument=instrument.code).first())
+
+
+def _worded(instrument: Instrument, loaded: InstrumentWording | None) -> list[WordedItem]:
+    """``wording_for`` with the clinic's loaded wording (None: none) already read."""
+    if instrument.licence == Licence.FREE:
         return [
             WordedItem(item, item.text, [(o.value, o.label) for o in item.options])
             for item in instrument.items
         ]
-    loaded = InstrumentWording.objects.filter(instrument=instrument.code).first()
     if loaded is None:
         raise WordingMissing(
             f"{instrument.abbreviation} is licensed: its wording has not been loaded by the "
@@ -76,6 +83,20 @@ def wording_for(instrument: Instrument) -> list[WordedItem]:
             f"The loaded wording of {instrument.abbreviation} no longer fits its items: "
             "the clinic admin must load it again."
         ) from exc
+
+
+def sendable_codes() -> set[str]:
+    """The codes of every instrument patients can be sent now (``can_send``), in one
+    query."""
+    loaded = {w.instrument: w for w in InstrumentWording.objects.all()}
+    codes = set()
+    for code, instrument in instruments.INSTRUMENTS.items():
+        try:
+            _worded(instrument, loaded.get(code))
+        except WordingMissing:
+            continue
+        codes.add(code)
+    return codes
 
 
 def can_send(instrument: Instrument) -> bool:

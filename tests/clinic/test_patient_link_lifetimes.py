@@ -33,6 +33,7 @@ LIFETIMES = {
     "calendar feed": ("sessions:calendar-feed", "feed", "created_at", "CALENDAR_FEED_DAYS"),
     "receipt": ("sessions:receipt-link", "receipt_link", "created_at", "RECEIPT_LINK_DAYS"),
     "message choices": ("intake:messages", "messages_link", "created_at", "MESSAGES_LINK_DAYS"),
+    "questionnaire": ("sessions:questionnaire", "questionnaire", "created_at", "OUTCOME_LINK_DAYS"),
 }
 
 

@@ -196,3 +196,31 @@ class TestAudit:
             ("sign", "patient", "submitted"),
         ]
         assert all(e.patient_id == q.patient_id for e in events)
+
+
+def test_an_ndi_with_two_sections_left_out_is_scored_and_a_third_is_refused(physio):
+    """NDI scores with up to 2 of its 10 sections missing (a patient who does not
+    drive); with a third missing, submitting is refused with the reason and nothing is
+    scored."""
+    from django.core.exceptions import ValidationError
+
+    from sessions.outcomes.instruments import NDI
+    from sessions.outcomes.wording import wording_load
+    from tests.sessions.outcomes.test_wording import full_items
+
+    wording_load(instrument=NDI, items=full_items(NDI), licence_reference="Ours", by=physio)
+    keys = [item.key for item in NDI.items]
+
+    refused = make(instrument="ndi")
+    refused.answers = {key: 2 for key in keys[:7]}
+    refused.save(update_fields=["answers"])
+    with pytest.raises(ValidationError, match="3 of 10 sections are missing"):
+        services.questionnaire_submit(questionnaire=refused, now=NOW)
+    refused.refresh_from_db()
+    assert refused.completed_at is None
+
+    scored = make(instrument="ndi")
+    scored.answers = {key: 2 for key in keys[:8]}  # 16 of 40: 40%
+    scored.save(update_fields=["answers"])
+    done = services.questionnaire_submit(questionnaire=scored, now=NOW)
+    assert (done.score, done.answered_items) == (Decimal("40.0"), 8)

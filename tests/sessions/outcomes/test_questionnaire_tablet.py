@@ -60,3 +60,19 @@ def test_an_unknown_instrument_keeps_the_staff_member_signed_in(patient, physio,
     )
     assert response["Location"] == reverse("intake:patient-detail", args=[patient.pk])
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_answers_saved_on_a_tablet_are_never_shown_again(patient, front_desk, client_for):
+    """The patient picks an answer (saved in the background), then the tablet goes back
+    to the desk: reopening the page from its history shows no answer."""
+    client = client_for(front_desk)
+    response = client.post(
+        reverse("sessions:questionnaire-tablet", args=[patient.pk]), {"instrument": "nprs"}
+    )
+    link = response["Location"]
+    page = client.get(link).content.decode()
+    assert "Save and continue later" not in page
+    client.post(link, {"pain": "8", "later": "1"})  # what the background save sends
+    assert Questionnaire.objects.get().answers == {"pain": 8}
+    reopened = client.get(link).content.decode()
+    assert 'value="8" id=' in reopened and "checked" not in reopened

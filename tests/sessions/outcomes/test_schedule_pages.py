@@ -90,3 +90,17 @@ def test_the_list_takes_the_same_queries_for_many(clinic_admin, client_for, trea
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_a_schedule_for_a_licensed_instrument_without_its_wording_is_refused(
+    client_for, clinic_admin
+):
+    from sessions.outcomes.models import OutcomeSchedule
+
+    response = client_for(clinic_admin).post(
+        reverse("sessions:schedule-new"),
+        {"instrument": "odi", "visit_numbers": "1, 4", "active": "on"},
+    )
+    assert response.status_code == 200
+    assert "its wording is not loaded yet" in response.content.decode()
+    assert not OutcomeSchedule.objects.exists()
