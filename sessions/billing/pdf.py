@@ -2,6 +2,10 @@
 
 Text is drawn in DejaVu Sans, embedded from ``static/fonts/`` (the 14 standard PDF fonts
 stop at Latin-1: no "Ł", "ễ", "ğ"). Letter pages, each with a footer and "Page k of n".
+
+The building blocks (``pdf_text``, ``paragraph``, ``rich_paragraph``, ``heading_block``,
+``two_blocks``, ``data_table``, ``build_pdf``) are public: other printouts (outcome
+measures' progress reports) draw with the same fonts, header and page footer.
 """
 
 import unicodedata
@@ -54,12 +58,12 @@ def receipt_pdf(data: ReceiptData) -> bytes:
     """The receipt as a one-page (Letter) PDF, the bytes of the file."""
     cur = data.currency
     story: list[Flowable] = [
-        _heading(
+        heading_block(
             "Receipt", [f"Invoice no. {data.invoice_number}", f"Issued {day(data.issue_date)}"]
         ),
-        _two_blocks(_clinic_block(data.clinic), _patient_block(data)),
+        two_blocks(_clinic_block(data.clinic), _patient_block(data)),
         Spacer(1, 5 * mm),
-        _rich(f"<b>Date of service:</b> {_x(day(data.service_date))}"),
+        rich_paragraph(f"<b>Date of service:</b> {pdf_text(day(data.service_date))}"),
         Spacer(1, 2 * mm),
     ]
     rows: list[list[Any]] = [["Service", "Qty", "Unit price", "Tax", "Amount"]]
@@ -67,14 +71,14 @@ def receipt_pdf(data: ReceiptData) -> bytes:
         tax = f"{line.tax_name} {money(line.tax, cur)}".strip() if line.tax else "—"
         rows.append(
             [
-                _para(line.description),
+                paragraph(line.description),
                 _num(f"{line.quantity.normalize():f}"),
                 _num(money(line.unit_price, cur)),
                 _num(tax),
                 _num(money(line.line_total, cur)),
             ]
         )
-    story.append(_table(rows, [None, 12 * mm, 30 * mm, 30 * mm, 30 * mm], numbers_from=1))
+    story.append(data_table(rows, [None, 12 * mm, 30 * mm, 30 * mm, 30 * mm], numbers_from=1))
     story.append(Spacer(1, 2 * mm))
     sums = [("Total", data.total)]
     if data.payer_portion is not None:
@@ -85,30 +89,35 @@ def receipt_pdf(data: ReceiptData) -> bytes:
     story.append(_totals(sums, cur))
     story.append(Spacer(1, 5 * mm))
     provided = (
-        f"<b>Provided by:</b> {_x(data.practitioner_name)}, "
-        f"{_x(data.practitioner_designation)}, "
-        f"Registration no. {_x(data.registration_number)}"
+        f"<b>Provided by:</b> {pdf_text(data.practitioner_name)}, "
+        f"{pdf_text(data.practitioner_designation)}, "
+        f"Registration no. {pdf_text(data.registration_number)}"
     )
-    story.append(_rich(provided))
+    story.append(rich_paragraph(provided))
     if data.regulatory_body:
-        story.append(_para(f"Registered with {data.regulatory_body}"))
+        story.append(paragraph(f"Registered with {data.regulatory_body}"))
     story.append(Spacer(1, 5 * mm))
-    story.append(_rich("<b>Payments</b>"))
+    story.append(rich_paragraph("<b>Payments</b>"))
     story.append(Spacer(1, 1 * mm))
     if data.payments:
         pay_rows: list[list[Any]] = [["Date paid", "Method", "Reference", "Amount"]]
         for p in data.payments:
             pay_rows.append(
-                [day(p.paid_on), _para(p.method), _para(p.reference), _num(money(p.amount, cur))]
+                [
+                    day(p.paid_on),
+                    paragraph(p.method),
+                    paragraph(p.reference),
+                    _num(money(p.amount, cur)),
+                ]
             )
-        story.append(_table(pay_rows, [28 * mm, 40 * mm, None, 32 * mm], numbers_from=3))
+        story.append(data_table(pay_rows, [28 * mm, 40 * mm, None, 32 * mm], numbers_from=3))
     else:
-        story.append(_para("No payment recorded."))
+        story.append(paragraph("No payment recorded."))
     footer = (
         f"Receipt for insurance purposes. Invoice no. {data.invoice_number}, "
         f"{data.clinic.name}. All amounts in {cur}."
     )
-    return _build(story, footer, title=f"Receipt {data.invoice_number}")
+    return build_pdf(story, footer, title=f"Receipt {data.invoice_number}")
 
 
 def statement_pdf(data: StatementData) -> bytes:
@@ -117,34 +126,34 @@ def statement_pdf(data: StatementData) -> bytes:
     cur = data.currency
     period = f"{day(data.period_start)} to {day(data.period_end)}"
     story: list[Flowable] = [
-        _heading("Statement", [f"Issued {day(data.statement_date)}", f"Period {period}"]),
-        _two_blocks(_clinic_block(data.clinic), _patient_block(data)),
+        heading_block("Statement", [f"Issued {day(data.statement_date)}", f"Period {period}"]),
+        two_blocks(_clinic_block(data.clinic), _patient_block(data)),
         Spacer(1, 5 * mm),
     ]
-    story.append(_para(f"Amounts in {cur}."))
+    story.append(paragraph(f"Amounts in {cur}."))
     story.append(Spacer(1, 1 * mm))
 
     def cell(amount: Decimal | None) -> Paragraph:
-        return _para("" if amount is None else money(amount, cur, code=False), "small_num")
+        return paragraph("" if amount is None else money(amount, cur, code=False), "small_num")
 
     rows: list[list[Any]] = [
         ["Date", "Type", "No.", "Description", "Charge", "Payment", "Balance"],
-        ["", "", "", _para("Opening balance", "small"), "", "", cell(data.opening_balance)],
+        ["", "", "", paragraph("Opening balance", "small"), "", "", cell(data.opening_balance)],
     ]
     for r in data.rows:
         rows.append(
             [
                 day(r.on),
-                _para(r.kind, "small"),
-                _para(r.number, "small"),
-                _para(r.description, "small"),
+                paragraph(r.kind, "small"),
+                paragraph(r.number, "small"),
+                paragraph(r.description, "small"),
                 cell(r.charge),
                 cell(r.payment),
                 cell(r.balance),
             ]
         )
     widths = [19 * mm, 21 * mm, 25 * mm, None, 21 * mm, 21 * mm, 21 * mm]
-    story.append(_table(rows, widths, numbers_from=4, small=True))
+    story.append(data_table(rows, widths, numbers_from=4, small=True))
     story.append(Spacer(1, 3 * mm))
     sums = [
         ("Opening balance", data.opening_balance),
@@ -156,7 +165,7 @@ def statement_pdf(data: StatementData) -> bytes:
         sums.append(("Credit on account", data.credit))
     story.append(_totals(sums, cur))
     footer = f"Statement for {data.patient_name}, {data.clinic.name}. All amounts in {cur}."
-    return _build(story, footer, title=f"Statement {period}")
+    return build_pdf(story, footer, title=f"Statement {period}")
 
 
 # Layout --------------------------------------------------------------------------------
@@ -183,42 +192,42 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _x(text: str) -> str:
+def pdf_text(text: str) -> str:
     """Text for a Paragraph's markup: composed (NFC, so "ễ" is one glyph the font has,
     not "e" and two combining marks drawn apart) and escaped."""
     return escape(unicodedata.normalize("NFC", text), quote=False)
 
 
-def _para(text: str, style: str = "body") -> Paragraph:
-    return Paragraph(_x(text), _styles()[style])
+def paragraph(text: str, style: str = "body") -> Paragraph:
+    return Paragraph(pdf_text(text), _styles()[style])
 
 
-def _rich(markup: str) -> Paragraph:
-    """``markup``: Paragraph markup whose data parts went through ``_x`` already."""
+def rich_paragraph(markup: str) -> Paragraph:
+    """``markup``: Paragraph markup whose data parts went through ``pdf_text`` already."""
     return Paragraph(markup, _styles()["body"])
 
 
 def _num(text: str) -> Paragraph:
-    return _para(text, "num")
+    return paragraph(text, "num")
 
 
 def _lines(lines: Sequence[str], first_bold: bool = False) -> Paragraph:
-    parts = [_x(line) for line in lines if line]
+    parts = [pdf_text(line) for line in lines if line]
     if first_bold and parts:
         parts[0] = f"<b>{parts[0]}</b>"
     return Paragraph("<br/>".join(parts), _styles()["body"])
 
 
-def _heading(title: str, right: Sequence[str]) -> Table:
+def heading_block(title: str, right: Sequence[str]) -> Table:
     styles = _styles()
-    cells = [[Paragraph(_x(title), styles["title"]), _lines_right(right)]]
+    cells = [[Paragraph(pdf_text(title), styles["title"]), _lines_right(right)]]
     table = Table(cells, colWidths=[None, 80 * mm])
     table.setStyle(_table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), *_no_padding()]))
     return table
 
 
 def _lines_right(lines: Sequence[str]) -> Paragraph:
-    return Paragraph("<br/>".join(_x(line) for line in lines), _styles()["right"])
+    return Paragraph("<br/>".join(pdf_text(line) for line in lines), _styles()["right"])
 
 
 def _clinic_block(clinic: ClinicHeader) -> Paragraph:
@@ -237,7 +246,7 @@ def _patient_block(data: ReceiptData | StatementData) -> Paragraph:
     return _lines(lines, first_bold=True)
 
 
-def _two_blocks(left: Flowable, right: Flowable) -> Table:
+def two_blocks(left: Flowable, right: Flowable) -> Table:
     table = Table([[left, right]], colWidths=["50%", "50%"])
     table.setStyle(
         _table_style(
@@ -251,7 +260,7 @@ def _two_blocks(left: Flowable, right: Flowable) -> Table:
     return table
 
 
-def _table(
+def data_table(
     rows: list[list[Any]], widths: list[Any], *, numbers_from: int, small: bool = False
 ) -> Table:
     """A ruled table whose first row is a header repeated on every page; the columns from
@@ -274,7 +283,7 @@ def _table(
 
 
 def _totals(sums: Sequence[tuple[str, Decimal]], currency: str) -> Table:
-    rows = [[_para(label, "right"), _num(money(amount, currency))] for label, amount in sums]
+    rows = [[paragraph(label, "right"), _num(money(amount, currency))] for label, amount in sums]
     table = Table(rows, colWidths=[70 * mm, 36 * mm], hAlign="RIGHT")
     table.setStyle(
         _table_style(
@@ -298,7 +307,7 @@ def _no_padding() -> list[tuple[Any, ...]]:
     return [(side, (0, 0), (-1, -1), 0) for side in ("LEFTPADDING", "RIGHTPADDING")]
 
 
-def _build(story: list[Flowable], footer: str, *, title: str) -> bytes:
+def build_pdf(story: list[Flowable], footer: str, *, title: str) -> bytes:
     """Lay ``story`` out on Letter pages, each with ``footer`` and "Page k of n"."""
     footer = unicodedata.normalize("NFC", footer)
     _styles()  # registers the fonts
