@@ -122,6 +122,13 @@ def questionnaire(*, to: str, first_name: str, link: str, expires_on: date) -> N
     _send("questionnaire", to, {"first_name": first_name, "link": link, "expires_on": expires_on})
 
 
+def document_request(*, to: str, first_name: str, note: str, link: str, expires_on: date) -> None:
+    """A link to send the clinic documents (good until ``expires_on``); ``note`` is what
+    the front desk asked for, in their words."""
+    context = {"first_name": first_name, "note": note, "link": link, "expires_on": expires_on}
+    _send("document-request", to, context)
+
+
 def checkin_alert(*, to: str, link: str) -> None:
     """To the physiotherapist, with ``link`` (the full address of the alert's page, built
     by follow-ups); the patient and the answers stay behind the login."""

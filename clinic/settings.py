@@ -197,6 +197,54 @@ STORAGES = {
     },
 }
 
+# Documents on the record (sessions/documents/) are health records: never under a public
+# URL, only through a view that checks role and object and audits the read. They are kept
+# on the local disk under var/documents/ unless DOCUMENTS_S3_BUCKET names an S3-compatible
+# bucket (django-storages; README, "Documents"). Private by design: no ACL, no public URL.
+DOCUMENTS_S3_BUCKET = envstr("DOCUMENTS_S3_BUCKET", "")
+if DOCUMENTS_S3_BUCKET:
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENTS_S3_BUCKET,
+            "endpoint_url": envstr("DOCUMENTS_S3_ENDPOINT_URL", "") or None,
+            "region_name": envstr("DOCUMENTS_S3_REGION", "") or None,
+            "access_key": envstr("DOCUMENTS_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": envstr("DOCUMENTS_S3_SECRET_ACCESS_KEY", "") or None,
+            "location": envstr("DOCUMENTS_S3_PREFIX", "documents"),
+            "default_acl": None,  # the bucket's own (private) policy
+            "querystring_auth": True,  # no address of ours ever points at the bucket
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"}
+            if envbool("DOCUMENTS_S3_ENCRYPT", True)
+            else {},
+        },
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "documents"), "base_url": None},
+    }
+# Limits on what is uploaded (sessions/documents/files.py; README, "Documents"): per file,
+# per patient (everything stored, deleted files included: they are kept), files per
+# upload, and an image's pixels (a small file can decode into a huge picture).
+DOCUMENT_MAX_FILE_BYTES = envint("DOCUMENT_MAX_FILE_BYTES", 20 * 1024 * 1024, minimum=1024)
+DOCUMENT_MAX_PATIENT_BYTES = envint("DOCUMENT_MAX_PATIENT_BYTES", 500 * 1024 * 1024, minimum=1024)
+DOCUMENT_MAX_FILES_PER_UPLOAD = envint("DOCUMENT_MAX_FILES_PER_UPLOAD", 10, minimum=1)
+DOCUMENT_MAX_IMAGE_PIXELS = envint("DOCUMENT_MAX_IMAGE_PIXELS", 100_000_000, minimum=1)
+# How long a "send us a document" link works, and how long a deleted document's file is
+# kept: health records are kept 10 years (Ontario's College of Physiotherapists: 10 years
+# after the last visit, or after the 18th birthday for a child).
+DOCUMENT_REQUEST_LINK_DAYS = envint("DOCUMENT_REQUEST_LINK_DAYS", 14, minimum=1)
+DOCUMENT_RETENTION_YEARS = envint("DOCUMENT_RETENTION_YEARS", 10, minimum=1)
+# An upload larger than DOCUMENT_MAX_FILE_BYTES is skipped as it streams in, not first
+# written to disk whole (clinic/uploads.py); the page names it and says the limit.
+FILE_UPLOAD_HANDLERS = [
+    "clinic.uploads.FileSizeGuard",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 # A refused form focuses its first error (clinic/form_errors.py).

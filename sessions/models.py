@@ -36,6 +36,7 @@ from sessions.charting.models import (
     NoteIsSigned,
     Visit,
 )
+from sessions.documents.models import Document, DocumentPolicy, DocumentRequest
 from sessions.followups.models import (
     Alert,
     CallTask,
@@ -60,6 +61,9 @@ from sessions.outcomes.models import (
 )
 
 __all__ = [
+    "Document",
+    "DocumentPolicy",
+    "DocumentRequest",
     "InstrumentWording",
     "OutcomeSchedule",
     "ProgressReport",

@@ -8,6 +8,7 @@ from sessions.billing import views as billing_views
 from sessions.booking import views
 from sessions.charting import site_rows
 from sessions.charting import views as chart_views
+from sessions.documents import urls as document_urls
 from sessions.followups import sms_views
 from sessions.followups import views as followup_views
 from sessions.online import urls as online_urls
@@ -136,4 +137,5 @@ urlpatterns = [
     ),
     # Online booking by patients, the wait list, approvals (sessions/online/urls.py).
     *online_urls.urlpatterns,
+    *document_urls.urlpatterns,
 ]

@@ -69,6 +69,21 @@ def fake_twilio(settings):
 
 
 @pytest.fixture(autouse=True)
+def documents_storage(tmp_path_factory):
+    """Document files go to a folder of this test's own, never the checkout's var/."""
+    folder = tmp_path_factory.mktemp("documents")
+    storages = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder), "base_url": None},
+        },
+    }
+    with override_settings(STORAGES=storages):
+        yield folder
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The production hasher costs ~0.3 s per password; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
