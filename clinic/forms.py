@@ -110,12 +110,15 @@ class StaffCreationForm(forms.ModelForm):
 
 
 class ExportFormatForm(forms.Form):
-    """``?format=`` of the record export: the printable page unless JSON is asked for."""
+    """``?format=`` of the record export: the printable page unless JSON, or a ZIP of
+    the JSON and the document files, is asked for."""
 
     format = forms.ChoiceField(
-        choices=[("html", "Printable page"), ("json", "JSON")],
+        choices=[("html", "Printable page"), ("json", "JSON"), ("zip", "ZIP: record and documents")],
         required=False,
-        error_messages={"invalid_choice": "The export comes as format=html or format=json."},
+        error_messages={
+            "invalid_choice": "The export comes as format=html, format=json or format=zip."
+        },
     )
 
     def chosen(self) -> str:

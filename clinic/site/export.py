@@ -7,14 +7,21 @@ models from ``Patient`` and fails when a field is neither, so a new column canno
 out of the export unnoticed.
 """
 
+import json
+import logging
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, Prefetch, Q
 from django.utils import timezone
 from phonenumbers import PhoneNumber
 
+from clinic import clock
 from clinic.models import AuditEvent
 from clinic.types import StaffUser
 from intake.models import (
@@ -56,7 +63,12 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.documents import serve
+from sessions.documents.models import Document, DocumentRequest
+from sessions.documents.services import document_open
 from sessions.outcomes.reports import report_text
+
+logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -436,6 +448,44 @@ RECORD: dict[type[Model], Part] = {
             "schedule": "internal: the clinic's schedule that sent it (``trigger`` says why)",
         },
     ),
+    # Documents on the record: what each one is; the files themselves are in the ZIP
+    # export (``record_zip``), under ``file_in_zip``. Deleted ones too, with when and why.
+    Document: Part(
+        fields=(
+            "kind",
+            "title",
+            "document_date",
+            "notes",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "source",
+            "uploaded_at",
+            "deleted_at",
+            "deletion_reason",
+            "file_purged_at",
+        ),
+        shown_as={
+            "visit": "visit_at",
+            "uploaded_by": "uploaded_by",
+            "deleted_by": "deleted_by",
+        },
+        left_out={
+            "id": ROW_ID,
+            "storage_name": "internal: the file's name in the clinic's storage; the ZIP "
+            "export holds the file at ``file_in_zip``",
+            "patient": NESTED,
+            "payer_case": BILLING_LATER,
+            "thumbnail": "a small preview picture made from the file; the file itself is in "
+            "the ZIP export",
+        },
+    ),
+    DocumentRequest: Part(
+        fields=("note", "sent_to", "created_at"),
+        shown_as={"created_by": "sent_by"},
+        left_out={"id": ROW_ID, "patient": NESTED, "nonce": NONCE},
+    ),
 }
 
 # Models that point at a patient but are not part of the patient's record.
@@ -581,6 +631,33 @@ def _questionnaire(q: Questionnaire) -> dict:
     }
 
 
+def zip_path(document: Document) -> str | None:
+    """Where the document's file sits in the ZIP export, or None once it was purged."""
+    if document.file_purged_at is not None:
+        return None
+    return f"documents/{document.pk}-{serve.download_name(document)}"
+
+
+def _document(document: Document) -> dict:
+    visit = document.visit
+    return {
+        **_fields(document),
+        "visit_at": _value(visit.appointment.start) if visit else None,
+        "uploaded_by": _name(document.uploaded_by),
+        "deleted_by": _name(document.deleted_by),
+        "file_in_zip": zip_path(document),
+    }
+
+
+def _documents(patient: Patient) -> list[Document]:
+    """Every document of the patient, deleted ones too, oldest first."""
+    return list(
+        Document.objects.filter(patient=patient)
+        .select_related("visit__appointment", "uploaded_by", "deleted_by")
+        .order_by("uploaded_at", "id")
+    )
+
+
 def _intake(intake: Intake) -> dict:
     return {
         **_fields(intake),
@@ -593,7 +670,8 @@ def _intake(intake: Intake) -> dict:
 
 def patient_export(patient: Patient) -> dict:
     """A JSON-ready dict: demographics, intakes, health updates, courses, appointments,
-    visits and follow-ups. A fixed number of queries, however long the record. Raises
+    visits and follow-ups, documents (their metadata; the files are in ``record_zip``).
+    A fixed number of queries, however long the record. Raises
     nothing."""
     intakes = (
         patient.intakes.select_related("consent")
@@ -719,4 +797,52 @@ def patient_export(patient: Patient) -> dict:
                 "appointment", "course", "sent_by"
             ).order_by("created_at", "id")
         ],
+        "documents": [_document(d) for d in _documents(patient)],
+        "document_requests": [
+            {**_fields(r), "sent_by": _name(r.created_by)}
+            for r in patient.document_requests.select_related("created_by").order_by(
+                "created_at", "id"
+            )
+        ],
     }
+
+
+# Files are copied into the ZIP in pieces of this size; the ZIP itself stays in memory
+# up to SPOOL_BYTES, then moves to a temporary file (a patient's documents can total
+# hundreds of megabytes).
+COPY_BYTES = 1024 * 1024
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def record_zip(patient: Patient, data: dict) -> IO[bytes]:
+    """A ZIP of ``record.json`` (``data``, as the JSON export writes it) and every
+    document file still kept, at its ``file_in_zip``; rewound, for a FileResponse (which
+    closes it). A file missing from storage is replaced by a note saying so. Raises
+    nothing else of its own."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (FileResponse closes it)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        record = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+        archive.writestr("record.json", record)
+        # PDFs and images are compressed already: stored as they are.
+        for document in _documents(patient):
+            path = zip_path(document)
+            if path is None:
+                continue
+            info = zipfile.ZipInfo(
+                path, date_time=clock.clinic_localtime(document.uploaded_at).timetuple()[:6]
+            )
+            info.compress_type = zipfile.ZIP_STORED
+            try:
+                source = document_open(document)
+            except FileNotFoundError:
+                logger.warning("document %s: file missing from storage", document.pk)
+                archive.writestr(
+                    f"{path}.missing.txt",
+                    "The clinic's copy of this file could not be found when the record "
+                    "was exported.\n",
+                )
+                continue
+            with source, archive.open(info, "w", force_zip64=True) as target:
+                shutil.copyfileobj(source, target, COPY_BYTES)
+    out.seek(0)
+    return out

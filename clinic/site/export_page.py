@@ -22,6 +22,7 @@ from intake.models import (
     Patient,
     SmsConsentEvent,
 )
+from sessions.documents.models import Document, DocumentRequest
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -75,6 +76,8 @@ CHILDREN: dict[tuple[type[Model] | None, str], tuple[str, type[Model]]] = {
     (SlotHold, "email_checks"): ("Email confirmations", EmailCheck),
     (WaitListEntry, "offers"): ("Times offered", WaitListOffer),
     (None, "progress_reports"): ("Progress reports", ProgressReport),
+    (None, "documents"): ("Documents", Document),
+    (None, "document_requests"): ("Links sent to ask for documents", DocumentRequest),
 }
 
 # Intake JSON fields shown as questions and answers.
@@ -101,6 +104,7 @@ LABELS = {
     "slot_start": "Time offered",
     "days": "Days",
     "visit_at": "About the visit at",
+    "file_in_zip": "File in the ZIP download",
 }
 
 

@@ -3,7 +3,7 @@ export, ``/healthz``, ``/favicon.ico`` and the benchmark's floor page."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.utils import timezone
@@ -113,22 +113,32 @@ def healthz(request):
 
 @require_roles(Role.PHYSIO)
 def patient_export(request, pk: int):
-    """An access request: everything held about the patient, as JSON or a printable page.
-    Any other ``?format=`` is refused (400) before anything is read or audited."""
+    """An access request: everything held about the patient, as JSON, a printable page,
+    or a ZIP of the JSON and the document files. Any other ``?format=`` is refused (400)
+    before anything is read or audited."""
     patient = get_object_or_404(Patient, pk=pk)
     form = ExportFormatForm(request.GET)
     if not form.is_valid():
         message = " ".join(str(error) for error in form.errors["format"])
         return render(request, "400.html", {"message": message}, status=400)
     data = export.patient_export(patient)
-    as_json = form.chosen() == "json"
+    chosen = form.chosen()
     audit.record(
         request,
         audit.Action.EXPORT,
         obj=patient,
-        detail="export json" if as_json else "export page",
+        detail="export page" if chosen == "html" else f"export {chosen}",
     )
-    if as_json:
+    if chosen == "zip":
+        response = FileResponse(
+            export.record_zip(patient, data),
+            as_attachment=True,
+            filename=f"patient-{patient.pk}-export.zip",
+            content_type="application/zip",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if chosen == "json":
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
         return response

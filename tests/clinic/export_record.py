@@ -37,6 +37,7 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.outcomes.models import ProgressReport, Questionnaire
 from sessions.outcomes.reports import report_sign
 from tests.factories import LocationFactory, PatientFactory, UserFactory
@@ -58,6 +59,7 @@ SECRETS = {
     "messages": "messages-nonce-0123456789abcdef",
     "questionnaire": "questionnaire-nonce-0123456789abcdef",
     "progress_report": "progress-report-nonce-0123456789abcdef",
+    "document_request": "document-request-nonce-0123456789abcdef",
 }
 
 
@@ -294,7 +296,42 @@ def build_full_record() -> Patient:
         created_at=START - timedelta(days=2),
         revoked_at=START - timedelta(days=1),
     )
+    _document_records(patient, visit, physio, desk)
     return patient
+
+
+def _document_records(patient, visit, physio, desk) -> None:
+    """A document with every optional field filled (so deleted, and its file purged:
+    the row keeps saying what it was), and a "send us a document" link."""
+    Document.objects.create(
+        patient=patient,
+        visit=visit,
+        kind=Kind.IMAGING,
+        title="MRI lumbar spine",
+        document_date=START.date() - timedelta(days=30),
+        notes="L4-5 disc bulge",
+        storage_name=f"patients/{patient.pk}/export-mri.pdf",
+        original_name="mri.pdf",
+        content_type="application/pdf",
+        size=1234,
+        sha256="ab" * 32,
+        thumbnail=b"jpeg",
+        source=Document.Source.STAFF,
+        uploaded_by=desk,
+        uploaded_at=START - timedelta(days=20),
+        deleted_at=START - timedelta(days=10),
+        deleted_by=physio,
+        deletion_reason="uploaded to the wrong patient",
+        file_purged_at=START - timedelta(days=1),
+    )
+    DocumentRequest.objects.create(
+        patient=patient,
+        nonce=SECRETS["document_request"],
+        note="your referral from Dr. Singh",
+        sent_to="quinn@example.com",
+        created_by=desk,
+        created_at=START - timedelta(days=25),
+    )
 
 
 def _online_records(patient, appointment, physio, desk) -> None:

@@ -1,12 +1,15 @@
 """The patient's record export (clinic.site.export): complete, free of secrets, bounded."""
 
+import io
 import json
+import zipfile
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.site import export
@@ -39,8 +42,12 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
+from sessions.documents import serve, services
+from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.outcomes.models import Questionnaire
 from tests.clinic.export_record import SECRETS, build_full_record
+from tests.factories import PatientFactory
+from tests.sessions.documents.samples import make_jpeg_bytes, make_pdf_bytes
 
 
 def _record_models() -> set:
@@ -121,6 +128,8 @@ def _rows(data: dict) -> dict:
         WaitListOffer: data["wait_list"][0]["offers"],
         Questionnaire: data["questionnaires"],
         ProgressReport: data["progress_reports"],
+        Document: data["documents"],
+        DocumentRequest: data["document_requests"],
     }
 
 
@@ -238,5 +247,91 @@ def test_the_export_query_count_does_not_grow_with_the_record(full_record):
     assert _export_queries(full_record) == one_visit
     # 14, plus online booking's six (call-backs, wait list and offers, holds and their
     # email checks, sign-ins), one each for SMS consent events and message links, and
-    # one each for questionnaires and progress reports.
-    assert one_visit <= 25
+    # one each for questionnaires and progress reports, documents and document links.
+    assert one_visit <= 27
+
+
+# --- The ZIP: the record's JSON and the document files --------------------------------
+
+
+def _zip(client, patient):
+    response = client.get(reverse("patient-export", args=[patient.pk]), {"format": "zip"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def _upload(patient, name: str, data: bytes, kind=Kind.REFERRAL) -> Document:
+    return services.documents_upload(patient=patient, uploads=[(name, data)], kind=kind).added[0]
+
+
+def test_the_zip_holds_the_record_json_and_every_kept_file_byte_for_byte(
+    db, client_for, physio
+):
+    patient = PatientFactory()
+    pdf = make_pdf_bytes("Referral from Dr. Singh")
+    letter = _upload(patient, "referral.pdf", pdf)
+    photo = _upload(patient, "card.jpg", make_jpeg_bytes(gps=True), kind=Kind.INSURANCE_CARD)
+    gone = _upload(patient, "wrong.pdf", make_pdf_bytes("Someone else's"))
+    services.document_delete(document=gone, by=physio, reason="wrong patient")
+
+    archive = _zip(client_for(physio), patient)
+
+    record = json.loads(archive.read("record.json"))
+    assert record["patient"]["legal_last_name"] == patient.legal_last_name
+    by_title = {d["title"]: d for d in record["documents"]}
+    assert set(by_title) == {letter.title, photo.title, gone.title}
+    assert by_title[gone.title]["deleted_at"] is not None
+    assert by_title[gone.title]["deletion_reason"] == "wrong patient"
+    assert all("thumbnail" not in d for d in record["documents"])
+    # Deleted files are still kept (the retention period), so they are in the ZIP too.
+    files = {name for name in archive.namelist() if name.startswith("documents/")}
+    assert files == {d["file_in_zip"] for d in record["documents"]}
+    assert archive.read(export.zip_path(letter)) == pdf
+    stored = services.documents_storage().open(photo.storage_name, "rb").read()
+    assert archive.read(export.zip_path(photo)) == stored
+    assert export.zip_path(letter) == f"documents/{letter.pk}-{serve.download_name(letter)}"
+    assert AuditEvent.objects.filter(
+        action="export", patient=patient, detail="export zip"
+    ).exists()
+
+
+def test_the_zip_leaves_out_purged_files_and_other_patients_documents(db, client_for, physio):
+    patient, other = PatientFactory(), PatientFactory()
+    mine = _upload(patient, "mine.pdf", make_pdf_bytes("mine"))
+    theirs = _upload(other, "theirs.pdf", make_pdf_bytes("theirs"))
+    purged = _upload(patient, "old.pdf", make_pdf_bytes("old"))
+    services.document_delete(
+        document=purged, by=physio, reason="duplicate", now=timezone.now() - timedelta(days=4000)
+    )
+    assert services.documents_purge() == 1
+
+    archive = _zip(client_for(physio), patient)
+
+    record = json.loads(archive.read("record.json"))
+    assert [d["title"] for d in record["documents"]] == [mine.title, purged.title]
+    assert record["documents"][1]["file_in_zip"] is None
+    assert record["documents"][1]["file_purged_at"] is not None
+    assert sorted(archive.namelist()) == [export.zip_path(mine), "record.json"]
+    assert theirs.title not in archive.read("record.json").decode()
+
+
+def test_the_zip_notes_a_file_missing_from_storage_instead_of_failing(db, client_for, physio):
+    patient = PatientFactory()
+    document = _upload(patient, "scan.pdf", make_pdf_bytes())
+    services.documents_storage().delete(document.storage_name)
+
+    archive = _zip(client_for(physio), patient)
+
+    assert f"{export.zip_path(document)}.missing.txt" in archive.namelist()
+
+
+def test_front_desk_and_admins_cannot_download_the_zip(db, client_for, front_desk, clinic_admin):
+    patient = PatientFactory()
+    _upload(patient, "card.pdf", make_pdf_bytes(), kind=Kind.INSURANCE_CARD)
+    url = reverse("patient-export", args=[patient.pk])
+    for user in (front_desk, clinic_admin):
+        assert client_for(user).get(url, {"format": "zip"}).status_code == 403
+        assert client_for(user).get(url, {"format": "json"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()

@@ -80,12 +80,17 @@ def test_intake_answers_read_as_questions_not_a_python_dict(full_record, client_
     assert "half typed" in text  # the draft, under its step
 
 
+def test_the_page_offers_the_zip_download(full_record, client_for, physio):
+    text = client_for(physio).get(reverse("patient-export", args=[full_record.pk])).content
+    assert 'href="?format=zip">Download as ZIP (record and documents)<' in text.decode()
+
+
 @pytest.mark.parametrize("value", ["xml", "x" * 5000, "JSON "])
 def test_an_unknown_format_is_refused_and_not_audited(full_record, client_for, physio, value):
     url = reverse("patient-export", args=[full_record.pk])
     response = client_for(physio).get(url, {"format": value})
     assert response.status_code == 400
-    assert "format=html or format=json" in response.content.decode()
+    assert "format=html, format=json or format=zip" in response.content.decode()
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
@@ -95,6 +100,7 @@ def test_an_unknown_format_is_refused_and_not_audited(full_record, client_for, p
         ({}, "export page", "text/html"),
         ({"format": "html"}, "export page", "text/html"),
         ({"format": "json"}, "export json", "application/json"),
+        ({"format": "zip"}, "export zip", "application/zip"),
     ],
 )
 def test_known_formats_are_served_and_audited(full_record, client_for, physio, query, detail, kind):
