@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import envbool, envclock, envhours, envint, envlist, envstr
@@ -341,6 +342,12 @@ CELERY_BEAT_SCHEDULE = {
     "waitlist-expire-offers": {
         "task": "sessions.tasks.waitlist_expire_offers",
         "schedule": float(WAITLIST_EXPIRE_SECONDS),
+    },
+    # Deleted documents' files past DOCUMENT_RETENTION_YEARS: removed from storage, each
+    # night at a quiet hour, clinic time (CELERY_TIMEZONE).
+    "documents-purge": {
+        "task": "sessions.tasks.documents_purge",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

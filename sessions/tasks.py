@@ -1,6 +1,7 @@
 """Celery tasks: thin adapters that take ids and call sessions.followups.dispatch, the
-wait list (sessions.online.waitlist, its mail in waitlist_mail) and online booking's
-email checks (sessions.online.sign_in_mail). Mail tasks retry on a mail server's error."""
+wait list (sessions.online.waitlist, its mail in waitlist_mail), online booking's
+email checks (sessions.online.sign_in_mail) and the documents' purge
+(sessions.documents.services). Mail tasks retry on a mail server's error."""
 
 import smtplib
 from datetime import datetime
@@ -9,6 +10,7 @@ from celery import shared_task
 from django.db import transaction
 
 from sessions.booking.models import TimeOff, WorkingHours
+from sessions.documents import services as documents
 from sessions.followups import dispatch
 from sessions.online import sign_in_mail, waitlist, waitlist_mail
 
@@ -106,3 +108,10 @@ def on_time_off_deleted(sender: object, *, instance: TimeOff, **kwargs: object) 
     """``post_delete`` of ``TimeOff``: the practitioner's hours are open again."""
     practitioner_id = instance.practitioner_id
     transaction.on_commit(lambda: waitlist_offer_opened.delay(practitioner_id))
+
+
+@shared_task
+def documents_purge() -> int:
+    """Run by beat each night: remove from storage the files of documents deleted more
+    than DOCUMENT_RETENTION_YEARS ago (their rows stay); returns how many."""
+    return documents.documents_purge()
