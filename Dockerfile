@@ -36,9 +36,11 @@ RUN pip install . && rm -rf build *.egg-info
 RUN SECRET_KEY=build-only VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput \
     && rm -rf /tmp/build-var
 
-# Writable state (beat schedule, mail files when no SMTP host is set). A named
-# volume mounted here starts with this directory's owner, so the app user can write.
-RUN install -d -o clinic -g clinic -m 0750 /var/lib/clinic
+# Writable state (beat schedule, mail files when no SMTP host is set, documents on the
+# local disk). A named volume mounted here starts with this directory's owner, so the
+# app user can write; documents/ is made too, for the volume docker-compose.yml mounts
+# there.
+RUN install -d -o clinic -g clinic -m 0750 /var/lib/clinic /var/lib/clinic/documents
 
 USER clinic
 EXPOSE 8000
