@@ -114,7 +114,11 @@ class ExportFormatForm(forms.Form):
     the JSON and the document files, is asked for."""
 
     format = forms.ChoiceField(
-        choices=[("html", "Printable page"), ("json", "JSON"), ("zip", "ZIP: record and documents")],
+        choices=[
+            ("html", "Printable page"),
+            ("json", "JSON"),
+            ("zip", "ZIP: record and documents"),
+        ],
         required=False,
         error_messages={
             "invalid_choice": "The export comes as format=html, format=json or format=zip."

@@ -33,6 +33,9 @@ from intake.models import (
     SmsConsentEvent,
 )
 from intake.screening import RULES_BY_CODE
+from sessions.documents import serve
+from sessions.documents.models import Document, DocumentRequest
+from sessions.documents.services import document_open
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -63,9 +66,6 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
-from sessions.documents import serve
-from sessions.documents.models import Document, DocumentRequest
-from sessions.documents.services import document_open
 from sessions.outcomes.reports import report_text
 
 logger = logging.getLogger(__name__)

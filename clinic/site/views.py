@@ -130,14 +130,14 @@ def patient_export(request, pk: int):
         detail="export page" if chosen == "html" else f"export {chosen}",
     )
     if chosen == "zip":
-        response = FileResponse(
+        archive = FileResponse(
             export.record_zip(patient, data),
             as_attachment=True,
             filename=f"patient-{patient.pk}-export.zip",
             content_type="application/zip",
         )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        archive["Cache-Control"] = "private, no-store"
+        return archive
     if chosen == "json":
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'

@@ -14,6 +14,7 @@ from intake.models import (
     Patient,
     SmsConsentEvent,
 )
+from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -37,7 +38,6 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
-from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.outcomes.models import ProgressReport, Questionnaire
 from sessions.outcomes.reports import report_sign
 from tests.factories import LocationFactory, PatientFactory, UserFactory

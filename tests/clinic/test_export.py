@@ -21,6 +21,8 @@ from intake.models import (
     Patient,
     SmsConsentEvent,
 )
+from sessions.documents import serve, services
+from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.models import (
     Addendum,
     AdverseEvent,
@@ -42,8 +44,6 @@ from sessions.models import (
     WaitListEntry,
     WaitListOffer,
 )
-from sessions.documents import serve, services
-from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.outcomes.models import Questionnaire
 from tests.clinic.export_record import SECRETS, build_full_record
 from tests.factories import PatientFactory
@@ -266,9 +266,7 @@ def _upload(patient, name: str, data: bytes, kind=Kind.REFERRAL) -> Document:
     return services.documents_upload(patient=patient, uploads=[(name, data)], kind=kind).added[0]
 
 
-def test_the_zip_holds_the_record_json_and_every_kept_file_byte_for_byte(
-    db, client_for, physio
-):
+def test_the_zip_holds_the_record_json_and_every_kept_file_byte_for_byte(db, client_for, physio):
     patient = PatientFactory()
     pdf = make_pdf_bytes("Referral from Dr. Singh")
     letter = _upload(patient, "referral.pdf", pdf)
@@ -292,9 +290,7 @@ def test_the_zip_holds_the_record_json_and_every_kept_file_byte_for_byte(
     stored = services.documents_storage().open(photo.storage_name, "rb").read()
     assert archive.read(export.zip_path(photo)) == stored
     assert export.zip_path(letter) == f"documents/{letter.pk}-{serve.download_name(letter)}"
-    assert AuditEvent.objects.filter(
-        action="export", patient=patient, detail="export zip"
-    ).exists()
+    assert AuditEvent.objects.filter(action="export", patient=patient, detail="export zip").exists()
 
 
 def test_the_zip_leaves_out_purged_files_and_other_patients_documents(db, client_for, physio):

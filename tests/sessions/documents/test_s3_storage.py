@@ -106,9 +106,7 @@ def s3(s3_endpoint):
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}),
     )
-    client.create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     yield client
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
         for item in page.get("Contents", []):
