@@ -64,13 +64,16 @@ def s3_endpoint():
 
 
 @pytest.fixture(scope="session")
-def s3_settings(s3_endpoint):
+def s3_settings(s3_endpoint, tmp_path_factory):
     """``STORAGES["documents"]`` as clinic/settings.py builds it from DOCUMENTS_S3_*:
-    the settings module is imported in a fresh interpreter with these variables set."""
+    the settings module is imported in a fresh interpreter with these variables set
+    (and a key and state folder of its own, so it starts whatever DEBUG is)."""
     env = {
         **os.environ,
         **DUMMY_AWS,
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "SECRET_KEY": "s3-storage-test-only",
+        "VAR_DIR": str(tmp_path_factory.mktemp("settings-var")),
         "DOCUMENTS_S3_BUCKET": BUCKET,
         "DOCUMENTS_S3_ENDPOINT_URL": s3_endpoint,
         "DOCUMENTS_S3_REGION": REGION,
