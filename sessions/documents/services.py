@@ -279,7 +279,7 @@ def document_request_send(
     transaction.on_commit(
         lambda: emails.document_request(
             to=row.sent_to,
-            first_name=patient.first_name,
+            first_name=patient.greeting_name,
             note=row.note,
             link=link,
             expires_on=expires_on,
