@@ -20,6 +20,7 @@ from sessions.booking.models import Appointment, visit_number
 from sessions.charting import aftercare as aftercare_links
 from sessions.charting import page, selectors, services, sites
 from sessions.charting.catalogue import AftercareTemplate
+from sessions.documents.selectors import documents_listed
 from sessions.charting.forms import (
     AddendumForm,
     AdverseEventForm,
@@ -374,6 +375,10 @@ def timeline(request, patient_pk: int):
             "visits": visits,
             "chart": selectors.nprs_chart(visits),
             "outcome_measures": timeline_measures(request, patient),
+            # Oldest first, like the visits: by the document's date, else the upload's day.
+            "documents": list(
+                documents_listed().filter(patient=patient).order_by("day", "uploaded_at", "id")
+            ),
         },
     )
 
