@@ -20,7 +20,6 @@ from sessions.booking.models import Appointment, visit_number
 from sessions.charting import aftercare as aftercare_links
 from sessions.charting import page, selectors, services, sites
 from sessions.charting.catalogue import AftercareTemplate
-from sessions.documents.selectors import documents_listed
 from sessions.charting.forms import (
     AddendumForm,
     AdverseEventForm,
@@ -41,6 +40,7 @@ from sessions.charting.refusals import (
     refused,
     visit_or_404,
 )
+from sessions.documents.selectors import timeline_documents
 from sessions.followups.models import ScheduledMessage
 from sessions.outcomes.report_pages import timeline_measures
 
@@ -375,10 +375,7 @@ def timeline(request, patient_pk: int):
             "visits": visits,
             "chart": selectors.nprs_chart(visits),
             "outcome_measures": timeline_measures(request, patient),
-            # Oldest first, like the visits: by the document's date, else the upload's day.
-            "documents": list(
-                documents_listed().filter(patient=patient).order_by("day", "uploaded_at", "id")
-            ),
+            "documents": timeline_documents(patient),
         },
     )
 

@@ -46,7 +46,9 @@ class CaseChoice(forms.ModelChoiceField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    # The field is named "files" on the page; Django's form metaclass takes it out of
+    # the class, so the form's own ``files`` (the uploaded data) is untouched.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Files",
         required=False,
         help_text="PDF, JPEG, PNG or HEIC (a phone photo); choose several at once if you like.",
@@ -111,4 +113,3 @@ class PolicyForm(forms.Form):
 def always_clinical_labels() -> list[str]:
     """The kinds only physiotherapists and admins ever open, by name."""
     return [Kind(k).label for k in Kind.values if k in ALWAYS_CLINICAL]
-

@@ -4,19 +4,19 @@ what a staff member may open of them."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
 from clinic.roles import Role, has_role
 from clinic.types import AnyUser
 from intake.models import Patient
 from sessions.documents import services
-from sessions.documents.models import Document
+from sessions.documents.models import Document, DocumentQuerySet
 
 RECENT = 10  # documents shown on the patient's page
 
 
-def documents_listed() -> QuerySet[Document]:
+def documents_listed() -> DocumentQuerySet:
     """Documents as lists show them: uploader loaded, thumbnail bytes left out,
     ``has_thumbnail`` and ``day`` (the document's date, else the upload's day)."""
     return (
@@ -29,10 +29,20 @@ def documents_listed() -> QuerySet[Document]:
                 default=Value(False),
                 output_field=BooleanField(),
             ),
-            day=Coalesce("document_date", TruncDate("uploaded_at")),
+            day=_day(),
         )
         .order_by(F("document_date").desc(nulls_last=True), "-uploaded_at", "-id")
     )
+
+
+def _day() -> Coalesce:
+    return Coalesce("document_date", TruncDate("uploaded_at"))
+
+
+def timeline_documents(patient: Patient) -> list[Document]:
+    """The patient's kept documents oldest first, as the timeline runs: by the
+    document's date, else the upload's day."""
+    return list(documents_listed().filter(patient=patient).order_by(_day(), "uploaded_at", "id"))
 
 
 @dataclass

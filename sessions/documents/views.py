@@ -207,7 +207,7 @@ def request_send(request, pk: int):
     )
     form = RequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
         return redirect(back)
     try:
         row = services.document_request_send(
@@ -242,4 +242,3 @@ def policy_edit(request):
         "documents/settings.html",
         {"form": form, "policy": policy, "always_clinical": always_clinical_labels()},
     )
-

@@ -129,7 +129,12 @@ def test_another_patients_visit_is_not_offered_nor_taken(client_for, physio, pat
     other_case = PayerCaseFactory()
     response = client_for(physio).post(
         list_url(patient),
-        {"files": [pdf()], "kind": "referral", "visit": other_visit.pk, "payer_case": other_case.pk},
+        {
+            "files": [pdf()],
+            "kind": "referral",
+            "visit": other_visit.pk,
+            "payer_case": other_case.pk,
+        },
     )
     assert response.status_code == 200
     assert not Document.objects.exists()
@@ -204,7 +209,7 @@ def test_front_desk_opens_an_insurance_card(client_for, front_desk, patient):
     card = add(patient, kind="insurance_card", name="c.jpg", data=make_jpeg_bytes())
     client = client_for(front_desk)
     page = client.get(reverse("sessions:document", args=[card.pk])).content.decode()
-    assert f'{reverse("sessions:document-file", args=[card.pk])}?inline=1' in page
+    assert f"{reverse('sessions:document-file', args=[card.pk])}?inline=1" in page
     response = client.get(reverse("sessions:document-file", args=[card.pk]), {"inline": "1"})
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert response["Content-Disposition"].startswith("inline")
@@ -354,7 +359,9 @@ def test_only_the_admin_sets_what_front_desk_opens(client_for, request, who):
 # --- "Send us a document" -----------------------------------------------------------------
 
 
-def test_front_desk_emails_a_link(client_for, front_desk, patient, django_capture_on_commit_callbacks):
+def test_front_desk_emails_a_link(
+    client_for, front_desk, patient, django_capture_on_commit_callbacks
+):
     url = reverse("sessions:document-request-send", args=[patient.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(front_desk).post(
