@@ -69,9 +69,17 @@ class UploadForm(forms.Form):
     notes = forms.CharField(
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    visit = VisitChoice(label="About the visit", required=False, queryset=Visit.objects.none())
+    visit = VisitChoice(
+        label="About the visit",
+        required=False,
+        queryset=Visit.objects.none(),
+        empty_label="No one visit",
+    )
     payer_case = CaseChoice(
-        label="About the payer case", required=False, queryset=PayerCase.objects.none()
+        label="About the payer case",
+        required=False,
+        queryset=PayerCase.objects.none(),
+        empty_label="No payer case",
     )
 
     def __init__(self, *args, patient: Patient, **kwargs) -> None:
