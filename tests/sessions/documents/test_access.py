@@ -38,9 +38,7 @@ def test_the_patient_page_lists_the_documents_a_physio_opens(client_for, physio,
     assert "Email a link to send us a document" in text
 
 
-def test_the_patient_page_hides_clinical_documents_from_front_desk(
-    client_for, front_desk, patient
-):
+def test_the_patient_page_hides_clinical_documents_from_front_desk(client_for, front_desk, patient):
     add(patient, "referral", "Referral from Dr Singh")
     add(patient, "insurance_card", "Blue Cross card", make_jpeg_bytes(), "card.jpg")
     text = patient_page(client_for(front_desk), patient)
