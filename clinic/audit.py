@@ -76,6 +76,7 @@ _APPOINTMENT = ("treatment_sessions.Appointment", "patient")
 _VISIT = ("treatment_sessions.Visit", "appointment__patient")
 _PATIENT = ("intake.Patient", "pk")
 _INVOICE = ("treatment_sessions.Invoice", "patient")
+_DOCUMENT = ("treatment_sessions.Document", "patient")
 # What the id in each staff URL names, and the way from that row to its patient. A
 # refused request never reaches its view, so its audit row learns from here whose
 # record was tried. tests/clinic/authorization/ keeps this complete.
@@ -147,6 +148,13 @@ URL_SUBJECTS: dict[str, tuple[str, str]] = {
     "sessions:questionnaire-send": _PATIENT,
     "sessions:questionnaire-tablet": _PATIENT,
     "sessions:schedule-edit": ("treatment_sessions.OutcomeSchedule", ""),
+    # Documents on the record: a patient's list, one document and its file.
+    "sessions:documents": _PATIENT,
+    "sessions:document-request-send": _PATIENT,
+    "sessions:document": _DOCUMENT,
+    "sessions:document-file": _DOCUMENT,
+    "sessions:document-thumbnail": _DOCUMENT,
+    "sessions:document-delete": _DOCUMENT,
     # Online booking's public pages name a location (and a type): no patient's record,
     # and being public they are never refused by the middleware.
     "sessions:online-services": ("treatment_sessions.Location", ""),

@@ -18,6 +18,7 @@ from intake.models import Channel, Intake, IntakeInvitation, MessagePurpose, Pat
 from intake.views import REGISTRY
 from sessions.billing.selectors import patient_account
 from sessions.booking.selectors import course_active
+from sessions.documents import selectors as documents
 from sessions.models import Appointment
 from sessions.outcomes.staff_pages import patient_section as questionnaire_section
 
@@ -89,6 +90,7 @@ def patient_detail(request, pk: int):
             "appointments": appointments,
             "course": course,
             "messaging": messaging,
+            "documents": documents.patient_documents(patient, request.user, documents.RECENT),
             **questionnaire_section(patient, request.user, timezone.now()),
         },
     )

@@ -40,6 +40,7 @@ from sessions.charting.refusals import (
     refused,
     visit_or_404,
 )
+from sessions.documents.selectors import timeline_documents
 from sessions.followups.models import ScheduledMessage
 from sessions.outcomes.report_pages import timeline_measures
 
@@ -374,6 +375,7 @@ def timeline(request, patient_pk: int):
             "visits": visits,
             "chart": selectors.nprs_chart(visits),
             "outcome_measures": timeline_measures(request, patient),
+            "documents": timeline_documents(patient),
         },
     )
 

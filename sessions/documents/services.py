@@ -29,6 +29,7 @@ from sessions.charting.models import Visit
 from sessions.documents import files
 from sessions.documents.models import (
     ALWAYS_CLINICAL,
+    DESK_KINDS_DEFAULT,
     Document,
     DocumentPolicy,
     DocumentRequest,
@@ -47,8 +48,10 @@ def documents_storage() -> Storage:
 
 
 def desk_kinds() -> frozenset[str]:
-    """The kinds front desk may open, as the clinic set them (never a clinical kind)."""
-    return frozenset(DocumentPolicy.get().desk_kinds) - ALWAYS_CLINICAL
+    """The kinds front desk may open, as the clinic set them (never a clinical kind).
+    One query; reading writes nothing (no setting saved yet: the default)."""
+    saved = DocumentPolicy.objects.filter(pk=1).values_list("desk_kinds", flat=True).first()
+    return frozenset(saved if saved is not None else DESK_KINDS_DEFAULT) - ALWAYS_CLINICAL
 
 
 def may_open(user: AnyUser, kind: str, desk: frozenset[str] | None = None) -> bool:

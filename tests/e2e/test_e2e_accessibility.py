@@ -22,12 +22,14 @@ from playwright.sync_api import Browser, expect
 from clinic.management.commands.seed_demo import DEMO_PASSWORD
 from clinic.roles import Role
 from sessions.billing.models import BillableItem, Fee, MissedVisitFee
+from sessions.documents.services import documents_upload
 from sessions.models import Appointment
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
 from tests.e2e.conftest import backup_code
 from tests.e2e.test_e2e_online_booking import ONLINE_NOT_PAGES, ONLINE_PAGES
 from tests.factories import AppointmentFactory, PayerCaseFactory, UserFactory
+from tests.sessions.documents.samples import make_pdf_bytes
 
 # Named URLs that are no page of their own, and why.
 NOT_PAGES = {
@@ -58,6 +60,10 @@ NOT_PAGES = {
     "sessions:addendum-add": "POST only; redirects to the chart",
     "sessions:links-revoke": "POST only; redirects to the chart",
     "sessions:call-done": "POST only; redirects to the front desk's home",
+    "sessions:document-file": "the document's file itself (a PDF download or an image)",
+    "sessions:document-thumbnail": "a JPEG thumbnail, shown in the documents' lists",
+    "sessions:document-delete": "POST only; redirects to the documents (refused: the document)",
+    "sessions:document-request-send": "POST only; redirects to the patient or the documents",
     "sessions:receipt-pdf": "a PDF file",
     "sessions:receipt-send": "POST only; redirects to the receipt",
     "sessions:receipt-links-revoke": "POST only; redirects to the receipt",
@@ -126,6 +132,8 @@ PHYSIO_PAGES = {
     "sessions:adverse-events",
     "sessions:alert",
     "patient-export",
+    "sessions:documents",
+    "sessions:document",
 }
 ADMIN_PAGES = {
     "home",
@@ -153,6 +161,7 @@ ADMIN_PAGES = {
     "sessions:schedule-edit",
     "sessions:outcome-instruments",
     "sessions:outcome-wording",
+    "sessions:document-settings",
 }
 PATIENT_PAGES = {
     "intake:patient-detail",
@@ -425,6 +434,19 @@ def test_physio_pages(browser: Browser, clinic, audit: Audit):
     ]:
         page.goto(url + path)
         audit.check(page, label)
+    # Documents: the list with its upload form (refused with no file), one document.
+    referral = documents_upload(
+        patient=clinic.aisha,
+        uploads=[("referral.pdf", make_pdf_bytes())],
+        kind="referral",
+        title="Referral from Dr Moreau",
+    ).added[0]
+    page.goto(f"{url}/patients/{clinic.aisha.pk}/documents/")
+    audit.check(page, "documents")
+    refuse(page, "Add documents")
+    audit.check_refused(page, "documents, added without a file")
+    page.goto(f"{url}/documents/{referral.pk}/")
+    audit.check(page, "document")
     # Outcome trends and a progress report: refused without a recipient, then signed.
     page.goto(f"{url}/patients/{clinic.aisha.pk}/outcomes/")
     audit.check(page, "outcome trends")
@@ -559,6 +581,7 @@ def test_admin_pages(browser: Browser, clinic, audit: Audit):
         ("/online/pending/", "online bookings awaiting approval (admin, none)"),
         ("/outcomes/instruments/", "outcome measures: instruments"),
         ("/outcomes/instruments/ndi/wording/", "outcome measures: NDI wording"),
+        ("/documents/settings/", "which documents front desk may open"),
     ]:
         page.goto(clinic.url + path)
         audit.check(page, label)

@@ -4,7 +4,9 @@ from django.urls import reverse
 from clinic.models import AuditEvent
 from intake import services
 from intake.models import Patient
+from sessions.documents.services import documents_upload
 from tests.factories import PatientFactory
+from tests.sessions.documents.samples import make_pdf_bytes
 
 VALID = {
     "legal_first_name": "Hélène",
@@ -178,7 +180,13 @@ def test_patient_page_queries_do_not_grow_with_intakes(
         intake.status = "submitted"
         intake.submitted_at = intake.created_at
         intake.save()
+    for kind in ("referral", "imaging"):
+        uploads = [(f"{kind}-{n}.pdf", make_pdf_bytes()) for n in range(6)]
+        documents_upload(patient=patient, uploads=uploads, kind=kind)
     client = client_for(physio)
-    with django_assert_max_num_queries(13):  # 12, plus the audit chain's lock on PostgreSQL
+    # 12 (documents among them), plus the audit chain's lock on PostgreSQL.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("intake:patient-detail", args=[patient.pk]))
-    assert response.content.decode().count("Read</a>") == 12
+    text = response.content.decode()
+    assert text.count("Read</a>") == 12
+    assert text.count('class="doc-thumb"') == 10  # the latest ten, each with its thumbnail

@@ -32,7 +32,11 @@ def shared_world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def world(shared_world, db) -> World:
+def world(shared_world, db, documents_storage) -> World:
+    """The records, with A's document's file in this test's own documents folder."""
+    path = documents_storage / shared_world.document.storage_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(shared_world.document_content)
     return shared_world
 
 

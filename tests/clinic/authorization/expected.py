@@ -176,6 +176,15 @@ EXPECTED: dict[str, tuple] = {
     # Outcome measures: the clinic admin's instruments and licensed wording.
     "sessions:outcome-instruments": (LOGIN,   LOGIN,    DENIED,    DENIED,    OK),
     "sessions:outcome-wording":     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    # Documents: staff add them; A's referral opens to physiotherapists and the clinic
+    # admin, never front desk; the admin deletes and sets what front desk opens.
+    "sessions:documents":           (LOGIN,    LOGIN,    OK,        OK,        OK),
+    "sessions:document-request-send": (LOGIN,  LOGIN,    OK,        OK,        OK),
+    "sessions:document-settings":   (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
+    "sessions:document":            (LOGIN,    LOGIN,    DENIED,    OK,        OK),
+    "sessions:document-file":       (LOGIN,    LOGIN,    DENIED,    OK,        OK),
+    "sessions:document-thumbnail":  (LOGIN,    LOGIN,    DENIED,    OK,        OK),
+    "sessions:document-delete":     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
     # Django's admin, checked with its index and one changelist.
     ADMIN_SITE:                     (LOGIN,    LOGIN,    DENIED,    DENIED,    OK),
 }

@@ -241,6 +241,14 @@ ARGS: dict[str, Callable[[World], dict]] = {
     "sessions:schedule-edit": lambda w: {"pk": w.outcome_schedule.pk},
     "sessions:outcome-instruments": no_args,
     "sessions:outcome-wording": lambda w: {"code": "ndi"},
+    # Documents.
+    "sessions:documents": lambda w: {"pk": w.patient.pk},
+    "sessions:document-request-send": lambda w: {"pk": w.patient.pk},
+    "sessions:document-settings": no_args,
+    "sessions:document": lambda w: {"pk": w.document.pk},
+    "sessions:document-file": lambda w: {"pk": w.document.pk},
+    "sessions:document-thumbnail": lambda w: {"pk": w.document.pk},
+    "sessions:document-delete": lambda w: {"pk": w.document.pk},
     ADMIN_SITE: no_args,
     **{name: _link(name) for name in LINKS},
 }
@@ -285,6 +293,9 @@ POST: dict[str, dict] = {
     # Outcome measures: the physio's send and the tablet handover (which signs out).
     "sessions:questionnaire-send": {"instrument": "nprs"},
     "sessions:questionnaire-tablet": {"instrument": "nprs"},
+    # Documents: a link emailed to A, and the admin's delete of A's referral.
+    "sessions:document-request-send": {"note": "your referral"},
+    "sessions:document-delete": {"reason": "Uploaded to the wrong patient"},
 }
 
 

@@ -15,6 +15,8 @@ from intake import services as intake_services
 from intake.models import Intake, IntakeInvitation, MessagesLink, Patient
 from sessions.billing import services as billing
 from sessions.booking import feeds
+from sessions.documents import files
+from sessions.documents.models import Document, Kind
 from sessions.models import (
     AftercareDelivery,
     Alert,
@@ -51,6 +53,7 @@ from tests.factories import (
     UserFactory,
     VisitFactory,
 )
+from tests.sessions.documents.samples import make_pdf_bytes
 
 
 @dataclass
@@ -107,6 +110,10 @@ class World:
     questionnaire: Questionnaire
     other_questionnaire: Questionnaire
     outcome_schedule: OutcomeSchedule
+    # Documents: A's referral (front desk never opens one) and its file's bytes, which
+    # each test puts in its own documents folder (conftest's ``world``).
+    document: Document
+    document_content: bytes
 
 
 def _appointment(patient, practitioner, location, kind, start, **fields) -> Appointment:
@@ -228,6 +235,23 @@ def _questionnaire(patient) -> Questionnaire:
     return questionnaire_create(patient=patient, instrument="nprs", by=None, trigger="manual")
 
 
+def _referral(patient, by) -> Document:
+    """A's referral letter, its row only: the file goes to each test's own storage."""
+    kept = files.accept("referral.pdf", make_pdf_bytes())
+    return Document.objects.create(
+        patient=patient,
+        kind=Kind.REFERRAL,
+        title="Referral from Dr Singh",
+        storage_name=f"patients/{patient.pk}/matrix-referral.pdf",
+        original_name="referral.pdf",
+        content_type=kept.content_type,
+        size=len(kept.content),
+        sha256=kept.sha256,
+        thumbnail=kept.thumbnail,
+        uploaded_by=by,
+    )
+
+
 def build_world() -> World:
     now = timezone.now()
     front_desk = UserFactory(username="frontdesk", role=Role.FRONT_DESK)
@@ -293,6 +317,7 @@ def build_world() -> World:
     entry, offer = _waitlist(alice, location, kind, author, now)
     other_entry, other_offer = _waitlist(bob, location, kind, physio, now)
 
+    document = _referral(alice, front_desk)
     return World(
         visit_link=VisitLink.objects.create(appointment=future),
         other_visit_link=VisitLink.objects.create(appointment=other_future),
@@ -352,4 +377,6 @@ def build_world() -> World:
         outcome_schedule=OutcomeSchedule.objects.create(
             instrument="nprs", visit_numbers=[1], created_by=admin
         ),
+        document=document,
+        document_content=files.accept("referral.pdf", make_pdf_bytes()).content,
     )

@@ -9,8 +9,10 @@ from django.urls import reverse
 
 from sessions.billing import services
 from sessions.billing.payments import AllocationIn, payment_take
+from sessions.documents.services import documents_upload
 from sessions.models import Appointment
 from tests.factories import AppointmentFactory
+from tests.sessions.documents.samples import make_pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +70,12 @@ def test_front_desk_patient_page_queries_do_not_grow_with_invoices(
     client_for, clerk, completed, django_assert_max_num_queries
 ):
     visits_invoiced(completed, clerk, 8)
+    for kind in ("insurance_card", "referral"):  # one the desk opens, one it only counts
+        uploads = [(f"{kind}-{n}.pdf", make_pdf_bytes()) for n in range(6)]
+        documents_upload(patient=completed.patient, uploads=uploads, kind=kind)
     client = client_for(clerk)
-    with django_assert_max_num_queries(15):  # the physio's 13, plus the account's two
+    # The physio's 14, plus the account's two, plus the documents' setting and the count
+    # of those front desk does not open.
+    with django_assert_max_num_queries(17):
         text = page(client, completed.patient)
     assert 'data-testid="patient-balance">-$40.00</strong> (credit $40.00)' in text

@@ -9,10 +9,12 @@ from django.urls import reverse
 from clinic.models import AuditEvent
 from intake.models import HealthUpdate
 from sessions.charting import selectors as chart_selectors
+from sessions.documents.services import documents_upload
 from sessions.models import Addendum, AdverseEvent, CheckinAnswer, NeedlingSite, Visit
 from tests.factories import AppointmentFactory, ScheduledMessageFactory, VisitFactory
 from tests.sessions.charting.conftest import SAFETY, shown
 from tests.sessions.conftest import local
+from tests.sessions.documents.samples import make_pdf_bytes
 
 
 def visit_in_course(physio, patient, location, treatment, day: int, **fields) -> Visit:
@@ -119,10 +121,13 @@ class TestDraftsAndTimeline:
                 NeedlingSite(visit=visit, muscle=gluteus, side="left", depth_cm=3, twitch="weak")
                 for _ in range(10)
             )
+        uploads = [(f"referral-{n}.pdf", make_pdf_bytes()) for n in range(5)]
+        documents_upload(patient=patient, uploads=uploads, kind="referral")
         client = client_for(physio)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(15):  # 14, plus the documents
             page = client.get(reverse("sessions:timeline", args=[patient.pk])).content.decode()
         assert page.count("<circle") == 40
+        assert page.count('class="doc-thumb"') == 5
         assert "visit 20 of 8–10" in page
 
     def test_chart_queries_do_not_grow_with_the_record(
