@@ -9,6 +9,7 @@ message broker under var/, mail written to files in var/mail/.
 import os
 import secrets
 from datetime import timedelta
+from typing import Any
 from pathlib import Path
 
 import dj_database_url
@@ -186,7 +187,7 @@ if CLINIC_PUBLIC_URL and not CLINIC_PUBLIC_URL.startswith(("https://", "http://"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (

@@ -39,9 +39,9 @@ class FileSizeGuard(FileUploadHandler):
         limit = settings.DOCUMENT_MAX_FILE_BYTES
         if self.received > limit:
             if self.request is not None:
-                if not hasattr(self.request, "skipped_uploads"):
-                    self.request.skipped_uploads = []
-                self.request.skipped_uploads.append((self.file_name or "", limit))
+                skipped = getattr(self.request, "skipped_uploads", [])
+                skipped.append((self.file_name or "", limit))
+                self.request.skipped_uploads = skipped  # type: ignore[attr-defined]
             raise SkipFile()
         return raw_data
 

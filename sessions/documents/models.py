@@ -140,9 +140,9 @@ class Document(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.visit_id is not None and self.visit.appointment.patient_id != self.patient_id:
+        if self.visit is not None and self.visit.appointment.patient_id != self.patient_id:
             errors["visit"] = "That visit is another patient's."
-        if self.payer_case_id is not None and self.payer_case.patient_id != self.patient_id:
+        if self.payer_case is not None and self.payer_case.patient_id != self.patient_id:
             errors["payer_case"] = "That payer case is another patient's."
         if errors:
             raise ValidationError(errors)

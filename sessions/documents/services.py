@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Sum
@@ -190,7 +190,7 @@ def _default_title(kind: str, shown: str) -> str:
     return f"{Kind(kind).label} ({stem})" if stem and stem != "file" else Kind(kind).label
 
 
-def document_open(document: Document):
+def document_open(document: Document) -> File:
     """The stored file, opened for reading (binary). Raises FileNotFoundError when the
     file was purged after its retention period."""
     if document.file_purged_at is not None:
@@ -279,7 +279,7 @@ def document_request_send(
     transaction.on_commit(
         lambda: emails.document_request(
             to=row.sent_to,
-            first_name=patient.first_name,
+            first_name=patient.greeting_name,
             note=row.note,
             link=link,
             expires_on=expires_on,

@@ -11,9 +11,11 @@ from clinic.management.commands.devserver import Command
 from clinic.management.commands.seed_demo import DEMO_PATIENTS
 from clinic.roles import Role, primary_role
 from intake.models import Intake, Patient
+from sessions.documents.models import Document
 from sessions.models import AppointmentType, Location, NeedlingAuthorisation, OnlineBookingPolicy
 from sessions.online import eligibility
 from sessions.online.eligibility import Refusal
+from tests.sessions.documents.samples import GPS_IFD, exif_of
 
 
 def test_demo_data_refuses_to_load_with_debug_off(db, settings):
@@ -213,3 +215,21 @@ def test_a_new_person_finds_the_demo_assessment_and_times_online(db, settings, c
     slots = client.get(reverse("sessions:online-slots", args=[kensington.pk, assessment.pk]))
     assert slots.status_code == 200
     assert slots.context["days"], "the demo's assessment has free times online"
+
+
+def test_demo_writes_sample_files_to_upload_and_ravi_has_his_referral(db, settings, tmp_path):
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    [referral] = Document.objects.filter(patient__legal_first_name="Ravi")
+    assert (referral.kind, referral.content_type) == ("referral", "application/pdf")
+    assert referral.uploaded_by.username == "frontdesk"
+    samples = tmp_path / "demo-files"
+    assert sorted(p.name for p in samples.iterdir()) == [
+        "insurance-card.jpg",
+        "referral-letter.pdf",
+    ]
+    # The photo carries a position, so trying it shows the upload stripping it.
+    assert exif_of((samples / "insurance-card.jpg").read_bytes()).get_ifd(GPS_IFD)

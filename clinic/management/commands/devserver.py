@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from clinic.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF
+from clinic.site.demo_documents import sample_folder
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -118,6 +119,8 @@ class Command(BaseCommand):
             "    needling), d.whitehorse@example.com (refused needling online: call back)\n"
             "  Physiotherapists and the admin confirm sign-in with a code; print it with\n"
             "    .venv/bin/python manage.py demo_totp physio   (or admin, physio2)\n"
+            f"  Sample files to upload as documents:  {sample_folder()}\n"
+            "    (a referral letter PDF, an insurance-card photo with a GPS position)\n"
             f"  Outgoing mail is written to:  {mail}\n"
             f"  Text messages are written to: {texts}\n"
             "    (replies: README, 'Text messages: replies and the webhook')\n"

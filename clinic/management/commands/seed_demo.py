@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic import clock
 from clinic.roles import Role
 from clinic.site.demo_billing import seed_billing
+from clinic.site.demo_documents import seed_documents
 from clinic.site.demo_online import seed_online
 from clinic.site.demo_outcomes import seed_outcomes
 from intake import services as intake_services
@@ -192,6 +193,7 @@ class Command(BaseCommand):
         cochrane = Location.objects.get(name=DEMO_LOCATIONS[1][0])
         created += seed_online(users=staff, locations=[kensington, cochrane])
         created += seed_outcomes(users=staff, location=kensington)
+        created += seed_documents(users=staff)
         self.stdout.write(f"Demo data ready ({created} new records).")
 
     def seed_appointments(self, physio, location) -> int:
