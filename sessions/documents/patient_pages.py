@@ -72,13 +72,17 @@ class PatientUploadForm(forms.Form):
         required=False,
         help_text="For example “Referral from Dr. Singh”.",
     )
-    files = MultipleFileField(
-        label="Files",
-        help_text=(
-            f"Photos or PDFs, up to {filesizeformat(settings.DOCUMENT_MAX_FILE_BYTES)} "
-            "each. On a phone you can take a photo of the letter or card."
-        ),
-    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Added here, not declared: a form's ``files`` attribute is its uploaded files.
+        self.fields["files"] = MultipleFileField(
+            label="Files",
+            help_text=(
+                f"Photos or PDFs, up to {filesizeformat(settings.DOCUMENT_MAX_FILE_BYTES)} "
+                "each. On a phone you can take a photo of the letter or card."
+            ),
+        )
 
 
 @dataclass
@@ -152,7 +156,6 @@ def _page(request, link: _Link):
         request,
         "documents/patient_upload.html",
         {"form": form, "link": link, "sent": _sent(request, link)},
-        status=200,
     )
 
 
