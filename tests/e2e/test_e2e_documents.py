@@ -61,7 +61,11 @@ def test_a_patient_adds_a_referral_photo_from_the_intake_and_the_physio_sees_it(
     files = phone.get_by_label("Files")
     assert files.get_attribute("accept") == "image/*,application/pdf"  # the camera, on a phone
     files.set_input_files(
-        {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": make_jpeg_bytes(gps=True, colour="steelblue")}
+        {
+            "name": "IMG_2041.jpg",
+            "mimeType": "image/jpeg",
+            "buffer": make_jpeg_bytes(gps=True, colour="steelblue"),
+        }
     )
     phone.get_by_role("button", name="Send to the clinic").click()
     expect(phone.get_by_role("status").first).to_contain_text(f"Added: {TITLE}")
