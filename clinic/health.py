@@ -3,6 +3,7 @@ since /healthz is public and error texts can name hosts and users."""
 
 import logging
 
+from django.core.files.storage import storages
 from django.db import connection
 from kombu import Connection
 
@@ -29,5 +30,16 @@ def check_broker(url: str, transport_options: dict | None = None) -> str | None:
             conn.default_channel  # noqa: B018 (opening a channel proves the broker works)
     except Exception:
         logger.exception("Health check: the message broker does not answer")
+        return "unavailable"
+    return None
+
+
+def check_storage(alias: str) -> str | None:
+    """None when the storage ``alias`` (``STORAGES``) answers a lookup, else
+    "unavailable": for a bucket, a request that proves the address and the keys work."""
+    try:
+        storages[alias].exists("healthz-probe")
+    except Exception:  # any backend error (network, credentials, permissions) means "down"
+        logger.exception("Health check: storage %r does not answer", alias)
         return "unavailable"
     return None

@@ -9,8 +9,8 @@ message broker under var/, mail written to files in var/mail/.
 import os
 import secrets
 from datetime import timedelta
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import phonenumbers

@@ -106,6 +106,8 @@ def healthz(request):
             "sms_failed_24h": counts["sms_failed_24h"],
             "sms_stuck": counts["sms_stuck"],
         }
+    # Without the documents' storage only uploads and downloads stop: reported, not failing.
+    body["documents_storage"] = health.check_storage("documents") or "ok"
     failing = [part for part, error in problems.items() if error is not None]
     body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
     return JsonResponse(body, status=503 if failing else 200)

@@ -1,5 +1,6 @@
 import json
 
+from django.core.files.storage import FileSystemStorage
 from django.db.utils import OperationalError
 from django.urls import reverse
 
@@ -15,6 +16,7 @@ def test_healthz_is_200_when_database_and_broker_answer(client, db):
         "status": "ok",
         "oldest_overdue_message_seconds": 0,
         "sms": {"backend": "locmem.SmsBackend", "sms_failed_24h": 0, "sms_stuck": 0},
+        "documents_storage": "ok",
     }
 
 
@@ -52,3 +54,23 @@ def test_healthz_answers_head_for_monitors(client, db):
     response = client.head(reverse("healthz"))
     assert response.status_code == 200
     assert response.content == b""
+
+
+class UnreachableStorage(FileSystemStorage):
+    """A storage whose server does not answer (a bucket behind a dead network)."""
+
+    def exists(self, name):
+        raise ConnectionError("could not connect to the endpoint URL")
+
+
+def test_healthz_reports_an_unreachable_documents_storage_without_failing(client, db, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {"BACKEND": f"{__name__}.UnreachableStorage"},
+    }
+
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert (body["documents_storage"], body["status"]) == ("unavailable", "ok")
