@@ -1,11 +1,12 @@
 """Documents end to end: a patient, on a phone, adds a photo of their referral letter
 from their intake link; the physiotherapist opens it on the patient's record and sees
-the picture. The patient's page is checked with axe as it goes (empty, refused, done)."""
+the picture. The patient's page is checked with axe as it goes (empty, refused, done).
+Front desk adds a PDF referral it may not open; the physiotherapist downloads it."""
 
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from intake import services as intake_services
 from intake.models import Patient
@@ -13,8 +14,8 @@ from sessions.documents import views
 from sessions.documents.models import Document
 from tests.e2e.accessibility_clinic import audit_fixture, refuse
 from tests.e2e.axe import Audit
-from tests.e2e.conftest import PHONE
-from tests.sessions.documents.samples import make_jpeg_bytes
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.sessions.documents.samples import make_jpeg_bytes, make_pdf_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +28,10 @@ TITLE = "Referral from Dr. Singh"
 def ravi(demo_clinic, settings, live_server) -> Patient:
     settings.SITE_URL = live_server.url
     return Patient.objects.get(legal_first_name="Ravi", legal_last_name="Patel")
+
+
+def staff_pages_written() -> bool:
+    return getattr(views, "_todo", None) is not views.patient_documents
 
 
 def fits_the_phone(page: Page) -> bool:
@@ -81,7 +86,7 @@ def test_a_patient_adds_a_referral_photo_from_the_intake_and_the_physio_sees_it(
     assert (document.kind, document.source) == ("referral", Document.Source.INTAKE_LINK)
     audit.assert_clean({"sessions:intake-documents"})
 
-    if getattr(views, "_todo", None) is views.patient_documents:
+    if not staff_pages_written():
         pytest.skip("the staff's documents pages are not written yet")
 
     # The physiotherapist opens it from the patient's documents and sees the photo.
@@ -95,3 +100,44 @@ def test_a_patient_adds_a_referral_photo_from_the_intake_and_the_physio_sees_it(
         "main img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
     )
     assert 640 in widths, widths  # the photo itself, whole, not a thumbnail
+
+
+def test_front_desk_adds_a_pdf_referral_it_may_not_open_and_the_physio_downloads_it(
+    ravi: Patient, page: Page, browser: Browser, live_server, login
+):
+    if not staff_pages_written():
+        pytest.skip("the staff's documents pages are not written yet")
+    title = "Referral letter, Dr. Okafor"
+    login(page, live_server, "frontdesk")
+    page.goto(f"{live_server.url}/patients/{ravi.pk}/documents/")
+    upload = page.get_by_test_id("document-upload")
+    upload.get_by_label("Files").set_input_files(
+        {"name": "okafor.pdf", "mimeType": "application/pdf", "buffer": make_pdf_bytes()}
+    )
+    upload.get_by_label("Kind of document").select_option(label="Referral")
+    upload.get_by_label("Title").fill(title)
+    upload.get_by_role("button", name="Add documents").click()
+    expect(page.get_by_role("status").first).to_contain_text("1 document added")
+    # A referral is clinical: front desk sees that it is there, not what it says.
+    expect(page.get_by_role("link", name=title)).to_have_count(0)
+    expect(page.get_by_test_id("documents-hidden")).to_contain_text("physiotherapists only")
+    document = Document.objects.get(patient=ravi, title=title)
+    assert document.content_type == "application/pdf"
+    for address in (f"/documents/{document.pk}/", f"/documents/{document.pk}/file/"):
+        assert page.goto(live_server.url + address).status == 403, address
+
+    context = browser.new_context(**DESKTOP, accept_downloads=True)
+    try:
+        physio = context.new_page()
+        login(physio, live_server, "physio")
+        physio.goto(f"{live_server.url}/patients/{ravi.pk}/documents/")
+        physio.get_by_role("link", name=title).click()
+        expect(physio.get_by_role("heading", level=1)).to_have_text(title)
+        with physio.expect_download() as download_info:
+            physio.get_by_role("link", name="Open PDF").click()
+        download = download_info.value
+        assert download.suggested_filename.endswith(".pdf")
+        with open(download.path(), "rb") as pdf:
+            assert pdf.read(5) == b"%PDF-"
+    finally:
+        context.close()
