@@ -34,6 +34,18 @@ LIFETIMES = {
     "receipt": ("sessions:receipt-link", "receipt_link", "created_at", "RECEIPT_LINK_DAYS"),
     "message choices": ("intake:messages", "messages_link", "created_at", "MESSAGES_LINK_DAYS"),
     "questionnaire": ("sessions:questionnaire", "questionnaire", "created_at", "OUTCOME_LINK_DAYS"),
+    "documents, from the intake": (
+        "sessions:intake-documents",
+        "invitation",
+        "created_at",
+        "INTAKE_LINK_DAYS",
+    ),
+    "documents, asked for": (
+        "sessions:document-request-upload",
+        "document_request",
+        "created_at",
+        "DOCUMENT_REQUEST_LINK_DAYS",
+    ),
 }
 
 

@@ -173,6 +173,8 @@ PATIENT_PAGES = {
     "sessions:aftercare",
     "sessions:receipt-link",
     "sessions:questionnaire",
+    "sessions:intake-documents",
+    "sessions:document-request-upload",
 }
 
 # Online booking's self-service visit link and wait list (test_e2e_accessibility_waitlist).

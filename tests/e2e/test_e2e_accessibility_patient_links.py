@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from sessions.documents import services as document_services
+from sessions.documents.models import DocumentRequest
 from tests.e2e.accessibility_clinic import audit_fixture, clinic_fixture, refuse
 from tests.e2e.axe import Audit, new_context, signed_in_context
 from tests.e2e.test_e2e_accessibility import PATIENT_PAGES
@@ -27,6 +29,7 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
         ("/r/not-a-link/", "receipt link, not valid"),
         ("/p/not-a-link/messages/", "message-choices link, not valid"),
         ("/q/not-a-link/", "questionnaire link, not valid"),
+        ("/d/r/not-a-link/", "document link, not valid"),
     ]:
         page.goto(url + path)
         audit.check(page, label)
@@ -134,6 +137,17 @@ def test_patient_link_pages(browser: Browser, clinic, audit: Audit, settings):
     audit.check(page, "intake, sent")
     page.goto(clinic.intake_link)
     audit.check(page, "intake link, already sent")
+    # The intake link still takes documents after the questionnaire is sent.
+    token = clinic.intake_link.rstrip("/").rsplit("/", 1)[-1]
+    page.goto(f"{url}/d/i/{token}/")
+    audit.check(page, "documents, through the intake link")
+    refuse(page, "Send to the clinic")
+    audit.check_refused(page, "documents, nothing chosen")
+    row = DocumentRequest.objects.create(
+        patient=clinic.sofia, note="your referral from Dr. Singh", created_by=clinic.physio
+    )
+    page.goto(document_services.request_link(row))
+    audit.check(page, "documents, through a document link")
     context.close()
 
     page = signed_in_context(browser, url, clinic.physio)

@@ -66,6 +66,9 @@ EXPECTED: dict[str, tuple] = {
     "intake:screening-rules":       (LOGIN,    LOGIN,    DENIED,    OK,        OK),
     "intake:fill":                  (OK,       BAD_LINK, OK,        OK,        OK),
     "intake:fill-step":             (OK,       BAD_LINK, OK,        OK,        OK),
+    # The patient's documents pages, through the intake link or a document link.
+    "sessions:intake-documents":    (OK,       BAD_LINK, OK,        OK,        OK),
+    "sessions:document-request-upload": (OK,   BAD_LINK, OK,        OK,        OK),
     "intake:messages":              (OK,       BAD_LINK, OK,        OK,        OK),
     # Calendar and booking.
     "sessions:calendar-day":        (LOGIN,    LOGIN,    OK,        OK,        DENIED),

@@ -16,6 +16,7 @@ from intake.forms import STEP_SLUGS
 from sessions.billing.receipts import RECEIPT_PURPOSE
 from sessions.booking import feeds
 from sessions.charting.aftercare import AFTERCARE_PURPOSE
+from sessions.documents import services as document_services
 from sessions.followups.services import CHECKIN_PURPOSE
 from sessions.online import signin, waitlist
 from sessions.outcomes.links import QUESTIONNAIRE_PURPOSE
@@ -58,6 +59,18 @@ LINKS: dict[str, tuple[str, str, str, dict]] = {
         "invitation",
         "other_invitation",
         {"step": STEP_SLUGS[0]},
+    ),
+    "sessions:intake-documents": (
+        intake_services.INVITATION_PURPOSE,
+        "invitation",
+        "other_invitation",
+        {},
+    ),
+    "sessions:document-request-upload": (
+        document_services.REQUEST_PURPOSE,
+        "document_request",
+        "other_document_request",
+        {},
     ),
     "intake:messages": (
         intake_services.MESSAGES_PURPOSE,

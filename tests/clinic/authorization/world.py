@@ -16,7 +16,7 @@ from intake.models import Intake, IntakeInvitation, MessagesLink, Patient
 from sessions.billing import services as billing
 from sessions.booking import feeds
 from sessions.documents import files
-from sessions.documents.models import Document, Kind
+from sessions.documents.models import Document, DocumentRequest, Kind
 from sessions.models import (
     AftercareDelivery,
     Alert,
@@ -67,6 +67,8 @@ class World:
     intake: Intake  # A's submitted intake
     invitation: IntakeInvitation  # A's open intake link
     other_invitation: IntakeInvitation
+    document_request: DocumentRequest  # a "send us a document" link of A's
+    other_document_request: DocumentRequest
     appointment: Appointment  # A's appointment, its visit a draft
     visit: Visit
     site: NeedlingSite
@@ -272,6 +274,8 @@ def build_world() -> World:
     )
     invitation = intake_services.intake_invite(patient=alice, sent_by=front_desk)
     other_invitation = intake_services.intake_invite(patient=bob, sent_by=front_desk)
+    document_request = DocumentRequest.objects.create(patient=alice, created_by=front_desk)
+    other_document_request = DocumentRequest.objects.create(patient=bob, created_by=front_desk)
 
     appointment = _appointment(alice, author, location, kind, now - timedelta(hours=1))
     visit = VisitFactory(appointment=appointment)
@@ -334,6 +338,8 @@ def build_world() -> World:
         intake=intake,
         invitation=invitation,
         other_invitation=other_invitation,
+        document_request=document_request,
+        other_document_request=other_document_request,
         appointment=appointment,
         visit=visit,
         site=site,
