@@ -65,6 +65,18 @@ class Accepted:
     thumbnail: bytes | None
 
 
+def size_words(limit: int) -> str:
+    """A byte limit as the clinic says it: "20 MB" (whole megabytes), else Django's
+    ``filesizeformat``."""
+    mb = 1024 * 1024
+    return f"{limit // mb} MB" if limit % mb == 0 else filesizeformat(limit)
+
+
+def too_large(name: str, limit: int) -> str:
+    """The sentence for a file over ``limit`` bytes, named as its sender called it."""
+    return f"{display_name(name)}: the file is larger than {size_words(limit)}."
+
+
 def _refuse(name: str, reason: str) -> ValidationError:
     return ValidationError({"files": f"{display_name(name)}: {reason}"})
 
@@ -93,7 +105,7 @@ def accept(name: str, data: bytes) -> Accepted:
     if not data:
         raise _refuse(name, "the file is empty (0 bytes). Choose the file again.")
     if len(data) > limit:
-        raise _refuse(name, f"the file is larger than {filesizeformat(limit)}.")
+        raise ValidationError({"files": too_large(name, limit)})
     found = sniff(data)
     if found not in ALLOWED:
         raise _refuse(

@@ -1,14 +1,17 @@
-"""Forms of the staff's document pages: adding documents (several files at once), the
-admin's delete, the "send us a document" link, and which kinds front desk may open."""
+"""Forms of the document pages: staff adding documents (several files at once), the
+admin's delete, the "send us a document" link, which kinds front desk may open, and a
+patient sending documents through a link."""
 
 from typing import cast
 
 from django import forms
+from django.conf import settings
 
 from intake.models import Patient
 from sessions.billing.authorisations import payer_label
 from sessions.billing.models import PayerCase
 from sessions.charting.models import Visit
+from sessions.documents.files import size_words
 from sessions.documents.models import ALWAYS_CLINICAL, DocumentRequest, Kind
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/heic,image/heif"
@@ -25,6 +28,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
+        # An empty file reaches files.accept, which says so in the page's own words.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -121,3 +126,45 @@ class PolicyForm(forms.Form):
 def always_clinical_labels() -> list[str]:
     """The kinds only physiotherapists and admins ever open, by name."""
     return [Kind(k).label for k in Kind.values if k in ALWAYS_CLINICAL]
+
+
+# What a patient sends, in their words; the value is the document's kind.
+PATIENT_KINDS = [
+    (Kind.REFERRAL.value, "Referral letter"),
+    (Kind.IMAGING.value, "Imaging report (X-ray, MRI, ultrasound)"),
+    (Kind.INSURANCE_CARD.value, "Insurance card"),
+    (Kind.PAYER_LETTER.value, "Letter from your insurer or claim"),
+    (Kind.OTHER.value, "Something else"),
+]
+
+
+class PatientUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you sending?",
+        choices=PATIENT_KINDS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose what you are sending.",
+            "invalid_choice": "Choose one of the kinds listed.",
+        },
+    )
+    title = forms.CharField(
+        label="Short description (optional)",
+        max_length=200,
+        required=False,
+        help_text="For example “Referral from Dr. Singh”.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Added here, not declared: a form's ``files`` attribute is its uploaded files.
+        self.fields["files"] = MultipleFileField(
+            label="Files",
+            required=False,
+            # Any image: a phone then offers its camera; the bytes decide what is kept.
+            widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}),
+            help_text=(
+                f"Photos or PDFs, up to {size_words(settings.DOCUMENT_MAX_FILE_BYTES)} "
+                "each. On a phone you can take a photo of the letter or card."
+            ),
+        )

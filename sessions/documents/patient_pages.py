@@ -8,13 +8,10 @@ preview, nothing staff added."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,64 +22,11 @@ from clinic.uploads import skipped_uploads
 from intake import services as intake_services
 from intake.models import Patient
 from sessions.documents import files, patient_limits, services
-from sessions.documents.models import Document, Kind
+from sessions.documents.forms import PATIENT_KINDS, PatientUploadForm
+from sessions.documents.models import Document
 
-# What a patient sends, in their words; the value is the document's kind.
-PATIENT_KINDS = [
-    (Kind.REFERRAL.value, "Referral letter"),
-    (Kind.IMAGING.value, "Imaging report (X-ray, MRI, ultrasound)"),
-    (Kind.INSURANCE_CARD.value, "Insurance card"),
-    (Kind.PAYER_LETTER.value, "Letter from your insurer or claim"),
-    (Kind.OTHER.value, "Something else"),
-]
 # How many ids of what was sent one session keeps per link.
 REMEMBERED = 100
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Any number of files, as a list (empty when none). Only the upload's shape is
-    checked here; what a file may be is ``files.accept``'s, with its own words."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
-        super().__init__(required=False, allow_empty_file=True, **kwargs)
-
-    def clean(self, data, initial=None):
-        items = data if isinstance(data, (list, tuple)) else [data] if data else []
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
-
-
-class PatientUploadForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="What are you sending?",
-        choices=PATIENT_KINDS,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose what you are sending.",
-            "invalid_choice": "Choose one of the kinds listed.",
-        },
-    )
-    title = forms.CharField(
-        label="Short description (optional)",
-        max_length=200,
-        required=False,
-        help_text="For example “Referral from Dr. Singh”.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Added here, not declared: a form's ``files`` attribute is its uploaded files.
-        self.fields["files"] = MultipleFileField(
-            label="Files",
-            help_text=(
-                f"Photos or PDFs, up to {filesizeformat(settings.DOCUMENT_MAX_FILE_BYTES)} "
-                "each. On a phone you can take a photo of the letter or card."
-            ),
-        )
 
 
 @dataclass
@@ -165,11 +109,7 @@ def _upload(request, form: PatientUploadForm, link: _Link, now: datetime) -> lis
     uploads = form.cleaned_data.get("files", []) if valid else []
     skipped = skipped_uploads(request)
     for name, limit in skipped:
-        form.add_error(
-            "files",
-            f"{files.display_name(name)}: the file is larger than {filesizeformat(limit)} "
-            "and was not added.",
-        )
+        form.add_error("files", files.too_large(name, limit))
     if not valid:
         return []
     if not uploads:

@@ -17,7 +17,6 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Sum
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from clinic import clock, emails, links
@@ -151,7 +150,7 @@ def documents_upload(
                 if len(kept.content) > room:
                     result.refused.append(
                         f"{shown}: this patient's documents would pass "
-                        f"{filesizeformat(settings.DOCUMENT_MAX_PATIENT_BYTES)}, the limit per "
+                        f"{files.size_words(settings.DOCUMENT_MAX_PATIENT_BYTES)}, the limit per "
                         "patient. Ask the clinic admin to make room."
                     )
                     continue

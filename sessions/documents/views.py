@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -33,19 +32,10 @@ from sessions.documents.models import Document, DocumentPolicy, Kind
 
 NOT_YOURS = "Only physiotherapists and the clinic admin open this kind of document."
 CHOOSE_AGAIN = "Choose the files again: a page cannot keep files once it is sent."
-MB = 1024 * 1024
-
-
-def size_words(limit: int) -> str:
-    """A byte limit as the clinic says it: "20 MB"."""
-    return f"{limit // MB} MB" if limit % MB == 0 else filesizeformat(limit)
 
 
 def _too_large(request: HttpRequest) -> list[str]:
-    return [
-        f"{files.display_name(name)}: the file is larger than {size_words(limit)}."
-        for name, limit in skipped_uploads(request)
-    ]
+    return [files.too_large(name, limit) for name, limit in skipped_uploads(request)]
 
 
 def _document_or_refuse(request: HttpRequest, pk: int, *, thumbnail: bool = False) -> Document:
@@ -129,7 +119,7 @@ def patient_documents(request, pk: int):
             "shelf": shelf,
             "form": form,
             "request_form": RequestForm(),
-            "max_size": size_words(settings.DOCUMENT_MAX_FILE_BYTES),
+            "max_size": files.size_words(settings.DOCUMENT_MAX_FILE_BYTES),
             "is_admin": has_role(request.user, Role.ADMIN),
         },
     )
