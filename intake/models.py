@@ -385,6 +385,12 @@ class IntakeInvitation(models.Model):
     def is_usable(self, now=None) -> bool:
         return self.state(now) in {self.State.SENT, self.State.OPENED, self.State.IN_PROGRESS}
 
+    def takes_documents(self, now=None) -> bool:
+        """Whether the link still takes documents (referrals, card photos): neither
+        revoked nor expired. A questionnaire already sent does not close it: the
+        referral often comes later."""
+        return self.revoked_at is None and (now or timezone.now()) < self.expires_at
+
 
 class HealthUpdate(models.Model):
     """Health facts reported after the intake, e.g. at the day-of-visit safety check.

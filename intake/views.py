@@ -233,7 +233,11 @@ def _open_intake(request, token: str):
     if invitation is None:
         return None, links.refuse(request)
     if invitation.intake.is_submitted:
-        return None, render(request, "intake/fill_done.html", {"intake": invitation.intake})
+        context = {
+            "intake": invitation.intake,
+            "token": token if invitation.takes_documents() else None,
+        }
+        return None, render(request, "intake/fill_done.html", context)
     if not invitation.is_usable():
         return None, links.refuse(request)
     services.invitation_mark_opened(invitation=invitation)

@@ -1,23 +1,18 @@
-"""What a patient may send through a link: when an intake link still takes documents,
-and how many documents one link takes in a day. Plain functions; the pages call them."""
+"""How many documents a patient may send through links in a day. Plain functions; the
+pages call them. (Whether an intake link still takes documents is
+``IntakeInvitation.takes_documents``.)"""
 
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 
-from intake.models import IntakeInvitation, Patient
+from intake.models import Patient
 from sessions.documents.models import Document
 
 # Documents one patient may send through one kind of link in 24 hours: far more than a
 # referral and a card photographed page by page, few enough that a leaked link cannot
 # fill the record.
 LINK_DOCUMENTS_PER_DAY = 20
-
-
-def intake_link_takes_documents(invitation: IntakeInvitation, now: datetime) -> bool:
-    """Whether the intake link still takes documents: not revoked and not expired. A
-    questionnaire already sent does not close it: the referral often comes later."""
-    return invitation.revoked_at is None and now < invitation.expires_at
 
 
 def link_documents_left(*, patient: Patient, source: str, now: datetime) -> int:

@@ -46,9 +46,7 @@ class _Link:
 @public
 def intake_documents(request, token: str):
     invitation = intake_services.invitation_from_token(token)
-    if invitation is None or not patient_limits.intake_link_takes_documents(
-        invitation, timezone.now()
-    ):
+    if invitation is None or not invitation.takes_documents(timezone.now()):
         return links.refuse(request)
     link = _Link(
         patient=invitation.intake.patient,

@@ -235,6 +235,22 @@ def test_a_sent_questionnaire_still_takes_documents_until_the_link_expires(
     assert Document.objects.filter(patient=patient).count() == 1
 
 
+def test_the_thank_you_page_offers_the_documents_page_while_the_link_lives(client, invitation):
+    Intake.objects.filter(pk=invitation.intake_id).update(
+        status=Intake.Status.SUBMITTED, submitted_at=timezone.now()
+    )
+    token = links.make_token(intake_services.INVITATION_PURPOSE, invitation.pk, invitation.nonce)
+    documents = reverse("sessions:intake-documents", args=[token])
+
+    assert documents in text(client.get(reverse("intake:fill", args=[token])))
+
+    invitation.expires_at = timezone.now() - timedelta(seconds=1)
+    invitation.save(update_fields=["expires_at"])
+    page = text(client.get(reverse("intake:fill", args=[token])))
+    assert "your questionnaire is with the clinic" in page
+    assert documents not in page
+
+
 def test_the_questionnaire_pages_link_to_the_documents_page(client, invitation):
     token = links.make_token(intake_services.INVITATION_PURPOSE, invitation.pk, invitation.nonce)
     for step in (STEP_SLUGS[0], "consent"):
