@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.dispatch import receiver
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 from django.views.defaults import bad_request
 
@@ -23,9 +24,27 @@ SEEN_AT = "clinic_seen_at"
 SEEN_RESOLUTION = 60  # seconds
 
 
+def request_body_limit(path: str, content_type: str) -> int:
+    """The largest body accepted at ``path``, in bytes: DATA_UPLOAD_MAX_MEMORY_SIZE, or
+    for a multipart form sent to one of the ``UPLOAD_URL_NAMES`` (the document uploads)
+    room for a full upload's files besides (DOCUMENT_MAX_FILES_PER_UPLOAD x
+    DOCUMENT_MAX_FILE_BYTES). A file over its own limit inside that is skipped and named
+    by clinic.uploads, not refused with the request."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if not content_type.lower().startswith("multipart/form-data"):
+        return limit
+    try:
+        view_name = resolve(path).view_name
+    except Resolver404:
+        return limit
+    if view_name in settings.UPLOAD_URL_NAMES:
+        limit += settings.DOCUMENT_MAX_FILES_PER_UPLOAD * settings.DOCUMENT_MAX_FILE_BYTES
+    return limit
+
+
 class RequestSizeLimitMiddleware:
-    """Refuses any body over DATA_UPLOAD_MAX_MEMORY_SIZE up front: Django's own limit
-    skips file parts and non-form bodies."""
+    """Refuses any body over ``request_body_limit`` up front: Django's own limit skips
+    file parts and non-form bodies."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -35,8 +54,8 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        if length > request_body_limit(request.path_info, request.META.get("CONTENT_TYPE", "")):
+            raise RequestDataTooBig("Request body exceeded its limit.")
         return self.get_response(request)
 
 

@@ -239,6 +239,13 @@ DOCUMENT_MAX_IMAGE_PIXELS = envint("DOCUMENT_MAX_IMAGE_PIXELS", 100_000_000, min
 # after the last visit, or after the 18th birthday for a child).
 DOCUMENT_REQUEST_LINK_DAYS = envint("DOCUMENT_REQUEST_LINK_DAYS", 14, minimum=1)
 DOCUMENT_RETENTION_YEARS = envint("DOCUMENT_RETENTION_YEARS", 10, minimum=1)
+# The only addresses that take files: a multipart body there may be as large as a full
+# upload (clinic.security.request_body_limit); everywhere else MAX_REQUEST_BYTES holds.
+UPLOAD_URL_NAMES = [
+    "sessions:documents",
+    "sessions:intake-documents",
+    "sessions:document-request-upload",
+]
 # An upload larger than DOCUMENT_MAX_FILE_BYTES is skipped as it streams in, not first
 # written to disk whole (clinic/uploads.py); the page names it and says the limit.
 FILE_UPLOAD_HANDLERS = [

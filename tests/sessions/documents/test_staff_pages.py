@@ -2,12 +2,15 @@
 a document's page, its file and thumbnail, the admin's delete and setting, and the
 "send us a document" link."""
 
+import io
+import os
 from datetime import date
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from clinic.models import AuditEvent
 from sessions.documents import services
@@ -387,3 +390,52 @@ def test_no_email_address_says_why(client_for, front_desk):
 def test_the_request_link_is_post_only(client_for, front_desk, patient):
     url = reverse("sessions:document-request-send", args=[patient.pk])
     assert client_for(front_desk).get(url).status_code == 405
+
+
+def phone_photo_bytes() -> bytes:
+    """A photo of about 3 MB, as a phone takes: noise does not compress."""
+    picture = Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+def test_a_phone_photo_of_several_megabytes_is_added_under_the_default_limits(
+    client_for, front_desk, patient
+):
+    photo = phone_photo_bytes()
+    assert len(photo) > 2 * 1024 * 1024  # over the 1 MB limit of a request without files
+
+    response = client_for(front_desk).post(
+        list_url(patient),
+        {"files": [SimpleUploadedFile("IMG_0042.jpg", photo)], "kind": "insurance_card"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "1 document added." in response.content.decode()
+
+
+def test_a_file_over_20_mb_is_named_under_the_default_limits_not_refused_blank(
+    client_for, front_desk, patient
+):
+    big = SimpleUploadedFile("scan.pdf", make_pdf_bytes() + b"0" * (21 * 1024 * 1024))
+
+    response = client_for(front_desk).post(
+        list_url(patient), {"files": [big], "kind": "referral", "title": "Kept"}
+    )
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "scan.pdf: the file is larger than 20 MB." in text
+    assert 'value="Kept"' in text
+
+
+def test_a_request_without_files_over_1_mb_is_still_refused(client_for, front_desk, patient):
+    response = client_for(front_desk).post(
+        list_url(patient),
+        data="x=" + "a" * (1024 * 1024 + 10),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
