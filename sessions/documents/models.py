@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from clinic.roles import display_name
 from intake.models import Patient
 from sessions.billing.models import PayerCase
 from sessions.charting.models import Visit
@@ -43,6 +44,16 @@ class DocumentQuerySet(models.QuerySet):
     def kept(self) -> "DocumentQuerySet":
         """The documents not deleted."""
         return self.filter(deleted_at__isnull=True)
+
+    def without_thumbnail_bytes(self) -> "DocumentQuerySet":
+        """The thumbnail's bytes left unread; ``has_thumbnail`` says whether there is one."""
+        return self.defer("thumbnail").annotate(
+            has_thumbnail=models.Case(
+                models.When(thumbnail__isnull=False, then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
 
 
 class Document(models.Model):
@@ -133,6 +144,16 @@ class Document(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def uploader(self) -> str:
+        """Who added it, as pages say: the staff member, else the patient and how."""
+        if self.uploaded_by is not None:
+            return display_name(self.uploaded_by)
+        return {
+            self.Source.INTAKE_LINK: "Patient (intake link)",
+            self.Source.REQUEST_LINK: "Patient (document link)",
+        }.get(self.Source(self.source), "—")
 
     @property
     def extension(self) -> str:

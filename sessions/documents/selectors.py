@@ -4,7 +4,7 @@ what a staff member may open of them."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce, TruncDate
 
 from clinic.roles import Role, has_role
@@ -22,15 +22,9 @@ def documents_listed() -> DocumentQuerySet:
     return (
         Document.objects.kept()
         .select_related("uploaded_by")
-        .defer("thumbnail", "notes")
-        .annotate(
-            has_thumbnail=Case(
-                When(thumbnail__isnull=False, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-            day=_day(),
-        )
+        .without_thumbnail_bytes()
+        .defer("notes")
+        .annotate(day=_day())
         .order_by(F("document_date").desc(nulls_last=True), "-uploaded_at", "-id")
     )
 
@@ -54,20 +48,14 @@ class Shelf:
     hidden: int = 0
 
 
-def _desk_only(user: AnyUser) -> bool:
-    return not has_role(user, Role.PHYSIO, Role.ADMIN)
-
-
 def patient_documents(patient: Patient, user: AnyUser, limit: int | None = None) -> Shelf:
     """The patient's kept documents ``user`` may open (at most ``limit``), and how many
     are hidden from them. One query for physiotherapists and admins; three for front
     desk (the clinic's setting, the list, the count of the others)."""
     rows = documents_listed().filter(patient=patient)
-    if not _desk_only(user):
+    if has_role(user, Role.PHYSIO, Role.ADMIN):
         return Shelf(documents=list(rows[:limit] if limit else rows))
-    desk = services.desk_kinds()
-    if not has_role(user, Role.FRONT_DESK):
-        desk = frozenset()
+    desk = services.desk_kinds() if has_role(user, Role.FRONT_DESK) else frozenset()
     visible = rows.filter(kind__in=desk)
     hidden = Document.objects.kept().filter(Q(patient=patient) & ~Q(kind__in=desk)).count()
     return Shelf(documents=list(visible[:limit] if limit else visible), hidden=hidden)

@@ -45,7 +45,7 @@ def _document_or_refuse(request: HttpRequest, pk: int, *, thumbnail: bool = Fals
     rows = Document.objects.select_related(
         "patient", "uploaded_by", "deleted_by", "visit__appointment__type", "payer_case"
     )
-    document = get_object_or_404(rows if thumbnail else rows.defer("thumbnail"), pk=pk)
+    document = get_object_or_404(rows if thumbnail else rows.without_thumbnail_bytes(), pk=pk)
     if document.is_deleted and not has_role(request.user, Role.ADMIN):
         raise Http404
     if not services.may_open(request.user, document.kind):
